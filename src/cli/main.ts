@@ -1,0 +1,52 @@
+/**
+ * The migsim command line. Each command lives in its own module; this file wires them to yargs
+ * and owns the one error policy: bad input -> one line on stderr, exit code 2, no stack trace
+ * unless --debug; anything else is a bug -> exit code 1 with the stack.
+ */
+import yargs, { type Argv, type CommandModule } from "yargs";
+import { InputError } from "../errors.ts";
+import { commands } from "./commands.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_BUG = 1;
+export const EXIT_BAD_INPUT = 2;
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes("--debug");
+  let usageError: string | undefined;
+  const parser: Argv = yargs(argv)
+    .scriptName("migsim")
+    .usage("$0 <command> [options]\n\nSimulate container migration in software-defined networks.")
+    .option("debug", { type: "boolean", default: false, describe: "print stack traces for errors" })
+    .strict()
+    .demandCommand(1, "expected a command; see migsim --help")
+    .recommendCommands()
+    .help()
+    .alias("help", "h")
+    .version()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  for (const c of commands) parser.command(c as CommandModule);
+  try {
+    await parser.parseAsync();
+    if (usageError !== undefined) {
+      process.stderr.write(`migsim: ${usageError}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`migsim: ${e.message}\n`);
+      if (debug) process.stderr.write(`${e.stack ?? ""}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    process.stderr.write(`migsim: internal error: ${(e as Error).message ?? String(e)}\n`);
+    if (debug) process.stderr.write(`${(e as Error).stack ?? ""}\n`);
+    else process.stderr.write("migsim: run again with --debug for the stack trace\n");
+    return EXIT_BUG;
+  }
+}

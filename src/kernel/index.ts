@@ -1,0 +1,2 @@
+export { Simulator, Signal, Process, Watch } from "./simulator.ts";
+export type { Callback, EventId, Yieldable, Waitable, ProcessBody } from "./simulator.ts";

@@ -1,0 +1,287 @@
+/**
+ * The simulation kernel: a clock, a deterministic event queue, and SimPy-style processes.
+ *
+ * Ordering: events run by time, then by the order they were scheduled, so a run with the same
+ * inputs and seed replays exactly. A cancelled event stays in the heap and is skipped when it
+ * reaches the top (lazy deletion), which keeps cancel O(1).
+ */
+import { EventQueue } from "./queue.ts";
+
+export type Callback<P> = (payload: P) => void;
+
+/** Handle of a scheduled callback; pass to `cancel`. */
+export type EventId = number;
+
+/** What a process may yield: a delay in seconds, or anything it can wait on. */
+export type Yieldable = number | Waitable<unknown>;
+
+/** Something processes can wait for: a signal, another process, a condition. */
+export interface Waitable<T> {
+  /** Calls `fn` once the waitable has fired (at once if it already has). */
+  onFire(fn: (value: T) => void): void;
+  readonly fired: boolean;
+}
+
+export type ProcessBody<T> = Generator<Yieldable, T, unknown>;
+
+export class Simulator {
+  private readonly queue = new EventQueue();
+  private callbacks: Array<Callback<unknown> | undefined> = [];
+  private payloads: unknown[] = [];
+  private cancelled: Uint8Array = new Uint8Array(1024);
+  private generation: Uint32Array = new Uint32Array(1024);
+  private clock = 0;
+  private executed = 0;
+  private stopped = false;
+
+  /** Current simulated time in seconds. */
+  get now(): number {
+    return this.clock;
+  }
+
+  /** Number of events executed so far (cancelled ones excluded). */
+  get eventCount(): number {
+    return this.executed;
+  }
+
+  /** Number of events waiting (cancelled ones included until they surface). */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Runs `fn(payload)` after `delay` seconds of simulated time. */
+  schedule<P>(delay: number, fn: Callback<P>, payload?: P): EventId {
+    if (!(delay >= 0)) throw new RangeError(`cannot schedule an event ${delay}s in the past or at NaN`);
+    return this.scheduleAt(this.clock + delay, fn, payload);
+  }
+
+  /** Runs `fn(payload)` at absolute time `time` (not before now). */
+  scheduleAt<P>(time: number, fn: Callback<P>, payload?: P): EventId {
+    if (!(time >= this.clock)) throw new RangeError(`cannot schedule at ${time}s, before now (${this.clock}s)`);
+    const slot = this.queue.allocate(time);
+    if (slot >= this.cancelled.length) this.growFlags();
+    this.callbacks[slot] = fn as Callback<unknown>;
+    this.payloads[slot] = payload;
+    this.cancelled[slot] = 0;
+    this.queue.push(slot);
+    return encode(slot, this.generation[slot]!);
+  }
+
+  /** Cancels a scheduled event; cancelling one that already ran or was cancelled does nothing. */
+  cancel(id: EventId): void {
+    const slot = slotOf(id);
+    if (slot < this.generation.length && this.generation[slot] === generationOf(id) && this.callbacks[slot]) {
+      this.cancelled[slot] = 1;
+    }
+  }
+
+  /** Runs events until the queue is empty, `until` is passed, or `stop()` is called. */
+  run(until = Infinity): void {
+    this.stopped = false;
+    const q = this.queue;
+    while (!this.stopped) {
+      const slot = q.peek();
+      if (slot === undefined) break;
+      const t = q.timeOf(slot);
+      if (t > until) break;
+      q.poll();
+      const fn = this.callbacks[slot];
+      const payload = this.payloads[slot];
+      const skip = this.cancelled[slot] === 1;
+      this.callbacks[slot] = undefined;
+      this.payloads[slot] = undefined;
+      this.generation[slot] = (this.generation[slot]! + 1) >>> 0;
+      q.release(slot);
+      if (skip || !fn) continue;
+      this.clock = t;
+      this.executed++;
+      fn(payload);
+    }
+    if (until !== Infinity && !this.stopped && until > this.clock) this.clock = until;
+  }
+
+  /** Stops `run` after the current event. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** A signal fired by hand (`succeed`), for processes to wait on. */
+  signal<T = void>(): Signal<T> {
+    return new Signal<T>();
+  }
+
+  /** A waitable that fires after `delay` seconds. */
+  timeout(delay: number): Signal<void> {
+    const s = new Signal<void>();
+    this.schedule(delay, () => s.succeed());
+    return s;
+  }
+
+  /** Starts a process now (its first step runs in a fresh event at the current time). */
+  process<T>(body: ProcessBody<T>, name = "process"): Process<T> {
+    const p = new Process<T>(this, body, name);
+    this.schedule(0, resumeProcess, p as Process<unknown>);
+    return p;
+  }
+
+  /** Fires when every waitable has fired; its value is their values in order. */
+  allOf<T>(items: ReadonlyArray<Waitable<T>>): Signal<T[]> {
+    const s = new Signal<T[]>();
+    const values: T[] = new Array(items.length);
+    let left = items.length;
+    if (left === 0) s.succeed(values);
+    items.forEach((w, i) =>
+      w.onFire((v) => {
+        values[i] = v;
+        if (--left === 0) s.succeed(values);
+      }),
+    );
+    return s;
+  }
+
+  /** Fires when the first waitable fires, with its index and value. */
+  anyOf<T>(items: ReadonlyArray<Waitable<T>>): Signal<{ index: number; value: T }> {
+    const s = new Signal<{ index: number; value: T }>();
+    items.forEach((w, index) =>
+      w.onFire((value) => {
+        if (!s.fired) s.succeed({ index, value });
+      }),
+    );
+    return s;
+  }
+
+  /**
+   * Fires as soon as `predicate()` holds, checked now and each time one of `triggers` fires.
+   * Conditions are tied to signals rather than polled after every event: that keeps them free
+   * when nothing relevant changes.
+   */
+  condition(predicate: () => boolean, triggers: ReadonlyArray<Signal<unknown> | Watch>): Signal<void> {
+    const s = new Signal<void>();
+    const check = (): void => {
+      if (!s.fired && predicate()) s.succeed();
+    };
+    for (const t of triggers) {
+      if (t instanceof Watch) t.subscribe(check);
+      else t.onFire(check);
+    }
+    check();
+    return s;
+  }
+
+  private growFlags(): void {
+    const n = this.cancelled.length * 2;
+    const c = new Uint8Array(n);
+    c.set(this.cancelled);
+    const g = new Uint32Array(n);
+    g.set(this.generation);
+    this.cancelled = c;
+    this.generation = g;
+  }
+}
+
+// Event ids carry the slot and its generation so a stale id cannot cancel a reused slot.
+const SLOT_BITS = 2 ** 26;
+function encode(slot: number, gen: number): EventId {
+  return (gen % 2 ** 26) * SLOT_BITS + slot;
+}
+function slotOf(id: EventId): number {
+  return id % SLOT_BITS;
+}
+function generationOf(id: EventId): number {
+  return Math.floor(id / SLOT_BITS);
+}
+
+/** A one-shot event with a value. */
+export class Signal<T> implements Waitable<T> {
+  private listeners: Array<(v: T) => void> | undefined = [];
+  private result: T | undefined;
+  private done = false;
+
+  get fired(): boolean {
+    return this.done;
+  }
+  get value(): T | undefined {
+    return this.result;
+  }
+
+  succeed(value?: T): void {
+    if (this.done) throw new Error("a signal fires only once");
+    this.done = true;
+    this.result = value as T;
+    const ls = this.listeners!;
+    this.listeners = undefined;
+    for (const fn of ls) fn(value as T);
+  }
+
+  onFire(fn: (value: T) => void): void {
+    if (this.done) fn(this.result as T);
+    else this.listeners!.push(fn);
+  }
+}
+
+/** A repeatable notification (e.g. "a link's load changed") that conditions subscribe to. */
+export class Watch {
+  private readonly subscribers: Array<() => void> = [];
+  subscribe(fn: () => void): void {
+    this.subscribers.push(fn);
+  }
+  notify(): void {
+    for (const fn of this.subscribers) fn();
+  }
+}
+
+/**
+ * A process: a generator that yields delays or waitables. Yielding a number waits that many
+ * seconds (the fast path: no allocation); yielding a waitable resumes the process with its value.
+ * A process is itself a waitable that fires with the generator's return value.
+ */
+export class Process<T> extends Signal<T> {
+  private pendingEvent: EventId | undefined;
+  private killed = false;
+
+  constructor(
+    readonly sim: Simulator,
+    readonly body: ProcessBody<T>,
+    readonly name: string,
+  ) {
+    super();
+  }
+
+  /** Stops the process where it waits; it fires with `undefined`. */
+  kill(): void {
+    if (this.fired || this.killed) return;
+    this.killed = true;
+    if (this.pendingEvent !== undefined) this.sim.cancel(this.pendingEvent);
+    this.body.return(undefined as T);
+    this.succeed(undefined);
+  }
+
+  /** @internal */
+  step(input: unknown): void {
+    if (this.killed) return;
+    this.pendingEvent = undefined;
+    const r = this.body.next(input);
+    if (r.done) {
+      this.succeed(r.value);
+      return;
+    }
+    const y = r.value;
+    if (typeof y === "number") {
+      this.pendingEvent = this.sim.schedule(y, resumeProcess, this as Process<unknown>);
+    } else {
+      y.onFire((v) => {
+        if (this.killed) return;
+        // Resume inside the current instant but from the queue, so wake-ups keep insertion order
+        // and a process never runs nested inside another's step.
+        this.pendingEvent = this.sim.schedule(0, resumeWith, { p: this as Process<unknown>, v });
+      });
+    }
+  }
+}
+
+function resumeProcess(p: Process<unknown>): void {
+  p.step(undefined);
+}
+function resumeWith(x: { p: Process<unknown>; v: unknown }): void {
+  x.p.step(x.v);
+}

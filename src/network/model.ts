@@ -1,0 +1,111 @@
+/**
+ * The interface every network model implements (`max-min`, `tcp-fluid`), so migration,
+ * measurement and probes never depend on which model runs. Models live on the kernel:
+ * completions are kernel events and results are Signals processes can yield.
+ */
+import type { Signal, Simulator } from "../kernel/index.ts";
+import type { CompiledTopology, Path } from "./types.ts";
+
+export type FlowKind = "tcp" | "udp";
+export type CongestionControl = "cubic" | "bbr" | "reno";
+export type HostStack = "emulated" | "physical";
+export type ModelName = "max-min" | "tcp-fluid";
+export type RoutingMetric = "hops" | "latency";
+
+export interface NetworkParams {
+  model: ModelName;
+  congestionControl: CongestionControl;
+  hostStack: HostStack;
+  routing: RoutingMetric;
+  /** goodput / link rate for elastic flows (Ethernet + IP + TCP framing), 0..1 */
+  efficiency: number;
+  /** round trips to open a TCP connection */
+  tcpHandshakeRtts: number;
+  /** extra parameters a model documents (calibrated values) */
+  extra?: Record<string, number>;
+}
+
+export interface FlowSpec {
+  src: string;
+  dst: string;
+  kind: FlowKind;
+  /** bytes to move; undefined = endless (until stopFlow) */
+  bytes?: number | undefined;
+  /** constant rate for udp flows, bits per second */
+  rate?: number | undefined;
+  /** caps an elastic flow's rate (e.g. SSH cipher throughput), bits per second */
+  maxRate?: number | undefined;
+  /** free text for traces (`background`, `checkpoint:app`) */
+  label?: string | undefined;
+}
+
+export interface FlowResult {
+  start: number;
+  end: number;
+  /** bytes delivered */
+  bytes: number;
+  /** true when stopped before its size was delivered */
+  stopped: boolean;
+}
+
+export interface Flow {
+  readonly id: number;
+  readonly spec: FlowSpec;
+  readonly path: Path;
+  readonly start: number;
+  /** fires when the flow has delivered its bytes or is stopped */
+  readonly done: Signal<FlowResult>;
+}
+
+export interface ExchangeOptions {
+  /** open a new connection first (costs `handshakeRtts` round trips) */
+  newConnection: boolean;
+  /** round trips of the connection set-up (TCP 1, SSH several) */
+  handshakeRtts?: number;
+}
+
+export interface NetworkModel {
+  readonly name: ModelName;
+  readonly sim: Simulator;
+  readonly topo: CompiledTopology;
+  readonly params: NetworkParams;
+
+  route(src: string, dst: string): Path;
+
+  startFlow(spec: FlowSpec): Flow;
+  stopFlow(flow: Flow): void;
+  /** current rate of a flow, bits per second (0 once done) */
+  rateOf(flow: Flow): number;
+  /** bytes a flow has delivered so far */
+  deliveredBytes(flow: Flow): number;
+  /** flows in flight */
+  activeFlows(): readonly Flow[];
+
+  /** cumulative bytes sent over a directed link up to now */
+  linkBytes(link: number): number;
+  /** cumulative packets sent over a directed link up to now (bytes / MTU) */
+  linkPackets(link: number): number;
+  /** current sending rate on a directed link, bits per second */
+  linkRate(link: number): number;
+  /** current queue occupancy of a directed link, bytes */
+  linkQueueBytes(link: number): number;
+
+  /** one-way delay a small packet sees now from src to dst: propagation + queueing */
+  pathDelay(src: string, dst: string): number;
+  /**
+   * A request/response exchange: optional connection set-up, `requestBytes` from src to dst,
+   * then `responseBytes` back. Fires with the duration in seconds. Crosses the model's queues.
+   */
+  exchange(src: string, dst: string, requestBytes: number, responseBytes: number, opts: ExchangeOptions): Signal<number>;
+  /** a one-way message; fires with its delivery time in seconds */
+  message(src: string, dst: string, bytes: number): Signal<number>;
+}
+
+export const DEFAULT_NETWORK_PARAMS: NetworkParams = {
+  model: "tcp-fluid",
+  congestionControl: "cubic",
+  hostStack: "emulated",
+  routing: "hops",
+  efficiency: 0.96,
+  tcpHandshakeRtts: 1,
+};

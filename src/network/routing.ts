@@ -1,0 +1,137 @@
+/**
+ * Routing: shortest paths by hop count (what a learning switch or Floodlight's default routing
+ * gives) or by latency, over the compiled arrays. Ties break deterministically: among equal-cost
+ * predecessors the one with the smaller node id wins, so the route never depends on hash order.
+ * Routes are cached per source (one search per source serves every destination).
+ */
+import type { RoutingMetric } from "./model.ts";
+import type { CompiledTopology, Path } from "./types.ts";
+
+export class Router {
+  private readonly trees = new Map<number, { dist: Float64Array; via: Int32Array }>();
+  private readonly paths = new Map<number, Path>();
+
+  constructor(
+    readonly topo: CompiledTopology,
+    readonly metric: RoutingMetric = "hops",
+  ) {}
+
+  route(src: string, dst: string): Path {
+    const s = this.node(src);
+    const d = this.node(dst);
+    const key = s * this.topo.nodeCount + d;
+    let p = this.paths.get(key);
+    if (!p) {
+      p = this.build(s, d);
+      this.paths.set(key, p);
+    }
+    return p;
+  }
+
+  /** true when dst can be reached from src */
+  reachable(src: string, dst: string): boolean {
+    const t = this.tree(this.node(src));
+    return Number.isFinite(t.dist[this.node(dst)]!);
+  }
+
+  /** hop distance from `src` to every node (Infinity where unreachable) */
+  distances(src: string): Float64Array {
+    return this.tree(this.node(src)).dist;
+  }
+
+  private node(name: string): number {
+    const n = this.topo.index.get(name);
+    if (n === undefined) throw new Error(`unknown node ${name}`);
+    return n;
+  }
+
+  private build(s: number, d: number): Path {
+    const topo = this.topo;
+    const { dist, via } = this.tree(s);
+    if (!Number.isFinite(dist[d]!)) throw new Error(`no route from ${topo.names[s]} to ${topo.names[d]}`);
+    const links: number[] = [];
+    for (let n = d; n !== s; ) {
+      const l = via[n]!;
+      links.push(l);
+      n = topo.from[l]!;
+    }
+    links.reverse();
+    const nodes = [s, ...links.map((l) => topo.to[l]!)];
+    let propagation = 0;
+    let bottleneck = Infinity;
+    let switches = 0;
+    for (const l of links) {
+      propagation += topo.latency[l]!;
+      bottleneck = Math.min(bottleneck, topo.capacity[l]!);
+    }
+    for (const n of nodes) if (!topo.isHost(n)) switches++;
+    return { nodes, links, hops: links.length, switches, propagation, bottleneck: links.length ? bottleneck : Infinity };
+  }
+
+  private tree(s: number): { dist: Float64Array; via: Int32Array } {
+    let t = this.trees.get(s);
+    if (!t) {
+      t = this.metric === "hops" ? this.bfs(s) : this.dijkstra(s);
+      this.trees.set(s, t);
+    }
+    return t;
+  }
+
+  // Hosts are never transit nodes: traffic between two hosts only crosses switches.
+  private transit(n: number, s: number): boolean {
+    return n === s || !this.topo.isHost(n);
+  }
+
+  private bfs(s: number): { dist: Float64Array; via: Int32Array } {
+    const { nodeCount, adjStart, adjLinks, to } = this.topo;
+    const dist = new Float64Array(nodeCount).fill(Infinity);
+    const via = new Int32Array(nodeCount).fill(-1);
+    const queue = new Int32Array(nodeCount);
+    let head = 0;
+    let tail = 0;
+    dist[s] = 0;
+    queue[tail++] = s;
+    while (head < tail) {
+      const n = queue[head++]!;
+      if (!this.transit(n, s)) continue;
+      // Neighbours in node-id order, so the first predecessor found is the smallest id.
+      const out = Array.from(adjLinks.subarray(adjStart[n]!, adjStart[n + 1]!)).sort((a, b) => to[a]! - to[b]!);
+      for (const l of out) {
+        const m = to[l]!;
+        if (dist[m] === Infinity) {
+          dist[m] = dist[n]! + 1;
+          via[m] = l;
+          queue[tail++] = m;
+        }
+      }
+    }
+    return { dist, via };
+  }
+
+  private dijkstra(s: number): { dist: Float64Array; via: Int32Array } {
+    const { nodeCount, adjStart, adjLinks, to, latency, from } = this.topo;
+    const dist = new Float64Array(nodeCount).fill(Infinity);
+    const via = new Int32Array(nodeCount).fill(-1);
+    const done = new Uint8Array(nodeCount);
+    dist[s] = 0;
+    // O(V^2) selection keeps the tie-break (smallest id) obvious; latency routing is not hot.
+    for (;;) {
+      let n = -1;
+      for (let i = 0; i < nodeCount; i++) if (!done[i] && dist[i]! < Infinity && (n < 0 || dist[i]! < dist[n]!)) n = i;
+      if (n < 0) break;
+      done[n] = 1;
+      if (!this.transit(n, s)) continue;
+      for (let k = adjStart[n]!; k < adjStart[n + 1]!; k++) {
+        const l = adjLinks[k]!;
+        const m = to[l]!;
+        const nd = dist[n]! + latency[l]! + 1e-12; // tiny hop cost: equal latency prefers fewer hops
+        const cur = via[m]! >= 0 ? from[via[m]!]! : Infinity;
+        if (nd < dist[m]! - 1e-15 || (Math.abs(nd - dist[m]!) <= 1e-15 && n < cur)) {
+          dist[m] = nd;
+          via[m] = l;
+        }
+      }
+    }
+    return { dist, via };
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The policy contract: pure decision logic. A policy gets a read-only view of the network and a
+ * seeded RNG and returns a plan; backends execute plans (the simulator in simulated time, the
+ * Mininet backend for real), so both run the very same policy code.
+ */
+import type { CompiledTopology, Path } from "../network/types.ts";
+import type { VibReader } from "../measurement/vib.ts";
+
+/** A seeded random source: uniform in [0, 1). */
+export type Rng = () => number;
+
+export interface NetworkView {
+  readonly topo: CompiledTopology;
+  /** the route the network uses between two hosts */
+  route(src: string, dst: string): Path;
+  /**
+   * latency estimate between two hosts as the controller knows it (propagation + measured
+   * queueing), seconds; formula (2) of the paper uses it
+   */
+  latency(src: string, dst: string): number;
+  /** measured statistics; undefined when no collector runs */
+  readonly vib: VibReader | undefined;
+  /** simulated time of the decision, seconds */
+  readonly now: number;
+}
+
+export interface PolicyInput {
+  view: NetworkView;
+  rng: Rng;
+  source: string;
+  /** free candidate hosts, source excluded, in the order the experiment lists them */
+  candidates: readonly string[];
+  container: { name: string; checkpoint: number; memory: number };
+  params: Readonly<Record<string, unknown>>;
+  /** manager host, which holds the MTD master secret */
+  manager: string;
+  /** `destination` of the migration, for the `fixed` policy */
+  fixedDestination?: string | undefined;
+}
+
+/** One key request of MTD key retrieval: the source asks `host`, which answers `responseBytes`. */
+export interface KeyRequest {
+  host: string;
+  requestBytes: number;
+  responseBytes: number;
+  /** open a new connection for this request */
+  newConnection: boolean;
+}
+
+/** A one-way message the manager sends during MTD set-up (table + key material to a host). */
+export interface SetupMessage {
+  from: string;
+  to: string;
+  bytes: number;
+}
+
+export interface PolicyPlan {
+  destination: string;
+  /** sequential key requests made by the source before it knows the destination (MTD) */
+  keyRequests: KeyRequest[];
+  /** seconds of computation at the source for the decision (hashing, reconstruction, decryption) */
+  computeSeconds: number;
+  /** MTD set-up messages, reported separately as set-up time */
+  setup: SetupMessage[];
+  /** free text for the record's note (never secrets) */
+  note?: string | undefined;
+}
+
+export interface Policy {
+  readonly name: string;
+  /** validates parameters once, before any run; throws InputError with a clear message */
+  validate?(params: Readonly<Record<string, unknown>>, context: { hosts: number; candidates: number }): void;
+  decide(input: PolicyInput): PolicyPlan;
+}

@@ -1,0 +1,211 @@
+/**
+ * The data that crosses from planning to backends and back: a RunSpec (everything one run needs,
+ * fully resolved, serialisable) and the records a run produces (the rows of runs.csv and probes.csv).
+ * Both backends take the same RunSpec; nothing here depends on how a run is executed.
+ */
+import type { NetworkParams } from "./network/model.ts";
+import type { Topology } from "./network/types.ts";
+
+export type MigrationMode = "stateless" | "cold" | "pre-copy" | "post-copy";
+export type Transport = "ssh" | "tcp";
+
+export interface ContainerSpec {
+  name: string;
+  /** checkpoint image size, bytes (cold: all of it; pre-copy: the first round) */
+  checkpoint: number;
+  /** memory of the container, bytes (pre/post-copy page set) */
+  memory: number;
+  /** bytes per second re-dirtied while the container runs (pre-copy) */
+  dirtyRate: number;
+}
+
+export type TriggerSpec =
+  | { kind: "at"; at: number }
+  | { kind: "port"; port: string; above: number; samples: number }
+  | { kind: "switch"; switch: string; above: number; samples: number };
+
+export interface MigrationSpec {
+  container: ContainerSpec;
+  source: string;
+  candidates: string[];
+  destination?: string | undefined;
+  trigger: TriggerSpec;
+  mode: MigrationMode;
+  transport: Transport;
+}
+
+export interface TrafficSpec {
+  from: string;
+  to: string;
+  kind: "tcp" | "udp";
+  /** udp rate, bits per second */
+  rate?: number | undefined;
+  /** bytes for a finite tcp transfer; undefined = endless */
+  bytes?: number | undefined;
+  start: number;
+  stop?: number | undefined;
+}
+
+export interface ProbeSpec {
+  from: string;
+  to: string;
+  at: number;
+  bytes: number;
+  every: number;
+  count: number;
+  /** open a new connection for every request (else one connection, opened once) */
+  newConnection: boolean;
+}
+
+export interface PolicySpec {
+  name: string;
+  params: Record<string, unknown>;
+  /** absolute path of a plugin module, for user policies */
+  plugin?: string | undefined;
+}
+
+/** Cost-model parameters (all in base units); each has a documented default. */
+export interface CostParams {
+  /** seconds of fixed work per checkpoint (docker checkpoint create) */
+  checkpointBase: number;
+  /** bytes per second the checkpoint is written at */
+  checkpointRate: number;
+  restoreBase: number;
+  restoreRate: number;
+  /** growth of restore time per additional container restored at once (fraction) */
+  restorePerContainer: number;
+  /** compressed size / raw size of the checkpoint archive */
+  compression: number;
+  /** SSH: round trips before data flows (TCP + key exchange + auth + SFTP open) */
+  sshHandshakeRtts: number;
+  /** SSH: cipher throughput cap, bits per second */
+  sshCipherRate: number;
+  /** seconds for the policy decision itself (computation at the manager) */
+  decisionCompute: number;
+  /** stateless: kill and start durations, seconds */
+  killDuration: number;
+  startDuration: number;
+  /** stateless: fixed preparation (SSH connection, removing stale containers), seconds */
+  statelessPrepare: number;
+  /** pre-copy: stop when the remaining dirty set is below this many bytes */
+  precopyThreshold: number;
+  precopyMaxRounds: number;
+  /** post-copy: bytes of minimal state moved before restore */
+  postcopyMinimal: number;
+  /** control message sizes (MIGRATE, RESTART, SUCCESS), bytes */
+  controlBytes: number;
+}
+
+export interface MeasurementParams {
+  /** collector polling period, seconds */
+  period: number;
+}
+
+export interface RunSpec {
+  experiment: string;
+  /** cell id: a stable string from the sweep axis values */
+  cell: string;
+  /** index of the cell in the plan (for ordering outputs) */
+  cellIndex: number;
+  run: number;
+  /** the run's seed (derived from experiment seed, cell, run index) */
+  seed: number;
+  /** sweep axis values as written in the file, column name -> value */
+  axes: Record<string, string>;
+  topology: Topology;
+  network: NetworkParams;
+  costs: CostParams;
+  measurement: MeasurementParams;
+  traffic: TrafficSpec[];
+  migrations: MigrationSpec[];
+  probes: ProbeSpec[];
+  policy: PolicySpec;
+  /** manager host (sends MIGRATE, holds the MTD secret) */
+  manager: string;
+  /** simulated time limit, seconds */
+  horizon: number;
+}
+
+/** One row of runs.csv: the contract columns of DESIGN.md, then extras. */
+export interface RunRecord {
+  experiment: string;
+  cell: string;
+  backend: string;
+  policy: string;
+  run: number;
+  seed: number;
+  container: string;
+  source: string;
+  destination: string;
+  trigger_s: number;
+  decision_s: number;
+  key_retrieval_s: number;
+  checkpoint_s: number;
+  transfer_s: number;
+  restore_s: number;
+  downtime_s: number;
+  total_s: number;
+  checkpoint_bytes: number;
+  transferred_bytes: number;
+  path_hops: number;
+  bottleneck_bps: number;
+  /** extras after the sweep-axis columns */
+  mode: MigrationMode;
+  transport: Transport;
+  setup_s: number;
+  rounds: number;
+  converged: boolean;
+  note: string;
+}
+
+export const RUN_COLUMNS = [
+  "experiment", "cell", "backend", "policy", "run", "seed", "container", "source", "destination",
+  "trigger_s", "decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s",
+  "downtime_s", "total_s", "checkpoint_bytes", "transferred_bytes", "path_hops", "bottleneck_bps",
+] as const;
+export const RUN_EXTRA_COLUMNS = ["mode", "transport", "setup_s", "rounds", "converged", "note"] as const;
+
+export interface ProbeRecord {
+  experiment: string;
+  cell: string;
+  backend: string;
+  run: number;
+  from: string;
+  to: string;
+  sent_s: number;
+  rtt_s: number;
+}
+export const PROBE_COLUMNS = ["experiment", "cell", "backend", "run", "from", "to", "sent_s", "rtt_s"] as const;
+
+/** A time series sample for plots (Fig. 4: host bandwidth around a migration). */
+export interface TraceSample {
+  t: number;
+  host: string;
+  /** bits per second sent + received at the host over the last period */
+  bps: number;
+}
+
+/** Phase boundaries of a migration, for marking plots. */
+export interface PhaseMarks {
+  container: string;
+  trigger: number;
+  decided: number;
+  checkpointed: number;
+  transferred: number;
+  restored: number;
+  success: number;
+}
+
+export interface RunResult {
+  records: RunRecord[];
+  probes: ProbeRecord[];
+  /** optional host bandwidth trace and phase marks (collected on request) */
+  trace?: TraceSample[];
+  marks?: PhaseMarks[];
+}
+
+/** What every backend implements. */
+export interface Backend {
+  readonly name: string;
+  execute(spec: RunSpec): Promise<RunResult> | RunResult;
+}
