@@ -6,8 +6,8 @@
 import type { CompiledTopology, Path } from "../network/types.ts";
 import type { VibReader } from "../measurement/vib.ts";
 
-/** A seeded random source: uniform in [0, 1). */
-export type Rng = () => number;
+import type { Rng } from "../random.ts";
+export type { Rng };
 
 export interface NetworkView {
   readonly topo: CompiledTopology;
