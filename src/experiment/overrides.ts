@@ -1,0 +1,78 @@
+/**
+ * Field paths into the raw experiment document (`migrations.0.container.checkpoint`): reading and
+ * writing them, for `--set path=value` and for sweep axes. Paths address existing structure only:
+ * a path through a field that does not exist is refused, so a typo never creates a silent no-op.
+ */
+import { parse as parseYaml } from "yaml";
+import { InputError } from "../errors.ts";
+
+export type RawDoc = Record<string, unknown>;
+
+export function splitPath(path: string): Array<string | number> {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(path)) {
+    throw new InputError(`expected a field path like migrations.0.container.checkpoint, got "${path}"`);
+  }
+  return path.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/**
+ * Sets `value` at `path` in a deep copy of `doc`. Every parent must exist; the last key may be new
+ * only on a mapping (the schema then decides whether the field is known).
+ */
+export function setPath(doc: RawDoc, path: string, value: unknown): RawDoc {
+  const parts = splitPath(path);
+  const copy = structuredClone(doc);
+  let node: unknown = copy;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const key = parts[i]!;
+    const next = child(node, key);
+    if (next === undefined || next === null || typeof next !== "object") {
+      throw new InputError(`there is no field "${parts.slice(0, i + 1).join(".")}" in the experiment`);
+    }
+    node = next;
+  }
+  const last = parts[parts.length - 1]!;
+  if (Array.isArray(node)) {
+    if (typeof last !== "number" || last >= node.length) {
+      throw new InputError(`the list ${parts.slice(0, -1).join(".")} has ${node.length} entries, no entry ${String(last)}`);
+    }
+    node[last] = value;
+  } else {
+    (node as Record<string, unknown>)[String(last)] = value;
+  }
+  return copy;
+}
+
+export function getPath(doc: unknown, parts: ReadonlyArray<string | number>): unknown {
+  let node = doc;
+  for (const k of parts) node = child(node, k);
+  return node;
+}
+
+function child(node: unknown, key: string | number): unknown {
+  if (Array.isArray(node)) return typeof key === "number" ? node[key] : undefined;
+  if (node && typeof node === "object") return (node as Record<string, unknown>)[String(key)];
+  return undefined;
+}
+
+/** Parses `path=value` from the command line; the value is read as YAML (`10MB`, `3`, `[a, b]`). */
+export function parseAssignment(text: string): { path: string; value: unknown } {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new InputError(`--set: expected path=value, got "${text}"`);
+  const path = text.slice(0, eq).trim();
+  splitPath(path);
+  let value: unknown;
+  try {
+    value = parseYaml(text.slice(eq + 1));
+  } catch {
+    throw new InputError(`--set ${path}: the value "${text.slice(eq + 1)}" is not valid YAML`);
+  }
+  return { path, value: value ?? "" };
+}
+
+/** How a sweep value is written in a cell id and a CSV column: as the file wrote it. */
+export function label(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
