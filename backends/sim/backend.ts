@@ -30,7 +30,7 @@ export interface SimBackendOptions {
   resolvePolicy: PolicyResolver;
   /** collect the host bandwidth trace and phase marks (Fig. 4); polls every measurement period */
   trace?: boolean;
-  /** return the VIB's samples as CSV rows (RunResult.vib) */
+  /** return the VIB's samples as CSV rows (RunResult.vib); polls every measurement period */
   keepVib?: boolean;
 }
 
@@ -133,7 +133,7 @@ class Run {
   private startMeasurement(): void {
     const { spec, collector } = this;
     const thresholds = spec.migrations.some((m) => m.trigger.kind !== "at");
-    if (thresholds || this.options.trace) collector.continuous();
+    if (thresholds || this.options.trace || this.options.keepVib) collector.continuous();
     else for (const m of spec.migrations) if (m.trigger.kind === "at") collector.window(m.trigger.at);
     if (this.options.trace) {
       const hosts = spec.topology.hosts;
@@ -316,7 +316,8 @@ class Run {
   private horizonError(): never {
     const { spec, model, topo } = this;
     const i = this.results.findIndex((r, j) => r === undefined && j < spec.migrations.length);
-    const m = spec.migrations[i]!;
+    const m = spec.migrations[i];
+    if (!m) throw new UnreachableResultError(`the policy's set-up messages were not delivered by the horizon ${spec.horizon}s`, { field: "horizon" });
     const pr = this.progress[i]!;
     let detail = `migration ${i} (${m.container.name} from ${m.source}, ${m.mode}) unfinished at the horizon ${spec.horizon}s, in phase "${pr.phase}"`;
     if (pr.phase === "waiting for trigger") {
