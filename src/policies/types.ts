@@ -64,6 +64,25 @@ export interface PolicyPlan {
   setup: SetupMessage[];
   /** free text for the record's note (never secrets) */
   note?: string | undefined;
+  /** what the MTD key retrieval did (MTD policies only; public facts, never secrets) */
+  mtd?: MtdSummary | undefined;
+}
+
+/** Public outcome of an MTD decision, for records and tests. */
+export interface MtdSummary {
+  /** formula (1) index that named the destination (undefined for mtd-random) */
+  index?: number | undefined;
+  /** draws of R until the index named a free reachable candidate (1 = the first draw) */
+  draws: number;
+  /** true when max-redraws draws all failed and the table was walked to the next candidate */
+  walked: boolean;
+  /** key requests made / answers that did not help (fountain: dependent symbols) */
+  requests: number;
+  dependentAnswers: number;
+  /** the secret was recovered and the lookup table decrypted and authenticated with it */
+  verified: boolean;
+  /** total bytes of the set-up messages */
+  setupBytes: number;
 }
 
 export interface Policy {

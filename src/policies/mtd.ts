@@ -1,0 +1,387 @@
+/**
+ * The moving-target-defense policies of the paper (section IV.B): mtd-shamir, mtd-fountain,
+ * mtd-random. Every decision runs the real cryptography (node:crypto and BigInt arithmetic):
+ *
+ * 1. Set-up by the manager: a fresh 32-byte master secret S, a lookup table index -> host
+ *    (a secret permutation of the N hosts in slots 0..N-1, slot N empty) encrypted with
+ *    AES-256-GCM under HKDF(S), and key material per key holder, all sent to the key holders
+ *    (the hosts other than the manager) as SetupMessages with their real byte sizes.
+ * 2. The source gets a random R and computes index = SHA-256(R + X*Y) mod (N + 1) with its own
+ *    key point (X, Y) (formula (1)).
+ * 3. It recovers S from other hosts (Shamir shares from K disjoint hosts, or fountain symbols
+ *    from hosts drawn with replacement by formula (2)), decrypts the table and reads the slot.
+ * 4. If the slot is empty, the source, or not a free reachable candidate, it re-draws with
+ *    R + 1, R + 2, ... (attempts counted); after `max-redraws` draws it walks the table forward
+ *    from the last index to the next candidate slot. So the destination is always a candidate
+ *    and never the source.
+ *
+ * The run's seeded rng keys everything (see Drbg): reproducible, and a simulation keying choice.
+ */
+import { createHmac } from "node:crypto";
+import { InputError } from "../errors.ts";
+import { randomInt } from "../random.ts";
+import { reachableCandidates, tryRoute } from "./common.ts";
+import { P521, P521_BYTES } from "./crypto/field.ts";
+import { blockLength, type CodedSymbol, Decoder, encode, recode } from "./crypto/fountain.ts";
+import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
+import { combine, type Share, SHARE_BYTES, split } from "./crypto/shamir.ts";
+import { decryptTable, type EncryptedTable, encryptTable, formulaIndex, tableBytes } from "./crypto/table.ts";
+import { bool, type ParamDefs, num, readParams } from "./params.ts";
+import type { MtdSummary, NetworkView, Policy, PolicyInput, PolicyPlan, Rng, SetupMessage } from "./types.ts";
+
+export const SECRET_BYTES = 32;
+/** bits of the random number R the manager gives the source */
+const R_BITS = 256n;
+
+/** documented defaults (docs/policies.md) */
+export const MTD_DEFAULTS = {
+  k: 3,
+  requestBytes: 64,
+  newConnection: true,
+  compute: 1e-3,
+  computeRandom: 1e-4,
+  maxRedraws: 64,
+  maxRequests: 1000,
+} as const;
+
+const COMMON: ParamDefs = {
+  compute: { kind: "duration", min: 0, doc: "computation at the source for hashing, reconstruction and decryption" },
+};
+const KEYED: ParamDefs = {
+  ...COMMON,
+  k: { kind: "int", min: 2, doc: "shares (Shamir threshold) or independent symbols (fountain) needed to recover S" },
+  "request-bytes": { kind: "bytes", min: 0, doc: "size of a key request" },
+  "share-bytes": { kind: "bytes", min: 0, doc: "size of an answer (default: the real encoded share or symbol)" },
+  "new-connection": { kind: "boolean", doc: "open a new connection for every key request" },
+  "max-redraws": { kind: "int", min: 1, doc: "draws of R before walking the table" },
+};
+const SHAMIR_PARAMS: ParamDefs = KEYED;
+const FOUNTAIN_PARAMS: ParamDefs = {
+  ...KEYED,
+  "symbols-per-host": { kind: "int", min: 1, doc: "coded symbols each host holds (default k - 1)" },
+  "max-requests": { kind: "int", min: 1, doc: "give up after this many key requests" },
+};
+const RANDOM_PARAMS: ParamDefs = COMMON;
+
+// ---------------------------------------------------------------------------------------------
+// Set-up (manager side)
+
+/** A host's key point (X, Y) for formula (1). X is public, Y is secret. */
+export interface KeyPoint {
+  readonly x: bigint;
+  readonly y: SecretBigInt;
+}
+
+export interface TableSetup {
+  /** N of formula (1): number of hosts of the topology */
+  readonly n: number;
+  /** hosts that receive key material: every host but the manager (the source always) */
+  readonly holders: readonly string[];
+  readonly secret: SecretBytes;
+  readonly table: EncryptedTable;
+  readonly keys: ReadonlyMap<string, KeyPoint>;
+  readonly r: SecretBigInt;
+}
+
+export interface ShamirSetup extends TableSetup {
+  readonly shares: ReadonlyMap<string, Share>;
+}
+
+export interface FountainSetup extends TableSetup {
+  readonly stock: ReadonlyMap<string, readonly CodedSymbol[]>;
+  readonly drbg: Drbg;
+}
+
+function keyHolders(hosts: readonly string[], manager: string, source: string): string[] {
+  return hosts.filter((h) => h !== manager || h === source);
+}
+
+/** Fisher-Yates with the DRBG: the table order must be unpredictable without S's generator. */
+function shuffle<T>(xs: readonly T[], drbg: Drbg): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = drbg.int(i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+function tableSetup(drbg: Drbg, hosts: readonly string[], manager: string, source: string): Omit<TableSetup, "keys"> {
+  const secret = new SecretBytes("master-secret", drbg.bytes(SECRET_BYTES));
+  const slots: Array<string | null> = [...shuffle(hosts, drbg), null];
+  const table = encryptTable(slots, secret, drbg);
+  const r = new SecretBigInt("R", drbg.below(1n << R_BITS));
+  return { n: hosts.length, holders: keyHolders(hosts, manager, source), secret, table, r };
+}
+
+/** Shamir set-up: the key point of holder i is its share (i + 1, f(i + 1)). */
+export function setupShamir(rng: Rng, hosts: readonly string[], manager: string, source: string, k: number): ShamirSetup {
+  const drbg = Drbg.fromRng(rng, "mtd-shamir");
+  const base = tableSetup(drbg, hosts, manager, source);
+  if (k > base.holders.length) throw new RangeError("k larger than the number of key holders");
+  const list = split(base.secret, base.holders.length, k, drbg);
+  const shares = new Map(base.holders.map((h, i) => [h, list[i]!]));
+  return { ...base, shares, keys: shares };
+}
+
+/** Fountain set-up: a random key point per holder, and `perHost` coded symbols of S each. */
+export function setupFountain(rng: Rng, hosts: readonly string[], manager: string, source: string, k: number, perHost: number): FountainSetup {
+  const drbg = Drbg.fromRng(rng, "mtd-fountain");
+  const base = tableSetup(drbg, hosts, manager, source);
+  const keys = new Map<string, KeyPoint>();
+  const stock = new Map<string, CodedSymbol[]>();
+  base.holders.forEach((h, i) => {
+    keys.set(h, { x: BigInt(i + 1), y: new SecretBigInt(`key-${h}`, drbg.below(P521)) });
+    stock.set(h, Array.from({ length: perHost }, () => encode(base.secret, k, drbg)));
+  });
+  return { ...base, keys, stock, drbg };
+}
+
+function setupMessages(manager: string, holders: readonly string[], bytesFor: (h: string) => number): SetupMessage[] {
+  return holders.filter((h) => h !== manager).map((h) => ({ from: manager, to: h, bytes: bytesFor(h) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Destination lookup (source side, after decryption)
+
+/**
+ * Formula (1) with re-draws: attempt a uses R + a. The first slot that names a free reachable
+ * candidate wins; after `maxRedraws` failed draws the table is walked forward (cyclically) from
+ * the last index to the first candidate slot, which exists because every host has a slot.
+ */
+export function lookup(
+  slots: ReadonlyArray<string | null>,
+  allowed: ReadonlySet<string>,
+  r: bigint,
+  key: KeyPoint,
+  n: number,
+  maxRedraws: number,
+): { destination: string; index: number; draws: number; walked: boolean } {
+  let index = 0;
+  for (let a = 0; a < maxRedraws; a++) {
+    index = formulaIndex(r + BigInt(a), key.x, key.y.reveal(), n);
+    const host = slots[index];
+    if (host != null && allowed.has(host)) return { destination: host, index, draws: a + 1, walked: false };
+  }
+  for (let step = 1; step <= slots.length; step++) {
+    const i = (index + step) % slots.length;
+    const host = slots[i];
+    if (host != null && allowed.has(host)) return { destination: host, index: i, draws: maxRedraws, walked: true };
+  }
+  throw new Error("lookup: no candidate in the table (a bug: every host has a slot)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formula (2)
+
+/**
+ * P(i, k) = 1 / sum_{j != i} latency(i,k)/latency(i,j) = (1/latency(i,k)) / sum_j 1/latency(i,j).
+ * Zero latencies are the limit of that formula: the zero-latency hosts share all the probability.
+ */
+export function fountainWeights(view: NetworkView, source: string, hosts: readonly string[]): number[] {
+  const lat = hosts.map((h) => view.latency(source, h));
+  for (const [i, l] of lat.entries()) {
+    if (!(l >= 0) || !Number.isFinite(l)) throw new InputError(`mtd-fountain: latency from ${source} to ${hosts[i]} is not a finite non-negative number`);
+  }
+  const zeros = lat.filter((l) => l === 0).length;
+  if (zeros > 0) return lat.map((l) => (l === 0 ? 1 / zeros : 0));
+  const inv = lat.map((l) => 1 / l);
+  const sum = inv.reduce((a, b) => a + b, 0);
+  return inv.map((w) => w / sum);
+}
+
+function sample(weights: readonly number[], rng: Rng): number {
+  const u = rng();
+  let acc = 0;
+  for (let i = 0; i < weights.length; i++) {
+    acc += weights[i]!;
+    if (u < acc) return i;
+  }
+  // rounding: the last host with positive weight
+  for (let i = weights.length - 1; i >= 0; i--) if (weights[i]! > 0) return i;
+  return weights.length - 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies
+
+interface Context {
+  hosts: readonly string[];
+  allowed: Set<string>;
+  /** reachable key holders other than the source, in topology order */
+  others: string[];
+}
+
+function context(name: string, input: PolicyInput): Context {
+  const hosts = input.view.topo.topology.hosts;
+  const allowed = new Set(reachableCandidates(name, input).map((c) => c.host));
+  const others = keyHolders(hosts, input.manager, input.source).filter(
+    (h) => h !== input.source && tryRoute(input.view, input.source, h) !== undefined,
+  );
+  return { hosts, allowed, others };
+}
+
+function tooFew(name: string, k: number, input: PolicyInput, others: number, what: string): InputError {
+  return new InputError(
+    `${name}: k = ${k} but only ${others} ${what} reachable from the source ${input.source}` +
+      ` (key holders are all hosts but the source and the manager ${input.manager}); lower k`,
+    { field: `${name}.k` },
+  );
+}
+
+function validateKeyed(name: string, defs: ParamDefs) {
+  return (params: Readonly<Record<string, unknown>>, ctx: { hosts: number; candidates: number }): void => {
+    const p = readParams(name, defs, params);
+    const k = num(p, "k", MTD_DEFAULTS.k);
+    if (k > ctx.hosts - 1) {
+      throw new InputError(`${name}: k = ${k} needs at least ${k} hosts besides the source, the topology has ${ctx.hosts} hosts; lower k`, {
+        field: `${name}.k`,
+      });
+    }
+  };
+}
+
+function verifiedTable(table: EncryptedTable, recovered: SecretBytes, name: string): Array<string | null> {
+  try {
+    return decryptTable(table, recovered);
+  } catch {
+    // a reconstruction bug, not user input; the message carries no key material
+    throw new Error(`${name}: the recovered secret did not decrypt the lookup table`);
+  }
+}
+
+export const mtdShamirPolicy: Policy = {
+  name: "mtd-shamir",
+  validate: validateKeyed("mtd-shamir", SHAMIR_PARAMS),
+  decide(input): PolicyPlan {
+    const p = readParams("mtd-shamir", SHAMIR_PARAMS, input.params);
+    const k = num(p, "k", MTD_DEFAULTS.k);
+    const ctx = context("mtd-shamir", input);
+    if (k > ctx.others.length) throw tooFew("mtd-shamir", k, input, ctx.others.length, "key holders are");
+    const st = setupShamir(input.rng, ctx.hosts, input.manager, input.source, k);
+    const setup = setupMessages(input.manager, st.holders, () => tableBytes(st.table) + SHARE_BYTES);
+
+    // K disjoint hosts, uniformly among the reachable holders other than the source (far ones too)
+    const pool = [...ctx.others];
+    const asked: string[] = [];
+    for (let i = 0; i < k; i++) {
+      const j = i + randomInt(input.rng, pool.length - i);
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+      asked.push(pool[i]!);
+    }
+    const responseBytes = num(p, "share-bytes", SHARE_BYTES);
+    const keyRequests = asked.map((host) => ({
+      host,
+      requestBytes: num(p, "request-bytes", MTD_DEFAULTS.requestBytes),
+      responseBytes,
+      newConnection: bool(p, "new-connection", MTD_DEFAULTS.newConnection),
+    }));
+    const recovered = combine(asked.map((h) => st.shares.get(h)!), SECRET_BYTES, "recovered-secret");
+    const slots = verifiedTable(st.table, recovered, "mtd-shamir");
+    const found = lookup(slots, ctx.allowed, st.r.reveal(), st.keys.get(input.source)!, st.n, num(p, "max-redraws", MTD_DEFAULTS.maxRedraws));
+    const mtd: MtdSummary = {
+      index: found.index, draws: found.draws, walked: found.walked, requests: keyRequests.length, dependentAnswers: 0,
+      verified: true, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
+    };
+    return {
+      destination: found.destination, keyRequests, setup, mtd,
+      computeSeconds: num(p, "compute", MTD_DEFAULTS.compute),
+      note: `shamir ${k}-of-${st.holders.length}: shares from ${asked.join(", ")}; index ${found.index} after ${found.draws} draw(s)${found.walked ? ", table walked" : ""}`,
+    };
+  },
+};
+
+export const mtdFountainPolicy: Policy = {
+  name: "mtd-fountain",
+  validate: validateKeyed("mtd-fountain", FOUNTAIN_PARAMS),
+  decide(input): PolicyPlan {
+    const p = readParams("mtd-fountain", FOUNTAIN_PARAMS, input.params);
+    const k = num(p, "k", MTD_DEFAULTS.k);
+    const perHost = num(p, "symbols-per-host", Math.max(1, k - 1));
+    const maxRequests = num(p, "max-requests", MTD_DEFAULTS.maxRequests);
+    const ctx = context("mtd-fountain", input);
+    if (ctx.others.length === 0) throw tooFew("mtd-fountain", k, input, 0, "key holders are");
+    const st = setupFountain(input.rng, ctx.hosts, input.manager, input.source, k, perHost);
+    const symbolBytes = k + blockLength(SECRET_BYTES, k);
+    const setup = setupMessages(input.manager, st.holders, () => tableBytes(st.table) + 2 + P521_BYTES + perHost * symbolBytes);
+
+    // the reachable hosts' symbols must span the secret, else no number of requests decodes it
+    const span = new Decoder(k);
+    for (const h of ctx.others) for (const s of st.stock.get(h)!) span.add(s);
+    if (span.rank < k) {
+      throw new InputError(
+        `mtd-fountain: the ${ctx.others.length} key holders reachable from ${input.source} hold symbols of rank ${span.rank} < k = ${k};` +
+          " raise symbols-per-host or lower k",
+        { field: "mtd-fountain.k" },
+      );
+    }
+
+    const weights = fountainWeights(input.view, input.source, ctx.others);
+    const decoder = new Decoder(k);
+    const keyRequests = [];
+    let dependent = 0;
+    const responseBytes = num(p, "share-bytes", symbolBytes);
+    while (decoder.rank < k) {
+      if (keyRequests.length >= maxRequests) {
+        throw new InputError(`mtd-fountain: no decodable set of symbols after ${maxRequests} requests; raise max-requests or symbols-per-host`, {
+          field: "mtd-fountain.max-requests",
+        });
+      }
+      const host = ctx.others[sample(weights, input.rng)]!;
+      keyRequests.push({
+        host,
+        requestBytes: num(p, "request-bytes", MTD_DEFAULTS.requestBytes),
+        responseBytes,
+        newConnection: bool(p, "new-connection", MTD_DEFAULTS.newConnection),
+      });
+      if (!decoder.add(recode(st.stock.get(host)!, st.drbg))) dependent++;
+    }
+    const recovered = decoder.decode(SECRET_BYTES, "recovered-secret")!;
+    const slots = verifiedTable(st.table, recovered, "mtd-fountain");
+    const found = lookup(slots, ctx.allowed, st.r.reveal(), st.keys.get(input.source)!, st.n, num(p, "max-redraws", MTD_DEFAULTS.maxRedraws));
+    const mtd: MtdSummary = {
+      index: found.index, draws: found.draws, walked: found.walked, requests: keyRequests.length, dependentAnswers: dependent,
+      verified: true, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
+    };
+    const counts = new Map<string, number>();
+    for (const r of keyRequests) counts.set(r.host, (counts.get(r.host) ?? 0) + 1);
+    return {
+      destination: found.destination, keyRequests, setup, mtd,
+      computeSeconds: num(p, "compute", MTD_DEFAULTS.compute),
+      note:
+        `fountain k=${k}: ${keyRequests.length} requests (${dependent} dependent) to ` +
+        `${[...counts].map(([h, c]) => (c > 1 ? `${h} x${c}` : h)).join(", ")}; index ${found.index} after ${found.draws} draw(s)${found.walked ? ", table walked" : ""}`,
+    };
+  },
+};
+
+/** mtd-random set-up: one 32-byte PRF key, sent to every host. */
+export function setupRandom(rng: Rng): { key: SecretBytes; r: SecretBigInt } {
+  const drbg = Drbg.fromRng(rng, "mtd-random");
+  return { key: new SecretBytes("prf-key", drbg.bytes(32)), r: new SecretBigInt("R", drbg.below(1n << R_BITS)) };
+}
+
+export const mtdRandomPolicy: Policy = {
+  name: "mtd-random",
+  validate(params) {
+    readParams("mtd-random", RANDOM_PARAMS, params);
+  },
+  decide(input): PolicyPlan {
+    const p = readParams("mtd-random", RANDOM_PARAMS, input.params);
+    const cs = reachableCandidates("mtd-random", input);
+    const st = setupRandom(input.rng);
+    const hosts = input.view.topo.topology.hosts;
+    const setup = setupMessages(input.manager, keyHolders(hosts, input.manager, input.source), () => 32);
+    // HMAC-SHA256(key, R as 32 bytes) read as a 256-bit integer, mod the number of candidates
+    const mac = createHmac("sha256", st.key.reveal()).update(bigIntToBytes(st.r.reveal(), 32)).digest();
+    const i = Number(bytesToBigInt(mac) % BigInt(cs.length));
+    const mtd: MtdSummary = {
+      draws: 1, walked: false, requests: 0, dependentAnswers: 0, verified: false, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
+    };
+    return {
+      destination: cs[i]!.host, keyRequests: [], setup, mtd,
+      computeSeconds: num(p, "compute", MTD_DEFAULTS.computeRandom),
+      note: `pseudo-random function over ${cs.length} reachable candidates; no key retrieval`,
+    };
+  },
+};
