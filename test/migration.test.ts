@@ -2,6 +2,7 @@ import test, { type ExecutionContext } from "ava";
 import { InputError } from "../src/errors.ts";
 import { batchRestoreSeconds, DEFAULT_COSTS, JOWUA_TABLE2, mean, restoreSeconds } from "../src/migration/costs.ts";
 import { validateRunSpec } from "../src/migration/validate.ts";
+import { SimBackend } from "../backends/sim/backend.ts";
 import type { RunRecord, RunSpec } from "../src/runspec.ts";
 import { backend, keyPolicy, link, migration, runSpec, SIMPLE_COSTS, star } from "./helpers/runspec.ts";
 
@@ -261,4 +262,32 @@ test("path and bottleneck describe the source -> destination route", async (t) =
   t.is(r.path_hops, 3);
   t.is(r.bottleneck_bps, 4e6);
   close(t, r.transfer_s, 4, "2 MB at 4 Mbps");
+});
+
+// ---------------------------------------------------------------- with the real policies
+
+test("real policies through the backend: mtd-shamir pays its key round trips, bandwidth picks the wide path", async (t) => {
+  const hosts = ["h1", "h2", "h3", "h4", "h5"];
+  const topo = star(hosts, 8e6, 0.001);
+  const spec = runSpec({
+    topology: topo,
+    costs: { ...SIMPLE_COSTS, controlBytes: 100 },
+    policy: { name: "mtd-shamir", params: { k: 3 } },
+    migrations: [migration({ candidates: ["h2", "h3", "h4", "h5"], destination: undefined })],
+  });
+  const real = new SimBackend();
+  const r = await one(spec, real);
+  t.true(["h2", "h3", "h4", "h5"].includes(r.destination));
+  // three sequential requests, each a new TCP connection: at least 3 * 2 RTTs of 4 ms
+  t.true(r.key_retrieval_s >= 3 * 2 * 0.004, `key retrieval ${r.key_retrieval_s}`);
+  close(t, r.decision_s, r.key_retrieval_s + 1e-3, "decision = keys + compute (1 ms default)");
+  t.true(r.setup_s > 0);
+  sums(t, r);
+  t.deepEqual(await one(spec, real), r, "deterministic");
+
+  // bandwidth: h3 sits behind a 2 Mbps link, h2 behind 8 Mbps
+  const topo2 = { name: "two", hosts: ["h1", "h2", "h3"], switches: ["s1"], links: [link("h1", "s1", 8e6), link("h2", "s1", 8e6), link("h3", "s1", 2e6)] };
+  const b = await one(runSpec({ topology: topo2, manager: "h1", policy: { name: "bandwidth", params: {} }, migrations: [migration({ candidates: ["h3", "h2"], destination: undefined })] }), real);
+  t.is(b.destination, "h2");
+  t.is(b.bottleneck_bps, 8e6);
 });

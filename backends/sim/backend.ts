@@ -14,6 +14,8 @@ import { Vib } from "../../src/measurement/vib.ts";
 import { migrationProcess, type MigrationEnv, type MigrationResult, type Progress } from "../../src/migration/protocol.ts";
 import { validateRunSpec } from "../../src/migration/validate.ts";
 import { compileTopology } from "../../src/network/compile.ts";
+import { createNetworkModel } from "../../src/network/index.ts";
+import { resolvePolicy } from "../../src/policies/registry.ts";
 import type { Flow, FlowSpec, NetworkModel, NetworkParams } from "../../src/network/model.ts";
 import type { CompiledTopology, Topology } from "../../src/network/types.ts";
 import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "../../src/policies/types.ts";
@@ -26,8 +28,10 @@ export type ModelFactory = (sim: Simulator, topo: CompiledTopology, params: Netw
 export type PolicyResolver = (spec: PolicySpec) => Promise<Policy>;
 
 export interface SimBackendOptions {
-  createModel: ModelFactory;
-  resolvePolicy: PolicyResolver;
+  /** network model factory (default: createNetworkModel, the model the spec names) */
+  createModel?: ModelFactory;
+  /** policy resolver (default: the registry: builtins and plugins) */
+  resolvePolicy?: PolicyResolver;
   /** collect the host bandwidth trace and phase marks (Fig. 4); polls every measurement period */
   trace?: boolean;
   /** return the VIB's samples as CSV rows (RunResult.vib); polls every measurement period */
@@ -39,11 +43,23 @@ export class SimBackend implements Backend {
   private readonly compiled = new WeakMap<Topology, CompiledTopology>();
   private readonly policies = new Map<string, Promise<Policy>>();
 
-  constructor(private readonly options: SimBackendOptions) {}
+  private readonly options: Required<Pick<SimBackendOptions, "createModel" | "resolvePolicy">> & SimBackendOptions;
+
+  constructor(options: SimBackendOptions = {}) {
+    this.options = {
+      ...options,
+      createModel: options.createModel ?? ((sim, topo, params) => createNetworkModel(sim, topo, params)),
+      resolvePolicy: options.resolvePolicy ?? resolvePolicy,
+    };
+  }
 
   async execute(spec: RunSpec): Promise<RunResult> {
     validateRunSpec(spec);
     const policy = await this.policy(spec.policy);
+    if (policy.validate) {
+      const candidates = spec.migrations.length ? Math.min(...spec.migrations.map((m) => m.candidates.filter((c) => c !== m.source).length)) : 0;
+      policy.validate(spec.policy.params, { hosts: spec.topology.hosts.length, candidates });
+    }
     return this.run(spec, policy);
   }
 
@@ -92,7 +108,7 @@ class Run {
     private readonly spec: RunSpec,
     private readonly policy: Policy,
     private readonly topo: CompiledTopology,
-    private readonly options: SimBackendOptions,
+    private readonly options: SimBackendOptions & { createModel: ModelFactory },
   ) {
     this.model = options.createModel(this.sim, topo, spec.network);
     this.vib = new Vib((l) => topo.capacity[l]!, topo.portName);

@@ -4,7 +4,9 @@
  * says where it comes from; values marked "assumption" are placeholders until the Mininet backend
  * calibrates them, and are documented as such in docs/migration.md.
  */
+import { InputError } from "../errors.ts";
 import type { CostParams } from "../runspec.ts";
+import { describe, parseBytes, parseDuration, parseRate } from "../units.ts";
 
 /** JoWUA 2019 Table 2 (stateless clock application, 10 runs), seconds: the source of the stateless defaults. */
 export const JOWUA_TABLE2 = {
@@ -95,4 +97,62 @@ export function batchRestoreSeconds(c: CostParams, sizes: readonly number[]): nu
 /** Bytes on the wire for `bytes` of checkpoint. */
 export function wireBytes(c: CostParams, bytes: number): number {
   return bytes * c.compression;
+}
+
+type CostUnit = "duration" | "bytes" | "rate" | "byte-rate" | "ratio" | "count";
+
+/**
+ * The `costs:` block of an experiment file: YAML key -> CostParams field and the unit it is
+ * written with (rates of disks in bytes per second, e.g. `200MBps`; cipher in bits, `800Mbps`).
+ */
+export const COST_FIELDS: Readonly<Record<string, { field: keyof CostParams; unit: CostUnit }>> = {
+  "checkpoint-base": { field: "checkpointBase", unit: "duration" },
+  "checkpoint-rate": { field: "checkpointRate", unit: "byte-rate" },
+  "restore-base": { field: "restoreBase", unit: "duration" },
+  "restore-rate": { field: "restoreRate", unit: "byte-rate" },
+  "restore-per-container": { field: "restorePerContainer", unit: "ratio" },
+  compression: { field: "compression", unit: "ratio" },
+  "ssh-handshake-rtts": { field: "sshHandshakeRtts", unit: "count" },
+  "ssh-cipher-rate": { field: "sshCipherRate", unit: "rate" },
+  "decision-compute": { field: "decisionCompute", unit: "duration" },
+  kill: { field: "killDuration", unit: "duration" },
+  start: { field: "startDuration", unit: "duration" },
+  "stateless-prepare": { field: "statelessPrepare", unit: "duration" },
+  "stateless-switchover": { field: "statelessSwitchover", unit: "duration" },
+  "precopy-threshold": { field: "precopyThreshold", unit: "bytes" },
+  "precopy-max-rounds": { field: "precopyMaxRounds", unit: "count" },
+  "postcopy-minimal": { field: "postcopyMinimal", unit: "bytes" },
+  "control-bytes": { field: "controlBytes", unit: "bytes" },
+};
+
+/**
+ * Parses a `costs:` block over the defaults. Refuses unknown keys and values without their unit
+ * (InputError with field `costs.<key>`); ranges are checked by validateRunSpec.
+ */
+export function costsFromBlock(block: Readonly<Record<string, unknown>>, base: Readonly<CostParams> = DEFAULT_COSTS): CostParams {
+  const out: CostParams = { ...base };
+  for (const [key, value] of Object.entries(block)) {
+    const f = COST_FIELDS[key];
+    if (!f) throw new InputError(`unknown cost parameter (expected one of ${Object.keys(COST_FIELDS).join(", ")})`, { field: `costs.${key}` });
+    try {
+      out[f.field] = parseCost(f.unit, value);
+    } catch (e) {
+      if (e instanceof InputError) throw e.withLocation({ field: `costs.${key}` });
+      throw e;
+    }
+  }
+  return out;
+}
+
+function parseCost(unit: CostUnit, value: unknown): number {
+  switch (unit) {
+    case "duration": return parseDuration(value);
+    case "bytes": return parseBytes(value);
+    case "rate": return parseRate(value);
+    case "byte-rate": return parseRate(value) / 8;
+    case "ratio":
+    case "count":
+      if (typeof value !== "number" || !Number.isFinite(value)) throw new InputError(`expected a plain number, got ${describe(value)}`);
+      return value;
+  }
 }
