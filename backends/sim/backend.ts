@@ -14,17 +14,18 @@ import { Vib } from "../../src/measurement/vib.ts";
 import { migrationProcess, type MigrationEnv, type MigrationResult, type Progress } from "../../src/migration/protocol.ts";
 import { validateRunSpec } from "../../src/migration/validate.ts";
 import { compileTopology } from "../../src/network/compile.ts";
-import { createNetworkModel } from "../../src/network/index.ts";
+import { createNetworkModel, type RouteFn } from "../../src/network/index.ts";
+import { Router } from "../../src/network/routing.ts";
 import { resolvePolicy } from "../../src/policies/registry.ts";
 import type { Flow, FlowSpec, NetworkModel, NetworkParams } from "../../src/network/model.ts";
 import type { CompiledTopology, Topology } from "../../src/network/types.ts";
 import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "../../src/policies/types.ts";
-import { subRng } from "../../src/random.ts";
+import { subRng, type Rng } from "../../src/random.ts";
 import type {
   Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
 } from "../../src/runspec.ts";
 
-export type ModelFactory = (sim: Simulator, topo: CompiledTopology, params: NetworkParams) => NetworkModel;
+export type ModelFactory = (sim: Simulator, topo: CompiledTopology, params: NetworkParams, route: RouteFn) => NetworkModel;
 export type PolicyResolver = (spec: PolicySpec) => Promise<Policy>;
 
 export interface SimBackendOptions {
@@ -40,7 +41,7 @@ export interface SimBackendOptions {
 
 export class SimBackend implements Backend {
   readonly name = "sim";
-  private readonly compiled = new WeakMap<Topology, CompiledTopology>();
+  private readonly compiled = new WeakMap<Topology, { topo: CompiledTopology; routers: Map<string, RouteFn> }>();
   private readonly policies = new Map<string, Promise<Policy>>();
 
   private readonly options: Required<Pick<SimBackendOptions, "createModel" | "resolvePolicy">> & SimBackendOptions;
@@ -48,7 +49,7 @@ export class SimBackend implements Backend {
   constructor(options: SimBackendOptions = {}) {
     this.options = {
       ...options,
-      createModel: options.createModel ?? ((sim, topo, params) => createNetworkModel(sim, topo, params)),
+      createModel: options.createModel ?? ((sim, topo, params, route) => createNetworkModel(sim, topo, params, { route })),
       resolvePolicy: options.resolvePolicy ?? resolvePolicy,
     };
   }
@@ -65,9 +66,15 @@ export class SimBackend implements Backend {
 
   /** the synchronous core, for callers that resolved the policy already */
   run(spec: RunSpec, policy: Policy): RunResult {
-    let topo = this.compiled.get(spec.topology);
-    if (!topo) this.compiled.set(spec.topology, (topo = compileTopology(spec.topology)));
-    return new Run(spec, policy, topo, this.options).execute();
+    // Compiled topology and routes are pure functions of the Topology object: shared across runs.
+    let c = this.compiled.get(spec.topology);
+    if (!c) this.compiled.set(spec.topology, (c = { topo: compileTopology(spec.topology), routers: new Map() }));
+    let route = c.routers.get(spec.network.routing);
+    if (!route) {
+      const router = new Router(c.topo, spec.network.routing);
+      c.routers.set(spec.network.routing, (route = (a, b) => router.route(a, b)));
+    }
+    return new Run(spec, policy, c.topo, route, this.options).execute();
   }
 
   private policy(spec: PolicySpec): Promise<Policy> {
@@ -108,9 +115,10 @@ class Run {
     private readonly spec: RunSpec,
     private readonly policy: Policy,
     private readonly topo: CompiledTopology,
+    route: RouteFn,
     private readonly options: SimBackendOptions & { createModel: ModelFactory },
   ) {
-    this.model = options.createModel(this.sim, topo, spec.network);
+    this.model = options.createModel(this.sim, topo, spec.network, route);
     this.vib = new Vib((l) => topo.capacity[l]!, topo.portName);
     this.collector = new Collector(this.sim, this.model, this.vib, spec.measurement.period);
     this.results = new Array(spec.migrations.length);
@@ -168,7 +176,7 @@ class Run {
     const { spec, sim, model } = this;
     const m = spec.migrations[0];
     if (!m) return;
-    const plan = this.policy.decide(this.input(0, m, subRng(spec.seed, "policy-setup")));
+    const plan = this.policy.decide(this.input(0, m, lazyRng(spec.seed, "policy-setup")));
     if (plan.setup.length === 0) return;
     const all = sim.allOf(plan.setup.map((s) => model.message(s.from, s.to, s.bytes)));
     this.migrationsLeft++; // the set-up must finish before the run ends
@@ -322,7 +330,7 @@ class Run {
 
   private decide(i: number): PolicyPlan {
     const m = this.spec.migrations[i]!;
-    const plan = this.policy.decide(this.input(i, m, subRng(this.spec.seed, `policy:${i}`)));
+    const plan = this.policy.decide(this.input(i, m, lazyRng(this.spec.seed, `policy:${i}`)));
     if (plan.destination === m.source || !(m.candidates.includes(plan.destination) || plan.destination === m.destination)) {
       throw new Error(`policy ${this.policy.name} chose ${plan.destination} for ${m.container.name}, which is not a candidate other than the source`);
     }
@@ -354,6 +362,12 @@ class Run {
     }
     throw new UnreachableResultError(`${detail}; raise horizon or check the traffic`, { field: "horizon" });
   }
+}
+
+/** subRng(seed, purpose), seeded on the first draw: deterministic policies never pay for it */
+function lazyRng(seed: number, purpose: string): Rng {
+  let g: Rng | undefined;
+  return () => (g ??= subRng(seed, purpose))();
 }
 
 function describeTrigger(m: MigrationSpec): string {

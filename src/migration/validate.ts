@@ -5,6 +5,7 @@
  */
 import { InputError } from "../errors.ts";
 import type { CostParams, RunSpec } from "../runspec.ts";
+import { COST_FIELDS } from "./costs.ts";
 
 type Check = (ok: boolean, field: string, detail: string) => void;
 
@@ -99,19 +100,24 @@ export function validateRunSpec(spec: RunSpec): void {
   });
 }
 
+const NON_NEGATIVE_COSTS = [
+  "checkpointBase", "restoreBase", "restorePerContainer", "decisionCompute", "killDuration", "startDuration",
+  "statelessPrepare", "statelessSwitchover", "precopyThreshold", "postcopyMinimal", "controlBytes",
+] as const;
+const POSITIVE_COSTS = ["checkpointRate", "restoreRate", "sshCipherRate"] as const;
+/** CostParams field -> its key in the experiment file's `costs:` block */
+const COST_KEY = Object.fromEntries(Object.entries(COST_FIELDS).map(([key, f]) => [f.field, `costs.${key}`])) as Record<keyof CostParams, string>;
+
 function validateCosts(
   c: CostParams, check: Check, nonNeg: (f: string, v: unknown) => void, pos: (f: string, v: unknown) => void,
   count: (f: string, v: unknown, min: number) => void,
 ): void {
-  for (const k of [
-    "checkpointBase", "restoreBase", "restorePerContainer", "decisionCompute", "killDuration", "startDuration",
-    "statelessPrepare", "statelessSwitchover", "precopyThreshold", "postcopyMinimal", "controlBytes",
-  ] as const) nonNeg(`costs.${kebab(k)}`, c[k]);
-  for (const k of ["checkpointRate", "restoreRate", "sshCipherRate"] as const) pos(`costs.${kebab(k)}`, c[k]);
+  for (const k of NON_NEGATIVE_COSTS) nonNeg(COST_KEY[k], c[k]);
+  for (const k of POSITIVE_COSTS) pos(COST_KEY[k], c[k]);
   check(typeof c.compression === "number" && c.compression > 0 && c.compression <= 1, "costs.compression",
     `expected a compressed/raw size ratio in (0, 1], got ${show(c.compression)}`);
-  count("costs.ssh-handshake-rtts", c.sshHandshakeRtts, 0);
-  count("costs.precopy-max-rounds", c.precopyMaxRounds, 1);
+  count(COST_KEY.sshHandshakeRtts, c.sshHandshakeRtts, 0);
+  count(COST_KEY.precopyMaxRounds, c.precopyMaxRounds, 1);
 }
 
 /** The port names compileTopology gives (Mininet style), without compiling. */
@@ -127,10 +133,6 @@ function portNames(spec: RunSpec): string[] {
     }
   }
   return out;
-}
-
-export function kebab(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 function show(v: unknown): string {

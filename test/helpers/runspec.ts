@@ -101,5 +101,5 @@ export function keyPolicy(hosts: string[], computeSeconds: number, bytes: number
 }
 
 export function backend(policy: Policy = fixedPolicy, opts: { trace?: boolean; keepVib?: boolean } = {}): SimBackend {
-  return new SimBackend({ createModel: (sim, topo, params) => createNetworkModel(sim, topo, params), resolvePolicy: async () => policy, ...opts });
+  return new SimBackend({ createModel: (sim, topo, params, route) => createNetworkModel(sim, topo, params, { route }), resolvePolicy: async () => policy, ...opts });
 }
