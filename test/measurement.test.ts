@@ -118,3 +118,17 @@ test("policies see the VIB (measured, one period behind), not the model's exact 
   close(t, d.spare!, 5e6, "spare = capacity - measured");
   close(t, d.latency, 0.002, "latency = propagation (+ queueing, none in max-min)");
 });
+
+test("a decision at a decimal trigger time sees the sample of that instant (0.1 s period)", async (t) => {
+  const times: Array<number | undefined> = [];
+  const spy: Policy = {
+    name: "spy",
+    decide(input): PolicyPlan {
+      times.push(input.view.vib?.lastPort("s1-eth2")?.t);
+      return { destination: input.fixedDestination!, keyRequests: [], computeSeconds: 0, setup: [] };
+    },
+  };
+  // 3 * 0.1 is 0.30000000000000004 in floating point: the poll must still come first
+  await backend(spy).execute(runSpec({ measurement: { period: 0.1 }, migrations: [migration({ trigger: { kind: "at", at: 0.3 } })] }));
+  t.is(times.at(-1), 0.3);
+});

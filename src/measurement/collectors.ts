@@ -51,7 +51,7 @@ export class Collector {
     const tick = (k: number): void => {
       if (this.stopped) return;
       this.poll(k);
-      this.sim.scheduleAt((k + 1) * this.period, tick, k + 1);
+      this.sim.scheduleAt(this.gridTime(k + 1), tick, k + 1);
     };
     this.sim.scheduleAt(0, tick, 0);
   }
@@ -67,8 +67,18 @@ export class Collector {
     for (let k = Math.max(0, K - samples); k <= K; k++) {
       if (this.scheduled.has(k)) continue;
       this.scheduled.add(k);
-      if (k * this.period >= this.sim.now) this.sim.scheduleAt(k * this.period, (kk: number) => this.stopped || this.poll(kk), k);
+      const t = k === K ? Math.min(this.gridTime(k), at) : this.gridTime(k);
+      if (t >= this.sim.now) this.sim.scheduleAt(t, (kk: number) => this.stopped || this.poll(kk), k);
     }
+  }
+
+  /**
+   * Time of poll k. k * period in floating point can land just after the decimal instant it
+   * stands for (3 * 0.1 = 0.30000000000000004), which would put a poll after a trigger at 0.3;
+   * rounding to 12 significant digits snaps it back.
+   */
+  gridTime(k: number): number {
+    return Number((k * this.period).toPrecision(12));
   }
 
   stop(): void {
@@ -77,7 +87,7 @@ export class Collector {
 
   private poll(k: number): void {
     const m = this.model;
-    const t = k * this.period;
+    const t = this.gridTime(k);
     const sample = this.lastK === k - 1;
     const bytes = this.lastBytes;
     const packets = this.lastPackets;
