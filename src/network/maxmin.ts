@@ -40,6 +40,12 @@ export type RouteFn = (src: string, dst: string) => Path;
 export interface ModelOptions {
   /** replaces routing, e.g. the explicit routing rule of a workload file */
   route?: RouteFn | undefined;
+  /**
+   * Re-solve the whole connected component of the flow-link graph on every change (the plain
+   * algorithm) instead of the certificate-checked local set. Same allocation, slower: for
+   * cross-checking and for measuring what the local solve saves.
+   */
+  exhaustive?: boolean | undefined;
 }
 
 /** A finite flow that can never finish: every byte of a link it needs is taken (by udp). */
@@ -78,6 +84,7 @@ export class MaxMinModel implements NetworkModel {
   readonly name = "max-min" as const;
   private readonly router: RouteFn;
   private readonly eff: number;
+  private readonly maxRounds: number;
   private readonly L: number;
 
   // --- per flow slot ---
@@ -151,6 +158,7 @@ export class MaxMinModel implements NetworkModel {
       throw new RangeError(`efficiency must be in (0, 1], got ${params.efficiency}`);
     }
     this.eff = params.efficiency;
+    this.maxRounds = options.exhaustive ? 0 : MAX_ROUNDS;
     if (options.route) this.router = options.route;
     else {
       const r = new Router(topo, params.routing);
@@ -617,7 +625,7 @@ export class MaxMinModel implements NetworkModel {
     for (;;) {
       rounds++;
       this.stats.rounds++;
-      if (rounds > MAX_ROUNDS) {
+      if (rounds > this.maxRounds) {
         this.stats.fallbacks++;
         this.growToComponent();
         this.fill();
