@@ -264,3 +264,15 @@ test("secrets never appear in plans, notes, inspection or error messages", (t) =
   t.regex(inspect(sh.secret), /redacted/);
   t.deepEqual(Object.keys(sh.secret), ["label"]);
 });
+
+test("mtd-fountain validation counts symbols, not hosts; too few symbols is an InputError", (t) => {
+  const p = policy("mtd-fountain");
+  t.notThrows(() => p.validate!({ k: 5, "symbols-per-host": 4 }, { hosts: 3, candidates: 2 }));
+  t.throws(() => p.validate!({ k: 5, "symbols-per-host": 2 }, { hosts: 3, candidates: 2 }), { instanceOf: InputError, message: /mtd-fountain.k: .*hold 4/ });
+  // k = 5 from the three reachable holders, each holding 4 symbols: decodes, with more requests than holders
+  const plan = p.decide(input(3, { k: 5, "symbols-per-host": 4 }));
+  t.true(plan.mtd!.verified);
+  t.true(plan.keyRequests.length >= 5);
+  // one symbol per host and only three holders cannot span five blocks
+  t.throws(() => p.decide(input(3, { k: 5, "symbols-per-host": 1 })), { instanceOf: InputError, message: /rank 3 < k = 5/ });
+});

@@ -233,6 +233,17 @@ function validateKeyed(name: string, defs: ParamDefs) {
   return (params: Readonly<Record<string, unknown>>, ctx: { hosts: number; candidates: number }): void => {
     const p = readParams(name, defs, params);
     const k = num(p, "k", MTD_DEFAULTS.k);
+    if (name === "mtd-fountain") {
+      // symbols may come from fewer than k hosts: what matters is how many symbols exist
+      const perHost = num(p, "symbols-per-host", Math.max(1, k - 1));
+      if ((ctx.hosts - 1) * perHost < k) {
+        throw new InputError(
+          `${name}: k = ${k} needs at least ${k} symbols, the ${ctx.hosts - 1} hosts besides the source hold ${(ctx.hosts - 1) * perHost}; lower k or raise symbols-per-host`,
+          { field: `${name}.k` },
+        );
+      }
+      return;
+    }
     if (k > ctx.hosts - 1) {
       throw new InputError(`${name}: k = ${k} needs at least ${k} hosts besides the source, the topology has ${ctx.hosts} hosts; lower k`, {
         field: `${name}.k`,

@@ -59,18 +59,18 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
       try {
         ({ tsImport } = (await import("tsx/esm/api")) as { tsImport: (specifier: string, parent: string) => Promise<unknown> });
       } catch {
-        throw new InputError(`cannot load the TypeScript plugin ${file}: compile it to .js, or install tsx (npm install tsx) so migsim can load .ts`, { file });
+        throw new InputError(`cannot load a TypeScript plugin: compile it to .js, or install tsx (npm install tsx) so migsim can load .ts`, { file });
       }
       try {
         return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
       } catch (e2) {
-        throw new InputError(`cannot load the plugin ${file}: ${message(e2)}`, { file });
+        throw new InputError(`cannot load the plugin: ${message(e2)}`, { file });
       }
     }
     if (code === "ERR_MODULE_NOT_FOUND" && (e as Error).message.includes(file)) {
-      throw new InputError(`plugin module ${file} not found`, { file });
+      throw new InputError(`plugin module not found`, { file });
     }
-    throw new InputError(`cannot load the plugin ${file}: ${message(e)}`, { file });
+    throw new InputError(`cannot load the plugin: ${message(e)}`, { file });
   }
 }
 
@@ -78,13 +78,14 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 export async function loadPlugin(file: string): Promise<Policy> {
   const mod = await importModule(file);
   // accept named exports or a default export object holding them
-  const src = (typeof mod.decide === "function" ? mod : (mod.default as Record<string, unknown> | undefined)) ?? {};
+  const def = mod.default as Record<string, unknown> | undefined;
+  const src = typeof mod.decide !== "function" && typeof def === "object" && def !== null && "decide" in def ? def : mod;
   const name = src.name;
   const decide = src.decide;
   const validate = src.validate;
-  if (typeof name !== "string" || name.trim() === "") throw new InputError(`plugin ${file} must export \`name\` (a non-empty string)`, { file });
-  if (typeof decide !== "function") throw new InputError(`plugin ${file} must export a function \`decide(input)\``, { file });
-  if (validate !== undefined && typeof validate !== "function") throw new InputError(`plugin ${file}: \`validate\`, when exported, must be a function`, { file });
+  if (typeof name !== "string" || name.trim() === "") throw new InputError(`plugin must export \`name\` (a non-empty string)`, { file });
+  if (typeof decide !== "function") throw new InputError(`plugin must export a function \`decide(input)\``, { file });
+  if (validate !== undefined && typeof validate !== "function") throw new InputError(`plugin: \`validate\`, when exported, must be a function`, { file });
 
   const policy: Policy = {
     name,
@@ -93,17 +94,17 @@ export async function loadPlugin(file: string): Promise<Policy> {
       try {
         raw = decide.call(src, input);
       } catch (e) {
-        if (e instanceof InputError) throw new InputError(`plugin ${name} (${file}): ${e.detail}`, { ...e.location, file });
-        throw new InputError(`plugin ${name} (${file}) threw: ${message(e)}`, { file });
+        if (e instanceof InputError) throw new InputError(`plugin ${name}: ${e.detail}`, { ...e.location, file });
+        throw new InputError(`plugin ${name} threw: ${message(e)}`, { file });
       }
-      if (raw instanceof Promise) throw new InputError(`plugin ${name} (${file}): decide must return a plan, not a Promise`, { file });
+      if (raw instanceof Promise) throw new InputError(`plugin ${name}: decide must return a plan, not a Promise`, { file });
       // missing optional parts of the plan take their neutral values
       const plan =
         typeof raw === "object" && raw !== null
           ? { keyRequests: [], setup: [], computeSeconds: 0, ...(raw as Partial<PolicyPlan>) }
           : raw;
       const problem = planProblem(plan, input);
-      if (problem) throw new InputError(`plugin ${name} (${file}) ${problem}`, { file });
+      if (problem) throw new InputError(`plugin ${name} ${problem}`, { file });
       return plan as PolicyPlan;
     },
   };
@@ -112,8 +113,8 @@ export async function loadPlugin(file: string): Promise<Policy> {
       try {
         validate.call(src, params, ctx);
       } catch (e) {
-        if (e instanceof InputError) throw new InputError(`plugin ${name} (${file}): ${e.detail}`, { ...e.location, file });
-        throw new InputError(`plugin ${name} (${file}) rejected its parameters: ${message(e)}`, { file });
+        if (e instanceof InputError) throw new InputError(`plugin ${name}: ${e.detail}`, { ...e.location, file });
+        throw new InputError(`plugin ${name} rejected its parameters: ${message(e)}`, { file });
       }
     };
   }
