@@ -5,6 +5,7 @@
  */
 import type { NetworkParams } from "./network/model.ts";
 import type { Topology } from "./network/types.ts";
+import type { VibRow } from "./measurement/vib.ts";
 
 export type MigrationMode = "stateless" | "cold" | "pre-copy" | "post-copy";
 export type Transport = "ssh" | "tcp";
@@ -44,6 +45,8 @@ export interface TrafficSpec {
   bytes?: number | undefined;
   start: number;
   stop?: number | undefined;
+  /** name of the container this flow talks to: redirected with it when it migrates */
+  service?: string | undefined;
 }
 
 export interface ProbeSpec {
@@ -85,8 +88,10 @@ export interface CostParams {
   /** stateless: kill and start durations, seconds */
   killDuration: number;
   startDuration: number;
-  /** stateless: fixed preparation (SSH connection, removing stale containers), seconds */
+  /** stateless: fixed preparation before the kill (SSH connection, public-key auth), seconds */
   statelessPrepare: number;
+  /** stateless: fixed work between kill and start (removing stale containers, remote start), seconds */
+  statelessSwitchover: number;
   /** pre-copy: stop when the remaining dirty set is below this many bytes */
   precopyThreshold: number;
   precopyMaxRounds: number;
@@ -156,6 +161,12 @@ export interface RunRecord {
   rounds: number;
   converged: boolean;
   note: string;
+  /** MIGRATE + SUCCESS control messages, seconds */
+  control_s: number;
+  /** stateless fixed steps (statelessPrepare + statelessSwitchover), seconds */
+  prepare_s: number;
+  /** absolute time the service's traffic was redirected to the destination, seconds */
+  redirect_s: number;
 }
 
 export const RUN_COLUMNS = [
@@ -163,7 +174,9 @@ export const RUN_COLUMNS = [
   "trigger_s", "decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s",
   "downtime_s", "total_s", "checkpoint_bytes", "transferred_bytes", "path_hops", "bottleneck_bps",
 ] as const;
-export const RUN_EXTRA_COLUMNS = ["mode", "transport", "setup_s", "rounds", "converged", "note"] as const;
+export const RUN_EXTRA_COLUMNS = [
+  "mode", "transport", "setup_s", "rounds", "converged", "note", "control_s", "prepare_s", "redirect_s",
+] as const;
 
 export interface ProbeRecord {
   experiment: string;
@@ -194,6 +207,9 @@ export interface PhaseMarks {
   transferred: number;
   restored: number;
   success: number;
+  /** downtime interval (service stopped .. resumed), absolute seconds */
+  downStart: number;
+  downEnd: number;
 }
 
 export interface RunResult {
@@ -202,6 +218,8 @@ export interface RunResult {
   /** optional host bandwidth trace and phase marks (collected on request) */
   trace?: TraceSample[];
   marks?: PhaseMarks[];
+  /** the VIB's samples as CSV rows (sim backend, on request) */
+  vib?: VibRow[];
 }
 
 /** What every backend implements. */

@@ -27,3 +27,86 @@ export interface VibReader {
   /** spare capacity of a directed link as last measured, bits per second */
   spareCapacity(link: number): number | undefined;
 }
+
+/** One row of the VIB's CSV export (the lead's writer picks the file). */
+export interface VibRow {
+  t: number;
+  kind: "port" | "switch";
+  name: string;
+  tx_bps: number | "";
+  rx_bps: number | "";
+  pps: number | "";
+}
+
+export const VIB_COLUMNS = ["t", "kind", "name", "tx_bps", "rx_bps", "pps"] as const;
+
+/**
+ * The VIB store: per-port and per-switch series, appended by the collectors. Capacities come from
+ * the topology (what the controller knows by configuration); rates only from measured samples.
+ */
+export class Vib implements VibReader {
+  private readonly portData = new Map<string, PortSample[]>();
+  private readonly switchData = new Map<string, SwitchSample[]>();
+  private readonly portNames: readonly string[];
+
+  constructor(
+    private readonly capacityOf: (link: number) => number,
+    portNames: readonly string[],
+  ) {
+    this.portNames = portNames;
+  }
+
+  addPort(port: string, sample: PortSample): void {
+    let s = this.portData.get(port);
+    if (!s) this.portData.set(port, (s = []));
+    s.push(sample);
+  }
+
+  addSwitch(sw: string, sample: SwitchSample): void {
+    let s = this.switchData.get(sw);
+    if (!s) this.switchData.set(sw, (s = []));
+    s.push(sample);
+  }
+
+  ports(): readonly string[] {
+    return this.portNames;
+  }
+
+  portSeries(port: string): readonly PortSample[] {
+    return this.portData.get(port) ?? [];
+  }
+
+  switchSeries(sw: string): readonly SwitchSample[] {
+    return this.switchData.get(sw) ?? [];
+  }
+
+  lastPort(port: string): PortSample | undefined {
+    const s = this.portData.get(port);
+    return s && s.length ? s[s.length - 1] : undefined;
+  }
+
+  lastSwitch(sw: string): SwitchSample | undefined {
+    const s = this.switchData.get(sw);
+    return s && s.length ? s[s.length - 1] : undefined;
+  }
+
+  /** capacity minus the last measured sending rate of the port the link leaves, never below 0 */
+  spareCapacity(link: number): number | undefined {
+    const name = this.portNames[link];
+    const last = name === undefined ? undefined : this.lastPort(name);
+    if (!last) return undefined;
+    return Math.max(0, this.capacityOf(link) - last.txBps);
+  }
+
+  /** every sample as CSV rows, ports then switches, each series oldest first, names sorted */
+  toRows(): VibRow[] {
+    const rows: VibRow[] = [];
+    for (const name of [...this.portData.keys()].sort()) {
+      for (const s of this.portData.get(name)!) rows.push({ t: s.t, kind: "port", name, tx_bps: s.txBps, rx_bps: s.rxBps, pps: "" });
+    }
+    for (const name of [...this.switchData.keys()].sort()) {
+      for (const s of this.switchData.get(name)!) rows.push({ t: s.t, kind: "switch", name, tx_bps: "", rx_bps: "", pps: s.pps });
+    }
+    return rows;
+  }
+}
