@@ -35,6 +35,7 @@ test("one flow gets the bottleneck capacity times the efficiency", (t) => {
   // wire rate on the bottleneck (directed link 2 = s1 -> h2) is the full capacity
   t.true(close(m.linkRate(2), 100e6));
   t.true(close(m.linkRate(0), 100e6));
+  t.true(close(m.linkUtilisation(0), 0.1));
   t.is(m.linkRate(1), 0, "the reverse direction carries nothing");
 });
 

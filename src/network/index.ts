@@ -4,13 +4,14 @@
  */
 import type { Simulator } from "../kernel/index.ts";
 import { MaxMinModel, type ModelOptions } from "./maxmin.ts";
+import { TcpFluidModel } from "./tcpfluid.ts";
 import type { NetworkModel, NetworkParams } from "./model.ts";
 import type { CompiledTopology } from "./types.ts";
 
 export type { ModelOptions, RouteFn } from "./maxmin.ts";
 
 /** Models this build provides (the CLI and the benchmark offer only these). */
-export const AVAILABLE_MODELS: ReadonlyArray<NetworkParams["model"]> = ["max-min"];
+export const AVAILABLE_MODELS: ReadonlyArray<NetworkParams["model"]> = ["max-min", "tcp-fluid"];
 
 export function createNetworkModel(
   sim: Simulator,
@@ -22,7 +23,7 @@ export function createNetworkModel(
     case "max-min":
       return new MaxMinModel(sim, topo, params, options);
     case "tcp-fluid":
-      throw new Error("network model tcp-fluid is not available in this build yet (only max-min is); use model: max-min");
+      return new TcpFluidModel(sim, topo, params, options);
     default:
       throw new Error(`unknown network model ${String((params as { model: unknown }).model)}`);
   }

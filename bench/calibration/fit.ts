@@ -1,0 +1,228 @@
+/**
+ * Fits the network models' parameters on part of the Mininet measurements and validates both
+ * models on the rest. Reads docs/calibration/measured.jsonl, writes docs/calibration.md.
+ *
+ *   node --import tsx bench/calibration/fit.ts [--check]
+ *
+ * Fit set: the 10 Mbit/s runs of `single`, `same-dir`, `rtt-idle`, `rtt-same-dir` (both CUBIC and
+ * BBR). Validation set: everything else (10 Mbit/s runs with 2-3 competing transfers, staggered
+ * starts, reverse traffic; all 5 Mbit/s runs). `--check` exits 1 when a target is missed.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../../src/network/model.ts";
+import { TCP_FLUID_DEFAULTS } from "../../src/network/tcpfluid.ts";
+import { replay, type MeasuredRecord } from "./scenarios.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const DATA = join(ROOT, "docs", "calibration", "measured.jsonl");
+const OUT = join(ROOT, "docs", "calibration.md");
+const WIRE = 1514; // bytes of one full segment on the wire (1448 payload + headers)
+
+const records: MeasuredRecord[] = readFileSync(DATA, "utf8")
+  .split("\n")
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l) as MeasuredRecord);
+
+const FIT_SCENARIOS = new Set(["single", "same-dir", "rtt-idle", "rtt-same-dir"]);
+const isFit = (r: MeasuredRecord): boolean => r.bw_mbps === 10 && FIT_SCENARIOS.has(r.scenario);
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+};
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+const pct = (x: number): string => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
+
+// ------------------------------------------------------------------ fitting (fit set only)
+const fitSet = records.filter(isFit);
+const sel = (scenario: string, cc?: string): MeasuredRecord[] => fitSet.filter((r) => r.scenario === scenario && (!cc || r.cc === cc));
+
+// efficiency: goodput of a lone transfer in its steady part (20%..95% of the bytes) over the link rate
+const effs: number[] = [];
+for (const r of sel("single")) {
+  const f = r.flows![0]!;
+  const pr = f.progress!;
+  const a = pr.find(([, b]) => b >= 0.2 * f.bytes)!;
+  const b = [...pr].reverse().find(([, x]) => x <= 0.95 * f.bytes)!;
+  effs.push(((b[1] - a[1]) * 8) / (b[0] - a[0]) / (r.bw_mbps * 1e6));
+}
+const efficiency = mean(effs);
+
+// host-stack round trip: an exchange over an idle path, open connection
+const idleOpen = sel("rtt-idle").map((r) => median(r.rtts!.open!));
+const stackRtt = mean(idleOpen);
+
+// connection set-up: new - open = setup + h * RTT(open), least squares over idle and loaded paths
+const pts = [...sel("rtt-idle"), ...sel("rtt-same-dir")].map((r) => [median(r.rtts!.open!), median(r.rtts!.new!) - median(r.rtts!.open!)] as const);
+const mx = mean(pts.map((p) => p[0]));
+const my = mean(pts.map((p) => p[1]));
+const handshakeRtts = pts.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / pts.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+const connectSetup = Math.max(0, my - handshakeRtts * mx);
+
+// TSQ: skbs of 45 segments a full-rate CUBIC flow keeps queued (iperf3 flow alone, rtt-same-dir)
+const cubicQueue = mean(sel("rtt-same-dir", "cubic").map((r) => r.queues[r.env.fwd_if]!.mean_backlog_bytes));
+const tsqSkbs = cubicQueue / (TCP_FLUID_DEFAULTS.maxTsoSegs * WIRE);
+
+// BBR steady queue: an established BBR flow alone (rtt-same-dir) keeps 2 BDP + extra in flight; BDP ~ 0 here
+const bbrQueue = mean(sel("rtt-same-dir", "bbr").map((r) => r.queues[r.env.fwd_if]!.mean_backlog_bytes));
+const bbrExtraSegs = bbrQueue / WIRE;
+
+// BBR startup on the emulated stack: plateau of the queue of a lone BBR transfer, its length, the decay
+const starts: number[] = [];
+const plateaus: number[] = [];
+const drains: number[] = [];
+for (const r of sel("single", "bbr")) {
+  const s = r.queues[r.env.fwd_if]!.series;
+  const peak = Math.max(...s.map(([, q]) => q));
+  const firstHalfDrop = s.find(([t, q]) => t > 0.2 && q < 0.5 * peak);
+  if (!firstHalfDrop) continue;
+  const plateau = s.filter(([t]) => t > 0.1 && t < firstHalfDrop[0]).map(([, q]) => q);
+  plateaus.push(mean(plateau));
+  starts.push(firstHalfDrop[0]);
+  const settled = s.find(([t, q]) => t > firstHalfDrop[0] && q <= 1.3 * bbrQueue);
+  drains.push((settled ? settled[0] : firstHalfDrop[0]) - firstHalfDrop[0]);
+}
+const bbrStartupQueue = mean(plateaus) * (TCP_FLUID_DEFAULTS.mss / WIRE);
+const bbrStartupTime = mean(starts);
+const bbrDrainTime = mean(drains);
+
+const fitted = {
+  stackRtt, handshakeRtts, connectSetup, tsqSkbs, bbrExtraSegs, bbrStartupQueue, bbrStartupTime, bbrDrainTime,
+};
+
+const tcpFluidParams: NetworkParams = {
+  ...DEFAULT_NETWORK_PARAMS, model: "tcp-fluid", hostStack: "emulated", efficiency, tcpHandshakeRtts: handshakeRtts,
+  extra: { ...fitted },
+};
+const maxMinParams: NetworkParams = {
+  ...DEFAULT_NETWORK_PARAMS, model: "max-min", efficiency, tcpHandshakeRtts: handshakeRtts,
+  extra: { handshakeRtts, connectSetup },
+};
+
+// ------------------------------------------------------------------ predictions
+interface Row {
+  set: "fit" | "validation";
+  bw: number;
+  cc: string;
+  scenario: string;
+  what: string;
+  measured: number;
+  fluid: number;
+  maxmin: number;
+  kind: "completion" | "rtt";
+}
+const rows: Row[] = [];
+const groups = new Map<string, MeasuredRecord[]>();
+for (const r of records) {
+  const k = `${r.bw_mbps}|${r.cc}|${r.scenario}`;
+  groups.set(k, [...(groups.get(k) ?? []), r]);
+}
+for (const [, rs] of groups) {
+  const r0 = rs[0]!;
+  const set = isFit(r0) ? "fit" : "validation";
+  if (r0.kind === "rtt") {
+    const pf = replay(r0, tcpFluidParams).rtt!;
+    const pm = replay(r0, maxMinParams).rtt!;
+    for (const mode of ["open", "new"] as const) {
+      const m = median(r0.rtts![mode]!);
+      rows.push({ set, bw: r0.bw_mbps, cc: r0.cc, scenario: r0.scenario, what: `rtt ${mode} connection`, measured: m, fluid: pf[mode], maxmin: pm[mode], kind: "rtt" });
+    }
+    continue;
+  }
+  // transfers: per flow rank in completion order (which host wins varies between repetitions)
+  const n = r0.flows!.length;
+  const meas: number[][] = Array.from({ length: n }, () => []);
+  const fl: number[][] = Array.from({ length: n }, () => []);
+  const mm: number[][] = Array.from({ length: n }, () => []);
+  for (const r of rs) {
+    const m = r.flows!.map((f) => (f.complete ? f.completion_s! : NaN));
+    const byStart = (xs: Array<number | null>): number[] => xs.map((x) => (x === null ? Infinity : x));
+    const a = byStart(replay(r, tcpFluidParams).completions);
+    const b = byStart(replay(r, maxMinParams).completions);
+    // rank flows by their start (the order measure.py started them), ties keep index order
+    for (let i = 0; i < n; i++) {
+      meas[i]!.push(m[i]!);
+      fl[i]!.push(a[i]!);
+      mm[i]!.push(b[i]!);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const f = r0.flows![i]!;
+    const label = n === 1 ? `${f.bytes / 1e6} MB transfer` : `flow ${i + 1} of ${n} (start +${(f.start_s ?? 0).toFixed(1)}s)`;
+    rows.push({ set, bw: r0.bw_mbps, cc: r0.cc, scenario: r0.scenario, what: label, measured: mean(meas[i]!), fluid: mean(fl[i]!), maxmin: mean(mm[i]!), kind: "completion" });
+  }
+}
+const err = (p: number, m: number): number => (p - m) / m;
+
+// ------------------------------------------------------------------ report
+const target = (r: Row): number => (r.kind === "completion" ? 0.1 : 0.25);
+const lines: string[] = [];
+lines.push("# Calibration of the network models on a real Mininet");
+lines.push("");
+lines.push("Generated by `node --import tsx bench/calibration/fit.ts` from `docs/calibration/measured.jsonl`");
+lines.push("(measured with `bench/calibration/run.sh`; set-up, scenarios and model prose: docs/tcp-fluid.md).");
+lines.push("");
+lines.push("Topology: dumbbell h1,h2,h3 - s1 - s2 - h4,h5,h6; s1-s2 shaped by HTB (Mininet TCLink bw=5 or 10 Mbit/s,");
+lines.push("default 1000-packet queue, no netem so no added propagation delay); host links unshaped veths.");
+lines.push("Transfers: 5 MB (10 Mbit/s) or 2.5 MB (5 Mbit/s) each; beside an established iperf3 flow 1 MB / 0.5 MB.");
+lines.push("Times are from the sender's connect() to the last byte at the receiver, averaged over 2-3 repetitions.");
+lines.push("");
+lines.push("## Fitted values (fit set: 10 Mbit/s `single`, `same-dir`, `rtt-idle`, `rtt-same-dir`, CUBIC and BBR)");
+lines.push("");
+lines.push("| parameter | value | from |");
+lines.push("|---|---|---|");
+lines.push(`| efficiency (goodput / link rate) | ${fmt(efficiency, 4)} | steady slope of lone transfers (${effs.map((e) => fmt(e, 4)).join(", ")}) |`);
+lines.push(`| stackRtt | ${fmt(stackRtt * 1e3, 3)} ms | idle request/response, open connection |`);
+lines.push(`| handshakeRtts | ${fmt(handshakeRtts, 3)} | (new - open) = setup + h x RTT, idle and loaded paths |`);
+lines.push(`| connectSetup | ${fmt(connectSetup * 1e3, 3)} ms | same fit |`);
+lines.push(`| tsqSkbs | ${fmt(tsqSkbs, 3)} | queue a lone CUBIC flow keeps: ${fmt(cubicQueue, 0)} B = tsqSkbs x 45 x ${WIRE} B |`);
+lines.push(`| bbrExtraSegs | ${fmt(bbrExtraSegs, 2)} | queue a lone established BBR flow keeps: ${fmt(bbrQueue, 0)} B |`);
+lines.push(`| bbrStartupQueue | ${fmt(bbrStartupQueue, 0)} B | plateau of the queue while a lone BBR transfer starts |`);
+lines.push(`| bbrStartupTime | ${fmt(bbrStartupTime, 3)} s | until that queue halves |`);
+lines.push(`| bbrDrainTime | ${fmt(bbrDrainTime, 3)} s | from there to the steady queue |`);
+lines.push("");
+lines.push("## Predicted vs measured");
+lines.push("");
+lines.push("tcp-fluid: `host-stack: emulated` with the values above. max-min: same efficiency and connection set-up.");
+lines.push("Targets for tcp-fluid on the validation set: completion times within 10%, loaded round trips within 25%.");
+lines.push("");
+lines.push("| set | link | cc | scenario | quantity | measured | tcp-fluid | err | max-min | err |");
+lines.push("|---|---|---|---|---|---|---|---|---|---|");
+const ord = (r: Row): string => `${r.set === "fit" ? 0 : 1}|${100 - r.bw}|${r.cc}|${r.scenario}|${r.what}`;
+rows.sort((a, b) => (ord(a) < ord(b) ? -1 : ord(a) > ord(b) ? 1 : 0));
+let missed = 0;
+for (const r of rows) {
+  const ef = err(r.fluid, r.measured);
+  const em = err(r.maxmin, r.measured);
+  const loadedRtt = r.kind === "rtt" && !r.scenario.includes("idle");
+  const judged = r.set === "validation" && (r.kind === "completion" || loadedRtt);
+  const miss = judged && !(Math.abs(ef) <= target(r));
+  if (miss) missed++;
+  const unit = r.kind === "rtt" ? (x: number): string => `${fmt(x * 1e3, 2)} ms` : (x: number): string => `${fmt(x, 2)} s`;
+  lines.push(`| ${r.set} | ${r.bw} Mbit/s | ${r.cc} | ${r.scenario} | ${r.what} | ${unit(r.measured)} | ${unit(r.fluid)} | ${pct(ef)}${miss ? " **miss**" : ""} | ${unit(r.maxmin)} | ${pct(em)} |`);
+}
+const summarize = (model: "fluid" | "maxmin", kind: Row["kind"], set: Row["set"]): string => {
+  const rs = rows.filter((r) => r.kind === kind && r.set === set && (kind === "completion" || !r.scenario.includes("idle")));
+  const e = rs.map((r) => Math.abs(err(r[model], r.measured)));
+  return `${pct(mean(e))} mean, ${pct(Math.max(...e))} max (${rs.length})`;
+};
+lines.push("");
+lines.push("## Summary (absolute relative error)");
+lines.push("");
+lines.push("| set | quantity | tcp-fluid | max-min |");
+lines.push("|---|---|---|---|");
+for (const set of ["fit", "validation"] as const) {
+  lines.push(`| ${set} | completion times | ${summarize("fluid", "completion", set)} | ${summarize("maxmin", "completion", set)} |`);
+  lines.push(`| ${set} | loaded round trips | ${summarize("fluid", "rtt", set)} | ${summarize("maxmin", "rtt", set)} |`);
+}
+lines.push("");
+lines.push(`Validation rows of tcp-fluid outside the target: ${missed}. The reasons are discussed in docs/tcp-fluid.md.`);
+lines.push("");
+writeFileSync(OUT, lines.join("\n"));
+console.log(lines.join("\n"));
+console.log(JSON.stringify({ efficiency, ...fitted }, null, 1));
+if (process.argv.includes("--check") && missed > 0) process.exit(1);

@@ -1,0 +1,121 @@
+/**
+ * Replay benchmark: the flow-level scaling workload of ../shared/bench/gen_workload.py (two-level
+ * tree, N hosts, M Poisson transfers) through `replay` on every available network model, each case
+ * in its own child process so its peak RSS is its own.
+ *
+ *   node --import tsx bench/replay.bench.ts            all sizes (N = 1,000 and 10,000; M = 1e3, 1e4, 1e5)
+ *   node --import tsx bench/replay.bench.ts --quick    N = 1,000 only, M up to 10,000
+ *
+ * Workloads are generated once (seed 42) and cached under out/bench/workloads/. Prints one line
+ * per case and checks the max-min targets: faster than SimGrid 3.32 at each size measured on this
+ * machine, N=10,000 M=100,000 under 60 s and 1 GiB, cost close to linear in M.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
+const GEN = join(ROOT, "..", "shared", "bench", "gen_workload.py");
+const CACHE = join(ROOT, "out", "bench", "workloads");
+const SEED = 42;
+
+/** SimGrid 3.32 on this machine (python3-simgrid, default LV08 model), from the brief; see docs/network.md */
+const SIMGRID_SECONDS: Record<string, number> = { "1000x100000": 29, "10000x10000": 82, "10000x100000": 871 };
+
+interface ChildReport {
+  model: string;
+  hosts: number;
+  transfers: number;
+  loadS: number;
+  simulateS: number;
+  writeS: number;
+  totalS: number;
+  events: number;
+  peakRssMiB: number;
+  unfinished: number;
+}
+
+function workload(hosts: number, transfers: number): string {
+  const file = join(CACHE, `wl_N${hosts}_M${transfers}_s${SEED}.json`);
+  if (!existsSync(file)) {
+    mkdirSync(CACHE, { recursive: true });
+    execFileSync("python3", [GEN, "--hosts", String(hosts), "--transfers", String(transfers), "--seed", String(SEED), "--outdir", CACHE], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  }
+  return file;
+}
+
+/** Child: one replay, measured in-process; prints a JSON report on stdout. */
+async function child(file: string, model: string, out: string): Promise<void> {
+  const { loadWorkloadFile, replayWorkload, writeTransfersCsv } = await import("../src/network/replay.ts");
+  const t0 = performance.now();
+  const w = loadWorkloadFile(file);
+  const t1 = performance.now();
+  const r = replayWorkload(w, model as "max-min");
+  const t2 = performance.now();
+  writeTransfersCsv(out, w, r);
+  const t3 = performance.now();
+  let unfinished = 0;
+  for (const e of r.end) if (Number.isNaN(e)) unfinished++;
+  const report: ChildReport = {
+    model,
+    hosts: w.hostNames.length,
+    transfers: w.ids.length,
+    loadS: (t1 - t0) / 1000,
+    simulateS: (t2 - t1) / 1000,
+    writeS: (t3 - t2) / 1000,
+    totalS: (t3 - t0) / 1000,
+    events: r.events,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    unfinished,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+async function parent(quick: boolean): Promise<void> {
+  const { AVAILABLE_MODELS } = await import("../src/network/index.ts");
+  const sizes: Array<[number, number]> = [];
+  for (const n of quick ? [1000] : [1000, 10000]) for (const m of quick ? [1000, 10000] : [1000, 10000, 100000]) sizes.push([n, m]);
+  const results: ChildReport[] = [];
+  console.log(`replay benchmark on ${process.version}, models: ${AVAILABLE_MODELS.join(", ")}`);
+  console.log("hosts   transfers model     process_s  replay_s  simulate_s  peak_MiB  transfers/s  SimGrid_s");
+  for (const [n, m] of sizes) {
+    const file = workload(n, m);
+    for (const model of AVAILABLE_MODELS) {
+      const out = join(ROOT, "out", "bench", `replay_${model}_N${n}_M${m}`);
+      const t0 = performance.now();
+      const stdout = execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", file, model, out], {
+        cwd: ROOT,
+        encoding: "utf8",
+        maxBuffer: 1 << 20,
+      });
+      const wall = (performance.now() - t0) / 1000;
+      const r = JSON.parse(stdout.trim().split("\n").pop()!) as ChildReport;
+      results.push(r);
+      const sg = SIMGRID_SECONDS[`${n}x${m}`];
+      console.log(
+        `${String(n).padEnd(7)} ${String(m).padEnd(9)} ${model.padEnd(9)} ${wall.toFixed(2).padStart(9)} ${r.totalS.toFixed(2).padStart(9)} ` +
+          `${r.simulateS.toFixed(2).padStart(11)} ${r.peakRssMiB.toFixed(0).padStart(9)} ${Math.round(m / wall).toString().padStart(12)} ` +
+          `${sg === undefined ? "-" : String(sg)}`.padStart(10) + (r.unfinished ? `  (${r.unfinished} unfinished!)` : ""),
+      );
+    }
+  }
+  // Targets for max-min.
+  const mm = (n: number, m: number): ChildReport | undefined => results.find((r) => r.model === "max-min" && r.hosts === n && r.transfers === m);
+  const big = mm(10000, 100000);
+  if (big) {
+    console.log(`target N=10,000 M=100,000: replay ${big.totalS.toFixed(1)} s (< 60 s: ${big.totalS < 60 ? "met" : "MISSED"}), ` +
+      `peak ${big.peakRssMiB.toFixed(0)} MiB (< 1024: ${big.peakRssMiB < 1024 ? "met" : "MISSED"})`);
+  }
+  for (const n of [1000, 10000]) {
+    const a = mm(n, 10000);
+    const b = mm(n, 100000);
+    if (a && b) console.log(`growth N=${n}: simulate(M=100,000) / simulate(M=10,000) = ${(b.simulateS / a.simulateS).toFixed(1)} (linear: 10)`);
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--child") await child(args[1]!, args[2]!, args[3]!);
+else await parent(args.includes("--quick"));

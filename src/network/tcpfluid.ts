@@ -1,0 +1,701 @@
+/**
+ * The `tcp-fluid` network model: per-flow congestion windows and per-directed-link queues that
+ * evolve together, in the line of the fluid TCP models of Misra, Gong and Towsley (SIGCOMM 2000),
+ * with Linux's congestion controls (CUBIC, BBR, Reno) and, optionally, the single-kernel effects
+ * of a Mininet testbed (`hostStack: emulated`). Prose, equations and calibration: docs/tcp-fluid.md.
+ *
+ * State and time. Windows change per round trip; queues settle within one round trip of a window
+ * change. The model therefore keeps the windows as state and, at each step, computes the queue
+ * (queueing delay) of every link as the quasi-static solution of the window/queue coupling:
+ *
+ *   x_f = min(cap_f, cwnd_f / (D_f + P_f + A_f), Q_f / P_f)       (rate of flow f, payload B/s)
+ *   sum_{f through l} x_f <= C_l,  p_l >= 0,  p_l > 0 only if the link is full,  p_l <= B_l / c_l
+ *
+ * D_f is the unloaded round trip (propagation both ways + host stack), P_f and A_f are the
+ * queueing delays of the links on the data path and on the ACK path (the reverse route), C_l is
+ * the goodput capacity the link leaves after constant-rate (udp) traffic, Q_f the bytes of its own
+ * the emulated host stack lets a flow keep queued along its path (Linux TSQ across one kernel;
+ * Infinity on a physical stack) and B_l the drop-tail buffer. A link whose queue would need more
+ * than its buffer overflows: the flows through it see a loss (at most one per round trip) and
+ * react (multiplicative decrease; BBR ignores isolated losses). Between steps the windows follow
+ * each algorithm's growth law over the elapsed time, so a step may span many round trips.
+ *
+ * Stepping. Per round trip while some window is changing (slow start, congestion avoidance that
+ * still moves the rates, BBR probing); when nothing changes, the next step is the next flow
+ * completion or external arrival/departure (event driven), so long steady transfers cost O(1).
+ * Rates are constant within a step, so delivered bytes and link counters are exact integrals.
+ */
+import { UnreachableResultError } from "../errors.ts";
+import { Signal, type EventId, type Simulator } from "../kernel/index.ts";
+import { StarvedFlowError, type ModelOptions } from "./maxmin.ts";
+import type { CongestionControl, ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "./model.ts";
+import { Router } from "./routing.ts";
+import type { CompiledTopology, Path } from "./types.ts";
+
+/**
+ * Parameters of the model (`params.extra` overrides them by name). The emulated-stack and
+ * handshake values were fitted on docs/calibration/measured.jsonl, 10 Mbit/s dumbbell runs
+ * (see docs/calibration.md); the rest are Linux 6.x constants.
+ */
+export const TCP_FLUID_DEFAULTS = {
+  /** TCP payload per segment (1500-byte MTU minus IP/TCP headers with timestamps), bytes */
+  mss: 1448,
+  /** unloaded round trip between two hosts added to propagation (host stacks), seconds; fitted */
+  stackRtt: 1.7e-4,
+  /** initial congestion window, segments (Linux IW10) */
+  initialWindow: 10,
+  /** CUBIC multiplicative decrease factor and scaling constant (RFC 9438) */
+  cubicBeta: 0.7,
+  cubicC: 0.4,
+  /** Reno multiplicative decrease factor */
+  renoBeta: 0.5,
+  /** BBR gains: startup pacing/cwnd gain 2/ln 2, steady cwnd gain */
+  bbrStartupGain: 2.885,
+  bbrCwndGain: 2,
+  /** ProbeBW cycle: gain 1.25 once every 8 round trips */
+  bbrProbeGain: 1.25,
+  bbrCycleRtts: 8,
+  /** extra segments BBR keeps in flight beyond 2 BDP (send quanta + ACK aggregation); fitted */
+  bbrExtraSegs: 18,
+  /** emulated stack: own-queue bytes a BBR flow keeps during startup; fitted */
+  bbrStartupQueue: 2.4e5,
+  /** emulated stack: seconds of startup (at full share) and of the decay to steady state; fitted */
+  bbrStartupTime: 1.5,
+  bbrDrainTime: 1.3,
+  /** emulated stack (Linux TSQ + TSO autosizing): skbs a socket may keep queued along the path */
+  tsqSkbs: 2,
+  /** smallest and largest TSO skb, segments (tcp_min_tso_segs; 64 KiB GSO) */
+  minTsoSegs: 2,
+  maxTsoSegs: 45,
+  /** tcp_tso_rtt_log: flows with min RTT below 2^9 us get full-size skbs */
+  tsoRttLog: 9,
+  /** a new connection pays this many round trips of the current path delay; fitted */
+  handshakeRtts: 1.34,
+  /** fixed cost of opening a connection (socket set-up in the hosts), seconds; fitted */
+  connectSetup: 1.9e-4,
+  /**
+   * bytes a small message crosses an idle shaped link without waiting for serialisation (HTB's
+   * burst: Mininet sets 15k); the physical stack uses 0
+   */
+  burstBytes: 15000,
+  /** smallest step, seconds (keeps slow start on sub-millisecond paths finite) */
+  minStep: 5e-5,
+};
+export type TcpFluidParams = typeof TCP_FLUID_DEFAULTS;
+
+/** the parameters a run uses: defaults, overridden by `params.extra` entries of the same name */
+export function tcpFluidParams(params: NetworkParams): TcpFluidParams {
+  const p: TcpFluidParams = { ...TCP_FLUID_DEFAULTS };
+  for (const [k, v] of Object.entries(params.extra ?? {})) {
+    if (k in p) {
+      if (!Number.isFinite(v)) throw new RangeError(`tcp-fluid parameter ${k} must be a finite number, got ${v}`);
+      (p as Record<string, number>)[k] = v;
+    }
+  }
+  return p;
+}
+
+class FluidFlow implements Flow {
+  delivered = 0;
+  /** payload bytes per second */
+  rate = 0;
+  cwnd: number;
+  ssthresh = Infinity;
+  slowStart = true;
+  srtt: number;
+  minRtt: number;
+  lastLoss = -Infinity;
+  /** CUBIC */
+  wMax = 0;
+  epoch = 0;
+  /** BBR: bottleneck bandwidth estimate (B/s), phase clock */
+  btlBw = 0;
+  startupClock = 0;
+  bbrFull = false;
+  fullBw = 0;
+  fullBwAt = 0;
+  /** emulated stack: own bytes the flow may keep queued along its path */
+  ownQueue = Infinity;
+  /** last solve: forward and ACK-path queueing delays */
+  fwdQ = 0;
+  ackQ = 0;
+  changing = true;
+  finished = false;
+  readonly size: number;
+  readonly udpRate: number;
+  readonly cap: number;
+
+  constructor(
+    readonly id: number,
+    readonly spec: FlowSpec,
+    readonly path: Path,
+    readonly ack: Path,
+    readonly start: number,
+    readonly done: Signal<FlowResult>,
+    readonly baseRtt: number,
+    iw: number,
+  ) {
+    this.size = spec.bytes ?? Infinity;
+    this.udpRate = spec.kind === "udp" ? (spec.rate ?? 0) / 8 : 0;
+    this.cap = spec.maxRate !== undefined ? spec.maxRate / 8 : Infinity;
+    this.cwnd = iw;
+    this.srtt = baseRtt;
+    this.minRtt = Infinity;
+  }
+  get tcp(): boolean {
+    return this.spec.kind === "tcp";
+  }
+}
+
+const REL = 1e-9;
+
+export class TcpFluidModel implements NetworkModel {
+  readonly name = "tcp-fluid" as const;
+  readonly p: TcpFluidParams;
+  private readonly router: Router;
+  private readonly routeFn: (src: string, dst: string) => Path;
+  private readonly L: number;
+  private readonly cc: CongestionControl;
+  private readonly emulated: boolean;
+  private readonly eff: number;
+  /** per directed link: queueing delay (s), wire load (B/s), cumulative wire bytes, goodput capacity left for tcp */
+  private readonly delay: Float64Array;
+  private readonly load: Float64Array;
+  private readonly cum: Float64Array;
+  private readonly avail: Float64Array;
+  private readonly overflow: Uint8Array;
+  /** per directed link: active tcp flows sending over it, and flows whose ACKs cross it */
+  private readonly through: FluidFlow[][];
+  private readonly acking: FluidFlow[][];
+  private readonly usedLinks = new Set<number>();
+  private flows: FluidFlow[] = [];
+  private nextId = 0;
+  private last = 0;
+  private tick: EventId | undefined;
+  private sentinel: EventId | undefined;
+  private steps = 0;
+
+  constructor(
+    readonly sim: Simulator,
+    readonly topo: CompiledTopology,
+    readonly params: NetworkParams,
+    options: ModelOptions = {},
+  ) {
+    this.p = tcpFluidParams(params);
+    if (!(params.efficiency > 0 && params.efficiency <= 1)) throw new RangeError(`efficiency must be in (0, 1], got ${params.efficiency}`);
+    this.router = new Router(topo, params.routing);
+    this.routeFn = options.route ?? ((s, d) => this.router.route(s, d));
+    this.L = topo.from.length;
+    this.cc = params.congestionControl;
+    this.emulated = params.hostStack === "emulated";
+    this.eff = params.efficiency;
+    this.delay = new Float64Array(this.L);
+    this.load = new Float64Array(this.L);
+    this.cum = new Float64Array(this.L);
+    this.avail = new Float64Array(this.L);
+    this.overflow = new Uint8Array(this.L);
+    this.through = Array.from({ length: this.L }, () => []);
+    this.acking = Array.from({ length: this.L }, () => []);
+  }
+
+  /** steps taken so far (for benchmarks) */
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  route(src: string, dst: string): Path {
+    return this.routeFn(src, dst);
+  }
+
+  startFlow(spec: FlowSpec): Flow {
+    if (spec.bytes !== undefined && !(spec.bytes >= 0 && Number.isFinite(spec.bytes))) throw new RangeError(`flow bytes must be finite and >= 0, got ${spec.bytes}`);
+    if (spec.kind === "udp" && !(spec.rate !== undefined && spec.rate >= 0 && Number.isFinite(spec.rate))) throw new RangeError(`a udp flow needs a finite rate >= 0, got ${spec.rate}`);
+    if (spec.maxRate !== undefined && !(spec.maxRate > 0)) throw new RangeError(`maxRate must be > 0, got ${spec.maxRate}`);
+    const path = this.route(spec.src, spec.dst);
+    const ack = this.route(spec.dst, spec.src);
+    for (const l of path.links) {
+      if (!(this.topo.capacity[l]! > 0)) throw new UnreachableResultError(`flow ${spec.src} -> ${spec.dst} can never finish: link ${this.linkName(l)} has no capacity`);
+    }
+    this.advance(this.sim.now);
+    const base = Math.max(1e-6, path.propagation + ack.propagation + this.p.stackRtt);
+    const f = new FluidFlow(this.nextId++, spec, path, ack, this.sim.now, new Signal<FlowResult>(), base, this.p.initialWindow * this.p.mss);
+    if (f.size === 0) {
+      this.sim.schedule(0, () => f.done.succeed({ start: f.start, end: this.sim.now, bytes: 0, stopped: false }));
+      f.finished = true;
+      return f;
+    }
+    // The handshake's round trip is the first RTT sample (it sees the queues as they are now).
+    const rtt0 = base + this.sumDelay(path.links) + this.sumDelay(ack.links);
+    f.srtt = rtt0;
+    f.minRtt = rtt0;
+    this.flows.push(f);
+    for (const l of path.links) {
+      this.through[l]!.push(f);
+      this.usedLinks.add(l);
+    }
+    if (f.tcp) for (const l of ack.links) this.acking[l]!.push(f);
+    if (this.emulated && f.tcp) f.ownQueue = this.tsqLimit(f);
+    this.resolve();
+    return f;
+  }
+
+  stopFlow(flow: Flow): void {
+    const f = flow as FluidFlow;
+    if (f.finished || !this.flows.includes(f)) return;
+    this.advance(this.sim.now);
+    this.remove(f);
+    this.resolve();
+    f.done.succeed({ start: f.start, end: this.sim.now, bytes: f.delivered, stopped: true });
+  }
+
+  rateOf(flow: Flow): number {
+    const f = flow as FluidFlow;
+    return f.finished ? 0 : f.rate * 8;
+  }
+
+  deliveredBytes(flow: Flow): number {
+    const f = flow as FluidFlow;
+    if (f.finished) return f.delivered;
+    return Math.min(f.size, f.delivered + f.rate * (this.sim.now - this.last));
+  }
+
+  activeFlows(): readonly Flow[] {
+    return this.flows;
+  }
+
+  linkBytes(link: number): number {
+    this.checkLink(link);
+    return this.cum[link]! + this.load[link]! * (this.sim.now - this.last);
+  }
+
+  linkPackets(link: number): number {
+    return this.linkBytes(link) / this.topo.mtu[link]!;
+  }
+
+  linkRate(link: number): number {
+    this.checkLink(link);
+    return this.load[link]! * 8;
+  }
+
+  linkQueueBytes(link: number): number {
+    this.checkLink(link);
+    return (this.delay[link]! * this.topo.capacity[link]!) / 8;
+  }
+
+  /** one-way delay of a small packet now: propagation + queueing on every link + half the host stack round trip */
+  pathDelay(src: string, dst: string): number {
+    const path = this.route(src, dst);
+    return path.propagation + this.sumDelay(path.links) + this.p.stackRtt / 2;
+  }
+
+  /**
+   * Request/response over the model's queues. Each leg is evaluated when it starts, so a
+   * handshake or a request that waits behind a queue sees the queue of its own moment:
+   * set-up (fixed host cost + handshakeRtts round trips), request (one-way delay + serialisation
+   * at the bottleneck), response (the same back).
+   */
+  exchange(src: string, dst: string, requestBytes: number, responseBytes: number, opts: ExchangeOptions): Signal<number> {
+    if (!(requestBytes >= 0) || !(responseBytes >= 0)) throw new RangeError("exchange bytes must be >= 0");
+    const fwd = this.route(src, dst);
+    const back = this.route(dst, src);
+    const t0 = this.sim.now;
+    const out = new Signal<number>();
+    const legs: Array<() => number> = [];
+    if (opts.newConnection) {
+      const hs = opts.handshakeRtts ?? this.p.handshakeRtts;
+      legs.push(() => this.p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0)));
+    }
+    legs.push(() => this.oneWay(fwd, requestBytes));
+    legs.push(() => this.oneWay(back, responseBytes));
+    const run = (k: number): void => {
+      if (k === legs.length) {
+        out.succeed(this.sim.now - t0);
+        return;
+      }
+      this.sim.schedule(legs[k]!(), () => run(k + 1));
+    };
+    run(0);
+    return out;
+  }
+
+  message(src: string, dst: string, bytes: number): Signal<number> {
+    if (!(bytes >= 0)) throw new RangeError(`message bytes must be >= 0, got ${bytes}`);
+    const d = this.oneWay(this.route(src, dst), bytes);
+    const s = new Signal<number>();
+    this.sim.schedule(d, () => s.succeed(d));
+    return s;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private oneWay(path: Path, bytes: number): number {
+    let ser = 0;
+    if (bytes > 0 && path.links.length > 0) {
+      let worst = path.links[0]!;
+      for (const l of path.links) if (this.topo.capacity[l]! < this.topo.capacity[worst]!) worst = l;
+      const c = this.topo.capacity[worst]!;
+      if (!(c > 0)) throw new UnreachableResultError(`a message over link ${this.linkName(worst)} can never be delivered: the link has no capacity`);
+      // packets join the FIFO behind the queue and leave at the link rate (wire bytes); an idle
+      // shaped link lets a burst through at once
+      const burst = this.emulated && this.delay[worst] === 0 ? this.p.burstBytes : 0;
+      ser = (Math.max(0, bytes / this.eff - burst) * 8) / c;
+    }
+    return path.propagation + this.sumDelay(path.links) + this.p.stackRtt / 2 + ser;
+  }
+
+  private sumDelay(links: readonly number[]): number {
+    let s = 0;
+    for (const l of links) s += this.delay[l]!;
+    return s;
+  }
+
+  private checkLink(link: number): void {
+    if (!(link >= 0 && link < this.L && Number.isInteger(link))) throw new RangeError(`no directed link ${link}`);
+  }
+
+  private linkName(l: number): string {
+    const t = this.topo;
+    return `${t.names[t.from[l]!]}->${t.names[t.to[l]!]} (${t.portName[l]})`;
+  }
+
+  private remove(f: FluidFlow): void {
+    f.finished = true;
+    f.rate = 0;
+    this.flows = this.flows.filter((g) => g !== f);
+    for (const l of f.path.links) {
+      const a = this.through[l]!;
+      a.splice(a.indexOf(f), 1);
+      if (a.length === 0) this.usedLinks.delete(l);
+    }
+    if (f.tcp) for (const l of f.ack.links) {
+      const a = this.acking[l]!;
+      a.splice(a.indexOf(f), 1);
+    }
+  }
+
+  /** Integrates bytes and windows from the last step to `t` with the rates of that step. */
+  private advance(t: number): void {
+    const dt = t - this.last;
+    if (!(dt > 0)) return;
+    for (const l of this.usedLinks) this.cum[l]! += this.load[l]! * dt;
+    for (const f of this.flows) {
+      f.delivered = Math.min(f.size, f.delivered + f.rate * dt);
+      if (f.tcp) this.grow(f, dt, t);
+    }
+    this.last = t;
+  }
+
+  /** tcp_tso_autosize's extra bytes for flows with a small min RTT (Linux >= 6.2) */
+  private tsoBonus(f: FluidFlow): number {
+    const r = Math.floor(Math.max(0, f.minRtt * 1e6) / 2 ** this.p.tsoRttLog);
+    return r < 32 ? 65536 / 2 ** r : 0;
+  }
+
+  /** Linux TSQ across one kernel: tsqSkbs skbs of the size tcp_tso_autosize picks now. */
+  private tsqLimit(f: FluidFlow): number {
+    const p = this.p;
+    const pacing = this.pacingRate(f);
+    // BBR sizes its own skbs: one segment below 1.2 Mbit/s of pacing (bbr_min_tso_segs)
+    const minSegs = this.cc === "bbr" && pacing < 1.2e6 / 8 ? 1 : p.minTsoSegs;
+    const bytes = pacing / 1024 + this.tsoBonus(f);
+    const segs = Math.min(p.maxTsoSegs, Math.max(minSegs, Math.floor(bytes / p.mss)));
+    return p.tsqSkbs * segs * p.mss;
+  }
+
+  private pacingRate(f: FluidFlow): number {
+    if (this.cc === "bbr") {
+      const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
+      return gain * (f.btlBw > 0 ? f.btlBw : f.cwnd / f.srtt);
+    }
+    // tcp_update_pacing_rate: 200% of cwnd/srtt in slow start, 120% after
+    return ((f.slowStart ? 2 : 1.2) * f.cwnd) / f.srtt;
+  }
+
+  /** Window dynamics of flow f over dt (rates, delays of the step just ended). */
+  private grow(f: FluidFlow, dt: number, now: number): void {
+    const p = this.p;
+    const rtt = f.baseRtt + f.fwdQ + f.ackQ;
+    f.srtt = rtt;
+    const minBefore = f.minRtt;
+    f.minRtt = Math.min(f.minRtt, rtt);
+    const inflight = f.rate * rtt;
+    const acked = f.rate * dt;
+    let lost = false;
+    for (const l of f.path.links) if (this.overflow[l]) lost = true;
+    const capped = f.rate >= f.cap * (1 - REL);
+    const before = f.cwnd;
+    const queueBefore = f.ownQueue;
+    if (this.cc === "bbr") {
+      this.growBbr(f, dt, rtt, inflight, capped, now);
+    } else if (lost && now - f.lastLoss >= rtt) {
+      f.lastLoss = now;
+      f.slowStart = false;
+      if (this.cc === "cubic") {
+        f.wMax = f.cwnd;
+        f.cwnd = Math.max(2 * p.mss, f.cwnd * p.cubicBeta);
+        f.epoch = now;
+      } else {
+        f.cwnd = Math.max(2 * p.mss, f.cwnd * p.renoBeta);
+      }
+      f.ssthresh = f.cwnd;
+    } else if (!capped) {
+      // Linux grows cwnd only while it limits sending: in slow start while cwnd < 2 * in flight
+      const limited = f.slowStart ? f.cwnd < 2 * inflight * (1 + 1e-6) : inflight >= f.cwnd * (1 - 1e-6);
+      if (limited && f.slowStart) {
+        f.cwnd += acked;
+        if (f.cwnd >= f.ssthresh) f.slowStart = false;
+      } else if (limited && this.cc === "reno") {
+        f.cwnd += (p.mss * acked) / f.cwnd;
+      } else if (limited) {
+        // CUBIC: W(t) = C (t - K)^3 + Wmax in segments, t since the last reduction; never below Reno's line
+        const wmax = f.wMax / p.mss;
+        const K = Math.cbrt((wmax * (1 - p.cubicBeta)) / p.cubicC);
+        const t = now - f.epoch;
+        const cubic = (p.cubicC * (t - K) ** 3 + wmax) * p.mss;
+        const reno = f.cwnd + (((3 * (1 - p.cubicBeta)) / (1 + p.cubicBeta)) * p.mss * acked) / f.cwnd;
+        f.cwnd = Math.max(reno, Math.min(cubic, 1.5 * f.cwnd + acked));
+      } else if (!f.slowStart && this.cc === "cubic") {
+        f.epoch += dt; // application- or TSQ-limited time does not count towards cubic growth
+      }
+    }
+    if (this.emulated) {
+      const q = this.tsqLimit(f);
+      if (this.cc === "bbr" && !f.bbrFull && this.tsoBonus(f) > 0) {
+        // BBR on the emulated stack (measured): a startup burst with a large own queue, then
+        // it settles on its inflight cap. The clock runs only while the flow is not starved.
+        const clock = f.startupClock;
+        const extra = clock < p.bbrStartupTime ? p.bbrStartupQueue : p.bbrStartupQueue * (1 - (clock - p.bbrStartupTime) / p.bbrDrainTime);
+        f.ownQueue = Math.max(q, extra);
+      } else {
+        f.ownQueue = q;
+      }
+    }
+    const bbrChanging = this.cc === "bbr" && f.changing;
+    f.changing =
+      bbrChanging ||
+      Math.abs(f.cwnd - before) > 1e-6 * before ||
+      f.minRtt < minBefore * (1 - 1e-9) ||
+      lost ||
+      (queueBefore !== f.ownQueue && !(Math.abs(f.ownQueue - queueBefore) <= 1e-9 * queueBefore));
+  }
+
+  private growBbr(f: FluidFlow, dt: number, rtt: number, inflight: number, capped: boolean, now: number): void {
+    const p = this.p;
+    const wasFull = f.bbrFull;
+    const prevBw = f.btlBw;
+    if (!f.bbrFull) {
+      // startup: the window doubles per round trip while the delivery rate keeps growing
+      f.btlBw = Math.max(f.btlBw, f.rate);
+      if (!capped && f.cwnd < 2 * inflight * (1 + 1e-6)) f.cwnd += f.rate * dt;
+      if (this.emulated && this.tsoBonus(f) > 0) {
+        // measured on Mininet: startup with a large own queue, timed while the flow has the link
+        if (this.bottleneckShare(f) >= 0.5) f.startupClock += dt;
+        if (f.startupClock >= p.bbrStartupTime + p.bbrDrainTime) f.bbrFull = true;
+      } else if (f.btlBw >= 1.25 * f.fullBw || f.fullBw === 0) {
+        f.fullBw = f.btlBw;
+        f.fullBwAt = now;
+      } else if (now - f.fullBwAt >= 3 * rtt) {
+        // full pipe: no 25% growth of the delivery rate over three rounds
+        f.bbrFull = true;
+      }
+      if (!f.bbrFull) {
+        f.changing = true;
+        return;
+      }
+    }
+    // ProbeBW: every cycle the flow paces at 1.25 btlBw; what it then gets delivered becomes the
+    // new estimate (max filter over ~10 rounds). On a full link the probe takes the share
+    // 1.25 b c / (A + 0.25 b), which is what drives BBR flows towards equal rates. A flow held
+    // by its own-queue limit (emulated stack) delivers the same whatever it paces at.
+    const frac = Math.min(1, dt / (p.bbrCycleRtts * rtt));
+    const held = f.fwdQ > 0 && f.ownQueue / f.fwdQ <= f.rate * (1 + 1e-9);
+    const target = held ? f.rate : wasFull ? this.probeRate(f) : Math.max(f.rate, this.probeRate(f));
+    f.btlBw = f.btlBw + (target - f.btlBw) * frac;
+    const bdp = f.btlBw * f.minRtt;
+    f.cwnd = p.bbrCwndGain * bdp + p.bbrExtraSegs * p.mss;
+    f.changing = Math.abs(f.btlBw - prevBw) > 1e-4 * prevBw || !wasFull;
+  }
+
+  /** rate a BBR probe at 1.25 x btlBw would see delivered on the flow's tightest link */
+  private probeRate(f: FluidFlow): number {
+    const g = this.p.bbrProbeGain;
+    let r = g * f.btlBw;
+    for (const l of f.path.links) {
+      const C = this.avail[l]!;
+      let A = 0;
+      for (const h of this.through[l]!) if (h.tcp) A += h.rate;
+      const extra = (g - 1) * f.btlBw;
+      if (A + extra > C) r = Math.min(r, (g * f.btlBw * C) / (A + extra));
+    }
+    return Math.min(r, f.cap);
+  }
+
+  private bottleneckShare(f: FluidFlow): number {
+    // share of the tightest link: the largest fraction of a link the flow takes
+    let s = 0;
+    for (const l of f.path.links) if (this.avail[l]! > 0) s = Math.max(s, f.rate / this.avail[l]!);
+    return s;
+  }
+
+  /** rate of f given the queueing delays of its data path (P) and ACK path (A) */
+  private rateFor(f: FluidFlow, P: number, A: number): number {
+    let x = Math.min(f.cap, f.cwnd / (f.baseRtt + P + A));
+    if (this.cc === "bbr") {
+      const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
+      if (f.btlBw > 0) x = Math.min(x, gain * f.btlBw * (f.bbrFull ? this.p.bbrProbeGain : 1));
+    }
+    if (P > 0 && f.ownQueue < Infinity) x = Math.min(x, f.ownQueue / P);
+    return x;
+  }
+
+  /**
+   * Solves the quasi-static queues (Gauss-Seidel over the links carrying tcp flows, each link's
+   * delay by bisection on its monotone excess demand), then the rates, then schedules the next step.
+   */
+  private resolve(): void {
+    this.steps++;
+    const eff = this.eff;
+    const cap = this.topo.capacity;
+    const links = [...this.usedLinks].sort((a, b) => a - b);
+    // udp first: constant-rate flows take their rate, cut proportionally where they alone overfill a link
+    const udpLoad = new Map<number, number>();
+    for (const f of this.flows) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
+    for (const f of this.flows) {
+      if (f.tcp) continue;
+      let s = 1;
+      for (const l of f.path.links) s = Math.min(s, cap[l]! / 8 / udpLoad.get(l)!);
+      f.rate = f.udpRate * s;
+    }
+    for (const l of links) {
+      let u = 0;
+      for (const f of this.through[l]!) if (!f.tcp) u += f.rate;
+      this.avail[l] = Math.max(0, eff * (cap[l]! / 8 - u));
+      this.overflow[l] = 0;
+    }
+    const tcpLinks = links.filter((l) => this.through[l]!.some((f) => f.tcp));
+    for (const l of links) if (!tcpLinks.includes(l)) this.delay[l] = 0;
+    // Gauss-Seidel on link delays
+    for (let sweep = 0; sweep < 60; sweep++) {
+      let change = 0;
+      for (const l of tcpLinks) {
+        const old = this.delay[l]!;
+        const d = this.solveLink(l);
+        this.delay[l] = d;
+        change = Math.max(change, Math.abs(d - old));
+      }
+      if (change <= 1e-12) break;
+    }
+    // delays of links that only carry ACKs of flows whose data queue elsewhere stay as solved;
+    // links without tcp data have no queue
+    for (let l = 0; l < this.L; l++) if (!this.usedLinks.has(l)) this.delay[l] = 0;
+    // rates, then one scaling pass so no link carries more than it can (guards the iteration's tolerance)
+    const tcpFlows = this.flows.filter((f) => f.tcp);
+    for (const f of tcpFlows) {
+      f.fwdQ = this.sumDelay(f.path.links);
+      f.ackQ = this.sumDelay(f.ack.links);
+      f.rate = this.rateFor(f, f.fwdQ, f.ackQ);
+    }
+    const scale = new Map<number, number>();
+    for (const l of tcpLinks) {
+      let A = 0;
+      for (const f of this.through[l]!) if (f.tcp) A += f.rate;
+      if (A > this.avail[l]!) scale.set(l, this.avail[l]! / A);
+    }
+    if (scale.size) for (const f of tcpFlows) {
+      let s = 1;
+      for (const l of f.path.links) s = Math.min(s, scale.get(l) ?? 1);
+      f.rate *= s;
+    }
+    for (const l of links) {
+      let w = 0;
+      for (const f of this.through[l]!) w += f.tcp ? f.rate / eff : f.rate;
+      this.load[l] = Math.min(w, cap[l]! / 8);
+    }
+    this.schedule();
+  }
+
+  /** delay of link l that balances its tcp demand with its capacity, other links held fixed */
+  private solveLink(l: number): number {
+    const C = this.avail[l]!;
+    const flows = this.through[l]!;
+    const own = this.delay[l]!;
+    const demand = (d: number): number => {
+      let s = 0;
+      for (const f of flows) {
+        if (!f.tcp) continue;
+        const P = this.sumDelay(f.path.links) - own + d;
+        const A = this.sumDelay(f.ack.links);
+        s += this.rateFor(f, P, A);
+      }
+      return s;
+    };
+    if (demand(0) <= C * (1 + REL)) return 0;
+    const dmax = this.topo.queueBytes[l]! / (this.topo.capacity[l]! / 8);
+    if (demand(dmax) > C * (1 + REL)) {
+      this.overflow[l] = 1;
+      return dmax;
+    }
+    let lo = 0;
+    let hi = dmax;
+    for (let i = 0; i < 60 && hi - lo > 1e-12 * Math.max(1e-6, hi); i++) {
+      const mid = 0.5 * (lo + hi);
+      if (demand(mid) > C) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  }
+
+  private schedule(): void {
+    if (this.tick !== undefined) {
+      this.sim.cancel(this.tick);
+      this.tick = undefined;
+    }
+    let dt = Infinity;
+    let starved: FluidFlow | undefined;
+    for (const f of this.flows) {
+      if (f.size < Infinity) {
+        const left = f.size - f.delivered;
+        if (f.rate > 0) dt = Math.min(dt, left / f.rate);
+        else if (left > 0) starved = f;
+      }
+      if (f.tcp && f.changing) dt = Math.min(dt, Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
+    }
+    if (dt < Infinity) {
+      this.tick = this.sim.scheduleAt(Math.max(this.sim.now, this.sim.now + dt), this.onTick);
+      if (this.sentinel !== undefined) {
+        this.sim.cancel(this.sentinel);
+        this.sentinel = undefined;
+      }
+    } else if (starved && this.sentinel === undefined) {
+      this.sentinel = this.sim.scheduleAt(Infinity, this.onStarved);
+    }
+  }
+
+  private readonly onStarved = (): void => {
+    this.sentinel = undefined;
+    for (const f of this.flows) {
+      if (f.size < Infinity && f.rate <= 0) {
+        let worst = f.path.links[0]!;
+        for (const l of f.path.links) if (this.avail[l]! <= 0) worst = l;
+        throw new StarvedFlowError(f, this.linkName(worst));
+      }
+    }
+  };
+
+  private readonly onTick = (): void => {
+    this.tick = undefined;
+    const now = this.sim.now;
+    this.advance(now);
+    const done: FluidFlow[] = [];
+    for (const f of this.flows) {
+      // rates were constant over the step, so a flow due now has (up to rounding) its size
+      if (f.size < Infinity && f.size - f.delivered <= 1e-9 * f.size + 1e-9) {
+        f.delivered = f.size;
+        done.push(f);
+      }
+    }
+    for (const f of done) this.remove(f);
+    this.resolve();
+    for (const f of done) f.done.succeed({ start: f.start, end: now, bytes: f.size, stopped: false });
+  };
+}
