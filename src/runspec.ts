@@ -97,6 +97,11 @@ export interface CostParams {
   precopyMaxRounds: number;
   /** post-copy: bytes of minimal state moved before restore */
   postcopyMinimal: number;
+  /**
+   * fixed cost of one MTD key request beyond its network round trips: the key holder
+   * authenticating the source and deriving its answer, seconds
+   */
+  mtdSession: number;
   /** control message sizes (MIGRATE, RESTART, SUCCESS), bytes */
   controlBytes: number;
 }

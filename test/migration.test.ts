@@ -110,7 +110,7 @@ test("post-copy: downtime covers the minimal state only, total until the last pa
   sums(t, r);
 });
 
-test("decision: key requests in sequence plus compute; set-up messages at time 0", async (t) => {
+test("decision: MTD set-up, then key requests in sequence, then compute", async (t) => {
   // 0.5 ms per link: one-way between hosts 1 ms. Each key request: new TCP connection (1 RTT = 2 ms)
   // + 1000 B each way at 8 Mbps (1 ms + 1 ms propagation) = 6 ms; two of them = 12 ms; compute 0.1 s.
   const spec = runSpec({
@@ -120,9 +120,17 @@ test("decision: key requests in sequence plus compute; set-up messages at time 0
   });
   const r = await one(spec, backend(keyPolicy(["h3", "h4"], 0.1, 1000)));
   close(t, r.key_retrieval_s, 2 * (0.002 + 2 * (0.001 + 8000 / 8e6)), "key retrieval");
-  close(t, r.decision_s, r.key_retrieval_s + 0.1, "decision = keys + compute");
-  close(t, r.setup_s, 0.001 + 8000 / 8e6, "set-up: parallel messages from h3, 1 ms + 1 ms each");
+  // set-up: the manager h3 keeps its own material and re-keys h4 over an SSH session: 9 handshake
+  // RTTs of 2 ms, then 1000 B (1 ms + 1 ms) and an empty acknowledgement (1 ms)
+  close(t, r.setup_s, 9 * 0.002 + 0.001 + 8000 / 8e6 + 0.001, "set-up: one SSH session");
+  const twoHosts = await one({ ...spec, manager: "h1" }, backend(keyPolicy(["h3", "h4"], 0.1, 1000)));
+  close(t, twoHosts.setup_s, 2 * (9 * 0.002 + 0.001 + 8000 / 8e6 + 0.001), "set-up from h1: two sequential sessions");
+  close(t, r.decision_s, r.setup_s + r.key_retrieval_s + 0.1, "decision = set-up + keys + compute");
   sums(t, r);
+  // the fixed cost of a key request (costs.mtd-session) is paid once per request
+  const slow = await one({ ...spec, costs: { ...spec.costs, mtdSession: 0.5 } }, backend(keyPolicy(["h3", "h4"], 0.1, 1000)));
+  close(t, slow.key_retrieval_s, r.key_retrieval_s + 2 * 0.5, "two requests, 0.5 s each");
+  close(t, slow.setup_s, r.setup_s, "set-up does not pay it");
 });
 
 test("concurrent migrations share the bottleneck link and the destination's restore", async (t) => {
@@ -280,7 +288,7 @@ test("real policies through the backend: mtd-shamir pays its key round trips, ba
   t.true(["h2", "h3", "h4", "h5"].includes(r.destination));
   // three sequential requests, each a new TCP connection: at least 3 * 2 RTTs of 4 ms
   t.true(r.key_retrieval_s >= 3 * 2 * 0.004, `key retrieval ${r.key_retrieval_s}`);
-  close(t, r.decision_s, r.key_retrieval_s + 1e-3, "decision = keys + compute (1 ms default)");
+  close(t, r.decision_s, r.setup_s + r.key_retrieval_s + 1e-3, "decision = set-up + keys + compute (1 ms default)");
   t.true(r.setup_s > 0);
   sums(t, r);
   t.deepEqual(await one(spec, real), r, "deterministic");

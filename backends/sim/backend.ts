@@ -109,7 +109,6 @@ class Run {
   private readonly trace: TraceSample[] = [];
   private migrationsLeft: number;
   private probesLeft = 0;
-  private setupSeconds = 0;
 
   constructor(
     private readonly spec: RunSpec,
@@ -130,7 +129,6 @@ class Run {
     const { spec, sim } = this;
     // Collectors first: their polls at a decision instant must run before the decision.
     this.startMeasurement();
-    this.startSetup();
     this.startTraffic();
     this.startProbes();
     this.startMigrations();
@@ -143,7 +141,6 @@ class Run {
     const records: RunRecord[] = this.results.map((r) => ({
       experiment: spec.experiment, cell: spec.cell, backend: "sim", policy: spec.policy.name, run: spec.run, seed: spec.seed,
       ...r!.measures,
-      setup_s: this.setupSeconds,
     }));
     const result: RunResult = { records, probes: this.probes };
     if (this.options.trace) {
@@ -165,25 +162,6 @@ class Run {
         for (const host of hosts) this.trace.push({ t, host, bps: hostLoad(this.vib, this.topo, host) });
       });
     }
-  }
-
-  /**
-   * MTD set-up: the manager sends the table and key material at time 0, all messages at once;
-   * setup_s is when the last one arrived. The messages come from a set-up call of the policy at
-   * time 0 with its own RNG stream (only their endpoints and sizes are used).
-   */
-  private startSetup(): void {
-    const { spec, sim, model } = this;
-    const m = spec.migrations[0];
-    if (!m) return;
-    const plan = this.policy.decide(this.input(0, m, lazyRng(spec.seed, "policy-setup")));
-    if (plan.setup.length === 0) return;
-    const all = sim.allOf(plan.setup.map((s) => model.message(s.from, s.to, s.bytes)));
-    this.migrationsLeft++; // the set-up must finish before the run ends
-    all.onFire(() => {
-      this.setupSeconds = sim.now;
-      this.migrationDone();
-    });
   }
 
   private startTraffic(): void {

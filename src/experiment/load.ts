@@ -10,7 +10,7 @@ import { compileTopology } from "../network/compile.ts";
 import { loadTopology } from "../network/load.ts";
 import { Router } from "../network/routing.ts";
 import type { Topology } from "../network/types.ts";
-import { DEFAULT_COSTS } from "../migration/costs.ts";
+import { costsFromBlock } from "../migration/costs.ts";
 import type {
   CostParams, MigrationSpec, PolicySpec, ProbeSpec, RunSpec, TrafficSpec, TriggerSpec,
 } from "../runspec.ts";
@@ -33,7 +33,8 @@ export interface ReferenceValue {
 
 export interface Reference {
   source?: string | undefined;
-  values: Record<string, ReferenceValue>;
+  /** policy -> metric column (total_s, downtime_s, ...) -> published value */
+  values: Record<string, Record<string, ReferenceValue>>;
 }
 
 /** One cell of the sweep: the axis values and everything a run needs but the policy, run and seed. */
@@ -159,10 +160,10 @@ function withSweepLocation<T>(source: YamlSource, axes: SweepAxis[], combo: numb
 
 function resolveReference(doc: ExperimentDocument): Reference | undefined {
   if (!doc.reference) return undefined;
-  const values: Record<string, ReferenceValue> = {};
+  const values: Record<string, Record<string, ReferenceValue>> = {};
   for (const [k, v] of Object.entries(doc.reference)) {
     if (k === "source" || typeof v === "string") continue;
-    values[k] = v as ReferenceValue;
+    values[k] = "mean" in v ? { total_s: v as ReferenceValue } : (v as Record<string, ReferenceValue>);
   }
   return { source: doc.reference.source, values };
 }
@@ -234,27 +235,7 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
     ...(doc.network?.["tcp-handshake-rtts"] !== undefined && { tcpHandshakeRtts: doc.network["tcp-handshake-rtts"] }),
   };
 
-  const c = doc.costs ?? {};
-  const cp: FieldPath = ["costs"];
-  const costs: CostParams = {
-    ...DEFAULT_COSTS,
-    ...(c["checkpoint-base"] !== undefined && { checkpointBase: dur([...cp, "checkpoint-base"], c["checkpoint-base"]) }),
-    ...(c["checkpoint-rate"] !== undefined && { checkpointRate: rate([...cp, "checkpoint-rate"], c["checkpoint-rate"]) / 8 }),
-    ...(c["restore-base"] !== undefined && { restoreBase: dur([...cp, "restore-base"], c["restore-base"]) }),
-    ...(c["restore-rate"] !== undefined && { restoreRate: rate([...cp, "restore-rate"], c["restore-rate"]) / 8 }),
-    ...(c["restore-per-container"] !== undefined && { restorePerContainer: c["restore-per-container"] }),
-    ...(c.compression !== undefined && { compression: c.compression }),
-    ...(c["ssh-handshake-rtts"] !== undefined && { sshHandshakeRtts: c["ssh-handshake-rtts"] }),
-    ...(c["ssh-cipher-rate"] !== undefined && { sshCipherRate: rate([...cp, "ssh-cipher-rate"], c["ssh-cipher-rate"]) }),
-    ...(c.decision !== undefined && { decisionCompute: dur([...cp, "decision"], c.decision) }),
-    ...(c.kill !== undefined && { killDuration: dur([...cp, "kill"], c.kill) }),
-    ...(c.start !== undefined && { startDuration: dur([...cp, "start"], c.start) }),
-    ...(c["stateless-prepare"] !== undefined && { statelessPrepare: dur([...cp, "stateless-prepare"], c["stateless-prepare"]) }),
-    ...(c["precopy-threshold"] !== undefined && { precopyThreshold: bytes([...cp, "precopy-threshold"], c["precopy-threshold"], "non-negative") }),
-    ...(c["precopy-max-rounds"] !== undefined && { precopyMaxRounds: c["precopy-max-rounds"] }),
-    ...(c["postcopy-minimal"] !== undefined && { postcopyMinimal: bytes([...cp, "postcopy-minimal"], c["postcopy-minimal"], "non-negative") }),
-    ...(c["control-bytes"] !== undefined && { controlBytes: bytes([...cp, "control-bytes"], c["control-bytes"]) }),
-  };
+  const costs: CostParams = costsAt(source, doc.costs ?? {});
 
   const traffic: TrafficSpec[] = (doc.traffic ?? []).map((t, i) => {
     const p: FieldPath = ["traffic", i];
@@ -376,6 +357,16 @@ function resolveTrigger(source: YamlSource, path: FieldPath, t: ExperimentDocume
   }
   if (!switches.has(t.switch)) throw source.error([...path, "switch"], `unknown switch "${t.switch}"`);
   return { kind: "switch", switch: t.switch, above: at(source, [...path, "above"], () => parsePacketRate(t.above)), samples: t.for ?? 1 };
+}
+
+function costsAt(source: YamlSource, block: Record<string, unknown>): CostParams {
+  try {
+    return costsFromBlock(block);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    const key = e.location.field?.split(".")[1];
+    throw new InputError(e.detail, { ...source.locate(key === undefined ? ["costs"] : ["costs", key]) });
+  }
 }
 
 function parsePacketRate(v: unknown): number {

@@ -1,7 +1,7 @@
 /**
  * Field paths into the raw experiment document (`migrations.0.container.checkpoint`): reading and
- * writing them, for `--set path=value` and for sweep axes. Paths address existing structure only:
- * a path through a field that does not exist is refused, so a typo never creates a silent no-op.
+ * writing them, for `--set path=value` and for sweep axes. Lists are never extended, and a name
+ * that is not part of the format is refused by the schema, so a typo never creates a silent no-op.
  */
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.ts";
@@ -25,7 +25,12 @@ export function setPath(doc: RawDoc, path: string, value: unknown): RawDoc {
   let node: unknown = copy;
   for (let i = 0; i < parts.length - 1; i++) {
     const key = parts[i]!;
-    const next = child(node, key);
+    let next = child(node, key);
+    // An absent optional mapping (`costs`, `network`) is created; the strict schema then refuses
+    // any name the format does not know, so a typo still fails.
+    if (next === undefined && typeof key === "string" && typeof parts[i + 1] === "string" && node && typeof node === "object" && !Array.isArray(node)) {
+      next = (node as Record<string, unknown>)[key] = {};
+    }
     if (next === undefined || next === null || typeof next !== "object") {
       throw new InputError(`there is no field "${parts.slice(0, i + 1).join(".")}" in the experiment`);
     }
