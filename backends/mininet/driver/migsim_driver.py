@@ -257,7 +257,7 @@ class Run:
         self.image = plan.get("options", {}).get("image", IMAGE_DEFAULT)
         if not re.match(r"^[A-Za-z0-9_.:/-]+$", self.image):
             raise ValueError("invalid image name %r" % self.image)
-        self.rundir = tempfile.mkdtemp(prefix="migsim-run-")
+        self.rundir = tempfile.mkdtemp(prefix="migsim-tbrun-")
         self.tag = "m" + os.path.basename(self.rundir)[-2:].lower().replace("_", "x")
         self.state = {"rundir": self.rundir, "pids": [], "containers": [], "links": []}
         self.net = None
@@ -751,7 +751,7 @@ def cleanup_state(state):
                     subprocess.run(["ip", "link", "del", intf], stderr=subprocess.DEVNULL)
             subprocess.run(["ip", "link", "del", br], stderr=subprocess.DEVNULL)
     rundir = state.get("rundir", "")
-    if rundir.startswith(tempfile.gettempdir() + "/migsim-run-") and os.path.isdir(rundir):
+    if rundir.startswith(tempfile.gettempdir() + "/migsim-tbrun-") and os.path.isdir(rundir):
         shutil.rmtree(rundir, ignore_errors=True)
 
 
