@@ -203,6 +203,49 @@ run("probes: request/response round trips grow under load", async (t) => {
   }
 });
 
+run("threshold trigger: fires when the bottleneck port's load stays above the threshold", async (t) => {
+  const b = backend(() => plan("h4"));
+  try {
+    const res = await b.execute({
+      ...spec({
+        // s1-eth3 is s1's end of the s1-s2 bottleneck (ports numbered in link order from eth1).
+        migrations: [migration({ trigger: { kind: "port", port: "s1-eth3", above: 1 * MB, samples: 2 } })],
+        traffic: [{ from: "h2", to: "h3", kind: "udp", rate: 3 * MB, start: 1.2 }],
+      }),
+      measurement: { period: 0.4 },
+    });
+    const r = res.records[0]!;
+    // Samples every 0.4 s: the first above the threshold covers (1.2, 1.6], the second (1.6, 2.0].
+    t.true(r.trigger_s > 1.9 && r.trigger_s < 2.6, `trigger at ${r.trigger_s}`);
+    t.regex(r.note, /verified/);
+  } finally {
+    await b.close();
+  }
+});
+
+run("the migrated container's service traffic follows it to the destination", async (t) => {
+  const b = backend(() => plan("h4"));
+  try {
+    const service = { from: "h3", to: "h1", kind: "udp", rate: 1 * MB, start: 0, service: "app" } as TrafficSpec;
+    const res = await b.execute(spec({
+      traffic: [service],
+      probes: [{ from: "h2", to: "h3", at: 5, bytes: 100, every: 0.1, count: 1, newConnection: true }],
+    }));
+    const r = res.records[0]! as typeof res.records[0] & { redirect_s: number };
+    const moved = b.lastRun.lines.find((l) => l.type === "redirect")!;
+    t.is(moved.from, "h3");
+    t.is(moved.to, "h4");
+    t.true(Math.abs(r.redirect_s - (r.trigger_s + r.total_s)) < 0.05);
+    // h4 received the redirected 1 Mbit/s flow from the redirect until the end of the run (>= 5 s).
+    const counters = b.lastRun.lines.find((l) => l.type === "counters")!.hosts as Record<string, { rx_bytes: number }>;
+    const expected = (1 * MB / 8) * (5 - r.redirect_s);
+    t.true(counters.h4!.rx_bytes > 0.7 * expected, `h4 got ${counters.h4!.rx_bytes} B, expected ~${expected}`);
+    t.true(counters.h1!.rx_bytes > (1 * MB / 8) * r.trigger_s * 0.7, "h1 got the flow before the migration");
+  } finally {
+    await b.close();
+  }
+});
+
 run("a run past its time limit fails clearly and leaves nothing behind", async (t) => {
   const b = new MininetBackend({
     testbed: creds!.testbed, privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile,

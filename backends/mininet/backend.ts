@@ -93,6 +93,9 @@ interface DriverRecord {
   rounds: number;
   converged: boolean;
   note: string;
+  control_s: number;
+  prepare_s: number;
+  redirect_s: number;
 }
 
 /** Everything the driver reported for one run, beyond the records. */
@@ -269,7 +272,7 @@ export class MininetBackend implements Backend {
 /** Seconds the driver gets for one run: the last scheduled event, plus transfers at the bottleneck. */
 export function runTimeLimit(spec: RunSpec): number {
   let last = 0;
-  for (const m of spec.migrations) if (m.trigger.kind === "at") last = Math.max(last, m.trigger.at);
+  for (const m of spec.migrations) last = Math.max(last, m.trigger.kind === "at" ? m.trigger.at : spec.horizon);
   for (const p of spec.probes) last = Math.max(last, p.at + p.every * p.count);
   const router = new Router(compileTopology(spec.topology));
   let transfers = 0;
@@ -291,10 +294,6 @@ function validateForTestbed(spec: RunSpec): void {
     if (m.mode === "pre-copy" || m.mode === "post-copy") {
       throw new InputError(`mode ${m.mode} is not supported by the mininet backend: docker checkpoint has no ` +
         `CRIU pre-dump or lazy-pages option; use cold or stateless`, field(`migrations.${i}.mode`));
-    }
-    if (m.trigger.kind !== "at") {
-      throw new InputError(`the mininet backend supports only time triggers ({ at: ... }) for now, ` +
-        `not ${m.trigger.kind} thresholds`, field(`migrations.${i}.trigger`));
     }
   });
   for (const [i, t] of spec.traffic.entries()) {
@@ -324,7 +323,11 @@ function checkPlan(spec: RunSpec, i: number, plan: PolicyPlan): void {
 function toRunRecord(spec: RunSpec, plans: PolicyPlan[], router: Router, r: DriverRecord): RunRecord {
   const path = router.route(r.source, r.destination);
   const plan = plans[r.index];
+  // Columns some versions of RunRecord add after the contract ones (MIGRATE + SUCCESS time,
+  // fixed stateless steps, when the service's traffic was redirected).
+  const extra = { control_s: r.control_s, prepare_s: r.prepare_s, redirect_s: r.redirect_s };
   return {
+    ...extra,
     experiment: spec.experiment,
     cell: spec.cell,
     backend: "mininet",

@@ -228,6 +228,17 @@ def dir_bytes(path):
     return total
 
 
+def net_dev(pid):
+    """Interface counters of the network namespace `pid` lives in: name -> 16 numbers
+    (rx bytes, packets, errs, drop, fifo, frame, compressed, multicast, then the same for tx)."""
+    out = {}
+    with open("/proc/%d/net/dev" % pid) as f:
+        for line in f.readlines()[2:]:
+            name, _, rest = line.partition(":")
+            out[name.strip()] = [int(x) for x in rest.split()]
+    return out
+
+
 def containerd_leaks():
     tmp = tempfile.gettempdir()
     try:
@@ -289,7 +300,7 @@ class Run:
         self.state = {"rundir": self.rundir, "pids": [], "containers": [], "links": []}
         self.net = None
         self.procs = []
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.stop = threading.Event()
         self.errors = []
         self.t0 = None
@@ -519,7 +530,7 @@ class Run:
             port = IPERF_BASE_PORT + i
             self.popen(self.host(t["to"]), ["iperf3", "-s", "-B", self.ip[t["to"]], "-p", str(port)])
         time.sleep(0.3)
-        self.timers = []
+        self.flows = {}
         for i, t in enumerate(self.spec["traffic"]):
             threading.Thread(target=self.traffic_thread, args=(i, t), daemon=True).start()
         del topo_hosts
@@ -527,21 +538,26 @@ class Run:
     def traffic_thread(self, i, t):
         try:
             self.sleep_until(self.t0 + t["start"])
-            port = IPERF_BASE_PORT + i
-            cmd = ["iperf3", "-c", self.ip[t["to"]], "-p", str(port), "--forceflush", "-i", "0"]
-            if t["kind"] == "udp":
-                cmd += ["-u", "-b", "%d" % int(t["rate"])]
-            if t.get("bytes") is not None and t["kind"] == "tcp":
-                cmd += ["-n", "%d" % int(t["bytes"])]
-            else:
-                cmd += ["-t", "%d" % int(max(1, self.deadline - time.monotonic() + 5))]
-            p = self.popen(self.host(t["from"]), cmd)
+            with self.lock:
+                self.flows[i] = self.start_flow(t, IPERF_BASE_PORT + i)
             if t.get("stop") is not None:
                 self.sleep_until(self.t0 + t["stop"])
-                if p.poll() is None:
-                    p.terminate()
+                with self.lock:
+                    p = self.flows.get(i)
+                    if p is not None and p.poll() is None:
+                        p.terminate()
         except Aborted:
             pass
+
+    def start_flow(self, t, port):
+        cmd = ["iperf3", "-c", self.ip[t["to"]], "-p", str(port), "--forceflush", "-i", "0"]
+        if t["kind"] == "udp":
+            cmd += ["-u", "-b", "%d" % int(t["rate"])]
+        if t.get("bytes") is not None and t["kind"] == "tcp":
+            cmd += ["-n", "%d" % int(t["bytes"])]
+        else:
+            cmd += ["-t", "%d" % int(max(1, self.deadline - time.monotonic() + 5))]
+        return self.popen(self.host(t["from"]), cmd)
 
     def probe_thread(self, i, p):
         try:
@@ -612,13 +628,16 @@ class Run:
         rec = {"type": "record", "index": i, "container": m["container"]["name"], "source": src, "destination": dst,
                "mode": m["mode"], "transport": m["transport"]}
         trig = m["trigger"]
-        self.sleep_until(self.t0 + trig["at"])
+        if trig["kind"] == "at":
+            self.sleep_until(self.t0 + trig["at"])
+        else:
+            self.wait_threshold(trig)
         t_trig = time.monotonic()
         rec["trigger_s"] = t_trig - self.t0
         keys = [{"host": k["host"], "req": k["requestBytes"], "resp": k["responseBytes"], "new": k["newConnection"]}
                 for k in plan.get("keyRequests", [])]
         key_s, key_each = self.exchange(src, keys)
-        compute = float(plan.get("computeSeconds", 0))
+        compute = float(costs.get("decisionCompute", 0)) + float(plan.get("computeSeconds", 0))
         if compute > 0:
             self.sleep_until(time.monotonic() + compute)
         rec["key_retrieval_s"] = key_s
@@ -654,10 +673,8 @@ class Run:
             folder = "/var/lib/docker/containers/%s/checkpoints/%s" % (cid, cp)
             before = self.last_counter(cname)
             size = dir_bytes(folder)
-            # RESTART: source -> destination, then the checkpoint files over the emulated network.
-            restart_s, _ = self.exchange(src, [{"host": dst, "req": ctl, "resp": 1, "new": True}])
+            # The checkpoint files cross the emulated network (connection set-up included).
             transfer_s, received = self.transfer(m, src, dst, folder, i)
-            transfer_s += restart_s
             t = time.monotonic()
             nid = self.start_container(new_name, m)
             target = "/var/lib/docker/containers/%s/checkpoints" % nid
@@ -678,10 +695,15 @@ class Run:
         else:
             raise RuntimeError("mode %s is not supported on this testbed" % m["mode"])
         # SUCCESS: destination -> manager; then the source removes the old container.
-        success_s, _ = self.exchange(dst, [{"host": manager, "req": ctl, "resp": 1, "new": True}]) \
-            if manager != dst else (0.0, [])
+        # SUCCESS: destination -> source (acknowledged); then the service's traffic follows.
+        success_s, _ = self.exchange(dst, [{"host": src, "req": ctl, "resp": 1, "new": True}])
         rec["success_msg_s"] = success_s
-        rec["total_s"] = time.monotonic() - t_trig
+        rec["control_s"] = migrate_s + success_s
+        rec["prepare_s"] = 0.0
+        now = time.monotonic()
+        rec["total_s"] = now - t_trig
+        rec["redirect_s"] = now - self.t0
+        self.redirect(m["container"]["name"], src, dst)
         rec["converged"] = True
         if m["mode"] == "cold":
             sh(["docker", "rm", "-f", cname], check=False)
@@ -703,6 +725,71 @@ class Run:
                 continue
             if same:
                 shutil.rmtree(d, ignore_errors=True)
+
+    def counter_reader(self, trig):
+        """A function returning the cumulative counter a threshold trigger watches: bits sent +
+        received on a port, or packets sent by a switch's ports."""
+        if trig["kind"] == "port":
+            node, sep, num = trig["port"].rpartition("-eth")
+            if not sep or node not in self.iname or not num.isdigit():
+                raise RuntimeError("trigger port %s is not a port of the topology" % trig["port"])
+            intf = "%s-eth%s" % (self.iname[node], num)
+            pid = self.host(node).pid if node in self.hname else os.getpid()
+
+            def read():
+                stats = net_dev(pid).get(intf)
+                if stats is None:
+                    raise RuntimeError("interface %s (port %s) not found" % (intf, trig["port"]))
+                return (stats[0] + stats[8]) * 8
+            return read
+        sw = trig["switch"]
+        if sw not in self.sname:
+            raise RuntimeError("trigger switch %s is not a switch of the topology" % sw)
+        prefix = self.sname[sw] + "-eth"
+        return lambda: sum(v[9] for k, v in net_dev(os.getpid()).items() if k.startswith(prefix))
+
+    def wait_threshold(self, trig):
+        """Polls the watched counter every measurement period from t = 0 and returns at the first
+        sample where the last `samples` samples were all strictly above the threshold."""
+        period = float(self.spec["measurement"]["period"])
+        read = self.counter_reader(trig)
+        prev, t_prev = read(), time.monotonic()
+        run, k = 0, 1
+        while True:
+            self.sleep_until(self.t0 + k * period)
+            k += 1
+            v, now = read(), time.monotonic()
+            rate = (v - prev) / max(now - t_prev, 1e-9)
+            prev, t_prev = v, now
+            run = run + 1 if rate > trig["above"] else 0
+            if run >= int(trig["samples"]):
+                return
+
+    def redirect(self, container, src, dst):
+        """Flows of the migrated container's service that end at the source move to the
+        destination: the iperf3 client stops and a new one runs between the new end points."""
+        for i, t in enumerate(self.spec["traffic"]):
+            if t.get("service") != container or src not in (t["from"], t["to"]):
+                continue
+            with self.lock:
+                old = self.flows.get(i)
+                moved = dict(t, **{"from": dst if t["from"] == src else t["from"],
+                                   "to": dst if t["to"] == src else t["to"]})
+                self.spec["traffic"][i] = moved
+            if t.get("bytes") is not None:
+                warn("finite service flow %d is not redirected (iperf3 cannot resume a transfer)" % i)
+                continue
+            if old is not None and old.poll() is None:
+                old.terminate()
+                if moved["to"] != t["to"]:
+                    port = IPERF_BASE_PORT + 100 + i
+                    self.popen(self.host(moved["to"]), ["iperf3", "-s", "-B", self.ip[moved["to"]], "-p", str(port)])
+                    time.sleep(0.2)
+                else:
+                    port = IPERF_BASE_PORT + i
+                self.flows[i] = self.start_flow(moved, port)
+            emit({"type": "redirect", "flow": i, "from": moved["from"], "to": moved["to"],
+                  "at_s": time.monotonic() - self.t0})
 
     def migration_thread(self, i, m, plan):
         try:
@@ -729,8 +816,6 @@ class Run:
             if m["mode"] not in ("cold", "stateless"):
                 raise RuntimeError("mode %s is not supported on this testbed: docker checkpoint has no CRIU "
                                    "pre-dump or lazy-pages option; use cold or stateless" % m["mode"])
-            if m["trigger"]["kind"] != "at":
-                raise RuntimeError("only time triggers ({at: ...}) are supported on the testbed")
         t = time.monotonic()
         self.build()
         self.start_services()
@@ -765,6 +850,12 @@ class Run:
                     break
         if self.errors:
             raise RuntimeError("; ".join(self.errors))
+        counters = {}
+        for h in spec["topology"]["hosts"]:
+            intfs = net_dev(self.host(h).pid)
+            counters[h] = {"rx_bytes": sum(v[0] for k, v in intfs.items() if k != "lo"),
+                           "tx_bytes": sum(v[8] for k, v in intfs.items() if k != "lo")}
+        emit({"type": "counters", "hosts": counters})
         emit({"type": "setup", "setup_s": setup_s})
 
     def cleanup(self):
