@@ -246,6 +246,40 @@ run("the migrated container's service traffic follows it to the destination", as
   }
 });
 
+run("concurrent migrations: a cold one and a stateless one in the same run", async (t) => {
+  const b = backend((_s, i) => (i === 0 ? plan("h3") : plan("h4")));
+  try {
+    const res = await b.execute(spec({
+      migrations: [migration(), migration({ container: { name: "web", checkpoint: 0.3 * MB, memory: 0.3 * MB, dirtyRate: 0 },
+        source: "h2", mode: "stateless" })],
+    }));
+    t.is(res.records.length, 2);
+    const cold = res.records.find((r) => r.container === "app")!;
+    const stateless = res.records.find((r) => r.container === "web")!;
+    t.is(cold.destination, "h3");
+    t.regex(cold.note, /verified/);
+    t.is(stateless.destination, "h4");
+    t.is(stateless.mode, "stateless");
+    t.is(stateless.checkpoint_bytes, 0);
+    t.is(stateless.transfer_s, 0);
+    // a fresh start: no state carried over, the counter starts again
+    t.regex(stateless.note, /counter restarted at [12]\b/);
+    t.true(stateless.downtime_s > 0 && stateless.downtime_s < cold.downtime_s + 5);
+  } finally {
+    await b.close();
+  }
+});
+
+run("a testbed without what runs need: the preflight says what is missing and how to fix it", async (t) => {
+  const b = new MininetBackend({
+    testbed: creds!.testbed, privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile,
+    decide: () => plan("h2"), handleSigint: false, image: "migsim-absent:0",
+  });
+  const e = await t.throwsAsync(b.connect(), { instanceOf: InputError });
+  t.regex(e!.message, /is missing image migsim-absent:0 \(fix: build or import it/);
+  t.deepEqual(await leftovers(), baseline);
+});
+
 run("a run past its time limit fails clearly and leaves nothing behind", async (t) => {
   const b = new MininetBackend({
     testbed: creds!.testbed, privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile,

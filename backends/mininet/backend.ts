@@ -136,6 +136,10 @@ export class MininetBackend implements Backend {
       await session.upload(`${dir}/migsim_driver.py`, readFileSync(driverFile()), 0o700);
       await this.preflight(session);
     } catch (e) {
+      if (this.remoteDir) {
+        await session.exec(shellCommand("rm", "-rf", "--", this.remoteDir), { timeoutMs: 15_000 }).catch(() => undefined);
+        this.remoteDir = undefined;
+      }
       session.close();
       throw e;
     }
@@ -148,7 +152,10 @@ export class MininetBackend implements Backend {
     if (py.code !== 0) {
       throw new InputError(`testbed ${this.address.url} has no /usr/bin/python3: apt-get install python3 mininet`);
     }
-    const r = await session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "preflight"), { timeoutMs: 60_000 });
+    const image = this.options.image ?? "migsim-busybox:1";
+    if (!/^[A-Za-z0-9_.:/-]+$/.test(image)) throw new InputError(`invalid image name ${JSON.stringify(image)}`);
+    const r = await session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "preflight", "--image", image),
+      { timeoutMs: 60_000 });
     const line = r.stdout.split("\n").find((l) => l.startsWith("{"));
     if (r.code !== 0 || !line) {
       throw new InputError(`testbed ${this.address.url}: preflight check failed: ${r.stderr.trim().split("\n").pop()}`);

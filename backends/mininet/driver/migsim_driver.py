@@ -940,10 +940,12 @@ def cmd_preflight(_args):
         elif r.stdout.strip() != "true":
             missing.append({"what": "dockerd in experimental mode", "fix": "restart dockerd with --experimental"})
         else:
-            r = subprocess.run(["docker", "image", "inspect", IMAGE_DEFAULT], stdout=subprocess.DEVNULL,
+            r = subprocess.run(["docker", "image", "inspect", _args.image], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
             if r.returncode != 0:
-                missing.append({"what": "image %s" % IMAGE_DEFAULT, "fix": "run backends/mininet/setup-testbed.sh"})
+                fix = "run backends/mininet/setup-testbed.sh" if _args.image == IMAGE_DEFAULT else \
+                    "build or import it on the testbed (busybox sh, dd, sleep, usleep are needed)"
+                missing.append({"what": "image %s" % _args.image, "fix": fix})
     if os.geteuid() != 0:
         missing.append({"what": "root", "fix": "log in as root (Mininet, Docker and CRIU need it)"})
     emit({"type": "preflight", "missing": missing, "netem": netem_available()})
@@ -1005,7 +1007,8 @@ def main():
     p.add_argument("--no-stdin-watch", action="store_true")
     p = sub.add_parser("cleanup")
     p.add_argument("rundir")
-    sub.add_parser("preflight")
+    p = sub.add_parser("preflight")
+    p.add_argument("--image", default=IMAGE_DEFAULT)
     p = sub.add_parser("server")
     p.add_argument("--ip", required=True)
     p.add_argument("--port", type=int, required=True)
