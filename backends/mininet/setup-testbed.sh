@@ -201,7 +201,11 @@ if [ "$(cat "$config" 2>/dev/null)" != "$want_config" ]; then
 fi
 mkdir -p /run/sshd
 /usr/sbin/sshd -t -f "$config" || die "sshd rejects $config"
-sshd_running() { [ -s "$STATE/sshd.pid" ] && kill -0 "$(cat "$STATE/sshd.pid")" 2>/dev/null; }
+sshd_running() {
+  # the pid must still be an sshd: a pid file that survived a reboot may name another process
+  [ -s "$STATE/sshd.pid" ] && kill -0 "$(cat "$STATE/sshd.pid")" 2>/dev/null \
+    && [ "$(cat "/proc/$(cat "$STATE/sshd.pid")/comm" 2>/dev/null)" = sshd ]
+}
 if sshd_running && [ "$restart_sshd" = 1 ]; then
   kill "$(cat "$STATE/sshd.pid")"
   for _ in $(seq 1 20); do sshd_running || break; sleep 0.1; done

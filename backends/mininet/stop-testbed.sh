@@ -10,10 +10,22 @@ stop_pidfile() {
   [ -s "$file" ] || { echo "[stop-testbed] $name: no pid file ($file)" >&2; return 0; }
   pid=$(cat "$file")
   case "$pid" in ''|*[!0-9]*) echo "[stop-testbed] $name: bad pid file $file" >&2; rm -f "$file"; return 0;; esac
+  # A stale pid file (reboot) may name a reused pid: only stop it if it is still that program.
+  if kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != "$name" ]; then
+    echo "[stop-testbed] $name: pid $pid is now $(cat "/proc/$pid/comm" 2>/dev/null); stale pid file removed" >&2
+    rm -f "$file"
+    return 0
+  fi
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    # A stale pid file (reboot) may name a reused pid: only stop it if it is still that program.
+  if kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != "$name" ]; then
+    echo "[stop-testbed] $name: pid $pid is now $(cat "/proc/$pid/comm" 2>/dev/null); stale pid file removed" >&2
+    rm -f "$file"
+    return 0
+  fi
+  if kill -0 "$pid" 2>/dev/null; then
       echo "[stop-testbed] $name (pid $pid) ignored SIGTERM for 10 s; sending SIGKILL" >&2
       kill -KILL "$pid" 2>/dev/null || true
     fi
