@@ -1,0 +1,334 @@
+/**
+ * The emulation backend on a real Mininet + Docker + CRIU testbed, over SSH. Runs when a testbed is
+ * configured (MIGSIM_TESTBED, or the address file backends/mininet/setup-testbed.sh writes);
+ * otherwise skipped with the reason printed, unless MIGSIM_TESTBED_REQUIRED=1 (CI), where a missing
+ * testbed fails. Runs are short and checkpoints small: the whole suite takes a minute or two.
+ */
+import test from "ava";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InputError } from "../src/errors.ts";
+import type { PolicyPlan } from "../src/policies/types.ts";
+import type { CostParams, MigrationSpec, RunSpec, TrafficSpec, ProbeSpec } from "../src/runspec.ts";
+import type { LinkSpec } from "../src/network/types.ts";
+import { MininetBackend, testbedFromEnvironment, type DecideFn } from "../backends/mininet/backend.ts";
+import { shellCommand, SshSession, parseTestbedUrl } from "../backends/mininet/ssh.ts";
+
+const creds = testbedFromEnvironment();
+const required = process.env.MIGSIM_TESTBED_REQUIRED === "1";
+const reason = "no testbed: set MIGSIM_TESTBED=ssh://... or run backends/mininet/setup-testbed.sh";
+if (!creds) {
+  if (required) test("emulation suite needs a testbed (MIGSIM_TESTBED_REQUIRED=1)", (t) => t.fail(reason));
+  else {
+    console.log(`emulation suite skipped: ${reason}`);
+    test.skip(`emulation suite skipped (${reason})`, () => {});
+  }
+}
+const run = creds ? test.serial : test.serial.skip;
+
+const MB = 1e6;
+function link(a: string, b: string, capacity: number, queue = 100): LinkSpec {
+  return { a, b, capacity, capacityBack: capacity, latency: 0.0005, queue, mtu: 1500 };
+}
+// h1,h2 - s1 ==5 Mbit/s== s2 - h3,h4: every host pair across the switches shares the bottleneck.
+const TOPOLOGY = {
+  name: "dumbbell",
+  hosts: ["h1", "h2", "h3", "h4"],
+  switches: ["s1", "s2"],
+  links: [link("h1", "s1", 10 * MB), link("h2", "s1", 10 * MB), link("s1", "s2", 5 * MB),
+    link("h3", "s2", 10 * MB), link("h4", "s2", 10 * MB)],
+};
+// statelessSwitchover: a cost field newer RunSpecs carry (spread, so older ones accept it too)
+const NEWER_COSTS = { statelessSwitchover: 0 };
+const COSTS: CostParams = {
+  ...NEWER_COSTS,
+  checkpointBase: 0.3, checkpointRate: 1e8, restoreBase: 0.4, restoreRate: 1e8, restorePerContainer: 0,
+  compression: 1, sshHandshakeRtts: 4, sshCipherRate: 1e9, decisionCompute: 0, killDuration: 0.1,
+  startDuration: 0.3, statelessPrepare: 0, precopyThreshold: 0, precopyMaxRounds: 1, postcopyMinimal: 0,
+  controlBytes: 200,
+};
+
+function migration(over: Partial<MigrationSpec> = {}): MigrationSpec {
+  return {
+    container: { name: "app", checkpoint: 0.5 * MB, memory: 0.5 * MB, dirtyRate: 0 },
+    source: "h1", candidates: ["h2", "h3", "h4"], trigger: { kind: "at", at: 0.5 }, mode: "cold", transport: "ssh",
+    ...over,
+  };
+}
+
+function spec(over: { policy?: string; migrations?: MigrationSpec[]; traffic?: TrafficSpec[]; probes?: ProbeSpec[];
+  run?: number }): RunSpec {
+  return {
+    experiment: "emulation-test", cell: "c0", cellIndex: 0, run: over.run ?? 0, seed: 1, axes: {},
+    topology: TOPOLOGY,
+    network: { model: "tcp-fluid", congestionControl: "cubic", hostStack: "emulated", routing: "hops",
+      efficiency: 0.96, tcpHandshakeRtts: 1 } as RunSpec["network"],
+    costs: COSTS, measurement: { period: 1 },
+    traffic: over.traffic ?? [], migrations: over.migrations ?? [migration()], probes: over.probes ?? [],
+    policy: { name: over.policy ?? "fixed", params: {} }, manager: "h2", horizon: 60,
+  };
+}
+
+function plan(destination: string, keys: [string, boolean][] = [], setup: PolicyPlan["setup"] = []): PolicyPlan {
+  return {
+    destination, computeSeconds: 0.001, setup,
+    keyRequests: keys.map(([host, newConnection]) => ({ host, requestBytes: 64, responseBytes: 96, newConnection })),
+  };
+}
+
+function backend(decide: DecideFn, over: { key?: string; knownHosts?: string } = {}): MininetBackend {
+  return new MininetBackend({
+    testbed: creds!.testbed, privateKeyFile: over.key ?? creds!.privateKeyFile,
+    knownHostsFile: over.knownHosts ?? creds!.knownHostsFile, decide, handleSigint: false,
+  });
+}
+
+/** Names of migsim containers and work folders on the testbed (to check nothing is left behind). */
+async function leftovers(): Promise<string[]> {
+  const s = await SshSession.connect(parseTestbedUrl(creds!.testbed),
+    { privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile });
+  try {
+    const c = await s.exec(shellCommand("docker", "ps", "-a", "--filter", "name=migsim-", "--format", "{{.Names}}"));
+    const d = await s.exec("ls -d /tmp/migsim-tb-* /tmp/migsim-tbrun-* 2>/dev/null; true");
+    const l = await s.exec("ls /sys/class/net");
+    // the driver names its switch bridges m<tag>s<n> and host links m<tag>h<n>-eth<k>
+    const links = l.stdout.split("\n").filter((n) => /^m[a-z0-9]{2}[hs]\d+/.test(n));
+    return [...c.stdout.split("\n"), ...d.stdout.split("\n"), ...links].filter(Boolean);
+  } finally {
+    s.close();
+  }
+}
+
+let baseline: string[] = [];
+if (creds) {
+  test.serial.before(async () => {
+    baseline = await leftovers();
+  });
+}
+
+run("cold migration: CRIU checkpoint across a shaped bottleneck with a background iperf3 flow", async (t) => {
+  const b = backend(() => plan("h4"));
+  try {
+    const checkpoint = 1.5 * MB;
+    const res = await b.execute(spec({
+      migrations: [migration({ container: { name: "app", checkpoint, memory: checkpoint, dirtyRate: 0 }, trigger: { kind: "at", at: 1 } })],
+      traffic: [{ from: "h2", to: "h3", kind: "udp", rate: 2 * MB, start: 0 }],
+    }));
+    t.is(res.records.length, 1);
+    const r = res.records[0]!;
+    t.log(JSON.stringify(r));
+    t.is(r.backend, "mininet");
+    t.is(r.destination, "h4");
+    t.is(r.path_hops, 3);
+    t.is(r.bottleneck_bps, 5 * MB);
+    // The checkpoint holds about the requested state (random data CRIU cannot shrink).
+    t.true(r.checkpoint_bytes > 0.9 * checkpoint && r.checkpoint_bytes < 1.5 * checkpoint, String(r.checkpoint_bytes));
+    t.is(r.transferred_bytes, r.checkpoint_bytes);
+    // Shaping is real: the copy cannot beat the 5 Mbit/s bottleneck (less the 2 Mbit/s UDP flow).
+    t.true(r.transfer_s > (r.checkpoint_bytes * 8) / (5 * MB), `transfer ${r.transfer_s}s`);
+    t.true(r.checkpoint_s > 0 && r.restore_s > 0);
+    t.true(r.downtime_s >= r.checkpoint_s + r.transfer_s + r.restore_s - 0.05);
+    t.true(r.total_s >= r.decision_s + r.downtime_s);
+    t.true(Math.abs(r.trigger_s - 1) < 0.5, `trigger at ${r.trigger_s}`);
+    // The restored process continued from its checkpointed state.
+    const line = b.lastRun.lines.find((l) => l.type === "record")!;
+    t.true(Number(line.counter_restored) >= Number(line.counter_checkpointed));
+    t.true(Number(line.counter_checkpointed) > 5, "the counter ran before the checkpoint");
+    t.regex(r.note, /verified/);
+  } finally {
+    await b.close();
+  }
+});
+
+const POLICY_PLANS: [string, PolicyPlan, "ssh" | "tcp"][] = [
+  ["random", plan("h3"), "tcp"],
+  ["bandwidth", plan("h2"), "ssh"],
+  ["shortest-path", plan("h2"), "tcp"],
+  ["mtd-shamir", plan("h4", [["h2", true], ["h3", true]], [{ from: "h2", to: "h3", bytes: 300 }, { from: "h2", to: "h4", bytes: 300 }]), "ssh"],
+  ["mtd-fountain", plan("h3", [["h4", false], ["h4", false], ["h2", false]]), "ssh"],
+  ["mtd-random", plan("h2"), "tcp"],
+];
+
+for (const [policy, p, transport] of POLICY_PLANS) {
+  run(`policy plan ${policy}: executed for real (${transport} transfer${p.keyRequests.length ? ", key exchanges" : ""})`, async (t) => {
+    const b = backend(() => p);
+    try {
+      const res = await b.execute(spec({ policy, migrations: [migration({ transport })] }));
+      const r = res.records[0]!;
+      t.is(r.policy, policy);
+      t.is(r.destination, p.destination);
+      t.is(r.transport, transport);
+      t.regex(r.note, /verified/);
+      const line = b.lastRun.lines.find((l) => l.type === "record")!;
+      const each = line.key_requests as number[];
+      t.is(each.length, p.keyRequests.length);
+      if (p.keyRequests.length > 0) {
+        t.true(each.every((d) => d > 0));
+        // sequential exchanges: the phase lasts at least as long as its requests together
+        t.true(r.key_retrieval_s >= each.reduce((a, x) => a + x, 0) - 1e-6);
+        t.true(r.decision_s >= r.key_retrieval_s);
+      } else {
+        t.is(r.key_retrieval_s, 0);
+      }
+      if (p.setup.length > 0) t.true(r.setup_s > 0, "set-up messages were sent");
+      else t.is(r.setup_s, 0);
+    } finally {
+      await b.close();
+    }
+  });
+}
+
+run("probes: request/response round trips grow under load", async (t) => {
+  const b = backend(() => plan("h2"));
+  try {
+    const res = await b.execute(spec({
+      migrations: [],
+      traffic: [{ from: "h1", to: "h3", kind: "tcp", start: 1.5 }],
+      probes: [
+        { from: "h2", to: "h4", at: 0.3, bytes: 100, every: 0.2, count: 4, newConnection: false },
+        { from: "h2", to: "h4", at: 4, bytes: 100, every: 0.3, count: 4, newConnection: false },
+      ],
+    }));
+    t.is(res.records.length, 0);
+    t.is(res.probes.length, 8);
+    const idle = res.probes.filter((p) => p.sent_s < 1.5).map((p) => p.rtt_s);
+    const loaded = res.probes.filter((p) => p.sent_s > 4).map((p) => p.rtt_s);
+    const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)]!;
+    t.log(`idle ${idle.map((x) => x.toFixed(4))} loaded ${loaded.map((x) => x.toFixed(4))}`);
+    t.is(idle.length, 4);
+    t.is(loaded.length, 4);
+    // A TCP flow filling a 100-packet queue at 5 Mbit/s adds tens of milliseconds.
+    t.true(median(loaded) > 5 * median(idle) && median(loaded) > 0.01);
+  } finally {
+    await b.close();
+  }
+});
+
+run("threshold trigger: fires when the bottleneck port's load stays above the threshold", async (t) => {
+  const b = backend(() => plan("h4"));
+  try {
+    const res = await b.execute({
+      ...spec({
+        // s1-eth3 is s1's end of the s1-s2 bottleneck (ports numbered in link order from eth1).
+        migrations: [migration({ trigger: { kind: "port", port: "s1-eth3", above: 1 * MB, samples: 2 } })],
+        traffic: [{ from: "h2", to: "h3", kind: "udp", rate: 3 * MB, start: 1.2 }],
+      }),
+      measurement: { period: 0.4 },
+    });
+    const r = res.records[0]!;
+    // Samples every 0.4 s: the first above the threshold covers (1.2, 1.6], the second (1.6, 2.0].
+    t.true(r.trigger_s > 1.9 && r.trigger_s < 3, `trigger at ${r.trigger_s}`);
+    t.regex(r.note, /verified/);
+  } finally {
+    await b.close();
+  }
+});
+
+run("the migrated container's service traffic follows it to the destination", async (t) => {
+  const b = backend(() => plan("h4"));
+  try {
+    const service = { from: "h3", to: "h1", kind: "udp", rate: 1 * MB, start: 0, service: "app" } as TrafficSpec;
+    const res = await b.execute(spec({
+      traffic: [service],
+      probes: [{ from: "h2", to: "h3", at: 5, bytes: 100, every: 0.1, count: 1, newConnection: true }],
+    }));
+    const r = res.records[0]! as typeof res.records[0] & { redirect_s: number };
+    const moved = b.lastRun.lines.find((l) => l.type === "redirect")!;
+    t.is(moved.from, "h3");
+    t.is(moved.to, "h4");
+    t.true(Math.abs(r.redirect_s - (r.trigger_s + r.total_s)) < 0.05);
+    // h4 received the redirected 1 Mbit/s flow from the redirect until the end of the run (>= 5 s).
+    const counters = b.lastRun.lines.find((l) => l.type === "counters")!.hosts as Record<string, { rx_bytes: number }>;
+    const expected = (1 * MB / 8) * (5 - r.redirect_s);
+    t.true(counters.h4!.rx_bytes > 0.7 * expected, `h4 got ${counters.h4!.rx_bytes} B, expected ~${expected}`);
+    t.true(counters.h1!.rx_bytes > (1 * MB / 8) * r.trigger_s * 0.7, "h1 got the flow before the migration");
+  } finally {
+    await b.close();
+  }
+});
+
+run("concurrent migrations: a cold one and a stateless one in the same run", async (t) => {
+  const b = backend((_s, i) => (i === 0 ? plan("h3") : plan("h4")));
+  try {
+    const res = await b.execute(spec({
+      migrations: [migration(), migration({ container: { name: "web", checkpoint: 0.3 * MB, memory: 0.3 * MB, dirtyRate: 0 },
+        source: "h2", mode: "stateless" })],
+    }));
+    t.is(res.records.length, 2);
+    const cold = res.records.find((r) => r.container === "app")!;
+    const stateless = res.records.find((r) => r.container === "web")!;
+    t.is(cold.destination, "h3");
+    t.regex(cold.note, /verified/);
+    t.is(stateless.destination, "h4");
+    t.is(stateless.mode, "stateless");
+    t.is(stateless.checkpoint_bytes, 0);
+    t.is(stateless.transfer_s, 0);
+    // a fresh start: no state carried over, the counter starts again
+    t.regex(stateless.note, /counter restarted at [12]\b/);
+    t.true(stateless.downtime_s > 0 && stateless.downtime_s < cold.downtime_s + 5);
+  } finally {
+    await b.close();
+  }
+});
+
+run("a testbed without what runs need: the preflight says what is missing and how to fix it", async (t) => {
+  const b = new MininetBackend({
+    testbed: creds!.testbed, privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile,
+    decide: () => plan("h2"), handleSigint: false, image: "migsim-absent:0",
+  });
+  const e = await t.throwsAsync(b.connect(), { instanceOf: InputError });
+  t.regex(e!.message, /is missing image migsim-absent:0 \(fix: build or import it/);
+  t.deepEqual(await leftovers(), baseline);
+});
+
+run("a run past its time limit fails clearly and leaves nothing behind", async (t) => {
+  const b = new MininetBackend({
+    testbed: creds!.testbed, privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile,
+    decide: () => plan("h3"), handleSigint: false, runTimeoutS: 4,
+  });
+  try {
+    const e = await t.throwsAsync(b.execute(spec({ migrations: [migration({ trigger: { kind: "at", at: 30 } })] })),
+      { instanceOf: InputError });
+    t.regex(e!.message, /deadline/);
+  } finally {
+    await b.close();
+  }
+  t.deepEqual(await leftovers(), baseline);
+});
+
+run("a key the testbed refuses: one clear error, nothing left behind", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-key-"));
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "stranger")]);
+  const b = backend(() => plan("h2"), { key: join(dir, "stranger") });
+  const e = await t.throwsAsync(b.execute(spec({})), { instanceOf: InputError });
+  t.regex(e!.message, /refused the key .*stranger.*authorized_keys/);
+  t.false(e!.message.includes("\n"));
+  t.deepEqual(await leftovers(), baseline);
+});
+
+run("an unknown host key is refused with the fingerprint and how to fix it", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-kh-"));
+  const b = backend(() => plan("h2"), { knownHosts: join(dir, "empty") });
+  execFileSync("touch", [join(dir, "empty")]);
+  const e = await t.throwsAsync(b.connect(), { instanceOf: InputError });
+  t.regex(e!.message, /unknown host key SHA256:\S+ for .*ssh-keyscan/);
+});
+
+run("an unreachable testbed is one clear error", async (t) => {
+  const addr = parseTestbedUrl(creds!.testbed);
+  const b = new MininetBackend({
+    testbed: `ssh://${addr.user}@127.0.0.1:1`, privateKeyFile: creds!.privateKeyFile,
+    knownHostsFile: creds!.knownHostsFile, decide: () => plan("h2"), handleSigint: false,
+  });
+  const e = await t.throwsAsync(b.connect(), { instanceOf: InputError });
+  t.regex(e!.message, /unreachable: ECONNREFUSED/);
+});
+
+run("unsupported modes are refused before anything runs", async (t) => {
+  const b = backend(() => plan("h2"));
+  const e = await t.throwsAsync(b.execute(spec({ migrations: [migration({ mode: "pre-copy" })] })),
+    { instanceOf: InputError });
+  t.regex(e!.message, /pre-copy is not supported by the mininet backend/);
+});
