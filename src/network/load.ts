@@ -73,13 +73,26 @@ export function loadTopology(source: YamlSource, base: FieldPath, value: unknown
     if (doc.hosts || doc.switches || doc.links) {
       throw source.error([...base, "generate"], "expected either `generate` or explicit hosts/switches/links, not both");
     }
-    topology = at(source, [...base, "generate"], () => generateTopology(doc.name, doc.generate!, defaults, seed));
+    topology = generateAt(source, [...base, "generate"], () => generateTopology(doc.name, doc.generate!, defaults, seed));
   } else {
     topology = buildExplicit(source, base, doc, defaults);
   }
   topology.file = source.file;
   validateTopology(topology, source, base);
   return topology;
+}
+
+/** Locates a generator's error at the field it names (e.g. `generate.capacity.1.min`), not just at `generate`. */
+function generateAt<T>(source: YamlSource, path: FieldPath, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InputError && e.location.file === undefined) {
+      const inner = (e.location.field ?? "").split(".").filter((k) => k !== "").map((k) => (/^[0-9]+$/.test(k) ? Number(k) : k));
+      throw source.error([...path, ...inner], e.detail);
+    }
+    throw e;
+  }
 }
 
 function parseDefaults(source: YamlSource, base: FieldPath, doc: TopologyDocument): LinkDefaults {
