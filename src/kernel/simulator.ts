@@ -3,7 +3,8 @@
  *
  * Ordering: events run by time, then by the order they were scheduled, so a run with the same
  * inputs and seed replays exactly. A cancelled event stays in the heap and is skipped when it
- * reaches the top (lazy deletion), which keeps cancel O(1).
+ * reaches the top (lazy deletion), which keeps cancel O(1). An event that schedules one successor
+ * hands it its own heap slot (peek + replaceTop), the fast path of a hold loop or a process.
  */
 import { EventQueue } from "./queue.ts";
 
@@ -28,11 +29,16 @@ export class Simulator {
   private readonly queue = new EventQueue();
   private callbacks: Array<Callback<unknown> | undefined> = [];
   private payloads: unknown[] = [];
-  private cancelled: Uint8Array = new Uint8Array(1024);
   private generation: Uint32Array = new Uint32Array(1024);
   private clock = 0;
   private executed = 0;
   private stopped = false;
+  /**
+   * Slot of the event being executed while it still sits at the top of the heap, or -1. The
+   * first event it schedules takes over the slot in place (one sift-down instead of a pop and
+   * a push): the common case of an event that schedules exactly one successor.
+   */
+  private running = -1;
 
   /** Current simulated time in seconds. */
   get now(): number {
@@ -46,24 +52,38 @@ export class Simulator {
 
   /** Number of events waiting (cancelled ones included until they surface). */
   get pending(): number {
-    return this.queue.size;
+    return this.queue.size - (this.running === -1 ? 0 : 1);
   }
 
   /** Runs `fn(payload)` after `delay` seconds of simulated time. */
   schedule<P>(delay: number, fn: Callback<P>, payload?: P): EventId {
     if (!(delay >= 0)) throw new RangeError(`cannot schedule an event ${delay}s in the past or at NaN`);
-    return this.scheduleAt(this.clock + delay, fn, payload);
+    return this.enqueue(this.clock + delay, fn as Callback<unknown>, payload);
   }
 
   /** Runs `fn(payload)` at absolute time `time` (not before now). */
   scheduleAt<P>(time: number, fn: Callback<P>, payload?: P): EventId {
     if (!(time >= this.clock)) throw new RangeError(`cannot schedule at ${time}s, before now (${this.clock}s)`);
-    const slot = this.queue.allocate(time);
-    if (slot >= this.cancelled.length) this.growFlags();
-    this.callbacks[slot] = fn as Callback<unknown>;
-    this.payloads[slot] = payload;
-    this.cancelled[slot] = 0;
-    this.queue.push(slot);
+    return this.enqueue(time, fn as Callback<unknown>, payload);
+  }
+
+  private enqueue(time: number, fn: Callback<unknown>, payload: unknown): EventId {
+    const q = this.queue;
+    let slot = this.running;
+    if (slot !== -1) {
+      // The running event's slot (its generation already bumped, so its old id is stale).
+      this.running = -1;
+      q.retime(slot, time);
+      this.callbacks[slot] = fn;
+      this.payloads[slot] = payload;
+      q.replaceTopWith(slot);
+    } else {
+      slot = q.allocate(time);
+      if (slot >= this.generation.length) this.growFlags();
+      this.callbacks[slot] = fn;
+      this.payloads[slot] = payload;
+      q.push(slot);
+    }
     return encode(slot, this.generation[slot]!);
   }
 
@@ -71,7 +91,9 @@ export class Simulator {
   cancel(id: EventId): void {
     const slot = slotOf(id);
     if (slot < this.generation.length && this.generation[slot] === generationOf(id) && this.callbacks[slot]) {
-      this.cancelled[slot] = 1;
+      // Lazy deletion: the slot stays in the heap and is skipped when it surfaces.
+      this.callbacks[slot] = undefined;
+      this.payloads[slot] = undefined;
     }
   }
 
@@ -79,23 +101,42 @@ export class Simulator {
   run(until = Infinity): void {
     this.stopped = false;
     const q = this.queue;
-    while (!this.stopped) {
-      const slot = q.peek();
-      if (slot === undefined) break;
-      const t = q.timeOf(slot);
-      if (t > until) break;
-      q.poll();
-      const fn = this.callbacks[slot];
-      const payload = this.payloads[slot];
-      const skip = this.cancelled[slot] === 1;
-      this.callbacks[slot] = undefined;
-      this.payloads[slot] = undefined;
-      this.generation[slot] = (this.generation[slot]! + 1) >>> 0;
-      q.release(slot);
-      if (skip || !fn) continue;
-      this.clock = t;
-      this.executed++;
-      fn(payload);
+    const callbacks = this.callbacks;
+    const payloads = this.payloads;
+    try {
+      while (!this.stopped) {
+        const slot = q.peek();
+        if (slot === undefined) break;
+        const t = q.timeOf(slot);
+        if (t > until) break;
+        const fn = callbacks[slot];
+        const payload = payloads[slot];
+        callbacks[slot] = undefined;
+        payloads[slot] = undefined;
+        this.generation[slot] = (this.generation[slot]! + 1) >>> 0;
+        if (fn === undefined) {
+          q.poll();
+          q.release(slot);
+          continue;
+        }
+        this.clock = t;
+        this.executed++;
+        this.running = slot;
+        fn(payload);
+        if (this.running !== -1) {
+          this.running = -1;
+          q.poll();
+          q.release(slot);
+        }
+      }
+    } finally {
+      // An event threw: its slot is still the top of the heap; drop it so the queue stays sound.
+      if (this.running !== -1) {
+        const slot = this.running;
+        this.running = -1;
+        q.poll();
+        q.release(slot);
+      }
     }
     if (until !== Infinity && !this.stopped && until > this.clock) this.clock = until;
   }
@@ -155,7 +196,7 @@ export class Simulator {
    * Conditions are tied to signals rather than polled after every event: that keeps them free
    * when nothing relevant changes.
    */
-  condition(predicate: () => boolean, triggers: ReadonlyArray<Signal<unknown> | Watch>): Signal<void> {
+  condition(predicate: () => boolean, triggers: ReadonlyArray<Waitable<unknown> | Watch>): Signal<void> {
     const s = new Signal<void>();
     const check = (): void => {
       if (!s.fired && predicate()) s.succeed();
@@ -169,12 +210,8 @@ export class Simulator {
   }
 
   private growFlags(): void {
-    const n = this.cancelled.length * 2;
-    const c = new Uint8Array(n);
-    c.set(this.cancelled);
-    const g = new Uint32Array(n);
+    const g = new Uint32Array(this.generation.length * 2);
     g.set(this.generation);
-    this.cancelled = c;
     this.generation = g;
   }
 }
@@ -236,7 +273,8 @@ export class Watch {
  * A process is itself a waitable that fires with the generator's return value.
  */
 export class Process<T> extends Signal<T> {
-  private pendingEvent: EventId | undefined;
+  // -1 when none: a field that only ever holds numbers is updated in place, without allocating.
+  private pendingEvent: EventId = -1;
   private killed = false;
 
   constructor(
@@ -251,7 +289,7 @@ export class Process<T> extends Signal<T> {
   kill(): void {
     if (this.fired || this.killed) return;
     this.killed = true;
-    if (this.pendingEvent !== undefined) this.sim.cancel(this.pendingEvent);
+    if (this.pendingEvent !== -1) this.sim.cancel(this.pendingEvent);
     this.body.return(undefined as T);
     this.succeed(undefined);
   }
@@ -259,7 +297,7 @@ export class Process<T> extends Signal<T> {
   /** @internal */
   step(input: unknown): void {
     if (this.killed) return;
-    this.pendingEvent = undefined;
+    this.pendingEvent = -1;
     const r = this.body.next(input);
     if (r.done) {
       this.succeed(r.value);

@@ -47,37 +47,66 @@ export function hostDiameter(t: CompiledTopology): Diameter {
   if (hostLinks) return perHostDiameter(t);
 
   const list = [...groups.values()];
-  const dist = new Int32Array(N);
-  const queue = new Int32Array(N);
+  // Switch-only adjacency (CSR): the searches below never enter hosts, and hosts are most links.
+  const S = N - H;
+  const start = new Int32Array(S + 1);
+  for (let n = H; n < N; n++) {
+    let c = 0;
+    for (let k = adjStart[n]!; k < adjStart[n + 1]!; k++) if (to[adjLinks[k]!]! >= H) c++;
+    start[n - H + 1] = start[n - H]! + c;
+  }
+  const adj = new Int32Array(start[S]!);
+  for (let n = H, i = 0; n < N; n++) {
+    for (let k = adjStart[n]!; k < adjStart[n + 1]!; k++) {
+      const m = to[adjLinks[k]!]!;
+      if (m >= H) adj[i++] = m - H;
+    }
+  }
+  // When every host hangs off one switch (all generated shapes), a group is its switch.
+  const single = list.every((g) => g.switches.length === 1);
+  const groupSwitch = Int32Array.from(list, (g) => (g.switches[0] ?? H) - H);
+
+  const dist = new Int32Array(S);
+  const queue = new Int32Array(S);
   let best: Diameter = { hops: -1, from: first, to: first };
-  for (const g of list) {
+  list.forEach((g, gi) => {
     if (g.hosts.length > 1 && 2 > best.hops) best = { hops: 2, from: t.names[g.hosts[0]!]!, to: t.names[g.hosts[1]!]! };
     // Multi-source BFS over switches from this group's attachment switches.
     dist.fill(-1);
     let head = 0;
     let tail = 0;
     for (const s of g.switches) {
-      dist[s] = 0;
-      queue[tail++] = s;
+      dist[s - H] = 0;
+      queue[tail++] = s - H;
     }
     while (head < tail) {
       const n = queue[head++]!;
-      for (let k = adjStart[n]!; k < adjStart[n + 1]!; k++) {
-        const m = to[adjLinks[k]!]!;
-        if (m >= H && dist[m] === -1) {
-          dist[m] = dist[n]! + 1;
+      const dn = dist[n]! + 1;
+      for (let k = start[n]!; k < start[n + 1]!; k++) {
+        const m = adj[k]!;
+        if (dist[m] === -1) {
+          dist[m] = dn;
           queue[tail++] = m;
         }
       }
     }
-    for (const o of list) {
-      if (o === g) continue;
-      let d = Infinity;
-      for (const s of o.switches) if (dist[s]! >= 0 && dist[s]! < d) d = dist[s]!;
-      const hops = d + 2;
-      if (hops > best.hops) best = { hops, from: t.names[g.hosts[0]!]!, to: t.names[o.hosts[0]!]! };
+    let far = -1;
+    let farGroup = -1;
+    for (let oi = 0; oi < list.length; oi++) {
+      if (oi === gi) continue;
+      let d: number;
+      if (single) d = dist[groupSwitch[oi]!]!;
+      else {
+        d = Infinity;
+        for (const s of list[oi]!.switches) if (dist[s - H]! >= 0 && dist[s - H]! < d) d = dist[s - H]!;
+      }
+      if (d > far) {
+        far = d;
+        farGroup = oi;
+      }
     }
-  }
+    if (farGroup >= 0 && far + 2 > best.hops) best = { hops: far + 2, from: t.names[g.hosts[0]!]!, to: t.names[list[farGroup]!.hosts[0]!]! };
+  });
   return best;
 }
 

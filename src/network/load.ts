@@ -118,7 +118,7 @@ function buildExplicit(source: YamlSource, base: FieldPath, doc: TopologyDocumen
       if (!NODE_NAME.test(name)) {
         throw source.error(path, `expected a node name of a letter then up to 9 letters, digits or _, got "${name}"`);
       }
-      if (seen.has(name)) throw source.error(path, `duplicate node name "${name}"`);
+      if (seen.has(name)) throw source.error(path, `duplicate node name "${name}" (expected each host and switch name once)`);
       seen.set(name, path);
     });
   }
@@ -130,7 +130,7 @@ function buildExplicit(source: YamlSource, base: FieldPath, doc: TopologyDocumen
     }
     if (l.a === l.b) throw source.error(p, `a link from "${l.a}" to itself`);
     const key = l.a < l.b ? `${l.a}\u0000${l.b}` : `${l.b}\u0000${l.a}`;
-    if (pairs.has(key)) throw source.error(p, `duplicate link between "${l.a}" and "${l.b}"`);
+    if (pairs.has(key)) throw source.error(p, `duplicate link between "${l.a}" and "${l.b}" (expected at most one link between two nodes)`);
     pairs.add(key);
     const mtu = l.mtu === undefined ? defaults.mtu : at(source, [...p, "mtu"], () => checked(parseBytes, l.mtu, "positive"));
     const capacity = l.capacity === undefined ? defaults.capacity : at(source, [...p, "capacity"], () => checked(parseRate, l.capacity, "positive"));
