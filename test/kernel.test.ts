@@ -392,3 +392,75 @@ test("a run is a pure function of its seed", (t) => {
   t.not(trace(4), a);
   t.true(a.length > 1000);
 });
+
+test("a process may kill itself; it fires and runs no further", (t) => {
+  const sim = new Simulator();
+  let after = false;
+  const self: { p?: Process<void> } = {};
+  const p: Process<void> = sim.process(
+    (function* () {
+      yield 1;
+      self.p!.kill();
+      yield 1;
+      after = true;
+    })(),
+  );
+  self.p = p;
+  sim.run();
+  t.true(p.fired);
+  t.false(after);
+  t.is(sim.now, 1);
+});
+
+test("a process yielding something that is not a delay or waitable is a clear error", (t) => {
+  const sim = new Simulator();
+  sim.process(
+    (function* () {
+      yield "soon" as unknown as number;
+    })(),
+    "bad",
+  );
+  t.throws(() => sim.run(), { instanceOf: TypeError, message: /process bad yielded soon/ });
+});
+
+test("a fired condition unsubscribes from its watch; others keep being checked in order", (t) => {
+  const sim = new Simulator();
+  const w = new Watch();
+  let level = 0;
+  const calls: string[] = [];
+  const c1 = sim.condition(() => (calls.push("c1"), level >= 1), [w]);
+  const c2 = sim.condition(() => (calls.push("c2"), level >= 2), [w]);
+  calls.length = 0;
+  level = 1;
+  w.notify();
+  t.true(c1.fired);
+  t.false(c2.fired);
+  t.deepEqual(calls, ["c1", "c2"]);
+  calls.length = 0;
+  level = 2;
+  w.notify();
+  t.deepEqual(calls, ["c2"]);
+  t.true(c2.fired);
+  // Many short-lived conditions on one watch: all fire, none stays subscribed.
+  let n = 0;
+  const many = Array.from({ length: 200 }, (_, i) => sim.condition(() => (n++, level >= 3 + i), [w]));
+  for (level = 3; level < 203; level++) w.notify();
+  t.true(many.every((c) => c.fired));
+  n = 0;
+  w.notify();
+  t.is(n, 0);
+});
+
+test("unsubscribing from a watch stops notifications", (t) => {
+  const w = new Watch();
+  let a = 0;
+  let b = 0;
+  const ua = w.subscribe(() => a++);
+  w.subscribe(() => b++);
+  w.notify();
+  ua();
+  ua();
+  w.notify();
+  t.is(a, 1);
+  t.is(b, 2);
+});

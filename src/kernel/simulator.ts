@@ -198,11 +198,15 @@ export class Simulator {
    */
   condition(predicate: () => boolean, triggers: ReadonlyArray<Waitable<unknown> | Watch>): Signal<void> {
     const s = new Signal<void>();
+    const unsubscribe: Array<() => void> = [];
     const check = (): void => {
-      if (!s.fired && predicate()) s.succeed();
+      if (s.fired || !predicate()) return;
+      // Done: stop listening, so long runs do not pile up fired conditions on their watches.
+      for (const u of unsubscribe) u();
+      s.succeed();
     };
     for (const t of triggers) {
-      if (t instanceof Watch) t.subscribe(check);
+      if (t instanceof Watch) unsubscribe.push(t.subscribe(check));
       else t.onFire(check);
     }
     check();
@@ -258,12 +262,33 @@ export class Signal<T> implements Waitable<T> {
 
 /** A repeatable notification (e.g. "a link's load changed") that conditions subscribe to. */
 export class Watch {
-  private readonly subscribers: Array<() => void> = [];
-  subscribe(fn: () => void): void {
-    this.subscribers.push(fn);
+  private subscribers: Array<(() => void) | undefined> = [];
+  private dead = 0;
+
+  /** Calls `fn` on every `notify()` until the returned function unsubscribes it. */
+  subscribe(fn: () => void): () => void {
+    const i = this.subscribers.length;
+    const list = this.subscribers;
+    list.push(fn);
+    return () => {
+      // The list may have been compacted since: find fn only then.
+      const at = this.subscribers === list && list[i] === fn ? i : this.subscribers.indexOf(fn);
+      if (at < 0) return;
+      this.subscribers[at] = undefined;
+      if (++this.dead > 32 && this.dead * 2 > this.subscribers.length) this.compact();
+    };
   }
+
   notify(): void {
-    for (const fn of this.subscribers) fn();
+    // Subscribers added while notifying wait for the next notification.
+    const list = this.subscribers;
+    const n = list.length;
+    for (let i = 0; i < n; i++) list[i]?.();
+  }
+
+  private compact(): void {
+    this.subscribers = this.subscribers.filter((f) => f !== undefined);
+    this.dead = 0;
   }
 }
 
@@ -276,6 +301,7 @@ export class Process<T> extends Signal<T> {
   // -1 when none: a field that only ever holds numbers is updated in place, without allocating.
   private pendingEvent: EventId = -1;
   private killed = false;
+  private running = false;
 
   constructor(
     readonly sim: Simulator,
@@ -290,7 +316,9 @@ export class Process<T> extends Signal<T> {
     if (this.fired || this.killed) return;
     this.killed = true;
     if (this.pendingEvent !== -1) this.sim.cancel(this.pendingEvent);
-    this.body.return(undefined as T);
+    // A process killing itself is inside its generator, which cannot be returned from there:
+    // step() closes it once it yields.
+    if (!this.running) this.body.return(undefined as T);
     this.succeed(undefined);
   }
 
@@ -298,7 +326,17 @@ export class Process<T> extends Signal<T> {
   step(input: unknown): void {
     if (this.killed) return;
     this.pendingEvent = -1;
-    const r = this.body.next(input);
+    this.running = true;
+    let r: IteratorResult<Yieldable, T>;
+    try {
+      r = this.body.next(input);
+    } finally {
+      this.running = false;
+    }
+    if (this.killed) {
+      if (!r.done) this.body.return(undefined as T);
+      return;
+    }
     if (r.done) {
       this.succeed(r.value);
       return;
@@ -306,6 +344,8 @@ export class Process<T> extends Signal<T> {
     const y = r.value;
     if (typeof y === "number") {
       this.pendingEvent = this.sim.schedule(y, resumeProcess, this as Process<unknown>);
+    } else if (y === null || typeof y !== "object" || typeof (y as Partial<Waitable<unknown>>).onFire !== "function") {
+      throw new TypeError(`process ${this.name} yielded ${String(y)}; expected a delay in seconds or a Waitable (Signal, Process, condition)`);
     } else {
       y.onFire((v) => {
         if (this.killed) return;
