@@ -2,7 +2,8 @@
  * Kernel throughput: the classic "hold" model. N events are queued; each event pops and
  * schedules exactly one successor at t + Exp(1), so the queue stays at N. 10^6 events per case,
  * N = 10^3 and 10^5, through the kernel (callbacks with payloads, and processes yielding a delay)
- * and through a bare fastpriorityqueue of times, in the same process, side by side.
+ * and through a bare fastpriorityqueue of times (plus, for reference, the same queue holding integer
+ * ids keyed through typed arrays with FIFO ties, the kernel's queue discipline without the kernel).
  * Aim: the kernel at least half the bare queue's throughput.
  */
 import { spawnSync } from "node:child_process";
@@ -31,6 +32,27 @@ function bare(n: number): number {
   for (let i = 0; i < EVENTS; i++) {
     const t = q.poll()!;
     q.add(t + DRAWS[k++ & MASK]!);
+  }
+  return q.size;
+}
+
+/** The kernel's queue discipline without the kernel: integer ids keyed through typed arrays, FIFO ties. */
+function bareIds(n: number): number {
+  const times = new Float64Array(n);
+  const seqs = new Float64Array(n);
+  let seq = 0;
+  const q = new FastPriorityQueue<number>((a, b) => times[a]! < times[b]! || (times[a] === times[b] && seqs[a]! < seqs[b]!));
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    times[i] = DRAWS[k++ & MASK]!;
+    seqs[i] = seq++;
+    q.add(i);
+  }
+  for (let i = 0; i < EVENTS; i++) {
+    const id = q.peek()!;
+    times[id] = times[id]! + DRAWS[k++ & MASK]!;
+    seqs[id] = seq++;
+    q.replaceTop(id);
   }
   return q.size;
 }
@@ -81,7 +103,7 @@ function measure(fn: (n: number) => number, n: number): number {
   return EVENTS / best;
 }
 
-const VARIANTS: Record<string, (n: number) => number> = { bare, events: kernelEvents, processes: kernelProcesses };
+const VARIANTS: Record<string, (n: number) => number> = { bare, ids: bareIds, events: kernelEvents, processes: kernelProcesses };
 const fmt = (x: number): string => `${(x / 1e6).toFixed(2)} M events/s`;
 
 // Each variant runs in its own process: fastpriorityqueue's methods are shared by all its
@@ -99,10 +121,13 @@ if (variant !== undefined) {
   process.stdout.write(`hold loop, ${EVENTS} events per case, best of ${REPEATS}, one process per variant; ratio = kernel / bare queue (aim >= 0.5)\n`);
   for (const n of SIZES) {
     const b = run("bare", n);
+    const i = run("ids", n);
     const e = run("events", n);
     const p = run("processes", n);
-    process.stdout.write(
-      `queued ${String(n).padStart(6)}: bare fastpriorityqueue ${fmt(b)} | kernel events ${fmt(e)} (ratio ${(e / b).toFixed(2)}) | kernel processes ${fmt(p)} (ratio ${(p / b).toFixed(2)})\n`,
-    );
+    process.stdout.write(`queued ${n}:\n`);
+    process.stdout.write(`  bare fastpriorityqueue of times      ${fmt(b)}\n`);
+    process.stdout.write(`  bare, ids + typed-array keys + FIFO  ${fmt(i)}  (ratio ${(i / b).toFixed(2)})\n`);
+    process.stdout.write(`  kernel events with payloads          ${fmt(e)}  (ratio ${(e / b).toFixed(2)})\n`);
+    process.stdout.write(`  kernel processes yielding delays     ${fmt(p)}  (ratio ${(p / b).toFixed(2)})\n`);
   }
 }

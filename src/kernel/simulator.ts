@@ -27,8 +27,8 @@ export type ProcessBody<T> = Generator<Yieldable, T, unknown>;
 
 export class Simulator {
   private readonly queue = new EventQueue();
-  private callbacks: Array<Callback<unknown> | undefined> = [];
-  private payloads: unknown[] = [];
+  /** Callback of slot i at 2i and its payload at 2i+1: one cache line per event, not two. */
+  private events: unknown[] = [];
   private generation: Uint32Array = new Uint32Array(1024);
   private clock = 0;
   private executed = 0;
@@ -74,14 +74,14 @@ export class Simulator {
       // The running event's slot (its generation already bumped, so its old id is stale).
       this.running = -1;
       q.retime(slot, time);
-      this.callbacks[slot] = fn;
-      this.payloads[slot] = payload;
+      this.events[2 * slot] = fn;
+      this.events[2 * slot + 1] = payload;
       q.replaceTopWith(slot);
     } else {
       slot = q.allocate(time);
       if (slot >= this.generation.length) this.growFlags();
-      this.callbacks[slot] = fn;
-      this.payloads[slot] = payload;
+      this.events[2 * slot] = fn;
+      this.events[2 * slot + 1] = payload;
       q.push(slot);
     }
     return encode(slot, this.generation[slot]!);
@@ -90,10 +90,10 @@ export class Simulator {
   /** Cancels a scheduled event; cancelling one that already ran or was cancelled does nothing. */
   cancel(id: EventId): void {
     const slot = slotOf(id);
-    if (slot < this.generation.length && this.generation[slot] === generationOf(id) && this.callbacks[slot]) {
+    if (slot < this.generation.length && this.generation[slot] === generationOf(id) && this.events[2 * slot]) {
       // Lazy deletion: the slot stays in the heap and is skipped when it surfaces.
-      this.callbacks[slot] = undefined;
-      this.payloads[slot] = undefined;
+      this.events[2 * slot] = undefined;
+      this.events[2 * slot + 1] = undefined;
     }
   }
 
@@ -101,18 +101,17 @@ export class Simulator {
   run(until = Infinity): void {
     this.stopped = false;
     const q = this.queue;
-    const callbacks = this.callbacks;
-    const payloads = this.payloads;
+    const events = this.events;
     try {
       while (!this.stopped) {
         const slot = q.peek();
         if (slot === undefined) break;
         const t = q.timeOf(slot);
         if (t > until) break;
-        const fn = callbacks[slot];
-        const payload = payloads[slot];
-        callbacks[slot] = undefined;
-        payloads[slot] = undefined;
+        const fn = events[2 * slot] as Callback<unknown> | undefined;
+        const payload = events[2 * slot + 1];
+        events[2 * slot] = undefined;
+        events[2 * slot + 1] = undefined;
         this.generation[slot] = (this.generation[slot]! + 1) >>> 0;
         if (fn === undefined) {
           q.poll();
