@@ -4,6 +4,7 @@ import { hostDiameter } from "../src/network/analysis.ts";
 import { compileTopology } from "../src/network/compile.ts";
 import { loadTopologyFile, loadTopologyText } from "../src/network/load.ts";
 import { Router } from "../src/network/routing.ts";
+import { makeRng } from "../src/random.ts";
 
 const HEAD = "name: bad\nswitches: [s1, s2]\nhosts: [h1, h2]\nlinks:\n";
 
@@ -81,3 +82,45 @@ for (const c of CASES) {
   });
 }
 
+
+/** Host-to-host diameter by brute force: one search per host through the Router. */
+function bruteDiameter(text: string): number {
+  const c = compileTopology(loadTopologyText(text));
+  const r = new Router(c);
+  let best = 0;
+  for (const h of c.topology.hosts) {
+    const d = r.distances(h);
+    for (const g of c.topology.hosts) if (g !== h) best = Math.max(best, d[c.index.get(g)!]!);
+  }
+  return best;
+}
+
+test("host diameter matches brute force on random connected topologies", (t) => {
+  const rng = makeRng(11);
+  for (let trial = 0; trial < 60; trial++) {
+    const S = 2 + Math.floor(rng() * 25);
+    const H = 2 + Math.floor(rng() * 30);
+    const multi = trial % 3 === 0; // some hosts on two switches
+    const links: string[] = [];
+    const pairs = new Set<string>();
+    const add = (a: string, b: string): void => {
+      const k = a < b ? `${a}|${b}` : `${b}|${a}`;
+      if (a === b || pairs.has(k)) return;
+      pairs.add(k);
+      links.push(`  - { a: ${a}, b: ${b} }`);
+    };
+    for (let s = 2; s <= S; s++) add(`s${s}`, `s${1 + Math.floor(rng() * (s - 1))}`); // random tree
+    const extra = Math.floor(rng() * S);
+    for (let e = 0; e < extra; e++) add(`s${1 + Math.floor(rng() * S)}`, `s${1 + Math.floor(rng() * S)}`);
+    for (let h = 1; h <= H; h++) {
+      add(`h${h}`, `s${1 + Math.floor(rng() * S)}`);
+      if (multi && rng() < 0.3) add(`h${h}`, `s${1 + Math.floor(rng() * S)}`);
+    }
+    const text = `name: r\nswitches: [${Array.from({ length: S }, (_, i) => `s${i + 1}`).join(", ")}]\nhosts: [${Array.from({ length: H }, (_, i) => `h${i + 1}`).join(", ")}]\nlinks:\n${links.join("\n")}\n`;
+    const c = compileTopology(loadTopologyText(text));
+    const d = hostDiameter(c);
+    t.is(d.hops, bruteDiameter(text), text);
+    // The witness pair is really that far apart.
+    t.is(new Router(c).route(d.from, d.to).hops, d.hops);
+  }
+});

@@ -66,6 +66,8 @@ export function hostDiameter(t: CompiledTopology): Diameter {
   const single = list.every((g) => g.switches.length === 1);
   const groupSwitch = Int32Array.from(list, (g) => (g.switches[0] ?? H) - H);
 
+  if (single) return singleHomedDiameter(t, list, start, adj);
+
   const dist = new Int32Array(S);
   const queue = new Int32Array(S);
   let best: Diameter = { hops: -1, from: first, to: first };
@@ -107,6 +109,86 @@ export function hostDiameter(t: CompiledTopology): Diameter {
     }
     if (farGroup >= 0 && far + 2 > best.hops) best = { hops: far + 2, from: t.names[g.hosts[0]!]!, to: t.names[list[farGroup]!.hosts[0]!]! };
   });
+  return best;
+}
+
+/** Breadth-first search over the switch graph (CSR `start`/`adj`); fills `dist` (-1 = unreached), returns the last node reached. */
+function bfs(start: Int32Array, adj: Int32Array, sources: number[], dist: Int32Array, queue: Int32Array): number {
+  dist.fill(-1);
+  let head = 0;
+  let tail = 0;
+  for (const s of sources) {
+    dist[s] = 0;
+    queue[tail++] = s;
+  }
+  while (head < tail) {
+    const n = queue[head++]!;
+    const dn = dist[n]! + 1;
+    for (let k = start[n]!; k < start[n + 1]!; k++) {
+      const m = adj[k]!;
+      if (dist[m] === -1) {
+        dist[m] = dn;
+        queue[tail++] = m;
+      }
+    }
+  }
+  return queue[tail - 1]!;
+}
+
+/**
+ * Every host on exactly one switch: the diameter is 2 + the largest distance between two switches
+ * that have hosts (or 2 if only one has). Found with iFUB (Crescenzi et al., 2013): search from a
+ * central switch u, then from host switches in decreasing distance from u; once the best found is
+ * at least 2(i - 1), no pair closer to u than level i can beat it. On trees, fat-trees, chains and
+ * meshes this stops after a few searches instead of one per switch.
+ */
+function singleHomedDiameter(t: CompiledTopology, list: Array<{ switches: number[]; hosts: number[] }>, start: Int32Array, adj: Int32Array): Diameter {
+  const H = t.hostCount;
+  const S = t.nodeCount - H;
+  const groupOf = new Int32Array(S).fill(-1);
+  list.forEach((g, i) => (groupOf[g.switches[0]! - H] = i));
+  const marked = list.map((g) => g.switches[0]! - H);
+  const name = (gi: number): string => t.names[list[gi]!.hosts[0]!]!;
+  let best: Diameter = { hops: 0, from: name(0), to: name(0) };
+  const two = list.find((g) => g.hosts.length > 1);
+  if (two) best = { hops: 2, from: t.names[two.hosts[0]!]!, to: t.names[two.hosts[1]!]! };
+  if (list.length < 2) return best;
+
+  const dist = new Int32Array(S);
+  const queue = new Int32Array(S);
+  /** Farthest host switch from `src` (smallest group index among ties). */
+  const farthest = (src: number): { node: number; d: number } => {
+    bfs(start, adj, [src], dist, queue);
+    let node = -1;
+    let d = -1;
+    for (const m of marked) if (dist[m]! > d) ((d = dist[m]!), (node = m));
+    return { node, d };
+  };
+  // Double sweep for a central switch: the middle of a long shortest path between host switches.
+  const a = farthest(marked[0]!).node;
+  const b = farthest(a);
+  const pathDist = Int32Array.from(dist);
+  bfs(start, adj, [b.node], dist, queue);
+  let u = a;
+  for (let n = 0; n < S; n++) {
+    if (pathDist[n]! + dist[n]! === b.d && pathDist[n] === Math.floor(b.d / 2)) {
+      u = n;
+      break;
+    }
+  }
+  const consider = (x: number, far: { node: number; d: number }): void => {
+    if (far.d + 2 > best.hops) best = { hops: far.d + 2, from: name(groupOf[x]!), to: name(groupOf[far.node]!) };
+  };
+  consider(a, b);
+  bfs(start, adj, [u], dist, queue);
+  const fromU = Int32Array.from(dist);
+  const order = [...marked].sort((p, q) => fromU[q]! - fromU[p]! || p - q);
+  for (const x of order) {
+    const i = fromU[x]!;
+    // Pairs not yet searched have both ends within i of u, hence at most 2i apart.
+    if (best.hops - 2 >= 2 * i) break;
+    consider(x, farthest(x));
+  }
   return best;
 }
 
