@@ -154,6 +154,16 @@ function singleHomedDiameter(t: CompiledTopology, list: Array<{ switches: number
   if (two) best = { hops: 2, from: t.names[two.hosts[0]!]!, to: t.names[two.hosts[1]!]! };
   if (list.length < 2) return best;
 
+  // Host switches all adjacent to each other (a full mesh): iFUB cannot prove that bound, so check it directly.
+  const isMarked = new Uint8Array(S);
+  for (const m of marked) isMarked[m] = 1;
+  const clique = marked.every((m) => {
+    let c = 0;
+    for (let k = start[m]!; k < start[m + 1]!; k++) c += isMarked[adj[k]!]!;
+    return c === marked.length - 1;
+  });
+  if (clique) return { hops: 3, from: name(0), to: name(1) };
+
   const dist = new Int32Array(S);
   const queue = new Int32Array(S);
   /** Farthest host switch from `src` (smallest group index among ties). */
