@@ -297,8 +297,12 @@ export class Watch {
  * A process is itself a waitable that fires with the generator's return value.
  */
 export class Process<T> extends Signal<T> {
-  // -1 when none: a field that only ever holds numbers is updated in place, without allocating.
-  private pendingEvent: EventId = -1;
+  /**
+   * Id of the scheduled wake-up, NaN when none. Ids outgrow small integers once slots are reused,
+   * so the field starts as a non-integer number: V8 then stores it as a double from the start
+   * instead of changing the shape of every Process mid-run (which deoptimises the event loop).
+   */
+  private pendingEvent: EventId = Number.NaN;
   private killed = false;
   private running = false;
 
@@ -314,7 +318,7 @@ export class Process<T> extends Signal<T> {
   kill(): void {
     if (this.fired || this.killed) return;
     this.killed = true;
-    if (this.pendingEvent !== -1) this.sim.cancel(this.pendingEvent);
+    if (!Number.isNaN(this.pendingEvent)) this.sim.cancel(this.pendingEvent);
     // A process killing itself is inside its generator, which cannot be returned from there:
     // step() closes it once it yields.
     if (!this.running) this.body.return(undefined as T);
@@ -324,7 +328,7 @@ export class Process<T> extends Signal<T> {
   /** @internal */
   step(input: unknown): void {
     if (this.killed) return;
-    this.pendingEvent = -1;
+    this.pendingEvent = Number.NaN;
     this.running = true;
     let r: IteratorResult<Yieldable, T>;
     try {
