@@ -133,3 +133,13 @@ test("a missing file is refused", (t) => {
   t.is(r.status, 2);
   t.regex(r.stderr, /nope\.yaml: no such file/);
 });
+
+test("--paths for every pair of a huge topology is refused, one pair still works", (t) => {
+  const f = file("huge.yaml", "name: huge\ngenerate: { kind: star, n: 2000 }\n");
+  const r = migsim("topo", f, "--paths");
+  t.is(r.status, 2);
+  t.regex(r.stderr, /1999000 pairs; expected at most 1000000/);
+  const one = migsim("topo", f, "--paths", "h1,h2000");
+  t.is(one.status, 0, one.stderr);
+  t.regex(one.stdout, /h1 -> h2000: h1 s1 h2000 \(2 hops/);
+});

@@ -96,11 +96,18 @@ function formatSummary(s: TopologySummary): string {
   ].join("\n");
 }
 
+/** All-pairs listings beyond this would print gigabytes. */
+const MAX_ALL_PAIRS = 1_000_000;
+
 /** Shortest paths for `--paths` (every unordered host pair) or `--paths a,b` (one pair). */
 function routes(t: CompiledTopology, spec: string): Path[] {
   const router = new Router(t, "hops");
   const hosts = t.topology.hosts;
   if (spec.trim() === "") {
+    const pairs = (hosts.length * (hosts.length - 1)) / 2;
+    if (pairs > MAX_ALL_PAIRS) {
+      throw new InputError(`${hosts.length} hosts make ${pairs} pairs; expected at most ${MAX_ALL_PAIRS} for --paths without a pair (use --paths a,b)`, { field: "--paths" });
+    }
     const out: Path[] = [];
     for (let i = 0; i < hosts.length; i++) for (let j = i + 1; j < hosts.length; j++) out.push(router.route(hosts[i]!, hosts[j]!));
     return out;

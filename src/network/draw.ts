@@ -19,7 +19,7 @@ const MARGIN = 60;
 const SWITCH_W = 44;
 const SWITCH_H = 22;
 const HOST_R = 14;
-const CHAIN_GAP = SWITCH_W + 56;
+const CHAIN_GAP = SWITCH_W + 76;
 const MAX_LABELLED_LINKS = 80;
 
 /** Red (low capacity: the bottlenecks stand out) through orange and green to dark blue (high). */
@@ -60,9 +60,9 @@ export function drawTopology(t: CompiledTopology): string {
     const [a, b] = [t.from[d]!, t.to[d]!];
     if (level[a] === 0 && level[b] === 0 && Math.abs(x[a]! - x[b]!) > CHAIN_GAP + 1) topPad = Math.max(topPad, bulgeOf(x[a]!, x[b]!));
   }
-  const height = hostRow * ROW_GAP + 2 * MARGIN + legendH + topPad;
+  const height = hostRow * ROW_GAP + 2 * MARGIN + legendH + topPad + 14;
   const px = (n: number): number => x[n]! - minX + MARGIN + (width - (maxX - minX + 2 * MARGIN)) / 2;
-  const py = (n: number): number => MARGIN + 10 + topPad + level[n]! * ROW_GAP;
+  const py = (n: number): number => MARGIN + 24 + topPad + level[n]! * ROW_GAP;
 
   let cmin = Infinity;
   let cmax = -Infinity;
@@ -76,7 +76,7 @@ export function drawTopology(t: CompiledTopology): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${r1(width)}" height="${r1(height)}" viewBox="0 0 ${r1(width)} ${r1(height)}" font-family="DejaVu Sans, Verdana, sans-serif">`);
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
   out.push(`<text x="${MARGIN / 2}" y="26" font-size="15" font-weight="bold">${esc(t.topology.name)}</text>`);
-  out.push(`<text x="${MARGIN / 2}" y="44" font-size="11" fill="#555">${H} hosts, ${N - H} switches, ${t.from.length / 2} links</text>`);
+  out.push(`<text x="${MARGIN / 2}" y="44" font-size="11" fill="#555">${plural(H, "host")}, ${plural(N - H, "switch")}, ${plural(t.from.length / 2, "link")}</text>`);
 
   // Position within its row: neighbours in a row get a straight line, others an arc.
   const rank = new Int32Array(N);
@@ -88,6 +88,12 @@ export function drawTopology(t: CompiledTopology): string {
   const labelled = links <= MAX_LABELLED_LINKS;
   const labels: string[] = [];
   const boxes: Array<{ x: number; y: number; w: number; h: number }> = [];
+  const placedText: Array<{ text: string; x: number; y: number }> = [];
+  // Labels never cover a node.
+  for (let n = 0; n < N; n++) {
+    const [hw, hh] = n < H ? [HOST_R, HOST_R] : [SWITCH_W / 2, SWITCH_H / 2];
+    boxes.push({ x: px(n) - hw, y: py(n) - hh, w: 2 * hw, h: 2 * hh });
+  }
   out.push(`<g fill="none" stroke-linecap="round">`);
   for (let i = 0; i < links; i++) {
     const a = t.from[2 * i]!;
@@ -98,25 +104,35 @@ export function drawTopology(t: CompiledTopology): string {
     const stroke = colour(s);
     const w = 1.5 + 3.5 * s;
     const [x1, y1, x2, y2] = [px(a), py(a), px(b), py(b)];
-    let mx = (x1 + x2) / 2;
-    let my = (y1 + y2) / 2;
+    // Candidate label positions, best first.
+    const spots: Array<[number, number]> = [];
     if (level[a] === level[b] && Math.abs(rank[a]! - rank[b]!) > 1) {
       // Same-row links arc upwards so they do not run through the nodes between their ends.
       const bulge = bulgeOf(x1, x2);
+      const mx = (x1 + x2) / 2;
       out.push(`<path d="M${r1(x1)},${r1(y1)} Q${r1(mx)},${r1(y1 - 2 * bulge)} ${r1(x2)},${r1(y2)}" stroke="${stroke}" stroke-width="${r1(w)}"/>`);
-      my = y1 - bulge;
+      spots.push([mx, y1 - bulge]);
     } else {
       out.push(`<line x1="${r1(x1)}" y1="${r1(y1)}" x2="${r1(x2)}" y2="${r1(y2)}" stroke="${stroke}" stroke-width="${r1(w)}"/>`);
-      // Labels sit nearer the lower end, where lines fanning out of a switch are furthest apart.
-      const f = level[a] === level[b] ? 0.5 : level[a]! < level[b]! ? 0.68 : 0.32;
-      mx = x1 + (x2 - x1) * f;
-      my = y1 + (y2 - y1) * f;
+      // Nearer the lower end first, where lines fanning out of a switch are furthest apart.
+      if (level[a] === level[b]) spots.push([(x1 + x2) / 2, y1 - 20], [(x1 + x2) / 2, y1 + 22]); // above or below a row link
+      const fractions = level[a] === level[b] ? [] : [0.68, 0.84, 0.52, 0.36];
+      for (const g of fractions) {
+        const f = level[a]! <= level[b]! ? g : 1 - g;
+        spots.push([x1 + (x2 - x1) * f, y1 + (y2 - y1) * f]);
+      }
     }
     if (labelled) {
       const text = capA === capB ? formatRate(capA) : `${formatRate(capA)}/${formatRate(capB)}`;
-      // A label that would overlap one already placed is left out: the colour still tells.
-      const box = { x: mx - text.length * 3.2 - 2, y: my - 7, w: text.length * 6.4 + 4, h: 14 };
-      if (boxes.some((o) => box.x < o.x + o.w && o.x < box.x + box.w && box.y < o.y + o.h && o.y < box.y + box.h)) continue;
+      // A label that would overlap one already placed everywhere is left out: the colour still tells.
+      const free = spots
+        .map(([mx, my]) => ({ mx, my, box: { x: mx - text.length * 3.2 - 2, y: my - 7, w: text.length * 6.4 + 4, h: 14 } }))
+        .find(({ box }) => !boxes.some((o) => box.x < o.x + o.w && o.x < box.x + box.w && box.y < o.y + o.h && o.y < box.y + box.h));
+      if (!free) continue;
+      const { mx, my, box } = free;
+      // The same text close by already says it (bundles of equal links): keep the picture calm.
+      if (placedText.some((p) => p.text === text && Math.hypot(p.x - mx, p.y - my) < 70)) continue;
+      placedText.push({ text, x: mx, y: my });
       boxes.push(box);
       labels.push(`<text x="${r1(mx)}" y="${r1(my + 3.5)}">${esc(text)}</text>`);
     }
@@ -282,6 +298,10 @@ function spread(row: number[], want: Map<number, number>, x: Float64Array, gap: 
   } else {
     row.forEach((n, i) => (x[n] = pos[i]!));
   }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : word.endsWith("h") ? "es" : "s"}`;
 }
 
 function bulgeOf(x1: number, x2: number): number {
