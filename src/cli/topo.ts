@@ -1,17 +1,159 @@
-/** `migsim topo FILE`: validate and summarise a topology. */
+/**
+ * `migsim topo FILE`: validate and summarise a topology (hosts, switches, links, host-to-host
+ * diameter, capacity and latency ranges), optionally list shortest paths and draw it as SVG.
+ */
+import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
+import { InputError } from "../errors.ts";
+import { hostDiameter, rangeOf } from "../network/analysis.ts";
+import { compileTopology } from "../network/compile.ts";
+import { drawTopology } from "../network/draw.ts";
 import { loadTopologyFile } from "../network/load.ts";
+import { Router } from "../network/routing.ts";
+import type { CompiledTopology, Path } from "../network/types.ts";
+import { formatDuration, formatRate } from "../units.ts";
 
 interface TopoArgs {
   file: string;
+  paths?: string | undefined;
+  json: boolean;
+  seed: number;
+  draw?: string | undefined;
 }
 
 export const topoCommand: CommandModule<object, TopoArgs> = {
   command: "topo <file>",
   describe: "validate and summarise a topology file",
-  builder: (y) => y.positional("file", { type: "string", demandOption: true, describe: "topology YAML" }) as never,
+  builder: (y) =>
+    y
+      .positional("file", { type: "string", demandOption: true, describe: "topology YAML" })
+      .option("paths", { type: "string", describe: "print hop-count shortest paths between every host pair, or one pair: --paths h1,h3" })
+      .option("json", { type: "boolean", default: false, describe: "print the summary (and paths) as JSON" })
+      .option("seed", { type: "number", default: 1, describe: "seed for generated topologies with drawn link properties" })
+      .option("draw", { type: "string", describe: "draw the topology to this SVG file" })
+      .example("$0 topo topologies/tree.yaml", "summary")
+      .example("$0 topo topologies/tree.yaml --paths h1,h9", "one route")
+      .example("$0 topo topologies/fat-tree.yaml --draw out/fat-tree.svg", "drawing") as never,
   handler: (args) => {
-    const t = loadTopologyFile(args.file);
-    process.stdout.write(`${t.name}: ${t.hosts.length} hosts, ${t.switches.length} switches, ${t.links.length} links\n`);
+    if (!Number.isInteger(args.seed)) throw new InputError(`expected an integer seed, got ${args.seed}`, { field: "--seed" });
+    const topology = loadTopologyFile(args.file, args.seed);
+    const compiled = compileTopology(topology);
+    const summary = summarise(compiled, args.file);
+    const paths = args.paths === undefined ? undefined : routes(compiled, args.paths);
+    if (args.draw !== undefined) writeAtomically(args.draw, drawTopology(compiled));
+    if (args.json) {
+      const json: Record<string, unknown> = { ...summary, seed: args.seed };
+      if (paths) json.paths = paths.map(pathJson(compiled));
+      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(formatSummary(summary));
+    if (paths) for (const p of paths) process.stdout.write(`${formatPath(compiled, p)}\n`);
+    if (args.draw !== undefined) process.stdout.write(`drawn to ${args.draw}\n`);
   },
 };
+
+export interface TopologySummary {
+  name: string;
+  file: string;
+  hosts: number;
+  switches: number;
+  links: number;
+  /** hops of the longest shortest path between two hosts, with a pair that far apart */
+  diameter: { hops: number; from: string; to: string };
+  capacity_bps: { min: number; max: number };
+  latency_s: { min: number; max: number };
+  queue_pkts: { min: number; max: number };
+}
+
+export function summarise(t: CompiledTopology, file: string): TopologySummary {
+  const queue = t.topology.links.length ? rangeOf(Float64Array.from(t.topology.links, (l) => l.queue)) : { min: 0, max: 0 };
+  return {
+    name: t.topology.name,
+    file,
+    hosts: t.hostCount,
+    switches: t.nodeCount - t.hostCount,
+    links: t.from.length / 2,
+    diameter: hostDiameter(t),
+    capacity_bps: rangeOf(t.capacity),
+    latency_s: rangeOf(t.latency),
+    queue_pkts: queue,
+  };
+}
+
+function formatSummary(s: TopologySummary): string {
+  const range = (r: { min: number; max: number }, f: (x: number) => string): string => (r.min === r.max ? f(r.min) : `${f(r.min)} .. ${f(r.max)}`);
+  return [
+    `${s.name} (${s.file}): valid`,
+    `  hosts      ${s.hosts}`,
+    `  switches   ${s.switches}`,
+    `  links      ${s.links}`,
+    `  diameter   ${s.diameter.hops} hops between hosts (${s.diameter.from} to ${s.diameter.to})`,
+    `  capacity   ${range(s.capacity_bps, formatRate)}`,
+    `  latency    ${range(s.latency_s, formatDuration)}`,
+    `  queue      ${range(s.queue_pkts, (q) => `${Number(q.toPrecision(4))}pkt`)}`,
+    "",
+  ].join("\n");
+}
+
+/** All-pairs listings beyond this would print gigabytes. */
+const MAX_ALL_PAIRS = 1_000_000;
+
+/** Shortest paths for `--paths` (every unordered host pair) or `--paths a,b` (one pair). */
+function routes(t: CompiledTopology, spec: string): Path[] {
+  const router = new Router(t, "hops");
+  const hosts = t.topology.hosts;
+  if (spec.trim() === "") {
+    const pairs = (hosts.length * (hosts.length - 1)) / 2;
+    if (pairs > MAX_ALL_PAIRS) {
+      throw new InputError(`${hosts.length} hosts make ${pairs} pairs; expected at most ${MAX_ALL_PAIRS} for --paths without a pair (use --paths a,b)`, { field: "--paths" });
+    }
+    const out: Path[] = [];
+    for (let i = 0; i < hosts.length; i++) for (let j = i + 1; j < hosts.length; j++) out.push(router.route(hosts[i]!, hosts[j]!));
+    return out;
+  }
+  const pair = spec.split(",").map((s) => s.trim());
+  if (pair.length !== 2) throw new InputError(`expected two node names separated by a comma (e.g. h1,h3), got "${spec}"`, { field: "--paths" });
+  for (const n of pair) {
+    if (!t.index.has(n)) throw new InputError(`unknown node "${n}" (expected a host or switch of ${t.topology.name})`, { field: "--paths" });
+  }
+  return [router.route(pair[0]!, pair[1]!)];
+}
+
+function formatPath(t: CompiledTopology, p: Path): string {
+  const names = p.nodes.map((n) => t.names[n]!);
+  return `${names[0]} -> ${names[names.length - 1]}: ${names.join(" ")} (${p.hops} hops, ${p.switches} switches, bottleneck ${formatRate(p.bottleneck)}, propagation ${formatDuration(p.propagation)})`;
+}
+
+function pathJson(t: CompiledTopology): (p: Path) => Record<string, unknown> {
+  return (p) => ({
+    from: t.names[p.nodes[0]!],
+    to: t.names[p.nodes[p.nodes.length - 1]!],
+    nodes: p.nodes.map((n) => t.names[n]),
+    ports: p.links.map((l) => t.portName[l]),
+    hops: p.hops,
+    switches: p.switches,
+    bottleneck_bps: p.bottleneck,
+    propagation_s: p.propagation,
+  });
+}
+
+/** Writes through a temporary file and a rename, so a reader never sees half a drawing. */
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing was written
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "ENOTDIR") {
+      throw new InputError(`cannot write the drawing (${code}); expected a writable file path`, { file, field: "--draw" });
+    }
+    throw e;
+  }
+}

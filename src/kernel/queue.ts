@@ -15,12 +15,7 @@ export class EventQueue {
   private readonly heap: FastPriorityQueue<number>;
 
   constructor() {
-    // Arrow reads the current arrays on every call, so growing them needs no new comparator.
-    this.heap = new FastPriorityQueue<number>((a, b) => {
-      const ta = this.times[a]!;
-      const tb = this.times[b]!;
-      return ta < tb || (ta === tb && this.seqs[a]! < this.seqs[b]!);
-    });
+    this.heap = new FastPriorityQueue<number>(comparator(this.times, this.seqs));
   }
 
   get size(): number {
@@ -37,6 +32,12 @@ export class EventQueue {
     this.times[slot] = time;
     this.seqs[slot] = this.nextSeq++;
     return slot;
+  }
+
+  /** Gives a slot a new time and the next sequence number (it must be re-sifted by the caller). */
+  retime(slot: number, time: number): void {
+    this.times[slot] = time;
+    this.seqs[slot] = this.nextSeq++;
   }
 
   push(slot: number): void {
@@ -72,5 +73,15 @@ export class EventQueue {
     s.set(this.seqs);
     this.times = t;
     this.seqs = s;
+    // The comparator closes over the arrays themselves (no property loads per comparison).
+    (this.heap as unknown as { compare: (a: number, b: number) => boolean }).compare = comparator(t, s);
   }
+}
+
+function comparator(times: Float64Array, seqs: Float64Array): (a: number, b: number) => boolean {
+  return (a, b) => {
+    const ta = times[a]!;
+    const tb = times[b]!;
+    return ta < tb || (ta === tb && seqs[a]! < seqs[b]!);
+  };
 }

@@ -3,7 +3,8 @@
  *
  * Ordering: events run by time, then by the order they were scheduled, so a run with the same
  * inputs and seed replays exactly. A cancelled event stays in the heap and is skipped when it
- * reaches the top (lazy deletion), which keeps cancel O(1).
+ * reaches the top (lazy deletion), which keeps cancel O(1). An event that schedules one successor
+ * hands it its own heap slot (peek + replaceTop), the fast path of a hold loop or a process.
  */
 import { EventQueue } from "./queue.ts";
 
@@ -26,13 +27,18 @@ export type ProcessBody<T> = Generator<Yieldable, T, unknown>;
 
 export class Simulator {
   private readonly queue = new EventQueue();
-  private callbacks: Array<Callback<unknown> | undefined> = [];
-  private payloads: unknown[] = [];
-  private cancelled: Uint8Array = new Uint8Array(1024);
+  /** Callback of slot i at 2i and its payload at 2i+1: one cache line per event, not two. */
+  private events: unknown[] = [];
   private generation: Uint32Array = new Uint32Array(1024);
   private clock = 0;
   private executed = 0;
   private stopped = false;
+  /**
+   * Slot of the event being executed while it still sits at the top of the heap, or -1. The
+   * first event it schedules takes over the slot in place (one sift-down instead of a pop and
+   * a push): the common case of an event that schedules exactly one successor.
+   */
+  private running = -1;
 
   /** Current simulated time in seconds. */
   get now(): number {
@@ -46,32 +52,48 @@ export class Simulator {
 
   /** Number of events waiting (cancelled ones included until they surface). */
   get pending(): number {
-    return this.queue.size;
+    return this.queue.size - (this.running === -1 ? 0 : 1);
   }
 
   /** Runs `fn(payload)` after `delay` seconds of simulated time. */
   schedule<P>(delay: number, fn: Callback<P>, payload?: P): EventId {
     if (!(delay >= 0)) throw new RangeError(`cannot schedule an event ${delay}s in the past or at NaN`);
-    return this.scheduleAt(this.clock + delay, fn, payload);
+    return this.enqueue(this.clock + delay, fn as Callback<unknown>, payload);
   }
 
   /** Runs `fn(payload)` at absolute time `time` (not before now). */
   scheduleAt<P>(time: number, fn: Callback<P>, payload?: P): EventId {
     if (!(time >= this.clock)) throw new RangeError(`cannot schedule at ${time}s, before now (${this.clock}s)`);
-    const slot = this.queue.allocate(time);
-    if (slot >= this.cancelled.length) this.growFlags();
-    this.callbacks[slot] = fn as Callback<unknown>;
-    this.payloads[slot] = payload;
-    this.cancelled[slot] = 0;
-    this.queue.push(slot);
+    return this.enqueue(time, fn as Callback<unknown>, payload);
+  }
+
+  private enqueue(time: number, fn: Callback<unknown>, payload: unknown): EventId {
+    const q = this.queue;
+    let slot = this.running;
+    if (slot !== -1) {
+      // The running event's slot (its generation already bumped, so its old id is stale).
+      this.running = -1;
+      q.retime(slot, time);
+      this.events[2 * slot] = fn;
+      this.events[2 * slot + 1] = payload;
+      q.replaceTopWith(slot);
+    } else {
+      slot = q.allocate(time);
+      if (slot >= this.generation.length) this.growFlags();
+      this.events[2 * slot] = fn;
+      this.events[2 * slot + 1] = payload;
+      q.push(slot);
+    }
     return encode(slot, this.generation[slot]!);
   }
 
   /** Cancels a scheduled event; cancelling one that already ran or was cancelled does nothing. */
   cancel(id: EventId): void {
     const slot = slotOf(id);
-    if (slot < this.generation.length && this.generation[slot] === generationOf(id) && this.callbacks[slot]) {
-      this.cancelled[slot] = 1;
+    if (slot < this.generation.length && this.generation[slot] === generationOf(id) && this.events[2 * slot]) {
+      // Lazy deletion: the slot stays in the heap and is skipped when it surfaces.
+      this.events[2 * slot] = undefined;
+      this.events[2 * slot + 1] = undefined;
     }
   }
 
@@ -79,23 +101,41 @@ export class Simulator {
   run(until = Infinity): void {
     this.stopped = false;
     const q = this.queue;
-    while (!this.stopped) {
-      const slot = q.peek();
-      if (slot === undefined) break;
-      const t = q.timeOf(slot);
-      if (t > until) break;
-      q.poll();
-      const fn = this.callbacks[slot];
-      const payload = this.payloads[slot];
-      const skip = this.cancelled[slot] === 1;
-      this.callbacks[slot] = undefined;
-      this.payloads[slot] = undefined;
-      this.generation[slot] = (this.generation[slot]! + 1) >>> 0;
-      q.release(slot);
-      if (skip || !fn) continue;
-      this.clock = t;
-      this.executed++;
-      fn(payload);
+    const events = this.events;
+    try {
+      while (!this.stopped) {
+        const slot = q.peek();
+        if (slot === undefined) break;
+        const t = q.timeOf(slot);
+        if (t > until) break;
+        const fn = events[2 * slot] as Callback<unknown> | undefined;
+        const payload = events[2 * slot + 1];
+        events[2 * slot] = undefined;
+        events[2 * slot + 1] = undefined;
+        this.generation[slot] = (this.generation[slot]! + 1) >>> 0;
+        if (fn === undefined) {
+          q.poll();
+          q.release(slot);
+          continue;
+        }
+        this.clock = t;
+        this.executed++;
+        this.running = slot;
+        fn(payload);
+        if (this.running !== -1) {
+          this.running = -1;
+          q.poll();
+          q.release(slot);
+        }
+      }
+    } finally {
+      // An event threw: its slot is still the top of the heap; drop it so the queue stays sound.
+      if (this.running !== -1) {
+        const slot = this.running;
+        this.running = -1;
+        q.poll();
+        q.release(slot);
+      }
     }
     if (until !== Infinity && !this.stopped && until > this.clock) this.clock = until;
   }
@@ -155,13 +195,17 @@ export class Simulator {
    * Conditions are tied to signals rather than polled after every event: that keeps them free
    * when nothing relevant changes.
    */
-  condition(predicate: () => boolean, triggers: ReadonlyArray<Signal<unknown> | Watch>): Signal<void> {
+  condition(predicate: () => boolean, triggers: ReadonlyArray<Waitable<unknown> | Watch>): Signal<void> {
     const s = new Signal<void>();
+    const unsubscribe: Array<() => void> = [];
     const check = (): void => {
-      if (!s.fired && predicate()) s.succeed();
+      if (s.fired || !predicate()) return;
+      // Done: stop listening, so long runs do not pile up fired conditions on their watches.
+      for (const u of unsubscribe) u();
+      s.succeed();
     };
     for (const t of triggers) {
-      if (t instanceof Watch) t.subscribe(check);
+      if (t instanceof Watch) unsubscribe.push(t.subscribe(check));
       else t.onFire(check);
     }
     check();
@@ -169,12 +213,8 @@ export class Simulator {
   }
 
   private growFlags(): void {
-    const n = this.cancelled.length * 2;
-    const c = new Uint8Array(n);
-    c.set(this.cancelled);
-    const g = new Uint32Array(n);
+    const g = new Uint32Array(this.generation.length * 2);
     g.set(this.generation);
-    this.cancelled = c;
     this.generation = g;
   }
 }
@@ -221,12 +261,33 @@ export class Signal<T> implements Waitable<T> {
 
 /** A repeatable notification (e.g. "a link's load changed") that conditions subscribe to. */
 export class Watch {
-  private readonly subscribers: Array<() => void> = [];
-  subscribe(fn: () => void): void {
-    this.subscribers.push(fn);
+  private subscribers: Array<(() => void) | undefined> = [];
+  private dead = 0;
+
+  /** Calls `fn` on every `notify()` until the returned function unsubscribes it. */
+  subscribe(fn: () => void): () => void {
+    const i = this.subscribers.length;
+    const list = this.subscribers;
+    list.push(fn);
+    return () => {
+      // The list may have been compacted since: find fn only then.
+      const at = this.subscribers === list && list[i] === fn ? i : this.subscribers.indexOf(fn);
+      if (at < 0) return;
+      this.subscribers[at] = undefined;
+      if (++this.dead > 32 && this.dead * 2 > this.subscribers.length) this.compact();
+    };
   }
+
   notify(): void {
-    for (const fn of this.subscribers) fn();
+    // Subscribers added while notifying wait for the next notification.
+    const list = this.subscribers;
+    const n = list.length;
+    for (let i = 0; i < n; i++) list[i]?.();
+  }
+
+  private compact(): void {
+    this.subscribers = this.subscribers.filter((f) => f !== undefined);
+    this.dead = 0;
   }
 }
 
@@ -236,8 +297,14 @@ export class Watch {
  * A process is itself a waitable that fires with the generator's return value.
  */
 export class Process<T> extends Signal<T> {
-  private pendingEvent: EventId | undefined;
+  /**
+   * Id of the scheduled wake-up, NaN when none. Ids outgrow small integers once slots are reused,
+   * so the field starts as a non-integer number: V8 then stores it as a double from the start
+   * instead of changing the shape of every Process mid-run (which deoptimises the event loop).
+   */
+  private pendingEvent: EventId = Number.NaN;
   private killed = false;
+  private running = false;
 
   constructor(
     readonly sim: Simulator,
@@ -251,16 +318,28 @@ export class Process<T> extends Signal<T> {
   kill(): void {
     if (this.fired || this.killed) return;
     this.killed = true;
-    if (this.pendingEvent !== undefined) this.sim.cancel(this.pendingEvent);
-    this.body.return(undefined as T);
+    if (!Number.isNaN(this.pendingEvent)) this.sim.cancel(this.pendingEvent);
+    // A process killing itself is inside its generator, which cannot be returned from there:
+    // step() closes it once it yields.
+    if (!this.running) this.body.return(undefined as T);
     this.succeed(undefined);
   }
 
   /** @internal */
   step(input: unknown): void {
     if (this.killed) return;
-    this.pendingEvent = undefined;
-    const r = this.body.next(input);
+    this.pendingEvent = Number.NaN;
+    this.running = true;
+    let r: IteratorResult<Yieldable, T>;
+    try {
+      r = this.body.next(input);
+    } finally {
+      this.running = false;
+    }
+    if (this.killed) {
+      if (!r.done) this.body.return(undefined as T);
+      return;
+    }
     if (r.done) {
       this.succeed(r.value);
       return;
@@ -268,6 +347,8 @@ export class Process<T> extends Signal<T> {
     const y = r.value;
     if (typeof y === "number") {
       this.pendingEvent = this.sim.schedule(y, resumeProcess, this as Process<unknown>);
+    } else if (y === null || typeof y !== "object" || typeof (y as Partial<Waitable<unknown>>).onFire !== "function") {
+      throw new TypeError(`process ${this.name} yielded ${String(y)}; expected a delay in seconds or a Waitable (Signal, Process, condition)`);
     } else {
       y.onFire((v) => {
         if (this.killed) return;

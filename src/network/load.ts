@@ -73,13 +73,26 @@ export function loadTopology(source: YamlSource, base: FieldPath, value: unknown
     if (doc.hosts || doc.switches || doc.links) {
       throw source.error([...base, "generate"], "expected either `generate` or explicit hosts/switches/links, not both");
     }
-    topology = at(source, [...base, "generate"], () => generateTopology(doc.name, doc.generate!, defaults, seed));
+    topology = generateAt(source, [...base, "generate"], () => generateTopology(doc.name, doc.generate!, defaults, seed));
   } else {
     topology = buildExplicit(source, base, doc, defaults);
   }
   topology.file = source.file;
   validateTopology(topology, source, base);
   return topology;
+}
+
+/** Locates a generator's error at the field it names (e.g. `generate.capacity.1.min`), not just at `generate`. */
+function generateAt<T>(source: YamlSource, path: FieldPath, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InputError && e.location.file === undefined) {
+      const inner = (e.location.field ?? "").split(".").filter((k) => k !== "").map((k) => (/^[0-9]+$/.test(k) ? Number(k) : k));
+      throw source.error([...path, ...inner], e.detail);
+    }
+    throw e;
+  }
 }
 
 function parseDefaults(source: YamlSource, base: FieldPath, doc: TopologyDocument): LinkDefaults {
@@ -105,7 +118,7 @@ function buildExplicit(source: YamlSource, base: FieldPath, doc: TopologyDocumen
       if (!NODE_NAME.test(name)) {
         throw source.error(path, `expected a node name of a letter then up to 9 letters, digits or _, got "${name}"`);
       }
-      if (seen.has(name)) throw source.error(path, `duplicate node name "${name}"`);
+      if (seen.has(name)) throw source.error(path, `duplicate node name "${name}" (expected each host and switch name once)`);
       seen.set(name, path);
     });
   }
@@ -117,7 +130,7 @@ function buildExplicit(source: YamlSource, base: FieldPath, doc: TopologyDocumen
     }
     if (l.a === l.b) throw source.error(p, `a link from "${l.a}" to itself`);
     const key = l.a < l.b ? `${l.a}\u0000${l.b}` : `${l.b}\u0000${l.a}`;
-    if (pairs.has(key)) throw source.error(p, `duplicate link between "${l.a}" and "${l.b}"`);
+    if (pairs.has(key)) throw source.error(p, `duplicate link between "${l.a}" and "${l.b}" (expected at most one link between two nodes)`);
     pairs.add(key);
     const mtu = l.mtu === undefined ? defaults.mtu : at(source, [...p, "mtu"], () => checked(parseBytes, l.mtu, "positive"));
     const capacity = l.capacity === undefined ? defaults.capacity : at(source, [...p, "capacity"], () => checked(parseRate, l.capacity, "positive"));
