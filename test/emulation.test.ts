@@ -40,10 +40,8 @@ const TOPOLOGY = {
   links: [link("h1", "s1", 10 * MB), link("h2", "s1", 10 * MB), link("s1", "s2", 5 * MB),
     link("h3", "s2", 10 * MB), link("h4", "s2", 10 * MB)],
 };
-// statelessSwitchover: a cost field newer RunSpecs carry (spread, so older ones accept it too)
-const NEWER_COSTS = { statelessSwitchover: 0 };
 const COSTS: CostParams = {
-  ...NEWER_COSTS,
+  statelessSwitchover: 0, mtdSession: 0,
   checkpointBase: 0.3, checkpointRate: 1e8, restoreBase: 0.4, restoreRate: 1e8, restorePerContainer: 0,
   compression: 1, sshHandshakeRtts: 4, sshCipherRate: 1e9, decisionCompute: 0, killDuration: 0.1,
   startDuration: 0.3, statelessPrepare: 0, precopyThreshold: 0, precopyMaxRounds: 1, postcopyMinimal: 0,

@@ -1,13 +1,26 @@
-/** The backends an experiment can run on, by name (`--backend sim|mininet`). */
+/**
+ * The backends an experiment can run on, by name (`--backend sim|mininet`). Experiment code
+ * sits above the backends (cli -> experiment -> backends -> model), so the registry lives here.
+ */
 import { InputError } from "../errors.ts";
-import type { Backend } from "../runspec.ts";
+import { resolvePolicy } from "../policies/registry.ts";
+import { staticView } from "../policies/static-view.ts";
+import type { PolicyPlan } from "../policies/types.ts";
+import { subRng } from "../random.ts";
+import type { Backend, RunSpec } from "../runspec.ts";
 import { SimBackend } from "../../backends/sim/backend.ts";
+import { MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
 
 export interface BackendOptions {
   /** collect host bandwidth traces and phase marks for the Fig. 4 plot */
-  trace?: boolean;
+  trace?: boolean | undefined;
   /** `ssh://user@host[:port]` of the testbed, for the mininet backend */
-  testbed?: string;
+  testbed?: string | undefined;
+  /** private key for the testbed (default: the one setup-testbed.sh wrote) */
+  testbedKey?: string | undefined;
+  knownHosts?: string | undefined;
+  /** pinned host key fingerprint `SHA256:...` */
+  fingerprint?: string | undefined;
 }
 
 export const BACKEND_NAMES = ["sim", "mininet"] as const;
@@ -16,7 +29,46 @@ export function createBackend(name: string, options: BackendOptions): Backend {
   switch (name) {
     case "sim":
       return new SimBackend({ trace: options.trace ?? false });
+    case "mininet":
+      return mininetBackend(options);
     default:
       throw new InputError(`--backend: expected one of ${BACKEND_NAMES.join(", ")}, got "${name}"`);
   }
+}
+
+function mininetBackend(options: BackendOptions): MininetBackend {
+  const local = testbedFromEnvironment();
+  const testbed = options.testbed ?? local?.testbed;
+  if (!testbed) {
+    throw new InputError("--backend mininet needs --testbed ssh://user@host[:port] (or run backends/mininet/setup-testbed.sh for a local one)");
+  }
+  const privateKeyFile = options.testbedKey ?? local?.privateKeyFile;
+  if (!privateKeyFile) throw new InputError("--testbed-key: expected the private key file for the testbed");
+  return new MininetBackend({
+    testbed,
+    privateKeyFile,
+    knownHostsFile: options.knownHosts ?? local?.knownHostsFile,
+    fingerprint: options.fingerprint,
+    decide: decideBeforeRun,
+    onWarning: (m) => process.stderr.write(`migsim: testbed: ${m}\n`),
+  });
+}
+
+/**
+ * Testbed decisions are made before the run, from the topology (no live measurements), with the
+ * same policy code and the same per-migration random stream as the simulator uses.
+ */
+async function decideBeforeRun(spec: RunSpec, i: number): Promise<PolicyPlan> {
+  const m = spec.migrations[i]!;
+  const policy = await resolvePolicy(spec.policy);
+  return policy.decide({
+    view: staticView(spec.topology, spec.network.routing),
+    rng: subRng(spec.seed, `policy:${i}`),
+    source: m.source,
+    candidates: m.candidates.filter((c) => c !== m.source),
+    container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },
+    params: spec.policy.params,
+    manager: spec.manager,
+    fixedDestination: m.destination,
+  });
 }

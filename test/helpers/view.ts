@@ -1,20 +1,11 @@
 /** Test helper: a NetworkView over a Topology (routes by hop count, latency = path propagation, no VIB). */
-import { compileTopology } from "../../src/network/compile.ts";
-import { Router } from "../../src/network/routing.ts";
+import { staticView } from "../../src/policies/static-view.ts";
 import type { LinkSpec, Topology } from "../../src/network/types.ts";
 import type { VibReader } from "../../src/measurement/vib.ts";
 import type { NetworkView } from "../../src/policies/types.ts";
 
 export function makeView(topology: Topology, options: { vib?: VibReader; now?: number } = {}): NetworkView {
-  const topo = compileTopology(topology);
-  const router = new Router(topo, "hops");
-  return {
-    topo,
-    route: (a, b) => router.route(a, b),
-    latency: (a, b) => router.route(a, b).propagation,
-    vib: options.vib,
-    now: options.now ?? 0,
-  };
+  return { ...staticView(topology, "hops", options.now ?? 0), vib: options.vib };
 }
 
 /** a link with test defaults: 5Mbps both ways, 1ms, 1000 packets, 1500B */
