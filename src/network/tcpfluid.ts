@@ -78,8 +78,12 @@ export const TCP_FLUID_DEFAULTS = {
    * burst: Mininet sets 15k); the physical stack uses 0
    */
   burstBytes: 15000,
-  /** smallest step, seconds (keeps slow start on sub-millisecond paths finite) */
-  minStep: 5e-5,
+  /**
+   * smallest step, seconds: windows on sub-millisecond paths are advanced in steps of this length
+   * (their growth laws are integrated over it), which keeps slow start and the approach to a
+   * steady state cheap; well below the time scale of a migration
+   */
+  minStep: 1e-3,
 };
 export type TcpFluidParams = typeof TCP_FLUID_DEFAULTS;
 
@@ -172,6 +176,7 @@ export class TcpFluidModel implements NetworkModel {
   private nextId = 0;
   private last = 0;
   private tick: EventId | undefined;
+  private flush: EventId | undefined;
   private sentinel: EventId | undefined;
   private steps = 0;
 
@@ -235,7 +240,7 @@ export class TcpFluidModel implements NetworkModel {
     }
     if (f.tcp) for (const l of ack.links) this.acking[l]!.push(f);
     if (this.emulated && f.tcp) f.ownQueue = this.tsqLimit(f);
-    this.resolve();
+    this.requestResolve();
     return f;
   }
 
@@ -244,7 +249,7 @@ export class TcpFluidModel implements NetworkModel {
     if (f.finished || !this.flows.includes(f)) return;
     this.advance(this.sim.now);
     this.remove(f);
-    this.resolve();
+    this.requestResolve();
     f.done.succeed({ start: f.start, end: this.sim.now, bytes: f.delivered, stopped: true });
   }
 
@@ -365,13 +370,36 @@ export class TcpFluidModel implements NetworkModel {
     for (const l of f.path.links) {
       const a = this.through[l]!;
       a.splice(a.indexOf(f), 1);
-      if (a.length === 0) this.usedLinks.delete(l);
+      if (a.length === 0) {
+        this.usedLinks.delete(l);
+        this.delay[l] = 0;
+        this.load[l] = 0;
+      }
     }
     if (f.tcp) for (const l of f.ack.links) {
       const a = this.acking[l]!;
       a.splice(a.indexOf(f), 1);
     }
   }
+
+  /**
+   * Arrivals and departures of one instant are solved together, once, after the last of them:
+   * flows that start at the same moment all see the queues as they were (their handshakes
+   * overlap), whatever order they were started in, and a burst of starts costs one solve.
+   */
+  private requestResolve(): void {
+    if (this.flush !== undefined) return;
+    if (this.tick !== undefined) {
+      this.sim.cancel(this.tick);
+      this.tick = undefined;
+    }
+    this.flush = this.sim.schedule(0, this.onFlush);
+  }
+
+  private readonly onFlush = (): void => {
+    this.flush = undefined;
+    this.resolve();
+  };
 
   /** Integrates bytes and windows from the last step to `t` with the rates of that step. */
   private advance(t: number): void {
@@ -431,7 +459,8 @@ export class TcpFluidModel implements NetworkModel {
       f.lastLoss = now;
       f.slowStart = false;
       if (this.cc === "cubic") {
-        f.wMax = f.cwnd;
+        // fast convergence (RFC 9438 4.7): a flow losing ground releases bandwidth sooner
+        f.wMax = f.cwnd < f.wMax ? (f.cwnd * (1 + p.cubicBeta)) / 2 : f.cwnd;
         f.cwnd = Math.max(2 * p.mss, f.cwnd * p.cubicBeta);
         f.epoch = now;
       } else {
@@ -475,7 +504,6 @@ export class TcpFluidModel implements NetworkModel {
       bbrChanging ||
       Math.abs(f.cwnd - before) > 1e-6 * before ||
       f.minRtt < minBefore * (1 - 1e-9) ||
-      lost ||
       (queueBefore !== f.ownQueue && !(Math.abs(f.ownQueue - queueBefore) <= 1e-9 * queueBefore));
   }
 
@@ -485,21 +513,28 @@ export class TcpFluidModel implements NetworkModel {
     const prevBw = f.btlBw;
     if (!f.bbrFull) {
       // startup: the window doubles per round trip while the delivery rate keeps growing
+      const cwnd0 = f.cwnd;
       f.btlBw = Math.max(f.btlBw, f.rate);
       if (!capped && f.cwnd < 2 * inflight * (1 + 1e-6)) f.cwnd += f.rate * dt;
+      let moving = f.btlBw !== prevBw || f.cwnd !== cwnd0;
       if (this.emulated && this.tsoBonus(f) > 0) {
         // measured on Mininet: startup with a large own queue, timed while the flow has the link
-        if (this.bottleneckShare(f) >= 0.5) f.startupClock += dt;
+        if (this.bottleneckShare(f) >= 0.5) {
+          f.startupClock += dt;
+          moving = true;
+        }
         if (f.startupClock >= p.bbrStartupTime + p.bbrDrainTime) f.bbrFull = true;
-      } else if (f.btlBw >= 1.25 * f.fullBw || f.fullBw === 0) {
+      } else if (f.btlBw > 0 && (f.fullBw === 0 || f.btlBw >= 1.25 * f.fullBw)) {
         f.fullBw = f.btlBw;
         f.fullBwAt = now;
-      } else if (now - f.fullBwAt >= 3 * rtt) {
+        moving = true;
+      } else if (f.btlBw > 0) {
         // full pipe: no 25% growth of the delivery rate over three rounds
-        f.bbrFull = true;
+        if (now - f.fullBwAt >= 3 * rtt) f.bbrFull = true;
+        moving = true;
       }
       if (!f.bbrFull) {
-        f.changing = true;
+        f.changing = moving;
         return;
       }
     }
@@ -556,7 +591,7 @@ export class TcpFluidModel implements NetworkModel {
     this.steps++;
     const eff = this.eff;
     const cap = this.topo.capacity;
-    const links = [...this.usedLinks].sort((a, b) => a - b);
+    const links = [...this.usedLinks];
     // udp first: constant-rate flows take their rate, cut proportionally where they alone overfill a link
     const udpLoad = new Map<number, number>();
     for (const f of this.flows) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
@@ -572,8 +607,11 @@ export class TcpFluidModel implements NetworkModel {
       this.avail[l] = Math.max(0, eff * (cap[l]! / 8 - u));
       this.overflow[l] = 0;
     }
-    const tcpLinks = links.filter((l) => this.through[l]!.some((f) => f.tcp));
-    for (const l of links) if (!tcpLinks.includes(l)) this.delay[l] = 0;
+    const tcpLinks: number[] = [];
+    for (const l of links) {
+      if (this.through[l]!.some((f) => f.tcp)) tcpLinks.push(l);
+      else this.delay[l] = 0;
+    }
     // Gauss-Seidel on link delays
     for (let sweep = 0; sweep < 60; sweep++) {
       let change = 0;
@@ -585,9 +623,6 @@ export class TcpFluidModel implements NetworkModel {
       }
       if (change <= 1e-12) break;
     }
-    // delays of links that only carry ACKs of flows whose data queue elsewhere stay as solved;
-    // links without tcp data have no queue
-    for (let l = 0; l < this.L; l++) if (!this.usedLinks.has(l)) this.delay[l] = 0;
     // rates, then one scaling pass so no link carries more than it can (guards the iteration's tolerance)
     const tcpFlows = this.flows.filter((f) => f.tcp);
     for (const f of tcpFlows) {
@@ -617,16 +652,21 @@ export class TcpFluidModel implements NetworkModel {
   /** delay of link l that balances its tcp demand with its capacity, other links held fixed */
   private solveLink(l: number): number {
     const C = this.avail[l]!;
-    const flows = this.through[l]!;
     const own = this.delay[l]!;
+    const flows = this.through[l]!;
+    // each flow's queueing elsewhere on its data path and on its ACK path, fixed during this solve
+    const fl: FluidFlow[] = [];
+    const other: number[] = [];
+    const ackq: number[] = [];
+    for (const f of flows) {
+      if (!f.tcp) continue;
+      fl.push(f);
+      other.push(this.sumDelay(f.path.links) - own);
+      ackq.push(this.sumDelay(f.ack.links));
+    }
     const demand = (d: number): number => {
       let s = 0;
-      for (const f of flows) {
-        if (!f.tcp) continue;
-        const P = this.sumDelay(f.path.links) - own + d;
-        const A = this.sumDelay(f.ack.links);
-        s += this.rateFor(f, P, A);
-      }
+      for (let i = 0; i < fl.length; i++) s += this.rateFor(fl[i]!, Math.max(0, other[i]! + d), ackq[i]!);
       return s;
     };
     if (demand(0) <= C * (1 + REL)) return 0;
@@ -637,7 +677,7 @@ export class TcpFluidModel implements NetworkModel {
     }
     let lo = 0;
     let hi = dmax;
-    for (let i = 0; i < 60 && hi - lo > 1e-12 * Math.max(1e-6, hi); i++) {
+    for (let i = 0; i < 50 && hi - lo > 1e-12 * hi + 1e-15; i++) {
       const mid = 0.5 * (lo + hi);
       if (demand(mid) > C) lo = mid;
       else hi = mid;
@@ -659,6 +699,7 @@ export class TcpFluidModel implements NetworkModel {
         else if (left > 0) starved = f;
       }
       if (f.tcp && f.changing) dt = Math.min(dt, Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
+      // (a step longer than a round trip integrates the growth laws over it; see grow)
     }
     if (dt < Infinity) {
       this.tick = this.sim.scheduleAt(Math.max(this.sim.now, this.sim.now + dt), this.onTick);
