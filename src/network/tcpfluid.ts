@@ -609,22 +609,35 @@ export class TcpFluidModel implements NetworkModel {
     }
     const tcpLinks: number[] = [];
     for (const l of links) {
-      if (this.through[l]!.some((f) => f.tcp)) tcpLinks.push(l);
+      let any = false;
+      for (const f of this.through[l]!) if (f.tcp) any = true;
+      if (any) tcpLinks.push(l);
       else this.delay[l] = 0;
     }
-    // Gauss-Seidel on link delays
+    // Gauss-Seidel on link delays; each flow's path sums are kept up to date as links change
+    for (const f of this.flows) {
+      if (!f.tcp) continue;
+      f.fwdQ = this.sumDelay(f.path.links);
+      f.ackQ = this.sumDelay(f.ack.links);
+    }
     for (let sweep = 0; sweep < 60; sweep++) {
       let change = 0;
       for (const l of tcpLinks) {
         const old = this.delay[l]!;
         const d = this.solveLink(l);
         this.delay[l] = d;
-        change = Math.max(change, Math.abs(d - old));
+        const delta = d - old;
+        if (delta !== 0) {
+          for (const f of this.through[l]!) if (f.tcp) f.fwdQ += delta;
+          for (const f of this.acking[l]!) f.ackQ += delta;
+        }
+        change = Math.max(change, Math.abs(delta));
       }
-      if (change <= 1e-12) break;
+      if (change <= 1e-9) break;
     }
     // rates, then one scaling pass so no link carries more than it can (guards the iteration's tolerance)
-    const tcpFlows = this.flows.filter((f) => f.tcp);
+    const tcpFlows: FluidFlow[] = [];
+    for (const f of this.flows) if (f.tcp) tcpFlows.push(f);
     for (const f of tcpFlows) {
       f.fwdQ = this.sumDelay(f.path.links);
       f.ackQ = this.sumDelay(f.ack.links);
@@ -649,37 +662,73 @@ export class TcpFluidModel implements NetworkModel {
     this.schedule();
   }
 
+  // scratch arrays of solveLink (no allocation per call: it runs in every step's inner loop)
+  private sFlows: FluidFlow[] = [];
+  private sOther = new Float64Array(16);
+  private sAck = new Float64Array(16);
+  private sCount = 0;
+
+  private demandAt(d: number): number {
+    let s = 0;
+    const fl = this.sFlows;
+    const other = this.sOther;
+    const ack = this.sAck;
+    for (let i = 0; i < this.sCount; i++) {
+      const P = other[i]! + d;
+      s += this.rateFor(fl[i]!, P > 0 ? P : 0, ack[i]!);
+    }
+    return s;
+  }
+
   /** delay of link l that balances its tcp demand with its capacity, other links held fixed */
   private solveLink(l: number): number {
     const C = this.avail[l]!;
     const own = this.delay[l]!;
     const flows = this.through[l]!;
+    if (this.sOther.length < flows.length) {
+      this.sOther = new Float64Array(2 * flows.length);
+      this.sAck = new Float64Array(2 * flows.length);
+    }
     // each flow's queueing elsewhere on its data path and on its ACK path, fixed during this solve
-    const fl: FluidFlow[] = [];
-    const other: number[] = [];
-    const ackq: number[] = [];
+    let n = 0;
     for (const f of flows) {
       if (!f.tcp) continue;
-      fl.push(f);
-      other.push(this.sumDelay(f.path.links) - own);
-      ackq.push(this.sumDelay(f.ack.links));
+      this.sFlows[n] = f;
+      this.sOther[n] = f.fwdQ - own;
+      this.sAck[n] = f.ackQ;
+      n++;
     }
-    const demand = (d: number): number => {
-      let s = 0;
-      for (let i = 0; i < fl.length; i++) s += this.rateFor(fl[i]!, Math.max(0, other[i]! + d), ackq[i]!);
-      return s;
-    };
-    if (demand(0) <= C * (1 + REL)) return 0;
+    this.sCount = n;
+    if (this.demandAt(0) <= C * (1 + REL)) return 0;
     const dmax = this.topo.queueBytes[l]! / (this.topo.capacity[l]! / 8);
-    if (demand(dmax) > C * (1 + REL)) {
+    if (n === 1) {
+      // one flow: min(cap, W / (E + d), Q / (O + d)) = C where the last of its terms falls to C
+      const f = this.sFlows[0]!;
+      const other = this.sOther[0]!;
+      const E = f.baseRtt + other + this.sAck[0]!;
+      let d = Math.max(0, f.cwnd / C - E);
+      if (f.ownQueue < Infinity) d = Math.max(d, f.ownQueue / C - other);
+      if (this.cc === "bbr" && f.btlBw > 0) {
+        // a pacing cap below C means no queue; handled by the demand check above when it binds
+        d = Math.min(d, Math.max(0, d));
+      }
+      if (d > dmax * (1 + 1e-12)) {
+        this.overflow[l] = 1;
+        return dmax;
+      }
+      // the terms are decreasing, so the demand at d is C up to rounding; verify and fall through otherwise
+      if (Math.abs(this.demandAt(d) - C) <= 1e-9 * C) return d;
+    }
+    if (this.demandAt(dmax) > C * (1 + REL)) {
       this.overflow[l] = 1;
       return dmax;
     }
     let lo = 0;
     let hi = dmax;
-    for (let i = 0; i < 50 && hi - lo > 1e-12 * hi + 1e-15; i++) {
+    // 1e-10 s is far below any delay that matters and below the rates' float noise
+    while (hi - lo > 1e-10 + 1e-12 * hi) {
       const mid = 0.5 * (lo + hi);
-      if (demand(mid) > C) lo = mid;
+      if (this.demandAt(mid) > C) lo = mid;
       else hi = mid;
     }
     return hi;
