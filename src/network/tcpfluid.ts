@@ -125,6 +125,7 @@ class FluidFlow implements Flow {
   ackQ = 0;
   changing = true;
   finished = false;
+  rateDirty = false;
   readonly size: number;
   readonly udpRate: number;
   readonly cap: number;
@@ -172,6 +173,12 @@ export class TcpFluidModel implements NetworkModel {
   private readonly through: FluidFlow[][];
   private readonly acking: FluidFlow[][];
   private readonly usedLinks = new Set<number>();
+  /** links to re-balance at the next solve, flows whose rate to recompute, scratch flags */
+  private readonly dirty = new Set<number>();
+  private udpDirty = false;
+  private readonly rateList: FluidFlow[] = [];
+  private readonly inWork: Uint8Array;
+  private readonly touched: Uint8Array;
   private flows: FluidFlow[] = [];
   private nextId = 0;
   private last = 0;
@@ -199,6 +206,8 @@ export class TcpFluidModel implements NetworkModel {
     this.cum = new Float64Array(this.L);
     this.avail = new Float64Array(this.L);
     this.overflow = new Uint8Array(this.L);
+    this.inWork = new Uint8Array(this.L);
+    this.touched = new Uint8Array(this.L);
     this.through = Array.from({ length: this.L }, () => []);
     this.acking = Array.from({ length: this.L }, () => []);
   }
@@ -230,7 +239,9 @@ export class TcpFluidModel implements NetworkModel {
       return f;
     }
     // The handshake's round trip is the first RTT sample (it sees the queues as they are now).
-    const rtt0 = base + this.sumDelay(path.links) + this.sumDelay(ack.links);
+    f.fwdQ = this.sumDelay(path.links);
+    f.ackQ = this.sumDelay(ack.links);
+    const rtt0 = base + f.fwdQ + f.ackQ;
     f.srtt = rtt0;
     f.minRtt = rtt0;
     this.flows.push(f);
@@ -240,6 +251,7 @@ export class TcpFluidModel implements NetworkModel {
     }
     if (f.tcp) for (const l of ack.links) this.acking[l]!.push(f);
     if (this.emulated && f.tcp) f.ownQueue = this.tsqLimit(f);
+    this.markFlow(f);
     this.requestResolve();
     return f;
   }
@@ -366,15 +378,13 @@ export class TcpFluidModel implements NetworkModel {
   private remove(f: FluidFlow): void {
     f.finished = true;
     f.rate = 0;
+    for (const l of f.path.links) this.dirty.add(l);
+    if (!f.tcp) this.udpDirty = true;
     this.flows = this.flows.filter((g) => g !== f);
     for (const l of f.path.links) {
       const a = this.through[l]!;
       a.splice(a.indexOf(f), 1);
-      if (a.length === 0) {
-        this.usedLinks.delete(l);
-        this.delay[l] = 0;
-        this.load[l] = 0;
-      }
+      if (a.length === 0) this.usedLinks.delete(l);
     }
     if (f.tcp) for (const l of f.ack.links) {
       const a = this.acking[l]!;
@@ -453,6 +463,8 @@ export class TcpFluidModel implements NetworkModel {
     const capped = f.rate >= f.cap * (1 - REL);
     const before = f.cwnd;
     const queueBefore = f.ownQueue;
+    const bwBefore = f.btlBw;
+    const fullBefore = f.bbrFull;
     if (this.cc === "bbr") {
       this.growBbr(f, dt, rtt, inflight, capped, now);
     } else if (lost && now - f.lastLoss >= rtt) {
@@ -499,6 +511,7 @@ export class TcpFluidModel implements NetworkModel {
         f.ownQueue = q;
       }
     }
+    if (f.cwnd !== before || f.ownQueue !== queueBefore || f.btlBw !== bwBefore || f.bbrFull !== fullBefore) this.markFlow(f);
     const bbrChanging = this.cc === "bbr" && f.changing;
     f.changing =
       bbrChanging ||
@@ -591,75 +604,108 @@ export class TcpFluidModel implements NetworkModel {
     this.steps++;
     const eff = this.eff;
     const cap = this.topo.capacity;
-    const links = [...this.usedLinks];
-    // udp first: constant-rate flows take their rate, cut proportionally where they alone overfill a link
-    const udpLoad = new Map<number, number>();
-    for (const f of this.flows) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
-    for (const f of this.flows) {
-      if (f.tcp) continue;
-      let s = 1;
-      for (const l of f.path.links) s = Math.min(s, cap[l]! / 8 / udpLoad.get(l)!);
-      f.rate = f.udpRate * s;
+    if (this.udpDirty) {
+      // udp first: constant-rate flows take their rate, cut proportionally where they alone overfill a link
+      this.udpDirty = false;
+      const udpLoad = new Map<number, number>();
+      for (const f of this.flows) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
+      for (const f of this.flows) {
+        if (f.tcp) continue;
+        let sc = 1;
+        for (const l of f.path.links) sc = Math.min(sc, cap[l]! / 8 / udpLoad.get(l)!);
+        f.rate = f.udpRate * sc;
+        for (const l of f.path.links) this.dirty.add(l);
+      }
     }
-    for (const l of links) {
+    // Re-solve only what changed: a worklist of links, Gauss-Seidel style. A link whose delay moves
+    // changes the rates of the flows crossing it (data or ACKs), so their other links rejoin the list.
+    const work = [...this.dirty].sort((x, y) => x - y);
+    this.dirty.clear();
+    const inWork = this.inWork;
+    const touched = this.touched;
+    const touchedList: number[] = [];
+    const touch = (l: number): void => {
+      if (!touched[l]) {
+        touched[l] = 1;
+        touchedList.push(l);
+      }
+    };
+    for (const l of work) inWork[l] = 1;
+    let budget = 60 * (work.length + 16);
+    for (let head = 0; head < work.length; head++) {
+      const l = work[head]!;
+      inWork[l] = 0;
+      touch(l);
       let u = 0;
-      for (const f of this.through[l]!) if (!f.tcp) u += f.rate;
+      let anyTcp = false;
+      for (const f of this.through[l]!) {
+        if (f.tcp) anyTcp = true;
+        else u += f.rate;
+      }
       this.avail[l] = Math.max(0, eff * (cap[l]! / 8 - u));
       this.overflow[l] = 0;
-    }
-    const tcpLinks: number[] = [];
-    for (const l of links) {
-      let any = false;
-      for (const f of this.through[l]!) if (f.tcp) any = true;
-      if (any) tcpLinks.push(l);
-      else this.delay[l] = 0;
-    }
-    // Gauss-Seidel on link delays; each flow's path sums are kept up to date as links change
-    for (const f of this.flows) {
-      if (!f.tcp) continue;
-      f.fwdQ = this.sumDelay(f.path.links);
-      f.ackQ = this.sumDelay(f.ack.links);
-    }
-    for (let sweep = 0; sweep < 60; sweep++) {
-      let change = 0;
-      for (const l of tcpLinks) {
-        const old = this.delay[l]!;
-        const d = this.solveLink(l);
-        this.delay[l] = d;
-        const delta = d - old;
-        if (delta !== 0) {
-          for (const f of this.through[l]!) if (f.tcp) f.fwdQ += delta;
-          for (const f of this.acking[l]!) f.ackQ += delta;
-        }
-        change = Math.max(change, Math.abs(delta));
+      const old = this.delay[l]!;
+      const d = anyTcp ? this.solveLink(l) : 0;
+      this.delay[l] = d;
+      const delta = d - old;
+      if (delta === 0) continue;
+      const spread = Math.abs(delta) > 1e-9 && budget-- > 0;
+      for (const f of this.through[l]!) {
+        if (!f.tcp) continue;
+        f.fwdQ += delta;
+        this.markRate(f);
+        if (spread) for (const m of f.path.links) if (m !== l && !inWork[m]) { inWork[m] = 1; work.push(m); }
       }
-      if (change <= 1e-9) break;
+      for (const f of this.acking[l]!) {
+        f.ackQ += delta;
+        this.markRate(f);
+        if (spread) for (const m of f.path.links) if (!inWork[m]) { inWork[m] = 1; work.push(m); }
+      }
     }
-    // rates, then one scaling pass so no link carries more than it can (guards the iteration's tolerance)
-    const tcpFlows: FluidFlow[] = [];
-    for (const f of this.flows) if (f.tcp) tcpFlows.push(f);
-    for (const f of tcpFlows) {
+    // rates of the flows whose inputs changed, exact path sums (no drift from the updates above)
+    for (const f of this.rateList) {
+      f.rateDirty = false;
+      if (f.finished || !f.tcp) continue;
       f.fwdQ = this.sumDelay(f.path.links);
       f.ackQ = this.sumDelay(f.ack.links);
       f.rate = this.rateFor(f, f.fwdQ, f.ackQ);
+      for (const l of f.path.links) touch(l);
     }
-    const scale = new Map<number, number>();
-    for (const l of tcpLinks) {
+    this.rateList.length = 0;
+    // one scaling pass so no link carries more than it can (guards the iteration's tolerance)
+    for (const l of touchedList) {
       let A = 0;
       for (const f of this.through[l]!) if (f.tcp) A += f.rate;
-      if (A > this.avail[l]!) scale.set(l, this.avail[l]! / A);
+      if (A > this.avail[l]!) {
+        const sc = this.avail[l]! / A;
+        for (const f of this.through[l]!) {
+          if (!f.tcp) continue;
+          f.rate *= sc;
+          for (const m of f.path.links) touch(m);
+        }
+      }
     }
-    if (scale.size) for (const f of tcpFlows) {
-      let s = 1;
-      for (const l of f.path.links) s = Math.min(s, scale.get(l) ?? 1);
-      f.rate *= s;
-    }
-    for (const l of links) {
+    for (const l of touchedList) {
+      touched[l] = 0;
       let w = 0;
       for (const f of this.through[l]!) w += f.tcp ? f.rate / eff : f.rate;
       this.load[l] = Math.min(w, cap[l]! / 8);
     }
     this.schedule();
+  }
+
+  private markRate(f: FluidFlow): void {
+    if (!f.rateDirty) {
+      f.rateDirty = true;
+      this.rateList.push(f);
+    }
+  }
+
+  /** a flow's own state changed: its links must be re-balanced and its rate recomputed */
+  private markFlow(f: FluidFlow): void {
+    for (const l of f.path.links) this.dirty.add(l);
+    if (!f.tcp) this.udpDirty = true;
+    this.markRate(f);
   }
 
   // scratch arrays of solveLink (no allocation per call: it runs in every step's inner loop)
