@@ -126,6 +126,10 @@ class FluidFlow implements Flow {
   changing = true;
   finished = false;
   rateDirty = false;
+  needsGrow = true;
+  grownAt: number;
+  /** tcp_tso_autosize's min-RTT bonus, bytes (cached: it changes only with minRtt) */
+  bonus = 0;
   readonly size: number;
   readonly udpRate: number;
   readonly cap: number;
@@ -144,6 +148,7 @@ class FluidFlow implements Flow {
     this.udpRate = spec.kind === "udp" ? (spec.rate ?? 0) / 8 : 0;
     this.cap = spec.maxRate !== undefined ? spec.maxRate / 8 : Infinity;
     this.cwnd = iw;
+    this.grownAt = start;
     this.srtt = baseRtt;
     this.minRtt = Infinity;
   }
@@ -244,6 +249,7 @@ export class TcpFluidModel implements NetworkModel {
     const rtt0 = base + f.fwdQ + f.ackQ;
     f.srtt = rtt0;
     f.minRtt = rtt0;
+    f.bonus = this.computeBonus(f);
     this.flows.push(f);
     for (const l of path.links) {
       this.through[l]!.push(f);
@@ -418,13 +424,23 @@ export class TcpFluidModel implements NetworkModel {
     for (const l of this.usedLinks) this.cum[l]! += this.load[l]! * dt;
     for (const f of this.flows) {
       f.delivered = Math.min(f.size, f.delivered + f.rate * dt);
-      if (f.tcp) this.grow(f, dt, t);
+      // a flow whose state is at rest and whose rate and delays did not move since it last grew
+      // would grow by nothing: skip it (its next growth integrates over the whole interval)
+      if (f.tcp && (f.changing || f.needsGrow)) {
+        this.grow(f, t - f.grownAt, t);
+        f.grownAt = t;
+        f.needsGrow = false;
+      }
     }
     this.last = t;
   }
 
   /** tcp_tso_autosize's extra bytes for flows with a small min RTT (Linux >= 6.2) */
   private tsoBonus(f: FluidFlow): number {
+    return f.bonus;
+  }
+
+  private computeBonus(f: FluidFlow): number {
     const r = Math.floor(Math.max(0, f.minRtt * 1e6) / 2 ** this.p.tsoRttLog);
     return r < 32 ? 65536 / 2 ** r : 0;
   }
@@ -455,7 +471,10 @@ export class TcpFluidModel implements NetworkModel {
     const rtt = f.baseRtt + f.fwdQ + f.ackQ;
     f.srtt = rtt;
     const minBefore = f.minRtt;
-    f.minRtt = Math.min(f.minRtt, rtt);
+    if (rtt < f.minRtt) {
+      f.minRtt = rtt;
+      f.bonus = this.computeBonus(f);
+    }
     const inflight = f.rate * rtt;
     const acked = f.rate * dt;
     let lost = false;
@@ -623,19 +642,14 @@ export class TcpFluidModel implements NetworkModel {
     this.dirty.clear();
     const inWork = this.inWork;
     const touched = this.touched;
-    const touchedList: number[] = [];
-    const touch = (l: number): void => {
-      if (!touched[l]) {
-        touched[l] = 1;
-        touchedList.push(l);
-      }
-    };
+    const touchedList = this.touchedList;
+    touchedList.length = 0;
     for (const l of work) inWork[l] = 1;
     let budget = 60 * (work.length + 16);
     for (let head = 0; head < work.length; head++) {
       const l = work[head]!;
       inWork[l] = 0;
-      touch(l);
+      this.touch(l);
       let u = 0;
       let anyTcp = false;
       for (const f of this.through[l]!) {
@@ -649,7 +663,9 @@ export class TcpFluidModel implements NetworkModel {
       this.delay[l] = d;
       const delta = d - old;
       if (delta === 0) continue;
-      const spread = Math.abs(delta) > 1e-9 && budget-- > 0;
+      // a change below 1e-4 of a round trip moves rates by less than 1e-4: not worth re-solving
+      // the neighbours for (the scaling pass below still keeps every link within capacity)
+      const spread = Math.abs(delta) > 1e-4 * (this.p.stackRtt + Math.max(d, old)) && budget-- > 0;
       for (const f of this.through[l]!) {
         if (!f.tcp) continue;
         f.fwdQ += delta;
@@ -669,7 +685,7 @@ export class TcpFluidModel implements NetworkModel {
       f.fwdQ = this.sumDelay(f.path.links);
       f.ackQ = this.sumDelay(f.ack.links);
       f.rate = this.rateFor(f, f.fwdQ, f.ackQ);
-      for (const l of f.path.links) touch(l);
+      for (const l of f.path.links) this.touch(l);
     }
     this.rateList.length = 0;
     // one scaling pass so no link carries more than it can (guards the iteration's tolerance)
@@ -681,7 +697,7 @@ export class TcpFluidModel implements NetworkModel {
         for (const f of this.through[l]!) {
           if (!f.tcp) continue;
           f.rate *= sc;
-          for (const m of f.path.links) touch(m);
+          for (const m of f.path.links) this.touch(m);
         }
       }
     }
@@ -694,7 +710,17 @@ export class TcpFluidModel implements NetworkModel {
     this.schedule();
   }
 
+  private readonly touchedList: number[] = [];
+  /** a link whose load must be recomputed at the end of this solve */
+  private touch(l: number): void {
+    if (!this.touched[l]) {
+      this.touched[l] = 1;
+      this.touchedList.push(l);
+    }
+  }
+
   private markRate(f: FluidFlow): void {
+    f.needsGrow = true;
     if (!f.rateDirty) {
       f.rateDirty = true;
       this.rateList.push(f);
@@ -769,13 +795,29 @@ export class TcpFluidModel implements NetworkModel {
       this.overflow[l] = 1;
       return dmax;
     }
+    // Illinois (regula falsi that halves the stale end): the excess demand is monotone in d, so
+    // the bracket [lo, hi] always holds the root; 1e-10 s is far below any delay that matters
     let lo = 0;
     let hi = dmax;
-    // 1e-10 s is far below any delay that matters and below the rates' float noise
-    while (hi - lo > 1e-10 + 1e-12 * hi) {
-      const mid = 0.5 * (lo + hi);
-      if (this.demandAt(mid) > C) lo = mid;
-      else hi = mid;
+    let glo = this.demandAt(0) - C;
+    let ghi = this.demandAt(dmax) - C;
+    let side = 0;
+    for (let i = 0; i < 100 && hi - lo > 1e-10 + 1e-12 * hi; i++) {
+      let mid = (lo * ghi - hi * glo) / (ghi - glo);
+      if (!(mid > lo && mid < hi)) mid = 0.5 * (lo + hi);
+      const g = this.demandAt(mid) - C;
+      if (g > 0) {
+        lo = mid;
+        glo = g;
+        if (side === 1) ghi *= 0.5;
+        side = 1;
+      } else {
+        hi = mid;
+        ghi = g;
+        if (g === 0) break;
+        if (side === -1) glo *= 0.5;
+        side = -1;
+      }
     }
     return hi;
   }
