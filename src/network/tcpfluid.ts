@@ -69,8 +69,12 @@ export const TCP_FLUID_DEFAULTS = {
   maxTsoSegs: 45,
   /** tcp_tso_rtt_log: flows with min RTT below 2^9 us get full-size skbs */
   tsoRttLog: 9,
-  /** a new connection pays this many round trips of the current path delay; fitted */
-  handshakeRtts: 1.34,
+  /**
+   * a handshake round trip (`tcpHandshakeRtts` of them, or the exchange's `handshakeRtts`) costs
+   * this many round trips of the current path delay: the SYN and the first request both wait in
+   * the queue of a loaded path; fitted
+   */
+  handshakeScale: 1.35,
   /** fixed cost of opening a connection (socket set-up in the hosts), seconds; fitted */
   connectSetup: 1.9e-4,
   /**
@@ -325,7 +329,7 @@ export class TcpFluidModel implements NetworkModel {
     const out = new Signal<number>();
     const legs: Array<() => number> = [];
     if (opts.newConnection) {
-      const hs = opts.handshakeRtts ?? this.p.handshakeRtts;
+      const hs = (opts.handshakeRtts ?? this.params.tcpHandshakeRtts) * this.p.handshakeScale;
       legs.push(() => this.p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0)));
     }
     legs.push(() => this.oneWay(fwd, requestBytes));
