@@ -131,6 +131,10 @@ class FluidFlow implements Flow {
   finished = false;
   rateDirty = false;
   needsGrow = true;
+  /** `delivered` is as of this time (bytes are integrated lazily, when the rate changes) */
+  since: number;
+  /** bumped on every rate change: older completion-heap entries are stale */
+  stamp = 0;
   grownAt: number;
   /** tcp_tso_autosize's min-RTT bonus, bytes (cached: it changes only with minRtt) */
   bonus = 0;
@@ -153,6 +157,7 @@ class FluidFlow implements Flow {
     this.cap = spec.maxRate !== undefined ? spec.maxRate / 8 : Infinity;
     this.cwnd = iw;
     this.grownAt = start;
+    this.since = start;
     this.srtt = baseRtt;
     this.minRtt = Infinity;
   }
@@ -162,6 +167,64 @@ class FluidFlow implements Flow {
 }
 
 const REL = 1e-9;
+
+/** Completion times of flows (binary heap; stale entries are skipped by their stamp). */
+class FinishHeap {
+  private t: number[] = [];
+  private f: FluidFlow[] = [];
+  private st: number[] = [];
+  get size(): number {
+    return this.t.length;
+  }
+  push(time: number, flow: FluidFlow): void {
+    let i = this.t.length;
+    this.t.push(time);
+    this.f.push(flow);
+    this.st.push(flow.stamp);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+  /** earliest valid entry (stale ones are dropped on the way) */
+  peek(): { time: number; flow: FluidFlow } | undefined {
+    while (this.t.length) {
+      const f = this.f[0]!;
+      if (!f.finished && f.stamp === this.st[0]) return { time: this.t[0]!, flow: f };
+      this.pop();
+    }
+    return undefined;
+  }
+  pop(): void {
+    const n = this.t.length - 1;
+    this.swap(0, n);
+    this.t.pop();
+    this.f.pop();
+    this.st.pop();
+    let i = 0;
+    for (;;) {
+      const a = 2 * i + 1;
+      const b = a + 1;
+      let m = i;
+      if (a < n && this.less(a, m)) m = a;
+      if (b < n && this.less(b, m)) m = b;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+  // ties by flow id: deterministic order of simultaneous completions
+  private less(i: number, j: number): boolean {
+    return this.t[i]! < this.t[j]! || (this.t[i] === this.t[j] && this.f[i]!.id < this.f[j]!.id);
+  }
+  private swap(i: number, j: number): void {
+    [this.t[i], this.t[j]] = [this.t[j]!, this.t[i]!];
+    [this.f[i], this.f[j]] = [this.f[j]!, this.f[i]!];
+    [this.st[i], this.st[j]] = [this.st[j]!, this.st[i]!];
+  }
+}
 
 export class TcpFluidModel implements NetworkModel {
   readonly name = "tcp-fluid" as const;
@@ -188,7 +251,14 @@ export class TcpFluidModel implements NetworkModel {
   private readonly rateList: FluidFlow[] = [];
   private readonly inWork: Uint8Array;
   private readonly touched: Uint8Array;
-  private flows: FluidFlow[] = [];
+  /** flows in flight, in start order; the array view is rebuilt only when asked for after a change */
+  private readonly live = new Set<FluidFlow>();
+  private liveArray: FluidFlow[] | undefined;
+  /** flows whose windows may still move (changing) or whose inputs moved since they last grew */
+  private readonly restless = new Set<FluidFlow>();
+  private readonly finishing = new FinishHeap();
+  /** per directed link: the time `cum` is integrated to */
+  private readonly lSince: Float64Array;
   private nextId = 0;
   private last = 0;
   private tick: EventId | undefined;
@@ -213,6 +283,7 @@ export class TcpFluidModel implements NetworkModel {
     this.delay = new Float64Array(this.L);
     this.load = new Float64Array(this.L);
     this.cum = new Float64Array(this.L);
+    this.lSince = new Float64Array(this.L);
     this.avail = new Float64Array(this.L);
     this.overflow = new Uint8Array(this.L);
     this.inWork = new Uint8Array(this.L);
@@ -254,7 +325,9 @@ export class TcpFluidModel implements NetworkModel {
     f.srtt = rtt0;
     f.minRtt = rtt0;
     f.bonus = this.computeBonus(f);
-    this.flows.push(f);
+    this.live.add(f);
+    this.liveArray = undefined;
+    this.restless.add(f);
     for (const l of path.links) {
       this.through[l]!.push(f);
       this.usedLinks.add(l);
@@ -268,7 +341,7 @@ export class TcpFluidModel implements NetworkModel {
 
   stopFlow(flow: Flow): void {
     const f = flow as FluidFlow;
-    if (f.finished || !this.flows.includes(f)) return;
+    if (f.finished || !this.live.has(f)) return;
     this.advance(this.sim.now);
     this.remove(f);
     this.requestResolve();
@@ -283,16 +356,17 @@ export class TcpFluidModel implements NetworkModel {
   deliveredBytes(flow: Flow): number {
     const f = flow as FluidFlow;
     if (f.finished) return f.delivered;
-    return Math.min(f.size, f.delivered + f.rate * (this.sim.now - this.last));
+    return Math.min(f.size, f.delivered + f.rate * (this.sim.now - f.since));
   }
 
   activeFlows(): readonly Flow[] {
-    return this.flows;
+    this.liveArray ??= [...this.live];
+    return this.liveArray;
   }
 
   linkBytes(link: number): number {
     this.checkLink(link);
-    return this.cum[link]! + this.load[link]! * (this.sim.now - this.last);
+    return this.cum[link]! + this.load[link]! * (this.sim.now - this.lSince[link]!);
   }
 
   linkPackets(link: number): number {
@@ -386,11 +460,13 @@ export class TcpFluidModel implements NetworkModel {
   }
 
   private remove(f: FluidFlow): void {
+    this.setRate(f, 0);
     f.finished = true;
-    f.rate = 0;
+    this.restless.delete(f);
     for (const l of f.path.links) this.dirty.add(l);
     if (!f.tcp) this.udpDirty = true;
-    this.flows = this.flows.filter((g) => g !== f);
+    this.live.delete(f);
+    this.liveArray = undefined;
     for (const l of f.path.links) {
       const a = this.through[l]!;
       a.splice(a.indexOf(f), 1);
@@ -421,22 +497,42 @@ export class TcpFluidModel implements NetworkModel {
     this.resolve();
   };
 
-  /** Integrates bytes and windows from the last step to `t` with the rates of that step. */
+  /**
+   * Grows the windows up to `t` with the rates of the step that ends. Bytes are integrated lazily
+   * (when a rate changes); a flow whose state is at rest and whose rate and delays did not move
+   * since it last grew would grow by nothing, so only restless flows are visited (a later growth
+   * integrates over the whole interval).
+   */
   private advance(t: number): void {
-    const dt = t - this.last;
-    if (!(dt > 0)) return;
-    for (const l of this.usedLinks) this.cum[l]! += this.load[l]! * dt;
-    for (const f of this.flows) {
-      f.delivered = Math.min(f.size, f.delivered + f.rate * dt);
-      // a flow whose state is at rest and whose rate and delays did not move since it last grew
-      // would grow by nothing: skip it (its next growth integrates over the whole interval)
-      if (f.tcp && (f.changing || f.needsGrow)) {
+    if (!(t > this.last)) return;
+    for (const f of [...this.restless]) {
+      if (f.tcp) {
         this.grow(f, t - f.grownAt, t);
         f.grownAt = t;
-        f.needsGrow = false;
       }
+      f.needsGrow = false;
+      if (!f.changing || !f.tcp) this.restless.delete(f);
     }
     this.last = t;
+  }
+
+  /** changes a flow's rate, integrating its bytes up to now first */
+  private setRate(f: FluidFlow, r: number): void {
+    const now = this.sim.now;
+    if (r === f.rate && f.since === now) return;
+    f.delivered = Math.min(f.size, f.delivered + f.rate * (now - f.since));
+    f.since = now;
+    if (r === f.rate) return;
+    f.rate = r;
+    f.stamp++;
+    if (f.size < Infinity && r > 0) this.finishing.push(now + (f.size - f.delivered) / r, f);
+  }
+
+  private setLoad(l: number, w: number): void {
+    const now = this.sim.now;
+    this.cum[l]! += this.load[l]! * (now - this.lSince[l]!);
+    this.lSince[l] = now;
+    this.load[l] = w;
   }
 
   /** tcp_tso_autosize's extra bytes for flows with a small min RTT (Linux >= 6.2) */
@@ -631,12 +727,12 @@ export class TcpFluidModel implements NetworkModel {
       // udp first: constant-rate flows take their rate, cut proportionally where they alone overfill a link
       this.udpDirty = false;
       const udpLoad = new Map<number, number>();
-      for (const f of this.flows) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
-      for (const f of this.flows) {
+      for (const f of this.live) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
+      for (const f of this.live) {
         if (f.tcp) continue;
         let sc = 1;
         for (const l of f.path.links) sc = Math.min(sc, cap[l]! / 8 / udpLoad.get(l)!);
-        f.rate = f.udpRate * sc;
+        this.setRate(f, f.udpRate * sc);
         for (const l of f.path.links) this.dirty.add(l);
       }
     }
@@ -689,7 +785,7 @@ export class TcpFluidModel implements NetworkModel {
       if (f.finished || !f.tcp) continue;
       f.fwdQ = this.sumDelay(f.path.links);
       f.ackQ = this.sumDelay(f.ack.links);
-      f.rate = this.rateFor(f, f.fwdQ, f.ackQ);
+      this.setRate(f, this.rateFor(f, f.fwdQ, f.ackQ));
       for (const l of f.path.links) this.touch(l);
     }
     this.rateList.length = 0;
@@ -701,7 +797,7 @@ export class TcpFluidModel implements NetworkModel {
         const sc = this.avail[l]! / A;
         for (const f of this.through[l]!) {
           if (!f.tcp) continue;
-          f.rate *= sc;
+          this.setRate(f, f.rate * sc);
           for (const m of f.path.links) this.touch(m);
         }
       }
@@ -710,7 +806,7 @@ export class TcpFluidModel implements NetworkModel {
       touched[l] = 0;
       let w = 0;
       for (const f of this.through[l]!) w += f.tcp ? f.rate / eff : f.rate;
-      this.load[l] = Math.min(w, cap[l]! / 8);
+      this.setLoad(l, Math.min(w, cap[l]! / 8));
     }
     this.schedule();
   }
@@ -726,6 +822,7 @@ export class TcpFluidModel implements NetworkModel {
 
   private markRate(f: FluidFlow): void {
     f.needsGrow = true;
+    if (!f.finished) this.restless.add(f);
     if (!f.rateDirty) {
       f.rateDirty = true;
       this.rateList.push(f);
@@ -832,31 +929,30 @@ export class TcpFluidModel implements NetworkModel {
       this.sim.cancel(this.tick);
       this.tick = undefined;
     }
-    let dt = Infinity;
-    let starved: FluidFlow | undefined;
-    for (const f of this.flows) {
-      if (f.size < Infinity) {
-        const left = f.size - f.delivered;
-        if (f.rate > 0) dt = Math.min(dt, left / f.rate);
-        else if (left > 0) starved = f;
-      }
-      if (f.tcp && f.changing) dt = Math.min(dt, Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
+    const now = this.sim.now;
+    let at = Infinity;
+    const next = this.finishing.peek();
+    if (next) at = next.time;
+    for (const f of this.restless) {
       // (a step longer than a round trip integrates the growth laws over it; see grow)
+      if (f.tcp && f.changing) at = Math.min(at, now + Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
     }
-    if (dt < Infinity) {
-      this.tick = this.sim.scheduleAt(Math.max(this.sim.now, this.sim.now + dt), this.onTick);
+    if (at < Infinity) {
+      this.tick = this.sim.scheduleAt(Math.max(now, at), this.onTick);
       if (this.sentinel !== undefined) {
         this.sim.cancel(this.sentinel);
         this.sentinel = undefined;
       }
-    } else if (starved && this.sentinel === undefined) {
-      this.sentinel = this.sim.scheduleAt(Infinity, this.onStarved);
+      return;
     }
+    let starved = false;
+    for (const f of this.live) if (f.size < Infinity && f.rate <= 0 && f.size - f.delivered > 0) starved = true;
+    if (starved && this.sentinel === undefined) this.sentinel = this.sim.scheduleAt(Infinity, this.onStarved);
   }
 
   private readonly onStarved = (): void => {
     this.sentinel = undefined;
-    for (const f of this.flows) {
+    for (const f of this.live) {
       if (f.size < Infinity && f.rate <= 0) {
         let worst = f.path.links[0]!;
         for (const l of f.path.links) if (this.avail[l]! <= 0) worst = l;
@@ -870,14 +966,15 @@ export class TcpFluidModel implements NetworkModel {
     const now = this.sim.now;
     this.advance(now);
     const done: FluidFlow[] = [];
-    for (const f of this.flows) {
-      // rates were constant over the step, so a flow due now has (up to rounding) its size
-      if (f.size < Infinity && f.size - f.delivered <= 1e-9 * f.size + 1e-9) {
-        f.delivered = f.size;
-        done.push(f);
-      }
+    // rates were constant since each entry was made, so a flow due now has (up to rounding) its size
+    for (let e = this.finishing.peek(); e && e.time <= now; e = this.finishing.peek()) {
+      this.finishing.pop();
+      done.push(e.flow);
     }
-    for (const f of done) this.remove(f);
+    for (const f of done) {
+      this.remove(f);
+      f.delivered = f.size;
+    }
     this.resolve();
     for (const f of done) f.done.succeed({ start: f.start, end: now, bytes: f.size, stopped: false });
   };
