@@ -220,9 +220,15 @@ class FinishHeap {
     return this.t[i]! < this.t[j]! || (this.t[i] === this.t[j] && this.f[i]!.id < this.f[j]!.id);
   }
   private swap(i: number, j: number): void {
-    [this.t[i], this.t[j]] = [this.t[j]!, this.t[i]!];
-    [this.f[i], this.f[j]] = [this.f[j]!, this.f[i]!];
-    [this.st[i], this.st[j]] = [this.st[j]!, this.st[i]!];
+    const t = this.t[i]!;
+    this.t[i] = this.t[j]!;
+    this.t[j] = t;
+    const f = this.f[i]!;
+    this.f[i] = this.f[j]!;
+    this.f[j] = f;
+    const st = this.st[i]!;
+    this.st[i] = this.st[j]!;
+    this.st[j] = st;
   }
 }
 
