@@ -146,6 +146,15 @@ test("a flow that can never finish is reported with its link, not left hanging",
   t.throws(() => make(zero, "cubic", "physical").model.startFlow({ src: "h1", dst: "h4", kind: "tcp", bytes: 1 }), { message: /s1->s2/ });
 });
 
+test("a transfer to the same host and an empty one finish at once, exactly", (t) => {
+  const { sim, model } = make(dumbbell(10e6), "cubic", "emulated");
+  const ends: FlowResult[] = [];
+  model.startFlow({ src: "h1", dst: "h1", kind: "tcp", bytes: 5e6 }).done.onFire((r) => ends.push(r));
+  model.startFlow({ src: "h1", dst: "h4", kind: "tcp", bytes: 0 }).done.onFire((r) => ends.push(r));
+  sim.run();
+  t.deepEqual(ends.map((r) => [r.end, r.bytes]), [[0, 5e6], [0, 0]]);
+});
+
 test("udp takes its rate first; tcp gets the rest", (t) => {
   const { sim, topo, model, params } = make(dumbbell(10e6), "reno", "physical");
   const u = model.startFlow({ src: "h2", dst: "h5", kind: "udp", rate: 4e6 });

@@ -319,9 +319,12 @@ export class TcpFluidModel implements NetworkModel {
     this.advance(this.sim.now);
     const base = Math.max(1e-6, path.propagation + ack.propagation + this.p.stackRtt);
     const f = new FluidFlow(this.nextId++, spec, path, ack, this.sim.now, new Signal<FlowResult>(), base, this.p.initialWindow * this.p.mss);
-    if (f.size === 0) {
-      this.sim.schedule(0, () => f.done.succeed({ start: f.start, end: this.sim.now, bytes: 0, stopped: false }));
+    if (f.size === 0 || path.links.length === 0) {
+      // nothing to carry, or src == dst: done in this instant without touching any link (as max-min)
+      const bytes = Number.isFinite(f.size) ? f.size : 0;
+      f.delivered = bytes;
       f.finished = true;
+      this.sim.schedule(0, () => f.done.succeed({ start: f.start, end: this.sim.now, bytes, stopped: false }));
       return f;
     }
     // The handshake's round trip is the first RTT sample (it sees the queues as they are now).
