@@ -103,6 +103,25 @@ test("emulated stack: a late flow stays starved beside an established one; physi
   t.true(physical > 0.15 && physical > 3 * emulated, `physical share ${physical}`);
 });
 
+test("two flows on a 10 ms path: a lone flow fills the link, and neither is starved out (any stack, any cc)", (t) => {
+  for (const cc of ["cubic", "bbr", "reno"] as const) {
+    for (const stack of ["physical", "emulated"] as const) {
+      const { sim, model, params } = make(dumbbell(1e9, 5e-3), cc, stack);
+      const a = model.startFlow({ src: "h1", dst: "h4", kind: "tcp" });
+      let lone = 0;
+      sim.scheduleAt(9, () => (lone = model.rateOf(a)));
+      let b: ReturnType<typeof model.startFlow> | undefined;
+      sim.scheduleAt(10, () => (b = model.startFlow({ src: "h2", dst: "h5", kind: "tcp" })));
+      sim.run(60);
+      const C = params.efficiency * 1e9;
+      t.true(Math.abs(lone - C) < 1e-6 * C, `${cc}/${stack}: lone rate ${lone}`);
+      // physical BBR converges after ProbeRTT (10 s); CUBIC/Reno drop-tail synchronised losses converge slowly
+      for (const f of [a, b!]) t.true(model.rateOf(f) > 0.3 * C, `${cc}/${stack}: ${model.rateOf(f)} of ${C}`);
+      t.true(Math.abs(model.rateOf(a) + model.rateOf(b!) - C) < 1e-6 * C);
+    }
+  }
+});
+
 test("deterministic, and totals do not depend on the order flows are started in", (t) => {
   const specs = [
     { src: "h1", dst: "h4", bytes: 3e6 },

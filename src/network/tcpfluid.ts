@@ -130,6 +130,14 @@ class FluidFlow implements Flow {
   changing = true;
   finished = false;
   rateDirty = false;
+  cutDirty = false;
+  /** rate the flow would take without capacity cuts (rateFor), payload B/s */
+  demand = 0;
+  /** BBR's own min RTT (10 s window, refreshed by ProbeRTT) and when it was last refreshed */
+  bbrMinRtt = Infinity;
+  bbrMinRttAt = 0;
+  /** a flow at rest that must still take a step then (physical BBR's ProbeRTT), seconds */
+  wakeAt = Infinity;
   needsGrow = true;
   /** `delivered` is as of this time (bytes are integrated lazily, when the rate changes) */
   since: number;
@@ -247,6 +255,8 @@ export class TcpFluidModel implements NetworkModel {
   private readonly cum: Float64Array;
   private readonly avail: Float64Array;
   private readonly overflow: Uint8Array;
+  /** per directed link: the factor its tcp flows' demands are cut by (1 when it can carry them) */
+  private readonly cut: Float64Array;
   /** per directed link: active tcp flows sending over it, and flows whose ACKs cross it */
   private readonly through: FluidFlow[][];
   private readonly acking: FluidFlow[][];
@@ -292,6 +302,7 @@ export class TcpFluidModel implements NetworkModel {
     this.lSince = new Float64Array(this.L);
     this.avail = new Float64Array(this.L);
     this.overflow = new Uint8Array(this.L);
+    this.cut = new Float64Array(this.L).fill(1);
     this.inWork = new Uint8Array(this.L);
     this.touched = new Uint8Array(this.L);
     this.through = Array.from({ length: this.L }, () => []);
@@ -333,6 +344,8 @@ export class TcpFluidModel implements NetworkModel {
     const rtt0 = base + f.fwdQ + f.ackQ;
     f.srtt = rtt0;
     f.minRtt = rtt0;
+    f.bbrMinRtt = rtt0;
+    f.bbrMinRttAt = this.sim.now;
     f.bonus = this.computeBonus(f);
     this.live.add(f);
     this.liveArray = undefined;
@@ -520,7 +533,7 @@ export class TcpFluidModel implements NetworkModel {
         f.grownAt = t;
       }
       f.needsGrow = false;
-      if (!f.changing || !f.tcp) this.restless.delete(f);
+      if ((!f.changing && f.wakeAt === Infinity) || !f.tcp) this.restless.delete(f);
     }
     this.last = t;
   }
@@ -641,8 +654,12 @@ export class TcpFluidModel implements NetworkModel {
     }
     if (f.cwnd !== before || f.ownQueue !== queueBefore || f.btlBw !== bwBefore || f.bbrFull !== fullBefore) this.markFlow(f);
     const bbrChanging = this.cc === "bbr" && f.changing;
+    // a loss-based flow on an overflowing link will see another loss next round trip, unless its
+    // window is already at the floor (then nothing can change until something else does)
+    const lossPending = lost && this.cc !== "bbr" && f.cwnd > 2 * p.mss * (1 + 1e-9);
     f.changing =
       bbrChanging ||
+      lossPending ||
       Math.abs(f.cwnd - before) > 1e-6 * before ||
       f.minRtt < minBefore * (1 - 1e-9) ||
       (queueBefore !== f.ownQueue && !(Math.abs(f.ownQueue - queueBefore) <= 1e-9 * queueBefore));
@@ -687,7 +704,17 @@ export class TcpFluidModel implements NetworkModel {
     const held = f.fwdQ > 0 && f.ownQueue / f.fwdQ <= f.rate * (1 + 1e-9);
     const target = held ? f.rate : wasFull ? this.probeRate(f) : Math.max(f.rate, this.probeRate(f));
     f.btlBw = f.btlBw + (target - f.btlBw) * frac;
-    const bdp = f.btlBw * f.minRtt;
+    // BBR's min RTT: the smallest sample of the last 10 s; on a physical stack ProbeRTT (every
+    // 10 s, all BBR flows drop to 4 packets) lets it see the unloaded path. On the emulated
+    // stack the queue of the established flows does not drain that far (measured: a late flow
+    // stays starved), so it keeps its samples.
+    f.bbrMinRtt = Math.min(f.bbrMinRtt, rtt);
+    if (!this.emulated && now - f.bbrMinRttAt >= 10 * (1 - 1e-12)) {
+      f.bbrMinRtt = f.baseRtt;
+      f.bbrMinRttAt = now;
+    }
+    if (!this.emulated) f.wakeAt = f.bbrMinRtt > f.baseRtt * (1 + 1e-9) ? f.bbrMinRttAt + 10 : Infinity;
+    const bdp = f.btlBw * f.bbrMinRtt;
     f.cwnd = p.bbrCwndGain * bdp + p.bbrExtraSegs * p.mss;
     f.changing = Math.abs(f.btlBw - prevBw) > 1e-4 * prevBw || !wasFull;
   }
@@ -794,23 +821,34 @@ export class TcpFluidModel implements NetworkModel {
       if (f.finished || !f.tcp) continue;
       f.fwdQ = this.sumDelay(f.path.links);
       f.ackQ = this.sumDelay(f.ack.links);
-      this.setRate(f, this.rateFor(f, f.fwdQ, f.ackQ));
+      f.demand = this.rateFor(f, f.fwdQ, f.ackQ);
       for (const l of f.path.links) this.touch(l);
     }
     this.rateList.length = 0;
-    // one scaling pass so no link carries more than it can (guards the iteration's tolerance)
-    for (const l of touchedList) {
+    // Where demand exceeds a link (an overflowing drop-tail queue, or the iteration's tolerance)
+    // its flows are cut to the link's share: rate = demand x the smallest cut on the path. The cut
+    // of a link is recomputed whenever its demand may have changed (it is touched), so every link
+    // stays within capacity: sum of rates <= cut x sum of demands = capacity.
+    const n0 = touchedList.length;
+    for (let k = 0; k < n0; k++) {
+      const l = touchedList[k]!;
       let A = 0;
-      for (const f of this.through[l]!) if (f.tcp) A += f.rate;
-      if (A > this.avail[l]!) {
-        const sc = this.avail[l]! / A;
-        for (const f of this.through[l]!) {
-          if (!f.tcp) continue;
-          this.setRate(f, f.rate * sc);
-          for (const m of f.path.links) this.touch(m);
-        }
+      for (const f of this.through[l]!) if (f.tcp) A += f.demand;
+      const sc = A > this.avail[l]! ? this.avail[l]! / A : 1;
+      if (sc !== this.cut[l]) {
+        this.cut[l] = sc;
+        for (const f of this.through[l]!) if (f.tcp) this.markCut(f);
       }
     }
+    for (const l of touchedList) for (const f of this.through[l]!) if (f.tcp && !f.finished) this.markCut(f);
+    for (const f of this.cutList) {
+      f.cutDirty = false;
+      let sc = 1;
+      for (const l of f.path.links) sc = Math.min(sc, this.cut[l]!);
+      this.setRate(f, f.demand * sc);
+      for (const l of f.path.links) this.touch(l);
+    }
+    this.cutList.length = 0;
     for (const l of touchedList) {
       touched[l] = 0;
       let w = 0;
@@ -821,6 +859,13 @@ export class TcpFluidModel implements NetworkModel {
   }
 
   private readonly touchedList: number[] = [];
+  private readonly cutList: FluidFlow[] = [];
+  private markCut(f: FluidFlow): void {
+    if (!f.cutDirty) {
+      f.cutDirty = true;
+      this.cutList.push(f);
+    }
+  }
   /** a link whose load must be recomputed at the end of this solve */
   private touch(l: number): void {
     if (!this.touched[l]) {
@@ -885,22 +930,16 @@ export class TcpFluidModel implements NetworkModel {
     if (this.demandAt(0) <= C * (1 + REL)) return 0;
     const dmax = this.topo.queueBytes[l]! / (this.topo.capacity[l]! / 8);
     if (n === 1) {
-      // one flow: min(cap, W / (E + d), Q / (O + d)) = C where the last of its terms falls to C
+      // one flow: its rate min(cap, W / (E + d), Q / (O + d)) exceeds C at d = 0 (checked above),
+      // so every term exceeds C there and the minimum falls to C where the first term does
       const f = this.sFlows[0]!;
       const other = this.sOther[0]!;
       const E = f.baseRtt + other + this.sAck[0]!;
-      let d = Math.max(0, f.cwnd / C - E);
-      if (f.ownQueue < Infinity) d = Math.max(d, f.ownQueue / C - other);
-      if (this.cc === "bbr" && f.btlBw > 0) {
-        // a pacing cap below C means no queue; handled by the demand check above when it binds
-        d = Math.min(d, Math.max(0, d));
-      }
-      if (d > dmax * (1 + 1e-12)) {
-        this.overflow[l] = 1;
-        return dmax;
-      }
-      // the terms are decreasing, so the demand at d is C up to rounding; verify and fall through otherwise
-      if (Math.abs(this.demandAt(d) - C) <= 1e-9 * C) return d;
+      let d = f.cwnd / C - E;
+      if (f.ownQueue < Infinity) d = Math.min(d, f.ownQueue / C - other);
+      d = Math.max(0, d);
+      if (d <= dmax && Math.abs(this.demandAt(d) - C) <= 1e-9 * C) return d;
+      // (rounding, or a pacing cap in between: fall through to the general solve)
     }
     if (this.demandAt(dmax) > C * (1 + REL)) {
       this.overflow[l] = 1;
@@ -945,6 +984,7 @@ export class TcpFluidModel implements NetworkModel {
     for (const f of this.restless) {
       // (a step longer than a round trip integrates the growth laws over it; see grow)
       if (f.tcp && f.changing) at = Math.min(at, now + Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
+      if (f.wakeAt < at) at = Math.max(now, f.wakeAt);
     }
     if (at < Infinity) {
       this.tick = this.sim.scheduleAt(Math.max(now, at), this.onTick);
