@@ -134,17 +134,18 @@ for (const [, rs] of groups) {
     }
     continue;
   }
-  // transfers: per flow rank in completion order (which host wins varies between repetitions)
+  // transfers: flows in start order (measure.py starts them in list order; each repetition is
+  // replayed with its own measured start times, then measured and predicted times are averaged)
   const n = r0.flows!.length;
   const meas: number[][] = Array.from({ length: n }, () => []);
   const fl: number[][] = Array.from({ length: n }, () => []);
   const mm: number[][] = Array.from({ length: n }, () => []);
   for (const r of rs) {
     const m = r.flows!.map((f) => (f.complete ? f.completion_s! : NaN));
-    const byStart = (xs: Array<number | null>): number[] => xs.map((x) => (x === null ? Infinity : x));
-    const a = byStart(replay(r, tcpFluidParams).completions);
-    const b = byStart(replay(r, maxMinParams).completions);
-    // rank flows by their start (the order measure.py started them), ties keep index order
+    // a flow the model never finishes (within the replay horizon) counts as Infinity: a visible miss
+    const finite = (xs: Array<number | null>): number[] => xs.map((x) => (x === null ? Infinity : x));
+    const a = finite(replay(r, tcpFluidParams).completions);
+    const b = finite(replay(r, maxMinParams).completions);
     for (let i = 0; i < n; i++) {
       meas[i]!.push(m[i]!);
       fl[i]!.push(a[i]!);
