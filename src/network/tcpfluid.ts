@@ -33,15 +33,17 @@ import { Router } from "./routing.ts";
 import type { CompiledTopology, Path } from "./types.ts";
 
 /**
- * Parameters of the model (`params.extra` overrides them by name). The emulated-stack and
- * handshake values were fitted on docs/calibration/measured.jsonl, 10 Mbit/s dumbbell runs
- * (see docs/calibration.md); the rest are Linux 6.x constants.
+ * Parameters of the model (`params.extra` overrides them by name). stackRtt, handshakeScale,
+ * connectSetup, tsqSkbs and the bbr* values marked "fitted" come from bench/calibration/fit.ts on
+ * docs/calibration/measured.jsonl (Mininet, kernel 6.18, 10 Mbit/s dumbbell runs `single`,
+ * `same-dir`, `rtt-idle`, `rtt-same-dir`; see docs/calibration.md); the rest are Linux 6.x and RFC
+ * constants. The goodput efficiency is `NetworkParams.efficiency` (fitted there: 0.950).
  */
 export const TCP_FLUID_DEFAULTS = {
   /** TCP payload per segment (1500-byte MTU minus IP/TCP headers with timestamps), bytes */
   mss: 1448,
   /** unloaded round trip between two hosts added to propagation (host stacks), seconds; fitted */
-  stackRtt: 1.7e-4,
+  stackRtt: 1.89e-4,
   /** initial congestion window, segments (Linux IW10) */
   initialWindow: 10,
   /** CUBIC multiplicative decrease factor and scaling constant (RFC 9438) */
@@ -56,12 +58,12 @@ export const TCP_FLUID_DEFAULTS = {
   bbrProbeGain: 1.25,
   bbrCycleRtts: 8,
   /** extra segments BBR keeps in flight beyond 2 BDP (send quanta + ACK aggregation); fitted */
-  bbrExtraSegs: 18,
+  bbrExtraSegs: 17.5,
   /** emulated stack: own-queue bytes a BBR flow keeps during startup; fitted */
-  bbrStartupQueue: 2.4e5,
+  bbrStartupQueue: 1.94e5,
   /** emulated stack: seconds of startup (at full share) and of the decay to steady state; fitted */
-  bbrStartupTime: 1.5,
-  bbrDrainTime: 1.3,
+  bbrStartupTime: 1.52,
+  bbrDrainTime: 1.08,
   /** emulated stack (Linux TSQ + TSO autosizing): skbs a socket may keep queued along the path */
   tsqSkbs: 2,
   /** smallest and largest TSO skb, segments (tcp_min_tso_segs; 64 KiB GSO) */
@@ -76,7 +78,7 @@ export const TCP_FLUID_DEFAULTS = {
    */
   handshakeScale: 1.35,
   /** fixed cost of opening a connection (socket set-up in the hosts), seconds; fitted */
-  connectSetup: 1.9e-4,
+  connectSetup: 0,
   /**
    * bytes a small message crosses an idle shaped link without waiting for serialisation (HTB's
    * burst: Mininet sets 15k); the physical stack uses 0
