@@ -60,8 +60,8 @@ const stackRtt = mean(idleOpen);
 const pts = [...sel("rtt-idle"), ...sel("rtt-same-dir")].map((r) => [median(r.rtts!.open!), median(r.rtts!.new!) - median(r.rtts!.open!)] as const);
 const mx = mean(pts.map((p) => p[0]));
 const my = mean(pts.map((p) => p[1]));
-const handshakeRtts = pts.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / pts.reduce((s, [x]) => s + (x - mx) ** 2, 0);
-const connectSetup = Math.max(0, my - handshakeRtts * mx);
+const handshakeScale = pts.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / pts.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+const connectSetup = Math.max(0, my - handshakeScale * mx);
 
 // TSQ: skbs of 45 segments a full-rate CUBIC flow keeps queued (iperf3 flow alone, rtt-same-dir)
 const cubicQueue = mean(sel("rtt-same-dir", "cubic").map((r) => r.queues[r.env.fwd_if]!.mean_backlog_bytes));
@@ -91,16 +91,17 @@ const bbrStartupTime = mean(starts);
 const bbrDrainTime = mean(drains);
 
 const fitted = {
-  stackRtt, handshakeRtts, connectSetup, tsqSkbs, bbrExtraSegs, bbrStartupQueue, bbrStartupTime, bbrDrainTime,
+  stackRtt, handshakeScale, connectSetup, tsqSkbs, bbrExtraSegs, bbrStartupQueue, bbrStartupTime, bbrDrainTime,
 };
 
 const tcpFluidParams: NetworkParams = {
-  ...DEFAULT_NETWORK_PARAMS, model: "tcp-fluid", hostStack: "emulated", efficiency, tcpHandshakeRtts: handshakeRtts,
+  ...DEFAULT_NETWORK_PARAMS, model: "tcp-fluid", hostStack: "emulated", efficiency, tcpHandshakeRtts: 1,
   extra: { ...fitted },
 };
 const maxMinParams: NetworkParams = {
-  ...DEFAULT_NETWORK_PARAMS, model: "max-min", efficiency, tcpHandshakeRtts: handshakeRtts,
-  extra: { handshakeRtts, connectSetup },
+  // max-min has no queues and no scale: its handshake is tcpHandshakeRtts x propagation RTT
+  ...DEFAULT_NETWORK_PARAMS, model: "max-min", efficiency, tcpHandshakeRtts: handshakeScale,
+  extra: { connectSetup },
 };
 
 // ------------------------------------------------------------------ predictions
@@ -133,17 +134,18 @@ for (const [, rs] of groups) {
     }
     continue;
   }
-  // transfers: per flow rank in completion order (which host wins varies between repetitions)
+  // transfers: flows in start order (measure.py starts them in list order; each repetition is
+  // replayed with its own measured start times, then measured and predicted times are averaged)
   const n = r0.flows!.length;
   const meas: number[][] = Array.from({ length: n }, () => []);
   const fl: number[][] = Array.from({ length: n }, () => []);
   const mm: number[][] = Array.from({ length: n }, () => []);
   for (const r of rs) {
     const m = r.flows!.map((f) => (f.complete ? f.completion_s! : NaN));
-    const byStart = (xs: Array<number | null>): number[] => xs.map((x) => (x === null ? Infinity : x));
-    const a = byStart(replay(r, tcpFluidParams).completions);
-    const b = byStart(replay(r, maxMinParams).completions);
-    // rank flows by their start (the order measure.py started them), ties keep index order
+    // a flow the model never finishes (within the replay horizon) counts as Infinity: a visible miss
+    const finite = (xs: Array<number | null>): number[] => xs.map((x) => (x === null ? Infinity : x));
+    const a = finite(replay(r, tcpFluidParams).completions);
+    const b = finite(replay(r, maxMinParams).completions);
     for (let i = 0; i < n; i++) {
       meas[i]!.push(m[i]!);
       fl[i]!.push(a[i]!);
@@ -157,6 +159,17 @@ for (const [, rs] of groups) {
   }
 }
 const err = (p: number, m: number): number => (p - m) / m;
+
+// queues (informational): mean backlog of the bottleneck during each transfer scenario
+const queueRows: string[] = [];
+for (const [, rs] of groups) {
+  const r0 = rs[0]!;
+  if (r0.kind !== "transfers") continue;
+  const meas = mean(rs.map((r) => r.queues[r.env.fwd_if]!.mean_backlog_bytes));
+  const pred = mean(rs.map((r) => replay(r, tcpFluidParams).meanQueue));
+  queueRows.push(`| ${r0.bw_mbps} Mbit/s | ${r0.cc} | ${r0.scenario} | ${fmt(meas / 1e3, 1)} kB | ${fmt(pred / 1e3, 1)} kB |`);
+}
+queueRows.sort();
 
 // ------------------------------------------------------------------ report
 const target = (r: Row): number => (r.kind === "completion" ? 0.1 : 0.25);
@@ -177,7 +190,7 @@ lines.push("| parameter | value | from |");
 lines.push("|---|---|---|");
 lines.push(`| efficiency (goodput / link rate) | ${fmt(efficiency, 4)} | steady slope of lone transfers (${effs.map((e) => fmt(e, 4)).join(", ")}) |`);
 lines.push(`| stackRtt | ${fmt(stackRtt * 1e3, 3)} ms | idle request/response, open connection |`);
-lines.push(`| handshakeRtts | ${fmt(handshakeRtts, 3)} | (new - open) = setup + h x RTT, idle and loaded paths |`);
+lines.push(`| handshakeScale | ${fmt(handshakeScale, 3)} | (new - open) = setup + h x RTT(open), idle and loaded paths, 1 handshake round trip |`);
 lines.push(`| connectSetup | ${fmt(connectSetup * 1e3, 3)} ms | same fit |`);
 lines.push(`| tsqSkbs | ${fmt(tsqSkbs, 3)} | queue a lone CUBIC flow keeps: ${fmt(cubicQueue, 0)} B = tsqSkbs x 45 x ${WIRE} B |`);
 lines.push(`| bbrExtraSegs | ${fmt(bbrExtraSegs, 2)} | queue a lone established BBR flow keeps: ${fmt(bbrQueue, 0)} B |`);
@@ -219,6 +232,15 @@ for (const set of ["fit", "validation"] as const) {
   lines.push(`| ${set} | completion times | ${summarize("fluid", "completion", set)} | ${summarize("maxmin", "completion", set)} |`);
   lines.push(`| ${set} | loaded round trips | ${summarize("fluid", "rtt", set)} | ${summarize("maxmin", "rtt", set)} |`);
 }
+lines.push("");
+lines.push("## Bottleneck queue (s1->s2), mean over each transfer scenario");
+lines.push("");
+lines.push("Measured: `tc -s` backlog sampled every 0.1 s (wire bytes); tcp-fluid: time average of `linkQueueBytes`.");
+lines.push("Not a fitted or judged quantity: it shows the state behind the round trips above. max-min has no queues.");
+lines.push("");
+lines.push("| link | cc | scenario | measured | tcp-fluid |");
+lines.push("|---|---|---|---|---|");
+lines.push(...queueRows);
 lines.push("");
 lines.push(`Validation rows of tcp-fluid outside the target: ${missed}. The reasons are discussed in docs/tcp-fluid.md.`);
 lines.push("");

@@ -80,7 +80,7 @@ function median(xs: number[]): number {
 /** connection set-up as the model sees it now: fixed cost + handshake round trips over its queues */
 function handshake(model: NetworkModel, src: string, dst: string, p: NetworkParams): number {
   const extra = p.extra ?? {};
-  const rtts = extra.handshakeRtts ?? p.tcpHandshakeRtts;
+  const rtts = p.tcpHandshakeRtts * (p.model === "tcp-fluid" ? (extra.handshakeScale ?? 1) : 1);
   const setup = extra.connectSetup ?? 0;
   return setup + rtts * (model.pathDelay(src, dst) + model.pathDelay(dst, src));
 }
@@ -142,10 +142,7 @@ export function replay(rec: MeasuredRecord, params: NetworkParams, opts: ReplayO
         else sim.stop();
         return;
       }
-      const s = model.exchange("h1", "h4", 100, 100, {
-        newConnection: mode === "new",
-        handshakeRtts: p.extra?.handshakeRtts ?? p.tcpHandshakeRtts,
-      });
+      const s = model.exchange("h1", "h4", 100, 100, { newConnection: mode === "new" });
       s.onFire((d) => {
         res[mode].push(d + (mode === "new" ? (p.extra?.connectSetup ?? 0) * (p.model === "max-min" ? 1 : 0) : 0));
         sampleQueue();

@@ -33,15 +33,17 @@ import { Router } from "./routing.ts";
 import type { CompiledTopology, Path } from "./types.ts";
 
 /**
- * Parameters of the model (`params.extra` overrides them by name). The emulated-stack and
- * handshake values were fitted on docs/calibration/measured.jsonl, 10 Mbit/s dumbbell runs
- * (see docs/calibration.md); the rest are Linux 6.x constants.
+ * Parameters of the model (`params.extra` overrides them by name). stackRtt, handshakeScale,
+ * connectSetup, tsqSkbs and the bbr* values marked "fitted" come from bench/calibration/fit.ts on
+ * docs/calibration/measured.jsonl (Mininet, kernel 6.18, 10 Mbit/s dumbbell runs `single`,
+ * `same-dir`, `rtt-idle`, `rtt-same-dir`; see docs/calibration.md); the rest are Linux 6.x and RFC
+ * constants. The goodput efficiency is `NetworkParams.efficiency` (fitted there: 0.950).
  */
 export const TCP_FLUID_DEFAULTS = {
   /** TCP payload per segment (1500-byte MTU minus IP/TCP headers with timestamps), bytes */
   mss: 1448,
   /** unloaded round trip between two hosts added to propagation (host stacks), seconds; fitted */
-  stackRtt: 1.7e-4,
+  stackRtt: 1.89e-4,
   /** initial congestion window, segments (Linux IW10) */
   initialWindow: 10,
   /** CUBIC multiplicative decrease factor and scaling constant (RFC 9438) */
@@ -56,12 +58,12 @@ export const TCP_FLUID_DEFAULTS = {
   bbrProbeGain: 1.25,
   bbrCycleRtts: 8,
   /** extra segments BBR keeps in flight beyond 2 BDP (send quanta + ACK aggregation); fitted */
-  bbrExtraSegs: 18,
+  bbrExtraSegs: 17.5,
   /** emulated stack: own-queue bytes a BBR flow keeps during startup; fitted */
-  bbrStartupQueue: 2.4e5,
+  bbrStartupQueue: 1.94e5,
   /** emulated stack: seconds of startup (at full share) and of the decay to steady state; fitted */
-  bbrStartupTime: 1.5,
-  bbrDrainTime: 1.3,
+  bbrStartupTime: 1.52,
+  bbrDrainTime: 1.08,
   /** emulated stack (Linux TSQ + TSO autosizing): skbs a socket may keep queued along the path */
   tsqSkbs: 2,
   /** smallest and largest TSO skb, segments (tcp_min_tso_segs; 64 KiB GSO) */
@@ -69,17 +71,25 @@ export const TCP_FLUID_DEFAULTS = {
   maxTsoSegs: 45,
   /** tcp_tso_rtt_log: flows with min RTT below 2^9 us get full-size skbs */
   tsoRttLog: 9,
-  /** a new connection pays this many round trips of the current path delay; fitted */
-  handshakeRtts: 1.34,
+  /**
+   * a handshake round trip (`tcpHandshakeRtts` of them, or the exchange's `handshakeRtts`) costs
+   * this many round trips of the current path delay: the SYN and the first request both wait in
+   * the queue of a loaded path; fitted
+   */
+  handshakeScale: 1.35,
   /** fixed cost of opening a connection (socket set-up in the hosts), seconds; fitted */
-  connectSetup: 1.9e-4,
+  connectSetup: 0,
   /**
    * bytes a small message crosses an idle shaped link without waiting for serialisation (HTB's
    * burst: Mininet sets 15k); the physical stack uses 0
    */
   burstBytes: 15000,
-  /** smallest step, seconds (keeps slow start on sub-millisecond paths finite) */
-  minStep: 5e-5,
+  /**
+   * smallest step, seconds: windows on sub-millisecond paths are advanced in steps of this length
+   * (their growth laws are integrated over it), which keeps slow start and the approach to a
+   * steady state cheap; well below the time scale of a migration
+   */
+  minStep: 1e-3,
 };
 export type TcpFluidParams = typeof TCP_FLUID_DEFAULTS;
 
@@ -121,6 +131,23 @@ class FluidFlow implements Flow {
   ackQ = 0;
   changing = true;
   finished = false;
+  rateDirty = false;
+  cutDirty = false;
+  /** rate the flow would take without capacity cuts (rateFor), payload B/s */
+  demand = 0;
+  /** BBR's own min RTT (10 s window, refreshed by ProbeRTT) and when it was last refreshed */
+  bbrMinRtt = Infinity;
+  bbrMinRttAt = 0;
+  /** a flow at rest that must still take a step then (physical BBR's ProbeRTT), seconds */
+  wakeAt = Infinity;
+  needsGrow = true;
+  /** `delivered` is as of this time (bytes are integrated lazily, when the rate changes) */
+  since: number;
+  /** bumped on every rate change: older completion-heap entries are stale */
+  stamp = 0;
+  grownAt: number;
+  /** tcp_tso_autosize's min-RTT bonus, bytes (cached: it changes only with minRtt) */
+  bonus = 0;
   readonly size: number;
   readonly udpRate: number;
   readonly cap: number;
@@ -139,6 +166,8 @@ class FluidFlow implements Flow {
     this.udpRate = spec.kind === "udp" ? (spec.rate ?? 0) / 8 : 0;
     this.cap = spec.maxRate !== undefined ? spec.maxRate / 8 : Infinity;
     this.cwnd = iw;
+    this.grownAt = start;
+    this.since = start;
     this.srtt = baseRtt;
     this.minRtt = Infinity;
   }
@@ -148,6 +177,70 @@ class FluidFlow implements Flow {
 }
 
 const REL = 1e-9;
+
+/** Completion times of flows (binary heap; stale entries are skipped by their stamp). */
+class FinishHeap {
+  private t: number[] = [];
+  private f: FluidFlow[] = [];
+  private st: number[] = [];
+  get size(): number {
+    return this.t.length;
+  }
+  push(time: number, flow: FluidFlow): void {
+    let i = this.t.length;
+    this.t.push(time);
+    this.f.push(flow);
+    this.st.push(flow.stamp);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+  /** earliest valid entry (stale ones are dropped on the way) */
+  peek(): { time: number; flow: FluidFlow } | undefined {
+    while (this.t.length) {
+      const f = this.f[0]!;
+      if (!f.finished && f.stamp === this.st[0]) return { time: this.t[0]!, flow: f };
+      this.pop();
+    }
+    return undefined;
+  }
+  pop(): void {
+    const n = this.t.length - 1;
+    this.swap(0, n);
+    this.t.pop();
+    this.f.pop();
+    this.st.pop();
+    let i = 0;
+    for (;;) {
+      const a = 2 * i + 1;
+      const b = a + 1;
+      let m = i;
+      if (a < n && this.less(a, m)) m = a;
+      if (b < n && this.less(b, m)) m = b;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+  // ties by flow id: deterministic order of simultaneous completions
+  private less(i: number, j: number): boolean {
+    return this.t[i]! < this.t[j]! || (this.t[i] === this.t[j] && this.f[i]!.id < this.f[j]!.id);
+  }
+  private swap(i: number, j: number): void {
+    const t = this.t[i]!;
+    this.t[i] = this.t[j]!;
+    this.t[j] = t;
+    const f = this.f[i]!;
+    this.f[i] = this.f[j]!;
+    this.f[j] = f;
+    const st = this.st[i]!;
+    this.st[i] = this.st[j]!;
+    this.st[j] = st;
+  }
+}
 
 export class TcpFluidModel implements NetworkModel {
   readonly name = "tcp-fluid" as const;
@@ -164,14 +257,30 @@ export class TcpFluidModel implements NetworkModel {
   private readonly cum: Float64Array;
   private readonly avail: Float64Array;
   private readonly overflow: Uint8Array;
+  /** per directed link: the factor its tcp flows' demands are cut by (1 when it can carry them) */
+  private readonly cut: Float64Array;
   /** per directed link: active tcp flows sending over it, and flows whose ACKs cross it */
   private readonly through: FluidFlow[][];
   private readonly acking: FluidFlow[][];
   private readonly usedLinks = new Set<number>();
-  private flows: FluidFlow[] = [];
+  /** links to re-balance at the next solve, flows whose rate to recompute, scratch flags */
+  private readonly dirty = new Set<number>();
+  private udpDirty = false;
+  private readonly rateList: FluidFlow[] = [];
+  private readonly inWork: Uint8Array;
+  private readonly touched: Uint8Array;
+  /** flows in flight, in start order; the array view is rebuilt only when asked for after a change */
+  private readonly live = new Set<FluidFlow>();
+  private liveArray: FluidFlow[] | undefined;
+  /** flows whose windows may still move (changing) or whose inputs moved since they last grew */
+  private readonly restless = new Set<FluidFlow>();
+  private readonly finishing = new FinishHeap();
+  /** per directed link: the time `cum` is integrated to */
+  private readonly lSince: Float64Array;
   private nextId = 0;
   private last = 0;
   private tick: EventId | undefined;
+  private flush: EventId | undefined;
   private sentinel: EventId | undefined;
   private steps = 0;
 
@@ -192,8 +301,12 @@ export class TcpFluidModel implements NetworkModel {
     this.delay = new Float64Array(this.L);
     this.load = new Float64Array(this.L);
     this.cum = new Float64Array(this.L);
+    this.lSince = new Float64Array(this.L);
     this.avail = new Float64Array(this.L);
     this.overflow = new Uint8Array(this.L);
+    this.cut = new Float64Array(this.L).fill(1);
+    this.inWork = new Uint8Array(this.L);
+    this.touched = new Uint8Array(this.L);
     this.through = Array.from({ length: this.L }, () => []);
     this.acking = Array.from({ length: this.L }, () => []);
   }
@@ -219,32 +332,43 @@ export class TcpFluidModel implements NetworkModel {
     this.advance(this.sim.now);
     const base = Math.max(1e-6, path.propagation + ack.propagation + this.p.stackRtt);
     const f = new FluidFlow(this.nextId++, spec, path, ack, this.sim.now, new Signal<FlowResult>(), base, this.p.initialWindow * this.p.mss);
-    if (f.size === 0) {
-      this.sim.schedule(0, () => f.done.succeed({ start: f.start, end: this.sim.now, bytes: 0, stopped: false }));
+    if (f.size === 0 || path.links.length === 0) {
+      // nothing to carry, or src == dst: done in this instant without touching any link (as max-min)
+      const bytes = Number.isFinite(f.size) ? f.size : 0;
+      f.delivered = bytes;
       f.finished = true;
+      this.sim.schedule(0, () => f.done.succeed({ start: f.start, end: this.sim.now, bytes, stopped: false }));
       return f;
     }
     // The handshake's round trip is the first RTT sample (it sees the queues as they are now).
-    const rtt0 = base + this.sumDelay(path.links) + this.sumDelay(ack.links);
+    f.fwdQ = this.sumDelay(path.links);
+    f.ackQ = this.sumDelay(ack.links);
+    const rtt0 = base + f.fwdQ + f.ackQ;
     f.srtt = rtt0;
     f.minRtt = rtt0;
-    this.flows.push(f);
+    f.bbrMinRtt = rtt0;
+    f.bbrMinRttAt = this.sim.now;
+    f.bonus = this.computeBonus(f);
+    this.live.add(f);
+    this.liveArray = undefined;
+    this.restless.add(f);
     for (const l of path.links) {
       this.through[l]!.push(f);
       this.usedLinks.add(l);
     }
     if (f.tcp) for (const l of ack.links) this.acking[l]!.push(f);
     if (this.emulated && f.tcp) f.ownQueue = this.tsqLimit(f);
-    this.resolve();
+    this.markFlow(f);
+    this.requestResolve();
     return f;
   }
 
   stopFlow(flow: Flow): void {
     const f = flow as FluidFlow;
-    if (f.finished || !this.flows.includes(f)) return;
+    if (f.finished || !this.live.has(f)) return;
     this.advance(this.sim.now);
     this.remove(f);
-    this.resolve();
+    this.requestResolve();
     f.done.succeed({ start: f.start, end: this.sim.now, bytes: f.delivered, stopped: true });
   }
 
@@ -256,16 +380,17 @@ export class TcpFluidModel implements NetworkModel {
   deliveredBytes(flow: Flow): number {
     const f = flow as FluidFlow;
     if (f.finished) return f.delivered;
-    return Math.min(f.size, f.delivered + f.rate * (this.sim.now - this.last));
+    return Math.min(f.size, f.delivered + f.rate * (this.sim.now - f.since));
   }
 
   activeFlows(): readonly Flow[] {
-    return this.flows;
+    this.liveArray ??= [...this.live];
+    return this.liveArray;
   }
 
   linkBytes(link: number): number {
     this.checkLink(link);
-    return this.cum[link]! + this.load[link]! * (this.sim.now - this.last);
+    return this.cum[link]! + this.load[link]! * (this.sim.now - this.lSince[link]!);
   }
 
   linkPackets(link: number): number {
@@ -302,7 +427,7 @@ export class TcpFluidModel implements NetworkModel {
     const out = new Signal<number>();
     const legs: Array<() => number> = [];
     if (opts.newConnection) {
-      const hs = opts.handshakeRtts ?? this.p.handshakeRtts;
+      const hs = (opts.handshakeRtts ?? this.params.tcpHandshakeRtts) * this.p.handshakeScale;
       legs.push(() => this.p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0)));
     }
     legs.push(() => this.oneWay(fwd, requestBytes));
@@ -359,9 +484,13 @@ export class TcpFluidModel implements NetworkModel {
   }
 
   private remove(f: FluidFlow): void {
+    this.setRate(f, 0);
     f.finished = true;
-    f.rate = 0;
-    this.flows = this.flows.filter((g) => g !== f);
+    this.restless.delete(f);
+    for (const l of f.path.links) this.dirty.add(l);
+    if (!f.tcp) this.udpDirty = true;
+    this.live.delete(f);
+    this.liveArray = undefined;
     for (const l of f.path.links) {
       const a = this.through[l]!;
       a.splice(a.indexOf(f), 1);
@@ -373,20 +502,69 @@ export class TcpFluidModel implements NetworkModel {
     }
   }
 
-  /** Integrates bytes and windows from the last step to `t` with the rates of that step. */
+  /**
+   * Arrivals and departures of one instant are solved together, once, after the last of them:
+   * flows that start at the same moment all see the queues as they were (their handshakes
+   * overlap), whatever order they were started in, and a burst of starts costs one solve.
+   */
+  private requestResolve(): void {
+    if (this.flush !== undefined) return;
+    if (this.tick !== undefined) {
+      this.sim.cancel(this.tick);
+      this.tick = undefined;
+    }
+    this.flush = this.sim.schedule(0, this.onFlush);
+  }
+
+  private readonly onFlush = (): void => {
+    this.flush = undefined;
+    this.resolve();
+  };
+
+  /**
+   * Grows the windows up to `t` with the rates of the step that ends. Bytes are integrated lazily
+   * (when a rate changes); a flow whose state is at rest and whose rate and delays did not move
+   * since it last grew would grow by nothing, so only restless flows are visited (a later growth
+   * integrates over the whole interval).
+   */
   private advance(t: number): void {
-    const dt = t - this.last;
-    if (!(dt > 0)) return;
-    for (const l of this.usedLinks) this.cum[l]! += this.load[l]! * dt;
-    for (const f of this.flows) {
-      f.delivered = Math.min(f.size, f.delivered + f.rate * dt);
-      if (f.tcp) this.grow(f, dt, t);
+    if (!(t > this.last)) return;
+    for (const f of [...this.restless]) {
+      if (f.tcp) {
+        this.grow(f, t - f.grownAt, t);
+        f.grownAt = t;
+      }
+      f.needsGrow = false;
+      if ((!f.changing && f.wakeAt === Infinity) || !f.tcp) this.restless.delete(f);
     }
     this.last = t;
   }
 
+  /** changes a flow's rate, integrating its bytes up to now first */
+  private setRate(f: FluidFlow, r: number): void {
+    const now = this.sim.now;
+    if (r === f.rate && f.since === now) return;
+    f.delivered = Math.min(f.size, f.delivered + f.rate * (now - f.since));
+    f.since = now;
+    if (r === f.rate) return;
+    f.rate = r;
+    f.stamp++;
+    if (f.size < Infinity && r > 0) this.finishing.push(now + (f.size - f.delivered) / r, f);
+  }
+
+  private setLoad(l: number, w: number): void {
+    const now = this.sim.now;
+    this.cum[l]! += this.load[l]! * (now - this.lSince[l]!);
+    this.lSince[l] = now;
+    this.load[l] = w;
+  }
+
   /** tcp_tso_autosize's extra bytes for flows with a small min RTT (Linux >= 6.2) */
   private tsoBonus(f: FluidFlow): number {
+    return f.bonus;
+  }
+
+  private computeBonus(f: FluidFlow): number {
     const r = Math.floor(Math.max(0, f.minRtt * 1e6) / 2 ** this.p.tsoRttLog);
     return r < 32 ? 65536 / 2 ** r : 0;
   }
@@ -417,7 +595,10 @@ export class TcpFluidModel implements NetworkModel {
     const rtt = f.baseRtt + f.fwdQ + f.ackQ;
     f.srtt = rtt;
     const minBefore = f.minRtt;
-    f.minRtt = Math.min(f.minRtt, rtt);
+    if (rtt < f.minRtt) {
+      f.minRtt = rtt;
+      f.bonus = this.computeBonus(f);
+    }
     const inflight = f.rate * rtt;
     const acked = f.rate * dt;
     let lost = false;
@@ -425,13 +606,16 @@ export class TcpFluidModel implements NetworkModel {
     const capped = f.rate >= f.cap * (1 - REL);
     const before = f.cwnd;
     const queueBefore = f.ownQueue;
+    const bwBefore = f.btlBw;
+    const fullBefore = f.bbrFull;
     if (this.cc === "bbr") {
       this.growBbr(f, dt, rtt, inflight, capped, now);
     } else if (lost && now - f.lastLoss >= rtt) {
       f.lastLoss = now;
       f.slowStart = false;
       if (this.cc === "cubic") {
-        f.wMax = f.cwnd;
+        // fast convergence (RFC 9438 4.7): a flow losing ground releases bandwidth sooner
+        f.wMax = f.cwnd < f.wMax ? (f.cwnd * (1 + p.cubicBeta)) / 2 : f.cwnd;
         f.cwnd = Math.max(2 * p.mss, f.cwnd * p.cubicBeta);
         f.epoch = now;
       } else {
@@ -470,12 +654,16 @@ export class TcpFluidModel implements NetworkModel {
         f.ownQueue = q;
       }
     }
+    if (f.cwnd !== before || f.ownQueue !== queueBefore || f.btlBw !== bwBefore || f.bbrFull !== fullBefore) this.markFlow(f);
     const bbrChanging = this.cc === "bbr" && f.changing;
+    // a loss-based flow on an overflowing link will see another loss next round trip, unless its
+    // window is already at the floor (then nothing can change until something else does)
+    const lossPending = lost && this.cc !== "bbr" && f.cwnd > 2 * p.mss * (1 + 1e-9);
     f.changing =
       bbrChanging ||
+      lossPending ||
       Math.abs(f.cwnd - before) > 1e-6 * before ||
       f.minRtt < minBefore * (1 - 1e-9) ||
-      lost ||
       (queueBefore !== f.ownQueue && !(Math.abs(f.ownQueue - queueBefore) <= 1e-9 * queueBefore));
   }
 
@@ -485,21 +673,28 @@ export class TcpFluidModel implements NetworkModel {
     const prevBw = f.btlBw;
     if (!f.bbrFull) {
       // startup: the window doubles per round trip while the delivery rate keeps growing
+      const cwnd0 = f.cwnd;
       f.btlBw = Math.max(f.btlBw, f.rate);
       if (!capped && f.cwnd < 2 * inflight * (1 + 1e-6)) f.cwnd += f.rate * dt;
+      let moving = f.btlBw !== prevBw || f.cwnd !== cwnd0;
       if (this.emulated && this.tsoBonus(f) > 0) {
         // measured on Mininet: startup with a large own queue, timed while the flow has the link
-        if (this.bottleneckShare(f) >= 0.5) f.startupClock += dt;
+        if (this.bottleneckShare(f) >= 0.5) {
+          f.startupClock += dt;
+          moving = true;
+        }
         if (f.startupClock >= p.bbrStartupTime + p.bbrDrainTime) f.bbrFull = true;
-      } else if (f.btlBw >= 1.25 * f.fullBw || f.fullBw === 0) {
+      } else if (f.btlBw > 0 && (f.fullBw === 0 || f.btlBw >= 1.25 * f.fullBw)) {
         f.fullBw = f.btlBw;
         f.fullBwAt = now;
-      } else if (now - f.fullBwAt >= 3 * rtt) {
+        moving = true;
+      } else if (f.btlBw > 0) {
         // full pipe: no 25% growth of the delivery rate over three rounds
-        f.bbrFull = true;
+        if (now - f.fullBwAt >= 3 * rtt) f.bbrFull = true;
+        moving = true;
       }
       if (!f.bbrFull) {
-        f.changing = true;
+        f.changing = moving;
         return;
       }
     }
@@ -511,7 +706,17 @@ export class TcpFluidModel implements NetworkModel {
     const held = f.fwdQ > 0 && f.ownQueue / f.fwdQ <= f.rate * (1 + 1e-9);
     const target = held ? f.rate : wasFull ? this.probeRate(f) : Math.max(f.rate, this.probeRate(f));
     f.btlBw = f.btlBw + (target - f.btlBw) * frac;
-    const bdp = f.btlBw * f.minRtt;
+    // BBR's min RTT: the smallest sample of the last 10 s; on a physical stack ProbeRTT (every
+    // 10 s, all BBR flows drop to 4 packets) lets it see the unloaded path. On the emulated
+    // stack the queue of the established flows does not drain that far (measured: a late flow
+    // stays starved), so it keeps its samples.
+    f.bbrMinRtt = Math.min(f.bbrMinRtt, rtt);
+    if (!this.emulated && now - f.bbrMinRttAt >= 10 * (1 - 1e-12)) {
+      f.bbrMinRtt = f.baseRtt;
+      f.bbrMinRttAt = now;
+    }
+    if (!this.emulated) f.wakeAt = f.bbrMinRtt > f.baseRtt * (1 + 1e-9) ? f.bbrMinRttAt + 10 : Infinity;
+    const bdp = f.btlBw * f.bbrMinRtt;
     f.cwnd = p.bbrCwndGain * bdp + p.bbrExtraSegs * p.mss;
     f.changing = Math.abs(f.btlBw - prevBw) > 1e-4 * prevBw || !wasFull;
   }
@@ -556,91 +761,215 @@ export class TcpFluidModel implements NetworkModel {
     this.steps++;
     const eff = this.eff;
     const cap = this.topo.capacity;
-    const links = [...this.usedLinks].sort((a, b) => a - b);
-    // udp first: constant-rate flows take their rate, cut proportionally where they alone overfill a link
-    const udpLoad = new Map<number, number>();
-    for (const f of this.flows) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
-    for (const f of this.flows) {
-      if (f.tcp) continue;
-      let s = 1;
-      for (const l of f.path.links) s = Math.min(s, cap[l]! / 8 / udpLoad.get(l)!);
-      f.rate = f.udpRate * s;
+    if (this.udpDirty) {
+      // udp first: constant-rate flows take their rate, cut proportionally where they alone overfill a link
+      this.udpDirty = false;
+      const udpLoad = new Map<number, number>();
+      for (const f of this.live) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
+      for (const f of this.live) {
+        if (f.tcp) continue;
+        let sc = 1;
+        for (const l of f.path.links) sc = Math.min(sc, cap[l]! / 8 / udpLoad.get(l)!);
+        this.setRate(f, f.udpRate * sc);
+        for (const l of f.path.links) this.dirty.add(l);
+      }
     }
-    for (const l of links) {
+    // Re-solve only what changed: a worklist of links, Gauss-Seidel style. A link whose delay moves
+    // changes the rates of the flows crossing it (data or ACKs), so their other links rejoin the list.
+    const work = [...this.dirty].sort((x, y) => x - y);
+    this.dirty.clear();
+    const inWork = this.inWork;
+    const touched = this.touched;
+    const touchedList = this.touchedList;
+    touchedList.length = 0;
+    for (const l of work) inWork[l] = 1;
+    let budget = 60 * (work.length + 16);
+    for (let head = 0; head < work.length; head++) {
+      const l = work[head]!;
+      inWork[l] = 0;
+      this.touch(l);
       let u = 0;
-      for (const f of this.through[l]!) if (!f.tcp) u += f.rate;
+      let anyTcp = false;
+      for (const f of this.through[l]!) {
+        if (f.tcp) anyTcp = true;
+        else u += f.rate;
+      }
       this.avail[l] = Math.max(0, eff * (cap[l]! / 8 - u));
       this.overflow[l] = 0;
-    }
-    const tcpLinks = links.filter((l) => this.through[l]!.some((f) => f.tcp));
-    for (const l of links) if (!tcpLinks.includes(l)) this.delay[l] = 0;
-    // Gauss-Seidel on link delays
-    for (let sweep = 0; sweep < 60; sweep++) {
-      let change = 0;
-      for (const l of tcpLinks) {
-        const old = this.delay[l]!;
-        const d = this.solveLink(l);
-        this.delay[l] = d;
-        change = Math.max(change, Math.abs(d - old));
+      const old = this.delay[l]!;
+      const d = anyTcp ? this.solveLink(l) : 0;
+      this.delay[l] = d;
+      const delta = d - old;
+      if (delta === 0) continue;
+      // a change below 1e-4 of a round trip moves rates by less than 1e-4: not worth re-solving
+      // the neighbours for (the scaling pass below still keeps every link within capacity)
+      const spread = Math.abs(delta) > 1e-4 * (this.p.stackRtt + Math.max(d, old)) && budget-- > 0;
+      for (const f of this.through[l]!) {
+        if (!f.tcp) continue;
+        f.fwdQ += delta;
+        this.markRate(f);
+        // slower flows (delta > 0) cannot congest an idle link: only queued links need a look
+        if (spread) for (const m of f.path.links) if (m !== l && !inWork[m] && (delta < 0 || this.delay[m]! > 0)) { inWork[m] = 1; work.push(m); }
       }
-      if (change <= 1e-12) break;
+      for (const f of this.acking[l]!) {
+        f.ackQ += delta;
+        this.markRate(f);
+        if (spread) for (const m of f.path.links) if (!inWork[m] && (delta < 0 || this.delay[m]! > 0)) { inWork[m] = 1; work.push(m); }
+      }
     }
-    // delays of links that only carry ACKs of flows whose data queue elsewhere stay as solved;
-    // links without tcp data have no queue
-    for (let l = 0; l < this.L; l++) if (!this.usedLinks.has(l)) this.delay[l] = 0;
-    // rates, then one scaling pass so no link carries more than it can (guards the iteration's tolerance)
-    const tcpFlows = this.flows.filter((f) => f.tcp);
-    for (const f of tcpFlows) {
+    // rates of the flows whose inputs changed, exact path sums (no drift from the updates above)
+    for (const f of this.rateList) {
+      f.rateDirty = false;
+      if (f.finished || !f.tcp) continue;
       f.fwdQ = this.sumDelay(f.path.links);
       f.ackQ = this.sumDelay(f.ack.links);
-      f.rate = this.rateFor(f, f.fwdQ, f.ackQ);
+      f.demand = this.rateFor(f, f.fwdQ, f.ackQ);
+      for (const l of f.path.links) this.touch(l);
     }
-    const scale = new Map<number, number>();
-    for (const l of tcpLinks) {
+    this.rateList.length = 0;
+    // Where demand exceeds a link (an overflowing drop-tail queue, or the iteration's tolerance)
+    // its flows are cut to the link's share: rate = demand x the smallest cut on the path. The cut
+    // of a link is recomputed whenever its demand may have changed (it is touched), so every link
+    // stays within capacity: sum of rates <= cut x sum of demands = capacity.
+    const n0 = touchedList.length;
+    for (let k = 0; k < n0; k++) {
+      const l = touchedList[k]!;
       let A = 0;
-      for (const f of this.through[l]!) if (f.tcp) A += f.rate;
-      if (A > this.avail[l]!) scale.set(l, this.avail[l]! / A);
+      for (const f of this.through[l]!) if (f.tcp) A += f.demand;
+      const sc = A > this.avail[l]! ? this.avail[l]! / A : 1;
+      if (sc !== this.cut[l]) {
+        this.cut[l] = sc;
+        for (const f of this.through[l]!) if (f.tcp) this.markCut(f);
+      }
     }
-    if (scale.size) for (const f of tcpFlows) {
-      let s = 1;
-      for (const l of f.path.links) s = Math.min(s, scale.get(l) ?? 1);
-      f.rate *= s;
+    for (const l of touchedList) for (const f of this.through[l]!) if (f.tcp && !f.finished) this.markCut(f);
+    for (const f of this.cutList) {
+      f.cutDirty = false;
+      let sc = 1;
+      for (const l of f.path.links) sc = Math.min(sc, this.cut[l]!);
+      this.setRate(f, f.demand * sc);
+      for (const l of f.path.links) this.touch(l);
     }
-    for (const l of links) {
+    this.cutList.length = 0;
+    for (const l of touchedList) {
+      touched[l] = 0;
       let w = 0;
       for (const f of this.through[l]!) w += f.tcp ? f.rate / eff : f.rate;
-      this.load[l] = Math.min(w, cap[l]! / 8);
+      this.setLoad(l, Math.min(w, cap[l]! / 8));
     }
     this.schedule();
+  }
+
+  private readonly touchedList: number[] = [];
+  private readonly cutList: FluidFlow[] = [];
+  private markCut(f: FluidFlow): void {
+    if (!f.cutDirty) {
+      f.cutDirty = true;
+      this.cutList.push(f);
+    }
+  }
+  /** a link whose load must be recomputed at the end of this solve */
+  private touch(l: number): void {
+    if (!this.touched[l]) {
+      this.touched[l] = 1;
+      this.touchedList.push(l);
+    }
+  }
+
+  private markRate(f: FluidFlow): void {
+    f.needsGrow = true;
+    if (!f.finished) this.restless.add(f);
+    if (!f.rateDirty) {
+      f.rateDirty = true;
+      this.rateList.push(f);
+    }
+  }
+
+  /** a flow's own state changed: its links must be re-balanced and its rate recomputed */
+  private markFlow(f: FluidFlow): void {
+    for (const l of f.path.links) this.dirty.add(l);
+    if (!f.tcp) this.udpDirty = true;
+    this.markRate(f);
+  }
+
+  // scratch arrays of solveLink (no allocation per call: it runs in every step's inner loop)
+  private sFlows: FluidFlow[] = [];
+  private sOther = new Float64Array(16);
+  private sAck = new Float64Array(16);
+  private sCount = 0;
+
+  private demandAt(d: number): number {
+    let s = 0;
+    const fl = this.sFlows;
+    const other = this.sOther;
+    const ack = this.sAck;
+    for (let i = 0; i < this.sCount; i++) {
+      const P = other[i]! + d;
+      s += this.rateFor(fl[i]!, P > 0 ? P : 0, ack[i]!);
+    }
+    return s;
   }
 
   /** delay of link l that balances its tcp demand with its capacity, other links held fixed */
   private solveLink(l: number): number {
     const C = this.avail[l]!;
-    const flows = this.through[l]!;
     const own = this.delay[l]!;
-    const demand = (d: number): number => {
-      let s = 0;
-      for (const f of flows) {
-        if (!f.tcp) continue;
-        const P = this.sumDelay(f.path.links) - own + d;
-        const A = this.sumDelay(f.ack.links);
-        s += this.rateFor(f, P, A);
-      }
-      return s;
-    };
-    if (demand(0) <= C * (1 + REL)) return 0;
+    const flows = this.through[l]!;
+    if (this.sOther.length < flows.length) {
+      this.sOther = new Float64Array(2 * flows.length);
+      this.sAck = new Float64Array(2 * flows.length);
+    }
+    // each flow's queueing elsewhere on its data path and on its ACK path, fixed during this solve
+    let n = 0;
+    for (const f of flows) {
+      if (!f.tcp) continue;
+      this.sFlows[n] = f;
+      this.sOther[n] = f.fwdQ - own;
+      this.sAck[n] = f.ackQ;
+      n++;
+    }
+    this.sCount = n;
+    if (this.demandAt(0) <= C * (1 + REL)) return 0;
     const dmax = this.topo.queueBytes[l]! / (this.topo.capacity[l]! / 8);
-    if (demand(dmax) > C * (1 + REL)) {
+    if (n === 1) {
+      // one flow: its rate min(cap, W / (E + d), Q / (O + d)) exceeds C at d = 0 (checked above),
+      // so every term exceeds C there and the minimum falls to C where the first term does
+      const f = this.sFlows[0]!;
+      const other = this.sOther[0]!;
+      const E = f.baseRtt + other + this.sAck[0]!;
+      let d = f.cwnd / C - E;
+      if (f.ownQueue < Infinity) d = Math.min(d, f.ownQueue / C - other);
+      d = Math.max(0, d);
+      if (d <= dmax && Math.abs(this.demandAt(d) - C) <= 1e-9 * C) return d;
+      // (rounding, or a pacing cap in between: fall through to the general solve)
+    }
+    if (this.demandAt(dmax) > C * (1 + REL)) {
       this.overflow[l] = 1;
       return dmax;
     }
+    // Illinois (regula falsi that halves the stale end): the excess demand is monotone in d, so
+    // the bracket [lo, hi] always holds the root; 1e-10 s is far below any delay that matters
     let lo = 0;
     let hi = dmax;
-    for (let i = 0; i < 60 && hi - lo > 1e-12 * Math.max(1e-6, hi); i++) {
-      const mid = 0.5 * (lo + hi);
-      if (demand(mid) > C) lo = mid;
-      else hi = mid;
+    let glo = this.demandAt(0) - C;
+    let ghi = this.demandAt(dmax) - C;
+    let side = 0;
+    for (let i = 0; i < 100 && hi - lo > 1e-10 + 1e-12 * hi; i++) {
+      let mid = (lo * ghi - hi * glo) / (ghi - glo);
+      if (!(mid > lo && mid < hi)) mid = 0.5 * (lo + hi);
+      const g = this.demandAt(mid) - C;
+      if (g > 0) {
+        lo = mid;
+        glo = g;
+        if (side === 1) ghi *= 0.5;
+        side = 1;
+      } else {
+        hi = mid;
+        ghi = g;
+        if (g === 0) break;
+        if (side === -1) glo *= 0.5;
+        side = -1;
+      }
     }
     return hi;
   }
@@ -650,30 +979,31 @@ export class TcpFluidModel implements NetworkModel {
       this.sim.cancel(this.tick);
       this.tick = undefined;
     }
-    let dt = Infinity;
-    let starved: FluidFlow | undefined;
-    for (const f of this.flows) {
-      if (f.size < Infinity) {
-        const left = f.size - f.delivered;
-        if (f.rate > 0) dt = Math.min(dt, left / f.rate);
-        else if (left > 0) starved = f;
-      }
-      if (f.tcp && f.changing) dt = Math.min(dt, Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
+    const now = this.sim.now;
+    let at = Infinity;
+    const next = this.finishing.peek();
+    if (next) at = next.time;
+    for (const f of this.restless) {
+      // (a step longer than a round trip integrates the growth laws over it; see grow)
+      if (f.tcp && f.changing) at = Math.min(at, now + Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
+      if (f.wakeAt < at) at = Math.max(now, f.wakeAt);
     }
-    if (dt < Infinity) {
-      this.tick = this.sim.scheduleAt(Math.max(this.sim.now, this.sim.now + dt), this.onTick);
+    if (at < Infinity) {
+      this.tick = this.sim.scheduleAt(Math.max(now, at), this.onTick);
       if (this.sentinel !== undefined) {
         this.sim.cancel(this.sentinel);
         this.sentinel = undefined;
       }
-    } else if (starved && this.sentinel === undefined) {
-      this.sentinel = this.sim.scheduleAt(Infinity, this.onStarved);
+      return;
     }
+    let starved = false;
+    for (const f of this.live) if (f.size < Infinity && f.rate <= 0 && f.size - f.delivered > 0) starved = true;
+    if (starved && this.sentinel === undefined) this.sentinel = this.sim.scheduleAt(Infinity, this.onStarved);
   }
 
   private readonly onStarved = (): void => {
     this.sentinel = undefined;
-    for (const f of this.flows) {
+    for (const f of this.live) {
       if (f.size < Infinity && f.rate <= 0) {
         let worst = f.path.links[0]!;
         for (const l of f.path.links) if (this.avail[l]! <= 0) worst = l;
@@ -687,14 +1017,15 @@ export class TcpFluidModel implements NetworkModel {
     const now = this.sim.now;
     this.advance(now);
     const done: FluidFlow[] = [];
-    for (const f of this.flows) {
-      // rates were constant over the step, so a flow due now has (up to rounding) its size
-      if (f.size < Infinity && f.size - f.delivered <= 1e-9 * f.size + 1e-9) {
-        f.delivered = f.size;
-        done.push(f);
-      }
+    // rates were constant since each entry was made, so a flow due now has (up to rounding) its size
+    for (let e = this.finishing.peek(); e && e.time <= now; e = this.finishing.peek()) {
+      this.finishing.pop();
+      done.push(e.flow);
     }
-    for (const f of done) this.remove(f);
+    for (const f of done) {
+      this.remove(f);
+      f.delivered = f.size;
+    }
     this.resolve();
     for (const f of done) f.done.succeed({ start: f.start, end: now, bytes: f.size, stopped: false });
   };
