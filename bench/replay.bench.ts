@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/replay.bench.ts            all sizes (N = 1,000 and 10,000; M = 1e3, 1e4, 1e5)
  *   node --import tsx bench/replay.bench.ts --quick    N = 1,000 only, M up to 10,000
+ *   node --import tsx bench/replay.bench.ts --all      no time budget (see BUDGET_S)
  *
  * Workloads are generated once (seed 42) and cached under out/bench/workloads/. Prints one line
  * per case and checks the max-min targets: faster than SimGrid 3.32 at each size measured on this
@@ -19,6 +20,12 @@ const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
 const GEN = join(ROOT, "..", "shared", "bench", "gen_workload.py");
 const CACHE = join(ROOT, "out", "bench", "workloads");
 const SEED = 42;
+const REPEATS = 3;
+/**
+ * A model/N whose case took longer than this skips the larger M (keeps `npm run bench` near a
+ * minute: tcp-fluid needs ~90 s for N=1,000 M=10,000); `--all` lifts it.
+ */
+const BUDGET_S = process.argv.includes("--all") ? Infinity : 5;
 
 /**
  * SimGrid 3.32 (Debian python3-simgrid, default LV08 model) on this machine, same workloads:
@@ -91,18 +98,31 @@ async function parent(quick: boolean): Promise<void> {
   // process_s: whole child process (node + tsx start-up included); replay_s: load + simulate + write CSV,
   // the counterpart of SimGrid's in-process time; transfers/s over replay_s.
   console.log("hosts   transfers model     process_s  replay_s  simulate_s  peak_MiB  transfers/s  SimGrid_s");
+  const tooSlow = new Set<string>();
   for (const [n, m] of sizes) {
     const file = workload(n, m);
     for (const model of AVAILABLE_MODELS) {
+      if (tooSlow.has(`${model}/${n}`)) {
+        console.log(`${String(n).padEnd(7)} ${String(m).padEnd(9)} ${model.padEnd(9)}   skipped: a smaller M took over ${BUDGET_S} s (--all runs it)`);
+        continue;
+      }
       const out = join(ROOT, "out", "bench", `replay_${model}_N${n}_M${m}`);
-      const t0 = performance.now();
-      const stdout = execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", file, model, out], {
-        cwd: ROOT,
-        encoding: "utf8",
-        maxBuffer: 1 << 20,
-      });
-      const wall = (performance.now() - t0) / 1000;
-      const r = JSON.parse(stdout.trim().split("\n").pop()!) as ChildReport;
+      // Best of a few runs for short cases (other jobs share the machine); one run for long ones.
+      let best: { r: ChildReport; wall: number } | undefined;
+      for (let rep = 0; rep < REPEATS; rep++) {
+        const t0 = performance.now();
+        const stdout = execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", file, model, out], {
+          cwd: ROOT,
+          encoding: "utf8",
+          maxBuffer: 1 << 20,
+        });
+        const wall = (performance.now() - t0) / 1000;
+        const r = JSON.parse(stdout.trim().split("\n").pop()!) as ChildReport;
+        if (!best || r.totalS < best.r.totalS) best = { r, wall };
+        if (wall > 5) break;
+      }
+      const { r, wall } = best!;
+      if (wall > BUDGET_S) tooSlow.add(`${model}/${n}`);
       results.push(r);
       const sg = SIMGRID_SECONDS[`${n}x${m}`];
       if (sg !== undefined && model === "max-min") faster.push(r.totalS < sg);

@@ -713,17 +713,8 @@ export class MaxMinModel implements NetworkModel {
         }
       }
     }
-    // A flow with no links left to bound it cannot occur (every flow has >= 1 link); keep rates finite.
-    if (unfrozen > 0) {
-      for (let i = 0; i < sN; i++) {
-        const f = S[i]!;
-        if (!fFrozen[f]) {
-          fNew[f] = fMax[f]!;
-          fBott[f] = CAPPED;
-          fFrozen[f] = 1;
-        }
-      }
-    }
+    // Every flow of S has a link in T whose heap entry stays until its flows are frozen.
+    if (unfrozen > 0) throw new Error(`max-min: internal error, ${unfrozen} flows left unfrozen by progressive filling`);
   }
 
   private freeze(f: number, x: number, b: number): void {
