@@ -32,13 +32,12 @@ export interface ReportInputs {
   plots: boolean;
 }
 
-/** The published total times of the experiment's `reference` block, as the summary takes them. */
+/** The experiment's `reference` block (policy -> metric -> published value), as the summary takes it. */
 export function referenceBlock(ref: Reference | undefined): ReferenceBlock | undefined {
   if (!ref) return undefined;
   const block: ReferenceBlock = { source: ref.source };
   for (const [policy, metrics] of Object.entries(ref.values)) {
-    const total = metrics["total_s"];
-    if (total) block[policy] = { mean: total.mean, ci: total.ci ?? 0 };
+    block[policy] = Object.fromEntries(Object.entries(metrics).map(([m, v]) => [m, { mean: v.mean, ci: v.ci ?? 0 }]));
   }
   return block;
 }

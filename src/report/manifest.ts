@@ -157,7 +157,7 @@ const manifestSchema = z.object({
   cwd: z.string(),
   inputs: z.object({ files: z.array(z.object({ path: z.string(), sha256: z.string() })), resolved: z.unknown().optional() }),
   seed: z.number(),
-  reference: z.record(z.string(), z.union([z.string(), refValue])).optional(),
+  reference: z.record(z.string(), z.union([z.string(), refValue, z.record(z.string(), refValue)])).optional(),
   plan: z.object({
     cells: z.array(z.string()),
     axes: z.array(z.string()),

@@ -23,12 +23,19 @@ export interface ReferenceValue {
   ci: number;
 }
 
-/** The experiment's `reference` block: `{ source: "Table I", bandwidth: { mean: 9.1, ci: 0.15 } }`. */
-export type ReferenceBlock = { source?: string } & { [policy: string]: ReferenceValue | string | undefined };
+/**
+ * The experiment's `reference` block: `{ source: "Table I", bandwidth: { mean: 9.1, ci: 0.15 } }`
+ * (the total time), or per metric: `{ fixed: { downtime_s: {...}, total_s: {...} } }`.
+ */
+export type ReferenceBlock = { source?: string } & {
+  [policy: string]: ReferenceValue | Partial<Record<DurationColumn, ReferenceValue>> | string | undefined;
+};
 
-export function referenceFor(ref: ReferenceBlock | undefined, policy: string): ReferenceValue | undefined {
+export function referenceFor(ref: ReferenceBlock | undefined, policy: string, metric: DurationColumn = REFERENCE_METRIC): ReferenceValue | undefined {
   const v = ref?.[policy];
-  return typeof v === "object" && v !== null ? v : undefined;
+  if (typeof v !== "object" || v === null) return undefined;
+  if ("mean" in v && typeof v.mean === "number") return metric === REFERENCE_METRIC ? (v as ReferenceValue) : undefined;
+  return (v as Partial<Record<DurationColumn, ReferenceValue>>)[metric];
 }
 
 /** Signed relative error of the simulated mean against the reference mean, percent. */
@@ -88,12 +95,10 @@ export function summarize(input: SummaryInput): SummaryRow[] {
     for (const metric of DURATION_COLUMNS) {
       const stats = describe(g.rows.map((r) => r.record[metric]));
       const row: SummaryRow = { experiment: g.experiment, cell: g.cell, axes: g.axes, policy: g.policy, metric, stats };
-      if (metric === REFERENCE_METRIC) {
-        const ref = referenceFor(input.reference, g.policy);
-        if (ref) {
-          row.reference = ref;
-          row.error_pct = errorPct(stats.mean, ref.mean);
-        }
+      const ref = referenceFor(input.reference, g.policy, metric);
+      if (ref) {
+        row.reference = ref;
+        row.error_pct = errorPct(stats.mean, ref.mean);
       }
       out.push(row);
     }
@@ -215,6 +220,11 @@ export function summaryMarkdown(rows: readonly SummaryRow[], opts: SummaryMdOpti
       return line;
     });
     out.push("", mdTable(header, body));
+    const phaseRefs = cellRows.filter((r) => r.reference && r.metric !== REFERENCE_METRIC);
+    if (phaseRefs.length) {
+      out.push("", "Other published values:", "", mdTable(["policy", "metric", "simulated (s)", "reference (s)", "error"],
+        phaseRefs.map((r) => [r.policy, PHASE_LABEL[r.metric], meanCi(r.stats), meanCi(r.reference!), `${r.error_pct! >= 0 ? "+" : ""}${fmt(r.error_pct!, 1)}%`])));
+    }
   }
   return `${out.join("\n")}\n`;
 }
