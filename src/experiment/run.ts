@@ -4,7 +4,7 @@
  * Everything is checked before the first run starts, so bad input never leaves files behind.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { csvLines, probeColumns, probeRowValues, runColumns, runRowValues } from "../report/csv.ts";
@@ -61,6 +61,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const backend = createBackend(backendName, opts.backendOptions ?? {});
   await validatePolicies(experiment);
   const outDir = resolve(opts.out ?? join("out", experiment.name));
+  const createdOut = !existsSync(outDir);
   mkdirSync(outDir, { recursive: true });
 
   const axisNames = experiment.axes.map((a) => a.path);
@@ -106,9 +107,15 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       shouldStop: () => opts.interrupted?.value === true,
     });
   } catch (e) {
-    partial.commit(done);
-    partial.closeFiles();
     opts.progress?.stop();
+    if (done === 0) {
+      // Nothing completed: leave no trace, as for input refused before the run.
+      partial.discard();
+      if (createdOut) rmSync(outDir, { recursive: true, force: true });
+    } else {
+      partial.commit(done);
+      partial.closeFiles();
+    }
     throw e;
   }
   partial.commit(done);
