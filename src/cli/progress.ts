@@ -11,10 +11,10 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
       { format: `${label} [{bar}] {percentage}% | {value}/{total} runs | {rate} runs/s | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 200 },
       cliProgress.Presets.shades_classic,
     );
-    const t0 = performance.now();
+    let t0 = performance.now();
     let base = 0;
     return {
-      start: (total, done) => { base = done; bar.start(total, done, { rate: "0" }); },
+      start: (total, done) => { base = done; t0 = performance.now(); bar.start(total, done, { rate: "0" }); },
       tick: (done) => bar.update(done, { rate: ((done - base) / Math.max(1e-3, (performance.now() - t0) / 1000)).toFixed(0) }),
       stop: () => bar.stop(),
     };
@@ -22,10 +22,13 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
   let total = 0;
   let lastPct = -1;
   let lastAt = 0;
-  const t0 = performance.now();
+  let t0 = performance.now();
   return {
     start: (n, done) => {
       total = n;
+      lastPct = -1;
+      lastAt = 0;
+      t0 = performance.now();
       stream.write(`${label}: ${n} runs${done ? `, ${done} already done (resumed)` : ""}\n`);
     },
     tick: (done) => {

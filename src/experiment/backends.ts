@@ -50,8 +50,18 @@ function mininetBackend(options: BackendOptions): MininetBackend {
     knownHostsFile: options.knownHosts ?? local?.knownHostsFile,
     fingerprint: options.fingerprint,
     decide: decideBeforeRun,
-    onWarning: (m) => process.stderr.write(`migsim: testbed: ${m}\n`),
+    onWarning: warnOnce(),
   });
+}
+
+/** Testbed warnings repeat for every run (same topology): print each distinct one once. */
+function warnOnce(): (message: string) => void {
+  const seen = new Set<string>();
+  return (m) => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    process.stderr.write(`migsim: testbed: ${m}\n`);
+  };
 }
 
 /**
