@@ -273,6 +273,7 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
     if (m.candidates === undefined || m.candidates === "all") {
       candidates = topology.hosts.filter((h) => h !== m.source);
     } else {
+      if (m.candidates.length === 0) throw source.error([...p, "candidates"], "expected at least one candidate host (or all), got an empty list");
       candidates = m.candidates.map((h, j) => host([...p, "candidates", j], h));
       const dup = candidates.find((h, j) => candidates.indexOf(h) !== j);
       if (dup) throw source.error([...p, "candidates"], `candidate "${dup}" listed twice`);

@@ -6,28 +6,51 @@
 import { InputError } from "../errors.ts";
 import { validateRunSpec } from "../migration/validate.ts";
 import { resolvePolicy } from "../policies/registry.ts";
+import { YamlSource, type FieldPath } from "../yamlsource.ts";
 import type { Experiment } from "./load.ts";
 import { specAt } from "./plan.ts";
 
 export async function validatePolicies(exp: Experiment): Promise<void> {
   const perCell = exp.policies.length * exp.runs;
+  const where = locator(exp);
   for (const cell of exp.cells) {
     const spec = specAt(exp, cell.index * perCell);
-    located(exp, () => validateRunSpec(spec));
-    for (const ps of exp.policies) {
+    located(where, () => validateRunSpec(spec), []);
+    for (const [i, ps] of exp.policies.entries()) {
       const policy = await resolvePolicy(ps);
       if (!policy.validate) continue;
       const candidates = Math.min(...spec.migrations.map((m) => m.candidates.length));
-      located(exp, () => policy.validate!(ps.params, { hosts: spec.topology.hosts.length, candidates: Number.isFinite(candidates) ? candidates : 0 }), `policies.${ps.name}`);
+      // parameter errors name `<policy>.<parameter>`: below the policy's entry in the list
+      located(where, () => policy.validate!(ps.params, { hosts: spec.topology.hosts.length, candidates: Number.isFinite(candidates) ? candidates : 0 }), ["policies", i]);
     }
   }
 }
 
-function located(exp: Experiment, fn: () => void, field?: string): void {
+type Locator = (path: FieldPath) => InputError["location"];
+
+/** Positions in the experiment file, read again only when an error needs one. */
+function locator(exp: Experiment): Locator {
+  let source: YamlSource | null | undefined;
+  return (path) => {
+    if (source === undefined) {
+      try {
+        source = YamlSource.fromFile(exp.file);
+      } catch {
+        source = null;
+      }
+    }
+    return source ? source.locate(path) : { file: exp.file, field: path.join(".") };
+  };
+}
+
+function located(where: Locator, fn: () => void, base: FieldPath): void {
   try {
     fn();
   } catch (e) {
-    if (e instanceof InputError && !e.location.file) throw e.withLocation({ file: exp.file, field });
+    if (e instanceof InputError && !e.location.file) {
+      const inner = (e.location.field ?? "").split(".").filter((k) => k !== "").map((k) => (/^[0-9]+$/.test(k) ? Number(k) : k));
+      throw new InputError(e.detail, where([...base, ...inner]));
+    }
     throw e;
   }
 }
