@@ -6,6 +6,8 @@
 import { InputError } from "../errors.ts";
 import { validateRunSpec } from "../migration/validate.ts";
 import { resolvePolicy } from "../policies/registry.ts";
+import type { Policy } from "../policies/types.ts";
+import type { PolicySpec } from "../runspec.ts";
 import { YamlSource, type FieldPath } from "../yamlsource.ts";
 import type { Experiment } from "./load.ts";
 import { specAt } from "./plan.ts";
@@ -17,12 +19,28 @@ export async function validatePolicies(exp: Experiment): Promise<void> {
     const spec = specAt(exp, cell.index * perCell);
     located(where, () => validateRunSpec(spec), []);
     for (const [i, ps] of exp.policies.entries()) {
-      const policy = await resolvePolicy(ps);
+      const policy = await locatedPlugin(where, ps, i);
       if (!policy.validate) continue;
       const candidates = Math.min(...spec.migrations.map((m) => m.candidates.length));
       // parameter errors name `<policy>.<parameter>`: below the policy's entry in the list
       located(where, () => policy.validate!(ps.params, { hosts: spec.topology.hosts.length, candidates: Number.isFinite(candidates) ? candidates : 0 }), ["policies", i]);
     }
+  }
+}
+
+/**
+ * A plugin that cannot be loaded (missing, not parsing, wrong exports) is a mistake in the
+ * experiment's `plugin:` field as much as in the module: the error points at that field and
+ * names the module.
+ */
+async function locatedPlugin(where: Locator, ps: PolicySpec, i: number): Promise<Policy> {
+  try {
+    return await resolvePolicy(ps);
+  } catch (e) {
+    if (e instanceof InputError && ps.plugin !== undefined && e.location.file === ps.plugin) {
+      throw new InputError(`${e.detail} (${ps.plugin})`, where(["policies", i, ps.name, "plugin"]));
+    }
+    throw e;
   }
 }
 
