@@ -3,7 +3,8 @@
  * checked against the topology, sweep axes expanded into cells. Nothing runs on bad input:
  * every refusal is an InputError naming the file, line, field and what was expected.
  */
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { InputError } from "../errors.ts";
 import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../network/model.ts";
 import { compileTopology } from "../network/compile.ts";
@@ -191,8 +192,7 @@ function resolvePolicies(source: YamlSource, doc: ExperimentDocument, options: L
     let plugin: string | undefined;
     if (typeof params.plugin === "string") {
       plugin = resolve(dir, params.plugin);
-      const rel = relative(dir, plugin);
-      if ((rel.startsWith("..") || isAbsolute(rel)) && !options.allowExternalPlugins) {
+      if (!options.allowExternalPlugins && !isInside(dir, plugin)) {
         throw source.error([...path, name, "plugin"], `the plugin "${params.plugin}" is outside the experiment's folder; pass --allow-external-plugins to load it`);
       }
       delete params.plugin;
@@ -203,6 +203,25 @@ function resolvePolicies(source: YamlSource, doc: ExperimentDocument, options: L
     }
     return { name, params, plugin };
   });
+}
+
+/**
+ * Whether `file` lies in `dir` or below, also after following symbolic links: a link in the
+ * experiment's folder to a module elsewhere counts as elsewhere.
+ */
+function isInside(dir: string, file: string): boolean {
+  const within = (d: string, f: string): boolean => {
+    const rel = relative(d, f);
+    return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+  };
+  if (!within(dir, file)) return false;
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return true; // no such file: the plugin loader says so, naming the path
+  }
+  return within(realpathSync(dir), real);
 }
 
 function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: Map<string, Topology>): Omit<RunSpec, "policy" | "run" | "seed" | "experiment" | "cell" | "cellIndex" | "axes"> {
