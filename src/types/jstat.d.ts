@@ -1,0 +1,15 @@
+/** The part of jstat 1.9 that migsim uses (the package ships no types). */
+declare module "jstat" {
+  interface JStatStatic {
+    studentt: {
+      /** quantile: the t with P(T <= t) = p for `dof` degrees of freedom */
+      inv(p: number, dof: number): number;
+      cdf(x: number, dof: number): number;
+    };
+    normal: {
+      inv(p: number, mean: number, std: number): number;
+    };
+  }
+  const jStat: JStatStatic;
+  export default jStat;
+}
