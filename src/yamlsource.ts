@@ -4,7 +4,7 @@
  * zod issue paths back to source positions.
  */
 import { readFileSync } from "node:fs";
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isCollection, isMap, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { ZodError, ZodType } from "zod";
 import { InputError, type InputLocation } from "./errors.ts";
 import { describe } from "./units.ts";
@@ -42,6 +42,21 @@ export class YamlSource {
       const pos = err.linePos?.[0] ?? (err.pos ? lines.linePos(err.pos[0]) : undefined);
       const msg = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?.*$/, "");
       throw new InputError(`YAML syntax error: ${msg}`, { file, line: pos?.line, column: pos?.col });
+    }
+    // A mapping or list used as a key has no JSON form (yaml would stringify it with a warning)
+    let complexKey: Node | undefined;
+    visit(doc, {
+      Pair(_, pair) {
+        if (isCollection(pair.key)) {
+          complexKey = pair.key;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    if (complexKey) {
+      const at = complexKey.range ? lines.linePos(complexKey.range[0]) : undefined;
+      throw new InputError("expected a field name as the key, got a mapping or list", { file, line: at?.line, column: at?.col });
     }
     let data: unknown;
     try {
