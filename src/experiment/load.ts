@@ -57,6 +57,8 @@ export interface Experiment {
   reference: Reference | undefined;
   /** the document after --set overrides, for the manifest */
   document: RawDoc;
+  /** other files the experiment read (topologies, policy plugins), for the manifest */
+  inputFiles: string[];
 }
 
 export interface LoadOptions {
@@ -110,7 +112,11 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     const base = withSweepLocation(source, axes, combo, () => resolveCell(source, cellDoc, seed, topologies));
     cells.push({ id, index, axes: cellAxes, base: { ...base, experiment: doc.name, cell: id, cellIndex: index, axes: cellAxes } });
   });
-  return { name: doc.name, file: source.file, seed, runs, policies, axes, cells, reference, document: raw };
+  const inputFiles = [
+    ...new Set([...topologies.values()].map((t) => t.file).filter((f): f is string => f !== undefined && f !== source.file)),
+    ...policies.flatMap((p) => (p.plugin ? [p.plugin] : [])),
+  ];
+  return { name: doc.name, file: source.file, seed, runs, policies, axes, cells, reference, document: raw, inputFiles };
 }
 
 /** Every combination of indices, the first axis varying slowest (the order a reader expects). */
@@ -268,7 +274,7 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
     if (t.kind === "udp" && t.rate === undefined) throw source.error(p, "a udp flow needs a rate (e.g. rate: 2Mbps)");
     if (t.kind === "tcp" && t.rate !== undefined) throw source.error([...p, "rate"], "a tcp flow is elastic: give bytes (or nothing for an endless flow), not a rate");
     return {
-      from: t.from, to: t.to, kind: t.kind, start, stop,
+      from: t.from, to: t.to, kind: t.kind, start, stop, service: t.service,
       rate: t.rate === undefined ? undefined : rate([...p, "rate"], t.rate),
       bytes: t.bytes === undefined ? undefined : bytes([...p, "bytes"], t.bytes),
     };
@@ -318,6 +324,14 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
   const names = migrations.map((m) => m.container.name);
   const dupName = names.find((n, i) => names.indexOf(n) !== i);
   if (dupName) throw source.error(["migrations"], `container name "${dupName}" used by two migrations`);
+  traffic.forEach((t, i) => {
+    if (t.service === undefined) return;
+    const m = migrations.find((x) => x.container.name === t.service);
+    if (!m) throw source.error(["traffic", i, "service"], `no migrated container "${t.service}" (expected one of ${names.join(", ") || "none"})`);
+    if (t.from !== m.source && t.to !== m.source) {
+      throw source.error(["traffic", i, "service"], `the flow ${t.from} -> ${t.to} does not end at "${m.source}", where "${t.service}" runs`);
+    }
+  });
 
   const probes: ProbeSpec[] = (doc.probes ?? []).map((pr, i) => {
     const p: FieldPath = ["probes", i];

@@ -25,6 +25,8 @@ export const TRAFFIC_SCHEMA = z.strictObject({
   bytes: quantity.optional(),
   start: quantity.optional(),
   stop: quantity.optional(),
+  /** the migrated container this flow serves: after SUCCESS it follows it to the destination */
+  service: name.optional(),
 });
 
 export const CONTAINER_SCHEMA = z.strictObject({

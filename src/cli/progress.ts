@@ -1,0 +1,42 @@
+/**
+ * Progress of long work: a bar with rate and ETA on a terminal (cli-progress), plain lines every
+ * 10% (at most one every 5 s) otherwise, so logs of batch jobs stay short and readable.
+ */
+import cliProgress from "cli-progress";
+import type { ProgressReporter } from "../experiment/run.ts";
+
+export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${label} [{bar}] {percentage}% | {value}/{total} runs | {rate} runs/s | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 200 },
+      cliProgress.Presets.shades_classic,
+    );
+    const t0 = performance.now();
+    let base = 0;
+    return {
+      start: (total, done) => { base = done; bar.start(total, done, { rate: "0" }); },
+      tick: (done) => bar.update(done, { rate: ((done - base) / Math.max(1e-3, (performance.now() - t0) / 1000)).toFixed(0) }),
+      stop: () => bar.stop(),
+    };
+  }
+  let total = 0;
+  let lastPct = -1;
+  let lastAt = 0;
+  const t0 = performance.now();
+  return {
+    start: (n, done) => {
+      total = n;
+      stream.write(`${label}: ${n} runs${done ? `, ${done} already done (resumed)` : ""}\n`);
+    },
+    tick: (done) => {
+      const pct = Math.floor((100 * done) / Math.max(1, total) / 10) * 10;
+      const now = performance.now();
+      if (pct > lastPct && (now - lastAt > 5000 || done === total)) {
+        lastPct = pct;
+        lastAt = now;
+        stream.write(`${label}: ${done}/${total} runs (${pct}%), ${((now - t0) / 1000).toFixed(1)} s\n`);
+      }
+    },
+    stop: () => undefined,
+  };
+}

@@ -1,0 +1,86 @@
+/** `migsim run FILE`: run an experiment (a sweep of cells x policies x runs) on a backend. */
+import type { Argv, CommandModule } from "yargs";
+import { BACKEND_NAMES } from "../experiment/backends.ts";
+import { parseShard } from "../experiment/plan.ts";
+import { runExperiment } from "../experiment/run.ts";
+import { progressReporter } from "./progress.ts";
+
+export interface RunArgs {
+  file: string;
+  backend: string;
+  testbed?: string;
+  "testbed-key"?: string;
+  "known-hosts"?: string;
+  fingerprint?: string;
+  runs?: number;
+  seed?: number;
+  jobs: number;
+  out?: string;
+  shard?: string;
+  resume: boolean;
+  set: string[];
+  trace: boolean;
+  "allow-external-plugins": boolean;
+  quiet: boolean;
+}
+
+export function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
+  return y
+    .positional("file", { type: "string", demandOption: true, describe: "experiment YAML" })
+    .option("backend", { choices: BACKEND_NAMES, default: "sim", describe: "where runs execute" })
+    .option("testbed", { type: "string", describe: "ssh://user@host[:port] of a Mininet testbed (backend mininet)" })
+    .option("testbed-key", { type: "string", describe: "private key for the testbed (default: the one setup-testbed.sh wrote)" })
+    .option("known-hosts", { type: "string", describe: "known_hosts file to check the testbed's host key against" })
+    .option("fingerprint", { type: "string", describe: "pinned host key fingerprint SHA256:..." })
+    .option("runs", { type: "number", describe: "runs per cell and policy (overrides the file)" })
+    .option("seed", { type: "number", describe: "experiment seed (overrides the file)" })
+    .option("jobs", { type: "number", default: 1, describe: "worker threads" })
+    .option("out", { type: "string", describe: "output folder (default out/<experiment>)" })
+    .option("shard", { type: "string", describe: "run only shard i of N (i/N, 1-based); merge with migsim merge" })
+    .option("resume", { type: "boolean", default: false, describe: "continue an interrupted run in the same folder" })
+    .option("set", { type: "string", array: true, default: [], describe: "override a field: path=value (repeatable)" })
+    .option("trace", { type: "boolean", default: false, describe: "record host bandwidth over time for the Fig. 4 plot" })
+    .option("allow-external-plugins", { type: "boolean", default: false, describe: "load policy plugins from outside the experiment's folder" })
+    .option("quiet", { type: "boolean", default: false, describe: "no progress output" }) as unknown as Argv<T & RunArgs>;
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: "run <file>",
+  describe: "run an experiment and write runs.csv, probes.csv, summary, plots and manifest",
+  builder: (y) => runOptions(y),
+  handler: async (args) => {
+    const interrupted = { value: false };
+    const onSigint = (): void => {
+      if (interrupted.value) process.exit(130);
+      interrupted.value = true;
+      process.stderr.write("\nmigsim: interrupted; finishing the runs in flight (Ctrl-C again to abort)\n");
+    };
+    process.on("SIGINT", onSigint);
+    try {
+      const outcome = await runExperiment({
+        file: args.file,
+        set: args.set,
+        runs: args.runs,
+        seed: args.seed,
+        jobs: args.jobs,
+        out: args.out,
+        shard: args.shard === undefined ? undefined : parseShard(args.shard),
+        resume: args.resume,
+        backend: args.backend,
+        backendOptions: { trace: args.trace, testbed: args.testbed, testbedKey: args["testbed-key"], knownHosts: args["known-hosts"], fingerprint: args.fingerprint },
+        allowExternalPlugins: args["allow-external-plugins"],
+        progress: args.quiet ? undefined : progressReporter("run"),
+        interrupted,
+        argv: process.argv.slice(2),
+      });
+      if (!outcome.completed) {
+        process.stderr.write(`migsim: stopped after ${outcome.runsExecuted} runs; continue with: migsim run ${args.file} --out ${outcome.outDir} --resume\n`);
+        process.exitCode = 130;
+        return;
+      }
+      process.stdout.write(`${outcome.experiment.name}: ${outcome.runsExecuted} runs in ${outcome.wallSeconds.toFixed(2)} s -> ${outcome.outDir}\n`);
+    } finally {
+      process.off("SIGINT", onSigint);
+    }
+  },
+};

@@ -1,0 +1,155 @@
+/**
+ * `migsim compare`: the same experiment on the simulator and on a Mininet testbed, each with its
+ * full output folder, then a validation report of the simulator's error, cell by cell and phase
+ * by phase: simulated mean vs emulated mean and the relative error (sim - emu) / emu.
+ */
+import { join, resolve } from "node:path";
+import type { TopLevelSpec } from "vega-lite";
+import { writeFileAtomic } from "../report/atomic.ts";
+import { csvLines, readProbesCsv, readRunsCsv } from "../report/csv.ts";
+import { renderSvg, svgToPng } from "../report/plots.ts";
+import { describe as stats, type Stats } from "../report/stats.ts";
+import type { RunRecord } from "../runspec.ts";
+import { loadExperiment } from "./load.ts";
+import { runExperiment, type RunOptions } from "./run.ts";
+
+/** Phases compared, in protocol order. */
+export const COMPARED = ["decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s", "downtime_s", "total_s"] as const;
+
+export interface ComparisonRow {
+  cell: string;
+  policy: string;
+  metric: string;
+  sim: Stats;
+  emu: Stats;
+  /** (sim mean - emu mean) / emu mean, percent; NaN when the emulated mean is 0 */
+  errorPct: number;
+}
+
+export interface CompareOptions extends Omit<RunOptions, "backend" | "out" | "shard"> {
+  out?: string | undefined;
+  testbed?: string | undefined;
+}
+
+export async function compareBackends(opts: CompareOptions): Promise<{ outDir: string; rows: ComparisonRow[] }> {
+  const base = { ...opts };
+  const name = loadExperiment(opts.file, opts).name;
+  const outDir = resolve(opts.out ?? join("out", `${name}-compare`));
+  const sim = await runExperiment({ ...base, backend: "sim", out: join(outDir, "sim") });
+  const emu = await runExperiment({
+    ...base,
+    backend: "mininet",
+    out: join(outDir, "mininet"),
+    backendOptions: { ...opts.backendOptions, testbed: opts.testbed ?? opts.backendOptions?.testbed },
+  });
+  if (!emu.completed) return { outDir, rows: [] };
+  const simRows = readRunsCsv(join(outDir, "sim", "runs.csv")).rows.map((r) => r.record);
+  const emuRows = readRunsCsv(join(outDir, "mininet", "runs.csv")).rows.map((r) => r.record);
+  const rows = compareRecords(simRows, emuRows);
+  const probes = compareProbes(join(outDir, "sim", "probes.csv"), join(outDir, "mininet", "probes.csv"));
+  writeFileAtomic(join(outDir, "validation.csv"), validationCsv(rows));
+  writeFileAtomic(join(outDir, "validation.md"), validationMarkdown(sim.experiment.name, rows, probes));
+  const svg = await renderSvg(validationChart(sim.experiment.name, rows));
+  writeFileAtomic(join(outDir, "validation.svg"), svg);
+  writeFileAtomic(join(outDir, "validation.png"), svgToPng(svg));
+  return { outDir, rows };
+}
+
+export function compareRecords(sim: readonly RunRecord[], emu: readonly RunRecord[]): ComparisonRow[] {
+  const groups = new Map<string, { cell: string; policy: string; sim: RunRecord[]; emu: RunRecord[] }>();
+  const key = (r: RunRecord): string => `${r.cell}\u0000${r.policy}`;
+  for (const [side, list] of [["sim", sim], ["emu", emu]] as const) {
+    for (const r of list) {
+      let g = groups.get(key(r));
+      if (!g) groups.set(key(r), (g = { cell: r.cell, policy: r.policy, sim: [], emu: [] }));
+      g[side].push(r);
+    }
+  }
+  const rows: ComparisonRow[] = [];
+  for (const g of groups.values()) {
+    if (g.sim.length === 0 || g.emu.length === 0) continue;
+    for (const metric of COMPARED) {
+      const s = stats(g.sim.map((r) => r[metric]));
+      const e = stats(g.emu.map((r) => r[metric]));
+      rows.push({ cell: g.cell, policy: g.policy, metric, sim: s, emu: e, errorPct: e.mean === 0 ? Number.NaN : (100 * (s.mean - e.mean)) / e.mean });
+    }
+  }
+  return rows;
+}
+
+interface ProbeComparison {
+  cell: string;
+  from: string;
+  to: string;
+  sim: Stats;
+  emu: Stats;
+}
+
+function compareProbes(simFile: string, emuFile: string): ProbeComparison[] {
+  const group = (file: string): Map<string, number[]> => {
+    const m = new Map<string, number[]>();
+    for (const p of readProbesCsv(file)) {
+      const k = `${p.cell}\u0000${p.from}\u0000${p.to}`;
+      (m.get(k) ?? m.set(k, []).get(k)!).push(p.rtt_s);
+    }
+    return m;
+  };
+  const s = group(simFile);
+  const e = group(emuFile);
+  const out: ProbeComparison[] = [];
+  for (const [k, xs] of s) {
+    const ys = e.get(k);
+    if (!ys) continue;
+    const [cell, from, to] = k.split("\u0000") as [string, string, string];
+    out.push({ cell, from, to, sim: stats(xs), emu: stats(ys) });
+  }
+  return out;
+}
+
+const f = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+
+export function validationCsv(rows: readonly ComparisonRow[]): string {
+  return csvLines([
+    ["cell", "policy", "metric", "sim_n", "sim_mean", "sim_ci95", "emu_n", "emu_mean", "emu_ci95", "error_pct"],
+    ...rows.map((r) => [r.cell, r.policy, r.metric, r.sim.n, r.sim.mean, r.sim.ci95, r.emu.n, r.emu.mean, r.emu.ci95, r.errorPct]),
+  ]);
+}
+
+export function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[]): string {
+  const lines = [`# Validation of the simulator against the testbed: ${name}`, "",
+    "Simulated and emulated means with 95% CI half-widths (Student t); error = (sim - emu) / emu.", ""];
+  const cells = [...new Set(rows.map((r) => r.cell))];
+  for (const cell of cells) {
+    lines.push(`## cell ${cell}`, "", "| policy | metric | simulated (s) | emulated (s) | error |", "|---|---|---:|---:|---:|");
+    for (const r of rows.filter((x) => x.cell === cell)) {
+      lines.push(`| ${r.policy} | ${r.metric} | ${f(r.sim.mean)} ± ${f(r.sim.ci95)} (n=${r.sim.n}) | ${f(r.emu.mean)} ± ${f(r.emu.ci95)} (n=${r.emu.n}) | ${Number.isFinite(r.errorPct) ? `${r.errorPct.toFixed(1)}%` : "n/a"} |`);
+    }
+    lines.push("");
+  }
+  if (probes.length) {
+    lines.push("## probes (round-trip times)", "", "| cell | from | to | simulated (s) | emulated (s) |", "|---|---|---|---:|---:|");
+    for (const p of probes) lines.push(`| ${p.cell} | ${p.from} | ${p.to} | ${f(p.sim.mean, 4)} ± ${f(p.sim.ci95, 4)} | ${f(p.emu.mean, 4)} ± ${f(p.emu.ci95, 4)} |`);
+    lines.push("");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function validationChart(name: string, rows: readonly ComparisonRow[]): TopLevelSpec {
+  const data = rows
+    .filter((r) => r.metric === "total_s" || r.metric === "transfer_s")
+    .flatMap((r) => [
+      { group: `${r.policy} ${r.metric.replace(/_s$/, "")}`, backend: "simulator", mean: r.sim.mean, lo: r.sim.mean - (r.sim.ci95 || 0), hi: r.sim.mean + (r.sim.ci95 || 0) },
+      { group: `${r.policy} ${r.metric.replace(/_s$/, "")}`, backend: "testbed", mean: r.emu.mean, lo: r.emu.mean - (r.emu.ci95 || 0), hi: r.emu.mean + (r.emu.ci95 || 0) },
+    ]);
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: `${name}: simulator vs testbed`, subtitle: "mean with 95% CI" },
+    data: { values: data },
+    width: 420,
+    height: 240,
+    layer: [
+      { mark: "bar", encoding: { y: { field: "group", type: "nominal", title: null }, yOffset: { field: "backend" }, x: { field: "mean", type: "quantitative", title: "seconds" }, color: { field: "backend", type: "nominal" } } },
+      { mark: { type: "rule" }, encoding: { y: { field: "group", type: "nominal" }, yOffset: { field: "backend" }, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } } },
+    ],
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Executes plan positions on a backend, in this thread (--jobs 1) or in worker threads, and hands
+ * each position's result to `onResult` in plan order whatever order the workers finish in.
+ * Workers load the experiment file themselves and receive only plan positions: a RunSpec is never
+ * serialised per run, which keeps the messaging cost of a sweep far below the simulation cost.
+ */
+import { Worker } from "node:worker_threads";
+import { InputError } from "../errors.ts";
+import type { Backend, RunResult } from "../runspec.ts";
+import type { BackendOptions } from "./backends.ts";
+import type { Experiment, LoadOptions } from "./load.ts";
+import { groupOf, specAt } from "./plan.ts";
+
+export interface ExecuteOptions {
+  jobs: number;
+  /** how to load the experiment in a worker (same file and options as the caller used) */
+  file: string;
+  load: LoadOptions;
+  backendName: string;
+  backendOptions: BackendOptions;
+  /** called in plan order */
+  onResult: (position: number, result: RunResult) => void | Promise<void>;
+  /** polled between batches; true stops dispatching (Ctrl-C) */
+  shouldStop?: () => boolean;
+}
+
+export async function executePositions(exp: Experiment, positions: number[], backend: Backend, opts: ExecuteOptions): Promise<void> {
+  if (opts.jobs <= 1 || positions.length <= 1) {
+    let lastYield = performance.now();
+    for (const k of positions) {
+      // Simulated runs resolve without touching the event loop; yield to it now and then so a
+      // Ctrl-C (SIGINT handler) can be noticed between runs.
+      if (performance.now() - lastYield > 50) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
+      if (opts.shouldStop?.()) return;
+      await opts.onResult(k, await backend.execute(specAt(exp, k)));
+    }
+    return;
+  }
+  await executeInWorkers(exp, positions, opts);
+}
+
+/** Batches of positions of the same (cell, policy) group: the unit of work sent to a worker. */
+function batches(exp: Experiment, positions: number[], size: number): number[][] {
+  const out: number[][] = [];
+  let cur: number[] = [];
+  let group = -1;
+  for (const k of positions) {
+    const g = groupOf(exp, k);
+    if (cur.length >= size || (g !== group && cur.length > 0 && cur.length >= size / 2)) {
+      out.push(cur);
+      cur = [];
+    }
+    group = g;
+    cur.push(k);
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+interface WorkerReply {
+  batch: number;
+  results?: RunResult[];
+  error?: { message: string; input: boolean; stack?: string };
+}
+
+async function executeInWorkers(exp: Experiment, positions: number[], opts: ExecuteOptions): Promise<void> {
+  const work = batches(exp, positions, 64);
+  const here = new URL(import.meta.url);
+  const fromSource = here.pathname.endsWith(".ts");
+  const workerUrl = new URL(fromSource ? "./worker.ts" : "./worker.js", here);
+  const jobs = Math.min(opts.jobs, work.length);
+  const pending = new Map<number, RunResult[]>();
+  let nextToEmit = 0;
+  let nextToSend = 0;
+  let failure: Error | undefined;
+  const workers: Worker[] = [];
+
+  const emitReady = async (): Promise<void> => {
+    while (pending.has(nextToEmit)) {
+      const results = pending.get(nextToEmit)!;
+      pending.delete(nextToEmit);
+      const batch = work[nextToEmit]!;
+      for (let i = 0; i < batch.length; i++) await opts.onResult(batch[i]!, results[i]!);
+      nextToEmit++;
+    }
+  };
+
+  await new Promise<void>((resolveAll, rejectAll) => {
+    let alive = 0;
+    let chain = Promise.resolve();
+    const finish = (): void => {
+      if (--alive === 0) chain.then(() => (failure ? rejectAll(failure) : resolveAll()), rejectAll);
+    };
+    const send = (w: Worker): void => {
+      if (failure || nextToSend >= work.length || opts.shouldStop?.()) {
+        void w.terminate();
+        return;
+      }
+      const b = nextToSend++;
+      w.postMessage({ batch: b, positions: work[b] });
+    };
+    for (let j = 0; j < jobs; j++) {
+      const w = new Worker(workerUrl, {
+        workerData: { file: opts.file, load: opts.load, backend: opts.backendName, backendOptions: opts.backendOptions },
+        execArgv: fromSource ? ["--import", "tsx"] : [],
+      });
+      workers.push(w);
+      alive++;
+      w.on("message", (msg: WorkerReply) => {
+        if (msg.error) {
+          failure ??= rebuildError(msg.error);
+          void w.terminate();
+          return;
+        }
+        pending.set(msg.batch, msg.results!);
+        chain = chain.then(emitReady);
+        chain.catch((e: Error) => { failure ??= e; });
+        send(w);
+      });
+      w.on("error", (e) => { failure ??= e; });
+      w.on("exit", finish);
+      send(w);
+    }
+  });
+}
+
+function rebuildError(e: { message: string; input: boolean; stack?: string }): Error {
+  return e.input ? new WorkerInputError(e.message) : Object.assign(new Error(e.message), { stack: e.stack });
+}
+
+/** An InputError raised inside a worker, re-raised with its message intact. */
+class WorkerInputError extends InputError {
+  constructor(message: string) {
+    super(message);
+  }
+}

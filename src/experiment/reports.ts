@@ -1,0 +1,81 @@
+/**
+ * The analysis half of `migsim run`'s output: summary (via src/report), the Fig. 4-style traces
+ * the backend recorded, and manifest.json (which also indexes the rows of every plan position,
+ * so `migsim merge` can interleave shards into exactly what one process writes).
+ */
+import { join } from "node:path";
+import { readRunsCsv } from "../report/csv.ts";
+import { buildManifest, writeManifest } from "../report/manifest.ts";
+import { writeReport, writeTracePlot } from "../report/report.ts";
+import type { RunIndexEntry } from "../report/sink.ts";
+import type { ReferenceBlock } from "../report/summary.ts";
+import type { PhaseMarks, RunRecord, TraceSample } from "../runspec.ts";
+import type { Experiment, Reference } from "./load.ts";
+import type { Shard } from "./plan.ts";
+
+export interface TraceToPlot {
+  record: RunRecord;
+  trace: TraceSample[];
+  marks: PhaseMarks[];
+}
+
+export interface ReportInputs {
+  experiment: Experiment;
+  outDir: string;
+  shard: Shard | undefined;
+  backend: string;
+  traces: TraceToPlot[];
+  argv: readonly string[];
+  index: RunIndexEntry[];
+  started: Date;
+  /** write plots (SVG + PNG) */
+  plots: boolean;
+}
+
+/** The experiment's `reference` block (policy -> metric -> published value), as the summary takes it. */
+export function referenceBlock(ref: Reference | undefined): ReferenceBlock | undefined {
+  if (!ref) return undefined;
+  const block: ReferenceBlock = { source: ref.source };
+  for (const [policy, metrics] of Object.entries(ref.values)) {
+    block[policy] = Object.fromEntries(Object.entries(metrics).map(([m, v]) => [m, { mean: v.mean, ci: v.ci ?? 0 }]));
+  }
+  return block;
+}
+
+export async function writeReports(i: ReportInputs): Promise<void> {
+  const exp = i.experiment;
+  const { rows, axes } = readRunsCsv(join(i.outDir, "runs.csv"));
+  const reference = referenceBlock(exp.reference);
+  await writeReport(i.outDir, { experiment: exp.name, axes, rows, reference, svgOnly: !i.plots });
+  if (i.plots) {
+    for (const t of i.traces) {
+      const r = t.record;
+      await writeTracePlot(i.outDir, `${r.cell}-${r.policy}-run${r.run}`, t.trace, t.marks, {
+        title: `${exp.name}: bandwidth of ${r.source} and ${r.destination} around the migration (${r.policy}, run ${r.run})`,
+        hosts: [r.source, r.destination],
+        labels: { [r.source]: `${r.source} (source)`, [r.destination]: `${r.destination} (destination)` },
+      });
+    }
+  }
+  writeManifest(i.outDir, buildManifest({
+    experiment: exp.name,
+    backend: i.backend,
+    command: [...i.argv],
+    inputFiles: [exp.file, ...exp.inputFiles],
+    resolved: exp.document,
+    seed: exp.seed,
+    reference,
+    plan: {
+      cells: exp.cells.map((c) => c.id),
+      axes: exp.axes.map((a) => a.path),
+      policies: exp.policies.map((p) => p.name),
+      runsPerCell: exp.runs,
+      totalRuns: exp.cells.length * exp.policies.length * exp.runs,
+    },
+    shard: i.shard ?? null,
+    runs: i.index,
+    completedCells: exp.cells.map((c) => c.id),
+    started: i.started,
+    finished: new Date(),
+  }));
+}

@@ -1,0 +1,140 @@
+/**
+ * `migsim run` as a library: load and validate the experiment, plan this shard's positions,
+ * execute them on a backend (in plan order, resumable), then write summary, plots and manifest.
+ * Everything is checked before the first run starts, so bad input never leaves files behind.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { InputError } from "../errors.ts";
+import { csvLines, probeColumns, probeRowValues, runColumns, runRowValues } from "../report/csv.ts";
+import type { RunResult } from "../runspec.ts";
+import { createBackend, type BackendOptions } from "./backends.ts";
+import { executePositions } from "./execute.ts";
+import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
+import { PartialOutput } from "./partial.ts";
+import { planSize, shardPositions, type Shard } from "./plan.ts";
+import { validatePolicies } from "./validate-policies.ts";
+import { writeReports, type TraceToPlot } from "./reports.ts";
+
+export interface ProgressReporter {
+  start(total: number, alreadyDone: number): void;
+  tick(done: number): void;
+  stop(): void;
+}
+
+export interface RunOptions extends LoadOptions {
+  file: string;
+  out?: string | undefined;
+  jobs?: number | undefined;
+  shard?: Shard | undefined;
+  resume?: boolean | undefined;
+  backend?: string | undefined;
+  backendOptions?: BackendOptions | undefined;
+  progress?: ProgressReporter | undefined;
+  /** set to true (e.g. by a SIGINT handler) to stop after the runs in flight */
+  interrupted?: { value: boolean } | undefined;
+  /** command line, for the manifest */
+  argv?: readonly string[] | undefined;
+  /** write plots (default true); summary and manifest are always written */
+  plots?: boolean | undefined;
+}
+
+export interface RunOutcome {
+  experiment: Experiment;
+  outDir: string;
+  completed: boolean;
+  wallSeconds: number;
+  runsExecuted: number;
+}
+
+const COMMIT_INTERVAL_MS = 500;
+
+export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
+  const t0 = performance.now();
+  const started = new Date();
+  for (const [name, v, min] of [["jobs", opts.jobs, 1], ["runs", opts.runs, 1], ["seed", opts.seed, 0]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new InputError(`--${name}: expected a whole number >= ${min}, got ${v}`);
+  }
+  const experiment = loadExperiment(opts.file, opts);
+  const backendName = opts.backend ?? "sim";
+  const backend = createBackend(backendName, opts.backendOptions ?? {});
+  await validatePolicies(experiment);
+  const outDir = resolve(opts.out ?? join("out", experiment.name));
+  mkdirSync(outDir, { recursive: true });
+
+  const axisNames = experiment.axes.map((a) => a.path);
+  const positions = shardPositions(experiment, opts.shard);
+  const partial = PartialOutput.open(
+    outDir,
+    planKey(experiment, opts.shard, backendName),
+    { "runs.csv": csvLines([runColumns(axisNames)]), "probes.csv": csvLines([probeColumns()]) },
+    opts.resume ?? false,
+  );
+  const skip = partial.done;
+  const todo = positions.slice(skip);
+  opts.progress?.start(positions.length, skip);
+
+  const traces: TraceToPlot[] = [];
+  let done = skip;
+  let lastCommit = performance.now();
+  const onResult = (k: number, result: RunResult): void => {
+    const cell = cellOfPosition(experiment, k);
+    partial.append("runs.csv", csvLines(result.records.map((r) => runRowValues(r, cell.axes, axisNames))));
+    partial.append("probes.csv", csvLines(result.probes.map(probeRowValues)));
+    partial.index.push([k, result.records.length, result.probes.length]);
+    // One Fig. 4 trace per (cell, policy): the first run's.
+    if (result.trace && result.marks && result.records[0] && k % experiment.runs === 0) {
+      traces.push({ record: result.records[0], trace: result.trace, marks: result.marks });
+    }
+    done++;
+    opts.progress?.tick(done);
+    if (performance.now() - lastCommit > COMMIT_INTERVAL_MS) {
+      partial.commit(done);
+      lastCommit = performance.now();
+    }
+  };
+  try {
+    await executePositions(experiment, todo, backend, {
+      // one testbed runs one experiment at a time
+      jobs: backendName === "mininet" ? 1 : (opts.jobs ?? 1),
+      file: opts.file,
+      load: { set: opts.set, runs: opts.runs, seed: opts.seed, allowExternalPlugins: opts.allowExternalPlugins },
+      backendName,
+      backendOptions: opts.backendOptions ?? {},
+      onResult,
+      shouldStop: () => opts.interrupted?.value === true,
+    });
+  } catch (e) {
+    partial.commit(done);
+    partial.closeFiles();
+    opts.progress?.stop();
+    throw e;
+  }
+  partial.commit(done);
+  opts.progress?.stop();
+  const completed = done === positions.length;
+  const wallSeconds = (performance.now() - t0) / 1000;
+  if (!completed) {
+    partial.closeFiles();
+    return { experiment, outDir, completed, wallSeconds, runsExecuted: done - skip };
+  }
+  const index = partial.index;
+  partial.finish();
+  await writeReports({
+    experiment, outDir, shard: opts.shard, backend: backendName, traces, index, started,
+    argv: opts.argv ?? process.argv.slice(2), plots: opts.plots !== false,
+  });
+  return { experiment, outDir, completed, wallSeconds, runsExecuted: done - skip };
+}
+
+function cellOfPosition(exp: Experiment, k: number): Experiment["cells"][number] {
+  return exp.cells[Math.floor(k / (exp.policies.length * exp.runs))]!;
+}
+
+/** A digest of everything that determines the rows, so --resume never mixes two plans. */
+function planKey(exp: Experiment, shard: Shard | undefined, backend: string): string {
+  return createHash("sha256")
+    .update(JSON.stringify({ doc: exp.document, seed: exp.seed, runs: exp.runs, shard, backend, size: planSize(exp) }))
+    .digest("hex");
+}

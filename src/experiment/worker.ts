@@ -1,0 +1,21 @@
+/** Worker thread of `executePositions`: loads the experiment once, runs the batches it is sent. */
+import { parentPort, workerData } from "node:worker_threads";
+import { InputError } from "../errors.ts";
+import { createBackend, type BackendOptions } from "./backends.ts";
+import { loadExperiment, type LoadOptions } from "./load.ts";
+import { specAt } from "./plan.ts";
+
+const data = workerData as { file: string; load: LoadOptions; backend: string; backendOptions: BackendOptions };
+const exp = loadExperiment(data.file, data.load);
+const backend = createBackend(data.backend, data.backendOptions);
+
+parentPort!.on("message", async (msg: { batch: number; positions: number[] }) => {
+  try {
+    const results = [];
+    for (const k of msg.positions) results.push(await backend.execute(specAt(exp, k)));
+    parentPort!.postMessage({ batch: msg.batch, results });
+  } catch (e) {
+    const err = e as Error;
+    parentPort!.postMessage({ batch: msg.batch, error: { message: err.message, input: e instanceof InputError, stack: err.stack } });
+  }
+});
