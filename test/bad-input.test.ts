@@ -12,7 +12,7 @@
  *   # args: ...           extra command-line arguments
  */
 import test from "ava";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -108,9 +108,17 @@ function commandLineCases(): Case[] {
 
 const CASES = [...fixtureCases("topology"), ...fixtureCases("experiment"), ...commandLineCases()];
 
-function migsim(argv: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["bin/migsim.js", ...argv], { encoding: "utf8", timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** The CLI as a child process; asynchronous, so ava runs the cases side by side. */
+function migsim(argv: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ["bin/migsim.js", ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    child.on("error", fail);
+    child.on("close", (status) => done({ status, stdout, stderr }));
+  });
 }
 
 test("the catalogue holds at least 40 broken files and 15 broken command lines", (t) => {
@@ -119,10 +127,10 @@ test("the catalogue holds at least 40 broken files and 15 broken command lines",
 });
 
 CASES.forEach((c, i) => {
-  test(`refused: ${c.name}`, (t) => {
+  test(`refused: ${c.name}`, async (t) => {
     // every fifth case also with --debug, which must add the stack trace and change nothing else
     const debug = i % 5 === 0;
-    const r = migsim(debug ? [...c.argv, "--debug"] : c.argv);
+    const r = await migsim(debug ? [...c.argv, "--debug"] : c.argv);
     t.is(r.status, 2, r.stderr);
     t.is(r.stdout, "");
     const lines = r.stderr.trimEnd().split("\n");
@@ -145,20 +153,20 @@ CASES.forEach((c, i) => {
   });
 });
 
-test("an --out that is a file is refused without touching it", (t) => {
+test("an --out that is a file is refused without touching it", async (t) => {
   const file = join(scratch, "a-file");
   writeFileSync(file, "keep me\n");
-  const r = migsim(["run", OK, "--out", file, "--quiet"]);
+  const r = await migsim(["run", OK, "--out", file, "--quiet"]);
   t.is(r.status, 2, r.stderr);
   t.is(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
   t.regex(r.stderr, /--out/);
   t.is(readFileSync(file, "utf8"), "keep me\n");
 });
 
-test("a plugin outside the experiment's folder loads with --allow-external-plugins", (t) => {
+test("a plugin outside the experiment's folder loads with --allow-external-plugins", async (t) => {
   const file = join(FIXTURES, "experiment/plugin-outside.yaml");
   const out = outDir("external-allowed");
-  const r = migsim(["run", file, "--out", out, "--quiet", "--allow-external-plugins", "--runs", "1"]);
+  const r = await migsim(["run", file, "--out", out, "--quiet", "--allow-external-plugins", "--runs", "1"]);
   t.is(r.status, 0, r.stderr);
   t.true(readFileSync(join(out, "runs.csv"), "utf8").includes("outsider"));
 });

@@ -97,6 +97,12 @@ export class PartialOutput {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** Removes the partial state altogether (a run that produced nothing worth resuming). */
+  discard(): void {
+    this.closeFiles();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
   closeFiles(): void {
     for (const fd of this.fds.values()) {
       try {

@@ -8,13 +8,14 @@ import { validateRunSpec } from "../migration/validate.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import type { Policy } from "../policies/types.ts";
 import type { PolicySpec } from "../runspec.ts";
-import { YamlSource, type FieldPath } from "../yamlsource.ts";
+import type { FieldPath } from "../yamlsource.ts";
+import { locate, locator, type Locator } from "./locate.ts";
 import type { Experiment } from "./load.ts";
 import { specAt } from "./plan.ts";
 
 export async function validatePolicies(exp: Experiment): Promise<void> {
   const perCell = exp.policies.length * exp.runs;
-  const where = locator(exp);
+  const where = locator(exp.file);
   for (const cell of exp.cells) {
     const spec = specAt(exp, cell.index * perCell);
     located(where, () => validateRunSpec(spec), []);
@@ -44,31 +45,10 @@ async function locatedPlugin(where: Locator, ps: PolicySpec, i: number): Promise
   }
 }
 
-type Locator = (path: FieldPath) => InputError["location"];
-
-/** Positions in the experiment file, read again only when an error needs one. */
-function locator(exp: Experiment): Locator {
-  let source: YamlSource | null | undefined;
-  return (path) => {
-    if (source === undefined) {
-      try {
-        source = YamlSource.fromFile(exp.file);
-      } catch {
-        source = null;
-      }
-    }
-    return source ? source.locate(path) : { file: exp.file, field: path.join(".") };
-  };
-}
-
 function located(where: Locator, fn: () => void, base: FieldPath): void {
   try {
     fn();
   } catch (e) {
-    if (e instanceof InputError && !e.location.file) {
-      const inner = (e.location.field ?? "").split(".").filter((k) => k !== "").map((k) => (/^[0-9]+$/.test(k) ? Number(k) : k));
-      throw new InputError(e.detail, where([...base, ...inner]));
-    }
-    throw e;
+    throw locate(where, e, base);
   }
 }
