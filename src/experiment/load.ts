@@ -5,7 +5,7 @@
  */
 import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { InputError } from "../errors.ts";
+import { InputError, type InputLocation } from "../errors.ts";
 import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../network/model.ts";
 import { compileTopology } from "../network/compile.ts";
 import { loadTopology } from "../network/load.ts";
@@ -59,6 +59,8 @@ export interface Experiment {
   document: RawDoc;
   /** other files the experiment read (topologies, policy plugins), for the manifest */
   inputFiles: string[];
+  /** where each policy is written in the file, for errors found later (parameters, trial decisions) */
+  policyLocations: InputLocation[];
 }
 
 export interface LoadOptions {
@@ -116,7 +118,8 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     ...new Set([...topologies.values()].map((t) => t.file).filter((f): f is string => f !== undefined && f !== source.file)),
     ...policies.flatMap((p) => (p.plugin ? [p.plugin] : [])),
   ];
-  return { name: doc.name, file: source.file, seed, runs, policies, axes, cells, reference, document: raw, inputFiles };
+  const policyLocations = policies.map((_, i) => source.locate(["policies", i]));
+  return { name: doc.name, file: source.file, seed, runs, policies, axes, cells, reference, document: raw, inputFiles, policyLocations };
 }
 
 /** Every combination of indices, the first axis varying slowest (the order a reader expects). */
@@ -258,6 +261,7 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
     ...(doc.network?.routing && { routing: doc.network.routing }),
     ...(doc.network?.efficiency !== undefined && { efficiency: doc.network.efficiency }),
     ...(doc.network?.["tcp-handshake-rtts"] !== undefined && { tcpHandshakeRtts: doc.network["tcp-handshake-rtts"] }),
+    ...(doc.network?.extra !== undefined && { extra: { ...doc.network.extra } }),
   };
 
   const costs: CostParams = costsAt(source, doc.costs ?? {});

@@ -97,7 +97,7 @@ export class PartialOutput {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** Removes the partial state altogether (a run that produced nothing worth resuming). */
+  /** Removes the partial state altogether (a run that failed before completing anything). */
   discard(): void {
     this.closeFiles();
     rmSync(this.dir, { recursive: true, force: true });

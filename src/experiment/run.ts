@@ -62,7 +62,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const backend = createBackend(backendName, opts.backendOptions ?? {});
   await validatePolicies(experiment);
   const outDir = resolve(opts.out ?? join("out", experiment.name));
-  const created = makeOutDir(outDir);
+  const createdOut = makeOutDir(outDir);
 
   const axisNames = experiment.axes.map((a) => a.path);
   const positions = shardPositions(experiment, opts.shard);
@@ -109,14 +109,14 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   } catch (e) {
     opts.progress?.stop();
     if (done === 0) {
-      // Nothing completed and nothing to resume (typically bad input that only a run can
-      // detect: a plugin that throws, a transfer that cannot finish): leave no files behind.
+      // Nothing completed: leave no trace, as for input refused before the run.
       partial.discard();
-      if (created) rmSync(outDir, { recursive: true, force: true });
+      if (createdOut) rmSync(outDir, { recursive: true, force: true });
     } else {
       partial.commit(done);
       partial.closeFiles();
     }
+    // errors found while running (a transfer that cannot finish) name a field of the experiment
     throw locate(locator(experiment.file), e);
   }
   partial.commit(done);

@@ -15,6 +15,8 @@ export const NETWORK_SCHEMA = z.strictObject({
   routing: z.enum(["hops", "latency"]).optional(),
   efficiency: z.number().gt(0).lte(1).optional(),
   "tcp-handshake-rtts": z.number().int().min(0).optional(),
+  /** model-specific parameters by name (docs/tcp-fluid.md lists tcp-fluid's) */
+  extra: z.record(z.string(), z.number()).optional(),
 });
 
 export const TRAFFIC_SCHEMA = z.strictObject({

@@ -1,16 +1,19 @@
 /**
  * Checks, before the first run, everything the loader cannot see alone: each policy resolves
  * (plugins import), accepts its parameters for every cell (e.g. K <= hosts), and every cell's
- * RunSpec passes the migration model's parameter checks. Bad input then fails with nothing written.
+ * RunSpec passes the migration model's parameter checks, and one trial decision per policy and
+ * migration succeeds. Bad input then fails with nothing written.
  */
 import { InputError } from "../errors.ts";
 import { validateRunSpec } from "../migration/validate.ts";
 import { resolvePolicy } from "../policies/registry.ts";
+import { staticView } from "../policies/static-view.ts";
+import { subRng } from "../random.ts";
 import type { Policy } from "../policies/types.ts";
 import type { PolicySpec } from "../runspec.ts";
 import type { FieldPath } from "../yamlsource.ts";
-import { locate, locator, type Locator } from "./locate.ts";
 import type { Experiment } from "./load.ts";
+import { locate, locator, type Locator } from "./locate.ts";
 import { specAt } from "./plan.ts";
 
 export async function validatePolicies(exp: Experiment): Promise<void> {
@@ -19,12 +22,31 @@ export async function validatePolicies(exp: Experiment): Promise<void> {
   for (const cell of exp.cells) {
     const spec = specAt(exp, cell.index * perCell);
     located(where, () => validateRunSpec(spec), []);
-    for (const [i, ps] of exp.policies.entries()) {
-      const policy = await locatedPlugin(where, ps, i);
-      if (!policy.validate) continue;
-      const candidates = Math.min(...spec.migrations.map((m) => m.candidates.length));
-      // parameter errors name `<policy>.<parameter>`: below the policy's entry in the list
-      located(where, () => policy.validate!(ps.params, { hosts: spec.topology.hosts.length, candidates: Number.isFinite(candidates) ? candidates : 0 }), ["policies", i]);
+    const view = staticView(spec.topology, spec.network.routing);
+    for (const [p, ps] of exp.policies.entries()) {
+      // a policy names its own parameter (`mtd-shamir.k`): below its entry `policies.N`
+      const at: FieldPath = ["policies", p];
+      const policy = await locatedPlugin(where, ps, p);
+      if (policy.validate) {
+        const candidates = Math.min(...spec.migrations.map((m) => m.candidates.length));
+        located(where, () => policy.validate!(ps.params, { hosts: spec.topology.hosts.length, candidates: Number.isFinite(candidates) ? candidates : 0 }), at);
+      }
+      // A trial decision on the topology alone: what a policy can only find out while deciding
+      // (too few reachable key holders, a plugin returning the source) fails here, before any run.
+      spec.migrations.forEach((m, i) => {
+        located(where, () => {
+          policy.decide({
+            view,
+            rng: subRng(spec.seed, `validate:${i}`),
+            source: m.source,
+            candidates: m.candidates.filter((c) => c !== m.source),
+            container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },
+            params: ps.params,
+            manager: spec.manager,
+            fixedDestination: m.destination,
+          });
+        }, at);
+      });
     }
   }
 }
