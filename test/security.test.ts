@@ -5,22 +5,20 @@
  * --allow-external-plugins. Host-key checking is covered by test/ssh.test.ts.
  */
 import test from "ava";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MininetBackend } from "../backends/mininet/backend.ts";
 import { quote, safeName, shellCommand } from "../backends/mininet/ssh.ts";
-import { SimBackend } from "../backends/sim/backend.ts";
 import { InputError } from "../src/errors.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
-import { planSize, specAt } from "../src/experiment/plan.ts";
+import { specAt } from "../src/experiment/plan.ts";
 import { bigIntToBytes, bytesToBigInt } from "../src/policies/crypto/secret.ts";
 import { decryptTable } from "../src/policies/crypto/table.ts";
 import { lookup, MTD_DEFAULTS, setupFountain, setupRandom, setupShamir } from "../src/policies/mtd.ts";
 import { subRng } from "../src/random.ts";
-import type { RunRecord } from "../src/runspec.ts";
 
 function sources(dir: string, exts: string[]): string[] {
   const out: string[] = [];
@@ -109,12 +107,12 @@ function bigRenderings(v: bigint): string[] {
 const MTD_TOPOLOGY = "name: t\ndefaults: { capacity: 10Mbps, latency: 1ms }\nswitches: [s1, s2]\nhosts: [h1, h2, h3, h4, h5, h6]\nlinks:\n" +
   "  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: h3, b: s1 }\n  - { a: s1, b: s2 }\n  - { a: h4, b: s2 }\n  - { a: h5, b: s2 }\n  - { a: h6, b: s2 }\n";
 
-export const MTD_EXPERIMENT = "name: mtd\ntopology: t.yaml\nruns: 3\nseed: 5\nmanager: h1\ntraffic:\n  - { from: h3, to: h2, kind: tcp }\nmigrations:\n" +
+const MTD_EXPERIMENT = "name: mtd\ntopology: t.yaml\nruns: 3\nseed: 5\nmanager: h1\ntraffic:\n  - { from: h3, to: h2, kind: tcp }\nmigrations:\n" +
   "  - container: { name: app, checkpoint: 2MB }\n    source: h2\n    candidates: all\n    trigger: { at: 2s }\n" +
   "policies:\n  - mtd-shamir: { k: 3 }\n  - mtd-fountain: { k: 3 }\n  - mtd-random\n";
 
 /** The secrets each run's policy drew: its rng is subRng(seed, "policy:0"), its first use the set-up. */
-export function mtdSecrets(seed: number, hosts: readonly string[]): string[] {
+function mtdSecrets(seed: number, hosts: readonly string[]): string[] {
   const sh = setupShamir(subRng(seed, "policy:0"), hosts, "h1", "h2", 3);
   const fo = setupFountain(subRng(seed, "policy:0"), hosts, "h1", "h2", 3, 2);
   const ra = setupRandom(subRng(seed, "policy:0"));
@@ -126,39 +124,43 @@ export function mtdSecrets(seed: number, hosts: readonly string[]): string[] {
   ].filter((s) => s.length >= 8);
 }
 
-test("MTD secrets never appear in run records (all three MTD policies, every run)", async (t) => {
+test("MTD secrets never appear in any output of migsim run (all three MTD policies, every run)", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "migsim-mtd-"));
   writeFileSync(join(dir, "t.yaml"), MTD_TOPOLOGY);
   writeFileSync(join(dir, "e.yaml"), MTD_EXPERIMENT);
-  const exp = loadExperiment(join(dir, "e.yaml"));
-  const backend = new SimBackend();
-  const records: RunRecord[] = [];
-  for (let k = 0; k < planSize(exp); k++) records.push(...(await backend.execute(specAt(exp, k))).records);
-  t.is(records.length, 9);
-  const text = JSON.stringify(records);
+  const out = join(dir, "out");
+  const r = spawnSync(process.execPath, ["bin/migsim.js", "run", join(dir, "e.yaml"), "--out", out, "--quiet", "--no-plots"], { encoding: "utf8" });
+  t.is(r.status, 0, r.stderr);
+  const files = readdirSync(out).filter((f) => statSync(join(out, f)).isFile());
+  t.true(["runs.csv", "summary.csv", "summary.md", "manifest.json"].every((f) => files.includes(f)), files.join(", "));
+  const texts = files.map((f) => [f, readFileSync(join(out, f), "utf8")] as const);
+  const [header, ...rows] = readFileSync(join(out, "runs.csv"), "utf8").trim().split("\n").map((l) => l.split(","));
+  const col = (name: string): number => header!.indexOf(name);
+  t.is(rows.length, 9);
+  const hosts = ["h1", "h2", "h3", "h4", "h5", "h6"];
   let checked = 0;
-  for (const seed of new Set(records.map((r) => r.seed))) {
-    const secrets = mtdSecrets(seed, exp.cells[0]!.base.topology.hosts);
+  for (const seed of new Set(rows.map((row) => Number(row[col("seed")])))) {
+    const secrets = mtdSecrets(seed, hosts);
     t.true(secrets.length > 30);
-    for (const s of secrets) t.false(text.includes(s), `secret rendering ${s.slice(0, 12)}... in the records`);
+    for (const [f, text] of texts) for (const s of secrets) t.false(text.includes(s), `secret rendering ${s.slice(0, 12)}... in ${f}`);
     checked += secrets.length;
   }
+  t.true(checked > 100);
   // the recomputation is the policies' own: the recomputed secrets give the destinations the runs chose
-  const hosts = exp.cells[0]!.base.topology.hosts;
   const allowed = new Set(hosts.filter((h) => h !== "h2"));
-  for (const r of records) {
-    if (r.policy === "mtd-shamir") {
-      const sh = setupShamir(subRng(r.seed, "policy:0"), hosts, "h1", "h2", 3);
-      const found = lookup(decryptTable(sh.table, sh.secret), allowed, sh.r.reveal(), sh.keys.get("h2")!, sh.n, MTD_DEFAULTS.maxRedraws);
-      t.is(r.destination, found.destination);
-    } else if (r.policy === "mtd-random") {
-      const ra = setupRandom(subRng(r.seed, "policy:0"));
+  for (const row of rows) {
+    const seed = Number(row[col("seed")]);
+    const destination = row[col("destination")];
+    if (row[col("policy")] === "mtd-shamir") {
+      const sh = setupShamir(subRng(seed, "policy:0"), hosts, "h1", "h2", 3);
+      t.is(destination, lookup(decryptTable(sh.table, sh.secret), allowed, sh.r.reveal(), sh.keys.get("h2")!, sh.n, MTD_DEFAULTS.maxRedraws).destination);
+    } else if (row[col("policy")] === "mtd-random") {
+      const ra = setupRandom(subRng(seed, "policy:0"));
       const mac = createHmac("sha256", ra.key.reveal()).update(bigIntToBytes(ra.r.reveal(), 32)).digest();
       const cs = [...allowed];
-      t.is(r.destination, cs[Number(bytesToBigInt(mac) % BigInt(cs.length))]!);
+      t.is(destination, cs[Number(bytesToBigInt(mac) % BigInt(cs.length))]!);
     }
   }
-  t.true(checked > 100);
 });
 
 test("a plugin reached through a symbolic link out of the experiment's folder needs --allow-external-plugins", (t) => {
