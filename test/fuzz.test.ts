@@ -13,7 +13,7 @@
 import test from "ava";
 import fc from "fast-check";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SimBackend } from "../backends/sim/backend.ts";
@@ -173,6 +173,26 @@ test("fuzz through the CLI: mutated topologies exit 0 or 2 (never 1), one stderr
     t.true(r.status === 0 || r.status === 2, `exit ${r.status} on ${f}: ${r.stderr}`);
     if (r.status === 2) t.is(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
     else t.is(r.stderr, "", "a file that loads prints nothing on stderr (no library warnings)");
+  });
+  t.true(codes.has(2));
+});
+
+test("fuzz through the CLI: mutated experiments exit 0 or 2 (never 1); a refusal is one line and writes nothing", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-fuzz-run-"));
+  for (const f of ["net.yaml", "nearest.mjs"]) copyFileSync(join(FUZZ, f), join(dir, f));
+  const samples = fc.sample(mutated(fc.constant(EXPERIMENT)), { seed: 11, numRuns: 8 });
+  const codes = new Set<number | null>();
+  samples.forEach((text, i) => {
+    const f = join(dir, `m${i}.yaml`);
+    const out = join(dir, `out${i}`);
+    writeFileSync(f, text);
+    const r = spawnSync(process.execPath, ["bin/migsim.js", "run", f, "--runs", "1", "--out", out, "--quiet", "--no-plots"], { encoding: "utf8" });
+    codes.add(r.status);
+    t.true(r.status === 0 || r.status === 2, `exit ${r.status} on ${f}: ${r.stderr}`);
+    if (r.status === 2) {
+      t.is(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      t.false(existsSync(out), `${out} written by a refused run`);
+    }
   });
   t.true(codes.has(2));
 });

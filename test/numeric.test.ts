@@ -5,7 +5,8 @@
  * RunSpecs come from the real loader; runs execute on the simulator backend.
  */
 import test, { type ExecutionContext } from "ava";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SimBackend } from "../backends/sim/backend.ts";
@@ -138,4 +139,28 @@ test("a zero-duration traffic window is refused as input, not run", (t) => {
     "name: e\ntopology: t.yaml\ntraffic:\n  - { from: h3, to: h2, kind: udp, rate: 1Mbps, start: 5s, stop: 5s }\n" +
       "migrations:\n  - container: { name: app, checkpoint: 1MB }\n    source: h1\n    trigger: { at: 0s }\npolicies: [random]\n", "max-min"), { instanceOf: InputError });
   t.regex(e!.message, /e\.yaml:4:\d+: traffic\.0\.stop: expected stop after start \(5s\)/);
+});
+
+test("through migsim run: extreme sweeps on both models write no NaN or Infinity in any output file", (t) => {
+  const d = mkdtempSync(join(dir, "cli-"));
+  writeFileSync(join(d, "t.yaml"), "name: t\ndefaults: { capacity: 10Gbps, latency: 0s }\nswitches: [s1]\nhosts: [h1, h2, h3]\nlinks:\n" +
+    "  - { a: h1, b: s1 }\n  - { a: h2, b: s1, capacity: 1bps }\n  - { a: h3, b: s1 }\n");
+  // one run per cell: the summary's confidence interval has no value (and must not be NaN)
+  writeFileSync(join(d, "e.yaml"), "name: extreme\ntopology: t.yaml\nruns: 1\nhorizon: 100000000s\n" +
+    "traffic:\n  - { from: h3, to: h1, kind: tcp, bytes: 1B, start: 0s }\n" +
+    "migrations:\n  - container: { name: app, checkpoint: 1B }\n    source: h1\n    destination: h3\n    trigger: { at: 0s }\n" +
+    "network: { host-stack: physical }\nprobes:\n  - { from: h1, to: h2, at: 0s, bytes: 1B, count: 2, every: 1ns }\npolicies: [fixed]\n" +
+    "sweep:\n  migrations.0.container.checkpoint: [1B, 1TB]\n  network.model: [max-min, tcp-fluid]\n");
+  const out = join(d, "out");
+  const r = spawnSync(process.execPath, ["bin/migsim.js", "run", join(d, "e.yaml"), "--out", out, "--quiet", "--no-plots"], { encoding: "utf8" });
+  t.is(r.status, 0, r.stderr);
+  const files = readdirSync(out).filter((f) => /\.(csv|md|json)$/.test(f));
+  t.true(files.includes("runs.csv") && files.includes("probes.csv") && files.includes("summary.csv"));
+  for (const f of files) t.notRegex(readFileSync(join(out, f), "utf8"), /\bNaN\b|Infinity/, f);
+  t.is(readFileSync(join(out, "runs.csv"), "utf8").trim().split("\n").length, 1 + 4);
+  // a 1-byte probe over a 1 bit/s link between physical hosts (no idle-link burst of an emulated
+  // stack): the round trip takes at least 16 s, every time
+  const probes = readFileSync(join(out, "probes.csv"), "utf8").trim().split("\n").slice(1);
+  t.is(probes.length, 4 * 2);
+  for (const p of probes) t.true(Number(p.split(",").at(-1)) >= 16, p);
 });
