@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MininetBackend } from "../backends/mininet/backend.ts";
-import { quote, safeName, shellCommand } from "../backends/mininet/ssh.ts";
+import { checkHostKey, parseTestbedUrl, quote, safeName, shellCommand } from "../backends/mininet/ssh.ts";
 import { InputError } from "../src/errors.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
 import { specAt } from "../src/experiment/plan.ts";
@@ -180,4 +180,28 @@ test("a plugin reached through a symbolic link out of the experiment's folder ne
   writeFileSync(join(expDir, "q.mjs"), readFileSync(join(elsewhere, "p.mjs")));
   writeFileSync(join(expDir, "e2.yaml"), readFileSync(join(expDir, "e.yaml"), "utf8").replace("./p.mjs", "./q.mjs"));
   t.is(loadExperiment(join(expDir, "e2.yaml")).policies[0]!.plugin, join(expDir, "q.mjs"));
+});
+
+test("host keys: a revoked key is refused even when listed, a CA line is no key, and the fix names real options", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-revoked-"));
+  const blob = (n: number): Buffer => {
+    const type = Buffer.from("ssh-ed25519");
+    const len = (x: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(x); return b; };
+    return Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]);
+  };
+  const addr = parseTestbedUrl("ssh://root@127.0.0.1:2290");
+  const kh = join(dir, "known_hosts");
+  writeFileSync(kh, [
+    `[127.0.0.1]:2290 ssh-ed25519 ${blob(1).toString("base64")}`,
+    `@revoked [127.0.0.1]:2290 ssh-ed25519 ${blob(1).toString("base64")}`,
+    `@cert-authority [127.0.0.1]:2290 ssh-ed25519 ${blob(2).toString("base64")}`,
+  ].join("\n"));
+  t.regex(checkHostKey({ knownHostsFile: kh }, addr, blob(1))!, /is revoked/);
+  t.regex(checkHostKey({ knownHostsFile: kh }, addr, blob(2))!, /changed: it presents .* refusing to connect/);
+  // the remedy quotes options `migsim run` really has
+  const fix = checkHostKey({}, addr, blob(3))!;
+  const options = [...fix.matchAll(/--[a-z-]+/g)].map((m) => m[0]);
+  t.deepEqual(options, ["--fingerprint", "--known-hosts"]);
+  const help = spawnSync(process.execPath, ["bin/migsim.js", "run", "--help"], { encoding: "utf8" }).stdout;
+  for (const o of options) t.true(help.includes(`${o} `), `${o} in migsim run --help`);
 });
