@@ -80,7 +80,10 @@ function commandLineCases(): Case[] {
     const out = outDir(`cli-${name}`);
     return { name: `command line/run ${name}`, argv: ["run", OK, "--out", out, "--quiet", ...args], names: undefined, expect, at: undefined, out };
   };
-  const cli = (name: string, argv: string[], expect: string): Case => ({ name: `command line/${name}`, argv, names: undefined, expect, at: undefined, out: undefined });
+  const cli = (name: string, argv: string[], expect: string): Case => {
+    const i = argv.indexOf("--out");
+    return { name: `command line/${name}`, argv, names: undefined, expect, at: undefined, out: i >= 0 ? argv[i + 1] : undefined };
+  };
   return [
     run("shard 4/3", ["--shard", "4/3"], "--shard: expected 1 <= i <= N, got 4/3"),
     run("shard 0/3", ["--shard", "0/3"], "--shard: expected 1 <= i <= N, got 0/3"),
@@ -95,6 +98,13 @@ function commandLineCases(): Case[] {
     run("testbed with password", ["--backend", "mininet", "--testbed", "ssh://root:secret@127.0.0.1", "--testbed-key", OK], "passwords are not accepted"),
     run("unknown backend", ["--backend", "docker"], `Argument: backend, Given: "docker"`),
     run("unknown option", ["--frobnicate"], "Unknown argument: frobnicate"),
+    cli("slurm of a bad experiment", ["slurm", join(FIXTURES, "experiment/runs-zero.yaml"), "--shards", "2", "--out", outDir("slurm-bad")], "runs-zero.yaml:6:7: runs: expected at least 1"),
+    cli("slurm --shards 0", ["slurm", OK, "--shards", "0", "--out", outDir("slurm-0")], "--shards: expected a whole number of shards >= 1, got 0"),
+    cli("slurm --time forever", ["slurm", OK, "--shards", "2", "--time", "forever", "--out", outDir("slurm-time")], `--time: expected a Slurm time limit such as 30, 1:00:00 or 2-00:00:00, got "forever"`),
+    cli("merge a folder that is no output", ["merge", scratch, "--out", outDir("merge")], "no manifest.json: not a migsim output folder"),
+    cli("compare with an http testbed", ["compare", OK, "--testbed", "http://root@127.0.0.1", "--out", outDir("compare")], `--testbed: unsupported scheme "http"`),
+    cli("reproduce --jobs 0", ["reproduce", "--jobs", "0", "--out", outDir("reproduce")], "--jobs: expected a whole number >= 1, got 0"),
+    cli("replay a file that is not JSON", ["replay", OK, "--out", outDir("replay")], "not valid JSON"),
     cli("run without a file", ["run"], "Not enough non-option arguments"),
     cli("run a missing file", ["run", join(scratch, "nope.yaml"), "--out", outDir("missing"), "--quiet"], "no such file"),
     cli("topo seed 1.5", ["topo", TREE, "--seed", "1.5"], "--seed: expected an integer seed, got 1.5"),
