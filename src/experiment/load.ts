@@ -83,6 +83,7 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     throw new InputError("expected a mapping with name, topology, migrations, policies ...", { file });
   }
   let raw = source.data as RawDoc;
+  const sets: Array<{ path: string; text: string }> = [];
   for (const text of options.set ?? []) {
     const { path, value } = parseAssignment(text);
     try {
@@ -90,7 +91,28 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     } catch (e) {
       throw e instanceof InputError ? new InputError(`--set ${path}: ${e.detail}`) : e;
     }
+    sets.push({ path, text });
   }
+  return withSetLocation(source.file, sets, () => resolveExperiment(source, raw, options));
+}
+
+/**
+ * An error in a value that `--set` put there belongs to the command line, not to the line of the
+ * file that held the old value.
+ */
+function withSetLocation<T>(file: string, sets: ReadonlyArray<{ path: string; text: string }>, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof InputError) || sets.length === 0 || (e.location.file !== undefined && e.location.file !== file)) throw e;
+    const field = e.location.field ?? "";
+    const set = [...sets].reverse().find((s) => field === s.path || field.startsWith(`${s.path}.`));
+    if (!set) throw e;
+    throw new InputError(e.detail, { field: `--set ${set.text}` });
+  }
+}
+
+function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions): Experiment {
   const doc = source.parse(EXPERIMENT_SCHEMA, raw);
   const runs = options.runs ?? doc.runs ?? DEFAULT_RUNS;
   if (!(Number.isInteger(runs) && runs >= 1)) throw new InputError(`--runs: expected a whole number >= 1, got ${runs}`);
