@@ -39,7 +39,13 @@ function parseWith(kind: string, table: UnitTable, value: unknown, examples: str
     throw new InputError(`expected ${kind} with a unit (e.g. ${examples}), got ${describe(value)}`);
   }
   const m = new RegExp(`^\\s*${NUMBER}\\s*([A-Za-zµ/]*)\\s*$`).exec(value);
-  if (!m) throw new InputError(`expected ${kind} with a unit (e.g. ${examples}), got "${value}"`);
+  if (!m) {
+    // A signed quantity has the right shape but the wrong sign: say that, not "no unit".
+    if (new RegExp(`^\\s*-\\s*${NUMBER}\\s*[A-Za-zµ/]+\\s*$`).test(value)) {
+      throw new InputError(`expected ${kind} of zero or more, got "${value}"`);
+    }
+    throw new InputError(`expected ${kind} with a unit (e.g. ${examples}), got "${value}"`);
+  }
   const unit = m[2] ?? "";
   if (unit === "") throw new InputError(`expected ${kind} with a unit (e.g. ${examples}), got "${value}" without a unit`);
   const factor = table[unit];
@@ -47,7 +53,7 @@ function parseWith(kind: string, table: UnitTable, value: unknown, examples: str
     throw new InputError(`expected ${kind} with a unit (e.g. ${examples}), got the unknown unit "${unit}" in "${value}"`);
   }
   const result = Number(m[1]) * factor;
-  if (!Number.isFinite(result)) throw new InputError(`expected a finite ${kind}, got "${value}"`);
+  if (!Number.isFinite(result)) throw new InputError(`expected ${kind} that is finite, got "${value}"`);
   return result;
 }
 
@@ -83,7 +89,8 @@ export type Positivity = "positive" | "non-negative";
 
 /** Adds a sign check to a parser, so negative or zero sizes and rates get a clear message. */
 export function checked(parse: (v: unknown) => number, value: unknown, sign: Positivity): number {
-  const x = parse(value);
+  const negative = typeof value === "string" && new RegExp(`^\\s*-\\s*${NUMBER}`).test(value);
+  const x = negative ? -1 : parse(value);
   if (sign === "positive" && !(x > 0)) throw new InputError(`expected a positive value, got "${String(value)}"`);
   if (sign === "non-negative" && !(x >= 0)) throw new InputError(`expected a non-negative value, got "${String(value)}"`);
   return x;

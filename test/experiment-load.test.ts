@@ -90,7 +90,7 @@ test("shards partition the plan", (t) => {
 });
 
 test("refusals name file, line and field", (t) => {
-  const e = refusal(t, BASE.replace("checkpoint: 10MB", "checkpoint: 10MB, colour: red"), /exp\.yaml:8:\d+: migrations\.0\.container: unknown field "colour"/);
+  const e = refusal(t, BASE.replace("checkpoint: 10MB", "checkpoint: 10MB, colour: red"), /exp\.yaml:8:\d+: migrations\.0\.container\.colour: unknown field "colour"/);
   t.is(e.location.line, 8);
   refusal(t, BASE.replace("checkpoint: 10MB", "checkpoint: 10"), /migrations\.0\.container\.checkpoint: expected a size with a unit/);
   refusal(t, BASE.replace("checkpoint: 10MB", "checkpoint: -1MB"), /expected a size with a unit|expected a positive/);

@@ -217,7 +217,7 @@ function refusal(t: import("ava").ExecutionContext, spec: string, field: string,
 
 test("refused: odd fat-tree k", (t) => refusal(t, "{ kind: fat-tree, k: 5 }", "generate.k", /even k/));
 test("refused: unknown kind", (t) => refusal(t, "{ kind: ring, n: 5 }", "generate.kind", /tree.*fat-tree/));
-test("refused: unknown generator field", (t) => refusal(t, "{ kind: star, n: 5, size: 3 }", "generate", /unknown field "size"/));
+test("refused: unknown generator field", (t) => refusal(t, "{ kind: star, n: 5, size: 3 }", "generate.size", /unknown field "size"/));
 test("refused: missing parameter", (t) => refusal(t, "{ kind: tree, depth: 2 }", "generate.fanout", /missing/));
 test("refused: non-integer count", (t) => refusal(t, "{ kind: linear, n: 2.5 }", "generate.n", /int/i));
 test("refused: bare number capacity", (t) => refusal(t, "{ kind: star, n: 2, capacity: 10 }", "generate.capacity", /bare number 10/));

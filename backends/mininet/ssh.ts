@@ -144,8 +144,8 @@ export function checkHostKey(policy: HostKeyPolicy, addr: TestbedAddress, key: B
   const fp = fingerprintOf(key);
   const name = knownHostsName(addr.host, addr.port);
   const fix = `check the fingerprint on the testbed (ssh-keygen -lf its host key) and pin it ` +
-    `(--testbed-fingerprint ${fp}) or add it to a known_hosts file ` +
-    `(ssh-keyscan -p ${addr.port} ${addr.host} >> KNOWN_HOSTS; --testbed-known-hosts KNOWN_HOSTS)`;
+    `(--fingerprint ${fp}) or add it to a known_hosts file ` +
+    `(ssh-keyscan -p ${addr.port} ${addr.host} >> KNOWN_HOSTS; --known-hosts KNOWN_HOSTS)`;
   if (policy.fingerprint !== undefined) {
     if (policy.fingerprint.replace(/=+$/, "") === fp) return undefined;
     return `host key of ${name} is ${fp}, not the pinned ${policy.fingerprint}: refusing to connect ` +

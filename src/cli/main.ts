@@ -13,7 +13,6 @@ export const EXIT_BAD_INPUT = 2;
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug");
-  let usageError: string | undefined;
   const parser: Argv = yargs(argv)
     .scriptName("migsim")
     .usage("$0 <command> [options]\n\nSimulate container migration in software-defined networks.")
@@ -28,15 +27,14 @@ export async function main(argv: string[]): Promise<number> {
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      usageError = msg;
+      // Throwing stops yargs here: a recorded message alone would still run the command's
+      // handler with the missing or invalid argument.
+      const command = commands.find((c) => String(c.command ?? "").split(" ")[0] === argv[0]);
+      throw new InputError(command ? `${msg}; see migsim ${argv[0]} --help` : msg);
     });
   for (const c of commands) parser.command(c as CommandModule);
   try {
     await parser.parseAsync();
-    if (usageError !== undefined) {
-      process.stderr.write(`migsim: ${usageError}\n`);
-      return EXIT_BAD_INPUT;
-    }
     return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
   } catch (e) {
     if (e instanceof InputError) {

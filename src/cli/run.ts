@@ -22,6 +22,7 @@ export interface RunArgs {
   trace: boolean;
   "allow-external-plugins": boolean;
   quiet: boolean;
+  plots: boolean;
 }
 
 export function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
@@ -41,7 +42,8 @@ export function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
     .option("set", { type: "string", array: true, default: [], describe: "override a field: path=value (repeatable)" })
     .option("trace", { type: "boolean", default: false, describe: "record host bandwidth over time for the Fig. 4 plot" })
     .option("allow-external-plugins", { type: "boolean", default: false, describe: "load policy plugins from outside the experiment's folder" })
-    .option("quiet", { type: "boolean", default: false, describe: "no progress output" }) as unknown as Argv<T & RunArgs>;
+    .option("quiet", { type: "boolean", default: false, describe: "no progress output" })
+    .option("plots", { type: "boolean", default: true, describe: "render plots/ (--no-plots: only the tables, faster)" }) as unknown as Argv<T & RunArgs>;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -70,6 +72,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         backendOptions: { trace: args.trace, testbed: args.testbed, testbedKey: args["testbed-key"], knownHosts: args["known-hosts"], fingerprint: args.fingerprint },
         allowExternalPlugins: args["allow-external-plugins"],
         progress: args.quiet ? undefined : progressReporter("run"),
+        plots: args.plots,
         interrupted,
         argv: process.argv.slice(2),
       });

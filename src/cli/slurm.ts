@@ -4,6 +4,8 @@
  */
 import { basename } from "node:path";
 import type { CommandModule } from "yargs";
+import { loadExperiment } from "../experiment/load.ts";
+import { validatePolicies } from "../experiment/validate-policies.ts";
 import { writeSlurmScripts } from "../report/slurm.ts";
 
 interface SlurmArgs {
@@ -34,7 +36,9 @@ export const slurmCommand: CommandModule<object, SlurmArgs> = {
         type: "string", array: true, describe: "program words that start migsim on the nodes (default: this node and bin/migsim.js)",
       })
       .option("run-command", { type: "string", array: true, hidden: true, describe: "testing: program run by the array tasks instead of migsim" }) as never,
-  handler: (args) => {
+  handler: async (args) => {
+    // Bad input would otherwise surface on the cluster, once per array task: refuse it here.
+    await validatePolicies(loadExperiment(args.file, { runs: args.runs, seed: args.seed }));
     const out = args.out ?? `out/${basename(args.file).replace(/\.ya?ml$/i, "")}`;
     const s = writeSlurmScripts({
       file: args.file,

@@ -5,7 +5,7 @@
  * serialised per run, which keeps the messaging cost of a sweep far below the simulation cost.
  */
 import { Worker } from "node:worker_threads";
-import { InputError } from "../errors.ts";
+import { InputError, type InputLocation } from "../errors.ts";
 import type { Backend, RunResult } from "../runspec.ts";
 import type { BackendOptions } from "./backends.ts";
 import type { Experiment, LoadOptions } from "./load.ts";
@@ -60,10 +60,19 @@ function batches(exp: Experiment, positions: number[], size: number): number[][]
   return out;
 }
 
+interface WorkerError {
+  message: string;
+  input: boolean;
+  stack?: string;
+  /** for InputErrors: what and where, so the main thread can locate and print them */
+  detail?: string;
+  location?: InputLocation;
+}
+
 interface WorkerReply {
   batch: number;
   results?: RunResult[];
-  error?: { message: string; input: boolean; stack?: string };
+  error?: WorkerError;
 }
 
 async function executeInWorkers(exp: Experiment, positions: number[], opts: ExecuteOptions): Promise<void> {
@@ -127,13 +136,13 @@ async function executeInWorkers(exp: Experiment, positions: number[], opts: Exec
   });
 }
 
-function rebuildError(e: { message: string; input: boolean; stack?: string }): Error {
-  return e.input ? new WorkerInputError(e.message) : Object.assign(new Error(e.message), { stack: e.stack });
+function rebuildError(e: WorkerError): Error {
+  return e.input ? new WorkerInputError(e.detail ?? e.message, e.location ?? {}) : Object.assign(new Error(e.message), { stack: e.stack });
 }
 
-/** An InputError raised inside a worker, re-raised with its message intact. */
+/** An InputError raised inside a worker, re-raised with its detail and location intact. */
 class WorkerInputError extends InputError {
-  constructor(message: string) {
-    super(message);
+  constructor(detail: string, location: InputLocation) {
+    super(detail, location);
   }
 }

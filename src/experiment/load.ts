@@ -3,7 +3,8 @@
  * checked against the topology, sweep axes expanded into cells. Nothing runs on bad input:
  * every refusal is an InputError naming the file, line, field and what was expected.
  */
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { InputError, type InputLocation } from "../errors.ts";
 import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../network/model.ts";
 import { compileTopology } from "../network/compile.ts";
@@ -82,6 +83,7 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     throw new InputError("expected a mapping with name, topology, migrations, policies ...", { file });
   }
   let raw = source.data as RawDoc;
+  const sets: Array<{ path: string; text: string }> = [];
   for (const text of options.set ?? []) {
     const { path, value } = parseAssignment(text);
     try {
@@ -89,7 +91,28 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     } catch (e) {
       throw e instanceof InputError ? new InputError(`--set ${path}: ${e.detail}`) : e;
     }
+    sets.push({ path, text });
   }
+  return withSetLocation(source.file, sets, () => resolveExperiment(source, raw, options));
+}
+
+/**
+ * An error in a value that `--set` put there belongs to the command line, not to the line of the
+ * file that held the old value.
+ */
+function withSetLocation<T>(file: string, sets: ReadonlyArray<{ path: string; text: string }>, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof InputError) || sets.length === 0 || (e.location.file !== undefined && e.location.file !== file)) throw e;
+    const field = e.location.field ?? "";
+    const set = [...sets].reverse().find((s) => field === s.path || field.startsWith(`${s.path}.`));
+    if (!set) throw e;
+    throw new InputError(e.detail, { field: `--set ${set.text}` });
+  }
+}
+
+function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions): Experiment {
   const doc = source.parse(EXPERIMENT_SCHEMA, raw);
   const runs = options.runs ?? doc.runs ?? DEFAULT_RUNS;
   if (!(Number.isInteger(runs) && runs >= 1)) throw new InputError(`--runs: expected a whole number >= 1, got ${runs}`);
@@ -200,8 +223,7 @@ function resolvePolicies(source: YamlSource, doc: ExperimentDocument, options: L
     let plugin: string | undefined;
     if (typeof params.plugin === "string") {
       plugin = resolve(dir, params.plugin);
-      const rel = relative(dir, plugin);
-      if ((rel.startsWith("..") || isAbsolute(rel)) && !options.allowExternalPlugins) {
+      if (!options.allowExternalPlugins && !isInside(dir, plugin)) {
         throw source.error([...path, name, "plugin"], `the plugin "${params.plugin}" is outside the experiment's folder; pass --allow-external-plugins to load it`);
       }
       delete params.plugin;
@@ -212,6 +234,25 @@ function resolvePolicies(source: YamlSource, doc: ExperimentDocument, options: L
     }
     return { name, params, plugin };
   });
+}
+
+/**
+ * Whether `file` lies in `dir` or below, also after following symbolic links: a link in the
+ * experiment's folder to a module elsewhere counts as elsewhere.
+ */
+function isInside(dir: string, file: string): boolean {
+  const within = (d: string, f: string): boolean => {
+    const rel = relative(d, f);
+    return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+  };
+  if (!within(dir, file)) return false;
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return true; // no such file: the plugin loader says so, naming the path
+  }
+  return within(realpathSync(dir), real);
 }
 
 function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: Map<string, Topology>): Omit<RunSpec, "policy" | "run" | "seed" | "experiment" | "cell" | "cellIndex" | "axes"> {
@@ -283,6 +324,7 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
     if (m.candidates === undefined || m.candidates === "all") {
       candidates = topology.hosts.filter((h) => h !== m.source);
     } else {
+      if (m.candidates.length === 0) throw source.error([...p, "candidates"], "expected at least one candidate host (or all), got an empty list");
       candidates = m.candidates.map((h, j) => host([...p, "candidates", j], h));
       const dup = candidates.find((h, j) => candidates.indexOf(h) !== j);
       if (dup) throw source.error([...p, "candidates"], `candidate "${dup}" listed twice`);

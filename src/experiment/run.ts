@@ -4,7 +4,7 @@
  * Everything is checked before the first run starts, so bad input never leaves files behind.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { csvLines, probeColumns, probeRowValues, runColumns, runRowValues } from "../report/csv.ts";
@@ -15,6 +15,7 @@ import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
 import { PartialOutput } from "./partial.ts";
 import { planSize, shardPositions, type Shard } from "./plan.ts";
 import { validatePolicies } from "./validate-policies.ts";
+import { locate, locator } from "./locate.ts";
 import { writeReports, type TraceToPlot } from "./reports.ts";
 
 export interface ProgressReporter {
@@ -61,8 +62,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const backend = createBackend(backendName, opts.backendOptions ?? {});
   await validatePolicies(experiment);
   const outDir = resolve(opts.out ?? join("out", experiment.name));
-  const createdOut = !existsSync(outDir);
-  mkdirSync(outDir, { recursive: true });
+  const createdOut = makeOutDir(outDir);
 
   const axisNames = experiment.axes.map((a) => a.path);
   const positions = shardPositions(experiment, opts.shard);
@@ -116,7 +116,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       partial.commit(done);
       partial.closeFiles();
     }
-    throw e;
+    // errors found while running (a transfer that cannot finish) name a field of the experiment
+    throw locate(locator(experiment.file), e);
   }
   partial.commit(done);
   opts.progress?.stop();
@@ -133,6 +134,19 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     argv: opts.argv ?? process.argv.slice(2), plots: opts.plots !== false,
   });
   return { experiment, outDir, completed, wallSeconds, runsExecuted: done - skip };
+}
+
+/** Creates the output folder; returns whether it was created (a bad --out is an InputError). */
+function makeOutDir(dir: string): boolean {
+  const existed = existsSync(dir);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new InputError(`cannot create the output folder ${dir} (${code}); expected a folder path`, { field: "--out" });
+  }
+  if (!statSync(dir).isDirectory()) throw new InputError(`${dir} is not a folder; expected a folder path`, { field: "--out" });
+  return !existed;
 }
 
 function cellOfPosition(exp: Experiment, k: number): Experiment["cells"][number] {

@@ -4,31 +4,37 @@
  * RunSpec passes the migration model's parameter checks, and one trial decision per policy and
  * migration succeeds. Bad input then fails with nothing written.
  */
-import { InputError, type InputLocation } from "../errors.ts";
+import { InputError } from "../errors.ts";
 import { validateRunSpec } from "../migration/validate.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { staticView } from "../policies/static-view.ts";
 import { subRng } from "../random.ts";
+import type { Policy } from "../policies/types.ts";
+import type { PolicySpec } from "../runspec.ts";
+import type { FieldPath } from "../yamlsource.ts";
 import type { Experiment } from "./load.ts";
+import { locate, locator, type Locator } from "./locate.ts";
 import { specAt } from "./plan.ts";
 
 export async function validatePolicies(exp: Experiment): Promise<void> {
   const perCell = exp.policies.length * exp.runs;
+  const where = locator(exp.file);
   for (const cell of exp.cells) {
     const spec = specAt(exp, cell.index * perCell);
-    located(exp, () => validateRunSpec(spec), { file: exp.file });
+    located(where, () => validateRunSpec(spec), []);
     const view = staticView(spec.topology, spec.network.routing);
     for (const [p, ps] of exp.policies.entries()) {
-      const at = exp.policyLocations[p] ?? { file: exp.file, field: "policies" };
-      const policy = await resolvePolicy(ps);
+      // a policy names its own parameter (`mtd-shamir.k`): below its entry `policies.N`
+      const at: FieldPath = ["policies", p];
+      const policy = await locatedPlugin(where, ps, p);
       if (policy.validate) {
         const candidates = Math.min(...spec.migrations.map((m) => m.candidates.length));
-        located(exp, () => policy.validate!(ps.params, { hosts: spec.topology.hosts.length, candidates: Number.isFinite(candidates) ? candidates : 0 }), at);
+        located(where, () => policy.validate!(ps.params, { hosts: spec.topology.hosts.length, candidates: Number.isFinite(candidates) ? candidates : 0 }), at);
       }
       // A trial decision on the topology alone: what a policy can only find out while deciding
       // (too few reachable key holders, a plugin returning the source) fails here, before any run.
       spec.migrations.forEach((m, i) => {
-        located(exp, () => {
+        located(where, () => {
           policy.decide({
             view,
             rng: subRng(spec.seed, `validate:${i}`),
@@ -45,12 +51,26 @@ export async function validatePolicies(exp: Experiment): Promise<void> {
   }
 }
 
-function located(exp: Experiment, fn: () => void, at: InputLocation): void {
+/**
+ * A plugin that cannot be loaded (missing, not parsing, wrong exports) is a mistake in the
+ * experiment's `plugin:` field as much as in the module: the error points at that field and
+ * names the module.
+ */
+async function locatedPlugin(where: Locator, ps: PolicySpec, i: number): Promise<Policy> {
+  try {
+    return await resolvePolicy(ps);
+  } catch (e) {
+    if (e instanceof InputError && ps.plugin !== undefined && e.location.file === ps.plugin) {
+      throw new InputError(`${e.detail} (${ps.plugin})`, where(["policies", i, ps.name, "plugin"]));
+    }
+    throw e;
+  }
+}
+
+function located(where: Locator, fn: () => void, base: FieldPath): void {
   try {
     fn();
   } catch (e) {
-    // a policy names its own parameter (`mtd-shamir.k`); the location adds file, line, `policies.N`
-    if (e instanceof InputError && !e.location.file) throw e.withLocation({ ...at, file: at.file ?? exp.file });
-    throw e;
+    throw locate(where, e, base);
   }
 }

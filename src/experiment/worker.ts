@@ -16,6 +16,7 @@ parentPort!.on("message", async (msg: { batch: number; positions: number[] }) =>
     parentPort!.postMessage({ batch: msg.batch, results });
   } catch (e) {
     const err = e as Error;
-    parentPort!.postMessage({ batch: msg.batch, error: { message: err.message, input: e instanceof InputError, stack: err.stack } });
+    const input = e instanceof InputError ? { detail: e.detail, location: e.location } : undefined;
+    parentPort!.postMessage({ batch: msg.batch, error: { message: err.message, input: input !== undefined, stack: err.stack, ...input } });
   }
 });

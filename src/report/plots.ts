@@ -10,10 +10,9 @@
  *      hosts over time around a migration, with the migration phases shaded
  */
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
-import { Resvg } from "@resvg/resvg-js";
+import type { TopLevelSpec } from "vega-lite";
 import type { PhaseMarks, TraceSample } from "../runspec.ts";
 import { DURATION_COLUMNS, phaseLabel, type SummaryRow } from "./summary.ts";
 
@@ -51,7 +50,12 @@ const CONFIG = {
 /** Categorical palette (Tableau 10); fixed so colours never depend on the vega defaults. */
 const PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac"];
 
+/*
+ * vega, vega-lite and resvg are loaded on first use: they take about 0.3 s to load, which every
+ * CLI command would otherwise pay at start-up whether it plots or not.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
   const vgSpec = compile(spec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: "none" });
   try {
@@ -64,6 +68,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 /** PNG of an SVG at `scale` times its size (2: sharp on high-density screens and in papers). */
 export function svgToPng(svg: string, scale = 2): Buffer {
+  const { Resvg } = createRequire(import.meta.url)("@resvg/resvg-js") as typeof import("@resvg/resvg-js");
   const r = new Resvg(svg, {
     font: { fontFiles: fontFiles(), loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
     fitTo: { mode: "zoom", value: scale },
