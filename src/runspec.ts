@@ -231,4 +231,6 @@ export interface RunResult {
 export interface Backend {
   readonly name: string;
   execute(spec: RunSpec): Promise<RunResult> | RunResult;
+  /** releases connections (the testbed's SSH session); called once when a command is done */
+  close?(): Promise<void>;
 }

@@ -5,7 +5,7 @@
  */
 import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { InputError, type InputLocation } from "../errors.ts";
+import { InputError } from "../errors.ts";
 import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../network/model.ts";
 import { compileTopology } from "../network/compile.ts";
 import { loadTopology } from "../network/load.ts";
@@ -59,8 +59,6 @@ export interface Experiment {
   document: RawDoc;
   /** other files the experiment read (topologies, policy plugins), for the manifest */
   inputFiles: string[];
-  /** where each policy is written in the file, for errors found later (parameters, trial decisions) */
-  policyLocations: InputLocation[];
 }
 
 export interface LoadOptions {
@@ -140,8 +138,7 @@ function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions
     ...new Set([...topologies.values()].map((t) => t.file).filter((f): f is string => f !== undefined && f !== source.file)),
     ...policies.flatMap((p) => (p.plugin ? [p.plugin] : [])),
   ];
-  const policyLocations = policies.map((_, i) => source.locate(["policies", i]));
-  return { name: doc.name, file: source.file, seed, runs, policies, axes, cells, reference, document: raw, inputFiles, policyLocations };
+  return { name: doc.name, file: source.file, seed, runs, policies, axes, cells, reference, document: raw, inputFiles };
 }
 
 /** Every combination of indices, the first axis varying slowest (the order a reader expects). */

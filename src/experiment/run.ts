@@ -118,6 +118,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     }
     // errors found while running (a transfer that cannot finish) name a field of the experiment
     throw locate(locator(experiment.file), e);
+  } finally {
+    await backend.close?.();
   }
   partial.commit(done);
   opts.progress?.stop();
