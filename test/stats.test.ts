@@ -1,0 +1,45 @@
+/** Student-t intervals and summary statistics against known values. */
+import test from "ava";
+import { ciHalfWidth, describe, median, sampleStd, tQuantile } from "../src/report/stats.ts";
+import { withinTolerance } from "../src/report/summary.ts";
+
+const close = (t: import("ava").ExecutionContext, a: number, b: number, eps: number, what: string) =>
+  t.true(Math.abs(a - b) <= eps, `${what}: ${a} != ${b}`);
+
+test("t quantiles match the tables", (t) => {
+  // two-sided 95%: t(0.975, df)
+  close(t, tQuantile(0.975, 1), 12.7062, 1e-3, "df 1");
+  close(t, tQuantile(0.975, 4), 2.7764, 1e-4, "df 4");
+  close(t, tQuantile(0.975, 9), 2.2622, 1e-4, "df 9");
+  close(t, tQuantile(0.975, 19), 2.0930, 1e-4, "df 19");
+  close(t, tQuantile(0.975, 1e7), 1.95996, 1e-4, "df -> infinity");
+  t.throws(() => tQuantile(1.5, 3), { instanceOf: RangeError });
+});
+
+test("a 95% CI half-width by hand", (t) => {
+  // x = 1..5: mean 3, s = sqrt(2.5), half-width = 2.7764 * s / sqrt(5)
+  const xs = [1, 2, 3, 4, 5];
+  close(t, sampleStd(xs), Math.sqrt(2.5), 1e-12, "std");
+  close(t, ciHalfWidth(xs), (2.776445 * Math.sqrt(2.5)) / Math.sqrt(5), 1e-5, "ci");
+  const d = describe([4, 1, 3, 2]);
+  t.is(d.n, 4);
+  t.is(d.mean, 2.5);
+  t.is(d.median, 2.5);
+  t.is(d.min, 1);
+  t.is(d.max, 4);
+  t.is(median([5, 1, 3]), 3);
+});
+
+test("undefined spread for one run is NaN, never a claimed zero", (t) => {
+  const d = describe([7]);
+  t.is(d.mean, 7);
+  t.true(Number.isNaN(d.ci95));
+  t.true(Number.isNaN(d.std));
+});
+
+test("the paper tolerance: max(CI, 10% of the mean)", (t) => {
+  t.true(withinTolerance(9.9, { mean: 9.1, ci: 0.15 })); // 10% of 9.1 = 0.91
+  t.false(withinTolerance(10.1, { mean: 9.1, ci: 0.15 }));
+  t.true(withinTolerance(30.0, { mean: 23.6, ci: 7.12 })); // the CI is wider than 10%
+  t.false(withinTolerance(30.8, { mean: 23.6, ci: 7.12 }));
+});
