@@ -3,35 +3,12 @@ import type { CommandModule } from "yargs";
 import { compareBackends } from "../experiment/compare.ts";
 import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";
 import { progressReporter } from "./progress.ts";
+import { experimentOptions, testbedOptions, type ExperimentArgs } from "./run.ts";
 
-interface CompareArgs {
-  file: string;
-  testbed?: string;
-  "testbed-key"?: string;
-  "known-hosts"?: string;
-  fingerprint?: string;
-  runs?: number;
-  seed?: number;
-  out?: string;
-  set: string[];
-  "allow-external-plugins": boolean;
-}
-
-export const compareCommand: CommandModule<object, CompareArgs> = {
+export const compareCommand: CommandModule<object, ExperimentArgs> = {
   command: "compare <file>",
   describe: "run an experiment on the simulator and on a Mininet testbed and report the simulator's error",
-  builder: (y) =>
-    y
-      .positional("file", { type: "string", demandOption: true, describe: "experiment YAML" })
-      .option("testbed", { type: "string", describe: "ssh://user@host[:port] (default: the local testbed of setup-testbed.sh)" })
-      .option("testbed-key", { type: "string", describe: "private key for the testbed" })
-      .option("known-hosts", { type: "string", describe: "known_hosts file for the testbed's host key" })
-      .option("fingerprint", { type: "string", describe: "pinned host key fingerprint SHA256:..." })
-      .option("runs", { type: "number", describe: "runs per cell and policy (overrides the file)" })
-      .option("seed", { type: "number", describe: "experiment seed" })
-      .option("out", { type: "string", describe: "output folder (default out/<experiment>-compare)" })
-      .option("set", { type: "string", array: true, default: [], describe: "override a field: path=value" })
-      .option("allow-external-plugins", { type: "boolean", default: false }) as never,
+  builder: (y) => experimentOptions(y, "out/<experiment>-compare") as never,
   handler: async (args) => {
     if (args.testbed !== undefined) parseTestbedUrl(args.testbed, "--testbed");
     const r = await compareBackends({
@@ -42,7 +19,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       out: args.out,
       testbed: args.testbed,
       allowExternalPlugins: args["allow-external-plugins"],
-      backendOptions: { testbed: args.testbed, testbedKey: args["testbed-key"], knownHosts: args["known-hosts"], fingerprint: args.fingerprint },
+      backendOptions: testbedOptions(args),
       progress: progressReporter("compare"),
       argv: process.argv.slice(2),
     });

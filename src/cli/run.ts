@@ -1,47 +1,60 @@
 /** `migsim run FILE`: run an experiment (a sweep of cells x policies x runs) on a backend. */
 import type { Argv, CommandModule } from "yargs";
-import { BACKEND_NAMES } from "../experiment/backends.ts";
+import { BACKEND_NAMES, type BackendOptions } from "../experiment/backends.ts";
 import { parseShard } from "../experiment/plan.ts";
 import { runExperiment } from "../experiment/run.ts";
 import { progressReporter } from "./progress.ts";
 
-export interface RunArgs {
+/** What every command that runs an experiment file accepts (run, compare). */
+export interface ExperimentArgs {
   file: string;
-  backend: string;
   testbed?: string;
   "testbed-key"?: string;
   "known-hosts"?: string;
   fingerprint?: string;
   runs?: number;
   seed?: number;
-  jobs: number;
   out?: string;
+  set: string[];
+  "allow-external-plugins": boolean;
+}
+
+export interface RunArgs extends ExperimentArgs {
+  backend: string;
+  jobs: number;
   shard?: string;
   resume: boolean;
-  set: string[];
   trace: boolean;
-  "allow-external-plugins": boolean;
   quiet: boolean;
   plots: boolean;
 }
 
-export function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
+export function experimentOptions<T>(y: Argv<T>, outDefault: string): Argv<T & ExperimentArgs> {
   return y
     .positional("file", { type: "string", demandOption: true, describe: "experiment YAML" })
-    .option("backend", { choices: BACKEND_NAMES, default: "sim", describe: "where runs execute" })
-    .option("testbed", { type: "string", describe: "ssh://user@host[:port] of a Mininet testbed (backend mininet)" })
+    .option("testbed", { type: "string", describe: "ssh://user@host[:port] of a Mininet testbed (default: the local one of setup-testbed.sh)" })
     .option("testbed-key", { type: "string", describe: "private key for the testbed (default: the one setup-testbed.sh wrote)" })
     .option("known-hosts", { type: "string", describe: "known_hosts file to check the testbed's host key against" })
     .option("fingerprint", { type: "string", describe: "pinned host key fingerprint SHA256:..." })
     .option("runs", { type: "number", describe: "runs per cell and policy (overrides the file)" })
     .option("seed", { type: "number", describe: "experiment seed (overrides the file)" })
+    .option("out", { type: "string", describe: `output folder (default ${outDefault})` })
+    .option("set", { type: "string", array: true, default: [], describe: "override a field: path=value (repeatable)" })
+    .option("allow-external-plugins", { type: "boolean", default: false, describe: "load policy plugins from outside the experiment's folder" }) as unknown as Argv<T & ExperimentArgs>;
+}
+
+/** The testbed connection options as the backends take them. */
+export function testbedOptions(args: ExperimentArgs): BackendOptions {
+  return { testbed: args.testbed, testbedKey: args["testbed-key"], knownHosts: args["known-hosts"], fingerprint: args.fingerprint };
+}
+
+export function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
+  return experimentOptions(y, "out/<experiment>")
+    .option("backend", { choices: BACKEND_NAMES, default: "sim", describe: "where runs execute" })
     .option("jobs", { type: "number", default: 1, describe: "worker threads" })
-    .option("out", { type: "string", describe: "output folder (default out/<experiment>)" })
     .option("shard", { type: "string", describe: "run only shard i of N (i/N, 1-based); merge with migsim merge" })
     .option("resume", { type: "boolean", default: false, describe: "continue an interrupted run in the same folder" })
-    .option("set", { type: "string", array: true, default: [], describe: "override a field: path=value (repeatable)" })
     .option("trace", { type: "boolean", default: false, describe: "record host bandwidth over time for the Fig. 4 plot" })
-    .option("allow-external-plugins", { type: "boolean", default: false, describe: "load policy plugins from outside the experiment's folder" })
     .option("quiet", { type: "boolean", default: false, describe: "no progress output" })
     .option("plots", { type: "boolean", default: true, describe: "render plots/ (--no-plots: only the tables, faster)" }) as unknown as Argv<T & RunArgs>;
 }
@@ -69,7 +82,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         shard: args.shard === undefined ? undefined : parseShard(args.shard),
         resume: args.resume,
         backend: args.backend,
-        backendOptions: { trace: args.trace, testbed: args.testbed, testbedKey: args["testbed-key"], knownHosts: args["known-hosts"], fingerprint: args.fingerprint },
+        backendOptions: { ...testbedOptions(args), trace: args.trace },
         allowExternalPlugins: args["allow-external-plugins"],
         progress: args.quiet ? undefined : progressReporter("run"),
         plots: args.plots,
