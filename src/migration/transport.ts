@@ -23,6 +23,17 @@ export function* sendBytes(
 ): ProcessBody<number> {
   const t0 = model.sim.now;
   if (bytes <= 0) return 0;
+  if (transport === "ssh") {
+    // SFTP (scp -r, OpenSSH >= 9) waits for the server's answers to its per-file requests
+    // (open, close, attributes...) one after the other: each pays the round trip of the moment,
+    // which a loaded reverse path makes long (docs/migration.md, docs/calibration.md).
+    const exchanges = Math.round(costs.checkpointFiles * costs.sftpFileRtts);
+    for (let i = 0; i < exchanges; i++) {
+      yield model.exchange(src, dst, costs.controlBytes, costs.controlBytes, { newConnection: false });
+    }
+    const cpu = costs.checkpointFiles * costs.sftpFileCpu;
+    if (cpu > 0) yield cpu;
+  }
   const flow = model.startFlow({
     src, dst, kind: "tcp", bytes, label,
     maxRate: transport === "ssh" ? costs.sshCipherRate : undefined,

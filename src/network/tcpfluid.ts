@@ -410,7 +410,7 @@ export class TcpFluidModel implements NetworkModel {
   /** one-way delay of a small packet now: propagation + queueing on every link + half the host stack round trip */
   pathDelay(src: string, dst: string): number {
     const path = this.route(src, dst);
-    return path.propagation + this.sumDelay(path.links) + this.p.stackRtt / 2;
+    return path.propagation + this.sumDelay(path.links) + this.hol(path.links) + this.p.stackRtt / 2;
   }
 
   /**
@@ -465,7 +465,32 @@ export class TcpFluidModel implements NetworkModel {
       const burst = this.emulated && this.delay[worst] === 0 ? this.p.burstBytes : 0;
       ser = (Math.max(0, bytes / this.eff - burst) * 8) / c;
     }
-    return path.propagation + this.sumDelay(path.links) + this.p.stackRtt / 2 + ser;
+    return path.propagation + this.sumDelay(path.links) + this.hol(path.links) + this.p.stackRtt / 2 + ser;
+  }
+
+  /**
+   * Emulated stack: a shaped link (HTB) sends a GSO skb of the flows through it as one unit, so a
+   * small packet that arrives while it is busy waits for the rest of the skb in service. Where a
+   * standing queue exists that wait is part of the queue (its bytes include the skb in service);
+   * where there is none (the flows arrive already paced by an upstream link of the same rate) it
+   * is the only wait: busy fraction x half the serialisation of the largest skb crossing the link.
+   */
+  private hol(links: readonly number[]): number {
+    if (!this.emulated) return 0;
+    let s = 0;
+    for (const l of links) {
+      if (this.delay[l]! > 0 || !(this.load[l]! > 0)) continue;
+      const c = this.topo.capacity[l]!;
+      let skb = 0;
+      for (const f of this.through[l]!) {
+        if (!f.tcp || f.finished || !(f.rate > 0)) continue;
+        skb = Math.max(skb, this.tsqLimit(f) / this.p.tsqSkbs);
+      }
+      if (skb === 0) continue;
+      const busy = Math.min(1, (this.load[l]! * 8) / c);
+      s += (busy * ((skb / this.eff) * 8)) / c / 2;
+    }
+    return s;
   }
 
   private sumDelay(links: readonly number[]): number {
