@@ -27,8 +27,8 @@ const START = mean(JOWUA_TABLE2.start); // 0.5595606567 s
 const DOWN = mean(JOWUA_TABLE2.downtime); // 2.2407 s
 const TOTAL = mean(JOWUA_TABLE2.total); // 2.9578 s
 
-/** SFTP per-file costs fitted by bench/calibration/sftp-fit.ts (values written there into docs/calibration.md). */
-export const SFTP_FIT = { fileRtts: 7.3, fileCpu: 0.0078 } as const;
+/** SFTP per-file costs fitted by bench/calibration/sftp-fit.py (values written there into docs/calibration.md). */
+export const SFTP_FIT = { fileRtts: 4.82, fileCpu: 0.0076 } as const;
 
 export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   // Assumption: `docker checkpoint create` has a fixed cost (freezing, CRIU start-up, writing
@@ -53,7 +53,7 @@ export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   sshCipherRate: 800e6,
   // The Mininet backend's container (a busybox tree of 4 processes) dumps 44 CRIU image files
   // (8 per process + 12 shared), measured; the folder is copied as is (scp -r).
-  checkpointFiles: 44,
+  checkpointFiles: 1,
   // Fitted on docs/calibration/sftp.jsonl (bench/calibration/sftp.py; docs/calibration.md):
   // scp -r of folders of 1/16/48 files, idle and beside an opposite-direction flow.
   sftpFileRtts: SFTP_FIT.fileRtts,
