@@ -619,7 +619,7 @@ export class TcpFluidModel implements NetworkModel {
   private setRate(f: FluidFlow, r: number): void {
     const now = this.sim.now;
     if (r === f.rate && f.since === now) return;
-    if (this.emulated && r !== f.rate) for (const l of f.ack.links) if (this.strandOn[l]) this.integrateStrand(l);
+    if (this.emulated && this.p.gsoHeadOfLine > 0 && r !== f.rate) for (const l of f.ack.links) if (this.strandOn[l]) this.integrateStrand(l);
     f.delivered = Math.min(f.size, f.delivered + f.rate * (now - f.since));
     f.since = now;
     if (r === f.rate) return;
