@@ -83,6 +83,12 @@ export interface CostParams {
   sshHandshakeRtts: number;
   /** SSH: cipher throughput cap, bits per second */
   sshCipherRate: number;
+  /** files in a checkpoint folder (SFTP pays its per-file requests for each) */
+  checkpointFiles: number;
+  /** SFTP: request/response round trips per file (open, close, attributes...) over the open connection */
+  sftpFileRtts: number;
+  /** SFTP: host time per file beyond its round trips, seconds */
+  sftpFileCpu: number;
   /** seconds for the policy decision itself (computation at the manager) */
   decisionCompute: number;
   /** stateless: kill and start durations, seconds */

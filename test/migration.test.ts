@@ -40,12 +40,15 @@ test("cold: downtime = checkpoint + transfer + restore, hand-computed", async (t
 
 test("cold over ssh: the cipher cap limits the flow and the handshake pays round trips", async (t) => {
   // 0.5 ms per link: one-way h1 -> h2 1 ms, RTT 2 ms. Cipher cap 4 Mbps: 2 MB take 4 s.
-  const costs = { ...SIMPLE_COSTS, sshCipherRate: 4e6, controlBytes: 100 };
+  // SFTP: 3 files x 2 request/response round trips over the open connection + 10 ms per file.
+  const costs = { ...SIMPLE_COSTS, sshCipherRate: 4e6, controlBytes: 100, checkpointFiles: 3, sftpFileRtts: 2, sftpFileCpu: 0.01 };
   const r = await one(runSpec({ topology: star(["h1", "h2", "h3"], 8e6, 0.0005), costs, migrations: [migration({ transport: "ssh" })] }));
   // connection: 9 RTTs + RESTART and its ack (propagation + 800 bits at 8 Mbps each way)
-  const connection = 9 * 0.002 + 2 * (0.001 + 800 / 8e6);
-  close(t, r.transfer_s, connection + 4, "ssh connection + capped flow");
-  close(t, r.downtime_s, 2.5 + connection + 4 + 4, "downtime");
+  const exchange = 2 * (0.001 + 800 / 8e6);
+  const connection = 9 * 0.002 + exchange;
+  const sftp = 6 * exchange + 3 * 0.01;
+  close(t, r.transfer_s, connection + sftp + 4, "ssh connection + SFTP per-file round trips + capped flow");
+  close(t, r.downtime_s, 2.5 + connection + sftp + 4 + 4, "downtime");
   // MIGRATE h3 -> h1 and SUCCESS h2 -> h1: one-way 1 ms + 800 bits at 8 Mbps each
   close(t, r.control_s, 2 * (0.001 + 800 / 8e6), "control messages");
   sums(t, r);

@@ -280,3 +280,39 @@ test("steady state is event driven: a long lone transfer costs a handful of step
   sim.run();
   t.true(model.stepCount < 100, `steps ${model.stepCount}`);
 });
+
+test("emulated gsoHeadOfLine: a busy queue-less link delays small packets by half a GSO skb, and bytes stranded there grow the wait", (t) => {
+  // h1 - s1 - h2 and s1 - s2 - h3, every link 5 Mbit/s: the flow h1 -> h2 keeps its queue at h1 -> s1
+  // (the first of two equal links), s1 -> h2 is busy with its 45-segment skbs and holds no queue.
+  const topo: Topology = {
+    name: "chain", hosts: ["h1", "h2", "h3"], switches: ["s1", "s2"],
+    links: [link("h1", "s1", 5e6), link("h2", "s1", 5e6), link("s1", "s2", 5e6), link("s2", "h3", 5e6)],
+  };
+  const rtts = (on: number): number[] => {
+    const { sim, model } = make(topo, "cubic", "emulated", { extra: { gsoHeadOfLine: on } });
+    model.startFlow({ src: "h1", dst: "h2", kind: "tcp" });
+    const out: number[] = [];
+    sim.scheduleAt(10, () => {
+      const one = (k: number): void => {
+        if (k === 200) return;
+        model.exchange("h2", "h3", 100, 100, { newConnection: false }).onFire((d) => {
+          out.push(d);
+          one(k + 1);
+        });
+      };
+      one(0);
+    });
+    sim.run(60);
+    return out;
+  };
+  const off = rtts(0);
+  const on = rtts(1);
+  t.is(on.length, 200);
+  t.true(off[0]! < 0.002, `without it the reply path is idle: ${off[0]}`);
+  // half of 45 x 1514 B at 5 Mbit/s = 54.5 ms (measured request/response: 59 ms)
+  t.true(Math.abs(on[0]! - 0.0545) < 0.005, `first exchange ${on[0]}`);
+  // 200 replies of 166 wire bytes strand ~33 kB on s1 -> h2: the wait grows past the head-of-line wait
+  t.true(on[199]! > on[0]! + 0.01, `last exchange ${on[199]} vs first ${on[0]}`);
+  // and never beyond the flow's own queue (2 x 45 x 1514 B = 218 ms) plus the head-of-line part
+  t.true(on[199]! < 0.218 + 0.06, `bounded: ${on[199]}`);
+});

@@ -27,6 +27,9 @@ const START = mean(JOWUA_TABLE2.start); // 0.5595606567 s
 const DOWN = mean(JOWUA_TABLE2.downtime); // 2.2407 s
 const TOTAL = mean(JOWUA_TABLE2.total); // 2.9578 s
 
+/** SFTP per-file costs fitted by bench/calibration/sftp-fit.py (values written there into docs/calibration.md). */
+export const SFTP_FIT = { fileRtts: 4.82, fileCpu: 0.0076 } as const;
+
 export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   // Assumption: `docker checkpoint create` has a fixed cost (freezing, CRIU start-up, writing
   // the descriptor files) of about half a second and writes the image at local-disk speed.
@@ -48,6 +51,13 @@ export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   sshHandshakeRtts: 9,
   // Assumption: aes256-ctr (JoWUA's cipher) over one core in the SFTP client: about 100 MB/s.
   sshCipherRate: 800e6,
+  // The Mininet backend's container (a busybox tree of 4 processes) dumps 44 CRIU image files
+  // (8 per process + 12 shared), measured; the folder is copied as is (scp -r).
+  checkpointFiles: 1,
+  // Fitted on docs/calibration/sftp.jsonl (bench/calibration/sftp.py; docs/calibration.md):
+  // scp -r of folders of 1/16/48 files, idle and beside an opposite-direction flow.
+  sftpFileRtts: SFTP_FIT.fileRtts,
+  sftpFileCpu: SFTP_FIT.fileCpu,
   // The manager's own computation; policies add theirs (PolicyPlan.computeSeconds).
   decisionCompute: 0,
   // JoWUA Table 2 means.
@@ -117,6 +127,9 @@ export const COST_FIELDS: Readonly<Record<string, { field: keyof CostParams; uni
   compression: { field: "compression", unit: "ratio" },
   "ssh-handshake-rtts": { field: "sshHandshakeRtts", unit: "count" },
   "ssh-cipher-rate": { field: "sshCipherRate", unit: "rate" },
+  "checkpoint-files": { field: "checkpointFiles", unit: "count" },
+  "sftp-file-rtts": { field: "sftpFileRtts", unit: "count" },
+  "sftp-file-cpu": { field: "sftpFileCpu", unit: "duration" },
   "decision-compute": { field: "decisionCompute", unit: "duration" },
   kill: { field: "killDuration", unit: "duration" },
   start: { field: "startDuration", unit: "duration" },

@@ -23,6 +23,18 @@ export function* sendBytes(
 ): ProcessBody<number> {
   const t0 = model.sim.now;
   if (bytes <= 0) return 0;
+  // SFTP (scp -r, OpenSSH >= 9) waits for the server's answers to its per-file requests (open,
+  // close, attributes...) one after the other: each pays the round trip of the moment, which a
+  // loaded reverse path makes long (docs/migration.md, docs/calibration.md). The files go in
+  // directory order; the bulk of the bytes is one file (the memory pages), on average halfway.
+  const exchanges = transport === "ssh" ? Math.round(costs.checkpointFiles * costs.sftpFileRtts) : 0;
+  const perFile = (n: number): ProcessBody<void> => (function* () {
+    for (let i = 0; i < n; i++) yield model.exchange(src, dst, costs.controlBytes, costs.controlBytes, { newConnection: false });
+    const cpu = (n / Math.max(1, exchanges)) * costs.checkpointFiles * costs.sftpFileCpu;
+    if (cpu > 0) yield cpu;
+  })();
+  const before = Math.floor(exchanges / 2);
+  if (before > 0) yield* perFile(before);
   const flow = model.startFlow({
     src, dst, kind: "tcp", bytes, label,
     maxRate: transport === "ssh" ? costs.sshCipherRate : undefined,
@@ -31,5 +43,6 @@ export function* sendBytes(
   const r = (yield flow.done) as FlowResult;
   progress.flow = undefined;
   if (r.stopped) throw new Error(`checkpoint flow ${label} was stopped before it delivered its bytes`);
+  if (exchanges - before > 0) yield* perFile(exchanges - before);
   return model.sim.now - t0;
 }

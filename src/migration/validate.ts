@@ -102,7 +102,7 @@ export function validateRunSpec(spec: RunSpec): void {
 
 const NON_NEGATIVE_COSTS = [
   "checkpointBase", "restoreBase", "restorePerContainer", "decisionCompute", "killDuration", "startDuration",
-  "statelessPrepare", "statelessSwitchover", "precopyThreshold", "postcopyMinimal", "controlBytes",
+  "statelessPrepare", "statelessSwitchover", "precopyThreshold", "postcopyMinimal", "controlBytes", "sftpFileRtts", "sftpFileCpu",
 ] as const;
 const POSITIVE_COSTS = ["checkpointRate", "restoreRate", "sshCipherRate"] as const;
 /** CostParams field -> its key in the experiment file's `costs:` block */
@@ -117,6 +117,7 @@ function validateCosts(
   check(typeof c.compression === "number" && c.compression > 0 && c.compression <= 1, "costs.compression",
     `expected a compressed/raw size ratio in (0, 1], got ${show(c.compression)}`);
   count(COST_KEY.sshHandshakeRtts, c.sshHandshakeRtts, 0);
+  count(COST_KEY.checkpointFiles, c.checkpointFiles, 1);
   count(COST_KEY.precopyMaxRounds, c.precopyMaxRounds, 1);
 }
 

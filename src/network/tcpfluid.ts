@@ -85,6 +85,17 @@ export const TCP_FLUID_DEFAULTS = {
    */
   burstBytes: 15000,
   /**
+   * wire bytes of ACK per data segment: a 66-byte ACK (Ethernet + IP + TCP with timestamps) for
+   * every second segment (delayed ACK); only used for the bytes stranded on a busy link (linkWait)
+   */
+  ackBytesPerSegment: 33,
+  /**
+   * emulated stack: 1 turns on linkWait (GSO head-of-line wait and bytes stranded on a busy link
+   * that holds no queue of its own; measured with bench/calibration/sftp.py). Off by default: the
+   * paper reproductions (docs/reproduction.md) were fitted without it; see docs/validation-table2.md.
+   */
+  gsoHeadOfLine: 0,
+  /**
    * smallest step, seconds: windows on sub-millisecond paths are advanced in steps of this length
    * (their growth laws are integrated over it), which keeps slow start and the approach to a
    * steady state cheap; well below the time scale of a migration
@@ -259,6 +270,10 @@ export class TcpFluidModel implements NetworkModel {
   private readonly overflow: Uint8Array;
   /** per directed link: the factor its tcp flows' demands are cut by (1 when it can carry them) */
   private readonly cut: Float64Array;
+  /** emulated: bytes stranded on a link a flow keeps busy from upstream (linkWait), since when, whether counting */
+  private readonly strand: Float64Array;
+  private readonly strandAt: Float64Array;
+  private readonly strandOn: Uint8Array;
   /** per directed link: active tcp flows sending over it, and flows whose ACKs cross it */
   private readonly through: FluidFlow[][];
   private readonly acking: FluidFlow[][];
@@ -305,6 +320,9 @@ export class TcpFluidModel implements NetworkModel {
     this.avail = new Float64Array(this.L);
     this.overflow = new Uint8Array(this.L);
     this.cut = new Float64Array(this.L).fill(1);
+    this.strand = new Float64Array(this.L);
+    this.strandAt = new Float64Array(this.L);
+    this.strandOn = new Uint8Array(this.L);
     this.inWork = new Uint8Array(this.L);
     this.touched = new Uint8Array(this.L);
     this.through = Array.from({ length: this.L }, () => []);
@@ -410,7 +428,7 @@ export class TcpFluidModel implements NetworkModel {
   /** one-way delay of a small packet now: propagation + queueing on every link + half the host stack round trip */
   pathDelay(src: string, dst: string): number {
     const path = this.route(src, dst);
-    return path.propagation + this.sumDelay(path.links) + this.p.stackRtt / 2;
+    return path.propagation + this.sumDelay(path.links) + this.waits(path.links, 0) + this.p.stackRtt / 2;
   }
 
   /**
@@ -465,7 +483,64 @@ export class TcpFluidModel implements NetworkModel {
       const burst = this.emulated && this.delay[worst] === 0 ? this.p.burstBytes : 0;
       ser = (Math.max(0, bytes / this.eff - burst) * 8) / c;
     }
-    return path.propagation + this.sumDelay(path.links) + this.p.stackRtt / 2 + ser;
+    // a message's frames (payload + headers) enter every link of its path
+    const wire = bytes + this.p.ackBytesPerSegment * 2 * Math.max(1, Math.ceil(bytes / this.p.mss));
+    return path.propagation + this.sumDelay(path.links) + this.waits(path.links, wire) + this.p.stackRtt / 2 + ser;
+  }
+
+  /**
+   * Emulated stack, a shaped link with no standing queue that flows keep busy while their own
+   * queue waits upstream (two links of the same rate in series: the first holds the queue).
+   * (1) HTB sends a GSO skb as one unit, so a small packet waits for the rest of the skb in
+   * service: busy fraction x half its serialisation. (2) Bytes that enter such a link on top of
+   * the flows filling it (ACKs of flows crossing it the other way, messages) never drain: they stay
+   * as a queue there (TSQ keeps the flow's own total, so its queue moves from upstream to this
+   * link), up to the flow's whole own queue, and wait in the FIFO before the skb in service.
+   * Returns the wait of a packet crossing l now after adding `bytes` to it.
+   */
+  private linkWait(l: number, bytes: number): number {
+    const now = this.sim.now;
+    if (!this.emulated) return 0;
+    const c = this.topo.capacity[l]!;
+    let skb = 0;
+    let held = 0;
+    if (this.delay[l] === 0 && this.load[l]! > 0) {
+      for (const f of this.through[l]!) {
+        if (!f.tcp || f.finished || !(f.rate > 0)) continue;
+        const lim = this.tsqLimit(f);
+        skb = Math.max(skb, lim / this.p.tsqSkbs);
+        if (f.fwdQ > 0) held = Math.max(held, lim / this.eff);
+      }
+    }
+    const busy = Math.min(1, (this.load[l]! * 8) / c);
+    if (skb === 0 || held === 0 || busy < 0.99) {
+      this.strand[l] = 0;
+      this.strandOn[l] = 0;
+      this.strandAt[l] = now;
+      return skb === 0 ? 0 : (busy * ((skb / this.eff) * 8)) / c / 2;
+    }
+    if (this.strandOn[l]) this.integrateStrand(l);
+    this.strandOn[l] = 1;
+    this.strandAt[l] = now;
+    this.strand[l] = Math.min(held, this.strand[l]! + bytes);
+    // the stranded bytes wait in the FIFO, the skb in service is not part of it
+    return (busy * ((skb / this.eff) * 8)) / c / 2 + (this.strand[l]! * 8) / c;
+  }
+
+  /** adds the ACK bytes of the flows whose ACKs cross l since the last update (rates constant since) */
+  private integrateStrand(l: number): void {
+    const now = this.sim.now;
+    let r = 0;
+    for (const f of this.acking[l]!) if (!f.finished) r += f.rate;
+    this.strand[l] = this.strand[l]! + ((r / this.p.mss) * this.p.ackBytesPerSegment) * (now - this.strandAt[l]!);
+    this.strandAt[l] = now;
+  }
+
+  private waits(links: readonly number[], bytes: number): number {
+    if (!this.emulated || !(this.p.gsoHeadOfLine > 0)) return 0;
+    let s = 0;
+    for (const l of links) s += this.linkWait(l, bytes);
+    return s;
   }
 
   private sumDelay(links: readonly number[]): number {
@@ -544,6 +619,7 @@ export class TcpFluidModel implements NetworkModel {
   private setRate(f: FluidFlow, r: number): void {
     const now = this.sim.now;
     if (r === f.rate && f.since === now) return;
+    if (this.emulated && this.p.gsoHeadOfLine > 0 && r !== f.rate) for (const l of f.ack.links) if (this.strandOn[l]) this.integrateStrand(l);
     f.delivered = Math.min(f.size, f.delivered + f.rate * (now - f.since));
     f.since = now;
     if (r === f.rate) return;

@@ -29,6 +29,9 @@ export const SIMPLE_COSTS: CostParams = {
   restorePerContainer: 0.5,
   compression: 1,
   sshHandshakeRtts: 9,
+  // no SFTP per-file round trips unless a test sets them (hand-computed expectations)
+  sftpFileRtts: 0,
+  sftpFileCpu: 0,
   sshCipherRate: 1e9,
   decisionCompute: 0,
   killDuration: 0.6,
