@@ -31,10 +31,15 @@ export function planSize(exp: Experiment): number {
   return exp.cells.length * exp.policies.length * exp.runs;
 }
 
+/** The cell of plan position k. */
+export function cellAt(exp: Experiment, k: number): Experiment["cells"][number] {
+  return exp.cells[Math.floor(k / (exp.policies.length * exp.runs))]!;
+}
+
 /** The RunSpec at plan position k. */
 export function specAt(exp: Experiment, k: number): RunSpec {
   const perCell = exp.policies.length * exp.runs;
-  const cell = exp.cells[Math.floor(k / perCell)]!;
+  const cell = cellAt(exp, k);
   const rest = k % perCell;
   const policy = exp.policies[Math.floor(rest / exp.runs)]!;
   const run = rest % exp.runs;

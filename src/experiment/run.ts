@@ -13,7 +13,7 @@ import { createBackend, type BackendOptions } from "./backends.ts";
 import { executePositions } from "./execute.ts";
 import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
 import { PartialOutput } from "./partial.ts";
-import { planSize, shardPositions, type Shard } from "./plan.ts";
+import { cellAt, planSize, shardPositions, type Shard } from "./plan.ts";
 import { validatePolicies } from "./validate-policies.ts";
 import { locate, locator } from "./locate.ts";
 import { writeReports, type TraceToPlot } from "./reports.ts";
@@ -80,7 +80,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   let done = skip;
   let lastCommit = performance.now();
   const onResult = (k: number, result: RunResult): void => {
-    const cell = cellOfPosition(experiment, k);
+    const cell = cellAt(experiment, k);
     partial.append("runs.csv", csvLines(result.records.map((r) => runRowValues(r, cell.axes, axisNames))));
     partial.append("probes.csv", csvLines(result.probes.map(probeRowValues)));
     partial.index.push([k, result.records.length, result.probes.length]);
@@ -151,9 +151,6 @@ function makeOutDir(dir: string): boolean {
   return !existed;
 }
 
-function cellOfPosition(exp: Experiment, k: number): Experiment["cells"][number] {
-  return exp.cells[Math.floor(k / (exp.policies.length * exp.runs))]!;
-}
 
 /** A digest of everything that determines the rows, so --resume never mixes two plans. */
 function planKey(exp: Experiment, shard: Shard | undefined, backend: string): string {

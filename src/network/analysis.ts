@@ -74,24 +74,7 @@ export function hostDiameter(t: CompiledTopology): Diameter {
   list.forEach((g, gi) => {
     if (g.hosts.length > 1 && 2 > best.hops) best = { hops: 2, from: t.names[g.hosts[0]!]!, to: t.names[g.hosts[1]!]! };
     // Multi-source BFS over switches from this group's attachment switches.
-    dist.fill(-1);
-    let head = 0;
-    let tail = 0;
-    for (const s of g.switches) {
-      dist[s - H] = 0;
-      queue[tail++] = s - H;
-    }
-    while (head < tail) {
-      const n = queue[head++]!;
-      const dn = dist[n]! + 1;
-      for (let k = start[n]!; k < start[n + 1]!; k++) {
-        const m = adj[k]!;
-        if (dist[m] === -1) {
-          dist[m] = dn;
-          queue[tail++] = m;
-        }
-      }
-    }
+    bfs(start, adj, g.switches.map((sw) => sw - H), dist, queue);
     let far = -1;
     let farGroup = -1;
     for (let oi = 0; oi < list.length; oi++) {
