@@ -3,7 +3,8 @@
  * schedules exactly one successor at t + Exp(1), so the queue stays at N. 10^6 events per case,
  * N = 10^3 and 10^5, through the kernel (callbacks with payloads, and processes yielding a delay)
  * and through a bare fastpriorityqueue of times (plus, for reference, the same queue holding integer
- * ids keyed through typed arrays with FIFO ties, the kernel's queue discipline without the kernel).
+ * ids keyed through typed arrays with FIFO ties: the discipline a kernel on fastpriorityqueue needs
+ * for payloads and FIFO ties, which the kernel used before its own typed-array heap).
  * Aim: the kernel at least half the bare queue's throughput.
  */
 import { spawnSync } from "node:child_process";
@@ -36,7 +37,7 @@ function bare(n: number): number {
   return q.size;
 }
 
-/** The kernel's queue discipline without the kernel: integer ids keyed through typed arrays, FIFO ties. */
+/** fastpriorityqueue holding integer ids keyed through typed arrays, FIFO ties (the kernel before its own heap). */
 function bareIds(n: number): number {
   const times = new Float64Array(n);
   const seqs = new Float64Array(n);

@@ -1,87 +1,122 @@
 /**
- * The event queue: integer event slots ordered by (time, insertion sequence) on fastpriorityqueue.
- * fastpriorityqueue does not keep insertion order for equal keys, so a sequence number breaks ties;
- * times and sequences live in typed arrays because comparing through them is much faster than
- * comparing objects (../shared/STACK.md).
+ * The event queue: a binary min-heap of integer event slots ordered by (time, insertion sequence),
+ * kept in typed arrays in heap order.
+ *
+ * Why not fastpriorityqueue (which bench/kernel.bench.ts still measures as the reference): it
+ * compares opaque items, so FIFO ties and per-event payloads force it to hold slot ids and read
+ * each id's time from a side array, one random memory access per comparison. With 10^5 events
+ * queued that alone cost 40% of its throughput (docs/benchmarks.md). Here the keys move with the
+ * heap entries, so a sift reads neighbouring memory as a heap of bare numbers does.
  */
-import FastPriorityQueue from "fastpriorityqueue";
-
 export class EventQueue {
+  /** Heap entry i: its time, its insertion sequence (the tie-break) and its slot. */
   private times = new Float64Array(1024);
   private seqs = new Float64Array(1024);
+  private heapSlots = new Int32Array(1024);
+  private count = 0;
   private nextSeq = 0;
+  /** Slots are the caller's handles for the data of queued events; freed ones are reused. */
   private free: number[] = [];
   private slots = 0;
-  private readonly heap: FastPriorityQueue<number>;
-
-  constructor() {
-    this.heap = new FastPriorityQueue<number>(comparator(this.times, this.seqs));
-  }
 
   get size(): number {
-    return this.heap.size;
+    return this.count;
   }
 
-  /** Reserves a slot for an event at `time`; the caller pushes it with `push`. */
-  allocate(time: number): number {
-    let slot = this.free.pop();
-    if (slot === undefined) {
-      slot = this.slots++;
-      if (slot >= this.times.length) this.grow();
-    }
-    this.times[slot] = time;
-    this.seqs[slot] = this.nextSeq++;
-    return slot;
-  }
-
-  /** Gives a slot a new time and the next sequence number (it must be re-sifted by the caller). */
-  retime(slot: number, time: number): void {
-    this.times[slot] = time;
-    this.seqs[slot] = this.nextSeq++;
-  }
-
-  push(slot: number): void {
-    this.heap.add(slot);
-  }
-
-  /** Re-times the top slot in place and restores heap order: one sift instead of poll + add. */
-  replaceTopWith(slot: number): void {
-    this.heap.replaceTop(slot);
-  }
-
-  peek(): number | undefined {
-    return this.heap.peek();
-  }
-
-  poll(): number | undefined {
-    return this.heap.poll();
+  /** A slot for a new event; the caller pushes it with `push`. */
+  allocate(): number {
+    const slot = this.free.pop();
+    return slot === undefined ? this.slots++ : slot;
   }
 
   release(slot: number): void {
     this.free.push(slot);
   }
 
-  timeOf(slot: number): number {
-    return this.times[slot]!;
+  /** Queues `slot` at `time`, after every event already queued at the same time. */
+  push(time: number, slot: number): void {
+    if (this.count === this.times.length) this.grow();
+    const times = this.times;
+    const seqs = this.seqs;
+    const heapSlots = this.heapSlots;
+    const seq = this.nextSeq++;
+    let i = this.count++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pt = times[parent]!;
+      if (pt < time || (pt === time && seqs[parent]! < seq)) break;
+      times[i] = pt;
+      seqs[i] = seqs[parent]!;
+      heapSlots[i] = heapSlots[parent]!;
+      i = parent;
+    }
+    times[i] = time;
+    seqs[i] = seq;
+    heapSlots[i] = slot;
+  }
+
+  /** Slot of the earliest event, or -1 when the queue is empty. */
+  peekSlot(): number {
+    return this.count === 0 ? -1 : this.heapSlots[0]!;
+  }
+
+  /** Time of the earliest event (the queue must not be empty). */
+  peekTime(): number {
+    return this.times[0]!;
+  }
+
+  /** Removes the earliest event. */
+  pop(): void {
+    const last = --this.count;
+    if (last > 0) this.siftDown(this.times[last]!, this.seqs[last]!, this.heapSlots[last]!, last);
+  }
+
+  /**
+   * Replaces the earliest event by `slot` at `time` (as pop then push, in one sift): the common
+   * case of an event that schedules exactly one successor.
+   */
+  replaceTop(time: number, slot: number): void {
+    this.siftDown(time, this.nextSeq++, slot, this.count);
+  }
+
+  private siftDown(time: number, seq: number, slot: number, size: number): void {
+    const times = this.times;
+    const seqs = this.seqs;
+    const heapSlots = this.heapSlots;
+    const half = size >> 1;
+    let i = 0;
+    while (i < half) {
+      let child = 2 * i + 1;
+      let ct = times[child]!;
+      const right = child + 1;
+      if (right < size) {
+        const rt = times[right]!;
+        if (rt < ct || (rt === ct && seqs[right]! < seqs[child]!)) {
+          child = right;
+          ct = rt;
+        }
+      }
+      if (time < ct || (time === ct && seq < seqs[child]!)) break;
+      times[i] = ct;
+      seqs[i] = seqs[child]!;
+      heapSlots[i] = heapSlots[child]!;
+      i = child;
+    }
+    times[i] = time;
+    seqs[i] = seq;
+    heapSlots[i] = slot;
   }
 
   private grow(): void {
     const n = this.times.length * 2;
-    const t = new Float64Array(n);
-    t.set(this.times);
-    const s = new Float64Array(n);
-    s.set(this.seqs);
-    this.times = t;
-    this.seqs = s;
-    // The comparator closes over the arrays themselves (no property loads per comparison).
-    (this.heap as unknown as { compare: (a: number, b: number) => boolean }).compare = comparator(t, s);
+    const times = new Float64Array(n);
+    times.set(this.times);
+    const seqs = new Float64Array(n);
+    seqs.set(this.seqs);
+    const heapSlots = new Int32Array(n);
+    heapSlots.set(this.heapSlots);
+    this.times = times;
+    this.seqs = seqs;
+    this.heapSlots = heapSlots;
   }
-}
-
-function comparator(times: Float64Array, seqs: Float64Array): (a: number, b: number) => boolean {
-  return (a, b) => {
-    const ta = times[a]!;
-    const tb = times[b]!;
-    return ta < tb || (ta === tb && seqs[a]! < seqs[b]!);
-  };
 }

@@ -73,17 +73,14 @@ export class Simulator {
     if (slot !== -1) {
       // The running event's slot (its generation already bumped, so its old id is stale).
       this.running = -1;
-      q.retime(slot, time);
-      this.events[2 * slot] = fn;
-      this.events[2 * slot + 1] = payload;
-      q.replaceTopWith(slot);
+      q.replaceTop(time, slot);
     } else {
-      slot = q.allocate(time);
+      slot = q.allocate();
       if (slot >= this.generation.length) this.growFlags();
-      this.events[2 * slot] = fn;
-      this.events[2 * slot + 1] = payload;
-      q.push(slot);
+      q.push(time, slot);
     }
+    this.events[2 * slot] = fn;
+    this.events[2 * slot + 1] = payload;
     return encode(slot, this.generation[slot]!);
   }
 
@@ -104,17 +101,15 @@ export class Simulator {
     const events = this.events;
     try {
       while (!this.stopped) {
-        const slot = q.peek();
-        if (slot === undefined) break;
-        const t = q.timeOf(slot);
+        const slot = q.peekSlot();
+        if (slot === -1) break;
+        const t = q.peekTime();
         if (t > until) break;
         const fn = events[2 * slot] as Callback<unknown> | undefined;
         const payload = events[2 * slot + 1];
-        events[2 * slot] = undefined;
-        events[2 * slot + 1] = undefined;
         this.generation[slot] = (this.generation[slot]! + 1) >>> 0;
         if (fn === undefined) {
-          q.poll();
+          q.pop();
           q.release(slot);
           continue;
         }
@@ -122,22 +117,22 @@ export class Simulator {
         this.executed++;
         this.running = slot;
         fn(payload);
-        if (this.running !== -1) {
-          this.running = -1;
-          q.poll();
-          q.release(slot);
-        }
+        if (this.running !== -1) this.retire(slot);
       }
     } finally {
       // An event threw: its slot is still the top of the heap; drop it so the queue stays sound.
-      if (this.running !== -1) {
-        const slot = this.running;
-        this.running = -1;
-        q.poll();
-        q.release(slot);
-      }
+      if (this.running !== -1) this.retire(this.running);
     }
     if (until !== Infinity && !this.stopped && until > this.clock) this.clock = until;
+  }
+
+  /** Removes the running event, which scheduled nothing into its slot, from the top of the heap. */
+  private retire(slot: number): void {
+    this.running = -1;
+    this.events[2 * slot] = undefined;
+    this.events[2 * slot + 1] = undefined;
+    this.queue.pop();
+    this.queue.release(slot);
   }
 
   /** Stops `run` after the current event. */
