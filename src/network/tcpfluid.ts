@@ -154,14 +154,16 @@ class FluidFlow implements Flow {
   needsGrow = true;
   /** `delivered` is as of this time (bytes are integrated lazily, when the rate changes) */
   since: number;
-  /** bumped on every rate change: older completion-heap entries are stale */
-  stamp = 0;
+  /** position of the flow's entry in the completion heap, -1 when it has none */
+  heapAt = -1;
   grownAt: number;
   /** tcp_tso_autosize's min-RTT bonus, bytes (cached: it changes only with minRtt) */
   bonus = 0;
   readonly size: number;
   readonly udpRate: number;
   readonly cap: number;
+  /** elastic (tcp) rather than constant-rate (udp); a field, not a getter: solves read it per flow per link */
+  readonly tcp: boolean;
 
   constructor(
     readonly id: number,
@@ -174,6 +176,7 @@ class FluidFlow implements Flow {
     iw: number,
   ) {
     this.size = spec.bytes ?? Infinity;
+    this.tcp = spec.kind === "tcp";
     this.udpRate = spec.kind === "udp" ? (spec.rate ?? 0) / 8 : 0;
     this.cap = spec.maxRate !== undefined ? spec.maxRate / 8 : Infinity;
     this.cwnd = iw;
@@ -182,26 +185,67 @@ class FluidFlow implements Flow {
     this.srtt = baseRtt;
     this.minRtt = Infinity;
   }
-  get tcp(): boolean {
-    return this.spec.kind === "tcp";
-  }
 }
 
 const REL = 1e-9;
 
-/** Completion times of flows (binary heap; stale entries are skipped by their stamp). */
-class FinishHeap {
+/**
+ * Completion times of flows: a binary heap indexed by flow (each flow knows its position), so a
+ * rate change moves the flow's one entry instead of leaving a stale one behind. Ties by flow id:
+ * a deterministic order of simultaneous completions.
+ */
+class CompletionHeap {
   private t: number[] = [];
   private f: FluidFlow[] = [];
-  private st: number[] = [];
-  get size(): number {
-    return this.t.length;
+
+  /** Sets (or moves) the completion time of `flow`. */
+  set(flow: FluidFlow, time: number): void {
+    let i = flow.heapAt;
+    if (i < 0) {
+      i = this.t.length;
+      this.t.push(time);
+      this.f.push(flow);
+      flow.heapAt = i;
+      this.up(i);
+      return;
+    }
+    const old = this.t[i]!;
+    this.t[i] = time;
+    if (time < old) this.up(i);
+    else this.down(i);
   }
-  push(time: number, flow: FluidFlow): void {
-    let i = this.t.length;
-    this.t.push(time);
-    this.f.push(flow);
-    this.st.push(flow.stamp);
+
+  /** Removes `flow`'s entry, if it has one. */
+  delete(flow: FluidFlow): void {
+    const i = flow.heapAt;
+    if (i < 0) return;
+    flow.heapAt = -1;
+    const last = this.t.length - 1;
+    const t = this.t.pop()!;
+    const f = this.f.pop()!;
+    if (i === last) return;
+    this.t[i] = t;
+    this.f[i] = f;
+    f.heapAt = i;
+    this.up(i);
+    this.down(f.heapAt);
+  }
+
+  /** Earliest completion time, Infinity when empty. */
+  peekTime(): number {
+    return this.t.length ? this.t[0]! : Infinity;
+  }
+
+  /** Flow of the earliest completion (the heap must not be empty). */
+  peekFlow(): FluidFlow {
+    return this.f[0]!;
+  }
+
+  private less(i: number, j: number): boolean {
+    return this.t[i]! < this.t[j]! || (this.t[i] === this.t[j] && this.f[i]!.id < this.f[j]!.id);
+  }
+
+  private up(i: number): void {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.less(i, p)) break;
@@ -209,22 +253,9 @@ class FinishHeap {
       i = p;
     }
   }
-  /** earliest valid entry (stale ones are dropped on the way) */
-  peek(): { time: number; flow: FluidFlow } | undefined {
-    while (this.t.length) {
-      const f = this.f[0]!;
-      if (!f.finished && f.stamp === this.st[0]) return { time: this.t[0]!, flow: f };
-      this.pop();
-    }
-    return undefined;
-  }
-  pop(): void {
-    const n = this.t.length - 1;
-    this.swap(0, n);
-    this.t.pop();
-    this.f.pop();
-    this.st.pop();
-    let i = 0;
+
+  private down(i: number): void {
+    const n = this.t.length;
     for (;;) {
       const a = 2 * i + 1;
       const b = a + 1;
@@ -236,10 +267,7 @@ class FinishHeap {
       i = m;
     }
   }
-  // ties by flow id: deterministic order of simultaneous completions
-  private less(i: number, j: number): boolean {
-    return this.t[i]! < this.t[j]! || (this.t[i] === this.t[j] && this.f[i]!.id < this.f[j]!.id);
-  }
+
   private swap(i: number, j: number): void {
     const t = this.t[i]!;
     this.t[i] = this.t[j]!;
@@ -247,9 +275,8 @@ class FinishHeap {
     const f = this.f[i]!;
     this.f[i] = this.f[j]!;
     this.f[j] = f;
-    const st = this.st[i]!;
-    this.st[i] = this.st[j]!;
-    this.st[j] = st;
+    f.heapAt = j;
+    this.f[i]!.heapAt = i;
   }
 }
 
@@ -279,7 +306,8 @@ export class TcpFluidModel implements NetworkModel {
   private readonly acking: FluidFlow[][];
   private readonly usedLinks = new Set<number>();
   /** links to re-balance at the next solve, flows whose rate to recompute, scratch flags */
-  private readonly dirty = new Set<number>();
+  private readonly dirtyList: number[] = [];
+  private readonly isDirty: Uint8Array;
   private udpDirty = false;
   private readonly rateList: FluidFlow[] = [];
   private readonly inWork: Uint8Array;
@@ -289,7 +317,7 @@ export class TcpFluidModel implements NetworkModel {
   private liveArray: FluidFlow[] | undefined;
   /** flows whose windows may still move (changing) or whose inputs moved since they last grew */
   private readonly restless = new Set<FluidFlow>();
-  private readonly finishing = new FinishHeap();
+  private readonly finishing = new CompletionHeap();
   /** per directed link: the time `cum` is integrated to */
   private readonly lSince: Float64Array;
   private nextId = 0;
@@ -324,6 +352,7 @@ export class TcpFluidModel implements NetworkModel {
     this.strandAt = new Float64Array(this.L);
     this.strandOn = new Uint8Array(this.L);
     this.inWork = new Uint8Array(this.L);
+    this.isDirty = new Uint8Array(this.L);
     this.touched = new Uint8Array(this.L);
     this.through = Array.from({ length: this.L }, () => []);
     this.acking = Array.from({ length: this.L }, () => []);
@@ -560,9 +589,10 @@ export class TcpFluidModel implements NetworkModel {
 
   private remove(f: FluidFlow): void {
     this.setRate(f, 0);
+    this.finishing.delete(f);
     f.finished = true;
     this.restless.delete(f);
-    for (const l of f.path.links) this.dirty.add(l);
+    for (const l of f.path.links) this.markDirty(l);
     if (!f.tcp) this.udpDirty = true;
     this.live.delete(f);
     this.liveArray = undefined;
@@ -624,8 +654,8 @@ export class TcpFluidModel implements NetworkModel {
     f.since = now;
     if (r === f.rate) return;
     f.rate = r;
-    f.stamp++;
-    if (f.size < Infinity && r > 0) this.finishing.push(now + (f.size - f.delivered) / r, f);
+    if (f.size < Infinity && r > 0) this.finishing.set(f, now + (f.size - f.delivered) / r);
+    else this.finishing.delete(f);
   }
 
   private setLoad(l: number, w: number): void {
@@ -847,13 +877,15 @@ export class TcpFluidModel implements NetworkModel {
         let sc = 1;
         for (const l of f.path.links) sc = Math.min(sc, cap[l]! / 8 / udpLoad.get(l)!);
         this.setRate(f, f.udpRate * sc);
-        for (const l of f.path.links) this.dirty.add(l);
+        for (const l of f.path.links) this.markDirty(l);
       }
     }
     // Re-solve only what changed: a worklist of links, Gauss-Seidel style. A link whose delay moves
     // changes the rates of the flows crossing it (data or ACKs), so their other links rejoin the list.
-    const work = [...this.dirty].sort((x, y) => x - y);
-    this.dirty.clear();
+    // (sorted: the solve's Gauss-Seidel order must not depend on the order changes came in)
+    const work = this.dirtyList.sort((x, y) => x - y).slice();
+    for (const l of work) this.isDirty[l] = 0;
+    this.dirtyList.length = 0;
     const inWork = this.inWork;
     const touched = this.touched;
     const touchedList = this.touchedList;
@@ -900,13 +932,15 @@ export class TcpFluidModel implements NetworkModel {
       f.fwdQ = this.sumDelay(f.path.links);
       f.ackQ = this.sumDelay(f.ack.links);
       f.demand = this.rateFor(f, f.fwdQ, f.ackQ);
+      this.markCut(f);
       for (const l of f.path.links) this.touch(l);
     }
     this.rateList.length = 0;
     // Where demand exceeds a link (an overflowing drop-tail queue, or the iteration's tolerance)
     // its flows are cut to the link's share: rate = demand x the smallest cut on the path. The cut
     // of a link is recomputed whenever its demand may have changed (it is touched), so every link
-    // stays within capacity: sum of rates <= cut x sum of demands = capacity.
+    // stays within capacity: sum of rates <= cut x sum of demands = capacity. A rate changes only
+    // with its demand (the flows just recomputed) or a cut on its path (the flows marked here).
     const n0 = touchedList.length;
     for (let k = 0; k < n0; k++) {
       const l = touchedList[k]!;
@@ -918,7 +952,6 @@ export class TcpFluidModel implements NetworkModel {
         for (const f of this.through[l]!) if (f.tcp) this.markCut(f);
       }
     }
-    for (const l of touchedList) for (const f of this.through[l]!) if (f.tcp && !f.finished) this.markCut(f);
     for (const f of this.cutList) {
       f.cutDirty = false;
       let sc = 1;
@@ -961,9 +994,17 @@ export class TcpFluidModel implements NetworkModel {
     }
   }
 
+  /** a link to re-balance at the next solve */
+  private markDirty(l: number): void {
+    if (!this.isDirty[l]) {
+      this.isDirty[l] = 1;
+      this.dirtyList.push(l);
+    }
+  }
+
   /** a flow's own state changed: its links must be re-balanced and its rate recomputed */
   private markFlow(f: FluidFlow): void {
-    for (const l of f.path.links) this.dirty.add(l);
+    for (const l of f.path.links) this.markDirty(l);
     if (!f.tcp) this.udpDirty = true;
     this.markRate(f);
   }
@@ -1056,9 +1097,7 @@ export class TcpFluidModel implements NetworkModel {
       this.tick = undefined;
     }
     const now = this.sim.now;
-    let at = Infinity;
-    const next = this.finishing.peek();
-    if (next) at = next.time;
+    let at = this.finishing.peekTime();
     for (const f of this.restless) {
       // (a step longer than a round trip integrates the growth laws over it; see grow)
       if (f.tcp && f.changing) at = Math.min(at, now + Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
@@ -1094,9 +1133,10 @@ export class TcpFluidModel implements NetworkModel {
     this.advance(now);
     const done: FluidFlow[] = [];
     // rates were constant since each entry was made, so a flow due now has (up to rounding) its size
-    for (let e = this.finishing.peek(); e && e.time <= now; e = this.finishing.peek()) {
-      this.finishing.pop();
-      done.push(e.flow);
+    while (this.finishing.peekTime() <= now) {
+      const f = this.finishing.peekFlow();
+      this.finishing.delete(f);
+      done.push(f);
     }
     for (const f of done) {
       this.remove(f);
