@@ -154,6 +154,8 @@ class FluidFlow implements Flow {
   needsGrow = true;
   /** `delivered` is as of this time (bytes are integrated lazily, when the rate changes) */
   since: number;
+  /** member of the model's restless set */
+  restless = false;
   /** position of the flow's entry in the completion heap, -1 when it has none */
   heapAt = -1;
   grownAt: number;
@@ -287,6 +289,10 @@ export class TcpFluidModel implements NetworkModel {
   private readonly routeFn: (src: string, dst: string) => Path;
   private readonly L: number;
   private readonly cc: CongestionControl;
+  /** the congestion control as flags: tested per flow in the hottest loops, where a string compare costs */
+  private readonly bbr: boolean;
+  private readonly cubic: boolean;
+  private readonly reno: boolean;
   private readonly emulated: boolean;
   private readonly eff: number;
   /** per directed link: queueing delay (s), wire load (B/s), cumulative wire bytes, goodput capacity left for tcp */
@@ -307,6 +313,12 @@ export class TcpFluidModel implements NetworkModel {
   private readonly usedLinks = new Set<number>();
   /** links to re-balance at the next solve, flows whose rate to recompute, scratch flags */
   private readonly dirtyList: number[] = [];
+  /** the solve's worklist of links and the buffer its start is sorted in (reused: no allocation per step) */
+  private readonly work: number[] = [];
+  private sortScratch = new Int32Array(64);
+  /** links whose wire load must be recomputed at the end of the next solve (a flow's rate changed) */
+  private readonly loadList: number[] = [];
+  private readonly loadDirty: Uint8Array;
   private readonly isDirty: Uint8Array;
   private udpDirty = false;
   private readonly rateList: FluidFlow[] = [];
@@ -339,6 +351,9 @@ export class TcpFluidModel implements NetworkModel {
     this.routeFn = options.route ?? ((s, d) => this.router.route(s, d));
     this.L = topo.from.length;
     this.cc = params.congestionControl;
+    this.bbr = this.cc === "bbr";
+    this.cubic = this.cc === "cubic";
+    this.reno = this.cc === "reno";
     this.emulated = params.hostStack === "emulated";
     this.eff = params.efficiency;
     this.delay = new Float64Array(this.L);
@@ -353,6 +368,7 @@ export class TcpFluidModel implements NetworkModel {
     this.strandOn = new Uint8Array(this.L);
     this.inWork = new Uint8Array(this.L);
     this.isDirty = new Uint8Array(this.L);
+    this.loadDirty = new Uint8Array(this.L);
     this.touched = new Uint8Array(this.L);
     this.through = Array.from({ length: this.L }, () => []);
     this.acking = Array.from({ length: this.L }, () => []);
@@ -398,7 +414,7 @@ export class TcpFluidModel implements NetworkModel {
     f.bonus = this.computeBonus(f);
     this.live.add(f);
     this.liveArray = undefined;
-    this.restless.add(f);
+    this.setRestless(f, true);
     for (const l of path.links) {
       this.through[l]!.push(f);
       this.usedLinks.add(l);
@@ -591,7 +607,7 @@ export class TcpFluidModel implements NetworkModel {
     this.setRate(f, 0);
     this.finishing.delete(f);
     f.finished = true;
-    this.restless.delete(f);
+    this.setRestless(f, false);
     for (const l of f.path.links) this.markDirty(l);
     if (!f.tcp) this.udpDirty = true;
     this.live.delete(f);
@@ -634,13 +650,14 @@ export class TcpFluidModel implements NetworkModel {
    */
   private advance(t: number): void {
     if (!(t > this.last)) return;
-    for (const f of [...this.restless]) {
+    // (deleting the current element while iterating a Set is safe; grow re-adds only f itself)
+    for (const f of this.restless) {
       if (f.tcp) {
         this.grow(f, t - f.grownAt, t);
         f.grownAt = t;
       }
       f.needsGrow = false;
-      if ((!f.changing && f.wakeAt === Infinity) || !f.tcp) this.restless.delete(f);
+      if ((!f.changing && f.wakeAt === Infinity) || !f.tcp) this.setRestless(f, false);
     }
     this.last = t;
   }
@@ -654,6 +671,12 @@ export class TcpFluidModel implements NetworkModel {
     f.since = now;
     if (r === f.rate) return;
     f.rate = r;
+    for (const l of f.path.links) {
+      if (!this.loadDirty[l]) {
+        this.loadDirty[l] = 1;
+        this.loadList.push(l);
+      }
+    }
     if (f.size < Infinity && r > 0) this.finishing.set(f, now + (f.size - f.delivered) / r);
     else this.finishing.delete(f);
   }
@@ -680,14 +703,14 @@ export class TcpFluidModel implements NetworkModel {
     const p = this.p;
     const pacing = this.pacingRate(f);
     // BBR sizes its own skbs: one segment below 1.2 Mbit/s of pacing (bbr_min_tso_segs)
-    const minSegs = this.cc === "bbr" && pacing < 1.2e6 / 8 ? 1 : p.minTsoSegs;
+    const minSegs = this.bbr && pacing < 1.2e6 / 8 ? 1 : p.minTsoSegs;
     const bytes = pacing / 1024 + this.tsoBonus(f);
     const segs = Math.min(p.maxTsoSegs, Math.max(minSegs, Math.floor(bytes / p.mss)));
     return p.tsqSkbs * segs * p.mss;
   }
 
   private pacingRate(f: FluidFlow): number {
-    if (this.cc === "bbr") {
+    if (this.bbr) {
       const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
       return gain * (f.btlBw > 0 ? f.btlBw : f.cwnd / f.srtt);
     }
@@ -714,12 +737,12 @@ export class TcpFluidModel implements NetworkModel {
     const queueBefore = f.ownQueue;
     const bwBefore = f.btlBw;
     const fullBefore = f.bbrFull;
-    if (this.cc === "bbr") {
+    if (this.bbr) {
       this.growBbr(f, dt, rtt, inflight, capped, now);
     } else if (lost && now - f.lastLoss >= rtt) {
       f.lastLoss = now;
       f.slowStart = false;
-      if (this.cc === "cubic") {
+      if (this.cubic) {
         // fast convergence (RFC 9438 4.7): a flow losing ground releases bandwidth sooner
         f.wMax = f.cwnd < f.wMax ? (f.cwnd * (1 + p.cubicBeta)) / 2 : f.cwnd;
         f.cwnd = Math.max(2 * p.mss, f.cwnd * p.cubicBeta);
@@ -734,7 +757,7 @@ export class TcpFluidModel implements NetworkModel {
       if (limited && f.slowStart) {
         f.cwnd += acked;
         if (f.cwnd >= f.ssthresh) f.slowStart = false;
-      } else if (limited && this.cc === "reno") {
+      } else if (limited && this.reno) {
         f.cwnd += (p.mss * acked) / f.cwnd;
       } else if (limited) {
         // CUBIC: W(t) = C (t - K)^3 + Wmax in segments, t since the last reduction; never below Reno's line
@@ -744,13 +767,13 @@ export class TcpFluidModel implements NetworkModel {
         const cubic = (p.cubicC * (t - K) ** 3 + wmax) * p.mss;
         const reno = f.cwnd + (((3 * (1 - p.cubicBeta)) / (1 + p.cubicBeta)) * p.mss * acked) / f.cwnd;
         f.cwnd = Math.max(reno, Math.min(cubic, 1.5 * f.cwnd + acked));
-      } else if (!f.slowStart && this.cc === "cubic") {
+      } else if (!f.slowStart && this.cubic) {
         f.epoch += dt; // application- or TSQ-limited time does not count towards cubic growth
       }
     }
     if (this.emulated) {
       const q = this.tsqLimit(f);
-      if (this.cc === "bbr" && !f.bbrFull && this.tsoBonus(f) > 0) {
+      if (this.bbr && !f.bbrFull && this.tsoBonus(f) > 0) {
         // BBR on the emulated stack (measured): a startup burst with a large own queue, then
         // it settles on its inflight cap. The clock runs only while the flow is not starved.
         const clock = f.startupClock;
@@ -760,11 +783,15 @@ export class TcpFluidModel implements NetworkModel {
         f.ownQueue = q;
       }
     }
-    if (f.cwnd !== before || f.ownQueue !== queueBefore || f.btlBw !== bwBefore || f.bbrFull !== fullBefore) this.markFlow(f);
-    const bbrChanging = this.cc === "bbr" && f.changing;
+    // A window that does not bind (the flow is held by its own-queue limit or its cap, as most
+    // emulated flows in slow start are) leaves the flow's demand at the current delays as it was,
+    // and with it every link's balance: nothing to re-solve.
+    const demandMoved = f.cwnd !== before && this.rateFor(f, f.fwdQ, f.ackQ) !== f.demand;
+    if (demandMoved || f.ownQueue !== queueBefore || f.btlBw !== bwBefore || f.bbrFull !== fullBefore) this.markFlow(f);
+    const bbrChanging = this.bbr && f.changing;
     // a loss-based flow on an overflowing link will see another loss next round trip, unless its
     // window is already at the floor (then nothing can change until something else does)
-    const lossPending = lost && this.cc !== "bbr" && f.cwnd > 2 * p.mss * (1 + 1e-9);
+    const lossPending = lost && !this.bbr && f.cwnd > 2 * p.mss * (1 + 1e-9);
     f.changing =
       bbrChanging ||
       lossPending ||
@@ -849,13 +876,30 @@ export class TcpFluidModel implements NetworkModel {
   }
 
   /** rate of f given the queueing delays of its data path (P) and ACK path (A) */
+  /** d(rate)/dP of the last rateFor call (the root search of solveLink steps with it) */
+  private rateSlope = 0;
+
   private rateFor(f: FluidFlow, P: number, A: number): number {
-    let x = Math.min(f.cap, f.cwnd / (f.baseRtt + P + A));
-    if (this.cc === "bbr") {
-      const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
-      if (f.btlBw > 0) x = Math.min(x, gain * f.btlBw * (f.bbrFull ? this.p.bbrProbeGain : 1));
+    const rtt = f.baseRtt + P + A;
+    let x = f.cwnd / rtt;
+    let slope = -x / rtt;
+    if (f.cap <= x) {
+      x = f.cap;
+      slope = 0;
     }
-    if (P > 0 && f.ownQueue < Infinity) x = Math.min(x, f.ownQueue / P);
+    if (this.bbr && f.btlBw > 0) {
+      const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
+      const paced = gain * f.btlBw * (f.bbrFull ? this.p.bbrProbeGain : 1);
+      if (paced < x) {
+        x = paced;
+        slope = 0;
+      }
+    }
+    if (P > 0 && f.ownQueue < Infinity && f.ownQueue / P < x) {
+      x = f.ownQueue / P;
+      slope = -x / P;
+    }
+    this.rateSlope = slope;
     return x;
   }
 
@@ -883,29 +927,37 @@ export class TcpFluidModel implements NetworkModel {
     // Re-solve only what changed: a worklist of links, Gauss-Seidel style. A link whose delay moves
     // changes the rates of the flows crossing it (data or ACKs), so their other links rejoin the list.
     // (sorted: the solve's Gauss-Seidel order must not depend on the order changes came in)
-    const work = this.dirtyList.sort((x, y) => x - y).slice();
+    const dirty = this.dirtyList;
+    const work = this.work;
+    work.length = 0;
+    if (dirty.length > 1) {
+      // a typed array sorts numerically in native code, several times faster than a comparator
+      if (this.sortScratch.length < dirty.length) this.sortScratch = new Int32Array(2 * dirty.length);
+      const sorted = this.sortScratch.subarray(0, dirty.length);
+      for (let i = 0; i < dirty.length; i++) sorted[i] = dirty[i]!;
+      sorted.sort();
+      for (let i = 0; i < sorted.length; i++) work.push(sorted[i]!);
+    } else if (dirty.length === 1) {
+      work.push(dirty[0]!);
+    }
     for (const l of work) this.isDirty[l] = 0;
-    this.dirtyList.length = 0;
+    dirty.length = 0;
     const inWork = this.inWork;
     const touched = this.touched;
     const touchedList = this.touchedList;
     touchedList.length = 0;
     for (const l of work) inWork[l] = 1;
     let budget = 60 * (work.length + 16);
+    // The links dirty from the start gained or lost flows or capacity: their cuts must be redone.
+    // A link reached later changes its flows' demands only through its delay, and those flows'
+    // links are touched when their demands are recomputed below.
+    const changedLinks = work.length;
     for (let head = 0; head < work.length; head++) {
       const l = work[head]!;
       inWork[l] = 0;
-      this.touch(l);
-      let u = 0;
-      let anyTcp = false;
-      for (const f of this.through[l]!) {
-        if (f.tcp) anyTcp = true;
-        else u += f.rate;
-      }
-      this.avail[l] = Math.max(0, eff * (cap[l]! / 8 - u));
-      this.overflow[l] = 0;
+      if (head < changedLinks) this.touch(l);
       const old = this.delay[l]!;
-      const d = anyTcp ? this.solveLink(l) : 0;
+      const d = this.solveLink(l);
       this.delay[l] = d;
       const delta = d - old;
       if (delta === 0) continue;
@@ -957,15 +1009,17 @@ export class TcpFluidModel implements NetworkModel {
       let sc = 1;
       for (const l of f.path.links) sc = Math.min(sc, this.cut[l]!);
       this.setRate(f, f.demand * sc);
-      for (const l of f.path.links) this.touch(l);
     }
     this.cutList.length = 0;
-    for (const l of touchedList) {
-      touched[l] = 0;
+    for (const l of touchedList) touched[l] = 0;
+    // wire loads of the links where a rate changed (setRate listed them)
+    for (const l of this.loadList) {
+      this.loadDirty[l] = 0;
       let w = 0;
       for (const f of this.through[l]!) w += f.tcp ? f.rate / eff : f.rate;
       this.setLoad(l, Math.min(w, cap[l]! / 8));
     }
+    this.loadList.length = 0;
     this.schedule();
   }
 
@@ -977,7 +1031,7 @@ export class TcpFluidModel implements NetworkModel {
       this.cutList.push(f);
     }
   }
-  /** a link whose load must be recomputed at the end of this solve */
+  /** a link whose cut must be recomputed in this solve (its flows or their demands changed) */
   private touch(l: number): void {
     if (!this.touched[l]) {
       this.touched[l] = 1;
@@ -987,11 +1041,18 @@ export class TcpFluidModel implements NetworkModel {
 
   private markRate(f: FluidFlow): void {
     f.needsGrow = true;
-    if (!f.finished) this.restless.add(f);
+    if (!f.finished && !f.restless) this.setRestless(f, true);
     if (!f.rateDirty) {
       f.rateDirty = true;
       this.rateList.push(f);
     }
+  }
+
+  /** keeps f.restless (a field, read in hot loops) and the set of restless flows in step */
+  private setRestless(f: FluidFlow, on: boolean): void {
+    f.restless = on;
+    if (on) this.restless.add(f);
+    else this.restless.delete(f);
   }
 
   /** a link to re-balance at the next solve */
@@ -1015,23 +1076,45 @@ export class TcpFluidModel implements NetworkModel {
   private sAck = new Float64Array(16);
   private sCount = 0;
 
+  /** d(demand)/d(delay) at the last demandAt */
+  private demandSlope = 0;
+
   private demandAt(d: number): number {
     let s = 0;
+    let slope = 0;
     const fl = this.sFlows;
     const other = this.sOther;
     const ack = this.sAck;
     for (let i = 0; i < this.sCount; i++) {
       const P = other[i]! + d;
       s += this.rateFor(fl[i]!, P > 0 ? P : 0, ack[i]!);
+      if (P > 0) slope += this.rateSlope;
     }
+    this.demandSlope = slope;
     return s;
   }
 
   /** delay of link l that balances its tcp demand with its capacity, other links held fixed */
   private solveLink(l: number): number {
-    const C = this.avail[l]!;
     const own = this.delay[l]!;
     const flows = this.through[l]!;
+    this.overflow[l] = 0;
+    // One pass for the common case, a link that stays idle: capacity left by udp, tcp demand at d = 0
+    let u = 0;
+    let atZero = 0;
+    let tcpFlows = 0;
+    for (const f of flows) {
+      if (f.tcp) {
+        const P = f.fwdQ - own;
+        atZero += this.rateFor(f, P > 0 ? P : 0, f.ackQ);
+        tcpFlows++;
+      } else {
+        u += f.rate;
+      }
+    }
+    const C = Math.max(0, this.eff * (this.topo.capacity[l]! / 8 - u));
+    this.avail[l] = C;
+    if (tcpFlows === 0 || atZero <= C * (1 + REL)) return 0;
     if (this.sOther.length < flows.length) {
       this.sOther = new Float64Array(2 * flows.length);
       this.sAck = new Float64Array(2 * flows.length);
@@ -1046,7 +1129,6 @@ export class TcpFluidModel implements NetworkModel {
       n++;
     }
     this.sCount = n;
-    if (this.demandAt(0) <= C * (1 + REL)) return 0;
     const dmax = this.topo.queueBytes[l]! / (this.topo.capacity[l]! / 8);
     if (n === 1) {
       // one flow: its rate min(cap, W / (E + d), Q / (O + d)) exceeds C at d = 0 (checked above),
@@ -1060,33 +1142,48 @@ export class TcpFluidModel implements NetworkModel {
       if (d <= dmax && Math.abs(this.demandAt(d) - C) <= 1e-9 * C) return d;
       // (rounding, or a pacing cap in between: fall through to the general solve)
     }
-    if (this.demandAt(dmax) > C * (1 + REL)) {
+    const atMax = this.demandAt(dmax);
+    if (atMax > C * (1 + REL)) {
       this.overflow[l] = 1;
       return dmax;
     }
-    // Illinois (regula falsi that halves the stale end): the excess demand is monotone in d, so
-    // the bracket [lo, hi] always holds the root; 1e-10 s is far below any delay that matters
+    // Newton from the previous delay (it moves little between steps: two or three evaluations),
+    // safeguarded by a bracket [lo, hi] around the root: the excess demand falls with d, so a
+    // step leaving the bracket is replaced by Illinois' (regula falsi that halves the stale end).
+    // 1e-10 s is far below any delay that matters.
     let lo = 0;
     let hi = dmax;
-    let glo = this.demandAt(0) - C;
-    let ghi = this.demandAt(dmax) - C;
+    let glo = atZero - C;
+    let ghi = atMax - C;
     let side = 0;
+    let d = own > 0 && own < dmax ? own : NaN;
     for (let i = 0; i < 100 && hi - lo > 1e-10 + 1e-12 * hi; i++) {
-      let mid = (lo * ghi - hi * glo) / (ghi - glo);
-      if (!(mid > lo && mid < hi)) mid = 0.5 * (lo + hi);
-      const g = this.demandAt(mid) - C;
+      if (Number.isNaN(d)) {
+        d = (lo * ghi - hi * glo) / (ghi - glo);
+        if (!(d > lo && d < hi)) d = 0.5 * (lo + hi);
+      }
+      const g = this.demandAt(d) - C;
+      const slope = this.demandSlope;
       if (g > 0) {
-        lo = mid;
+        lo = d;
         glo = g;
         if (side === 1) ghi *= 0.5;
         side = 1;
       } else {
-        hi = mid;
+        hi = d;
         ghi = g;
         if (g === 0) break;
         if (side === -1) glo *= 0.5;
         side = -1;
       }
+      const next = slope < 0 ? d - g / slope : NaN;
+      if (!(next > lo && next < hi)) {
+        d = NaN;
+        continue;
+      }
+      // Newton has converged: its step is below the tolerance
+      if (Math.abs(next - d) <= 1e-10 + 1e-12 * next) return next > d ? next : d;
+      d = next;
     }
     return hi;
   }
