@@ -313,9 +313,8 @@ export class TcpFluidModel implements NetworkModel {
   private readonly usedLinks = new Set<number>();
   /** links to re-balance at the next solve, flows whose rate to recompute, scratch flags */
   private readonly dirtyList: number[] = [];
-  /** the solve's worklist of links and the buffer its start is sorted in (reused: no allocation per step) */
+  /** the solve's worklist of links (reused: no allocation per step) */
   private readonly work: number[] = [];
-  private sortScratch = new Int32Array(64);
   /** links whose wire load must be recomputed at the end of the next solve (a flow's rate changed) */
   private readonly loadList: number[] = [];
   private readonly loadDirty: Uint8Array;
@@ -876,30 +875,38 @@ export class TcpFluidModel implements NetworkModel {
   }
 
   /** rate of f given the queueing delays of its data path (P) and ACK path (A) */
-  /** d(rate)/dP of the last rateFor call (the root search of solveLink steps with it) */
-  private rateSlope = 0;
+  /**
+   * What bound the last rateFor: its rate is x = c / (denominator + P) for a delay-bound term
+   * (the window over the round trip, or the own-queue limit over the path's queueing), so
+   * d(rate)/dP = -x / rateDenominator; 0 when a fixed cap binds. The root search of solveLink
+   * steps with it; the slope itself is computed only there (a division saved elsewhere).
+   */
+  private rateDenominator = 0;
 
   private rateFor(f: FluidFlow, P: number, A: number): number {
     const rtt = f.baseRtt + P + A;
     let x = f.cwnd / rtt;
-    let slope = -x / rtt;
+    let den = rtt;
     if (f.cap <= x) {
       x = f.cap;
-      slope = 0;
+      den = Infinity;
     }
     if (this.bbr && f.btlBw > 0) {
       const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
       const paced = gain * f.btlBw * (f.bbrFull ? this.p.bbrProbeGain : 1);
       if (paced < x) {
         x = paced;
-        slope = 0;
+        den = Infinity;
       }
     }
-    if (P > 0 && f.ownQueue < Infinity && f.ownQueue / P < x) {
-      x = f.ownQueue / P;
-      slope = -x / P;
+    if (P > 0 && f.ownQueue < Infinity) {
+      const queued = f.ownQueue / P;
+      if (queued < x) {
+        x = queued;
+        den = P;
+      }
     }
-    this.rateSlope = slope;
+    this.rateDenominator = den;
     return x;
   }
 
@@ -930,15 +937,21 @@ export class TcpFluidModel implements NetworkModel {
     const dirty = this.dirtyList;
     const work = this.work;
     work.length = 0;
-    if (dirty.length > 1) {
-      // a typed array sorts numerically in native code, several times faster than a comparator
-      if (this.sortScratch.length < dirty.length) this.sortScratch = new Int32Array(2 * dirty.length);
-      const sorted = this.sortScratch.subarray(0, dirty.length);
-      for (let i = 0; i < dirty.length; i++) sorted[i] = dirty[i]!;
-      sorted.sort();
+    if (dirty.length <= 64) {
+      // insertion sort: no comparator callback, no allocation (this runs once per step)
+      for (const l of dirty) {
+        let i = work.length;
+        work.push(l);
+        while (i > 0 && work[i - 1]! > l) {
+          work[i] = work[i - 1]!;
+          i--;
+        }
+        work[i] = l;
+      }
+    } else {
+      // a typed array sorts numerically in native code
+      const sorted = Int32Array.from(dirty).sort();
       for (let i = 0; i < sorted.length; i++) work.push(sorted[i]!);
-    } else if (dirty.length === 1) {
-      work.push(dirty[0]!);
     }
     for (const l of work) this.isDirty[l] = 0;
     dirty.length = 0;
@@ -1087,8 +1100,9 @@ export class TcpFluidModel implements NetworkModel {
     const ack = this.sAck;
     for (let i = 0; i < this.sCount; i++) {
       const P = other[i]! + d;
-      s += this.rateFor(fl[i]!, P > 0 ? P : 0, ack[i]!);
-      if (P > 0) slope += this.rateSlope;
+      const x = this.rateFor(fl[i]!, P > 0 ? P : 0, ack[i]!);
+      s += x;
+      if (P > 0) slope -= x / this.rateDenominator;
     }
     this.demandSlope = slope;
     return s;
