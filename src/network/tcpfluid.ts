@@ -159,6 +159,9 @@ class FluidFlow implements Flow {
   /** position of the flow's entry in the completion heap, -1 when it has none */
   heapAt = -1;
   grownAt: number;
+  /** the window the solver last looked at (grow), and when */
+  seenCwnd = 0;
+  seenAt = -Infinity;
   /** tcp_tso_autosize's min-RTT bonus, bytes (cached: it changes only with minRtt) */
   bonus = 0;
   readonly size: number;
@@ -782,10 +785,18 @@ export class TcpFluidModel implements NetworkModel {
         f.ownQueue = q;
       }
     }
-    // A window that does not bind (the flow is held by its own-queue limit or its cap, as most
-    // emulated flows in slow start are) leaves the flow's demand at the current delays as it was,
-    // and with it every link's balance: nothing to re-solve.
-    const demandMoved = f.cwnd !== before && this.rateFor(f, f.fwdQ, f.ackQ) !== f.demand;
+    // The solver looks at a flow's window at most once per round trip (a window acts on the
+    // network through the ACK clock, one round trip at a time); growth between two looks stays
+    // pending, so the cost of a step does not grow with the number of unrelated arrivals and
+    // departures inside a round trip. A shrinking window (a loss) is seen at once. A window that
+    // does not bind (the flow is held by its own-queue limit or its cap, as most emulated flows
+    // in slow start are) leaves the demand at the current delays as it was: nothing to re-solve.
+    let demandMoved = false;
+    if (f.cwnd !== f.seenCwnd && (f.cwnd < f.seenCwnd || now - f.seenAt >= rtt * (1 - 1e-9))) {
+      f.seenCwnd = f.cwnd;
+      f.seenAt = now;
+      demandMoved = this.rateFor(f, f.fwdQ, f.ackQ) !== f.demand;
+    }
     if (demandMoved || f.ownQueue !== queueBefore || f.btlBw !== bwBefore || f.bbrFull !== fullBefore) this.markFlow(f);
     const bbrChanging = this.bbr && f.changing;
     // a loss-based flow on an overflowing link will see another loss next round trip, unless its
@@ -796,6 +807,7 @@ export class TcpFluidModel implements NetworkModel {
       lossPending ||
       Math.abs(f.cwnd - before) > 1e-6 * before ||
       f.minRtt < minBefore * (1 - 1e-9) ||
+      f.cwnd !== f.seenCwnd ||
       (queueBefore !== f.ownQueue && !(Math.abs(f.ownQueue - queueBefore) <= 1e-9 * queueBefore));
   }
 
