@@ -38,21 +38,16 @@ export class EventQueue {
     if (this.count === this.times.length) this.grow();
     const times = this.times;
     const seqs = this.seqs;
-    const heapSlots = this.heapSlots;
     const seq = this.nextSeq++;
     let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const pt = times[parent]!;
       if (pt < time || (pt === time && seqs[parent]! < seq)) break;
-      times[i] = pt;
-      seqs[i] = seqs[parent]!;
-      heapSlots[i] = heapSlots[parent]!;
+      this.move(parent, i);
       i = parent;
     }
-    times[i] = time;
-    seqs[i] = seq;
-    heapSlots[i] = slot;
+    this.place(i, time, seq, slot);
   }
 
   /** Slot of the earliest event, or -1 when the queue is empty. */
@@ -82,7 +77,6 @@ export class EventQueue {
   private siftDown(time: number, seq: number, slot: number, size: number): void {
     const times = this.times;
     const seqs = this.seqs;
-    const heapSlots = this.heapSlots;
     const half = size >> 1;
     let i = 0;
     while (i < half) {
@@ -97,14 +91,23 @@ export class EventQueue {
         }
       }
       if (time < ct || (time === ct && seq < seqs[child]!)) break;
-      times[i] = ct;
-      seqs[i] = seqs[child]!;
-      heapSlots[i] = heapSlots[child]!;
+      this.move(child, i);
       i = child;
     }
-    times[i] = time;
-    seqs[i] = seq;
-    heapSlots[i] = slot;
+    this.place(i, time, seq, slot);
+  }
+
+  /** Copies heap entry `from` to position `to` (a sift's step). */
+  private move(from: number, to: number): void {
+    this.times[to] = this.times[from]!;
+    this.seqs[to] = this.seqs[from]!;
+    this.heapSlots[to] = this.heapSlots[from]!;
+  }
+
+  private place(i: number, time: number, seq: number, slot: number): void {
+    this.times[i] = time;
+    this.seqs[i] = seq;
+    this.heapSlots[i] = slot;
   }
 
   private grow(): void {
