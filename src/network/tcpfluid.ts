@@ -807,7 +807,7 @@ export class TcpFluidModel implements NetworkModel {
       lossPending ||
       Math.abs(f.cwnd - before) > 1e-6 * before ||
       f.minRtt < minBefore * (1 - 1e-9) ||
-      f.cwnd !== f.seenCwnd ||
+      Math.abs(f.cwnd - f.seenCwnd) > 1e-6 * f.seenCwnd ||
       (queueBefore !== f.ownQueue && !(Math.abs(f.ownQueue - queueBefore) <= 1e-9 * queueBefore));
   }
 
