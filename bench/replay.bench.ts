@@ -29,13 +29,15 @@ const REPEATS = 3;
 const BUDGET_S = process.argv.includes("--all") ? Infinity : 5;
 
 /**
- * SimGrid 3.32 (Debian python3-simgrid, default LV08 model) on this machine, same workloads:
- * in-process seconds (load + platform + simulate) of bench/simgrid/replay_simgrid.py, measured
- * 2026-11-22; see docs/network.md. Re-measure with bench/simgrid/compare.py.
+ * SimGrid 3.32 (Debian python3-simgrid, default LV08 model), same workloads: in-process seconds
+ * (total_s: load + platform + simulate) of bench/simgrid/replay_simgrid.py, measured 2026-11-29
+ * on the machine of docs/network.md's table (2 vCPU AMD EPYC, idle). On another machine
+ * re-measure with bench/simgrid/compare.py: SimGrid's times moved by 0.5x-2x between the two
+ * machines this project has run on.
  */
 const SIMGRID_SECONDS: Record<string, number> = {
-  "1000x1000": 0.19, "1000x10000": 2.12, "1000x100000": 18.3,
-  "10000x1000": 1.38, "10000x10000": 84.7, "10000x100000": 896,
+  "1000x1000": 0.35, "1000x10000": 3.30, "1000x100000": 32.8,
+  "10000x1000": 1.34, "10000x10000": 34.2, "10000x100000": 391,
 };
 
 interface ChildReport {
