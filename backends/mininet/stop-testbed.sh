@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Stops what setup-testbed.sh started (its sshd and the dockerd it launched), by pid file only.
 # Installed packages, the CRIU build cache, keys and the workload image stay, so the next
-# setup-testbed.sh run is fast. A dockerd this script did not start is left alone.
+# setup-testbed.sh run is fast. A dockerd this script did not start is left alone. The address
+# file goes with the sshd it names, so clients (the emulation tests) see no testbed rather than
+# a refused connection; setup-testbed.sh writes it again.
 set -euo pipefail
 STATE=${MIGSIM_TESTBED_STATE:-/var/lib/migsim-testbed}
 
@@ -19,13 +21,7 @@ stop_pidfile() {
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    # A stale pid file (reboot) may name a reused pid: only stop it if it is still that program.
-  if kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != "$name" ]; then
-    echo "[stop-testbed] $name: pid $pid is now $(cat "/proc/$pid/comm" 2>/dev/null); stale pid file removed" >&2
-    rm -f "$file"
-    return 0
-  fi
-  if kill -0 "$pid" 2>/dev/null; then
+    if kill -0 "$pid" 2>/dev/null; then
       echo "[stop-testbed] $name (pid $pid) ignored SIGTERM for 10 s; sending SIGKILL" >&2
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -37,4 +33,5 @@ stop_pidfile() {
 }
 
 stop_pidfile sshd "$STATE/sshd.pid"
+rm -f "$STATE/address"
 stop_pidfile dockerd "$STATE/dockerd.pid"
