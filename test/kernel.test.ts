@@ -464,3 +464,27 @@ test("unsubscribing from a watch stops notifications", (t) => {
   t.is(a, 1);
   t.is(b, 2);
 });
+
+test("an event that throws leaves the queue sound: the next run goes on with the rest, in order", (t) => {
+  const sim = new Simulator();
+  const seen: string[] = [];
+  sim.schedule(1, () => seen.push("a"));
+  sim.schedule(2, () => {
+    // schedules its successor into its own slot, then throws: both must be dealt with
+    sim.schedule(1, () => seen.push("after-throw"));
+    throw new Error("boom");
+  });
+  sim.schedule(2, () => seen.push("b"));
+  sim.schedule(2.5, () => {
+    throw new Error("boom again"); // throws without scheduling anything
+  });
+  sim.schedule(4, () => seen.push("c"));
+  t.throws(() => sim.run(), { message: "boom" });
+  t.is(sim.now, 2);
+  t.is(sim.pending, 4);
+  t.throws(() => sim.run(), { message: "boom again" });
+  t.is(sim.pending, 2);
+  sim.run();
+  t.deepEqual(seen, ["a", "b", "after-throw", "c"]);
+  t.is(sim.pending, 0);
+});
