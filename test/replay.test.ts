@@ -1,5 +1,5 @@
 import test from "ava";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,4 +99,23 @@ test("migsim replay: writes transfers.csv; a bad file exits 2 with one line", (t
     t.is(err.stderr.trim().split("\n").length, 1);
     t.regex(err.stderr, /^migsim: .*wl\.json: /);
   }
+});
+
+test("migsim replay: progress goes to stderr (lines when not a terminal), --quiet silences it, stdout is the summary", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-replay-"));
+  const wl = join(dir, "wl.json");
+  const transfers = Array.from({ length: 50 }, (_, i) => ({ id: i, src: i % 4, dst: (i + 1) % 4, bytes: 1e6, start: i * 0.01 }));
+  writeFileSync(wl, JSON.stringify(tinyWorkload(transfers)));
+  const cli = (...extra: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "-e",
+      `import("./src/cli/main.ts").then(m => m.main(process.argv.slice(1))).then(c => process.exit(c))`, "--",
+      "replay", wl, "--out", join(dir, "out"), ...extra], { encoding: "utf8" });
+  const loud = cli();
+  t.is(loud.status, 0);
+  t.regex(loud.stdout, /^50 transfers on 4 hosts, max-min: /);
+  t.deepEqual(loud.stderr.trim().split("\n").map((l) => l.replace(/, [\d.]+ s$/, "")), ["replay: 50 transfers", "replay: 50/50 transfers (100%)"]);
+  const quiet = cli("--quiet");
+  t.is(quiet.status, 0);
+  t.is(quiet.stderr, "");
+  t.is(quiet.stdout.split(" -> ")[0]!.replace(/load .*$/, ""), loud.stdout.split(" -> ")[0]!.replace(/load .*$/, ""));
 });

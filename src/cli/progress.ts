@@ -5,10 +5,10 @@
 import cliProgress from "cli-progress";
 import type { ProgressReporter } from "../experiment/run.ts";
 
-export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr, unit = "runs"): ProgressReporter {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {value}/{total} runs | {rate} runs/s | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 200 },
+      { format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 200 },
       cliProgress.Presets.shades_classic,
     );
     let t0 = performance.now();
@@ -29,7 +29,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
       lastPct = -1;
       lastAt = 0;
       t0 = performance.now();
-      stream.write(`${label}: ${n} runs${done ? `, ${done} already done (resumed)` : ""}\n`);
+      stream.write(`${label}: ${n} ${unit}${done ? `, ${done} already done (resumed)` : ""}\n`);
     },
     tick: (done) => {
       const pct = Math.floor((100 * done) / Math.max(1, total) / 10) * 10;
@@ -37,7 +37,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
       if (pct > lastPct && (now - lastAt > 5000 || done === total)) {
         lastPct = pct;
         lastAt = now;
-        stream.write(`${label}: ${done}/${total} runs (${pct}%), ${((now - t0) / 1000).toFixed(1)} s\n`);
+        stream.write(`${label}: ${done}/${total} ${unit} (${pct}%), ${((now - t0) / 1000).toFixed(1)} s\n`);
       }
     },
     stop: () => undefined,

@@ -4,12 +4,14 @@ import { InputError } from "../errors.ts";
 import { AVAILABLE_MODELS } from "../network/index.ts";
 import type { ModelName } from "../network/model.ts";
 import { loadWorkloadFile, replayWorkload, writeTransfersCsv } from "../network/replay.ts";
+import { progressReporter } from "./progress.ts";
 
 interface ReplayArgs {
   workload: string;
   model: ModelName;
   out: string;
   efficiency?: number | undefined;
+  quiet: boolean;
 }
 
 export const replayCommand: CommandModule<object, ReplayArgs> = {
@@ -20,7 +22,8 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .positional("workload", { type: "string", demandOption: true, describe: "workload JSON (flow-workload-v1)" })
       .option("model", { choices: ["max-min", "tcp-fluid"] as const, default: "max-min" as const, describe: "network model" })
       .option("out", { type: "string", demandOption: true, describe: "output folder" })
-      .option("efficiency", { type: "number", describe: "goodput / link rate of elastic flows (default: the model's, 0.96)" }) as never,
+      .option("efficiency", { type: "number", describe: "goodput / link rate of elastic flows (default: the model's, 0.96)" })
+      .option("quiet", { type: "boolean", default: false, describe: "no progress output" }) as never,
   handler: (args) => {
     if (!AVAILABLE_MODELS.includes(args.model)) {
       throw new InputError(`model ${args.model} is not available in this build (available: ${AVAILABLE_MODELS.join(", ")})`, { field: "--model" });
@@ -31,7 +34,20 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     const t0 = performance.now();
     const w = loadWorkloadFile(args.workload);
     const t1 = performance.now();
-    const r = replayWorkload(w, args.model, args.efficiency === undefined ? {} : { efficiency: args.efficiency });
+    // (progress on stderr: a bar on a terminal, a line every 10% in logs; stdout keeps the summary)
+    const progress = args.quiet ? undefined : progressReporter("replay", process.stderr, "transfers");
+    progress?.start(w.ids.length, 0);
+    let r;
+    try {
+      // ticks every 0.1% of the transfers: the bar's own formatting would cost more than many flows
+      const every = Math.max(1, Math.floor(w.ids.length / 1000));
+      const tick = progress && ((n: number): void => {
+        if (n % every === 0 || n === w.ids.length) progress.tick(n);
+      });
+      r = replayWorkload(w, args.model, args.efficiency === undefined ? {} : { efficiency: args.efficiency }, {}, tick);
+    } finally {
+      progress?.stop();
+    }
     const file = writeTransfersCsv(args.out, w, r);
     const t2 = performance.now();
     let last = 0;

@@ -193,7 +193,17 @@ export interface ReplayResult {
 }
 
 /** Replays every transfer as an elastic flow; transfers start in time order (ties: file order). */
-export function replayWorkload(w: Workload, model: ModelName, params: Partial<NetworkParams> = {}, options: ModelOptions = {}): ReplayResult {
+/**
+ * Replays every transfer of `w` as an elastic flow at its start time. `onFinished` (progress of
+ * long replays) is called with the number of finished transfers each time one finishes.
+ */
+export function replayWorkload(
+  w: Workload,
+  model: ModelName,
+  params: Partial<NetworkParams> = {},
+  options: ModelOptions = {},
+  onFinished?: (finished: number) => void,
+): ReplayResult {
   const sim = new Simulator();
   const net = createNetworkModel(sim, w.compiled, { ...DEFAULT_NETWORK_PARAMS, ...params, model }, { ...options, route: w.route });
   const n = w.ids.length;
@@ -201,10 +211,14 @@ export function replayWorkload(w: Workload, model: ModelName, params: Partial<Ne
   const end = new Float64Array(n).fill(NaN);
   const names = w.hostNames;
   let next = 0;
+  let finished = 0;
   const arrive = (): void => {
     const i = order[next++]!;
     const flow = net.startFlow({ src: names[w.src[i]!]!, dst: names[w.dst[i]!]!, kind: "tcp", bytes: w.bytes[i]! });
-    flow.done.onFire((r) => (end[i] = r.end));
+    flow.done.onFire((r) => {
+      end[i] = r.end;
+      onFinished?.(++finished);
+    });
     if (next < n) sim.scheduleAt(w.start[order[next]!]!, arrive);
   };
   const t0 = performance.now();
