@@ -21,7 +21,8 @@ stop_pidfile() {
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    # SIGKILL only the program named: the pid may have been reused after it exited while we waited
+    if kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
       echo "[stop-testbed] $name (pid $pid) ignored SIGTERM for 10 s; sending SIGKILL" >&2
       kill -KILL "$pid" 2>/dev/null || true
     fi

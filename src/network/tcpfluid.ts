@@ -292,10 +292,8 @@ export class TcpFluidModel implements NetworkModel {
   private readonly routeFn: (src: string, dst: string) => Path;
   private readonly L: number;
   private readonly cc: CongestionControl;
-  /** the congestion control as flags: tested per flow in the hottest loops, where a string compare costs */
+  /** cc === "bbr", tested per flow in the hottest loop (rateFor), where a string compare costs */
   private readonly bbr: boolean;
-  private readonly cubic: boolean;
-  private readonly reno: boolean;
   private readonly emulated: boolean;
   private readonly eff: number;
   /** per directed link: queueing delay (s), wire load (B/s), cumulative wire bytes, goodput capacity left for tcp */
@@ -354,8 +352,6 @@ export class TcpFluidModel implements NetworkModel {
     this.L = topo.from.length;
     this.cc = params.congestionControl;
     this.bbr = this.cc === "bbr";
-    this.cubic = this.cc === "cubic";
-    this.reno = this.cc === "reno";
     this.emulated = params.hostStack === "emulated";
     this.eff = params.efficiency;
     this.delay = new Float64Array(this.L);
@@ -606,8 +602,7 @@ export class TcpFluidModel implements NetworkModel {
   }
 
   private remove(f: FluidFlow): void {
-    this.setRate(f, 0);
-    this.finishing.delete(f);
+    this.setRate(f, 0); // (also drops its completion entry)
     f.finished = true;
     this.setRestless(f, false);
     for (const l of f.path.links) this.markDirty(l);
@@ -744,7 +739,7 @@ export class TcpFluidModel implements NetworkModel {
     } else if (lost && now - f.lastLoss >= rtt) {
       f.lastLoss = now;
       f.slowStart = false;
-      if (this.cubic) {
+      if (this.cc === "cubic") {
         // fast convergence (RFC 9438 4.7): a flow losing ground releases bandwidth sooner
         f.wMax = f.cwnd < f.wMax ? (f.cwnd * (1 + p.cubicBeta)) / 2 : f.cwnd;
         f.cwnd = Math.max(2 * p.mss, f.cwnd * p.cubicBeta);
@@ -759,7 +754,7 @@ export class TcpFluidModel implements NetworkModel {
       if (limited && f.slowStart) {
         f.cwnd += acked;
         if (f.cwnd >= f.ssthresh) f.slowStart = false;
-      } else if (limited && this.reno) {
+      } else if (limited && this.cc === "reno") {
         f.cwnd += (p.mss * acked) / f.cwnd;
       } else if (limited) {
         // CUBIC: W(t) = C (t - K)^3 + Wmax in segments, t since the last reduction; never below Reno's line
@@ -769,7 +764,7 @@ export class TcpFluidModel implements NetworkModel {
         const cubic = (p.cubicC * (t - K) ** 3 + wmax) * p.mss;
         const reno = f.cwnd + (((3 * (1 - p.cubicBeta)) / (1 + p.cubicBeta)) * p.mss * acked) / f.cwnd;
         f.cwnd = Math.max(reno, Math.min(cubic, 1.5 * f.cwnd + acked));
-      } else if (!f.slowStart && this.cubic) {
+      } else if (!f.slowStart && this.cc === "cubic") {
         f.epoch += dt; // application- or TSQ-limited time does not count towards cubic growth
       }
     }
@@ -886,7 +881,6 @@ export class TcpFluidModel implements NetworkModel {
     return s;
   }
 
-  /** rate of f given the queueing delays of its data path (P) and ACK path (A) */
   /**
    * What bound the last rateFor: its rate is x = c / (denominator + P) for a delay-bound term
    * (the window over the round trip, or the own-queue limit over the path's queueing), so
@@ -895,6 +889,7 @@ export class TcpFluidModel implements NetworkModel {
    */
   private rateDenominator = 0;
 
+  /** rate of f given the queueing delays of its data path (P) and ACK path (A) */
   private rateFor(f: FluidFlow, P: number, A: number): number {
     const rtt = f.baseRtt + P + A;
     let x = f.cwnd / rtt;
