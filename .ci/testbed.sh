@@ -17,5 +17,8 @@ else
   tail -n 20 "$_migsim_log" >&2
   unset MIGSIM_TESTBED
   export MIGSIM_TESTBED_REQUIRED=1
+  # The emulation suite fails at once with this line instead of waiting on a testbed that is not there.
+  MIGSIM_TESTBED_SETUP_ERROR="$(grep -E 'ERROR' "$_migsim_log" | tail -n 1)"
+  export MIGSIM_TESTBED_SETUP_ERROR="${MIGSIM_TESTBED_SETUP_ERROR:-$(tail -n 1 "$_migsim_log")}"
 fi
 unset _migsim_root _migsim_log

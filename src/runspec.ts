@@ -223,9 +223,31 @@ export interface PhaseMarks {
   downEnd: number;
 }
 
+/**
+ * A run that could not finish (on a testbed: a step that failed or hung, a run past its deadline).
+ * The run's records are dropped, since its migrations did not all complete under the protocol; the
+ * failure is kept instead, so the other runs go on and the report lists it (failed.csv).
+ */
+export interface RunFailure {
+  experiment: string;
+  cell: string;
+  backend: string;
+  policy: string;
+  run: number;
+  seed: number;
+  /** index of the migration that failed, -1 when the run failed outside one (set-up, deadline) */
+  migration: number;
+  /** protocol phase it was in: set-up, trigger, decision, checkpoint, transfer, restore, ... */
+  phase: string;
+  message: string;
+}
+export const FAILURE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "seed", "migration", "phase", "message"] as const;
+
 export interface RunResult {
   records: RunRecord[];
   probes: ProbeRecord[];
+  /** set when the run failed (its records and probes are then empty) */
+  failure?: RunFailure;
   /** optional host bandwidth trace and phase marks (collected on request) */
   trace?: TraceSample[];
   marks?: PhaseMarks[];

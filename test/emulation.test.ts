@@ -18,7 +18,9 @@ import { shellCommand, SshSession, parseTestbedUrl } from "../backends/mininet/s
 
 const creds = testbedFromEnvironment();
 const required = process.env.MIGSIM_TESTBED_REQUIRED === "1";
-const reason = "no testbed: set MIGSIM_TESTBED=ssh://... or run backends/mininet/setup-testbed.sh";
+const reason = process.env.MIGSIM_TESTBED_SETUP_ERROR
+  ? `the testbed did not come up: ${process.env.MIGSIM_TESTBED_SETUP_ERROR}`
+  : "no testbed: set MIGSIM_TESTBED=ssh://... or run backends/mininet/setup-testbed.sh";
 if (!creds) {
   if (required) test("emulation suite needs a testbed (MIGSIM_TESTBED_REQUIRED=1)", (t) => t.fail(reason));
   else {
@@ -83,17 +85,31 @@ function backend(decide: DecideFn, over: { key?: string; knownHosts?: string } =
   });
 }
 
-/** Names of migsim containers and work folders on the testbed (to check nothing is left behind). */
+/**
+ * What a run leaves on the testbed if its clean-up fails: containers (by the label the driver puts
+ * on them, or the name), work folders, links and bridges, Mininet host namespaces (their `bash`
+ * processes), and the processes a run starts (criu, drivers, iperf3, in-namespace sshd). Listing
+ * by name is only for this check; the testbed's scripts remove what they made by pid or label.
+ */
 async function leftovers(): Promise<string[]> {
   const s = await SshSession.connect(parseTestbedUrl(creds!.testbed),
     { privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile });
   try {
-    const c = await s.exec(shellCommand("docker", "ps", "-a", "--filter", "name=migsim-", "--format", "{{.Names}}"));
-    const d = await s.exec("ls -d /tmp/migsim-tb-* /tmp/migsim-tbrun-* 2>/dev/null; true");
+    const c = await s.exec(shellCommand("docker", "ps", "-a", "--filter", "label=migsim.testbed", "--format", "container {{.Names}}"));
+    const n = await s.exec(shellCommand("docker", "ps", "-a", "--filter", "name=migsim-", "--format", "container {{.Names}}"));
+    const d = await s.exec("ls -d /tmp/migsim-tb-* /tmp/migsim-tbrun-* /run/migsim-testbed/criu-hang-until 2>/dev/null; true");
     const l = await s.exec("ls /sys/class/net");
     // the driver names its switch bridges m<tag>s<n> and host links m<tag>h<n>-eth<k>
-    const links = l.stdout.split("\n").filter((n) => /^m[a-z0-9]{2}[hs]\d+/.test(n));
-    return [...c.stdout.split("\n"), ...d.stdout.split("\n"), ...links].filter(Boolean);
+    const links = l.stdout.split("\n").filter((x) => /^m[a-z0-9]{2}[hs]\d+/.test(x)).map((x) => `link ${x}`);
+    const ps = await s.exec(shellCommand("ps", "-eo", "comm=,args="));
+    const procs = ps.stdout.split("\n").filter((line) => {
+      const [comm = "", ...rest] = line.trim().split(/\s+/);
+      const args = rest.join(" ");
+      return comm === "criu" || comm === "iperf3" || /migsim_driver\.py (run|server|agent|probe|recv|send)/.test(args)
+        || /^bash .*mininet:/.test(args) || (comm === "sshd" && args.includes("migsim-tbrun-"));
+    }).map((line) => `process ${line.trim().split(/\s+/).slice(0, 4).join(" ")}`);
+    return [...new Set([...c.stdout.split("\n"), ...n.stdout.split("\n"), ...d.stdout.split("\n"), ...links, ...procs])]
+      .filter(Boolean).sort();
   } finally {
     s.close();
   }
@@ -281,15 +297,39 @@ run("a testbed without what runs need: the preflight says what is missing and ho
   t.deepEqual(await leftovers(), baseline);
 });
 
-run("a run past its time limit fails clearly and leaves nothing behind", async (t) => {
+run("a run past its time limit is recorded as failed, names its phase and leaves nothing behind", async (t) => {
   const b = new MininetBackend({
     testbed: creds!.testbed, privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile,
     decide: () => plan("h3"), handleSigint: false, runTimeoutS: 4,
   });
   try {
-    const e = await t.throwsAsync(b.execute(spec({ migrations: [migration({ trigger: { kind: "at", at: 30 } })] })),
-      { instanceOf: InputError });
-    t.regex(e!.message, /deadline/);
+    const res = await b.execute(spec({ migrations: [migration({ trigger: { kind: "at", at: 30 } })] }));
+    t.deepEqual([res.records.length, res.probes.length], [0, 0]);
+    t.is(res.failure?.phase, "trigger");
+    t.regex(res.failure!.message, /deadline/);
+  } finally {
+    await b.close();
+  }
+  t.deepEqual(await leftovers(), baseline);
+});
+
+run("a CRIU that hangs in the checkpoint: one error naming the phase, within the deadline, nothing left behind", async (t) => {
+  const deadline = 40;
+  const b = new MininetBackend({
+    testbed: creds!.testbed, privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile,
+    decide: () => plan("h3"), handleSigint: false, runTimeoutS: deadline, faultInjection: { kind: "criu-hang" },
+  });
+  const t0 = performance.now();
+  try {
+    const res = await b.execute(spec({ migrations: [migration()] }));
+    const took = (performance.now() - t0) / 1000;
+    t.log(`hung checkpoint reported after ${took.toFixed(1)} s: ${res.failure?.message}`);
+    t.is(res.records.length, 0);
+    t.is(res.failure?.phase, "checkpoint");
+    t.is(res.failure?.migration, 0);
+    t.regex(res.failure!.message, /phase checkpoint: checkpoint hung: docker checkpoint create did not finish within \d+ s/);
+    // the deadline bounds the run; clean-up (releasing the frozen container) comes on top
+    t.true(took < deadline + 30, `took ${took.toFixed(1)} s`);
   } finally {
     await b.close();
   }

@@ -4,15 +4,16 @@
  * runs the same policies as the simulator and hands their plans here. The testbed side is
  * driver/migsim_driver.py, uploaded with a JSON plan; its JSON lines become RunRecords/ProbeRecords.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../../src/errors.ts";
 import { compileTopology } from "../../src/network/compile.ts";
 import { Router } from "../../src/network/routing.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
-import type { Backend, ProbeRecord, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
-import { parseTestbedUrl, safeName, shellCommand, SshSession, type TestbedAddress } from "./ssh.ts";
+import type { Backend, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
+import { parseDriverLine, type DriverRecord } from "./driver-lines.ts";
+import { parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
 
 export type DecideFn = (spec: RunSpec, migrationIndex: number) => Promise<PolicyPlan> | PolicyPlan;
 
@@ -33,6 +34,29 @@ export interface MininetBackendOptions {
   onWarning?: ((message: string) => void) | undefined;
   /** clean the testbed up on Ctrl-C (SIGINT) while a run is in flight; default true */
   handleSigint?: boolean | undefined;
+  /** seconds the driver gets to clean up and say `cleaned` once this side gave up on a run (default 90) */
+  cleanupGraceS?: number | undefined;
+  /** For the testbed's own tests only (see FaultInjection). */
+  faultInjection?: FaultInjection | undefined;
+}
+
+/**
+ * A fault the testbed injects on purpose, to prove that a hang is undone: "criu-hang" makes the
+ * testbed's CRIU block in the checkpoint the way a hung `criu dump` does (setup-testbed.sh's CRIU
+ * wrapper), in the given runs (all when `runs` is absent). From the environment:
+ * MIGSIM_TESTBED_FAULT=criu-hang or criu-hang:run=0,2.
+ */
+export interface FaultInjection {
+  kind: "criu-hang";
+  runs?: number[] | undefined;
+}
+
+export function faultFromEnvironment(env: NodeJS.ProcessEnv = process.env): FaultInjection | undefined {
+  const text = env.MIGSIM_TESTBED_FAULT;
+  if (!text) return undefined;
+  const m = /^criu-hang(?::run=(\d+(?:,\d+)*))?$/.exec(text);
+  if (!m) throw new InputError(`MIGSIM_TESTBED_FAULT: expected criu-hang or criu-hang:run=N[,N...], got ${JSON.stringify(text)}`);
+  return { kind: "criu-hang", runs: m[1]?.split(",").map(Number) };
 }
 
 /** What the default set-up (backends/mininet/setup-testbed.sh) writes for clients. */
@@ -61,41 +85,20 @@ export function testbedFromEnvironment(env: NodeJS.ProcessEnv = process.env): Te
   };
 }
 
-/** The driver sits beside this module in the source tree; the build (dist/) leaves it in backends/. */
-function driverFile(): string {
+/** The driver's folder sits beside this module in the source tree; the build (dist/) leaves it in backends/. */
+function driverDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, "driver", "migsim_driver.py"),
-    join(here, "..", "..", "..", "backends", "mininet", "driver", "migsim_driver.py")];
-  const found = candidates.find((f) => existsSync(f));
+  const candidates = [join(here, "driver"), join(here, "..", "..", "..", "backends", "mininet", "driver")];
+  const found = candidates.find((d) => existsSync(join(d, "migsim_driver.py")));
   if (!found) throw new Error(`testbed driver not found (looked in ${candidates.join(", ")})`);
   return found;
 }
 
-/** Raw JSON lines of the driver, by type. */
-interface DriverRecord {
-  type: "record";
-  index: number;
-  container: string;
-  source: string;
-  destination: string;
-  mode: RunRecord["mode"];
-  transport: RunRecord["transport"];
-  trigger_s: number;
-  decision_s: number;
-  key_retrieval_s: number;
-  checkpoint_s: number;
-  transfer_s: number;
-  restore_s: number;
-  downtime_s: number;
-  total_s: number;
-  checkpoint_bytes: number;
-  transferred_bytes: number;
-  rounds: number;
-  converged: boolean;
-  note: string;
-  control_s: number;
-  prepare_s: number;
-  redirect_s: number;
+/** The driver's modules (uploaded together: migsim_driver.py imports the others). */
+function driverFiles(): { name: string; data: Buffer }[] {
+  const dir = driverDir();
+  return readdirSync(dir).filter((f) => /^[a-z_]+\.py$/.test(f)).sort()
+    .map((name) => ({ name, data: readFileSync(join(dir, name)) }));
 }
 
 /** Everything the driver reported for one run, beyond the records. */
@@ -133,7 +136,7 @@ export class MininetBackend implements Backend {
         throw new InputError(`testbed ${this.address.url}: cannot create a work folder: ${mk.stderr.trim()}`);
       }
       this.remoteDir = dir;
-      await session.upload(`${dir}/migsim_driver.py`, readFileSync(driverFile()), 0o700);
+      for (const f of driverFiles()) await session.upload(`${dir}/${f.name}`, f.data, 0o700);
       await this.preflight(session);
     } catch (e) {
       if (this.remoteDir) {
@@ -194,16 +197,28 @@ export class MininetBackend implements Backend {
     const session = await this.connect();
     const planName = `plan-${safeName("cell", spec.cell.replace(/[^A-Za-z0-9_.-]/g, "_"))}-${spec.run}.json`;
     const planPath = `${this.remoteDir}/${planName}`;
-    await session.upload(planPath, JSON.stringify({ spec, plans, options: { image: this.options.image } }));
+    const fault = this.options.faultInjection;
+    const inject = fault && (fault.runs === undefined || fault.runs.includes(spec.run)) ? fault.kind : undefined;
+    const options = { image: this.options.image, faultInjection: inject };
+    await session.upload(planPath, JSON.stringify({ spec, plans, options }));
     const limit = this.options.runTimeoutS ?? runTimeLimit(spec);
+    const graceS = this.options.cleanupGraceS ?? 90;
     const details: MininetRunDetails = { warnings: [], lines: [] };
     this.lastRun = details;
     const records: RunRecord[] = [];
     const probes: ProbeRecord[] = [];
     let rundir: string | undefined;
-    let error: string | undefined;
+    let error: { message: string; phase: string; migration: number | null } | undefined;
+    let contractError: Error | undefined;
     let cleaned = false;
     const router = new Router(compileTopology(spec.topology));
+    const failure = (phase: string, message: string, migration = -1): RunResult => ({
+      records: [], probes: [],
+      failure: {
+        experiment: spec.experiment, cell: spec.cell, backend: this.name, policy: spec.policy.name,
+        run: spec.run, seed: spec.seed, migration, phase, message,
+      } satisfies RunFailure,
+    });
 
     const abort = new AbortController();
     let interrupted = false;
@@ -214,57 +229,76 @@ export class MininetBackend implements Backend {
     if (this.options.handleSigint !== false) process.once("SIGINT", onSigint);
     try {
       const cmd = shellCommand("/usr/bin/python3", this.driverPath(), "run", planPath, "--deadline", String(limit));
-      const result = await session.exec(cmd, {
-        timeoutMs: (limit + 60) * 1000,
-        keepStdinOpen: true,
-        signal: abort.signal,
-        onLine: (text) => {
-          if (!text.startsWith("{")) return;
-          const line = JSON.parse(text) as Record<string, unknown> & { type: string };
-          details.lines.push(line);
-          switch (line.type) {
-            case "start":
-              rundir = String(line.rundir);
-              break;
-            case "warning":
-              details.warnings.push(String(line.message));
-              this.options.onWarning?.(String(line.message));
-              break;
-            case "record":
-              records.push(toRunRecord(spec, plans, router, line as unknown as DriverRecord));
-              break;
-            case "probe":
-              probes.push({
-                experiment: spec.experiment, cell: spec.cell, backend: this.name, run: spec.run,
-                from: String(line.from), to: String(line.to), sent_s: Number(line.sent_s), rtt_s: Number(line.rtt_s),
-              });
-              break;
-            case "setup":
-              for (const r of records) r.setup_s = Number(line.setup_s);
-              break;
-            case "error":
-              error = String(line.message);
-              break;
-            case "cleaned":
-              cleaned = true;
-              break;
-          }
-        },
-      });
+      let result;
+      try {
+        result = await session.exec(cmd, {
+          timeoutMs: (limit + 60) * 1000,
+          keepStdinOpen: true,
+          signal: abort.signal,
+          // On Ctrl-C or this side's timeout the driver is told (stdin EOF, SIGTERM) and gets time to
+          // release containers and tear the network down; its `cleaned` line says it did.
+          stopGraceMs: graceS * 1000,
+          onLine: (text) => {
+            if (!text.startsWith("{")) return;
+            let line;
+            try {
+              line = parseDriverLine(text);
+            } catch (e) {
+              contractError ??= e as Error;
+              return;
+            }
+            details.lines.push(line as Record<string, unknown>);
+            switch (line.type) {
+              case "start":
+                rundir = line.rundir;
+                break;
+              case "warning":
+                details.warnings.push(line.message);
+                this.options.onWarning?.(line.message);
+                break;
+              case "record":
+                records.push(toRunRecord(spec, plans, router, line));
+                break;
+              case "probe":
+                probes.push({
+                  experiment: spec.experiment, cell: spec.cell, backend: this.name, run: spec.run,
+                  from: line.from, to: line.to, sent_s: line.sent_s, rtt_s: line.rtt_s,
+                });
+                break;
+              case "setup":
+                for (const r of records) r.setup_s = line.setup_s;
+                break;
+              case "error":
+                error = line;
+                break;
+              case "cleaned":
+                cleaned = true;
+                break;
+            }
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof SshCommandTimeout) || interrupted) throw e;
+        return failure("deadline", `the testbed run did not end within ${limit + 60} s (its deadline ${limit} s + 60 s)` +
+          (cleaned ? "; the driver cleaned up" : "; the driver did not confirm its clean-up, removed from its state file"));
+      }
       if (interrupted) throw new InputError("interrupted (Ctrl-C): the testbed run was stopped and cleaned up");
-      if (error !== undefined) throw new InputError(`testbed run ${spec.cell}#${spec.run} failed: ${error}`);
+      if (contractError) throw contractError;
+      if (error !== undefined) {
+        return failure(error.phase, `testbed run ${spec.cell}#${spec.run} failed: ${error.message}`, error.migration ?? -1);
+      }
       if (result.code !== 0) {
-        throw new InputError(`testbed driver exited with ${result.code ?? result.signal}: ` +
+        return failure("driver", `testbed driver exited with ${result.code ?? result.signal}: ` +
           `${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
       }
       return { records, probes };
     } finally {
       process.removeListener("SIGINT", onSigint);
       // The driver cleans up on every exit path it sees; if it could not (killed, connection lost),
-      // remove what its state file lists.
+      // remove what its state file lists (that stops a driver still running, and releases containers).
       if (!cleaned && rundir && this.session) {
         await this.session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "cleanup", rundir),
-          { timeoutMs: 60_000 }).catch(() => undefined);
+          { timeoutMs: graceS * 1000 }).catch(() => undefined);
       }
       await session.exec(shellCommand("rm", "-f", "--", planPath), { timeoutMs: 15_000 }).catch(() => undefined);
       if (interrupted) {

@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
 # Turns a fresh Debian 12 machine (run as root) into a migsim emulation testbed:
-#   Mininet (Linux-bridge switches, HTB links), Docker in experimental mode with a CRIU that
-#   passes `criu check`, a tiny local busybox image for workloads, and an sshd on loopback that
+#   Mininet (Linux-bridge switches, HTB links), Docker in experimental mode with a CRIU proven by a real
+#   dump and restore on this kernel, a tiny local busybox image for workloads, and an sshd on loopback that
 #   the SSH backend talks to.
 # Idempotent: a second run only checks and changes nothing. The last line printed is the
 # testbed address (ssh://root@127.0.0.1:PORT). Files for clients are in $STATE (see docs/testbed.md).
 # Environment: MIGSIM_SSH_PORT (default 2290), MIGSIM_TESTBED_STATE (default /var/lib/migsim-testbed),
-#   MIGSIM_CRIU_CACHE (default /var/cache/migsim/criu-4.1.1).
+#   MIGSIM_CRIU_SMOKE_TIMEOUT (seconds a CRIU step of the smoke test may take, default 20).
 set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 STATE=${MIGSIM_TESTBED_STATE:-/var/lib/migsim-testbed}
 PORT=${MIGSIM_SSH_PORT:-2290}
-CRIU_VERSION=4.1.1
-CRIU_CACHE=${MIGSIM_CRIU_CACHE:-/var/cache/migsim/criu-$CRIU_VERSION}
 IMAGE=migsim-busybox:1
 LOG_DIR=/var/log/migsim-testbed
 APT=(apt-get -o DPkg::Lock::Timeout=900 -y --no-install-recommends)
@@ -59,82 +58,6 @@ apt_install() {
 
 apt_install "${PACKAGES[@]}"
 
-# ---------------------------------------------------------------- CRIU
-criu_ok() { [ -x "$1" ] && "$1" check >/dev/null 2>&1; }
-
-mirror_uri() {
-  # The machine's own Debian mirror (deb822 or one-line format), so the source comes from the same place.
-  local uri=""
-  if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
-    uri=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) if ($i !~ /security/) {print $i; exit}}' /etc/apt/sources.list.d/*.sources)
-  fi
-  if [ -z "$uri" ]; then
-    uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-      | awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; exit}}')
-  fi
-  printf '%s\n' "${uri:-http://deb.debian.org/debian}"
-}
-
-build_criu() {
-  local work=/var/cache/migsim/criu-build src_list lists mirror tarball
-  apt_install "${CRIU_BUILD_DEPS[@]}"
-  mkdir -p "$work" && cd "$work"
-  tarball="criu_$CRIU_VERSION.orig.tar.xz"
-  if [ ! -s "$tarball" ]; then
-    mirror=$(mirror_uri)
-    # A private sources list: the machine's own apt configuration is left untouched.
-    src_list="$work/trixie-src.list"
-    lists="$work/lists"
-    mkdir -p "$lists/partial"
-    printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' "$mirror" >"$src_list"
-    local opts=(-o "Dir::Etc::SourceList=$src_list" -o "Dir::Etc::SourceParts=-" -o "Dir::State::Lists=$lists"
-      -o DPkg::Lock::Timeout=900)
-    log "fetching criu $CRIU_VERSION source from $mirror (trixie)"
-    apt-get "${opts[@]}" update -qq >"$LOG_DIR/criu-source.log" 2>&1 || die "apt-get update for trixie sources failed (see $LOG_DIR/criu-source.log)"
-    # The .dsc and debian tarball may answer 404 on some mirrors; the orig tarball alone is enough.
-    apt-get "${opts[@]}" source --download-only "criu=$CRIU_VERSION*" >>"$LOG_DIR/criu-source.log" 2>&1 \
-      || apt-get "${opts[@]}" source --download-only criu >>"$LOG_DIR/criu-source.log" 2>&1 || true
-    [ -s "$tarball" ] || die "could not download $tarball (see $LOG_DIR/criu-source.log)"
-  fi
-  rm -rf "criu-$CRIU_VERSION"
-  tar -xf "$tarball"
-  log "building criu $CRIU_VERSION (make -j2 criu, 1-2 minutes; log: $LOG_DIR/criu-build.log)"
-  make -C "criu-$CRIU_VERSION" -j2 criu >"$LOG_DIR/criu-build.log" 2>&1 || die "criu build failed (see $LOG_DIR/criu-build.log)"
-  mkdir -p "$CRIU_CACHE"
-  install -m 755 "criu-$CRIU_VERSION/criu/criu" "$CRIU_CACHE/criu.new"
-  mv "$CRIU_CACHE/criu.new" "$CRIU_CACHE/criu"
-  rm -rf "criu-$CRIU_VERSION"
-  cd /
-}
-
-install_criu() {
-  # dockerd's runc looks for `criu` on PATH; /usr/sbin/criu is where Debian puts it. A packaged
-  # binary that fails the check is diverted (kept as /usr/sbin/criu.distrib), not deleted.
-  if dpkg-query -W -f='${Status}' criu 2>/dev/null | grep -q 'install ok installed' \
-     && ! dpkg-divert --list /usr/sbin/criu | grep -q .; then
-    dpkg-divert --local --rename --divert /usr/sbin/criu.distrib --add /usr/sbin/criu >/dev/null
-  fi
-  install -m 755 "$CRIU_CACHE/criu" /usr/sbin/criu.new
-  mv /usr/sbin/criu.new /usr/sbin/criu
-}
-
-if ! criu_ok /usr/sbin/criu; then
-  # Try Debian's own package first: on kernels it supports, nothing needs building.
-  apt_install criu
-  if criu_ok /usr/sbin/criu; then
-    log "packaged criu passes 'criu check'"
-  else
-    if criu_ok "$CRIU_CACHE/criu"; then
-      log "packaged criu fails 'criu check'; using the cached build $CRIU_CACHE/criu"
-    else
-      log "packaged criu fails 'criu check' on this kernel: building $CRIU_VERSION from Debian's source"
-      build_criu
-      criu_ok "$CRIU_CACHE/criu" || die "built criu fails 'criu check': $("$CRIU_CACHE/criu" check 2>&1 | tail -1)"
-    fi
-    install_criu
-  fi
-fi
-
 # ---------------------------------------------------------------- Docker
 docker_up() { docker info >/dev/null 2>&1; }
 if docker_up; then
@@ -170,6 +93,178 @@ if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   tar -C "$root" -c . | docker import -c 'ENV PATH=/bin' - "$IMAGE" >/dev/null
   rm -rf "$root"
 fi
+
+# ---------------------------------------------------------------- CRIU
+# A CRIU is chosen by what it does on this kernel, not by `criu check` (CRIU 4.1.1 passes the check
+# on kernel 6.18.44, then hangs in every dump): a candidate must dump and restore a plain process
+# (driver/criu_smoke.py plain), then checkpoint and restore the workload image through Docker
+# (criu_smoke.py docker, once dockerd runs). Candidates, in order: the installed one, Debian's
+# package, then the CRIU versions whose source Debian offers (unstable, then testing), newest
+# first. Builds are cached by version; the chosen binary is installed under /usr/local/lib/migsim
+# behind a small /usr/sbin/criu wrapper (dockerd's runc runs `criu` from PATH).
+SMOKE=(/usr/bin/python3 "$HERE/driver/criu_smoke.py")
+CRIU_LIB=/usr/local/lib/migsim
+CRIU_WRAPPER_MARK="# migsim criu wrapper"
+CRIU_SMOKE_TIMEOUT=${MIGSIM_CRIU_SMOKE_TIMEOUT:-20}
+HANG_FLAG=/run/migsim-testbed/criu-hang-until
+CRIU_TRIED=()
+
+criu_version_of() { "$1" --version 2>/dev/null | awk '/^Version:/ {print $2; exit}'; }
+
+already_tried() {
+  local t
+  for t in "${CRIU_TRIED[@]}"; do case "$t" in "criu $1 "*) return 0;; esac; done
+  return 1
+}
+
+record_failure() {
+  # $1 version, $2 the smoke test's JSON line
+  local why
+  why=$(printf '%s' "$2" | /usr/bin/python3 -c 'import json, sys
+try:
+    r = json.loads(sys.stdin.read())
+    tail = " / ".join(r.get("log_tail") or [])
+    print("%s: %s%s" % (r.get("stage", "?"), r.get("reason", "?"), (" | last log lines: " + tail) if tail else ""))
+except ValueError:
+    print("no result (see the smoke log)")')
+  CRIU_TRIED+=("criu $1 [$why]")
+  log "criu $1 FAILS the smoke test on kernel $(uname -r): $why"
+}
+
+smoke() {
+  # $1 stage, $2 version, then the stage's options; the whole test is bounded too
+  local stage=$1 version=$2 out
+  shift 2
+  if out=$(timeout -k 5 $((CRIU_SMOKE_TIMEOUT * 4)) "${SMOKE[@]}" "$stage" --timeout "$CRIU_SMOKE_TIMEOUT" "$@" \
+      2>>"$LOG_DIR/criu-smoke.log"); then
+    log "criu $version passes the $stage smoke test ($(printf '%s' "$out" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["reason"])'))"
+    return 0
+  fi
+  record_failure "$version" "$out"
+  return 1
+}
+
+install_criu_binary() {
+  # $1 binary, $2 version: a private copy behind the wrapper, so a cleared cache cannot break Docker.
+  local bin=$1 version=$2
+  mkdir -p "$CRIU_LIB"
+  if ! cmp -s "$bin" "$CRIU_LIB/criu-$version"; then
+    install -m 755 "$bin" "$CRIU_LIB/criu-$version.new" && mv "$CRIU_LIB/criu-$version.new" "$CRIU_LIB/criu-$version"
+  fi
+  if dpkg-query -W -f='${Status}' criu 2>/dev/null | grep -q 'install ok installed' \
+     && ! dpkg-divert --list /usr/sbin/criu | grep -q .; then
+    # Debian's packaged binary is kept (as /usr/sbin/criu.distrib), not deleted.
+    dpkg-divert --local --rename --divert /usr/sbin/criu.distrib --add /usr/sbin/criu >/dev/null
+  fi
+  {
+    printf '#!/bin/sh\n'
+    printf '%s: CRIU %s, chosen by setup-testbed.sh'"'"'s smoke test on kernel %s.\n' "$CRIU_WRAPPER_MARK" "$version" "$(uname -r)"
+    printf '# Fault injection for the testbed'"'"'s hang test only: while %s holds a time (epoch\n' "$HANG_FLAG"
+    printf '# seconds) in the future, CRIU blocks here as a hung dump does. Nothing else writes that file.\n'
+    printf 'if [ -s %s ] && [ "$(date +%%s)" -lt "$(cat %s 2>/dev/null || echo 0)" ]; then\n' "$HANG_FLAG" "$HANG_FLAG"
+    printf '  while :; do sleep 1; done\nfi\n'
+    printf 'exec %s "$@"\n' "$CRIU_LIB/criu-$version"
+  } >/usr/sbin/criu.new
+  chmod 755 /usr/sbin/criu.new
+  mv /usr/sbin/criu.new /usr/sbin/criu
+}
+
+installed_criu() {
+  # the binary behind our wrapper, or whatever /usr/sbin/criu is
+  if grep -qs "$CRIU_WRAPPER_MARK" /usr/sbin/criu; then
+    awk '$1 == "exec" {print $2; exit}' /usr/sbin/criu
+  elif [ -x /usr/sbin/criu ]; then
+    echo /usr/sbin/criu
+  fi
+}
+
+packaged_criu() {
+  apt_install criu >&2 || return 1
+  if [ -x /usr/sbin/criu.distrib ]; then echo /usr/sbin/criu.distrib; else echo /usr/sbin/criu; fi
+}
+
+# Private source lists (unstable and testing) beside the machine's own, which stay untouched.
+SRC_WORK=/var/cache/migsim/criu-build
+SRC_OPTS=(-o "Dir::Etc::SourceList=$SRC_WORK/sources.list" -o "Dir::Etc::SourceParts=-"
+  -o "Dir::State::Lists=$SRC_WORK/lists" -o DPkg::Lock::Timeout=900)
+source_versions() {
+  # upstream versions Debian offers as source, newest first
+  local mirror
+  mkdir -p "$SRC_WORK/lists/partial"
+  mirror=$(mirror_uri)
+  printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+    "$mirror" sid "$mirror" trixie >"$SRC_WORK/sources.list"
+  timeout 120 apt-get "${SRC_OPTS[@]}" update -qq >"$LOG_DIR/criu-source.log" 2>&1 \
+    || { log "could not read Debian's source lists (see $LOG_DIR/criu-source.log)"; return 0; }
+  apt-cache "${SRC_OPTS[@]}" showsrc criu 2>/dev/null | awk '/^Version:/ {print $2}' \
+    | sed -E 's/^[0-9]+://; s/-[^-]*$//' | sort -u -V -r
+}
+
+build_criu() {
+  # $1 upstream version; prints the cached binary's path
+  local version=$1 cache=/var/cache/migsim/criu-$1 tarball
+  if [ -x "$cache/criu" ]; then echo "$cache/criu"; return 0; fi
+  apt_install "${CRIU_BUILD_DEPS[@]}" >&2
+  mkdir -p "$SRC_WORK"
+  tarball="criu_$version.orig.tar.xz"
+  if [ ! -s "$SRC_WORK/$tarball" ]; then
+    log "fetching criu $version source from Debian"
+    # The .dsc and debian tarball may answer 404; the orig tarball alone is enough.
+    (cd "$SRC_WORK" && timeout 300 apt-get "${SRC_OPTS[@]}" source --download-only "criu=$version-*") \
+      >>"$LOG_DIR/criu-source.log" 2>&1 || true
+    [ -s "$SRC_WORK/$tarball" ] || { log "could not download $tarball (see $LOG_DIR/criu-source.log)"; return 1; }
+  fi
+  rm -rf "${SRC_WORK:?}/criu-$version"
+  tar -C "$SRC_WORK" -xf "$SRC_WORK/$tarball"
+  log "building criu $version (make -j2 criu, 2-4 minutes; log: $LOG_DIR/criu-build-$version.log)"
+  if ! make -C "$SRC_WORK/criu-$version" -j2 criu >"$LOG_DIR/criu-build-$version.log" 2>&1; then
+    log "criu $version does not build here (see $LOG_DIR/criu-build-$version.log)"
+    rm -rf "${SRC_WORK:?}/criu-$version"
+    return 1
+  fi
+  mkdir -p "$cache"
+  install -m 755 "$SRC_WORK/criu-$version/criu/criu" "$cache/criu.new" && mv "$cache/criu.new" "$cache/criu"
+  rm -rf "${SRC_WORK:?}/criu-$version"
+  echo "$cache/criu"
+}
+
+# Both stages: the plain one on the candidate binary, then (installed, so runc runs it) Docker's.
+CRIU_CHOSEN=""
+try_criu() {
+  local bin=$1 version
+  [ -n "$bin" ] && [ -x "$bin" ] || return 1
+  version=$(criu_version_of "$bin")
+  version=${version:-unknown}
+  already_tried "$version" && return 1
+  smoke plain "$version" --criu "$bin" || return 1
+  install_criu_binary "$bin" "$version"
+  smoke docker "$version" --image "$IMAGE" || return 1
+  CRIU_CHOSEN=$version
+}
+
+choose_criu() {
+  local bin v
+  try_criu "$(installed_criu)" && return 0
+  try_criu "$(packaged_criu)" && return 0
+  for v in $(source_versions); do
+    already_tried "$v" && continue
+    bin=$(build_criu "$v") || continue
+    try_criu "$bin" && return 0
+  done
+  return 1
+}
+
+criu_give_up() {
+  local IFS=';'
+  die "no CRIU works on kernel $(uname -r): tried ${CRIU_TRIED[*]:-nothing (no candidate found)}"
+}
+
+rm -f "$HANG_FLAG"
+choose_criu || criu_give_up
+log "chosen: criu $CRIU_CHOSEN on kernel $(uname -r)${CRIU_TRIED[*]:+ (refused before it: ${CRIU_TRIED[*]})}"
+# What the driver's preflight checks: the installed CRIU was proven on this very kernel.
+printf '{"version": "%s", "kernel": "%s", "date": "%s"}\n' "$CRIU_CHOSEN" "$(uname -r)" "$(date -u +%FT%TZ)" \
+  >"$STATE/criu-proven.json"
 
 # ---------------------------------------------------------------- sshd on loopback
 [ -s "$STATE/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C migsim-testbed-host -f "$STATE/ssh_host_ed25519_key"

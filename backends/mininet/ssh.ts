@@ -189,6 +189,12 @@ export interface ExecOptions {
   keepStdinOpen?: boolean | undefined;
   /** aborting sends SIGTERM to the remote command and closes its channel */
   signal?: AbortSignal | undefined;
+  /**
+   * On a timeout or an abort, first only close the remote stdin and send SIGTERM, and keep reading
+   * its output for this long (the driver cleans up, then prints its `cleaned` line) before the
+   * channel is closed. Default 0: close at once.
+   */
+  stopGraceMs?: number | undefined;
 }
 
 export interface ExecResult {
@@ -280,8 +286,15 @@ export class SshSession {
           if (done) return;
           done = true;
           clearTimeout(timer);
+          clearTimeout(graceTimer);
           opts.signal?.removeEventListener("abort", onAbort);
           fn();
+        };
+        let timedOut = false;
+        let graceTimer: NodeJS.Timeout | undefined;
+        const closeChannel = () => {
+          channel.end();
+          channel.close();
         };
         const stopRemote = () => {
           try {
@@ -289,12 +302,16 @@ export class SshSession {
           } catch {
             // the channel may already be closing
           }
+          const grace = opts.stopGraceMs ?? 0;
+          if (grace <= 0) return closeChannel();
+          // EOF on stdin is the driver's "controller gone": it cleans up and closes the channel itself.
           channel.end();
-          channel.close();
+          graceTimer ??= setTimeout(closeChannel, grace);
         };
         const timer = setTimeout(() => {
+          timedOut = true;
           stopRemote();
-          finish(() => reject(new SshCommandTimeout(command, timeoutMs)));
+          if (!(opts.stopGraceMs! > 0)) finish(() => reject(new SshCommandTimeout(command, timeoutMs)));
         }, timeoutMs);
         const onAbort = () => stopRemote();
         opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -316,7 +333,8 @@ export class SshSession {
         });
         channel.on("close", (code: number | null, signal?: string) => {
           if (opts.onLine && pending) opts.onLine(pending);
-          finish(() => resolve({ code: code ?? null, signal, stdout, stderr }));
+          if (timedOut) finish(() => reject(new SshCommandTimeout(command, timeoutMs)));
+          else finish(() => resolve({ code: code ?? null, signal, stdout, stderr }));
         });
         if (!opts.keepStdinOpen) channel.end();
       });

@@ -3,7 +3,7 @@ import type { CommandModule } from "yargs";
 import { compareBackends } from "../experiment/compare.ts";
 import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";
 import { progressReporter } from "./progress.ts";
-import { experimentOptions, testbedOptions, type ExperimentArgs } from "./run.ts";
+import { experimentOptions, reportFailedRuns, testbedOptions, type ExperimentArgs } from "./run.ts";
 
 export const compareCommand: CommandModule<object, ExperimentArgs> = {
   command: "compare <file>",
@@ -27,5 +27,6 @@ export const compareCommand: CommandModule<object, ExperimentArgs> = {
     for (const row of r.rows.filter((x) => x.metric === "total_s")) {
       process.stdout.write(`  ${row.cell} ${row.policy}: sim ${row.sim.mean.toFixed(2)} s, testbed ${row.emu.mean.toFixed(2)} s, error ${row.errorPct.toFixed(1)}%\n`);
     }
+    reportFailedRuns(r.failed.length, r.emulatedRuns, `${r.outDir}/mininet`);
   },
 };

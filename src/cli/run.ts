@@ -59,6 +59,15 @@ export function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
     .option("plots", { type: "boolean", default: true, describe: "render plots/ (--no-plots: only the tables, faster)" }) as unknown as Argv<T & RunArgs>;
 }
 
+/** Exit code of a command whose runs completed but some of them failed (failed.csv lists them). */
+export const EXIT_RUNS_FAILED = 3;
+
+export function reportFailedRuns(failed: number, executed: number, outDir: string): void {
+  if (failed === 0) return;
+  process.stderr.write(`migsim: ${failed} of ${executed} runs failed; ${outDir}/failed.csv lists each one's cell, policy, run and phase\n`);
+  process.exitCode = EXIT_RUNS_FAILED;
+}
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: "run <file>",
   describe: "run an experiment and write runs.csv, probes.csv, summary, plots and manifest",
@@ -95,6 +104,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         return;
       }
       process.stdout.write(`${outcome.experiment.name}: ${outcome.runsExecuted} runs in ${outcome.wallSeconds.toFixed(2)} s -> ${outcome.outDir}\n`);
+      reportFailedRuns(outcome.runsFailed, outcome.runsExecuted, outcome.outDir);
     } finally {
       process.off("SIGINT", onSigint);
     }

@@ -9,7 +9,7 @@ import type { PolicyPlan } from "../policies/types.ts";
 import { subRng } from "../random.ts";
 import type { Backend, RunSpec } from "../runspec.ts";
 import { SimBackend } from "../../backends/sim/backend.ts";
-import { MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
+import { faultFromEnvironment, MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
 
 export interface BackendOptions {
   /** collect host bandwidth traces and phase marks for the Fig. 4 plot */
@@ -51,6 +51,7 @@ function mininetBackend(options: BackendOptions): MininetBackend {
     fingerprint: options.fingerprint,
     decide: decideBeforeRun,
     onWarning: warnOnce(),
+    faultInjection: faultFromEnvironment(),
   });
 }
 

@@ -6,10 +6,12 @@
 import { join, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { writeFileAtomic } from "../report/atomic.ts";
+import { existsSync } from "node:fs";
 import { csvLines, readProbesCsv, readRunsCsv } from "../report/csv.ts";
+import { FAILED_FILE, readFailedCsv } from "../report/failed.ts";
 import { renderSvg, svgToPng } from "../report/plots.ts";
 import { describe as stats, type Stats } from "../report/stats.ts";
-import type { RunRecord } from "../runspec.ts";
+import type { RunFailure, RunRecord } from "../runspec.ts";
 import { loadExperiment } from "./load.ts";
 import { runExperiment, type RunOptions } from "./run.ts";
 
@@ -31,7 +33,16 @@ export interface CompareOptions extends Omit<RunOptions, "backend" | "out" | "sh
   testbed?: string | undefined;
 }
 
-export async function compareBackends(opts: CompareOptions): Promise<{ outDir: string; rows: ComparisonRow[] }> {
+export interface CompareOutcome {
+  outDir: string;
+  rows: ComparisonRow[];
+  /** testbed runs that failed or overran (left out of the comparison, listed in the report) */
+  failed: RunFailure[];
+  /** testbed runs executed */
+  emulatedRuns: number;
+}
+
+export async function compareBackends(opts: CompareOptions): Promise<CompareOutcome> {
   const base = { ...opts };
   const name = loadExperiment(opts.file, opts).name;
   const outDir = resolve(opts.out ?? join("out", `${name}-compare`));
@@ -42,17 +53,19 @@ export async function compareBackends(opts: CompareOptions): Promise<{ outDir: s
     out: join(outDir, "mininet"),
     backendOptions: { ...opts.backendOptions, testbed: opts.testbed ?? opts.backendOptions?.testbed },
   });
-  if (!emu.completed) return { outDir, rows: [] };
+  if (!emu.completed) return { outDir, rows: [], failed: [], emulatedRuns: emu.runsExecuted };
+  const failedFile = join(outDir, "mininet", FAILED_FILE);
+  const failed = existsSync(failedFile) ? readFailedCsv(failedFile) : [];
   const simRows = readRunsCsv(join(outDir, "sim", "runs.csv")).rows.map((r) => r.record);
   const emuRows = readRunsCsv(join(outDir, "mininet", "runs.csv")).rows.map((r) => r.record);
   const rows = compareRecords(simRows, emuRows);
   const probes = compareProbes(join(outDir, "sim", "probes.csv"), join(outDir, "mininet", "probes.csv"));
   writeFileAtomic(join(outDir, "validation.csv"), validationCsv(rows));
-  writeFileAtomic(join(outDir, "validation.md"), validationMarkdown(sim.experiment.name, rows, probes));
+  writeFileAtomic(join(outDir, "validation.md"), validationMarkdown(sim.experiment.name, rows, probes, failed));
   const svg = await renderSvg(validationChart(sim.experiment.name, rows));
   writeFileAtomic(join(outDir, "validation.svg"), svg);
   writeFileAtomic(join(outDir, "validation.png"), svgToPng(svg));
-  return { outDir, rows };
+  return { outDir, rows, failed, emulatedRuns: emu.runsExecuted };
 }
 
 export function compareRecords(sim: readonly RunRecord[], emu: readonly RunRecord[]): ComparisonRow[] {
@@ -115,7 +128,8 @@ export function validationCsv(rows: readonly ComparisonRow[]): string {
   ]);
 }
 
-export function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[]): string {
+export function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[],
+  failed: readonly RunFailure[] = []): string {
   const lines = [`# Validation of the simulator against the testbed: ${name}`, "",
     "Simulated and emulated means with 95% CI half-widths (Student t); error = (sim - emu) / emu.", ""];
   const cells = [...new Set(rows.map((r) => r.cell))];
@@ -129,6 +143,15 @@ export function validationMarkdown(name: string, rows: readonly ComparisonRow[],
   if (probes.length) {
     lines.push("## probes (round-trip times)", "", "| cell | from | to | simulated (s) | emulated (s) |", "|---|---|---|---:|---:|");
     for (const p of probes) lines.push(`| ${p.cell} | ${p.from} | ${p.to} | ${f(p.sim.mean, 4)} ± ${f(p.sim.ci95, 4)} | ${f(p.emu.mean, 4)} ± ${f(p.emu.ci95, 4)} |`);
+    lines.push("");
+  }
+  if (failed.length) {
+    lines.push("## testbed runs that failed", "",
+      "Left out of the means above (n counts only the runs that finished).", "",
+      "| cell | policy | run | migration | phase | error |", "|---|---|--:|--:|---|---|");
+    for (const x of failed) {
+      lines.push(`| ${x.cell} | ${x.policy} | ${x.run} | ${x.migration < 0 ? "-" : x.migration} | ${x.phase} | ${x.message.replace(/\|/g, "\\|")} |`);
+    }
     lines.push("");
   }
   return `${lines.join("\n")}\n`;

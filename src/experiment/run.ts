@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { csvLines, probeColumns, probeRowValues, runColumns, runRowValues } from "../report/csv.ts";
+import { FAILED_FILE, failedHeader, failedRow } from "../report/failed.ts";
 import type { RunResult } from "../runspec.ts";
 import { createBackend, type BackendOptions } from "./backends.ts";
 import { executePositions } from "./execute.ts";
@@ -47,7 +48,12 @@ export interface RunOutcome {
   completed: boolean;
   wallSeconds: number;
   runsExecuted: number;
+  /** runs that could not finish (listed in failed.csv); the others went on */
+  runsFailed: number;
 }
+
+/** Backends whose runs can fail one by one (a testbed); their output folders get failed.csv. */
+const FALLIBLE_BACKENDS = new Set(["mininet"]);
 
 const COMMIT_INTERVAL_MS = 500;
 
@@ -66,21 +72,23 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
 
   const axisNames = experiment.axes.map((a) => a.path);
   const positions = shardPositions(experiment, opts.shard);
-  const partial = PartialOutput.open(
-    outDir,
-    planKey(experiment, opts.shard, backendName),
-    { "runs.csv": csvLines([runColumns(axisNames)]), "probes.csv": csvLines([probeColumns()]) },
-    opts.resume ?? false,
-  );
+  const files: Record<string, string> = { "runs.csv": csvLines([runColumns(axisNames)]), "probes.csv": csvLines([probeColumns()]) };
+  if (FALLIBLE_BACKENDS.has(backendName)) files[FAILED_FILE] = failedHeader();
+  const partial = PartialOutput.open(outDir, planKey(experiment, opts.shard, backendName), files, opts.resume ?? false);
   const skip = partial.done;
   const todo = positions.slice(skip);
   opts.progress?.start(positions.length, skip);
 
   const traces: TraceToPlot[] = [];
   let done = skip;
+  let failed = 0;
   let lastCommit = performance.now();
   const onResult = (k: number, result: RunResult): void => {
     const cell = cellAt(experiment, k);
+    if (result.failure) {
+      partial.append(FAILED_FILE, failedRow(result.failure));
+      failed++;
+    }
     partial.append("runs.csv", csvLines(result.records.map((r) => runRowValues(r, cell.axes, axisNames))));
     partial.append("probes.csv", csvLines(result.probes.map(probeRowValues)));
     partial.index.push([k, result.records.length, result.probes.length]);
@@ -127,7 +135,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const wallSeconds = (performance.now() - t0) / 1000;
   if (!completed) {
     partial.closeFiles();
-    return { experiment, outDir, completed, wallSeconds, runsExecuted: done - skip };
+    return { experiment, outDir, completed, wallSeconds, runsExecuted: done - skip, runsFailed: failed };
   }
   const index = partial.index;
   partial.finish();
@@ -135,7 +143,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     experiment, outDir, shard: opts.shard, backend: backendName, traces, index, started,
     argv: opts.argv ?? process.argv.slice(2), plots: opts.plots !== false,
   });
-  return { experiment, outDir, completed, wallSeconds, runsExecuted: done - skip };
+  return { experiment, outDir, completed, wallSeconds, runsExecuted: done - skip, runsFailed: failed };
 }
 
 /** Creates the output folder; returns whether it was created (a bad --out is an InputError). */
