@@ -5,10 +5,11 @@
  * testbed fails. Runs are short and checkpoints small: the whole suite takes a minute or two.
  */
 import test from "ava";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { InputError } from "../src/errors.ts";
 import type { PolicyPlan } from "../src/policies/types.ts";
 import type { CostParams, MigrationSpec, RunSpec, TrafficSpec, ProbeSpec } from "../src/runspec.ts";
@@ -31,6 +32,7 @@ if (!creds) {
 const run = creds ? test.serial : test.serial.skip;
 
 const MB = 1e6;
+const BIN = fileURLToPath(new URL("../bin/migsim.js", import.meta.url));
 function link(a: string, b: string, capacity: number, queue = 100): LinkSpec {
   return { a, b, capacity, capacityBack: capacity, latency: 0.0005, queue, mtu: 1500 };
 }
@@ -333,6 +335,28 @@ run("a CRIU that hangs in the checkpoint: one error naming the phase, within the
   } finally {
     await b.close();
   }
+  t.deepEqual(await leftovers(), baseline);
+});
+
+run("one run that hangs does not sink a comparison: it is listed as failed, the other runs go on", async (t) => {
+  const out = mkdtempSync(join(tmpdir(), "migsim-cmp-"));
+  const fixture = fileURLToPath(new URL("fixtures/emulation/two-runs-cold.yaml", import.meta.url));
+  const r = spawnSync(process.execPath, [BIN, "compare", fixture, "--out", out], {
+    encoding: "utf8", timeout: 300_000,
+    env: { ...process.env, MIGSIM_TESTBED: creds!.testbed, MIGSIM_TESTBED_FAULT: "criu-hang:run=0" },
+  });
+  t.log(r.stderr.trim().split("\n").slice(-3).join(" | "));
+  t.is(r.status, 3, "exit code 3: some runs failed");
+  t.regex(r.stderr, /1 of 2 runs failed; .*failed\.csv lists/);
+  const failed = readFileSync(join(out, "mininet", "failed.csv"), "utf8").trim().split("\n");
+  t.is(failed.length, 2);
+  t.regex(failed[1]!, /^two-runs-cold,default,mininet,bandwidth,0,\d+,0,checkpoint,.*checkpoint hung/);
+  const runs = readFileSync(join(out, "mininet", "runs.csv"), "utf8").trim().split("\n");
+  t.is(runs.length, 2, "the second run's record");
+  t.regex(runs[1]!, /^two-runs-cold,default,mininet,bandwidth,1,/);
+  const report = readFileSync(join(out, "validation.md"), "utf8");
+  t.regex(report, /## testbed runs that failed[\s\S]*\| default \| bandwidth \| 0 \| 0 \| checkpoint \|/);
+  t.regex(report, /\(n=1\)/);
   t.deepEqual(await leftovers(), baseline);
 });
 
