@@ -142,14 +142,18 @@ export interface RunSpec {
   horizon: number;
 }
 
-/** One row of runs.csv: the contract columns of DESIGN.md, then extras. */
-export interface RunRecord {
+/** Which run a row belongs to: the first columns of runs.csv and failed.csv. */
+export interface RunKey {
   experiment: string;
   cell: string;
   backend: string;
   policy: string;
   run: number;
   seed: number;
+}
+
+/** One row of runs.csv: the contract columns (docs/outputs.md), then extras. */
+export interface RunRecord extends RunKey {
   container: string;
   source: string;
   destination: string;
@@ -228,13 +232,7 @@ export interface PhaseMarks {
  * The run's records are dropped, since its migrations did not all complete under the protocol; the
  * failure is kept instead, so the other runs go on and the report lists it (failed.csv).
  */
-export interface RunFailure {
-  experiment: string;
-  cell: string;
-  backend: string;
-  policy: string;
-  run: number;
-  seed: number;
+export interface RunFailure extends RunKey {
   /** index of the migration that failed, -1 when the run failed outside one (set-up, deadline) */
   migration: number;
   /** protocol phase it was in: set-up, trigger, decision, checkpoint, transfer, restore, ... */

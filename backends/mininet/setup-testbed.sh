@@ -183,12 +183,25 @@ packaged_criu() {
   if [ -x /usr/sbin/criu.distrib ]; then echo /usr/sbin/criu.distrib; else echo /usr/sbin/criu; fi
 }
 
+mirror_uri() {
+  # The machine's own Debian mirror (deb822 or one-line format), so the source comes from the same place.
+  local uri=""
+  if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
+    uri=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) if ($i !~ /security/) {print $i; exit}}' /etc/apt/sources.list.d/*.sources)
+  fi
+  if [ -z "$uri" ]; then
+    uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+      | awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; exit}}')
+  fi
+  printf '%s\n' "${uri:-http://deb.debian.org/debian}"
+}
+
 # Private source lists (unstable and testing) beside the machine's own, which stay untouched.
 SRC_WORK=/var/cache/migsim/criu-build
 SRC_OPTS=(-o "Dir::Etc::SourceList=$SRC_WORK/sources.list" -o "Dir::Etc::SourceParts=-"
   -o "Dir::State::Lists=$SRC_WORK/lists" -o DPkg::Lock::Timeout=900)
 source_versions() {
-  # upstream versions Debian offers as source, newest first
+  # Debian versions (e.g. 4.2.1-1) of the CRIU sources Debian offers, newest first
   local mirror
   mkdir -p "$SRC_WORK/lists/partial"
   mirror=$(mirror_uri)
@@ -196,36 +209,46 @@ source_versions() {
     "$mirror" sid "$mirror" trixie >"$SRC_WORK/sources.list"
   timeout 120 apt-get "${SRC_OPTS[@]}" update -qq >"$LOG_DIR/criu-source.log" 2>&1 \
     || { log "could not read Debian's source lists (see $LOG_DIR/criu-source.log)"; return 0; }
-  apt-cache "${SRC_OPTS[@]}" showsrc criu 2>/dev/null | awk '/^Version:/ {print $2}' \
-    | sed -E 's/^[0-9]+://; s/-[^-]*$//' | sort -u -V -r
+  apt-cache "${SRC_OPTS[@]}" showsrc criu 2>/dev/null | awk '/^Version:/ {print $2}' | sort -u -V -r
 }
 
+upstream_version() { printf '%s\n' "$1" | sed -E 's/^[0-9]+://; s/-[^-]*$//'; }
+
+# build_criu DEBIAN_VERSION: sets BUILT_CRIU to the cached binary (not run in a subshell, so that
+# what it records in CRIU_TRIED stays).
+BUILT_CRIU=""
 build_criu() {
-  # $1 upstream version; prints the cached binary's path
-  local version=$1 cache=/var/cache/migsim/criu-$1 tarball
-  if [ -x "$cache/criu" ]; then echo "$cache/criu"; return 0; fi
+  local debver=$1 version cache tarball
+  version=$(upstream_version "$debver")
+  cache=/var/cache/migsim/criu-$version
+  if [ -x "$cache/criu" ]; then BUILT_CRIU=$cache/criu; return 0; fi
   apt_install "${CRIU_BUILD_DEPS[@]}" >&2
   mkdir -p "$SRC_WORK"
   tarball="criu_$version.orig.tar.xz"
   if [ ! -s "$SRC_WORK/$tarball" ]; then
     log "fetching criu $version source from Debian"
     # The .dsc and debian tarball may answer 404; the orig tarball alone is enough.
-    (cd "$SRC_WORK" && timeout 300 apt-get "${SRC_OPTS[@]}" source --download-only "criu=$version-*") \
+    (cd "$SRC_WORK" && timeout 300 apt-get "${SRC_OPTS[@]}" source --download-only "criu=$debver") \
       >>"$LOG_DIR/criu-source.log" 2>&1 || true
-    [ -s "$SRC_WORK/$tarball" ] || { log "could not download $tarball (see $LOG_DIR/criu-source.log)"; return 1; }
+    if [ ! -s "$SRC_WORK/$tarball" ]; then
+      log "could not download $tarball (see $LOG_DIR/criu-source.log)"
+      CRIU_TRIED+=("criu $version [source: $tarball not downloadable]")
+      return 1
+    fi
   fi
   rm -rf "${SRC_WORK:?}/criu-$version"
   tar -C "$SRC_WORK" -xf "$SRC_WORK/$tarball"
   log "building criu $version (make -j2 criu, 2-4 minutes; log: $LOG_DIR/criu-build-$version.log)"
   if ! make -C "$SRC_WORK/criu-$version" -j2 criu >"$LOG_DIR/criu-build-$version.log" 2>&1; then
     log "criu $version does not build here (see $LOG_DIR/criu-build-$version.log)"
+    CRIU_TRIED+=("criu $version [build failed: $(tail -n 1 "$LOG_DIR/criu-build-$version.log")]")
     rm -rf "${SRC_WORK:?}/criu-$version"
     return 1
   fi
   mkdir -p "$cache"
   install -m 755 "$SRC_WORK/criu-$version/criu/criu" "$cache/criu.new" && mv "$cache/criu.new" "$cache/criu"
   rm -rf "${SRC_WORK:?}/criu-$version"
-  echo "$cache/criu"
+  BUILT_CRIU=$cache/criu
 }
 
 # Both stages: the plain one on the candidate binary, then (installed, so runc runs it) Docker's.
@@ -243,13 +266,13 @@ try_criu() {
 }
 
 choose_criu() {
-  local bin v
+  local v
   try_criu "$(installed_criu)" && return 0
   try_criu "$(packaged_criu)" && return 0
   for v in $(source_versions); do
-    already_tried "$v" && continue
-    bin=$(build_criu "$v") || continue
-    try_criu "$bin" && return 0
+    already_tried "$(upstream_version "$v")" && continue
+    build_criu "$v" || continue
+    try_criu "$BUILT_CRIU" && return 0
   done
   return 1
 }

@@ -21,7 +21,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procs import StepTimeout, alive, container_pid, kill_pids, release_container, run_bounded, stat_fields  # noqa: E402
+from procs import (StepTimeout, alive, container_pid, kill_pids, release_container, run_bounded,  # noqa: E402
+                   start_from_checkpoint, stat_fields)
 
 COUNTER = "import sys, time\ni = 0\nwhile True:\n    i += 1\n    open(sys.argv[1], 'w').write(str(i))\n    time.sleep(0.05)\n"
 SHELL_COUNTER = "i=0; while :; do i=$((i+1)); echo $i; usleep 50000; done"
@@ -146,7 +147,7 @@ def smoke_docker(image, timeout):
         shutil.copytree(folder, os.path.join(target, "cp"))
         step = "docker start --checkpoint"
         try:
-            run_bounded(["docker", "start", "--checkpoint", "cp", dst], timeout, "restore")
+            start_from_checkpoint(dst, "cp", timeout, "restore")
         except StepTimeout:
             return {"ok": False, "reason": "docker start --checkpoint hung", "log_tail": criu_logs(nid)}
         first = wait_past(lambda: (docker_lines(dst, timeout) or [-1])[0], -1, 5)

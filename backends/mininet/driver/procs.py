@@ -6,9 +6,16 @@ the `docker checkpoint create` client: the container stays frozen and `docker rm
 it. Killing that criu process by its pid releases the container; `release_container` does that.
 """
 import os
+import re
 import signal
 import subprocess
+import sys
 import time
+
+# docker 20.10 uploads a checkpoint to containerd's content store when a container starts from it;
+# if containerd still holds the identical bytes from the checkpoint's creation, that upload fails.
+CONTENT_EXISTS = re.compile(r"content (sha256:[0-9a-f]{64}): already exists")
+DOCKER_CONTAINERD = ["ctr", "-a", "/var/run/docker/containerd/containerd.sock", "-n", "moby"]
 
 
 class StepTimeout(Exception):
@@ -139,3 +146,19 @@ def release_container(name, init_pid=0, timeout=30):
                 time.sleep(0.5)
     done.append("docker rm -f %s still hangs" % name)
     return done
+
+
+def start_from_checkpoint(name, checkpoint, timeout, phase):
+    """`docker start --checkpoint`; when containerd still holds the same checkpoint content from its
+    creation ("content sha256:...: already exists"), that stale copy is removed and the start tried
+    once more."""
+    for attempt in range(2):
+        try:
+            return run_bounded(["docker", "start", "--checkpoint", checkpoint, name], timeout, phase)
+        except RuntimeError as e:
+            stale = CONTENT_EXISTS.search(str(e))
+            if not stale or attempt:
+                raise
+            sys.stderr.write("[driver] containerd still holds checkpoint content %s: removed, start retried\n"
+                             % stale.group(1))
+            run_bounded(DOCKER_CONTAINERD + ["content", "rm", stale.group(1)], 30, phase, check=False)

@@ -22,7 +22,7 @@ from cleanup import cleanup_state, release_containers
 from hosttools import SERVER_PORT
 from jsonout import emit, log, warn
 from netutil import allow_congestion_control, containerd_leaks, dir_bytes, has_cycle, net_dev, netem_available
-from procs import StepTimeout, container_pid, proc_start_time, run_bounded
+from procs import StepTimeout, container_pid, proc_start_time, run_bounded, start_from_checkpoint
 from testbed_names import CHECKPOINT_BASELINE, CONTAINER_LABEL, HANG_FLAG, IMAGE_DEFAULT, IPERF_BASE_PORT, NAME, RECV_BASE_PORT, STEP_CAP, \
     CRIU_STEP_BASE, CRIU_MIN_RATE
 
@@ -290,7 +290,10 @@ class Run:
                            + self.container_cmd(m["container"]), phase).strip()
 
     def start_container(self, name, phase, checkpoint=None, cap=STEP_CAP):
-        self.docker(["start"] + (["--checkpoint", checkpoint] if checkpoint else []) + [name], phase, cap=cap)
+        if checkpoint:
+            start_from_checkpoint(name, checkpoint, self.left(cap), phase)
+        else:
+            self.docker(["start", name], phase, cap=cap)
         pid = container_pid(name)
         with self.lock:
             self.state["container_pids"][name] = pid
