@@ -54,7 +54,7 @@ export interface FaultInjection {
 export function faultFromEnvironment(env: NodeJS.ProcessEnv = process.env): FaultInjection | undefined {
   const text = env.MIGSIM_TESTBED_FAULT;
   if (!text) return undefined;
-  const m = /^criu-hang(?::run=(\d+(?:,\d+)*))?$/.exec(text);
+  const m = text.match(/^criu-hang(?::run=(\d+(?:,\d+)*))?$/);
   if (!m) throw new InputError(`MIGSIM_TESTBED_FAULT: expected criu-hang or criu-hang:run=N[,N...], got ${JSON.stringify(text)}`);
   return { kind: "criu-hang", runs: m[1]?.split(",").map(Number) };
 }
