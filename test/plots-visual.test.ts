@@ -54,7 +54,7 @@ async function layout(spec: TopLevelSpec): Promise<Laid> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
   await view.runAsync();
   const texts: TextBox[] = [];
-  type Item = { x?: number; y?: number; text?: unknown; opacity?: number; fillOpacity?: number; bounds: { x1: number; y1: number; x2: number; y2: number }; items?: Mark[] };
+  type Item = { x?: number; y?: number; text?: unknown; limit?: number; opacity?: number; fillOpacity?: number; bounds: { x1: number; y1: number; x2: number; y2: number }; items?: Mark[] };
   type Mark = { marktype: string; items: Item[] };
   const walk = (mark: Mark, dx: number, dy: number): void => {
     for (const item of mark.items) {
@@ -64,7 +64,10 @@ async function layout(spec: TopLevelSpec): Promise<Laid> {
         const text = Array.isArray(item.text) ? item.text.join(" / ") : String(item.text ?? "");
         if (text.trim() === "" || item.opacity === 0 || item.fillOpacity === 0) continue;
         const b = item.bounds;
-        texts.push({ text, x1: b.x1 + dx, y1: b.y1 + dy, x2: b.x2 + dx, y2: b.y2 + dy });
+        // the renderer cuts a text wider than its limit (vega measures it the same way)
+        // (its width() applies the limit itself, hence the item measured without one)
+        const cut = (item.limit ?? 0) > 0 && vega.textMetrics.width({ ...item, limit: 0 } as never, text) > item.limit!;
+        texts.push({ text: cut ? `${text}…` : text, x1: b.x1 + dx, y1: b.y1 + dy, x2: b.x2 + dx, y2: b.y2 + dy });
       }
     }
   };
