@@ -21,6 +21,9 @@ import { writeReport, writeTracePlot } from "../src/report/report.ts";
 import { summarize, type SummaryRow } from "../src/report/summary.ts";
 import type { PhaseMarks, TraceSample } from "../src/runspec.ts";
 
+/** vega's text measure (exported by vega, absent from its typings): what the SVG layout uses. */
+const textWidth = (vega as unknown as { textMetrics: { width(item: object, text: string): number } }).textMetrics.width;
+
 const FIXTURES = join(import.meta.dirname, "fixtures", "plots");
 const { rows: RUNS, axes: AXES } = readRunsCsv(join(FIXTURES, "sweep-runs.csv"));
 const SUMMARY = summarize({ rows: RUNS, axes: AXES });
@@ -66,7 +69,7 @@ async function layout(spec: TopLevelSpec): Promise<Laid> {
         const b = item.bounds;
         // the renderer cuts a text wider than its limit (vega measures it the same way)
         // (its width() applies the limit itself, hence the item measured without one)
-        const cut = (item.limit ?? 0) > 0 && vega.textMetrics.width({ ...item, limit: 0 } as never, text) > item.limit!;
+        const cut = (item.limit ?? 0) > 0 && textWidth({ ...item, limit: 0 }, text) > item.limit!;
         texts.push({ text: cut ? `${text}…` : text, x1: b.x1 + dx, y1: b.y1 + dy, x2: b.x2 + dx, y2: b.y2 + dy });
       }
     }

@@ -20,7 +20,8 @@ const PHASE_COLORS: Record<string, string> = {
   decision: "#e3e3e3", checkpoint: "#fdd0a2", transfer: "#d4e4f4", restore: "#c7e9c0", confirm: "#efedf5",
 };
 
-const WIDTH = 640;
+const MIN_WIDTH = 640;
+const MAX_WIDTH = 780;
 const HEIGHT = 280;
 const LABEL_FONT = 11;
 const LANE_PX = 15;
@@ -59,16 +60,16 @@ function formatSeconds(s: number): string {
 interface Label { t: number; text: string; }
 
 /** Labels above the plot, each centred on its time, moved up a lane while it would overlap one to its left. */
-function lanes(labels: readonly Label[], domain: readonly [number, number]): Array<Label & { lane: number }> {
-  const px = (t: number) => ((t - domain[0]) / (domain[1] - domain[0])) * WIDTH;
+function lanes(labels: readonly Label[], domain: readonly [number, number], width: number): Array<Label & { lane: number }> {
+  const px = (t: number) => ((t - domain[0]) / (domain[1] - domain[0])) * width;
   const laneEnds: number[] = [];
   return [...labels].sort((a, b) => a.t - b.t).map((l) => {
     const w = textWidth(l.text);
-    const left = Math.max(0, Math.min(WIDTH - w, px(l.t) - w / 2));
+    const left = Math.max(0, Math.min(width - w, px(l.t) - w / 2));
     let lane = laneEnds.findIndex((end) => left > end + 6);
     if (lane < 0) lane = laneEnds.length;
     laneEnds[lane] = left + w;
-    return { ...l, lane, t: domain[0] + ((left + w / 2) / WIDTH) * (domain[1] - domain[0]) };
+    return { ...l, lane, t: domain[0] + ((left + w / 2) / width) * (domain[1] - domain[0]) };
   });
 }
 
@@ -96,10 +97,16 @@ export function bandwidthChart(trace: readonly TraceSample[], marks: readonly Ph
   const events = marks.flatMap((m) => [{ t: m.trigger, text: `${prefix(m)}trigger` }, { t: m.success, text: `${prefix(m)}success` }]);
   // "confirm" (restored -> SUCCESS) is a few ms: the success rule stands for it
   const phaseLabels = spans.filter((s) => s.phase !== "confirm").map((s) => ({ t: (s.start + s.end) / 2, text: s.phase }));
-  const placed = lanes([...events, ...phaseLabels], domain);
+  // as wide as the title is long (within bounds): the plot, not white space, fills the figure
+  const width = Math.round(Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, 0.8 * CONFIG.title.fontSize * opts.title.length - 70)));
+  const placed = lanes([...events, ...phaseLabels], domain, width);
   const laneCount = Math.max(1, ...placed.map((p) => p.lane + 1));
   const every = interval === undefined ? "" : `, sampled every ${formatSeconds(interval)}`;
-  const x = { field: "t", type: "quantitative" as const, title: `time (s${every})`, scale: { domain, nice: false, zero: false } };
+
+  const x = {
+    field: "t", type: "quantitative" as const, title: `time (s${every})`,
+    scale: { domain, nice: false, zero: false }, axis: { format: "~g", tickCount: Math.round(width / 55) },
+  };
   const hostLabels = hosts.map(label);
   return {
     $schema: SCHEMA,
@@ -109,7 +116,7 @@ export function bandwidthChart(trace: readonly TraceSample[], marks: readonly Ph
         ? "sent + received at each host; shaded: migration phases"
         : `sent + received at each host, each point the mean over the ${formatSeconds(interval)} before it; shaded: migration phases`,
     },
-    width: WIDTH,
+    width,
     height: HEIGHT,
     layer: [
       {
