@@ -77,11 +77,12 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
     scale: log ? { type: "log", domain, nice: false } : { type: "linear", domain, nice: false, zero: false },
     axis: { values: ticks, labelExpr: `${JSON.stringify(labels)}[datum.value] || ''`, labelFlush: false, grid: true },
   };
-  const y = { field: "mean", type: "quantitative" as const, title: "total migration time (s)", scale: { zero: true } };
+  // a time is never negative: a wide CI of few runs is cut at 0 rather than stretching the axis
+  const y = { field: "mean", type: "quantitative" as const, title: "total migration time (s)", scale: { zero: true, domainMin: 0 } };
   const ch = policyChannels(policies);
   const layer = [
     {
-      mark: { type: "rule", strokeWidth: 1.2, opacity: 0.75 },
+      mark: { type: "rule", strokeWidth: 1.2, opacity: 0.75, clip: true },
       encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color: ch.color },
     },
     {
