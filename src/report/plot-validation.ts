@@ -36,14 +36,15 @@ export function validationChart(name: string, rows: readonly ValidationChartRow[
       {
         mark: "bar",
         encoding: {
-          y, yOffset, x: { field: "mean", type: "quantitative", title: "time (s)" },
+          // a time is never negative: a CI reaching below 0 is cut there
+          y, yOffset, x: { field: "mean", type: "quantitative", title: "time (s)", scale: { domainMin: 0 } },
           color: {
             field: "backend", type: "nominal", title: null, sort: ["simulator", "testbed"],
             scale: { range: [PALETTE[0], PALETTE[1]] }, legend: { orient: "bottom", direction: "horizontal" },
           },
         },
       },
-      { mark: { type: "rule", color: "#222" }, encoding: { y, yOffset, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } } },
+      { mark: { type: "rule", color: "#222", clip: true }, encoding: { y, yOffset, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } } },
     ],
     config: CONFIG,
   } as unknown as TopLevelSpec;
