@@ -15,7 +15,7 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
     y
       .option("out", { type: "string", describe: "output folder (default out/reproduce)" })
       .option("jobs", { type: "number", default: 1, describe: "worker threads" })
-      .option("plots", { type: "boolean", default: false, describe: "also draw each table's plots (slower)" }) as never,
+      .option("plots", { type: "boolean", default: true, describe: "render each table's plots/ as SVG and PNG, as run does (--no-plots: SVG only, faster)" }) as never,
   handler: async (args) => {
     const r = await reproduce({ out: args.out, jobs: args.jobs, plots: args.plots, argv: process.argv.slice(2) });
     process.stdout.write(`${r.markdown}\nwritten to ${r.outDir}/tables.md\n`);

@@ -3,12 +3,12 @@
  * full output folder, then a validation report of the simulator's error, cell by cell and phase
  * by phase: simulated mean vs emulated mean and the relative error (sim - emu) / emu.
  */
-import { join, resolve } from "node:path";
-import type { TopLevelSpec } from "vega-lite";
-import { writeFileAtomic } from "../report/atomic.ts";
 import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { writeFileAtomic } from "../report/atomic.ts";
 import { csvLines, readProbesCsv, readRunsCsv } from "../report/csv.ts";
 import { FAILED_FILE, readFailedCsv } from "../report/failed.ts";
+import { validationChart } from "../report/plot-validation.ts";
 import { renderSvg, svgToPng } from "../report/plots.ts";
 import { describe as stats, type Stats } from "../report/stats.ts";
 import type { RunFailure, RunRecord } from "../runspec.ts";
@@ -155,24 +155,4 @@ export function validationMarkdown(name: string, rows: readonly ComparisonRow[],
     lines.push("");
   }
   return `${lines.join("\n")}\n`;
-}
-
-function validationChart(name: string, rows: readonly ComparisonRow[]): TopLevelSpec {
-  const data = rows
-    .filter((r) => r.metric === "total_s" || r.metric === "transfer_s")
-    .flatMap((r) => [
-      { group: `${r.policy} ${r.metric.replace(/_s$/, "")}`, backend: "simulator", mean: r.sim.mean, lo: r.sim.mean - (r.sim.ci95 || 0), hi: r.sim.mean + (r.sim.ci95 || 0) },
-      { group: `${r.policy} ${r.metric.replace(/_s$/, "")}`, backend: "testbed", mean: r.emu.mean, lo: r.emu.mean - (r.emu.ci95 || 0), hi: r.emu.mean + (r.emu.ci95 || 0) },
-    ]);
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: `${name}: simulator vs testbed`, subtitle: "mean with 95% CI" },
-    data: { values: data },
-    width: 420,
-    height: 240,
-    layer: [
-      { mark: "bar", encoding: { y: { field: "group", type: "nominal", title: null }, yOffset: { field: "backend" }, x: { field: "mean", type: "quantitative", title: "seconds" }, color: { field: "backend", type: "nominal" } } },
-      { mark: { type: "rule" }, encoding: { y: { field: "group", type: "nominal" }, yOffset: { field: "backend" }, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } } },
-    ],
-  };
 }

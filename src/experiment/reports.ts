@@ -50,7 +50,8 @@ export async function writeReports(i: ReportInputs): Promise<void> {
   if (i.plots) {
     for (const t of i.traces) {
       const r = t.record;
-      await writeTracePlot(i.outDir, `${r.cell}-${r.policy}-run${r.run}`, t.trace, t.marks, {
+      const axes = exp.cells.find((c) => c.id === r.cell)?.axes ?? {};
+      await writeTracePlot(i.outDir, { axes, cell: r.cell, policy: r.policy, run: r.run }, t.trace, t.marks, {
         title: `${exp.name}: bandwidth of ${r.source} and ${r.destination} around the migration (${r.policy}, run ${r.run})`,
         hosts: [r.source, r.destination],
         labels: { [r.source]: `${r.source} (source)`, [r.destination]: `${r.destination} (destination)` },

@@ -48,7 +48,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<{ outDir: strin
       file,
       out: join(outDir, t.file.replace(/\.yaml$/, "")),
       jobs: opts.jobs,
-      plots: opts.plots ?? false,
+      plots: opts.plots ?? true,
       progress: opts.progress?.(t.file),
       argv: opts.argv,
     });

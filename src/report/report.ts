@@ -7,7 +7,11 @@ import { join } from "node:path";
 import type { PhaseMarks, TraceSample } from "../runspec.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import type { RunRow } from "./csv.ts";
-import { bandwidthChart, phaseChart, renderSvg, slug, svgToPng, sweepChart, type BandwidthChartOptions } from "./plots.ts";
+import { cellFileName, cellText, describeAxes, fileSafe } from "./axes.ts";
+import { phaseChart } from "./plot-phases.ts";
+import { sweepChart } from "./plot-sweep.ts";
+import { bandwidthChart, type BandwidthChartOptions } from "./plot-trace.ts";
+import { renderSvg, slug, svgToPng } from "./plots.ts";
 import { summarize, summaryCsv, summaryMarkdown, type ReferenceBlock, type SummaryRow } from "./summary.ts";
 
 export interface ReportInput {
@@ -46,37 +50,60 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
   files.push("summary.md");
 
   const svgOnly = input.svgOnly ?? false;
+  const axes = describeAxes(input.axes, summary);
   const cells: string[] = [];
   for (const r of summary) if (!cells.includes(r.cell)) cells.push(r.cell);
   const width = String(cells.length).length;
   for (const [i, cell] of cells.entries()) {
     const rows = summary.filter((r) => r.cell === cell);
-    const axisText = input.axes.map((a) => `${a}=${rows[0]!.axes[a] ?? ""}`).join(", ");
-    const title = `${input.experiment}: migration time by phase${cells.length > 1 ? ` (${axisText || cell})` : ""}`;
-    await writePlot(dir, `phases-${String(i + 1).padStart(width, "0")}-${slug(cell)}`, phaseChart(rows, { title }), svgOnly, files);
-  }
-  for (const axis of input.axes) {
-    const values = new Set(summary.map((r) => r.axes[axis]));
-    if (values.size < 2) continue;
-    const spec = sweepChart(summary, {
-      title: `${input.experiment}: total migration time vs ${axis}`,
-      axis,
-      otherAxes: input.axes.filter((a) => a !== axis),
+    const name = axes.length > 0 ? cellFileName(axes, rows[0]!.axes) : slug(cell);
+    const spec = phaseChart(rows, {
+      title: `${input.experiment}: migration time by phase`,
+      cell: axes.length > 0 ? cellText(axes, rows[0]!.axes) : undefined,
     });
-    await writePlot(dir, `sweep-${slug(axis)}`, spec, svgOnly, files);
+    await writePlot(dir, `phases-${String(i + 1).padStart(width, "0")}-${name}`, spec, svgOnly, files);
+  }
+  for (const axis of axes) {
+    if (axis.order.length < 2) continue;
+    const spec = sweepChart(summary, {
+      title: `${input.experiment}: total migration time vs ${axis.label}`,
+      axis,
+      otherAxes: axes.filter((a) => a !== axis),
+    });
+    await writePlot(dir, `sweep-${fileSafe(axis.short)}-${sweptValues(axis.order)}`, spec, svgOnly, files);
   }
   return { summary, files };
 }
 
-/** Fig. 4-style plot of one run's host bandwidth trace, written as plots/trace-<name>.{svg,png}. */
+/** "5MB-20MB", or "5MB-to-200MB" for more than four values: what a sweep plot's file spans. */
+function sweptValues(order: readonly string[]): string {
+  const vs = order.length > 4 ? [order[0]!, "to", order[order.length - 1]!] : order;
+  return vs.map(fileSafe).join("-");
+}
+
+export interface TracePlotRun {
+  /** the run's cell: its sweep values by axis (empty without a sweep) */
+  axes: Readonly<Record<string, string>>;
+  cell: string;
+  policy: string;
+  run: number;
+}
+
+/**
+ * Fig. 4-style plot of one run's host bandwidth trace, written as
+ * plots/trace-<sweep values or cell>-<policy>-run<N>.{svg,png}.
+ */
 export async function writeTracePlot(
   dir: string,
-  name: string,
+  run: TracePlotRun,
   trace: readonly TraceSample[],
   marks: readonly PhaseMarks[],
   opts: BandwidthChartOptions & { svgOnly?: boolean },
 ): Promise<string[]> {
   const files: string[] = [];
-  await writePlot(dir, `trace-${slug(name)}`, bandwidthChart(trace, marks, opts), opts.svgOnly ?? false, files);
+  const paths = Object.keys(run.axes);
+  const cell = paths.length > 0 ? cellFileName(describeAxes(paths, [run]), run.axes) : slug(run.cell);
+  const name = `trace-${cell}-${fileSafe(run.policy)}-run${run.run}`;
+  await writePlot(dir, name, bandwidthChart(trace, marks, opts), opts.svgOnly ?? false, files);
   return files;
 }
