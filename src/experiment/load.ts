@@ -122,6 +122,7 @@ function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions
   const topologies = new Map<string, Topology>();
   const cells: Cell[] = [];
   const combos = cartesian(axes.map((a) => a.values.length));
+  checkSweptBaseValues(source, raw, axes, (doc) => resolveCell(source, doc, seed, topologies));
   combos.forEach((combo, index) => {
     let cellDoc = raw;
     const cellAxes: Record<string, string> = {};
@@ -173,6 +174,27 @@ function resolveAxes(source: YamlSource, doc: ExperimentDocument): SweepAxis[] {
   return axes;
 }
 
+/**
+ * A swept field's own value in the file is replaced in every cell, so no cell would check it; a
+ * wrong one (`-50MB`, `50` without unit) is refused as it would be without the sweep. It is
+ * checked in the first cell's document, so that only the value itself, not its combination
+ * with the other fields (which the sweep changes), decides.
+ */
+function checkSweptBaseValues(source: YamlSource, raw: RawDoc, axes: SweepAxis[], resolve: (doc: RawDoc) => unknown): void {
+  axes.forEach((axis, a) => {
+    const base = getPath(raw, splitPath(axis.path));
+    if (base === undefined) return;
+    let doc = raw;
+    axes.forEach((other, b) => { if (b !== a) doc = setPath(doc, other.path, other.values[0]); });
+    try {
+      resolve(doc);
+    } catch (e) {
+      const field = e instanceof InputError ? e.location.field ?? "" : "";
+      if (field === axis.path || field.startsWith(`${axis.path}.`)) throw e;
+    }
+  });
+}
+
 function withSweepLocation<T>(source: YamlSource, axes: SweepAxis[], combo: number[], fn: () => T): T {
   try {
     return fn();
@@ -181,9 +203,17 @@ function withSweepLocation<T>(source: YamlSource, axes: SweepAxis[], combo: numb
     // An error inside a swept field belongs to the sweep value that put it there.
     const field = e.location.field ?? "";
     const a = axes.findIndex((ax) => field === ax.path || field.startsWith(`${ax.path}.`));
-    if (a < 0) throw e;
-    const loc = source.locate(["sweep", axes[a]!.path, combo[a]!]);
-    throw new InputError(e.detail, { ...loc, field: `sweep.${axes[a]!.path}.${combo[a]!}` });
+    if (a >= 0) {
+      const loc = source.locate(["sweep", axes[a]!.path, combo[a]!]);
+      throw new InputError(e.detail, { ...loc, field: `sweep.${axes[a]!.path}.${combo[a]!}` });
+    }
+    // A field the sweep does not touch, wrong only together with this cell's sweep values
+    // (traffic to h12 when n = 4): name the cell, so the user knows which value to change.
+    const values = axes.map((ax, i) => {
+      const loc = source.locate(["sweep", ax.path, combo[i]!]);
+      return `${ax.path}=${label(ax.values[combo[i]!])}${loc.line === undefined ? "" : ` (line ${loc.line})`}`;
+    });
+    throw new InputError(`${e.detail}, in the cell ${values.join(", ")} of the sweep; change that sweep value or this field`, e.location);
   }
 }
 

@@ -14,7 +14,7 @@ import { createBackend, type BackendOptions } from "./backends.ts";
 import { executePositions } from "./execute.ts";
 import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
 import { PartialOutput } from "./partial.ts";
-import { cellAt, planSize, shardPositions, type Shard } from "./plan.ts";
+import { cellAt, planSize, policyAt, shardPositions, type Shard } from "./plan.ts";
 import { validatePolicies } from "./validate-policies.ts";
 import { locate, locator } from "./locate.ts";
 import { writeReports, type TraceToPlot } from "./reports.ts";
@@ -90,7 +90,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       failed++;
     }
     partial.append("runs.csv", csvLines(result.records.map((r) => runRowValues(r, cell.axes, axisNames))));
-    partial.append("probes.csv", csvLines(result.probes.map(probeRowValues)));
+    const policy = policyAt(experiment, k).name;
+    partial.append("probes.csv", csvLines(result.probes.map((p) => probeRowValues(p, policy))));
     partial.index.push([k, result.records.length, result.probes.length]);
     // One Fig. 4 trace per (cell, policy): the first run's.
     if (result.trace && result.marks && result.records[0] && k % experiment.runs === 0) {
