@@ -68,6 +68,18 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
   return { summary, files };
 }
 
+/** What a Fig. 4-style plot is drawn from: a shard stores it (traces/), merge draws it. */
+export interface TraceData {
+  name: string;
+  trace: TraceSample[];
+  marks: PhaseMarks[];
+  options: BandwidthChartOptions;
+}
+
+export function writeTraceData(dir: string, t: TraceData): void {
+  writeFileAtomic(join(dir, "traces", `trace-${slug(t.name)}.json`), `${JSON.stringify(t)}\n`);
+}
+
 /** Fig. 4-style plot of one run's host bandwidth trace, written as plots/trace-<name>.{svg,png}. */
 export async function writeTracePlot(
   dir: string,
