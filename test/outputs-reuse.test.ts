@@ -60,3 +60,18 @@ test("the completion line reports run time, writing time and the total separatel
   const [run, write, total] = m!.slice(1).map(Number);
   t.true(run! + write! <= total!, r.stdout);
 });
+
+test("--set or a sweep that changes a paper experiment drops its reference columns, saying why", (t) => {
+  const table2 = join(import.meta.dirname, "..", "experiments", "table2.yaml");
+  const changed = migsim("run", table2, "--runs", "3", "--set", "migrations.0.container.checkpoint=20MB", "--out", join(dir, "t2-set"), "--quiet", "--no-plots");
+  t.is(changed.code, 0, changed.stderr);
+  t.regex(changed.stderr, /note: --set migrations\.0\.container\.checkpoint changes the scenario of the reference \(Table II\); its values are not compared/);
+  const [header, ...rows] = readFileSync(join(dir, "t2-set", "summary.csv"), "utf8").trim().split("\n");
+  const ref = header!.split(",").indexOf("reference");
+  t.true(ref >= 0 && rows.every((r) => r.split(",")[ref] === ""), "no reference value in any row");
+  t.false(readFileSync(join(dir, "t2-set", "summary.md"), "utf8").includes("Table II"));
+  // the same file with only the sample changed (--runs, --set seed) keeps comparing
+  const same = migsim("run", table2, "--runs", "3", "--set", "seed=7", "--out", join(dir, "t2-seed"), "--quiet", "--no-plots");
+  t.is(same.code, 0, same.stderr);
+  t.true(readFileSync(join(dir, "t2-seed", "summary.md"), "utf8").includes("Table II"));
+});

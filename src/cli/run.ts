@@ -114,6 +114,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         process.exitCode = 130;
         return;
       }
+      if (outcome.experiment.referenceDropped) process.stderr.write(`migsim: note: ${outcome.experiment.referenceDropped}\n`);
       // total: since the process started (loading modules and checking the input included)
       const total = performance.now() / 1000;
       const written = args.shard === undefined ? "summary, plots and manifest" : "rows and manifest (a shard: migsim merge writes the summary and plots)";

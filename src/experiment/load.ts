@@ -55,6 +55,8 @@ export interface Experiment {
   axes: SweepAxis[];
   cells: Cell[];
   reference: Reference | undefined;
+  /** why the file's reference is not compared with (a --set or sweep changed the scenario) */
+  referenceDropped?: string | undefined;
   /** the document after --set overrides, for the manifest */
   document: RawDoc;
   /** other files the experiment read (topologies, policy plugins), for the manifest */
@@ -91,7 +93,30 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     }
     sets.push({ path, text });
   }
-  return withSetLocation(source.file, sets, () => resolveExperiment(source, raw, options));
+  const exp = withSetLocation(source.file, sets, () => resolveExperiment(source, raw, options));
+  return withoutChangedReference(exp, sets.map((s) => s.path));
+}
+
+/** --set paths that leave the published scenario as it is (the sample, not the setting, changes) */
+const SCENARIO_NEUTRAL = new Set(["runs", "seed", "name", "description"]);
+
+/**
+ * A reference (the paper's published values) belongs to the scenario the file describes: once a
+ * --set or a sweep changes it, comparing with the paper would report a deviation of a different
+ * experiment (a 20 MB Table II "+105%"), so the reference is dropped, saying why.
+ */
+function withoutChangedReference(exp: Experiment, setPaths: readonly string[]): Experiment {
+  if (!exp.reference) return exp;
+  const changes = [
+    ...setPaths.filter((p) => !SCENARIO_NEUTRAL.has(p) && !p.startsWith("reference")).map((p) => `--set ${p}`),
+    ...exp.axes.map((a) => `the sweep over ${a.path}`),
+  ];
+  if (changes.length === 0) return exp;
+  return {
+    ...exp,
+    reference: undefined,
+    referenceDropped: `${changes.join(" and ")} changes the scenario of the reference (${exp.reference.source ?? "published values"}); its values are not compared`,
+  };
 }
 
 /**
