@@ -203,7 +203,11 @@ export interface ProbeRecord {
   sent_s: number;
   rtt_s: number;
 }
-export const PROBE_COLUMNS = ["experiment", "cell", "backend", "run", "from", "to", "sent_s", "rtt_s"] as const;
+/**
+ * probes.csv: a ProbeRecord plus the run's policy (which the plan, not the backend, knows), so
+ * that the probe rows of the policies of one cell can be told apart.
+ */
+export const PROBE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "from", "to", "sent_s", "rtt_s"] as const;
 
 /** A time series sample for plots (Fig. 4: host bandwidth around a migration). */
 export interface TraceSample {

@@ -8,6 +8,7 @@ import { isCollection, isMap, isSeq, LineCounter, parseDocument, visit, type Doc
 import type { ZodError, ZodType } from "zod";
 import { InputError, type InputLocation } from "./errors.ts";
 import { describe } from "./units.ts";
+import { didYouMean } from "./suggest.ts";
 
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -117,7 +118,7 @@ export class YamlSource {
       const known = schema ? knownKeys(schema, rel).filter((k) => !keys.includes(k)) : [];
       const expected = known.length ? ` (expected one of ${known.join(", ")})` : "";
       const what = keys.length > 1 ? `unknown fields ${keys.map((k) => `"${k}"`).join(", ")}` : `unknown field "${keys[0]}"`;
-      return this.error([...base, ...rel, keys[0]!], `${what}${expected}`);
+      return this.error([...base, ...rel, keys[0]!], `${what}${expected}${didYouMean(keys[0]!, known)}`);
     }
     return this.error([...base, ...rel], explainIssue(issue, valueAt(root, rel)));
   }
@@ -190,8 +191,11 @@ function explainIssue(issue: IssueLike, got: unknown): string {
     case "invalid_type":
       if (got === undefined) return `missing; expected ${typeName(issue.expected)}`;
       return `expected ${typeName(issue.expected)}, got ${describe(got)}`;
-    case "invalid_value":
-      return `expected one of ${(issue.values ?? []).map((v) => JSON.stringify(v)).join(", ")}, got ${describe(got)}`;
+    case "invalid_value": {
+      const values = issue.values ?? [];
+      const hint = typeof got === "string" ? didYouMean(got, values.filter((v): v is string => typeof v === "string")) : "";
+      return `expected one of ${values.map((v) => JSON.stringify(v)).join(", ")}, got ${describe(got)}${hint}`;
+    }
     case "too_small":
     case "too_big": {
       const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;

@@ -99,6 +99,7 @@ function commandLineCases(): Case[] {
     run("testbed with password", ["--backend", "mininet", "--testbed", "ssh://root:secret@127.0.0.1", "--testbed-key", OK], "passwords are not accepted"),
     run("unknown backend", ["--backend", "docker"], `Argument: backend, Given: "docker"`),
     run("unknown option", ["--frobnicate"], "Unknown argument: frobnicate"),
+    run("misspelt option", ["--rusn", "5"], "Unknown argument: rusn (did you mean --runs?); see migsim run --help"),
     cli("slurm of a bad experiment", ["slurm", join(FIXTURES, "experiment/runs-zero.yaml"), "--shards", "2", "--out", outDir("slurm-bad")], "runs-zero.yaml:6:7: runs: expected at least 1"),
     cli("slurm --shards 0", ["slurm", OK, "--shards", "0", "--out", outDir("slurm-0")], "--shards: expected a whole number of shards >= 1, got 0"),
     cli("slurm --time forever", ["slurm", OK, "--shards", "2", "--time", "forever", "--out", outDir("slurm-time")], `--time: expected a Slurm time limit such as 30, 1:00:00 or 2-00:00:00, got "forever"`),

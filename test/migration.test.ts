@@ -194,7 +194,7 @@ test("redirect: the service's flows move from source to destination at SUCCESS",
 test("a migration unfinished at the horizon names its phase and the bottleneck link", async (t) => {
   const spec = runSpec({ horizon: 11, traffic: [{ from: "h3", to: "h2", kind: "tcp", start: 0 }] });
   const err = await t.throwsAsync(backend().execute(spec), { instanceOf: InputError });
-  t.regex(err!.message, /^horizon: migration 0 \(app from h1, cold\) unfinished at the horizon 11s, in phase "checkpoint"/);
+  t.regex(err!.message, /^migrations.0: migration 0 \(app from h1, cold\) unfinished at the horizon 11s, in phase "checkpoint"; horizon is the simulated time after which a run is given up \(default 3600s\); raise it in the experiment file \(horizon: 110s\)/);
   const spec2 = runSpec({ horizon: 14, traffic: [{ from: "h3", to: "h2", kind: "tcp", start: 0 }] });
   const err2 = await t.throwsAsync(backend().execute(spec2), { instanceOf: InputError });
   t.regex(err2!.message, /phase "transfer": .* left at 4Mbps; bottleneck link s1->h2 \(s1-eth2\) 8Mbps carrying 8Mbps/);

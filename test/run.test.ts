@@ -32,13 +32,18 @@ test("runs.csv is identical for --jobs 1 and --jobs 2", (t) => {
 
 test("three shards merged give exactly what one process writes", (t) => {
   const d = scratch();
-  for (const i of [1, 2, 3]) t.is(migsim("run", TABLE3, "--runs", "7", "--shard", `${i}/3`, "--out", join(d, `s${i}`), "--quiet").code, 0);
-  t.is(migsim("run", TABLE3, "--runs", "7", "--out", join(d, "one"), "--quiet").code, 0);
+  for (const i of [1, 2, 3]) t.is(migsim("run", TABLE3, "--runs", "7", "--shard", `${i}/3`, "--out", join(d, `s${i}`), "--quiet", "--trace").code, 0);
+  // a shard writes data only: its part of the rows would make a misleading summary or plot
+  t.deepEqual(readdirSync(join(d, "s1")).sort(), ["manifest.json", "probes.csv", "runs.csv", "traces"]);
+  t.is(migsim("run", TABLE3, "--runs", "7", "--out", join(d, "one"), "--quiet", "--trace").code, 0);
   const m = migsim("merge", join(d, "s3"), join(d, "s1"), join(d, "s2"), "--out", join(d, "merged"));
   t.is(m.code, 0, m.stderr);
   for (const f of ["runs.csv", "probes.csv", "summary.csv"]) {
     t.is(readFileSync(join(d, "merged", f), "utf8"), readFileSync(join(d, "one", f), "utf8"), f);
   }
+  // merge draws every plot one process draws, the Fig. 4 traces from the shards' trace data included
+  t.deepEqual(readdirSync(join(d, "merged", "plots")), readdirSync(join(d, "one", "plots")));
+  t.true(readdirSync(join(d, "merged", "plots")).some((f) => f.startsWith("trace-")));
   const bad = migsim("merge", join(d, "s1"), join(d, "s2"), "--out", join(d, "m2"));
   t.is(bad.code, 2, "a missing shard is refused");
   t.false(existsSync(join(d, "m2", "runs.csv")));
@@ -46,7 +51,8 @@ test("three shards merged give exactly what one process writes", (t) => {
 
 test("a run interrupted with Ctrl-C resumes to the same rows as an uninterrupted one", async (t) => {
   const d = scratch();
-  const out = join(d, "interrupted");
+  // a folder name the shell would split: the printed command must quote it
+  const out = join(d, "inter rupted");
   const args = [CLI, "run", TABLE3, "--runs", "1500", "--out", out];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -61,14 +67,17 @@ test("a run interrupted with Ctrl-C resumes to the same rows as an uninterrupted
   child.kill("SIGINT");
   const code = await new Promise<number>((r) => child.on("exit", (c) => r(c ?? -1)));
   t.is(code, 130, stderr);
-  t.regex(stderr, /--resume/);
+  // the hint is the whole original command (--runs 1500 kept) plus --resume, shell-quoted
+  const hint = /continue with: (.*)$/m.exec(stderr)?.[1];
+  t.is(hint, `migsim run ${TABLE3} --runs 1500 --out '${out}' --resume`);
   // Nothing half-written in the output folder: only the partial state.
   t.deepEqual(readdirSync(out), [".migsim-partial"]);
   const done = (JSON.parse(readFileSync(progress, "utf8")) as { done: number }).done;
   t.true(done > 0 && done < 4500, `interrupted after ${done} runs`);
 
-  const resumed = migsim("run", TABLE3, "--runs", "1500", "--out", out, "--resume", "--quiet");
-  t.is(resumed.code, 0, resumed.stderr);
+  // run as printed, through a shell
+  const resumed = spawnSync("sh", ["-c", `${hint!.replace(/^migsim/, `'${process.execPath}' '${CLI}'`)} --quiet`], { encoding: "utf8" });
+  t.is(resumed.status, 0, resumed.stderr);
   t.is(migsim("run", TABLE3, "--runs", "1500", "--out", join(d, "whole"), "--quiet").code, 0);
   t.is(readFileSync(join(out, "runs.csv"), "utf8"), readFileSync(join(d, "whole", "runs.csv"), "utf8"));
   t.false(existsSync(join(out, ".migsim-partial")));

@@ -7,7 +7,7 @@
  * continuously only when a threshold trigger or a trace needs it.
  */
 import { UnreachableResultError } from "../../src/errors.ts";
-import { Simulator } from "../../src/kernel/index.ts";
+import { Simulator, type ProcessBody } from "../../src/kernel/index.ts";
 import { Collector } from "../../src/measurement/collectors.ts";
 import { hostLoad, ThresholdTrigger, triggerKey, type ThresholdSpec } from "../../src/measurement/triggers.ts";
 import { Vib } from "../../src/measurement/vib.ts";
@@ -17,7 +17,8 @@ import { compileTopology } from "../../src/network/compile.ts";
 import { createNetworkModel, type RouteFn } from "../../src/network/index.ts";
 import { Router } from "../../src/network/routing.ts";
 import { resolvePolicy } from "../../src/policies/registry.ts";
-import type { Flow, FlowSpec, NetworkModel, NetworkParams } from "../../src/network/model.ts";
+import { StarvedFlowError } from "../../src/network/maxmin.ts";
+import { BlockedLinkError, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
 import type { CompiledTopology, Topology } from "../../src/network/types.ts";
 import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "../../src/policies/types.ts";
 import { subRng, type Rng } from "../../src/random.ts";
@@ -135,7 +136,7 @@ class Run {
     if (this.migrationsLeft > 0 || this.probesLeft > 0) sim.run(spec.horizon);
     if (this.migrationsLeft > 0) this.horizonError();
     if (this.probesLeft > 0) {
-      throw new UnreachableResultError(`probes unfinished at the horizon ${spec.horizon}s: raise horizon or lower the probe count`, { field: "horizon" });
+      throw new UnreachableResultError(`${this.probesLeft} probe request(s) unfinished at the horizon ${spec.horizon}s; ${horizonHint(spec.horizon)}, or lower the probe count`, { field: "probes" });
     }
 
     const records: RunRecord[] = this.results.map((r) => ({
@@ -169,8 +170,11 @@ class Run {
     for (const spec of this.spec.traffic) {
       const b: Background = { spec, flow: undefined, src: spec.from, dst: spec.to, left: spec.bytes };
       this.background.push(b);
+      const j = this.background.length - 1;
       sim.scheduleAt(spec.start, () => {
-        b.flow = model.startFlow(this.flowSpec(b));
+        this.attributed(`traffic.${j}`, () => `traffic ${j} (${spec.kind} ${spec.from} -> ${spec.to})`, () => {
+          b.flow = model.startFlow(this.flowSpec(b));
+        });
       });
       if (spec.stop !== undefined) {
         sim.scheduleAt(spec.stop, () => {
@@ -204,19 +208,21 @@ class Run {
 
   private startProbes(): void {
     const { sim, model } = this;
-    for (const p of this.spec.probes) {
+    this.spec.probes.forEach((p, i) => {
       for (let k = 0; k < p.count; k++) {
         this.probesLeft++;
         sim.scheduleAt(p.at + k * p.every, () => {
           const sent = sim.now;
-          model.exchange(p.from, p.to, p.bytes, p.bytes, { newConnection: p.newConnection || k === 0 }).onFire(() => {
+          const exchange = this.attributed(`probes.${i}`, () => `probe ${i} (${p.from} -> ${p.to}, request ${k + 1} of ${p.count})`, () =>
+            model.exchange(p.from, p.to, p.bytes, p.bytes, { newConnection: p.newConnection || k === 0 }));
+          exchange.onFire(() => {
             const s = this.spec;
             this.probes.push({ experiment: s.experiment, cell: s.cell, backend: "sim", run: s.run, from: p.from, to: p.to, sent_s: sent, rtt_s: sim.now - sent });
             if (--this.probesLeft === 0) this.maybeEnd();
           });
         });
       }
-    }
+    });
   }
 
   private startMigrations(): void {
@@ -261,7 +267,9 @@ class Run {
       restoring: this.restoring,
       redirect: (c, s, d) => this.redirect(c, s, d),
     };
-    const p = this.sim.process(migrationProcess(env, this.spec.migrations[i]!, i, this.progress[i]!), `migration:${i}`);
+    const m = this.spec.migrations[i]!;
+    const body = migrationProcess(env, m, i, this.progress[i]!);
+    const p = this.sim.process(this.attributedProcess(`migrations.${i}`, () => `migration ${i} (${m.container.name} from ${m.source}, phase "${this.progress[i]!.phase}")`, body), `migration:${i}`);
     p.onFire((r) => {
       this.results[i] = r;
       this.migrationDone();
@@ -319,7 +327,7 @@ class Run {
     const { spec, model, topo } = this;
     const i = this.results.findIndex((r, j) => r === undefined && j < spec.migrations.length);
     const m = spec.migrations[i];
-    if (!m) throw new UnreachableResultError(`the policy's set-up messages were not delivered by the horizon ${spec.horizon}s`, { field: "horizon" });
+    if (!m) throw new UnreachableResultError(`the policy's set-up messages were not delivered by the horizon ${spec.horizon}s; ${horizonHint(spec.horizon)}`, { field: "horizon" });
     const pr = this.progress[i]!;
     let detail = `migration ${i} (${m.container.name} from ${m.source}, ${m.mode}) unfinished at the horizon ${spec.horizon}s, in phase "${pr.phase}"`;
     if (pr.phase === "waiting for trigger") {
@@ -337,9 +345,75 @@ class Run {
       }
       const left = (f.spec.bytes ?? 0) - model.deliveredBytes(f);
       detail += `: ${fmtBytes(left)} left at ${mbps(model.rateOf(f))}; bottleneck link ${topo.names[topo.from[worst]!]}->${topo.names[topo.to[worst]!]} (${topo.portName[worst]}) ${mbps(topo.capacity[worst]!)} carrying ${mbps(model.linkRate(worst))}`;
+      const hogs = this.udpOn(worst);
+      if (hogs) {
+        // the transfer is blocked by constant-rate traffic: a longer horizon would not help
+        throw new UnreachableResultError(`${detail}; ${hogs.detail}`, { field: hogs.field });
+      }
     }
-    throw new UnreachableResultError(`${detail}; raise horizon or check the traffic`, { field: "horizon" });
+    throw new UnreachableResultError(`${detail}; ${horizonHint(spec.horizon)}, or check the traffic`, { field: `migrations.${i}` });
   }
+
+  /** Runs `fn`; an error it raises is attributed to the experiment entry at `field`. */
+  private attributed<T>(field: string, what: () => string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw this.attribute(e, field, what());
+    }
+  }
+
+  /** The process `body`, its errors attributed to the experiment entry at `field`. */
+  private *attributedProcess<T>(field: string, what: () => string, body: ProcessBody<T>): ProcessBody<T> {
+    try {
+      return yield* body;
+    } catch (e) {
+      throw this.attribute(e, field, what());
+    }
+  }
+
+  /**
+   * A transfer that cannot finish, as the user can act on it: the entry whose transfer it is
+   * (a starved flow names its own owner, whoever's event found it) and, when constant-rate
+   * traffic fills the blocking link, that traffic entry and the rate to lower.
+   */
+  private attribute(e: unknown, field: string, what: string): unknown {
+    if (!(e instanceof UnreachableResultError) || e.location.field !== undefined) return e;
+    if (e instanceof StarvedFlowError) {
+      const j = this.background.findIndex((b) => b.flow === e.flow);
+      const k = this.progress.findIndex((p) => p.flow === e.flow);
+      if (j >= 0) [field, what] = [`traffic.${j}`, `traffic ${j} (${this.spec.traffic[j]!.kind} ${this.spec.traffic[j]!.from} -> ${this.spec.traffic[j]!.to})`];
+      else if (k >= 0) [field, what] = [`migrations.${k}`, `migration ${k} (${this.spec.migrations[k]!.container.name} from ${this.spec.migrations[k]!.source}, phase "${this.progress[k]!.phase}")`];
+    }
+    const hogs = e instanceof BlockedLinkError ? this.udpOn(e.link) : undefined;
+    if (hogs) return new UnreachableResultError(`${what}: ${e.detail}; ${hogs.detail}`, { field: hogs.field });
+    return new UnreachableResultError(`${what}: ${e.detail}`, { field });
+  }
+
+  /** The udp traffic entries crossing link `l` when they leave nothing of it to other transfers. */
+  private udpOn(l: number): { field: string; detail: string } | undefined {
+    const { topo } = this;
+    const on = this.background
+      .map((b, j) => ({ b, j }))
+      .filter(({ b }) => b.spec.kind === "udp" && b.flow !== undefined && !b.flow.done.fired && b.flow.path.links.includes(l));
+    const total = on.reduce((a, { b }) => a + (b.spec.rate ?? 0), 0);
+    const capacity = topo.capacity[l]!;
+    if (on.length === 0 || total < capacity) return undefined;
+    const names = on.map(({ j }) => `traffic.${j}`).join(", ");
+    const link = `${topo.names[topo.from[l]!]}->${topo.names[topo.to[l]!]}`;
+    return {
+      field: `traffic.${on[0]!.j}.rate`,
+      detail:
+        `the udp traffic ${names} sends ${mbps(total)} over link ${link}, which carries ${mbps(capacity)}: constant-rate traffic takes ` +
+        `all of a link it fills and nothing else can cross it; lower ${on.length > 1 ? "their rates" : `traffic.${on[0]!.j}.rate`} below ${mbps(capacity)} ` +
+        "(or give the traffic a stop time before the migration)",
+    };
+  }
+}
+
+/** What `horizon` is and how to raise it, for errors of runs that did not finish in time. */
+function horizonHint(horizon: number): string {
+  return `horizon is the simulated time after which a run is given up (default 3600s); raise it in the experiment file (horizon: ${horizon * 10}s) or with --set horizon=${horizon * 10}s`;
 }
 
 /** subRng(seed, purpose), seeded on the first draw: deterministic policies never pay for it */

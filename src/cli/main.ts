@@ -5,11 +5,24 @@
  */
 import yargs, { type Argv, type CommandModule } from "yargs";
 import { InputError } from "../errors.ts";
+import { closest } from "../suggest.ts";
 import { commands } from "./commands.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_BUG = 1;
 export const EXIT_BAD_INPUT = 2;
+
+/** yargs' "Unknown argument: rusn" plus the option probably meant (`--runs`). */
+function unknownOptionHint(msg: string, options: readonly string[]): string {
+  const m = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (!m) return "";
+  const known = options.filter((o) => o !== "$0" && o.length > 1);
+  for (const word of m[1]!.split(", ")) {
+    const meant = closest(word.replace(/^-+/, ""), known);
+    if (meant !== undefined) return ` (did you mean --${meant}?)`;
+  }
+  return "";
+}
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug");
@@ -30,7 +43,9 @@ export async function main(argv: string[]): Promise<number> {
       // Throwing stops yargs here: a recorded message alone would still run the command's
       // handler with the missing or invalid argument.
       const command = commands.find((c) => String(c.command ?? "").split(" ")[0] === argv[0]);
-      throw new InputError(command ? `${msg}; see migsim ${argv[0]} --help` : msg);
+      // the parser in the failing command's state: its options are that command's
+      const hint = unknownOptionHint(msg, Object.keys((parser as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key));
+      throw new InputError(command ? `${msg}${hint}; see migsim ${argv[0]} --help` : `${msg}${hint}`);
     });
   for (const c of commands) parser.command(c as CommandModule);
   try {

@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from "yargs";
 import { BACKEND_NAMES, type BackendOptions } from "../experiment/backends.ts";
 import { parseShard } from "../experiment/plan.ts";
 import { runExperiment } from "../experiment/run.ts";
+import { shellCommand } from "../../backends/mininet/ssh.ts";
 import { progressReporter } from "./progress.ts";
 
 /** What every command that runs an experiment file accepts (run, compare). */
@@ -27,6 +28,16 @@ export interface RunArgs extends ExperimentArgs {
   trace: boolean;
   quiet: boolean;
   plots: boolean;
+}
+
+/**
+ * The command that continues an interrupted run: the original one, every option kept (a dropped
+ * `--runs` would make it a different plan, which --resume refuses), plus --resume, each
+ * argument shell-quoted so that it can be pasted as printed.
+ */
+export function resumeCommand(argv: readonly string[]): string {
+  const args = argv.includes("--resume") ? [...argv] : [...argv, "--resume"];
+  return shellCommand("migsim", ...args);
 }
 
 export function experimentOptions<T>(y: Argv<T>, outDefault: string): Argv<T & ExperimentArgs> {
@@ -99,11 +110,18 @@ export const runCommand: CommandModule<object, RunArgs> = {
         argv: process.argv.slice(2),
       });
       if (!outcome.completed) {
-        process.stderr.write(`migsim: stopped after ${outcome.runsExecuted} runs; continue with: migsim run ${args.file} --out ${outcome.outDir} --resume\n`);
+        process.stderr.write(`migsim: stopped after ${outcome.runsExecuted} runs; continue with: ${resumeCommand(process.argv.slice(2))}\n`);
         process.exitCode = 130;
         return;
       }
-      process.stdout.write(`${outcome.experiment.name}: ${outcome.runsExecuted} runs in ${outcome.wallSeconds.toFixed(2)} s -> ${outcome.outDir}\n`);
+      if (outcome.experiment.referenceDropped) process.stderr.write(`migsim: note: ${outcome.experiment.referenceDropped}\n`);
+      // total: since the process started (loading modules and checking the input included)
+      const total = performance.now() / 1000;
+      const written = args.shard === undefined ? "summary, plots and manifest" : "rows and manifest (a shard: migsim merge writes the summary and plots)";
+      process.stdout.write(
+        `${outcome.experiment.name}: ${outcome.runsExecuted} runs in ${outcome.runSeconds.toFixed(2)} s, ${written} in ${outcome.writeSeconds.toFixed(2)} s,` +
+          ` ${total.toFixed(2)} s in all -> ${outcome.outDir}\n`,
+      );
       reportFailedRuns(outcome.runsFailed, outcome.runsExecuted, outcome.outDir);
     } finally {
       process.off("SIGINT", onSigint);

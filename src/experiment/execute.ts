@@ -9,7 +9,7 @@ import { InputError, type InputLocation } from "../errors.ts";
 import type { Backend, RunResult } from "../runspec.ts";
 import type { BackendOptions } from "./backends.ts";
 import type { Experiment, LoadOptions } from "./load.ts";
-import { groupOf, specAt } from "./plan.ts";
+import { groupOf, inRun, specAt } from "./plan.ts";
 
 export interface ExecuteOptions {
   jobs: number;
@@ -35,7 +35,13 @@ export async function executePositions(exp: Experiment, positions: number[], bac
         lastYield = performance.now();
       }
       if (opts.shouldStop?.()) return;
-      await opts.onResult(k, await backend.execute(specAt(exp, k)));
+      let result: RunResult;
+      try {
+        result = await backend.execute(specAt(exp, k));
+      } catch (e) {
+        throw inRun(exp, k, e);
+      }
+      await opts.onResult(k, result);
     }
     return;
   }

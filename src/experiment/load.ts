@@ -55,6 +55,8 @@ export interface Experiment {
   axes: SweepAxis[];
   cells: Cell[];
   reference: Reference | undefined;
+  /** why the file's reference is not compared with (a --set or sweep changed the scenario) */
+  referenceDropped?: string | undefined;
   /** the document after --set overrides, for the manifest */
   document: RawDoc;
   /** other files the experiment read (topologies, policy plugins), for the manifest */
@@ -91,7 +93,30 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     }
     sets.push({ path, text });
   }
-  return withSetLocation(source.file, sets, () => resolveExperiment(source, raw, options));
+  const exp = withSetLocation(source.file, sets, () => resolveExperiment(source, raw, options));
+  return withoutChangedReference(exp, sets.map((s) => s.path));
+}
+
+/** --set paths that leave the published scenario as it is (the sample, not the setting, changes) */
+const SCENARIO_NEUTRAL = new Set(["runs", "seed", "name", "description"]);
+
+/**
+ * A reference (the paper's published values) belongs to the scenario the file describes: once a
+ * --set or a sweep changes it, comparing with the paper would report a deviation of a different
+ * experiment (a 20 MB Table II "+105%"), so the reference is dropped, saying why.
+ */
+function withoutChangedReference(exp: Experiment, setPaths: readonly string[]): Experiment {
+  if (!exp.reference) return exp;
+  const changes = [
+    ...setPaths.filter((p) => !SCENARIO_NEUTRAL.has(p) && !p.startsWith("reference")).map((p) => `--set ${p}`),
+    ...exp.axes.map((a) => `the sweep over ${a.path}`),
+  ];
+  if (changes.length === 0) return exp;
+  return {
+    ...exp,
+    reference: undefined,
+    referenceDropped: `${changes.join(" and ")} changes the scenario of the reference (${exp.reference.source ?? "published values"}); its values are not compared`,
+  };
 }
 
 /**
@@ -122,6 +147,7 @@ function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions
   const topologies = new Map<string, Topology>();
   const cells: Cell[] = [];
   const combos = cartesian(axes.map((a) => a.values.length));
+  checkSweptBaseValues(source, raw, axes, (doc) => resolveCell(source, doc, seed, topologies));
   combos.forEach((combo, index) => {
     let cellDoc = raw;
     const cellAxes: Record<string, string> = {};
@@ -173,6 +199,27 @@ function resolveAxes(source: YamlSource, doc: ExperimentDocument): SweepAxis[] {
   return axes;
 }
 
+/**
+ * A swept field's own value in the file is replaced in every cell, so no cell would check it; a
+ * wrong one (`-50MB`, `50` without unit) is refused as it would be without the sweep. It is
+ * checked in the first cell's document, so that only the value itself, not its combination
+ * with the other fields (which the sweep changes), decides.
+ */
+function checkSweptBaseValues(source: YamlSource, raw: RawDoc, axes: SweepAxis[], resolve: (doc: RawDoc) => unknown): void {
+  axes.forEach((axis, a) => {
+    const base = getPath(raw, splitPath(axis.path));
+    if (base === undefined) return;
+    let doc = raw;
+    axes.forEach((other, b) => { if (b !== a) doc = setPath(doc, other.path, other.values[0]); });
+    try {
+      resolve(doc);
+    } catch (e) {
+      const field = e instanceof InputError ? e.location.field ?? "" : "";
+      if (field === axis.path || field.startsWith(`${axis.path}.`)) throw e;
+    }
+  });
+}
+
 function withSweepLocation<T>(source: YamlSource, axes: SweepAxis[], combo: number[], fn: () => T): T {
   try {
     return fn();
@@ -181,9 +228,17 @@ function withSweepLocation<T>(source: YamlSource, axes: SweepAxis[], combo: numb
     // An error inside a swept field belongs to the sweep value that put it there.
     const field = e.location.field ?? "";
     const a = axes.findIndex((ax) => field === ax.path || field.startsWith(`${ax.path}.`));
-    if (a < 0) throw e;
-    const loc = source.locate(["sweep", axes[a]!.path, combo[a]!]);
-    throw new InputError(e.detail, { ...loc, field: `sweep.${axes[a]!.path}.${combo[a]!}` });
+    if (a >= 0) {
+      const loc = source.locate(["sweep", axes[a]!.path, combo[a]!]);
+      throw new InputError(e.detail, { ...loc, field: `sweep.${axes[a]!.path}.${combo[a]!}` });
+    }
+    // A field the sweep does not touch, wrong only together with this cell's sweep values
+    // (traffic to h12 when n = 4): name the cell, so the user knows which value to change.
+    const values = axes.map((ax, i) => {
+      const loc = source.locate(["sweep", ax.path, combo[i]!]);
+      return `${ax.path}=${label(ax.values[combo[i]!])}${loc.line === undefined ? "" : ` (line ${loc.line})`}`;
+    });
+    throw new InputError(`${e.detail}, in the cell ${values.join(", ")} of the sweep; change that sweep value or this field`, e.location);
   }
 }
 

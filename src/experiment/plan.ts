@@ -36,14 +36,29 @@ export function cellAt(exp: Experiment, k: number): Experiment["cells"][number] 
   return exp.cells[Math.floor(k / (exp.policies.length * exp.runs))]!;
 }
 
+/** The policy of plan position k. */
+export function policyAt(exp: Experiment, k: number): Experiment["policies"][number] {
+  return exp.policies[Math.floor((k % (exp.policies.length * exp.runs)) / exp.runs)]!;
+}
+
 /** The RunSpec at plan position k. */
 export function specAt(exp: Experiment, k: number): RunSpec {
-  const perCell = exp.policies.length * exp.runs;
   const cell = cellAt(exp, k);
-  const rest = k % perCell;
-  const policy = exp.policies[Math.floor(rest / exp.runs)]!;
-  const run = rest % exp.runs;
-  return { ...cell.base, policy, run, seed: deriveSeed(exp.seed, cell.id, run) };
+  const run = k % exp.runs;
+  return { ...cell.base, policy: policyAt(exp, k), run, seed: deriveSeed(exp.seed, cell.id, run) };
+}
+
+/** Which run plan position k is, as an error message names it: cell (sweep values), policy, run. */
+export function describeRun(exp: Experiment, k: number): string {
+  const cell = cellAt(exp, k);
+  const where = exp.axes.length === 0 ? "" : ` of the cell ${exp.axes.map((a) => `${a.path}=${cell.axes[a.path]}`).join(", ")}`;
+  return `run ${k % exp.runs} of policy ${policyAt(exp, k).name}${where}`;
+}
+
+/** `e` (an error of the run at plan position k) naming that run; other errors unchanged. */
+export function inRun(exp: Experiment, k: number, e: unknown): unknown {
+  if (!(e instanceof InputError)) return e;
+  return new InputError(`in ${describeRun(exp, k)}: ${e.detail}`, e.location);
 }
 
 /** Plan positions this shard runs: position k belongs to shard (k mod N) + 1. */

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { readRunsCsv } from "../report/csv.ts";
 import { buildManifest, writeManifest } from "../report/manifest.ts";
-import { writeReport, writeTracePlot } from "../report/report.ts";
+import { writeReport, writeTraceData, writeTracePlot, type TraceData } from "../report/report.ts";
 import type { RunIndexEntry } from "../report/sink.ts";
 import type { ReferenceBlock } from "../report/summary.ts";
 import type { PhaseMarks, RunRecord, TraceSample } from "../runspec.ts";
@@ -44,19 +44,27 @@ export function referenceBlock(ref: Reference | undefined): ReferenceBlock | und
 
 export async function writeReports(i: ReportInputs): Promise<void> {
   const exp = i.experiment;
-  const { rows, axes } = readRunsCsv(join(i.outDir, "runs.csv"));
   const reference = referenceBlock(exp.reference);
-  await writeReport(i.outDir, { experiment: exp.name, axes, rows, reference, svgOnly: !i.plots });
-  if (i.plots) {
-    for (const t of i.traces) {
-      const r = t.record;
-      const axes = exp.cells.find((c) => c.id === r.cell)?.axes ?? {};
-      await writeTracePlot(i.outDir, { axes, cell: r.cell, policy: r.policy, run: r.run }, t.trace, t.marks, {
+  const traces = i.traces.map((t): TraceData => {
+    const r = t.record;
+    const axes = exp.cells.find((c) => c.id === r.cell)?.axes ?? {};
+    return {
+      run: { axes, cell: r.cell, policy: r.policy, run: r.run }, trace: t.trace, marks: t.marks,
+      options: {
         title: `${exp.name}: bandwidth of ${r.source} and ${r.destination} around the migration (${r.policy}, run ${r.run})`,
         hosts: [r.source, r.destination],
         labels: { [r.source]: `${r.source} (source)`, [r.destination]: `${r.destination} (destination)` },
-      });
-    }
+      },
+    };
+  });
+  if (i.shard) {
+    // A shard's summary and plots would show part of the data as if it were all: a shard writes
+    // its rows and traces only, and `migsim merge` writes the summary and draws every plot.
+    for (const t of traces) writeTraceData(i.outDir, t);
+  } else {
+    const { rows, axes } = readRunsCsv(join(i.outDir, "runs.csv"));
+    await writeReport(i.outDir, { experiment: exp.name, axes, rows, reference, svgOnly: !i.plots });
+    if (i.plots) for (const t of traces) await writeTracePlot(i.outDir, t.run, t.trace, t.marks, t.options);
   }
   writeManifest(i.outDir, buildManifest({
     experiment: exp.name,

@@ -14,10 +14,11 @@ import { createBackend, type BackendOptions } from "./backends.ts";
 import { executePositions } from "./execute.ts";
 import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
 import { PartialOutput } from "./partial.ts";
-import { cellAt, planSize, shardPositions, type Shard } from "./plan.ts";
+import { cellAt, planSize, policyAt, shardPositions, type Shard } from "./plan.ts";
 import { validatePolicies } from "./validate-policies.ts";
 import { locate, locator } from "./locate.ts";
 import { writeReports, type TraceToPlot } from "./reports.ts";
+import { removePreviousOutputs } from "../report/previous.ts";
 
 export interface ProgressReporter {
   start(total: number, alreadyDone: number): void;
@@ -46,7 +47,12 @@ export interface RunOutcome {
   experiment: Experiment;
   outDir: string;
   completed: boolean;
+  /** the whole call: checking the input, the runs, writing the outputs */
   wallSeconds: number;
+  /** executing the runs (and appending their rows) */
+  runSeconds: number;
+  /** summary, plots and manifest after the runs */
+  writeSeconds: number;
   runsExecuted: number;
   /** runs that could not finish (listed in failed.csv); the others went on */
   runsFailed: number;
@@ -80,6 +86,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   opts.progress?.start(positions.length, skip);
 
   const traces: TraceToPlot[] = [];
+  const tRun = performance.now();
   let done = skip;
   let failed = 0;
   let lastCommit = performance.now();
@@ -90,7 +97,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       failed++;
     }
     partial.append("runs.csv", csvLines(result.records.map((r) => runRowValues(r, cell.axes, axisNames))));
-    partial.append("probes.csv", csvLines(result.probes.map(probeRowValues)));
+    const policy = policyAt(experiment, k).name;
+    partial.append("probes.csv", csvLines(result.probes.map((p) => probeRowValues(p, policy))));
     partial.index.push([k, result.records.length, result.probes.length]);
     // One Fig. 4 trace per (cell, policy): the first run's.
     if (result.trace && result.marks && result.records[0] && k % experiment.runs === 0) {
@@ -132,18 +140,22 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   partial.commit(done);
   opts.progress?.stop();
   const completed = done === positions.length;
-  const wallSeconds = (performance.now() - t0) / 1000;
+  const runSeconds = (performance.now() - tRun) / 1000;
   if (!completed) {
     partial.closeFiles();
-    return { experiment, outDir, completed, wallSeconds, runsExecuted: done - skip, runsFailed: failed };
+    return { experiment, outDir, completed, wallSeconds: (performance.now() - t0) / 1000, runSeconds, writeSeconds: 0, runsExecuted: done - skip, runsFailed: failed };
   }
+  const tWrite = performance.now();
   const index = partial.index;
+  // the previous run's outputs go only now: an interrupted or failed run leaves them whole
+  removePreviousOutputs(outDir);
   partial.finish();
   await writeReports({
     experiment, outDir, shard: opts.shard, backend: backendName, traces, index, started,
     argv: opts.argv ?? process.argv.slice(2), plots: opts.plots !== false,
   });
-  return { experiment, outDir, completed, wallSeconds, runsExecuted: done - skip, runsFailed: failed };
+  const end = performance.now();
+  return { experiment, outDir, completed, wallSeconds: (end - t0) / 1000, runSeconds, writeSeconds: (end - tWrite) / 1000, runsExecuted: done - skip, runsFailed: failed };
 }
 
 /** Creates the output folder; returns whether it was created (a bad --out is an InputError). */

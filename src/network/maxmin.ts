@@ -28,7 +28,7 @@
  * simulation; then that flow can never finish and the model throws StarvedFlowError naming it
  * and the link, instead of letting the run end silently with the transfer pending.
  */
-import { UnreachableResultError } from "../errors.ts";
+import { BlockedLinkError } from "./model.ts";
 import { Signal, type EventId, type Simulator } from "../kernel/index.ts";
 import type { ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "./model.ts";
 import { Router } from "./routing.ts";
@@ -49,14 +49,16 @@ export interface ModelOptions {
 }
 
 /** A finite flow that can never finish: every byte of a link it needs is taken (by udp). */
-export class StarvedFlowError extends UnreachableResultError {
+export class StarvedFlowError extends BlockedLinkError {
   constructor(
     readonly flow: Flow,
-    readonly link: string,
+    linkName: string,
+    link: number,
   ) {
     super(
       `flow ${flow.id} (${flow.spec.src} -> ${flow.spec.dst}${flow.spec.label ? `, ${flow.spec.label}` : ""}) ` +
-        `can never finish: link ${link} leaves it rate 0 (constant-rate traffic takes all of it)`,
+        `can never finish: link ${linkName} leaves it rate 0 (constant-rate traffic takes all of it)`,
+      link,
     );
     this.name = "StarvedFlowError";
   }
@@ -483,7 +485,7 @@ export class MaxMinModel implements NetworkModel {
         const links = this.fLinks[f.slot]!;
         let link = b >= 0 ? b : links[0]!;
         for (let k = 0; b < 0 && k < links.length; k++) if (this.lElastic[links[k]!]! <= 0 || this.lUdp[links[k]!]! >= this.topo.capacity[links[k]!]!) link = links[k]!;
-        throw new StarvedFlowError(f, this.linkName(link));
+        throw new StarvedFlowError(f, this.linkName(link), link);
       }
     }
   }
@@ -873,7 +875,7 @@ export class MaxMinModel implements NetworkModel {
     if (!(r > 0)) {
       let worst = path.links[0]!;
       for (const l of path.links) if (this.waterLevel(l) <= 0) worst = l;
-      throw new UnreachableResultError(`a message over link ${this.linkName(worst)} can never be delivered: the link has no capacity left`);
+      throw new BlockedLinkError(`a message over link ${this.linkName(worst)} can never be delivered: the link has no capacity left`, worst);
     }
     return path.propagation + (bytes * 8) / r;
   }

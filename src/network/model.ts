@@ -3,8 +3,20 @@
  * measurement and probes never depend on which model runs. Models live on the kernel:
  * completions are kernel events and results are Signals processes can yield.
  */
+import { UnreachableResultError } from "../errors.ts";
 import type { Signal, Simulator } from "../kernel/index.ts";
 import type { CompiledTopology, Path } from "./types.ts";
+
+/**
+ * A transfer that can never finish because link `link` (an index of the compiled topology) has
+ * no capacity left for it; the run names the traffic that fills the link and what to change.
+ */
+export class BlockedLinkError extends UnreachableResultError {
+  constructor(detail: string, readonly link: number) {
+    super(detail);
+    this.name = "BlockedLinkError";
+  }
+}
 
 export type FlowKind = "tcp" | "udp";
 export type CongestionControl = "cubic" | "bbr" | "reno";

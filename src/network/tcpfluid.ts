@@ -25,7 +25,7 @@
  * completion or external arrival/departure (event driven), so long steady transfers cost O(1).
  * Rates are constant within a step, so delivered bytes and link counters are exact integrals.
  */
-import { UnreachableResultError } from "../errors.ts";
+import { BlockedLinkError } from "./model.ts";
 import { Signal, type EventId, type Simulator } from "../kernel/index.ts";
 import { StarvedFlowError, type ModelOptions } from "./maxmin.ts";
 import type { CongestionControl, ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "./model.ts";
@@ -388,7 +388,7 @@ export class TcpFluidModel implements NetworkModel {
     const path = this.route(spec.src, spec.dst);
     const ack = this.route(spec.dst, spec.src);
     for (const l of path.links) {
-      if (!(this.topo.capacity[l]! > 0)) throw new UnreachableResultError(`flow ${spec.src} -> ${spec.dst} can never finish: link ${this.linkName(l)} has no capacity`);
+      if (!(this.topo.capacity[l]! > 0)) throw new BlockedLinkError(`flow ${spec.src} -> ${spec.dst} can never finish: link ${this.linkName(l)} has no capacity`, l);
     }
     this.advance(this.sim.now);
     const base = Math.max(1e-6, path.propagation + ack.propagation + this.p.stackRtt);
@@ -520,7 +520,7 @@ export class TcpFluidModel implements NetworkModel {
       let worst = path.links[0]!;
       for (const l of path.links) if (this.topo.capacity[l]! < this.topo.capacity[worst]!) worst = l;
       const c = this.topo.capacity[worst]!;
-      if (!(c > 0)) throw new UnreachableResultError(`a message over link ${this.linkName(worst)} can never be delivered: the link has no capacity`);
+      if (!(c > 0)) throw new BlockedLinkError(`a message over link ${this.linkName(worst)} can never be delivered: the link has no capacity`, worst);
       // packets join the FIFO behind the queue and leave at the link rate (wire bytes); an idle
       // shaped link lets a burst through at once
       const burst = this.emulated && this.delay[worst] === 0 ? this.p.burstBytes : 0;
@@ -1240,7 +1240,7 @@ export class TcpFluidModel implements NetworkModel {
       if (f.size < Infinity && f.rate <= 0) {
         let worst = f.path.links[0]!;
         for (const l of f.path.links) if (this.avail[l]! <= 0) worst = l;
-        throw new StarvedFlowError(f, this.linkName(worst));
+        throw new StarvedFlowError(f, this.linkName(worst), worst);
       }
     }
   };

@@ -214,11 +214,27 @@ interface Context {
 
 function context(name: string, input: PolicyInput): Context {
   const hosts = input.view.topo.topology.hosts;
-  const allowed = new Set(reachableCandidates(name, input).map((c) => c.host));
+  const allowed = new Set(mtdCandidates(name, input).map((c) => c.host));
   const others = keyHolders(hosts, input.manager, input.source).filter(
     (h) => h !== input.source && tryRoute(input.view, input.source, h) !== undefined,
   );
   return { hosts, allowed, others };
+}
+
+/**
+ * The reachable candidates an MTD policy may choose: never the manager, which holds the master
+ * secret and every host's table (a container moved there would sit on the one host whose
+ * compromise reveals all destinations). A table slot or PRF draw naming it is re-drawn.
+ */
+function mtdCandidates(name: string, input: PolicyInput): ReturnType<typeof reachableCandidates> {
+  const cs = reachableCandidates(name, input).filter((c) => c.host !== input.manager);
+  if (cs.length === 0) {
+    throw new InputError(
+      `policy ${name}: the only reachable candidate is the manager ${input.manager}, which an MTD policy never chooses;` +
+        " add candidates or move the manager",
+    );
+  }
+  return cs;
 }
 
 function tooFew(name: string, k: number, input: PolicyInput, others: number, what: string): InputError {
@@ -379,7 +395,7 @@ export const mtdRandomPolicy: Policy = {
   },
   decide(input): PolicyPlan {
     const p = readParams("mtd-random", RANDOM_PARAMS, input.params);
-    const cs = reachableCandidates("mtd-random", input);
+    const cs = mtdCandidates("mtd-random", input);
     const st = setupRandom(input.rng);
     const hosts = input.view.topo.topology.hosts;
     const setup = setupMessages(input.manager, keyHolders(hosts, input.manager, input.source), () => 32);

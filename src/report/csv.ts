@@ -78,8 +78,8 @@ export function runRowValues(record: RunRecord, axes: Record<string, string>, ax
   return out;
 }
 
-export function probeRowValues(p: ProbeRecord): unknown[] {
-  const r = p as unknown as Record<string, unknown>;
+export function probeRowValues(p: ProbeRecord, policy: string): unknown[] {
+  const r = { ...p, policy } as unknown as Record<string, unknown>;
   return PROBE_COLUMNS.map((c) => r[c]);
 }
 

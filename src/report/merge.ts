@@ -6,14 +6,14 @@
  * regenerated from the merged rows. Shards of different experiments, seeds, inputs or plans,
  * shards given twice, missing or incomplete shards are refused with an InputError.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
-import { tempNameFor } from "./atomic.ts";
 import { CsvFileWriter, checkProbesHeader, parseRunsRaw, readCsvRaw, axesOfRunsHeader, type RawCsv } from "./csv.ts";
 import { buildManifest, readManifest, writeManifest, type Manifest } from "./manifest.ts";
 import { formatShard, shardIndices } from "./plan.ts";
-import { writeReport } from "./report.ts";
+import { removePreviousOutputs } from "./previous.ts";
+import { writeReport, writeTracePlot, type TraceData } from "./report.ts";
 import type { RunIndexEntry } from "./sink.ts";
 
 export interface MergeOptions {
@@ -157,6 +157,7 @@ export async function mergeShards(dirs: readonly string[], outDir: string, opts:
   }
 
   mkdirSync(out, { recursive: true });
+  removePreviousOutputs(out);
   const runsW = await CsvFileWriter.open(join(out, "runs.csv"), ordered[0]!.runs.header);
   const probesW = await CsvFileWriter.open(join(out, "probes.csv"), ordered[0]!.probes.header);
   try {
@@ -180,18 +181,14 @@ export async function mergeShards(dirs: readonly string[], outDir: string, opts:
   });
   const files = ["runs.csv", "probes.csv", ...report.files];
 
-  // trace plots (Fig. 4) are drawn from run traces that only the shard that ran them had
+  // trace plots (Fig. 4) are drawn from the run traces the shard that ran them stored
   for (const s of ordered) {
-    const plots = join(s.dir, "plots");
-    if (!existsSync(plots)) continue;
-    for (const name of readdirSync(plots).sort()) {
-      if (!name.startsWith("trace-")) continue;
-      const target = join(out, "plots", name);
-      const tmp = tempNameFor(target);
-      mkdirSync(join(out, "plots"), { recursive: true });
-      copyFileSync(join(plots, name), tmp);
-      renameSync(tmp, target);
-      files.push(`plots/${name}`);
+    const traces = join(s.dir, "traces");
+    if (!existsSync(traces)) continue;
+    for (const name of readdirSync(traces).sort()) {
+      if (!/^trace-.*\.json$/.test(name)) continue;
+      const t = JSON.parse(readFileSync(join(traces, name), "utf8")) as TraceData;
+      files.push(...await writeTracePlot(out, t.run, t.trace, t.marks, { ...t.options, svgOnly: opts.svgOnly ?? false }));
     }
   }
 

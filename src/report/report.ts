@@ -89,6 +89,19 @@ export interface TracePlotRun {
   run: number;
 }
 
+/** What a Fig. 4-style plot is drawn from: a shard stores it (traces/), merge draws it. */
+export interface TraceData {
+  run: TracePlotRun;
+  trace: TraceSample[];
+  marks: PhaseMarks[];
+  options: BandwidthChartOptions;
+}
+
+export function writeTraceData(dir: string, t: TraceData): void {
+  const name = `${t.run.cell}-${t.run.policy}-run${t.run.run}`;
+  writeFileAtomic(join(dir, "traces", `trace-${slug(name)}.json`), `${JSON.stringify(t)}\n`);
+}
+
 /**
  * Fig. 4-style plot of one run's host bandwidth trace, written as
  * plots/trace-<sweep values or cell>-<policy>-run<N>.{svg,png}.

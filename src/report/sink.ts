@@ -56,10 +56,10 @@ export class RunOutputWriter {
   }
 
   /** The result of plan index k (any order); its rows are written once all earlier ones are. */
-  push(k: number, result: { records: readonly RunRecord[]; probes: readonly ProbeRecord[] }, axes: Record<string, string>): Promise<void> {
+  push(k: number, result: { records: readonly RunRecord[]; probes: readonly ProbeRecord[] }, axes: Record<string, string>, policy: string): Promise<void> {
     return this.buffer.push(k, {
       runs: result.records.map((r) => runRowValues(r, axes, this.axes)),
-      probes: result.probes.map(probeRowValues),
+      probes: result.probes.map((p) => probeRowValues(p, policy)),
     });
   }
 
