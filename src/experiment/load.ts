@@ -7,10 +7,10 @@ import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { InputError } from "../errors.ts";
 import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../network/model.ts";
-import { compileTopology } from "../network/compile.ts";
-import { loadTopology } from "../network/load.ts";
-import { Router } from "../network/routing.ts";
-import type { CompiledTopology, Topology } from "../network/types.ts";
+import { compileTopology } from "../network/topology/compile.ts";
+import { loadTopology } from "../network/topology/load.ts";
+import { Router } from "../network/topology/routing.ts";
+import type { CompiledTopology, Topology } from "../network/topology/types.ts";
 import { costsFromBlock } from "../migration/costs.ts";
 import type {
   CostParams, MigrationSpec, PolicySpec, ProbeSpec, RunSpec, TrafficSpec, TriggerSpec,

@@ -4,7 +4,7 @@
  * completions are kernel events and results are Signals processes can yield.
  */
 import type { Signal, Simulator } from "../kernel/index.ts";
-import type { CompiledTopology, Path } from "./types.ts";
+import type { CompiledTopology, Path } from "./topology/types.ts";
 
 export type FlowKind = "tcp" | "udp";
 export type CongestionControl = "cubic" | "bbr" | "reno";

@@ -28,11 +28,11 @@
  * simulation; then that flow can never finish and the model throws StarvedFlowError naming it
  * and the link, instead of letting the run end silently with the transfer pending.
  */
-import { UnreachableResultError } from "../errors.ts";
-import { Signal, type EventId, type Simulator } from "../kernel/index.ts";
-import type { ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "./model.ts";
-import { Router } from "./routing.ts";
-import type { CompiledTopology, Path } from "./types.ts";
+import { UnreachableResultError } from "../../errors.ts";
+import { Signal, type EventId, type Simulator } from "../../kernel/index.ts";
+import type { ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "../model.ts";
+import { Router } from "../topology/routing.ts";
+import type { CompiledTopology, Path } from "../topology/types.ts";
 
 /** A route function; defaults to a Router over the topology with `params.routing`. */
 export type RouteFn = (src: string, dst: string) => Path;

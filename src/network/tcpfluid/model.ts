@@ -25,12 +25,12 @@
  * completion or external arrival/departure (event driven), so long steady transfers cost O(1).
  * Rates are constant within a step, so delivered bytes and link counters are exact integrals.
  */
-import { UnreachableResultError } from "../errors.ts";
-import { Signal, type EventId, type Simulator } from "../kernel/index.ts";
-import { StarvedFlowError, type ModelOptions } from "./maxmin.ts";
-import type { CongestionControl, ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "./model.ts";
-import { Router } from "./routing.ts";
-import type { CompiledTopology, Path } from "./types.ts";
+import { UnreachableResultError } from "../../errors.ts";
+import { Signal, type EventId, type Simulator } from "../../kernel/index.ts";
+import { StarvedFlowError, type ModelOptions } from "../maxmin/model.ts";
+import type { CongestionControl, ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "../model.ts";
+import { Router } from "../topology/routing.ts";
+import type { CompiledTopology, Path } from "../topology/types.ts";
 
 /**
  * Parameters of the model (`params.extra` overrides them by name). stackRtt, handshakeScale,
