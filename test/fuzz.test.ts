@@ -25,8 +25,8 @@ import { loadTopologyText } from "../src/network/topology/load.ts";
 import type { RunSpec } from "../src/runspec.ts";
 import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
-import { MaxMinModel, StarvedFlowError } from "../src/network/maxmin/model.ts";
-import { DEFAULT_NETWORK_PARAMS, type Flow, type FlowResult } from "../src/network/model.ts";
+import { MaxMinModel } from "../src/network/maxmin/model.ts";
+import { DEFAULT_NETWORK_PARAMS, StarvedFlowError, type Flow, type FlowResult } from "../src/network/model.ts";
 import type { LinkSpec } from "../src/network/topology/types.ts";
 
 const TOPOLOGIES = ["fig3-heterogeneous", "example-explicit", "tree", "fat-tree", "full-mesh", "linear", "star"].map((n) =>

@@ -3,8 +3,7 @@ import fc from "fast-check";
 import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
-import { StarvedFlowError } from "../src/network/maxmin/model.ts";
-import { DEFAULT_NETWORK_PARAMS, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
+import { DEFAULT_NETWORK_PARAMS, StarvedFlowError, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
 import { TCP_FLUID_DEFAULTS, TcpFluidModel } from "../src/network/tcpfluid/model.ts";
 import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
 

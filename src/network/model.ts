@@ -3,6 +3,7 @@
  * measurement and probes never depend on which model runs. Models live on the kernel:
  * completions are kernel events and results are Signals processes can yield.
  */
+import { UnreachableResultError } from "../errors.ts";
 import type { Signal, Simulator } from "../kernel/index.ts";
 import type { CompiledTopology, Path } from "./topology/types.ts";
 
@@ -109,3 +110,31 @@ export const DEFAULT_NETWORK_PARAMS: NetworkParams = {
   efficiency: 0.96,
   tcpHandshakeRtts: 1,
 };
+
+/** A route function; defaults to a Router over the topology with `params.routing`. */
+export type RouteFn = (src: string, dst: string) => Path;
+
+export interface ModelOptions {
+  /** replaces routing, e.g. the explicit routing rule of a workload file */
+  route?: RouteFn | undefined;
+  /**
+   * Re-solve the whole connected component of the flow-link graph on every change (the plain
+   * algorithm) instead of the certificate-checked local set. Same allocation, slower: for
+   * cross-checking and for measuring what the local solve saves.
+   */
+  exhaustive?: boolean | undefined;
+}
+
+/** A finite flow that can never finish: every byte of a link it needs is taken (by udp). */
+export class StarvedFlowError extends UnreachableResultError {
+  constructor(
+    readonly flow: Flow,
+    readonly link: string,
+  ) {
+    super(
+      `flow ${flow.id} (${flow.spec.src} -> ${flow.spec.dst}${flow.spec.label ? `, ${flow.spec.label}` : ""}) ` +
+        `can never finish: link ${link} leaves it rate 0 (constant-rate traffic takes all of it)`,
+    );
+    this.name = "StarvedFlowError";
+  }
+}

@@ -30,37 +30,9 @@
  */
 import { UnreachableResultError } from "../../errors.ts";
 import { Signal, type EventId, type Simulator } from "../../kernel/index.ts";
-import type { ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "../model.ts";
+import { StarvedFlowError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, type RouteFn } from "../model.ts";
 import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
-
-/** A route function; defaults to a Router over the topology with `params.routing`. */
-export type RouteFn = (src: string, dst: string) => Path;
-
-export interface ModelOptions {
-  /** replaces routing, e.g. the explicit routing rule of a workload file */
-  route?: RouteFn | undefined;
-  /**
-   * Re-solve the whole connected component of the flow-link graph on every change (the plain
-   * algorithm) instead of the certificate-checked local set. Same allocation, slower: for
-   * cross-checking and for measuring what the local solve saves.
-   */
-  exhaustive?: boolean | undefined;
-}
-
-/** A finite flow that can never finish: every byte of a link it needs is taken (by udp). */
-export class StarvedFlowError extends UnreachableResultError {
-  constructor(
-    readonly flow: Flow,
-    readonly link: string,
-  ) {
-    super(
-      `flow ${flow.id} (${flow.spec.src} -> ${flow.spec.dst}${flow.spec.label ? `, ${flow.spec.label}` : ""}) ` +
-        `can never finish: link ${link} leaves it rate 0 (constant-rate traffic takes all of it)`,
-    );
-    this.name = "StarvedFlowError";
-  }
-}
 
 class MaxMinFlow implements Flow {
   constructor(

@@ -27,8 +27,7 @@
  */
 import { UnreachableResultError } from "../../errors.ts";
 import { Signal, type EventId, type Simulator } from "../../kernel/index.ts";
-import { StarvedFlowError, type ModelOptions } from "../maxmin/model.ts";
-import type { CongestionControl, ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "../model.ts";
+import { StarvedFlowError, type CongestionControl, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams } from "../model.ts";
 import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
 
