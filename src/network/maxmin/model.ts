@@ -29,7 +29,7 @@
  * and the link, instead of letting the run end silently with the transfer pending.
  */
 import { UnreachableResultError } from "../../errors.ts";
-import { Signal, type EventId, type Simulator } from "../../kernel/index.ts";
+import { MinHeap, Signal, type EventId, type Simulator } from "../../kernel/index.ts";
 import { StarvedFlowError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, type RouteFn } from "../model.ts";
 import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
@@ -111,9 +111,8 @@ export class MaxMinModel implements NetworkModel {
   /** verification pass in which a link's load and max were computed */
   private readonly lEpoch: Uint32Array;
   private epoch = 0;
-  private hKey: Float64Array = new Float64Array(64);
-  private hId: Int32Array = new Int32Array(64);
-  private hN = 0;
+  /** progressive filling's queue of fair shares: links (id l) and caps (id L + f), ties by id */
+  private readonly heap = new MinHeap({ capacity: 64 });
 
   private starvedCount = 0;
   private sentinel: EventId | undefined;
@@ -643,23 +642,24 @@ export class MaxMinModel implements NetworkModel {
       rem[l] = lElastic[l]! - out;
       cnt[l] = c;
     }
-    this.hN = 0;
+    const heap = this.heap;
+    heap.clear();
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
       const c = cnt[l]!;
-      if (c > 0) this.heapPush(rem[l]! > 0 ? rem[l]! / c : 0, l);
+      if (c > 0) heap.push(rem[l]! > 0 ? rem[l]! / c : 0, l, l);
     }
     const L = this.L;
     for (let i = 0; i < sN; i++) {
       const f = S[i]!;
       fFrozen[f] = 0;
-      if (fMax[f]! < Infinity) this.heapPush(fMax[f]!, L + f);
+      if (fMax[f]! < Infinity) heap.push(fMax[f]!, L + f, L + f);
     }
     let unfrozen = sN;
-    while (unfrozen > 0 && this.hN > 0) {
-      const key = this.hKey[0]!;
-      const id = this.hId[0]!;
-      this.heapPop();
+    while (unfrozen > 0 && heap.size > 0) {
+      const key = heap.peekKey();
+      const id = heap.peekValue();
+      heap.pop();
       if (id >= L) {
         const f = id - L;
         if (fFrozen[f]) continue;
@@ -672,7 +672,7 @@ export class MaxMinModel implements NetworkModel {
       const r = rem[id]!;
       const share = r > 0 ? r / c : 0;
       if (share > key) {
-        this.heapPush(share, id);
+        heap.push(share, id, id);
         continue;
       }
       const list = lList[id]!;
@@ -768,55 +768,6 @@ export class MaxMinModel implements NetworkModel {
       const n = this.lCount[l]!;
       for (let j = 0; j < n; j++) this.addToS(list[j]!); // grows T, which this loop also walks
     }
-  }
-
-  // ------------------------------------------------------------------ internals: heap (min by key, then id)
-
-  private heapPush(key: number, id: number): void {
-    if (this.hN === this.hKey.length) {
-      const k = new Float64Array(this.hN * 2);
-      k.set(this.hKey);
-      const d = new Int32Array(this.hN * 2);
-      d.set(this.hId);
-      this.hKey = k;
-      this.hId = d;
-    }
-    const hk = this.hKey;
-    const hi = this.hId;
-    let i = this.hN++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pk = hk[p]!;
-      if (pk < key || (pk === key && hi[p]! < id)) break;
-      hk[i] = pk;
-      hi[i] = hi[p]!;
-      i = p;
-    }
-    hk[i] = key;
-    hi[i] = id;
-  }
-
-  private heapPop(): void {
-    const hk = this.hKey;
-    const hi = this.hId;
-    const n = --this.hN;
-    if (n === 0) return;
-    const key = hk[n]!;
-    const id = hi[n]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      const r = c + 1;
-      if (r < n && (hk[r]! < hk[c]! || (hk[r] === hk[c] && hi[r]! < hi[c]!))) c = r;
-      const ck = hk[c]!;
-      if (key < ck || (key === ck && id < hi[c]!)) break;
-      hk[i] = ck;
-      hi[i] = hi[c]!;
-      i = c;
-    }
-    hk[i] = key;
-    hi[i] = id;
   }
 
   // ------------------------------------------------------------------ internals: messages

@@ -26,7 +26,7 @@
  * Rates are constant within a step, so delivered bytes and link counters are exact integrals.
  */
 import { UnreachableResultError } from "../../errors.ts";
-import { Signal, type EventId, type Simulator } from "../../kernel/index.ts";
+import { MinHeap, Signal, type EventId, type Simulator } from "../../kernel/index.ts";
 import { StarvedFlowError, type CongestionControl, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams } from "../model.ts";
 import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
@@ -155,8 +155,6 @@ class FluidFlow implements Flow {
   since: number;
   /** member of the model's restless set */
   restless = false;
-  /** position of the flow's entry in the completion heap, -1 when it has none */
-  heapAt = -1;
   grownAt: number;
   /** the window the solver last looked at (grow), and when */
   seenCwnd = 0;
@@ -192,97 +190,6 @@ class FluidFlow implements Flow {
 }
 
 const REL = 1e-9;
-
-/**
- * Completion times of flows: a binary heap indexed by flow (each flow knows its position), so a
- * rate change moves the flow's one entry instead of leaving a stale one behind. Ties by flow id:
- * a deterministic order of simultaneous completions.
- */
-class CompletionHeap {
-  private t: number[] = [];
-  private f: FluidFlow[] = [];
-
-  /** Sets (or moves) the completion time of `flow`. */
-  set(flow: FluidFlow, time: number): void {
-    let i = flow.heapAt;
-    if (i < 0) {
-      i = this.t.length;
-      this.t.push(time);
-      this.f.push(flow);
-      flow.heapAt = i;
-      this.up(i);
-      return;
-    }
-    const old = this.t[i]!;
-    this.t[i] = time;
-    if (time < old) this.up(i);
-    else this.down(i);
-  }
-
-  /** Removes `flow`'s entry, if it has one. */
-  delete(flow: FluidFlow): void {
-    const i = flow.heapAt;
-    if (i < 0) return;
-    flow.heapAt = -1;
-    const last = this.t.length - 1;
-    const t = this.t.pop()!;
-    const f = this.f.pop()!;
-    if (i === last) return;
-    this.t[i] = t;
-    this.f[i] = f;
-    f.heapAt = i;
-    this.up(i);
-    this.down(f.heapAt);
-  }
-
-  /** Earliest completion time, Infinity when empty. */
-  peekTime(): number {
-    return this.t.length ? this.t[0]! : Infinity;
-  }
-
-  /** Flow of the earliest completion (the heap must not be empty). */
-  peekFlow(): FluidFlow {
-    return this.f[0]!;
-  }
-
-  private less(i: number, j: number): boolean {
-    return this.t[i]! < this.t[j]! || (this.t[i] === this.t[j] && this.f[i]!.id < this.f[j]!.id);
-  }
-
-  private up(i: number): void {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(i, p)) break;
-      this.swap(i, p);
-      i = p;
-    }
-  }
-
-  private down(i: number): void {
-    const n = this.t.length;
-    for (;;) {
-      const a = 2 * i + 1;
-      const b = a + 1;
-      let m = i;
-      if (a < n && this.less(a, m)) m = a;
-      if (b < n && this.less(b, m)) m = b;
-      if (m === i) break;
-      this.swap(i, m);
-      i = m;
-    }
-  }
-
-  private swap(i: number, j: number): void {
-    const t = this.t[i]!;
-    this.t[i] = this.t[j]!;
-    this.t[j] = t;
-    const f = this.f[i]!;
-    this.f[i] = this.f[j]!;
-    this.f[j] = f;
-    f.heapAt = j;
-    this.f[i]!.heapAt = i;
-  }
-}
 
 export class TcpFluidModel implements NetworkModel {
   readonly name = "tcp-fluid" as const;
@@ -323,12 +230,16 @@ export class TcpFluidModel implements NetworkModel {
   private readonly rateList: FluidFlow[] = [];
   private readonly inWork: Uint8Array;
   private readonly touched: Uint8Array;
-  /** flows in flight, in start order; the array view is rebuilt only when asked for after a change */
-  private readonly live = new Set<FluidFlow>();
+  /** flows in flight by id, in start order; the array view is rebuilt only when asked for after a change */
+  private readonly live = new Map<number, FluidFlow>();
   private liveArray: FluidFlow[] | undefined;
   /** flows whose windows may still move (changing) or whose inputs moved since they last grew */
   private readonly restless = new Set<FluidFlow>();
-  private readonly finishing = new CompletionHeap();
+  /**
+   * completion times by flow id (ties by id: a deterministic order of simultaneous completions);
+   * indexed, so a rate change moves the flow's one entry
+   */
+  private readonly finishing = new MinHeap({ indexed: true });
   /** per directed link: the time `cum` is integrated to */
   private readonly lSince: Float64Array;
   private nextId = 0;
@@ -409,7 +320,7 @@ export class TcpFluidModel implements NetworkModel {
     f.bbrMinRtt = rtt0;
     f.bbrMinRttAt = this.sim.now;
     f.bonus = this.computeBonus(f);
-    this.live.add(f);
+    this.live.set(f.id, f);
     this.liveArray = undefined;
     this.setRestless(f, true);
     for (const l of path.links) {
@@ -425,7 +336,7 @@ export class TcpFluidModel implements NetworkModel {
 
   stopFlow(flow: Flow): void {
     const f = flow as FluidFlow;
-    if (f.finished || !this.live.has(f)) return;
+    if (f.finished || this.live.get(f.id) !== f) return;
     this.advance(this.sim.now);
     this.remove(f);
     this.requestResolve();
@@ -444,7 +355,7 @@ export class TcpFluidModel implements NetworkModel {
   }
 
   activeFlows(): readonly Flow[] {
-    this.liveArray ??= [...this.live];
+    this.liveArray ??= [...this.live.values()];
     return this.liveArray;
   }
 
@@ -606,7 +517,7 @@ export class TcpFluidModel implements NetworkModel {
     this.setRestless(f, false);
     for (const l of f.path.links) this.markDirty(l);
     if (!f.tcp) this.udpDirty = true;
-    this.live.delete(f);
+    this.live.delete(f.id);
     this.liveArray = undefined;
     for (const l of f.path.links) {
       const a = this.through[l]!;
@@ -673,8 +584,8 @@ export class TcpFluidModel implements NetworkModel {
         this.loadList.push(l);
       }
     }
-    if (f.size < Infinity && r > 0) this.finishing.set(f, now + (f.size - f.delivered) / r);
-    else this.finishing.delete(f);
+    if (f.size < Infinity && r > 0) this.finishing.set(f.id, now + (f.size - f.delivered) / r, f.id);
+    else this.finishing.delete(f.id);
   }
 
   private setLoad(l: number, w: number): void {
@@ -928,8 +839,8 @@ export class TcpFluidModel implements NetworkModel {
       // udp first: constant-rate flows take their rate, cut proportionally where they alone overfill a link
       this.udpDirty = false;
       const udpLoad = new Map<number, number>();
-      for (const f of this.live) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
-      for (const f of this.live) {
+      for (const f of this.live.values()) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
+      for (const f of this.live.values()) {
         if (f.tcp) continue;
         let sc = 1;
         for (const l of f.path.links) sc = Math.min(sc, cap[l]! / 8 / udpLoad.get(l)!);
@@ -1214,7 +1125,7 @@ export class TcpFluidModel implements NetworkModel {
       this.tick = undefined;
     }
     const now = this.sim.now;
-    let at = this.finishing.peekTime();
+    let at = this.finishing.peekKey();
     for (const f of this.restless) {
       // (a step longer than a round trip integrates the growth laws over it; see grow)
       if (f.tcp && f.changing) at = Math.min(at, now + Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
@@ -1229,13 +1140,13 @@ export class TcpFluidModel implements NetworkModel {
       return;
     }
     let starved = false;
-    for (const f of this.live) if (f.size < Infinity && f.rate <= 0 && f.size - f.delivered > 0) starved = true;
+    for (const f of this.live.values()) if (f.size < Infinity && f.rate <= 0 && f.size - f.delivered > 0) starved = true;
     if (starved && this.sentinel === undefined) this.sentinel = this.sim.scheduleAt(Infinity, this.onStarved);
   }
 
   private readonly onStarved = (): void => {
     this.sentinel = undefined;
-    for (const f of this.live) {
+    for (const f of this.live.values()) {
       if (f.size < Infinity && f.rate <= 0) {
         let worst = f.path.links[0]!;
         for (const l of f.path.links) if (this.avail[l]! <= 0) worst = l;
@@ -1250,10 +1161,9 @@ export class TcpFluidModel implements NetworkModel {
     this.advance(now);
     const done: FluidFlow[] = [];
     // rates were constant since each entry was made, so a flow due now has (up to rounding) its size
-    while (this.finishing.peekTime() <= now) {
-      const f = this.finishing.peekFlow();
-      this.finishing.delete(f);
-      done.push(f);
+    while (this.finishing.peekKey() <= now) {
+      done.push(this.live.get(this.finishing.peekValue())!);
+      this.finishing.pop();
     }
     for (const f of done) {
       this.remove(f);
