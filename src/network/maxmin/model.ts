@@ -32,6 +32,7 @@ import { UnreachableResultError } from "../../errors.ts";
 import { MinHeap, Signal, type EventId, type Simulator } from "../../kernel/index.ts";
 import { StarvedFlowError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, type RouteFn } from "../model.ts";
 import { Router } from "../topology/routing.ts";
+import { REL, udpShares, waterLevel } from "./shares.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
 
 class MaxMinFlow implements Flow {
@@ -47,8 +48,6 @@ class MaxMinFlow implements Flow {
 
 const NONE = -2;
 const CAPPED = -1;
-/** relative tolerance of the certificate checks (rates are ~1e3..1e11 bit/s) */
-const REL = 1e-9;
 /**
  * rounds of local re-solving before falling back to the whole connected component; on the bench
  * workloads with uplinks loaded to 80% no change needed more than 16
@@ -514,39 +513,7 @@ export class MaxMinModel implements NetworkModel {
     const topo = this.topo;
     const flows = this.udpFlows;
     const n = flows.length;
-    const rate = new Float64Array(n);
-    const frozen = new Uint8Array(n);
-    const remCap = new Map<number, number>();
-    const users = new Map<number, number>();
-    for (const s of flows) for (const l of this.fLinks[s]!) {
-      remCap.set(l, topo.capacity[l]!);
-      users.set(l, (users.get(l) ?? 0) + 1);
-    }
-    let left = n;
-    while (left > 0) {
-      // next event of the filling: a link's fair share or a flow's requested rate, whichever is lower
-      let level = Infinity;
-      for (const [l, c] of remCap) {
-        const u = users.get(l)!;
-        if (u > 0) level = Math.min(level, c / u);
-      }
-      for (let i = 0; i < n; i++) if (!frozen[i]) level = Math.min(level, this.fMaxUdp(flows[i]!));
-      level = Math.max(0, level);
-      for (let i = 0; i < n; i++) {
-        if (frozen[i]) continue;
-        const s = flows[i]!;
-        let freeze = this.fMaxUdp(s) <= level;
-        for (const l of this.fLinks[s]!) if (remCap.get(l)! / users.get(l)! <= level * (1 + REL)) freeze = true;
-        if (!freeze) continue;
-        frozen[i] = 1;
-        left--;
-        rate[i] = level;
-        for (const l of this.fLinks[s]!) {
-          remCap.set(l, remCap.get(l)! - level);
-          users.set(l, users.get(l)! - 1);
-        }
-      }
-    }
+    const rate = udpShares(flows.map((f) => this.fLinks[f]!), flows.map((f) => this.fMaxUdp(f)), topo.capacity);
     this.beginRound();
     for (let i = 0; i < n; i++) this.setRate(flows[i]!, rate[i]!);
     // New elastic capacities; every link whose udp load changed is re-examined.
@@ -778,15 +745,7 @@ export class MaxMinModel implements NetworkModel {
     const list = this.lList[l]!;
     const rates = new Float64Array(n);
     for (let j = 0; j < n; j++) rates[j] = this.fRate[list[j]!]!;
-    rates.sort();
-    let remaining = this.lElastic[l]!;
-    let k = n + 1;
-    for (let j = 0; j < n; j++) {
-      if (rates[j]! * k >= remaining) break;
-      remaining -= rates[j]!;
-      k--;
-    }
-    return Math.max(0, remaining / k);
+    return waterLevel(rates, this.lElastic[l]!);
   }
 
   private transferTime(path: Path, bytes: number): number {
