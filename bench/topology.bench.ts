@@ -3,9 +3,9 @@
  * host-to-host diameter `migsim topo` prints. Wall time of one run each (after one warm-up of a
  * small instance), in this process.
  */
-import { hostDiameter } from "../src/network/analysis.ts";
-import { compileTopology } from "../src/network/compile.ts";
-import { loadTopologyText } from "../src/network/load.ts";
+import { hostDiameter } from "../src/network/topology/analysis.ts";
+import { compileTopology } from "../src/network/topology/compile.ts";
+import { loadTopologyText } from "../src/network/topology/load.ts";
 
 const CASES: Array<[string, string]> = [
   ["fat-tree k=74 (101,306 hosts)", "{ kind: fat-tree, k: 74, capacity: { dist: log-uniform, min: 1Mbps, max: 1Gbps } }"],

@@ -4,7 +4,7 @@
  * Both backends take the same RunSpec; nothing here depends on how a run is executed.
  */
 import type { NetworkParams } from "./network/model.ts";
-import type { Topology } from "./network/types.ts";
+import type { Topology } from "./network/topology/types.ts";
 import type { VibRow } from "./measurement/vib.ts";
 
 export type MigrationMode = "stateless" | "cold" | "pre-copy" | "post-copy";

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { InputError } from "../src/errors.ts";
 import type { PolicyPlan } from "../src/policies/types.ts";
 import type { CostParams, MigrationSpec, RunSpec, TrafficSpec, ProbeSpec } from "../src/runspec.ts";
-import type { LinkSpec } from "../src/network/types.ts";
+import type { LinkSpec } from "../src/network/topology/types.ts";
 import { MininetBackend, testbedFromEnvironment, type DecideFn } from "../backends/mininet/backend.ts";
 import { shellCommand, SshSession, parseTestbedUrl } from "../backends/mininet/ssh.ts";
 

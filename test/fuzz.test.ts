@@ -21,13 +21,13 @@ import { InputError } from "../src/errors.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
 import { planSize, specAt } from "../src/experiment/plan.ts";
 import { validatePolicies } from "../src/experiment/validate-policies.ts";
-import { loadTopologyText } from "../src/network/load.ts";
+import { loadTopologyText } from "../src/network/topology/load.ts";
 import type { RunSpec } from "../src/runspec.ts";
 import { Simulator } from "../src/kernel/index.ts";
-import { compileTopology } from "../src/network/compile.ts";
-import { MaxMinModel, StarvedFlowError } from "../src/network/maxmin.ts";
-import { DEFAULT_NETWORK_PARAMS, type Flow, type FlowResult } from "../src/network/model.ts";
-import type { LinkSpec } from "../src/network/types.ts";
+import { compileTopology } from "../src/network/topology/compile.ts";
+import { MaxMinModel } from "../src/network/maxmin/model.ts";
+import { DEFAULT_NETWORK_PARAMS, StarvedFlowError, type Flow, type FlowResult } from "../src/network/model.ts";
+import type { LinkSpec } from "../src/network/topology/types.ts";
 
 const TOPOLOGIES = ["fig3-heterogeneous", "example-explicit", "tree", "fat-tree", "full-mesh", "linear", "star"].map((n) =>
   readFileSync(`topologies/${n}.yaml`, "utf8"),

@@ -1,10 +1,10 @@
 import test from "ava";
 import { InputError } from "../src/errors.ts";
-import { hostDiameter } from "../src/network/analysis.ts";
-import { compileTopology } from "../src/network/compile.ts";
-import { loadTopologyFile, loadTopologyText } from "../src/network/load.ts";
-import { Router } from "../src/network/routing.ts";
-import type { Topology } from "../src/network/types.ts";
+import { hostDiameter } from "../src/network/topology/analysis.ts";
+import { compileTopology } from "../src/network/topology/compile.ts";
+import { loadTopologyFile, loadTopologyText } from "../src/network/topology/load.ts";
+import { Router } from "../src/network/topology/routing.ts";
+import type { Topology } from "../src/network/topology/types.ts";
 
 function gen(spec: string, seed = 1, defaults = ""): Topology {
   return loadTopologyText(`name: g\n${defaults}generate: ${spec}\n`, "gen.yaml", seed);

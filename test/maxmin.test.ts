@@ -1,11 +1,11 @@
 import test from "ava";
 import fc from "fast-check";
 import { Simulator } from "../src/kernel/index.ts";
-import { compileTopology } from "../src/network/compile.ts";
+import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
-import { MaxMinModel, StarvedFlowError } from "../src/network/maxmin.ts";
-import { DEFAULT_NETWORK_PARAMS, type Flow, type NetworkParams } from "../src/network/model.ts";
-import type { LinkSpec, Topology } from "../src/network/types.ts";
+import { MaxMinModel } from "../src/network/maxmin/model.ts";
+import { DEFAULT_NETWORK_PARAMS, StarvedFlowError, type Flow, type NetworkParams } from "../src/network/model.ts";
+import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
 
 const G = 1e9;
 const params = (efficiency = 1): NetworkParams => ({ ...DEFAULT_NETWORK_PARAMS, model: "max-min", efficiency });

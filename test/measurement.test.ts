@@ -3,7 +3,7 @@ import { Simulator } from "../src/kernel/index.ts";
 import { Collector } from "../src/measurement/collectors.ts";
 import { hostLoad } from "../src/measurement/triggers.ts";
 import { Vib, VIB_COLUMNS } from "../src/measurement/vib.ts";
-import { compileTopology } from "../src/network/compile.ts";
+import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
 import type { Policy, PolicyPlan } from "../src/policies/types.ts";
 import type { PortSample } from "../src/measurement/vib.ts";

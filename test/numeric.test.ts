@@ -13,8 +13,8 @@ import { SimBackend } from "../backends/sim/backend.ts";
 import { InputError, UnreachableResultError } from "../src/errors.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
 import { specAt } from "../src/experiment/plan.ts";
-import { compileTopology } from "../src/network/compile.ts";
-import { Router } from "../src/network/routing.ts";
+import { compileTopology } from "../src/network/topology/compile.ts";
+import { Router } from "../src/network/topology/routing.ts";
 import type { RunRecord, RunResult, RunSpec } from "../src/runspec.ts";
 
 const MODELS = ["max-min", "tcp-fluid"] as const;

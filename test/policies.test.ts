@@ -4,7 +4,7 @@ import { makeRng } from "../src/random.ts";
 import { builtinPolicies, resolvePolicy } from "../src/policies/registry.ts";
 import type { VibReader } from "../src/measurement/vib.ts";
 import type { Policy, PolicyInput, PolicyPlan } from "../src/policies/types.ts";
-import type { Topology } from "../src/network/types.ts";
+import type { Topology } from "../src/network/topology/types.ts";
 import { fig3, link, makeView } from "./helpers/view.ts";
 
 const CANDIDATES = ["h3", "h4", "h5"];

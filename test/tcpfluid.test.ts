@@ -1,12 +1,12 @@
 import test from "ava";
 import fc from "fast-check";
 import { Simulator } from "../src/kernel/index.ts";
-import { compileTopology } from "../src/network/compile.ts";
+import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
-import { StarvedFlowError } from "../src/network/maxmin.ts";
-import { DEFAULT_NETWORK_PARAMS, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
-import { TCP_FLUID_DEFAULTS, TcpFluidModel } from "../src/network/tcpfluid.ts";
-import type { LinkSpec, Topology } from "../src/network/types.ts";
+import { DEFAULT_NETWORK_PARAMS, StarvedFlowError, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
+import { TcpFluidModel } from "../src/network/tcpfluid/model.ts";
+import { TCP_FLUID_DEFAULTS } from "../src/network/tcpfluid/params.ts";
+import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
 
 const link = (a: string, b: string, capacity: number, latency = 0, queue = 1000): LinkSpec => ({ a, b, capacity, capacityBack: capacity, latency, queue, mtu: 1500 });
 

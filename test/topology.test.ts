@@ -1,9 +1,9 @@
 import test from "ava";
 import { InputError } from "../src/errors.ts";
-import { hostDiameter } from "../src/network/analysis.ts";
-import { compileTopology } from "../src/network/compile.ts";
-import { loadTopologyFile, loadTopologyText } from "../src/network/load.ts";
-import { Router } from "../src/network/routing.ts";
+import { hostDiameter } from "../src/network/topology/analysis.ts";
+import { compileTopology } from "../src/network/topology/compile.ts";
+import { loadTopologyFile, loadTopologyText } from "../src/network/topology/load.ts";
+import { Router } from "../src/network/topology/routing.ts";
 import { makeRng } from "../src/random.ts";
 
 const HEAD = "name: bad\nswitches: [s1, s2]\nhosts: [h1, h2]\nlinks:\n";

@@ -13,13 +13,12 @@ import { hostLoad, ThresholdTrigger, triggerKey, type ThresholdSpec } from "../.
 import { Vib } from "../../src/measurement/vib.ts";
 import { migrationProcess, type MigrationEnv, type MigrationResult, type Progress } from "../../src/migration/protocol.ts";
 import { validateRunSpec } from "../../src/migration/validate.ts";
-import { compileTopology } from "../../src/network/compile.ts";
+import { compileTopology } from "../../src/network/topology/compile.ts";
 import { createNetworkModel, type RouteFn } from "../../src/network/index.ts";
-import { Router } from "../../src/network/routing.ts";
+import { Router } from "../../src/network/topology/routing.ts";
 import { resolvePolicy } from "../../src/policies/registry.ts";
-import { StarvedFlowError } from "../../src/network/maxmin.ts";
-import { BlockedLinkError, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
-import type { CompiledTopology, Topology } from "../../src/network/types.ts";
+import { BlockedLinkError, StarvedFlowError, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
+import type { CompiledTopology, Topology } from "../../src/network/topology/types.ts";
 import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "../../src/policies/types.ts";
 import { subRng, type Rng } from "../../src/random.ts";
 import type {

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../../src/network/model.ts";
-import { TCP_FLUID_DEFAULTS } from "../../src/network/tcpfluid.ts";
+import { TCP_FLUID_DEFAULTS } from "../../src/network/tcpfluid/params.ts";
 import { replay, type MeasuredRecord } from "./scenarios.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -6,10 +6,10 @@
  *   rtt: median request/response time over an open connection and with a new connection each.
  */
 import { Simulator } from "../../src/kernel/index.ts";
-import { compileTopology } from "../../src/network/compile.ts";
+import { compileTopology } from "../../src/network/topology/compile.ts";
 import { createNetworkModel } from "../../src/network/index.ts";
 import type { CongestionControl, NetworkModel, NetworkParams } from "../../src/network/model.ts";
-import type { LinkSpec, Topology } from "../../src/network/types.ts";
+import type { LinkSpec, Topology } from "../../src/network/topology/types.ts";
 
 export interface MeasuredFlow {
   src: string;

@@ -5,12 +5,12 @@
 import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
 import { InputError } from "../errors.ts";
-import { hostDiameter, rangeOf } from "../network/analysis.ts";
-import { compileTopology } from "../network/compile.ts";
-import { drawTopology } from "../network/draw.ts";
-import { loadTopologyFile } from "../network/load.ts";
-import { Router } from "../network/routing.ts";
-import type { CompiledTopology, Path } from "../network/types.ts";
+import { hostDiameter, rangeOf } from "../network/topology/analysis.ts";
+import { compileTopology } from "../network/topology/compile.ts";
+import { drawTopology } from "../network/topology/draw.ts";
+import { loadTopologyFile } from "../network/topology/load.ts";
+import { Router } from "../network/topology/routing.ts";
+import type { CompiledTopology, Path } from "../network/topology/types.ts";
 import { formatDuration, formatRate } from "../units.ts";
 
 interface TopoArgs {

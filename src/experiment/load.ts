@@ -7,10 +7,10 @@ import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { InputError } from "../errors.ts";
 import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../network/model.ts";
-import { compileTopology } from "../network/compile.ts";
-import { loadTopology } from "../network/load.ts";
-import { Router } from "../network/routing.ts";
-import type { Topology } from "../network/types.ts";
+import { compileTopology } from "../network/topology/compile.ts";
+import { loadTopology } from "../network/topology/load.ts";
+import { Router } from "../network/topology/routing.ts";
+import type { CompiledTopology, Topology } from "../network/topology/types.ts";
 import { costsFromBlock } from "../migration/costs.ts";
 import type {
   CostParams, MigrationSpec, PolicySpec, ProbeSpec, RunSpec, TrafficSpec, TriggerSpec,
@@ -307,27 +307,61 @@ function isInside(dir: string, file: string): boolean {
   return within(realpathSync(dir), real);
 }
 
-function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: Map<string, Topology>): Omit<RunSpec, "policy" | "run" | "seed" | "experiment" | "cell" | "cellIndex" | "axes"> {
+type CellSpec = Omit<RunSpec, "policy" | "run" | "seed" | "experiment" | "cell" | "cellIndex" | "axes">;
+type Sign = "positive" | "non-negative";
+type Entry<K extends "traffic" | "migrations" | "probes"> = NonNullable<ExperimentDocument[K]>[number];
+
+/** What resolving a cell's fields needs: the file (for error locations) and its topology. */
+interface CellContext {
+  source: YamlSource;
+  topology: Topology;
+  compiled: CompiledTopology;
+  router: Router;
+  hosts: Set<string>;
+}
+
+function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: Map<string, Topology>): CellSpec {
   const doc = source.parse(EXPERIMENT_SCHEMA, raw);
   const topology = resolveTopology(source, doc, seed, topologies);
   const compiled = compileTopology(topology);
-  const router = new Router(compiled);
-  const hosts = new Set(topology.hosts);
-  const host = (path: FieldPath, name: string): string => {
-    if (!hosts.has(name)) {
-      const hint = topology.switches.includes(name) ? ` ("${name}" is a switch)` : "";
-      throw source.error(path, `unknown host "${name}"${hint} (expected one of ${preview(topology.hosts)})`);
-    }
-    return name;
-  };
-  const dur = (path: FieldPath, v: unknown, sign: "positive" | "non-negative" = "non-negative"): number =>
-    at(source, path, () => checked(parseDuration, v, sign));
-  const bytes = (path: FieldPath, v: unknown, sign: "positive" | "non-negative" = "positive"): number =>
-    at(source, path, () => checked(parseBytes, v, sign));
-  const rate = (path: FieldPath, v: unknown, sign: "positive" | "non-negative" = "positive"): number =>
-    at(source, path, () => checked(parseRate, v, sign));
+  const cx: CellContext = { source, topology, compiled, router: new Router(compiled), hosts: new Set(topology.hosts) };
+  const network = resolveNetwork(doc);
+  const costs: CostParams = costsAt(source, doc.costs ?? {});
+  const traffic = (doc.traffic ?? []).map((t, i) => resolveTraffic(cx, t, ["traffic", i]));
+  const migrations = (doc.migrations ?? []).map((m, i) => resolveMigration(cx, m, ["migrations", i]));
+  checkServices(source, traffic, migrations);
+  const probes = (doc.probes ?? []).map((pr, i) => resolveProbe(cx, pr, ["probes", i]));
+  if (migrations.length === 0 && probes.length === 0 && traffic.length === 0) {
+    throw source.error([], "expected something to simulate: migrations, probes or traffic");
+  }
+  const manager = doc.manager === undefined ? topology.hosts[0]! : host(cx, ["manager"], doc.manager);
+  const horizon = doc.horizon === undefined ? DEFAULT_HORIZON : dur(cx, ["horizon"], doc.horizon, "positive");
+  const period = doc.measurement?.period === undefined ? DEFAULT_PERIOD : dur(cx, ["measurement", "period"], doc.measurement.period, "positive");
+  return { topology, network, costs, measurement: { period }, traffic, migrations, probes, manager, horizon };
+}
 
-  const network: NetworkParams = {
+function host(cx: CellContext, path: FieldPath, name: string): string {
+  if (!cx.hosts.has(name)) {
+    const hint = cx.topology.switches.includes(name) ? ` ("${name}" is a switch)` : "";
+    throw cx.source.error(path, `unknown host "${name}"${hint} (expected one of ${preview(cx.topology.hosts)})`);
+  }
+  return name;
+}
+
+function dur(cx: CellContext, path: FieldPath, v: unknown, sign: Sign = "non-negative"): number {
+  return at(cx.source, path, () => checked(parseDuration, v, sign));
+}
+
+function bytes(cx: CellContext, path: FieldPath, v: unknown, sign: Sign = "positive"): number {
+  return at(cx.source, path, () => checked(parseBytes, v, sign));
+}
+
+function rate(cx: CellContext, path: FieldPath, v: unknown, sign: Sign = "positive"): number {
+  return at(cx.source, path, () => checked(parseRate, v, sign));
+}
+
+function resolveNetwork(doc: ExperimentDocument): NetworkParams {
+  return {
     ...DEFAULT_NETWORK_PARAMS,
     ...(doc.network?.model && { model: doc.network.model }),
     ...(doc.network?.["congestion-control"] && { congestionControl: doc.network["congestion-control"] }),
@@ -337,68 +371,81 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
     ...(doc.network?.["tcp-handshake-rtts"] !== undefined && { tcpHandshakeRtts: doc.network["tcp-handshake-rtts"] }),
     ...(doc.network?.extra !== undefined && { extra: { ...doc.network.extra } }),
   };
+}
 
-  const costs: CostParams = costsAt(source, doc.costs ?? {});
+function resolveTraffic(cx: CellContext, t: Entry<"traffic">, p: FieldPath): TrafficSpec {
+  const { source } = cx;
+  host(cx, [...p, "from"], t.from);
+  host(cx, [...p, "to"], t.to);
+  if (t.from === t.to) throw source.error(p, `a flow from "${t.from}" to itself`);
+  reachable(source, cx.router, [...p, "to"], t.from, t.to);
+  const start = t.start === undefined ? 0 : dur(cx, [...p, "start"], t.start);
+  const stop = t.stop === undefined ? undefined : dur(cx, [...p, "stop"], t.stop);
+  if (stop !== undefined && stop <= start) throw source.error([...p, "stop"], `expected stop after start (${start}s)`);
+  if (t.kind === "udp" && t.rate === undefined) throw source.error(p, "a udp flow needs a rate (e.g. rate: 2Mbps)");
+  if (t.kind === "tcp" && t.rate !== undefined) throw source.error([...p, "rate"], "a tcp flow is elastic: give bytes (or nothing for an endless flow), not a rate");
+  return {
+    from: t.from, to: t.to, kind: t.kind, start, stop, service: t.service,
+    rate: t.rate === undefined ? undefined : rate(cx, [...p, "rate"], t.rate),
+    bytes: t.bytes === undefined ? undefined : bytes(cx, [...p, "bytes"], t.bytes),
+  };
+}
 
-  const traffic: TrafficSpec[] = (doc.traffic ?? []).map((t, i) => {
-    const p: FieldPath = ["traffic", i];
-    host([...p, "from"], t.from);
-    host([...p, "to"], t.to);
-    if (t.from === t.to) throw source.error(p, `a flow from "${t.from}" to itself`);
-    reachable(source, router, [...p, "to"], t.from, t.to);
-    const start = t.start === undefined ? 0 : dur([...p, "start"], t.start);
-    const stop = t.stop === undefined ? undefined : dur([...p, "stop"], t.stop);
-    if (stop !== undefined && stop <= start) throw source.error([...p, "stop"], `expected stop after start (${start}s)`);
-    if (t.kind === "udp" && t.rate === undefined) throw source.error(p, "a udp flow needs a rate (e.g. rate: 2Mbps)");
-    if (t.kind === "tcp" && t.rate !== undefined) throw source.error([...p, "rate"], "a tcp flow is elastic: give bytes (or nothing for an endless flow), not a rate");
-    return {
-      from: t.from, to: t.to, kind: t.kind, start, stop, service: t.service,
-      rate: t.rate === undefined ? undefined : rate([...p, "rate"], t.rate),
-      bytes: t.bytes === undefined ? undefined : bytes([...p, "bytes"], t.bytes),
-    };
-  });
+function resolveMigration(cx: CellContext, m: Entry<"migrations">, p: FieldPath): MigrationSpec {
+  const { source } = cx;
+  host(cx, [...p, "source"], m.source);
+  const mode = m.mode ?? "cold";
+  const container = resolveContainer(cx, m, p, mode);
+  const candidates = resolveCandidates(cx, m, p);
+  if (m.destination !== undefined) {
+    host(cx, [...p, "destination"], m.destination);
+    if (m.destination === m.source) throw source.error([...p, "destination"], "the destination cannot be the source");
+    reachable(source, cx.router, [...p, "destination"], m.source, m.destination);
+  }
+  return {
+    container,
+    source: m.source,
+    candidates,
+    destination: m.destination,
+    trigger: resolveTrigger(source, [...p, "trigger"], m.trigger, cx.compiled.portIndex, new Set(cx.topology.switches)),
+    mode,
+    transport: m.transport ?? "ssh",
+  };
+}
 
-  const sources = new Set<string>();
-  const migrations: MigrationSpec[] = (doc.migrations ?? []).map((m, i) => {
-    const p: FieldPath = ["migrations", i];
-    host([...p, "source"], m.source);
-    sources.add(m.source);
-    const mode = m.mode ?? "cold";
-    const checkpoint = m.container.checkpoint === undefined
-      ? (mode === "stateless" ? 0 : (() => { throw source.error([...p, "container"], `a ${mode} migration needs container.checkpoint (e.g. 10MB)`); })())
-      : bytes([...p, "container", "checkpoint"], m.container.checkpoint, mode === "stateless" ? "non-negative" : "positive");
-    const memory = m.container.memory === undefined ? checkpoint : bytes([...p, "container", "memory"], m.container.memory, "non-negative");
-    const dirtyRate = m.container["dirty-rate"] === undefined ? 0 : rate([...p, "container", "dirty-rate"], m.container["dirty-rate"], "non-negative") / 8;
-    if (mode === "pre-copy" && m.container.memory === undefined) {
-      throw source.error([...p, "container"], "a pre-copy migration needs container.memory (the pages sent in the first round)");
-    }
-    let candidates: string[];
-    if (m.candidates === undefined || m.candidates === "all") {
-      candidates = topology.hosts.filter((h) => h !== m.source);
-    } else {
-      if (m.candidates.length === 0) throw source.error([...p, "candidates"], "expected at least one candidate host (or all), got an empty list");
-      candidates = m.candidates.map((h, j) => host([...p, "candidates", j], h));
-      const dup = candidates.find((h, j) => candidates.indexOf(h) !== j);
-      if (dup) throw source.error([...p, "candidates"], `candidate "${dup}" listed twice`);
-      if (candidates.includes(m.source)) throw source.error([...p, "candidates"], `the source "${m.source}" cannot be a candidate`);
-    }
-    candidates = candidates.filter((h) => router.reachable(m.source, h));
-    if (candidates.length === 0) throw source.error([...p, "candidates"], `no candidate host reachable from the source "${m.source}" (expected at least one)`);
-    if (m.destination !== undefined) {
-      host([...p, "destination"], m.destination);
-      if (m.destination === m.source) throw source.error([...p, "destination"], "the destination cannot be the source");
-      reachable(source, router, [...p, "destination"], m.source, m.destination);
-    }
-    return {
-      container: { name: m.container.name, checkpoint, memory, dirtyRate },
-      source: m.source,
-      candidates,
-      destination: m.destination,
-      trigger: resolveTrigger(source, [...p, "trigger"], m.trigger, compiled.portIndex, new Set(topology.switches)),
-      mode,
-      transport: m.transport ?? "ssh",
-    };
-  });
+function resolveContainer(cx: CellContext, m: Entry<"migrations">, p: FieldPath, mode: MigrationSpec["mode"]): MigrationSpec["container"] {
+  const c = m.container;
+  const checkpoint = c.checkpoint === undefined
+    ? (mode === "stateless" ? 0 : (() => { throw cx.source.error([...p, "container"], `a ${mode} migration needs container.checkpoint (e.g. 10MB)`); })())
+    : bytes(cx, [...p, "container", "checkpoint"], c.checkpoint, mode === "stateless" ? "non-negative" : "positive");
+  const memory = c.memory === undefined ? checkpoint : bytes(cx, [...p, "container", "memory"], c.memory, "non-negative");
+  const dirtyRate = c["dirty-rate"] === undefined ? 0 : rate(cx, [...p, "container", "dirty-rate"], c["dirty-rate"], "non-negative") / 8;
+  if (mode === "pre-copy" && c.memory === undefined) {
+    throw cx.source.error([...p, "container"], "a pre-copy migration needs container.memory (the pages sent in the first round)");
+  }
+  return { name: c.name, checkpoint, memory, dirtyRate };
+}
+
+/** The hosts a policy may choose from: listed or all but the source, and reachable from it. */
+function resolveCandidates(cx: CellContext, m: Entry<"migrations">, p: FieldPath): string[] {
+  const { source } = cx;
+  let candidates: string[];
+  if (m.candidates === undefined || m.candidates === "all") {
+    candidates = cx.topology.hosts.filter((h) => h !== m.source);
+  } else {
+    if (m.candidates.length === 0) throw source.error([...p, "candidates"], "expected at least one candidate host (or all), got an empty list");
+    candidates = m.candidates.map((h, j) => host(cx, [...p, "candidates", j], h));
+    const dup = candidates.find((h, j) => candidates.indexOf(h) !== j);
+    if (dup) throw source.error([...p, "candidates"], `candidate "${dup}" listed twice`);
+    if (candidates.includes(m.source)) throw source.error([...p, "candidates"], `the source "${m.source}" cannot be a candidate`);
+  }
+  candidates = candidates.filter((h) => cx.router.reachable(m.source, h));
+  if (candidates.length === 0) throw source.error([...p, "candidates"], `no candidate host reachable from the source "${m.source}" (expected at least one)`);
+  return candidates;
+}
+
+/** Container names are unique, and a flow serving a container ends where it runs. */
+function checkServices(source: YamlSource, traffic: TrafficSpec[], migrations: MigrationSpec[]): void {
   const names = migrations.map((m) => m.container.name);
   const dupName = names.find((n, i) => names.indexOf(n) !== i);
   if (dupName) throw source.error(["migrations"], `container name "${dupName}" used by two migrations`);
@@ -410,30 +457,21 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
       throw source.error(["traffic", i, "service"], `the flow ${t.from} -> ${t.to} does not end at "${m.source}", where "${t.service}" runs`);
     }
   });
+}
 
-  const probes: ProbeSpec[] = (doc.probes ?? []).map((pr, i) => {
-    const p: FieldPath = ["probes", i];
-    host([...p, "from"], pr.from);
-    host([...p, "to"], pr.to);
-    if (pr.from === pr.to) throw source.error(p, `a probe from "${pr.from}" to itself`);
-    reachable(source, router, [...p, "to"], pr.from, pr.to);
-    return {
-      from: pr.from, to: pr.to,
-      at: dur([...p, "at"], pr.at),
-      bytes: pr.bytes === undefined ? 100 : bytes([...p, "bytes"], pr.bytes),
-      every: pr.every === undefined ? 1 : dur([...p, "every"], pr.every, "positive"),
-      count: pr.count ?? 1,
-      newConnection: pr["new-connection"] ?? false,
-    };
-  });
-
-  if (migrations.length === 0 && probes.length === 0 && traffic.length === 0) {
-    throw source.error([], "expected something to simulate: migrations, probes or traffic");
-  }
-  const manager = doc.manager === undefined ? topology.hosts[0]! : host(["manager"], doc.manager);
-  const horizon = doc.horizon === undefined ? DEFAULT_HORIZON : dur(["horizon"], doc.horizon, "positive");
-  const period = doc.measurement?.period === undefined ? DEFAULT_PERIOD : dur(["measurement", "period"], doc.measurement.period, "positive");
-  return { topology, network, costs, measurement: { period }, traffic, migrations, probes, manager, horizon };
+function resolveProbe(cx: CellContext, pr: Entry<"probes">, p: FieldPath): ProbeSpec {
+  host(cx, [...p, "from"], pr.from);
+  host(cx, [...p, "to"], pr.to);
+  if (pr.from === pr.to) throw cx.source.error(p, `a probe from "${pr.from}" to itself`);
+  reachable(cx.source, cx.router, [...p, "to"], pr.from, pr.to);
+  return {
+    from: pr.from, to: pr.to,
+    at: dur(cx, [...p, "at"], pr.at),
+    bytes: pr.bytes === undefined ? 100 : bytes(cx, [...p, "bytes"], pr.bytes),
+    every: pr.every === undefined ? 1 : dur(cx, [...p, "every"], pr.every, "positive"),
+    count: pr.count ?? 1,
+    newConnection: pr["new-connection"] ?? false,
+  };
 }
 
 function resolveTopology(source: YamlSource, doc: ExperimentDocument, seed: number, cache: Map<string, Topology>): Topology {
@@ -459,7 +497,7 @@ function resolveTopology(source: YamlSource, doc: ExperimentDocument, seed: numb
   return topology;
 }
 
-function resolveTrigger(source: YamlSource, path: FieldPath, t: ExperimentDocument["migrations"] extends (infer M)[] | undefined ? M extends { trigger: infer T } ? T : never : never, ports: ReadonlyMap<string, number>, switches: Set<string>): TriggerSpec {
+function resolveTrigger(source: YamlSource, path: FieldPath, t: Entry<"migrations">["trigger"], ports: ReadonlyMap<string, number>, switches: Set<string>): TriggerSpec {
   if ("at" in t) return { kind: "at", at: at(source, [...path, "at"], () => checked(parseDuration, t.at, "non-negative")) };
   if ("port" in t) {
     if (!ports.has(t.port)) {

@@ -47,23 +47,202 @@ export interface MigrationResult {
   marks: PhaseMarks;
 }
 
-/**
- * Runs one migration from its trigger instant (the process must be started when the trigger
- * fires). `progress` is updated as phases change.
- */
-export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: number, progress: Progress): ProcessBody<MigrationResult> {
-  const { sim, model, costs } = env;
-  const trigger = sim.now;
-  const source = m.source;
+/** What a mode measures between MIGRATE and SUCCESS (seconds are durations, the rest instants). */
+interface ModeOutcome {
+  checkpointS: number;
+  transferS: number;
+  restoreS: number;
+  prepareS: number;
+  downStart: number;
+  downEnd: number;
+  checkpointed: number;
+  transferred: number;
+  restored: number;
+  rounds: number;
+  converged: boolean;
+  /** why a pre-copy stopped early, for the record's note */
+  note?: string;
+}
 
-  // Decision: the policy's plan, then its key requests one after the other from the source,
-  // then the computation (manager + plan: hashing, share reconstruction, table decryption).
+/**
+ * One migration's moves between MIGRATE and SUCCESS, shared by the modes: checkpoint costs,
+ * the RESTART connection, file transfers (counting the wire bytes) and restores.
+ */
+class Steps {
+  /** bytes put on the wire by every transfer so far */
+  wire = 0;
+
+  constructor(
+    private readonly env: MigrationEnv,
+    readonly m: MigrationSpec,
+    private readonly destination: string,
+    private readonly progress: Progress,
+  ) {}
+
+  get now(): number {
+    return this.env.sim.now;
+  }
+
+  get costs(): CostParams {
+    return this.env.costs;
+  }
+
+  /** Enters `phase` and spends `seconds` there (CPU time of CRIU, Docker, the hosts). */
+  *spend(phase: Phase, seconds: number): ProcessBody<number> {
+    this.progress.phase = phase;
+    yield seconds;
+    return seconds;
+  }
+
+  /** CRIU dumps `bytes` of the container. */
+  checkpoint(phase: Phase, bytes: number): ProcessBody<number> {
+    return this.spend(phase, checkpointSeconds(this.costs, bytes));
+  }
+
+  /** Source -> destination connection carrying RESTART. */
+  *connect(): ProcessBody<number> {
+    this.progress.phase = "connection";
+    return yield* openConnection(this.env.model, this.costs, this.m.transport, this.m.source, this.destination);
+  }
+
+  /** Sends `bytes` of checkpoint files (compressed and framed on the wire). */
+  *send(phase: Phase, bytes: number): ProcessBody<number> {
+    this.progress.phase = phase;
+    const onWire = wireBytes(this.costs, bytes);
+    this.wire += onWire;
+    return yield* sendBytes(this.env.model, this.costs, this.m.transport, this.m.source, this.destination, onWire, `checkpoint:${this.m.container.name}`, this.progress);
+  }
+
+  /** CRIU restores `bytes` at the destination, slower while other restores run there. */
+  *restore(phase: Phase, bytes: number): ProcessBody<number> {
+    this.progress.phase = phase;
+    const restoring = this.env.restoring;
+    const k = (restoring.get(this.destination) ?? 0) + 1;
+    restoring.set(this.destination, k);
+    const d = restoreSeconds(this.costs, bytes, k);
+    yield d;
+    restoring.set(this.destination, restoring.get(this.destination)! - 1);
+    return d;
+  }
+}
+
+/**
+ * JoWUA's stateless clock: prepare (before the kill) -> kill -> SSH to the destination, remove
+ * stale containers, remote start -> start. Downtime runs from the kill's start to the start's end.
+ */
+function* stateless(s: Steps): ProcessBody<ModeOutcome> {
+  const { costs } = s;
+  yield* s.spend("prepare", costs.statelessPrepare);
+  const downStart = s.now;
+  const checkpointS = yield* s.spend("kill", costs.killDuration);
+  const checkpointed = s.now;
+  const transferS = yield* s.connect();
+  yield* s.spend("prepare", costs.statelessSwitchover);
+  const transferred = s.now;
+  const restoreS = yield* s.spend("start", costs.startDuration);
+  const downEnd = s.now;
+  return {
+    checkpointS, transferS, restoreS, prepareS: costs.statelessPrepare + costs.statelessSwitchover,
+    downStart, downEnd, checkpointed, transferred, restored: downEnd, rounds: 0, converged: true,
+  };
+}
+
+/** Stop, checkpoint, connect (RESTART), send the image, restore: down from checkpoint to restore. */
+function* cold(s: Steps): ProcessBody<ModeOutcome> {
+  const image = s.m.container.checkpoint;
+  const downStart = s.now;
+  const checkpointS = yield* s.checkpoint("checkpoint", image);
+  const checkpointed = s.now;
+  let transferS = yield* s.connect();
+  transferS += yield* s.send("transfer", image);
+  const transferred = s.now;
+  const restoreS = yield* s.restore("restore", image);
+  const downEnd = s.now;
+  return { checkpointS, transferS, restoreS, prepareS: 0, downStart, downEnd, checkpointed, transferred, restored: downEnd, rounds: 0, converged: true };
+}
+
+/**
+ * Rounds while the container runs: dump (CRIU pre-dump) then send; the next round re-sends what
+ * was dirtied meanwhile (never more than the container's page set). Then stop-and-copy of the
+ * rest; the restore loads the whole image.
+ */
+function* preCopy(s: Steps): ProcessBody<ModeOutcome> {
+  const { costs, m } = s;
+  const image = m.container.checkpoint;
+  let transferS = yield* s.connect();
+  let checkpointS = 0;
+  const cap = m.container.memory > 0 ? Math.min(m.container.memory, image) : image;
+  let bytes = image;
+  let dirty = 0;
+  let rounds = 0;
+  let converged = true;
+  let note: string | undefined;
+  for (;;) {
+    const d = yield* s.checkpoint("pre-copy round", bytes);
+    checkpointS += d;
+    const t = yield* s.send("pre-copy round", bytes);
+    transferS += t;
+    rounds++;
+    const lastRate = t > 0 ? (wireBytes(costs, bytes) * 8) / t : Infinity;
+    dirty = Math.min(cap, m.container.dirtyRate * (d + t));
+    if (dirty <= costs.precopyThreshold) break;
+    if (rounds >= costs.precopyMaxRounds) {
+      converged = false;
+      const dirtyBps = m.container.dirtyRate * 8 * costs.compression;
+      note = dirtyBps >= lastRate
+        ? `pre-copy stopped at the round limit (${costs.precopyMaxRounds}): dirty rate ${mbps(dirtyBps)} on the wire >= path rate ${mbps(lastRate)}, the dirty set cannot shrink`
+        : `pre-copy stopped at the round limit (${costs.precopyMaxRounds}) with ${dirty} B still dirty (threshold ${costs.precopyThreshold} B)`;
+      break;
+    }
+    bytes = dirty;
+  }
+  const downStart = s.now;
+  checkpointS += yield* s.checkpoint("stop-and-copy", dirty);
+  const checkpointed = s.now;
+  transferS += yield* s.send("stop-and-copy", dirty);
+  const transferred = s.now;
+  const restoreS = yield* s.restore("restore", image);
+  const downEnd = s.now;
+  return { checkpointS, transferS, restoreS, prepareS: 0, downStart, downEnd, checkpointed, transferred, restored: downEnd, rounds, converged, note };
+}
+
+/** Minimal state first (CRIU lazy pages), restore and resume, then the pages are pulled as one flow. */
+function* postCopy(s: Steps): ProcessBody<ModeOutcome> {
+  const image = s.m.container.checkpoint;
+  const downStart = s.now;
+  const minimal = Math.min(s.costs.postcopyMinimal, image);
+  const checkpointS = yield* s.checkpoint("checkpoint", minimal);
+  const checkpointed = s.now;
+  let transferS = yield* s.connect();
+  transferS += yield* s.send("transfer", minimal);
+  const restoreS = yield* s.restore("restore", minimal);
+  const downEnd = s.now;
+  transferS += yield* s.send("page pull", image - minimal);
+  const transferred = s.now;
+  return { checkpointS, transferS, restoreS, prepareS: 0, downStart, downEnd, checkpointed, transferred, restored: downEnd, rounds: 0, converged: true };
+}
+
+const MODES: Record<MigrationSpec["mode"], (s: Steps) => ProcessBody<ModeOutcome>> = {
+  stateless, cold, "pre-copy": preCopy, "post-copy": postCopy,
+};
+
+interface Decision {
+  plan: PolicyPlan;
+  setupS: number;
+  keyRetrieval: number;
+}
+
+/**
+ * The policy's plan; MTD set-up: the manager re-keys before every migration (a fresh secret and
+ * table is what moves the target), sending each host its table and key material over an
+ * authenticated session, one host after the other (also reported alone as setup_s); the plan's
+ * key requests one after the other from the source; then the computation (manager + plan:
+ * hashing, share reconstruction, table decryption).
+ */
+function* decide(env: MigrationEnv, m: MigrationSpec, index: number, progress: Progress): ProcessBody<Decision> {
+  const { sim, model, costs } = env;
   progress.phase = "decision";
   const plan = env.decide(index);
-  const destination = plan.destination;
-  // MTD set-up: the manager re-keys before every migration (a fresh secret and table is what
-  // moves the target), sending each host its table and key material over an authenticated
-  // session, one host after the other. Part of the decision; also reported alone as setup_s.
   progress.phase = "set-up";
   const setupStart = sim.now;
   for (const msg of plan.setup) {
@@ -74,149 +253,35 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
   progress.phase = "key retrieval";
   const keysStart = sim.now;
   for (const kr of plan.keyRequests) {
-    yield model.exchange(source, kr.host, kr.requestBytes, kr.responseBytes, { newConnection: kr.newConnection });
+    yield model.exchange(m.source, kr.host, kr.requestBytes, kr.responseBytes, { newConnection: kr.newConnection });
     if (costs.mtdSession > 0) yield costs.mtdSession;
   }
   const keyRetrieval = sim.now - keysStart;
   progress.phase = "decision";
   const compute = costs.decisionCompute + plan.computeSeconds;
   if (compute > 0) yield compute;
+  return { plan, setupS, keyRetrieval };
+}
+
+/**
+ * Runs one migration from its trigger instant (the process must be started when the trigger
+ * fires). `progress` is updated as phases change.
+ */
+export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: number, progress: Progress): ProcessBody<MigrationResult> {
+  const { sim, model, costs } = env;
+  const trigger = sim.now;
+  const source = m.source;
+
+  const { plan, setupS, keyRetrieval } = yield* decide(env, m, index, progress);
+  const destination = plan.destination;
   const decided = sim.now;
 
   progress.phase = "MIGRATE";
   if (env.manager !== source) yield model.message(env.manager, source, costs.controlBytes);
-  const migrateAt = sim.now;
-  let control = migrateAt - decided;
+  let control = sim.now - decided;
 
-  let checkpointS = 0;
-  let transferS = 0;
-  let restoreS = 0;
-  let prepareS = 0;
-  let downStart = 0;
-  let downEnd = 0;
-  let checkpointed = 0;
-  let transferred = 0;
-  let wire = 0;
-  let rounds = 0;
-  let converged = true;
-  let note = plan.note ?? "";
-  const raw = m.container.checkpoint;
-
-  const restore = function* (bytes: number, phase: Phase): ProcessBody<number> {
-    progress.phase = phase;
-    const k = (env.restoring.get(destination) ?? 0) + 1;
-    env.restoring.set(destination, k);
-    const d = restoreSeconds(costs, bytes, k);
-    yield d;
-    env.restoring.set(destination, env.restoring.get(destination)! - 1);
-    return d;
-  };
-  const connect = function* (): ProcessBody<number> {
-    progress.phase = "connection";
-    return yield* openConnection(model, costs, m.transport, source, destination);
-  };
-  const send = function* (bytes: number, phase: Phase): ProcessBody<number> {
-    progress.phase = phase;
-    const onWire = wireBytes(costs, bytes);
-    wire += onWire;
-    return yield* sendBytes(model, costs, m.transport, source, destination, onWire, `checkpoint:${m.container.name}`, progress);
-  };
-
-  switch (m.mode) {
-    case "stateless": {
-      // JoWUA clock: prepare (before the kill) -> kill -> SSH to the destination, remove stale
-      // containers, remote start -> start. Downtime runs from the kill's start to the start's end.
-      progress.phase = "prepare";
-      yield costs.statelessPrepare;
-      progress.phase = "kill";
-      downStart = sim.now;
-      yield costs.killDuration;
-      checkpointS = costs.killDuration;
-      checkpointed = sim.now;
-      transferS = yield* connect();
-      progress.phase = "prepare";
-      yield costs.statelessSwitchover;
-      prepareS = costs.statelessPrepare + costs.statelessSwitchover;
-      transferred = sim.now;
-      progress.phase = "start";
-      yield costs.startDuration;
-      restoreS = costs.startDuration;
-      downEnd = sim.now;
-      break;
-    }
-    case "cold": {
-      progress.phase = "checkpoint";
-      downStart = sim.now;
-      checkpointS = checkpointSeconds(costs, raw);
-      yield checkpointS;
-      checkpointed = sim.now;
-      transferS = yield* connect();
-      transferS += yield* send(raw, "transfer");
-      transferred = sim.now;
-      restoreS = yield* restore(raw, "restore");
-      downEnd = sim.now;
-      break;
-    }
-    case "pre-copy": {
-      // Rounds while the container runs: dump (CRIU pre-dump) then send; the next round re-sends
-      // what was dirtied meanwhile. The dirty set cannot exceed the container's page set.
-      transferS = yield* connect();
-      const cap = m.container.memory > 0 ? Math.min(m.container.memory, raw) : raw;
-      let bytes = raw;
-      let dirty = 0;
-      let lastRate = Infinity;
-      for (;;) {
-        progress.phase = "pre-copy round";
-        const d = checkpointSeconds(costs, bytes);
-        yield d;
-        checkpointS += d;
-        const t = yield* send(bytes, "pre-copy round");
-        transferS += t;
-        rounds++;
-        lastRate = t > 0 ? (wireBytes(costs, bytes) * 8) / t : Infinity;
-        dirty = Math.min(cap, m.container.dirtyRate * (d + t));
-        if (dirty <= costs.precopyThreshold) break;
-        if (rounds >= costs.precopyMaxRounds) {
-          converged = false;
-          const dirtyBps = m.container.dirtyRate * 8 * costs.compression;
-          note = join(note, dirtyBps >= lastRate
-            ? `pre-copy stopped at the round limit (${costs.precopyMaxRounds}): dirty rate ${mbps(dirtyBps)} on the wire >= path rate ${mbps(lastRate)}, the dirty set cannot shrink`
-            : `pre-copy stopped at the round limit (${costs.precopyMaxRounds}) with ${dirty} B still dirty (threshold ${costs.precopyThreshold} B)`);
-          break;
-        }
-        bytes = dirty;
-      }
-      // Stop-and-copy of the rest; the restore loads the whole image.
-      progress.phase = "stop-and-copy";
-      downStart = sim.now;
-      const d = checkpointSeconds(costs, dirty);
-      yield d;
-      checkpointS += d;
-      checkpointed = sim.now;
-      transferS += yield* send(dirty, "stop-and-copy");
-      transferred = sim.now;
-      restoreS = yield* restore(raw, "restore");
-      downEnd = sim.now;
-      break;
-    }
-    case "post-copy": {
-      // Minimal state first (CRIU lazy pages), resume, then the pages are pulled as one flow.
-      progress.phase = "checkpoint";
-      downStart = sim.now;
-      const minimal = Math.min(costs.postcopyMinimal, raw);
-      checkpointS = checkpointSeconds(costs, minimal);
-      yield checkpointS;
-      checkpointed = sim.now;
-      transferS = yield* connect();
-      transferS += yield* send(minimal, "transfer");
-      restoreS = yield* restore(minimal, "restore");
-      downEnd = sim.now;
-      transferS += yield* send(raw - minimal, "page pull");
-      transferred = sim.now;
-      break;
-    }
-  }
-  const restored = m.mode === "post-copy" ? downEnd : sim.now;
+  const steps = new Steps(env, m, destination, progress);
+  const o = yield* MODES[m.mode](steps);
 
   progress.phase = "SUCCESS";
   const beforeSuccess = sim.now;
@@ -230,6 +295,8 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
   progress.flow = undefined;
 
   const path = model.route(source, destination);
+  let note = plan.note ?? "";
+  if (o.note !== undefined) note = join(note, o.note);
   return {
     measures: {
       container: m.container.name,
@@ -239,34 +306,34 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
       decision_s: decided - trigger,
       key_retrieval_s: keyRetrieval,
       setup_s: setupS,
-      checkpoint_s: checkpointS,
-      transfer_s: transferS,
-      restore_s: restoreS,
-      downtime_s: downEnd - downStart,
+      checkpoint_s: o.checkpointS,
+      transfer_s: o.transferS,
+      restore_s: o.restoreS,
+      downtime_s: o.downEnd - o.downStart,
       total_s: success - trigger,
-      checkpoint_bytes: m.mode === "stateless" ? 0 : raw,
-      transferred_bytes: wire,
+      checkpoint_bytes: m.mode === "stateless" ? 0 : m.container.checkpoint,
+      transferred_bytes: steps.wire,
       path_hops: path.hops,
       bottleneck_bps: path.bottleneck,
       mode: m.mode,
       transport: m.transport,
-      rounds,
-      converged,
+      rounds: o.rounds,
+      converged: o.converged,
       note,
       control_s: control,
-      prepare_s: prepareS,
+      prepare_s: o.prepareS,
       redirect_s: success,
     },
     marks: {
       container: m.container.name,
       trigger,
       decided,
-      checkpointed,
-      transferred,
-      restored,
+      checkpointed: o.checkpointed,
+      transferred: o.transferred,
+      restored: o.restored,
       success,
-      downStart,
-      downEnd,
+      downStart: o.downStart,
+      downEnd: o.downEnd,
     },
   };
 }

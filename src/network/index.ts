@@ -3,12 +3,12 @@
  * construct one directly, so adding a model touches only this file.
  */
 import type { Simulator } from "../kernel/index.ts";
-import { MaxMinModel, type ModelOptions } from "./maxmin.ts";
-import { TcpFluidModel } from "./tcpfluid.ts";
-import type { NetworkModel, NetworkParams } from "./model.ts";
-import type { CompiledTopology } from "./types.ts";
+import { MaxMinModel } from "./maxmin/model.ts";
+import { TcpFluidModel } from "./tcpfluid/model.ts";
+import type { ModelOptions, NetworkModel, NetworkParams } from "./model.ts";
+import type { CompiledTopology } from "./topology/types.ts";
 
-export type { ModelOptions, RouteFn } from "./maxmin.ts";
+export type { ModelOptions, RouteFn } from "./model.ts";
 
 /** Models this build provides (the CLI and the benchmark offer only these). */
 export const AVAILABLE_MODELS: ReadonlyArray<NetworkParams["model"]> = ["max-min", "tcp-fluid"];

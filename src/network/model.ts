@@ -5,7 +5,7 @@
  */
 import { UnreachableResultError } from "../errors.ts";
 import type { Signal, Simulator } from "../kernel/index.ts";
-import type { CompiledTopology, Path } from "./types.ts";
+import type { CompiledTopology, Path } from "./topology/types.ts";
 
 /**
  * A transfer that can never finish because link `link` (an index of the compiled topology) has
@@ -121,3 +121,33 @@ export const DEFAULT_NETWORK_PARAMS: NetworkParams = {
   efficiency: 0.96,
   tcpHandshakeRtts: 1,
 };
+
+/** A route function; defaults to a Router over the topology with `params.routing`. */
+export type RouteFn = (src: string, dst: string) => Path;
+
+export interface ModelOptions {
+  /** replaces routing, e.g. the explicit routing rule of a workload file */
+  route?: RouteFn | undefined;
+  /**
+   * Re-solve the whole connected component of the flow-link graph on every change (the plain
+   * algorithm) instead of the certificate-checked local set. Same allocation, slower: for
+   * cross-checking and for measuring what the local solve saves.
+   */
+  exhaustive?: boolean | undefined;
+}
+
+/** A finite flow that can never finish: every byte of a link it needs is taken (by udp). */
+export class StarvedFlowError extends BlockedLinkError {
+  constructor(
+    readonly flow: Flow,
+    linkName: string,
+    link: number,
+  ) {
+    super(
+      `flow ${flow.id} (${flow.spec.src} -> ${flow.spec.dst}${flow.spec.label ? `, ${flow.spec.label}` : ""}) ` +
+        `can never finish: link ${linkName} leaves it rate 0 (constant-rate traffic takes all of it)`,
+      link,
+    );
+    this.name = "StarvedFlowError";
+  }
+}

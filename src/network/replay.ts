@@ -12,11 +12,11 @@ import { stringify } from "csv-stringify/sync";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { Simulator } from "../kernel/index.ts";
-import { compileTopology } from "./compile.ts";
+import { compileTopology } from "./topology/compile.ts";
 import { createNetworkModel, type ModelOptions } from "./index.ts";
 import { DEFAULT_NETWORK_PARAMS, type ModelName, type NetworkModel, type NetworkParams } from "./model.ts";
-import { Router } from "./routing.ts";
-import type { CompiledTopology, LinkSpec, Path, Topology } from "./types.ts";
+import { Router } from "./topology/routing.ts";
+import type { CompiledTopology, LinkSpec, Path, Topology } from "./topology/types.ts";
 
 const finite = z.number().refine(Number.isFinite, "expected a finite number");
 const WORKLOAD_SCHEMA = z.object({

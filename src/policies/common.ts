@@ -1,7 +1,7 @@
 /** Helpers every policy shares: reachable candidates, seeded tie-breaking, plan checks. */
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
-import type { Path } from "../network/types.ts";
+import type { Path } from "../network/topology/types.ts";
 import type { NetworkView, PolicyInput, PolicyPlan, Rng } from "./types.ts";
 
 /** the route, or undefined when the network has none */

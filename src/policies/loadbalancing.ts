@@ -8,7 +8,7 @@ import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
 import { pickMax, reachableCandidates } from "./common.ts";
 import { type ParamDefs, num, readParams } from "./params.ts";
-import type { Path } from "../network/types.ts";
+import type { Path } from "../network/topology/types.ts";
 import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "./types.ts";
 
 const LB_PARAMS: ParamDefs = {

@@ -2,10 +2,10 @@
  * A NetworkView from the topology alone (routes by the given metric, latency = propagation, no
  * measurements): what a policy sees when decisions are made before a run, as for the testbed.
  */
-import { compileTopology } from "../network/compile.ts";
+import { compileTopology } from "../network/topology/compile.ts";
 import type { RoutingMetric } from "../network/model.ts";
-import { Router } from "../network/routing.ts";
-import type { Topology } from "../network/types.ts";
+import { Router } from "../network/topology/routing.ts";
+import type { Topology } from "../network/topology/types.ts";
 import type { NetworkView } from "./types.ts";
 
 export function staticView(topology: Topology, routing: RoutingMetric = "hops", now = 0): NetworkView {

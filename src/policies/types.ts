@@ -3,7 +3,7 @@
  * seeded RNG and returns a plan; backends execute plans (the simulator in simulated time, the
  * Mininet backend for real), so both run the very same policy code.
  */
-import type { CompiledTopology, Path } from "../network/types.ts";
+import type { CompiledTopology, Path } from "../network/topology/types.ts";
 import type { VibReader } from "../measurement/vib.ts";
 
 import type { Rng } from "../random.ts";

@@ -1,6 +1,6 @@
 /** Test helper: a NetworkView over a Topology (routes by hop count, latency = path propagation, no VIB). */
 import { staticView } from "../../src/policies/static-view.ts";
-import type { LinkSpec, Topology } from "../../src/network/types.ts";
+import type { LinkSpec, Topology } from "../../src/network/topology/types.ts";
 import type { VibReader } from "../../src/measurement/vib.ts";
 import type { NetworkView } from "../../src/policies/types.ts";
 

@@ -28,41 +28,11 @@
  * simulation; then that flow can never finish and the model throws StarvedFlowError naming it
  * and the link, instead of letting the run end silently with the transfer pending.
  */
-import { BlockedLinkError } from "./model.ts";
-import { Signal, type EventId, type Simulator } from "../kernel/index.ts";
-import type { ExchangeOptions, Flow, FlowResult, FlowSpec, NetworkModel, NetworkParams } from "./model.ts";
-import { Router } from "./routing.ts";
-import type { CompiledTopology, Path } from "./types.ts";
-
-/** A route function; defaults to a Router over the topology with `params.routing`. */
-export type RouteFn = (src: string, dst: string) => Path;
-
-export interface ModelOptions {
-  /** replaces routing, e.g. the explicit routing rule of a workload file */
-  route?: RouteFn | undefined;
-  /**
-   * Re-solve the whole connected component of the flow-link graph on every change (the plain
-   * algorithm) instead of the certificate-checked local set. Same allocation, slower: for
-   * cross-checking and for measuring what the local solve saves.
-   */
-  exhaustive?: boolean | undefined;
-}
-
-/** A finite flow that can never finish: every byte of a link it needs is taken (by udp). */
-export class StarvedFlowError extends BlockedLinkError {
-  constructor(
-    readonly flow: Flow,
-    linkName: string,
-    link: number,
-  ) {
-    super(
-      `flow ${flow.id} (${flow.spec.src} -> ${flow.spec.dst}${flow.spec.label ? `, ${flow.spec.label}` : ""}) ` +
-        `can never finish: link ${linkName} leaves it rate 0 (constant-rate traffic takes all of it)`,
-      link,
-    );
-    this.name = "StarvedFlowError";
-  }
-}
+import { MinHeap, Signal, type EventId, type Simulator } from "../../kernel/index.ts";
+import { BlockedLinkError, StarvedFlowError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, type RouteFn } from "../model.ts";
+import { Router } from "../topology/routing.ts";
+import { REL, udpShares, waterLevel } from "./shares.ts";
+import type { CompiledTopology, Path } from "../topology/types.ts";
 
 class MaxMinFlow implements Flow {
   constructor(
@@ -77,8 +47,6 @@ class MaxMinFlow implements Flow {
 
 const NONE = -2;
 const CAPPED = -1;
-/** relative tolerance of the certificate checks (rates are ~1e3..1e11 bit/s) */
-const REL = 1e-9;
 /**
  * rounds of local re-solving before falling back to the whole connected component; on the bench
  * workloads with uplinks loaded to 80% no change needed more than 16
@@ -141,9 +109,8 @@ export class MaxMinModel implements NetworkModel {
   /** verification pass in which a link's load and max were computed */
   private readonly lEpoch: Uint32Array;
   private epoch = 0;
-  private hKey: Float64Array = new Float64Array(64);
-  private hId: Int32Array = new Int32Array(64);
-  private hN = 0;
+  /** progressive filling's queue of fair shares: links (id l) and caps (id L + f), ties by id */
+  private readonly heap = new MinHeap({ capacity: 64 });
 
   private starvedCount = 0;
   private sentinel: EventId | undefined;
@@ -545,39 +512,7 @@ export class MaxMinModel implements NetworkModel {
     const topo = this.topo;
     const flows = this.udpFlows;
     const n = flows.length;
-    const rate = new Float64Array(n);
-    const frozen = new Uint8Array(n);
-    const remCap = new Map<number, number>();
-    const users = new Map<number, number>();
-    for (const s of flows) for (const l of this.fLinks[s]!) {
-      remCap.set(l, topo.capacity[l]!);
-      users.set(l, (users.get(l) ?? 0) + 1);
-    }
-    let left = n;
-    while (left > 0) {
-      // next event of the filling: a link's fair share or a flow's requested rate, whichever is lower
-      let level = Infinity;
-      for (const [l, c] of remCap) {
-        const u = users.get(l)!;
-        if (u > 0) level = Math.min(level, c / u);
-      }
-      for (let i = 0; i < n; i++) if (!frozen[i]) level = Math.min(level, this.fMaxUdp(flows[i]!));
-      level = Math.max(0, level);
-      for (let i = 0; i < n; i++) {
-        if (frozen[i]) continue;
-        const s = flows[i]!;
-        let freeze = this.fMaxUdp(s) <= level;
-        for (const l of this.fLinks[s]!) if (remCap.get(l)! / users.get(l)! <= level * (1 + REL)) freeze = true;
-        if (!freeze) continue;
-        frozen[i] = 1;
-        left--;
-        rate[i] = level;
-        for (const l of this.fLinks[s]!) {
-          remCap.set(l, remCap.get(l)! - level);
-          users.set(l, users.get(l)! - 1);
-        }
-      }
-    }
+    const rate = udpShares(flows.map((f) => this.fLinks[f]!), flows.map((f) => this.fMaxUdp(f)), topo.capacity);
     this.beginRound();
     for (let i = 0; i < n; i++) this.setRate(flows[i]!, rate[i]!);
     // New elastic capacities; every link whose udp load changed is re-examined.
@@ -673,23 +608,24 @@ export class MaxMinModel implements NetworkModel {
       rem[l] = lElastic[l]! - out;
       cnt[l] = c;
     }
-    this.hN = 0;
+    const heap = this.heap;
+    heap.clear();
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
       const c = cnt[l]!;
-      if (c > 0) this.heapPush(rem[l]! > 0 ? rem[l]! / c : 0, l);
+      if (c > 0) heap.push(rem[l]! > 0 ? rem[l]! / c : 0, l, l);
     }
     const L = this.L;
     for (let i = 0; i < sN; i++) {
       const f = S[i]!;
       fFrozen[f] = 0;
-      if (fMax[f]! < Infinity) this.heapPush(fMax[f]!, L + f);
+      if (fMax[f]! < Infinity) heap.push(fMax[f]!, L + f, L + f);
     }
     let unfrozen = sN;
-    while (unfrozen > 0 && this.hN > 0) {
-      const key = this.hKey[0]!;
-      const id = this.hId[0]!;
-      this.heapPop();
+    while (unfrozen > 0 && heap.size > 0) {
+      const key = heap.peekKey();
+      const id = heap.peekValue();
+      heap.pop();
       if (id >= L) {
         const f = id - L;
         if (fFrozen[f]) continue;
@@ -702,7 +638,7 @@ export class MaxMinModel implements NetworkModel {
       const r = rem[id]!;
       const share = r > 0 ? r / c : 0;
       if (share > key) {
-        this.heapPush(share, id);
+        heap.push(share, id, id);
         continue;
       }
       const list = lList[id]!;
@@ -800,55 +736,6 @@ export class MaxMinModel implements NetworkModel {
     }
   }
 
-  // ------------------------------------------------------------------ internals: heap (min by key, then id)
-
-  private heapPush(key: number, id: number): void {
-    if (this.hN === this.hKey.length) {
-      const k = new Float64Array(this.hN * 2);
-      k.set(this.hKey);
-      const d = new Int32Array(this.hN * 2);
-      d.set(this.hId);
-      this.hKey = k;
-      this.hId = d;
-    }
-    const hk = this.hKey;
-    const hi = this.hId;
-    let i = this.hN++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pk = hk[p]!;
-      if (pk < key || (pk === key && hi[p]! < id)) break;
-      hk[i] = pk;
-      hi[i] = hi[p]!;
-      i = p;
-    }
-    hk[i] = key;
-    hi[i] = id;
-  }
-
-  private heapPop(): void {
-    const hk = this.hKey;
-    const hi = this.hId;
-    const n = --this.hN;
-    if (n === 0) return;
-    const key = hk[n]!;
-    const id = hi[n]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      const r = c + 1;
-      if (r < n && (hk[r]! < hk[c]! || (hk[r] === hk[c] && hi[r]! < hi[c]!))) c = r;
-      const ck = hk[c]!;
-      if (key < ck || (key === ck && id < hi[c]!)) break;
-      hk[i] = ck;
-      hi[i] = hi[c]!;
-      i = c;
-    }
-    hk[i] = key;
-    hi[i] = id;
-  }
-
   // ------------------------------------------------------------------ internals: messages
 
   /** max-min water level a new elastic flow would reach on link l alone */
@@ -857,15 +744,7 @@ export class MaxMinModel implements NetworkModel {
     const list = this.lList[l]!;
     const rates = new Float64Array(n);
     for (let j = 0; j < n; j++) rates[j] = this.fRate[list[j]!]!;
-    rates.sort();
-    let remaining = this.lElastic[l]!;
-    let k = n + 1;
-    for (let j = 0; j < n; j++) {
-      if (rates[j]! * k >= remaining) break;
-      remaining -= rates[j]!;
-      k--;
-    }
-    return Math.max(0, remaining / k);
+    return waterLevel(rates, this.lElastic[l]!);
   }
 
   private transferTime(path: Path, bytes: number): number {

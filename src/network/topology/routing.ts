@@ -4,7 +4,7 @@
  * predecessors the one with the smaller node id wins, so the route never depends on hash order.
  * Routes are cached per source (one search per source serves every destination).
  */
-import type { RoutingMetric } from "./model.ts";
+import type { RoutingMetric } from "../model.ts";
 import type { CompiledTopology, Path } from "./types.ts";
 
 export class Router {

@@ -7,8 +7,8 @@
  * row in listed order; a chain of switches (linear) stays on one row. Rows are ordered bottom-up
  * by the barycentre of each node's neighbours already placed, which keeps subtrees and pods together.
  */
-import { InputError } from "../errors.ts";
-import { formatRate } from "../units.ts";
+import { InputError } from "../../errors.ts";
+import { formatRate } from "../../units.ts";
 import type { CompiledTopology } from "./types.ts";
 
 export const MAX_DRAWN_NODES = 2000;

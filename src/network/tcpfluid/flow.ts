@@ -1,0 +1,85 @@
+/**
+ * A tcp-fluid flow: the NetworkModel's Flow plus its congestion-control state, its last solve's
+ * delays and the flags of the model's worklists (fields, not maps: the solver reads them per flow
+ * per link).
+ */
+import type { Signal } from "../../kernel/index.ts";
+import type { Flow, FlowResult, FlowSpec } from "../model.ts";
+import type { Path } from "../topology/types.ts";
+
+/** relative tolerance of rate comparisons */
+export const REL = 1e-9;
+
+export class FluidFlow implements Flow {
+  delivered = 0;
+  /** payload bytes per second */
+  rate = 0;
+  cwnd: number;
+  ssthresh = Infinity;
+  slowStart = true;
+  srtt: number;
+  minRtt: number;
+  lastLoss = -Infinity;
+  /** CUBIC */
+  wMax = 0;
+  epoch = 0;
+  /** BBR: bottleneck bandwidth estimate (B/s), phase clock */
+  btlBw = 0;
+  startupClock = 0;
+  bbrFull = false;
+  fullBw = 0;
+  fullBwAt = 0;
+  /** emulated stack: own bytes the flow may keep queued along its path */
+  ownQueue = Infinity;
+  /** last solve: forward and ACK-path queueing delays */
+  fwdQ = 0;
+  ackQ = 0;
+  changing = true;
+  finished = false;
+  rateDirty = false;
+  cutDirty = false;
+  /** rate the flow would take without capacity cuts (rateFor), payload B/s */
+  demand = 0;
+  /** BBR's own min RTT (10 s window, refreshed by ProbeRTT) and when it was last refreshed */
+  bbrMinRtt = Infinity;
+  bbrMinRttAt = 0;
+  /** a flow at rest that must still take a step then (physical BBR's ProbeRTT), seconds */
+  wakeAt = Infinity;
+  needsGrow = true;
+  /** `delivered` is as of this time (bytes are integrated lazily, when the rate changes) */
+  since: number;
+  /** member of the model's restless set */
+  restless = false;
+  grownAt: number;
+  /** the window the solver last looked at (grow), and when */
+  seenCwnd = 0;
+  seenAt = -Infinity;
+  /** tcp_tso_autosize's min-RTT bonus, bytes (cached: it changes only with minRtt) */
+  bonus = 0;
+  readonly size: number;
+  readonly udpRate: number;
+  readonly cap: number;
+  /** elastic (tcp) rather than constant-rate (udp); a field, not a getter: solves read it per flow per link */
+  readonly tcp: boolean;
+
+  constructor(
+    readonly id: number,
+    readonly spec: FlowSpec,
+    readonly path: Path,
+    readonly ack: Path,
+    readonly start: number,
+    readonly done: Signal<FlowResult>,
+    readonly baseRtt: number,
+    iw: number,
+  ) {
+    this.size = spec.bytes ?? Infinity;
+    this.tcp = spec.kind === "tcp";
+    this.udpRate = spec.kind === "udp" ? (spec.rate ?? 0) / 8 : 0;
+    this.cap = spec.maxRate !== undefined ? spec.maxRate / 8 : Infinity;
+    this.cwnd = iw;
+    this.grownAt = start;
+    this.since = start;
+    this.srtt = baseRtt;
+    this.minRtt = Infinity;
+  }
+}

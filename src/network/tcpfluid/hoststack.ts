@@ -1,0 +1,100 @@
+/**
+ * tcp-fluid's host stack: what the Linux sockets of the hosts add to the network's queues.
+ * TSQ with TSO autosizing bounds the bytes a flow keeps queued along its path when every host
+ * shares one kernel (a Mininet testbed, `hostStack: emulated`); pacing sizes its skbs; and a
+ * small packet may wait behind a GSO skb in service or behind bytes stranded on a busy link.
+ */
+import type { FluidFlow } from "./flow.ts";
+import { FluidState } from "./state.ts";
+
+export class HostStack extends FluidState {
+  /** emulated: bytes stranded on a link a flow keeps busy from upstream (linkWait), since when, whether counting */
+  protected readonly strand = new Float64Array(this.L);
+  protected readonly strandAt = new Float64Array(this.L);
+  protected readonly strandOn = new Uint8Array(this.L);
+
+  /** tcp_tso_autosize's extra bytes for flows with a small min RTT (Linux >= 6.2) */
+  protected tsoBonus(f: FluidFlow): number {
+    return f.bonus;
+  }
+
+  protected computeBonus(f: FluidFlow): number {
+    const r = Math.floor(Math.max(0, f.minRtt * 1e6) / 2 ** this.p.tsoRttLog);
+    return r < 32 ? 65536 / 2 ** r : 0;
+  }
+
+  /** Linux TSQ across one kernel: tsqSkbs skbs of the size tcp_tso_autosize picks now. */
+  protected tsqLimit(f: FluidFlow): number {
+    const p = this.p;
+    const pacing = this.pacingRate(f);
+    // BBR sizes its own skbs: one segment below 1.2 Mbit/s of pacing (bbr_min_tso_segs)
+    const minSegs = this.bbr && pacing < 1.2e6 / 8 ? 1 : p.minTsoSegs;
+    const bytes = pacing / 1024 + this.tsoBonus(f);
+    const segs = Math.min(p.maxTsoSegs, Math.max(minSegs, Math.floor(bytes / p.mss)));
+    return p.tsqSkbs * segs * p.mss;
+  }
+
+  protected pacingRate(f: FluidFlow): number {
+    if (this.bbr) {
+      const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
+      return gain * (f.btlBw > 0 ? f.btlBw : f.cwnd / f.srtt);
+    }
+    // tcp_update_pacing_rate: 200% of cwnd/srtt in slow start, 120% after
+    return ((f.slowStart ? 2 : 1.2) * f.cwnd) / f.srtt;
+  }
+
+  /**
+   * Emulated stack, a shaped link with no standing queue that flows keep busy while their own
+   * queue waits upstream (two links of the same rate in series: the first holds the queue).
+   * (1) HTB sends a GSO skb as one unit, so a small packet waits for the rest of the skb in
+   * service: busy fraction x half its serialisation. (2) Bytes that enter such a link on top of
+   * the flows filling it (ACKs of flows crossing it the other way, messages) never drain: they stay
+   * as a queue there (TSQ keeps the flow's own total, so its queue moves from upstream to this
+   * link), up to the flow's whole own queue, and wait in the FIFO before the skb in service.
+   * Returns the wait of a packet crossing l now after adding `bytes` to it.
+   */
+  protected linkWait(l: number, bytes: number): number {
+    const now = this.sim.now;
+    if (!this.emulated) return 0;
+    const c = this.topo.capacity[l]!;
+    let skb = 0;
+    let held = 0;
+    if (this.delay[l] === 0 && this.load[l]! > 0) {
+      for (const f of this.through[l]!) {
+        if (!f.tcp || f.finished || !(f.rate > 0)) continue;
+        const lim = this.tsqLimit(f);
+        skb = Math.max(skb, lim / this.p.tsqSkbs);
+        if (f.fwdQ > 0) held = Math.max(held, lim / this.eff);
+      }
+    }
+    const busy = Math.min(1, (this.load[l]! * 8) / c);
+    if (skb === 0 || held === 0 || busy < 0.99) {
+      this.strand[l] = 0;
+      this.strandOn[l] = 0;
+      this.strandAt[l] = now;
+      return skb === 0 ? 0 : (busy * ((skb / this.eff) * 8)) / c / 2;
+    }
+    if (this.strandOn[l]) this.integrateStrand(l);
+    this.strandOn[l] = 1;
+    this.strandAt[l] = now;
+    this.strand[l] = Math.min(held, this.strand[l]! + bytes);
+    // the stranded bytes wait in the FIFO, the skb in service is not part of it
+    return (busy * ((skb / this.eff) * 8)) / c / 2 + (this.strand[l]! * 8) / c;
+  }
+
+  /** adds the ACK bytes of the flows whose ACKs cross l since the last update (rates constant since) */
+  protected integrateStrand(l: number): void {
+    const now = this.sim.now;
+    let r = 0;
+    for (const f of this.acking[l]!) if (!f.finished) r += f.rate;
+    this.strand[l] = this.strand[l]! + ((r / this.p.mss) * this.p.ackBytesPerSegment) * (now - this.strandAt[l]!);
+    this.strandAt[l] = now;
+  }
+
+  protected waits(links: readonly number[], bytes: number): number {
+    if (!this.emulated || !(this.p.gsoHeadOfLine > 0)) return 0;
+    let s = 0;
+    for (const l of links) s += this.linkWait(l, bytes);
+    return s;
+  }
+}

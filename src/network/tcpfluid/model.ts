@@ -1,0 +1,249 @@
+/**
+ * The `tcp-fluid` network model: per-flow congestion windows and per-directed-link queues that
+ * evolve together, in the line of the fluid TCP models of Misra, Gong and Towsley (SIGCOMM 2000),
+ * with Linux's congestion controls (CUBIC, BBR, Reno) and, optionally, the single-kernel effects
+ * of a Mininet testbed (`hostStack: emulated`). Prose, equations and calibration: docs/tcp-fluid.md.
+ *
+ * State and time. Windows change per round trip; queues settle within one round trip of a window
+ * change. The model therefore keeps the windows as state and, at each step, computes the queue
+ * (queueing delay) of every link as the quasi-static solution of the window/queue coupling:
+ *
+ *   x_f = min(cap_f, cwnd_f / (D_f + P_f + A_f), Q_f / P_f)       (rate of flow f, payload B/s)
+ *   sum_{f through l} x_f <= C_l,  p_l >= 0,  p_l > 0 only if the link is full,  p_l <= B_l / c_l
+ *
+ * D_f is the unloaded round trip (propagation both ways + host stack), P_f and A_f are the
+ * queueing delays of the links on the data path and on the ACK path (the reverse route), C_l is
+ * the goodput capacity the link leaves after constant-rate (udp) traffic, Q_f the bytes of its own
+ * the emulated host stack lets a flow keep queued along its path (Linux TSQ across one kernel;
+ * Infinity on a physical stack) and B_l the drop-tail buffer. A link whose queue would need more
+ * than its buffer overflows: the flows through it see a loss (at most one per round trip) and
+ * react (multiplicative decrease; BBR ignores isolated losses). Between steps the windows follow
+ * each algorithm's growth law over the elapsed time, so a step may span many round trips.
+ *
+ * Stepping. Per round trip while some window is changing (slow start, congestion avoidance that
+ * still moves the rates, BBR probing); when nothing changes, the next step is the next flow
+ * completion or external arrival/departure (event driven), so long steady transfers cost O(1).
+ * Rates are constant within a step, so delivered bytes and link counters are exact integrals.
+ *
+ * The parts, one file each: params.ts, flow.ts, state.ts (what they all read), hoststack.ts,
+ * congestion.ts, solver.ts, delays.ts, and this file (the NetworkModel: flows in and out, stepping).
+ */
+import { Signal, type EventId } from "../../kernel/index.ts";
+import { BlockedLinkError, StarvedFlowError, type Flow, type FlowResult, type FlowSpec, type NetworkModel } from "../model.ts";
+import { MessageDelays } from "./delays.ts";
+import { FluidFlow } from "./flow.ts";
+
+export class TcpFluidModel extends MessageDelays implements NetworkModel {
+  readonly name = "tcp-fluid" as const;
+  private nextId = 0;
+  private last = 0;
+  private tick: EventId | undefined;
+  private flush: EventId | undefined;
+  private sentinel: EventId | undefined;
+
+  /** steps taken so far (for benchmarks) */
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  startFlow(spec: FlowSpec): Flow {
+    if (spec.bytes !== undefined && !(spec.bytes >= 0 && Number.isFinite(spec.bytes))) throw new RangeError(`flow bytes must be finite and >= 0, got ${spec.bytes}`);
+    if (spec.kind === "udp" && !(spec.rate !== undefined && spec.rate >= 0 && Number.isFinite(spec.rate))) throw new RangeError(`a udp flow needs a finite rate >= 0, got ${spec.rate}`);
+    if (spec.maxRate !== undefined && !(spec.maxRate > 0)) throw new RangeError(`maxRate must be > 0, got ${spec.maxRate}`);
+    const path = this.route(spec.src, spec.dst);
+    const ack = this.route(spec.dst, spec.src);
+    for (const l of path.links) {
+      if (!(this.topo.capacity[l]! > 0)) throw new BlockedLinkError(`flow ${spec.src} -> ${spec.dst} can never finish: link ${this.linkName(l)} has no capacity`, l);
+    }
+    this.advance(this.sim.now);
+    const base = Math.max(1e-6, path.propagation + ack.propagation + this.p.stackRtt);
+    const f = new FluidFlow(this.nextId++, spec, path, ack, this.sim.now, new Signal<FlowResult>(), base, this.p.initialWindow * this.p.mss);
+    if (f.size === 0 || path.links.length === 0) {
+      // nothing to carry, or src == dst: done in this instant without touching any link (as max-min)
+      const bytes = Number.isFinite(f.size) ? f.size : 0;
+      f.delivered = bytes;
+      f.finished = true;
+      this.sim.schedule(0, () => f.done.succeed({ start: f.start, end: this.sim.now, bytes, stopped: false }));
+      return f;
+    }
+    // The handshake's round trip is the first RTT sample (it sees the queues as they are now).
+    f.fwdQ = this.sumDelay(path.links);
+    f.ackQ = this.sumDelay(ack.links);
+    const rtt0 = base + f.fwdQ + f.ackQ;
+    f.srtt = rtt0;
+    f.minRtt = rtt0;
+    f.bbrMinRtt = rtt0;
+    f.bbrMinRttAt = this.sim.now;
+    f.bonus = this.computeBonus(f);
+    this.live.set(f.id, f);
+    this.liveArray = undefined;
+    this.setRestless(f, true);
+    for (const l of path.links) {
+      this.through[l]!.push(f);
+      this.usedLinks.add(l);
+    }
+    if (f.tcp) for (const l of ack.links) this.acking[l]!.push(f);
+    if (this.emulated && f.tcp) f.ownQueue = this.tsqLimit(f);
+    this.markFlow(f);
+    this.requestResolve();
+    return f;
+  }
+
+  stopFlow(flow: Flow): void {
+    const f = flow as FluidFlow;
+    if (f.finished || this.live.get(f.id) !== f) return;
+    this.advance(this.sim.now);
+    this.remove(f);
+    this.requestResolve();
+    f.done.succeed({ start: f.start, end: this.sim.now, bytes: f.delivered, stopped: true });
+  }
+
+  rateOf(flow: Flow): number {
+    const f = flow as FluidFlow;
+    return f.finished ? 0 : f.rate * 8;
+  }
+
+  deliveredBytes(flow: Flow): number {
+    const f = flow as FluidFlow;
+    if (f.finished) return f.delivered;
+    return Math.min(f.size, f.delivered + f.rate * (this.sim.now - f.since));
+  }
+
+  activeFlows(): readonly Flow[] {
+    this.liveArray ??= [...this.live.values()];
+    return this.liveArray;
+  }
+
+  linkBytes(link: number): number {
+    this.checkLink(link);
+    return this.cum[link]! + this.load[link]! * (this.sim.now - this.lSince[link]!);
+  }
+
+  linkPackets(link: number): number {
+    return this.linkBytes(link) / this.topo.mtu[link]!;
+  }
+
+  linkRate(link: number): number {
+    this.checkLink(link);
+    return this.load[link]! * 8;
+  }
+
+  linkQueueBytes(link: number): number {
+    this.checkLink(link);
+    return (this.delay[link]! * this.topo.capacity[link]!) / 8;
+  }
+
+  private remove(f: FluidFlow): void {
+    this.setRate(f, 0); // (also drops its completion entry)
+    f.finished = true;
+    this.setRestless(f, false);
+    for (const l of f.path.links) this.markDirty(l);
+    if (!f.tcp) this.udpDirty = true;
+    this.live.delete(f.id);
+    this.liveArray = undefined;
+    for (const l of f.path.links) {
+      const a = this.through[l]!;
+      a.splice(a.indexOf(f), 1);
+      if (a.length === 0) this.usedLinks.delete(l);
+    }
+    if (f.tcp) for (const l of f.ack.links) {
+      const a = this.acking[l]!;
+      a.splice(a.indexOf(f), 1);
+    }
+  }
+
+  /**
+   * Arrivals and departures of one instant are solved together, once, after the last of them:
+   * flows that start at the same moment all see the queues as they were (their handshakes
+   * overlap), whatever order they were started in, and a burst of starts costs one solve.
+   */
+  private requestResolve(): void {
+    if (this.flush !== undefined) return;
+    if (this.tick !== undefined) {
+      this.sim.cancel(this.tick);
+      this.tick = undefined;
+    }
+    this.flush = this.sim.schedule(0, this.onFlush);
+  }
+
+  private readonly onFlush = (): void => {
+    this.flush = undefined;
+    this.resolve();
+    this.schedule();
+  };
+
+  /**
+   * Grows the windows up to `t` with the rates of the step that ends. Bytes are integrated lazily
+   * (when a rate changes); a flow whose state is at rest and whose rate and delays did not move
+   * since it last grew would grow by nothing, so only restless flows are visited (a later growth
+   * integrates over the whole interval).
+   */
+  private advance(t: number): void {
+    if (!(t > this.last)) return;
+    // (deleting the current element while iterating a Set is safe; markFlow re-adds only f itself)
+    for (const f of this.restless) {
+      if (f.tcp) {
+        if (this.grow(f, t - f.grownAt, t)) this.markFlow(f);
+        f.grownAt = t;
+      }
+      f.needsGrow = false;
+      if ((!f.changing && f.wakeAt === Infinity) || !f.tcp) this.setRestless(f, false);
+    }
+    this.last = t;
+  }
+
+  private schedule(): void {
+    if (this.tick !== undefined) {
+      this.sim.cancel(this.tick);
+      this.tick = undefined;
+    }
+    const now = this.sim.now;
+    let at = this.finishing.peekKey();
+    for (const f of this.restless) {
+      // (a step longer than a round trip integrates the growth laws over it; see grow)
+      if (f.tcp && f.changing) at = Math.min(at, now + Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
+      if (f.wakeAt < at) at = Math.max(now, f.wakeAt);
+    }
+    if (at < Infinity) {
+      this.tick = this.sim.scheduleAt(Math.max(now, at), this.onTick);
+      if (this.sentinel !== undefined) {
+        this.sim.cancel(this.sentinel);
+        this.sentinel = undefined;
+      }
+      return;
+    }
+    let starved = false;
+    for (const f of this.live.values()) if (f.size < Infinity && f.rate <= 0 && f.size - f.delivered > 0) starved = true;
+    if (starved && this.sentinel === undefined) this.sentinel = this.sim.scheduleAt(Infinity, this.onStarved);
+  }
+
+  private readonly onStarved = (): void => {
+    this.sentinel = undefined;
+    for (const f of this.live.values()) {
+      if (f.size < Infinity && f.rate <= 0) {
+        let worst = f.path.links[0]!;
+        for (const l of f.path.links) if (this.avail[l]! <= 0) worst = l;
+        throw new StarvedFlowError(f, this.linkName(worst), worst);
+      }
+    }
+  };
+
+  private readonly onTick = (): void => {
+    this.tick = undefined;
+    const now = this.sim.now;
+    this.advance(now);
+    const done: FluidFlow[] = [];
+    // rates were constant since each entry was made, so a flow due now has (up to rounding) its size
+    while (this.finishing.peekKey() <= now) {
+      done.push(this.live.get(this.finishing.peekValue())!);
+      this.finishing.pop();
+    }
+    for (const f of done) {
+      this.remove(f);
+      f.delivered = f.size;
+    }
+    this.resolve();
+    this.schedule();
+    for (const f of done) f.done.succeed({ start: f.start, end: now, bytes: f.size, stopped: false });
+  };
+}
