@@ -66,7 +66,9 @@ function workload(hosts: number, transfers: number): string {
 
 /** Child: one replay, measured in-process; prints a JSON report on stdout. */
 async function child(file: string, model: string, out: string): Promise<void> {
-  const { loadWorkloadFile, replayWorkload, writeTransfersCsv } = await import("../src/network/replay.ts");
+  const { replayWorkload } = await import("../src/network/replay.ts");
+  const { loadWorkloadFile } = await import("../src/experiment/workload.ts");
+  const { writeTransfersCsv } = await import("../src/report/transfers.ts");
   const t0 = performance.now();
   const w = loadWorkloadFile(file);
   const t1 = performance.now();
@@ -92,7 +94,7 @@ async function child(file: string, model: string, out: string): Promise<void> {
 }
 
 async function parent(quick: boolean): Promise<void> {
-  const { AVAILABLE_MODELS } = await import("../src/network/index.ts");
+  const { MODEL_NAMES: AVAILABLE_MODELS } = await import("../src/network/model.ts");
   const sizes: Array<[number, number]> = [];
   for (const n of quick ? [1000] : [1000, 10000]) for (const m of quick ? [1000, 10000] : [1000, 10000, 100000]) sizes.push([n, m]);
   const results: ChildReport[] = [];

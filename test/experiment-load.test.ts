@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../src/errors.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
-import { planSize, shardPositions, specAt, parseShard } from "../src/experiment/plan.ts";
+import { planSize, shardPositions, specAt } from "../src/experiment/plan.ts";
+import { parseShard } from "../src/report/plan.ts";
 
 const TOPO = `name: t
 defaults: { capacity: 10Mbps, latency: 1ms }

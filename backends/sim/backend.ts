@@ -16,11 +16,13 @@ import { validateRunSpec } from "../../src/migration/validate.ts";
 import { compileTopology } from "../../src/network/compile.ts";
 import { createNetworkModel, type RouteFn } from "../../src/network/index.ts";
 import { Router } from "../../src/network/routing.ts";
+import { policyInput, validationContext } from "../../src/policies/input.ts";
 import { resolvePolicy } from "../../src/policies/registry.ts";
 import type { Flow, FlowSpec, NetworkModel, NetworkParams } from "../../src/network/model.ts";
 import type { CompiledTopology, Topology } from "../../src/network/types.ts";
-import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "../../src/policies/types.ts";
+import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/types.ts";
 import { subRng, type Rng } from "../../src/random.ts";
+import { formatMbps, formatMegabytes } from "../../src/units.ts";
 import type {
   Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
 } from "../../src/runspec.ts";
@@ -57,10 +59,7 @@ export class SimBackend implements Backend {
   async execute(spec: RunSpec): Promise<RunResult> {
     validateRunSpec(spec);
     const policy = await this.policy(spec.policy);
-    if (policy.validate) {
-      const candidates = spec.migrations.length ? Math.min(...spec.migrations.map((m) => m.candidates.filter((c) => c !== m.source).length)) : 0;
-      policy.validate(spec.policy.params, { hosts: spec.topology.hosts.length, candidates });
-    }
+    policy.validate?.(spec.policy.params, validationContext(spec));
     return this.run(spec, policy);
   }
 
@@ -293,22 +292,9 @@ class Run {
     };
   }
 
-  private input(i: number, m: MigrationSpec, rng: () => number): PolicyInput {
-    return {
-      view: this.view(),
-      rng,
-      source: m.source,
-      candidates: m.candidates.filter((c) => c !== m.source),
-      container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },
-      params: this.spec.policy.params,
-      manager: this.spec.manager,
-      fixedDestination: m.destination,
-    };
-  }
-
   private decide(i: number): PolicyPlan {
     const m = this.spec.migrations[i]!;
-    const plan = this.policy.decide(this.input(i, m, lazyRng(this.spec.seed, `policy:${i}`)));
+    const plan = this.policy.decide(policyInput(this.spec, i, this.view(), lazyRng(this.spec.seed, `policy:${i}`)));
     if (plan.destination === m.source || !(m.candidates.includes(plan.destination) || plan.destination === m.destination)) {
       throw new Error(`policy ${this.policy.name} chose ${plan.destination} for ${m.container.name}, which is not a candidate other than the source`);
     }
@@ -336,7 +322,7 @@ class Run {
         }
       }
       const left = (f.spec.bytes ?? 0) - model.deliveredBytes(f);
-      detail += `: ${fmtBytes(left)} left at ${mbps(model.rateOf(f))}; bottleneck link ${topo.names[topo.from[worst]!]}->${topo.names[topo.to[worst]!]} (${topo.portName[worst]}) ${mbps(topo.capacity[worst]!)} carrying ${mbps(model.linkRate(worst))}`;
+      detail += `: ${formatMegabytes(left)} left at ${formatMbps(model.rateOf(f))}; bottleneck link ${topo.names[topo.from[worst]!]}->${topo.names[topo.to[worst]!]} (${topo.portName[worst]}) ${formatMbps(topo.capacity[worst]!)} carrying ${formatMbps(model.linkRate(worst))}`;
     }
     throw new UnreachableResultError(`${detail}; raise horizon or check the traffic`, { field: "horizon" });
   }
@@ -350,15 +336,7 @@ function lazyRng(seed: number, purpose: string): Rng {
 
 function describeTrigger(m: MigrationSpec): string {
   const t = m.trigger;
-  if (t.kind === "port") return `port ${t.port} never above ${mbps(t.above)} for ${t.samples} samples`;
+  if (t.kind === "port") return `port ${t.port} never above ${formatMbps(t.above)} for ${t.samples} samples`;
   if (t.kind === "switch") return `switch ${t.switch} never above ${t.above} pps for ${t.samples} samples`;
   return `at ${t.at}s`;
-}
-
-function mbps(bps: number): string {
-  return `${Number((bps / 1e6).toPrecision(4))}Mbps`;
-}
-
-function fmtBytes(b: number): string {
-  return `${Number((b / 1e6).toPrecision(4))}MB`;
 }

@@ -1,7 +1,7 @@
 /** `migsim run FILE`: run an experiment (a sweep of cells x policies x runs) on a backend. */
 import type { Argv, CommandModule } from "yargs";
 import { BACKEND_NAMES, type BackendOptions } from "../experiment/backends.ts";
-import { parseShard } from "../experiment/plan.ts";
+import { parseShard } from "../report/plan.ts";
 import { runExperiment } from "../experiment/run.ts";
 import { progressReporter } from "./progress.ts";
 

@@ -2,12 +2,12 @@
  * `migsim topo FILE`: validate and summarise a topology (hosts, switches, links, host-to-host
  * diameter, capacity and latency ranges), optionally list shortest paths and draw it as SVG.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
 import { InputError } from "../errors.ts";
 import { hostDiameter, rangeOf } from "../network/analysis.ts";
 import { compileTopology } from "../network/compile.ts";
-import { drawTopology } from "../network/draw.ts";
+import { writeFileAtomic } from "../report/atomic.ts";
+import { drawTopology } from "../report/draw.ts";
 import { loadTopologyFile } from "../network/load.ts";
 import { Router } from "../network/routing.ts";
 import type { CompiledTopology, Path } from "../network/types.ts";
@@ -40,7 +40,7 @@ export const topoCommand: CommandModule<object, TopoArgs> = {
     const compiled = compileTopology(topology);
     const summary = summarise(compiled, args.file);
     const paths = args.paths === undefined ? undefined : routes(compiled, args.paths);
-    if (args.draw !== undefined) writeAtomically(args.draw, drawTopology(compiled));
+    if (args.draw !== undefined) writeDrawing(args.draw, drawTopology(compiled));
     if (args.json) {
       const json: Record<string, unknown> = { ...summary, seed: args.seed };
       if (paths) json.paths = paths.map(pathJson(compiled));
@@ -138,18 +138,11 @@ function pathJson(t: CompiledTopology): (p: Path) => Record<string, unknown> {
   });
 }
 
-/** Writes through a temporary file and a rename, so a reader never sees half a drawing. */
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
+/** A reader never sees half a drawing; a missing folder is the user's typo, not created. */
+function writeDrawing(file: string, text: string): void {
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    writeFileAtomic(file, text, false);
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was written
-    }
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "ENOTDIR") {
       throw new InputError(`cannot write the drawing (${code}); expected a writable file path`, { file, field: "--draw" });

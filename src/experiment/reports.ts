@@ -11,7 +11,7 @@ import type { RunIndexEntry } from "../report/sink.ts";
 import type { ReferenceBlock } from "../report/summary.ts";
 import type { PhaseMarks, RunRecord, TraceSample } from "../runspec.ts";
 import type { Experiment, Reference } from "./load.ts";
-import type { Shard } from "./plan.ts";
+import type { Shard } from "../report/plan.ts";
 
 export interface TraceToPlot {
   record: RunRecord;

@@ -4,12 +4,13 @@
  * Strict objects everywhere: an unknown (misspelt) field is an error, never silently ignored.
  */
 import { z } from "zod";
+import { MODEL_NAMES } from "../network/model.ts";
 
 const quantity = z.union([z.string(), z.number()]);
 const name = z.string().min(1);
 
 export const NETWORK_SCHEMA = z.strictObject({
-  model: z.enum(["tcp-fluid", "max-min"]).optional(),
+  model: z.enum(MODEL_NAMES).optional(),
   "congestion-control": z.enum(["cubic", "bbr", "reno"]).optional(),
   "host-stack": z.enum(["emulated", "physical"]).optional(),
   routing: z.enum(["hops", "latency"]).optional(),

@@ -9,7 +9,9 @@ import type { CompiledTopology, Path } from "./types.ts";
 export type FlowKind = "tcp" | "udp";
 export type CongestionControl = "cubic" | "bbr" | "reno";
 export type HostStack = "emulated" | "physical";
-export type ModelName = "max-min" | "tcp-fluid";
+/** The network models, by the name experiments and `--model` use: the one list of them. */
+export const MODEL_NAMES = ["max-min", "tcp-fluid"] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
 export type RoutingMetric = "hops" | "latency";
 
 export interface NetworkParams {

@@ -1,14 +1,11 @@
 /**
- * Replaying a flow-level workload (`flow-workload-v1`, written by ../shared/bench/gen_workload.py):
+ * Replaying a flow-level workload (`flow-workload-v1`, as `migsim workload` writes it; docs/format.md):
  * the topology and the transfers of the file, every transfer an elastic flow of its size started
  * at its time, on the chosen network model. This is the scaling benchmark and the comparison point
  * with SimGrid, so the file's own routing rule is used (for the two-level tree: same rack
  * [a{src}, a{dst}], else [a{src}, u{rack(src)}, u{rack(dst)}, a{dst}]): it is the contract every
  * simulator replaying the file follows, and in a tree it is the only shortest path anyway.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { stringify } from "csv-stringify/sync";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { Simulator } from "../kernel/index.ts";
@@ -19,7 +16,7 @@ import { Router } from "./routing.ts";
 import type { CompiledTopology, LinkSpec, Path, Topology } from "./types.ts";
 
 const finite = z.number().refine(Number.isFinite, "expected a finite number");
-const WORKLOAD_SCHEMA = z.object({
+export const WORKLOAD_SCHEMA = z.object({
   format: z.literal("flow-workload-v1"),
   seed: z.number().optional(),
   topology: z.object({
@@ -68,22 +65,6 @@ export interface Workload {
 /** Mininet-like queue and MTU for links the workload does not describe (max-min ignores queues). */
 const QUEUE_PKTS = 1000;
 const MTU = 1500;
-
-export function loadWorkloadFile(file: string): Workload {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new InputError(`cannot read workload: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { file });
-  }
-  return parseWorkload(raw, file);
-}
 
 export function parseWorkload(raw: unknown, file = "<workload>"): Workload {
   const r = WORKLOAD_SCHEMA.safeParse(raw);
@@ -225,29 +206,4 @@ export function replayWorkload(
   if (n > 0) sim.scheduleAt(w.start[order[0]!]!, arrive);
   sim.run();
   return { end, simulateSeconds: (performance.now() - t0) / 1000, events: sim.eventCount, model: net };
-}
-
-/** Stable, readable numbers: integers as they are, others with up to 9 decimals, never an exponent. */
-export function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return "";
-  if (Number.isInteger(v)) return String(v);
-  const s = v.toFixed(9);
-  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
-}
-
-/** Writes DIR/transfers.csv (id, src, dst, bytes, start, end) atomically: temp file, then rename. */
-export function writeTransfersCsv(dir: string, w: Workload, r: ReplayResult): string {
-  mkdirSync(dir, { recursive: true });
-  const rows: Array<[number, number, number, number, number, number]> = new Array(w.ids.length);
-  for (let i = 0; i < w.ids.length; i++) rows[i] = [w.ids[i]!, w.src[i]!, w.dst[i]!, w.bytes[i]!, w.start[i]!, r.end[i]!];
-  const text = stringify(rows, {
-    header: true,
-    columns: ["id", "src", "dst", "bytes", "start", "end"],
-    cast: { number: formatNumber },
-  });
-  const file = join(dir, "transfers.csv");
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-  return file;
 }

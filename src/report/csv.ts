@@ -20,8 +20,11 @@ import { AtomicFile } from "./atomic.ts";
 
 export const DECIMALS = 6;
 
-/** The one number format of every CSV migsim writes (see the module comment). */
-export function formatNumber(x: number): string {
+/**
+ * The one number format of every CSV migsim writes (see the module comment); replay's
+ * transfers.csv keeps 9 decimals (nanoseconds), runs.csv and probes.csv 6.
+ */
+export function formatNumber(x: number, decimals = DECIMALS): string {
   if (Number.isNaN(x)) return "NaN";
   if (x === Infinity) return "Infinity";
   if (x === -Infinity) return "-Infinity";
@@ -31,7 +34,7 @@ export function formatNumber(x: number): string {
     return Math.abs(x) < 1e21 ? x.toFixed(0) : BigInt(x).toString();
   }
   if (Math.abs(x) >= 1e21) return BigInt(Math.round(x)).toString();
-  let s = x.toFixed(DECIMALS);
+  let s = x.toFixed(decimals);
   if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
   return s === "-0" ? "0" : s;
 }

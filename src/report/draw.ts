@@ -9,7 +9,7 @@
  */
 import { InputError } from "../errors.ts";
 import { formatRate } from "../units.ts";
-import type { CompiledTopology } from "./types.ts";
+import type { CompiledTopology } from "../network/types.ts";
 
 export const MAX_DRAWN_NODES = 2000;
 
