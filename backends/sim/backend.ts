@@ -14,6 +14,7 @@ import { Vib } from "../../src/measurement/vib.ts";
 import { migrationProcess, type MigrationEnv, type MigrationResult, type Progress } from "../../src/migration/protocol.ts";
 import { validateRunSpec } from "../../src/migration/validate.ts";
 import { compileTopology } from "../../src/network/compile.ts";
+import { toGraph, type TopologyGraph } from "../../src/network/graph.ts";
 import { createNetworkModel, type RouteFn } from "../../src/network/index.ts";
 import { Router } from "../../src/network/routing.ts";
 import { policyInput, validationContext } from "../../src/policies/input.ts";
@@ -281,9 +282,13 @@ class Run {
   }
 
   private view(): NetworkView {
-    const model = this.model;
+    const { model, topo } = this;
+    let graph: TopologyGraph | undefined;
     return {
-      topo: this.topo,
+      topo,
+      get graph() {
+        return (graph ??= toGraph(topo.topology));
+      },
       route: (a, b) => model.route(a, b),
       // The controller's estimate: propagation + the queueing it would measure now.
       latency: (a, b) => model.pathDelay(a, b),

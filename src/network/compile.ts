@@ -1,8 +1,7 @@
 /**
  * Compiles a Topology into typed arrays (CSR adjacency, per-directed-link capacity, latency,
- * queue) for routing and the network models, and builds the graphology view for analysis.
+ * queue) for routing and the network models (graph.ts gives the graphology view users see).
  */
-import { UndirectedGraph } from "graphology";
 import type { CompiledTopology, Topology } from "./types.ts";
 
 export function compileTopology(topology: Topology): CompiledTopology {
@@ -54,15 +53,4 @@ export function compileTopology(topology: Topology): CompiledTopology {
     isHost: (n: number) => n < hostCount,
     from, to, capacity, latency, queueBytes, mtu, adjStart, adjLinks, portName, portIndex,
   };
-}
-
-/** The topology as a graphology graph (node attribute `kind`, edge attributes from the link). */
-export function toGraph(topology: Topology): UndirectedGraph {
-  const g = new UndirectedGraph({ multi: false, allowSelfLoops: false });
-  for (const h of topology.hosts) g.addNode(h, { kind: "host" });
-  for (const s of topology.switches) g.addNode(s, { kind: "switch" });
-  for (const l of topology.links) {
-    g.addEdge(l.a, l.b, { capacity: l.capacity, capacityBack: l.capacityBack, latency: l.latency, queue: l.queue });
-  }
-  return g;
 }
