@@ -142,7 +142,7 @@ export interface RunSpec {
   horizon: number;
 }
 
-/** One row of runs.csv: the contract columns of DESIGN.md, then extras. */
+/** One row of runs.csv: the contract columns (docs/outputs.md), then extras. */
 export interface RunRecord {
   experiment: string;
   cell: string;

@@ -70,10 +70,13 @@ test("run seeds depend on cell and run, not on policy or position", (t) => {
 });
 
 test("sweep axes expand as a cartesian product in file order", (t) => {
-  const exp = loadExperiment(scratch(`${BASE}sweep:\n  migrations.0.container.checkpoint: [5MB, 20MB]\n  runs: [1, 2, 3]\n`));
+  const exp = loadExperiment(scratch(`${BASE}sweep:\n  migrations.0.container.checkpoint: [5MB, 20MB]\n  horizon: [100s, 200s, 300s]\n`));
   t.is(exp.cells.length, 6);
-  t.is(exp.cells[1]!.id, "migrations.0.container.checkpoint=5MB&runs=2");
+  t.is(exp.cells[1]!.id, "migrations.0.container.checkpoint=5MB&horizon=200s");
+  t.is(exp.cells[1]!.base.horizon, 200);
   t.is(exp.cells[3]!.base.migrations[0]!.container.checkpoint, 20e6);
+  // a field the cells do not read is refused rather than making identical cells
+  t.throws(() => loadExperiment(scratch(`${BASE}sweep:\n  runs: [1, 2]\n`)), { instanceOf: InputError, message: /cannot sweep over "runs"/ });
 });
 
 test("--set overrides any field", (t) => {

@@ -18,7 +18,7 @@ import type {
 import { checked, describe, parseBytes, parseDuration, parseRate } from "../units.ts";
 import { at, formatPath, YamlSource, type FieldPath } from "../yamlsource.ts";
 import { getPath, label, parseAssignment, setPath, splitPath, type RawDoc } from "./overrides.ts";
-import { EXPERIMENT_SCHEMA, type ExperimentDocument } from "./schema.ts";
+import { CELL_FIELDS, EXPERIMENT_SCHEMA, type ExperimentDocument } from "./schema.ts";
 import { isKnownPolicy, knownPolicyNames } from "./policies.ts";
 
 export interface SweepAxis {
@@ -153,8 +153,9 @@ function resolveAxes(source: YamlSource, doc: ExperimentDocument): SweepAxis[] {
   for (const [path, values] of Object.entries(doc.sweep ?? {})) {
     const loc = ["sweep", path];
     at(source, loc, () => splitPath(path));
-    if (path.startsWith("sweep") || path === "name" || path.startsWith("reference")) {
-      throw source.error(loc, `cannot sweep over "${path}" (expected a field of the experiment such as migrations.0.container.checkpoint)`);
+    // runs, seed or policies swept would make cells that all run the same thing
+    if (!(CELL_FIELDS as readonly string[]).includes(path.split(".")[0]!)) {
+      throw source.error(loc, `cannot sweep over "${path}" (expected a field under ${CELL_FIELDS.join(", ")}, such as migrations.0.container.checkpoint)`);
     }
     // The axis must name a field the format knows: set its first value and validate the result.
     const probe = at(source, loc, () => setPath(source.data as RawDoc, path, values[0]));

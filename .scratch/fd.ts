@@ -1,0 +1,2 @@
+import { formatDoc } from "../scripts/format-doc.ts";
+process.stdout.write(formatDoc());
