@@ -50,7 +50,10 @@ function typeOf(n: Node): string {
   if (n.const !== undefined) return `\`${JSON.stringify(n.const)}\``;
   if (n.enum) return n.enum.map((v) => `\`${String(v)}\``).join(" \\| ");
   const alts = n.anyOf ?? n.oneOf;
-  if (alts) return alts.every((a) => a.properties) ? "mapping (one of the forms below)" : [...new Set(alts.map((a) => (a.properties || (a.anyOf ?? a.oneOf)?.every((x) => x.properties) ? "mapping" : typeOf(a))))].join(" or ");
+  if (alts)
+    return alts.every((a) => a.properties)
+      ? "mapping (one of the forms below)"
+      : [...new Set(alts.map((a) => (a.properties || (a.anyOf ?? a.oneOf)?.every((x) => x.properties) ? "mapping" : typeOf(a))))].join(" or ");
   const t = Array.isArray(n.type) ? n.type.join("|") : n.type;
   if (t === "string|number") return "quantity";
   if (t === "array") return `list of ${n.items ? typeOf(n.items) : "values"}${n.minItems ? ` (at least ${n.minItems})` : ""}`;
@@ -125,7 +128,7 @@ function table(schema: z.ZodType, sweepable?: (path: string) => boolean): string
   for (const r of all) for (const f of r.forms) forms.set(f.split(":")[0]!, (forms.get(f.split(":")[0]!) ?? 0) + (r.path.endsWith(`.${f.split(":")[0]}`) ? 1 : 0));
   const out = [...merged.values()].map((r) => {
     // a field of every form needs no label; one of some forms names them
-    const total = r.forms.length ? forms.get(r.forms[0]!.split(":")[0]!) ?? 0 : 0;
+    const total = r.forms.length ? (forms.get(r.forms[0]!.split(":")[0]!) ?? 0) : 0;
     const label = r.forms.length && r.forms.length < total ? `(${r.forms.join(", ")}) ` : "";
     return { ...r, description: label + r.description };
   });
@@ -146,11 +149,16 @@ function costDefault(key: string): string {
   const f = COST_FIELDS[key]!;
   const v = DEFAULT_COSTS[f.field] as number;
   switch (f.unit) {
-    case "duration": return formatDuration(v);
-    case "bytes": return formatBytes(v);
-    case "rate": return formatRate(v);
-    case "byte-rate": return `${formatBytes(v)}/s`;
-    default: return String(Number(v.toPrecision(6)));
+    case "duration":
+      return formatDuration(v);
+    case "bytes":
+      return formatBytes(v);
+    case "rate":
+      return formatRate(v);
+    case "byte-rate":
+      return `${formatBytes(v)}/s`;
+    default:
+      return String(Number(v.toPrecision(6)));
   }
 }
 

@@ -13,15 +13,25 @@ export { InputError, UnreachableResultError, type InputLocation } from "./errors
 export { loadTopologyFile, loadTopologyText } from "./network/load.ts";
 export { compileTopology } from "./network/compile.ts";
 export {
-  allShortestPaths, kShortestPaths, pathAlong, toGraph,
-  type EdgeAttributes, type NodeAttributes, type TopologyGraph,
+  allShortestPaths,
+  kShortestPaths,
+  pathAlong,
+  toGraph,
+  type EdgeAttributes,
+  type NodeAttributes,
+  type TopologyGraph,
 } from "./network/graph.ts";
 export type { CompiledTopology, LinkSpec, Path, Topology } from "./network/types.ts";
 
 // Network models
 export {
-  DEFAULT_NETWORK_PARAMS, MODEL_NAMES,
-  type CongestionControl, type HostStack, type ModelName, type NetworkParams, type RoutingMetric,
+  DEFAULT_NETWORK_PARAMS,
+  MODEL_NAMES,
+  type CongestionControl,
+  type HostStack,
+  type ModelName,
+  type NetworkParams,
+  type RoutingMetric,
 } from "./network/model.ts";
 
 // Experiments: load (validated), expand into RunSpecs, check policies, run
@@ -33,13 +43,35 @@ export { SimBackend, type SimBackendOptions } from "../backends/sim/backend.ts";
 
 // Run specs and records (runs.csv / probes.csv rows)
 export type {
-  Backend, ContainerSpec, CostParams, MeasurementParams, MigrationMode, MigrationSpec, PhaseMarks, PolicySpec,
-  ProbeRecord, ProbeSpec, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec, Transport, TriggerSpec,
+  Backend,
+  ContainerSpec,
+  CostParams,
+  MeasurementParams,
+  MigrationMode,
+  MigrationSpec,
+  PhaseMarks,
+  PolicySpec,
+  ProbeRecord,
+  ProbeSpec,
+  RunRecord,
+  RunResult,
+  RunSpec,
+  TraceSample,
+  TrafficSpec,
+  Transport,
+  TriggerSpec,
 } from "./runspec.ts";
 
 // Policy plugins: export `name` and `decide(input)`, optionally `validate(params, context)`
 export type {
-  KeyRequest, MtdSummary, NetworkView, Policy, PolicyInput, PolicyPlan, Rng, SetupMessage,
+  KeyRequest,
+  MtdSummary,
+  NetworkView,
+  Policy,
+  PolicyInput,
+  PolicyPlan,
+  Rng,
+  SetupMessage,
 } from "./policies/types.ts";
 export type { VibReader } from "./measurement/vib.ts";
 export { staticView } from "./policies/static-view.ts";

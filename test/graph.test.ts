@@ -24,7 +24,10 @@ test("toGraph: hosts and switches told apart, one edge per link with its values"
 
 test("every shortest path of a ring, in a stable order; hosts are never transit nodes", (t) => {
   const g = toGraph(RING);
-  t.deepEqual(allShortestPaths(g, "h1", "h3"), [["h1", "s1", "s2", "s3", "h3"], ["h1", "s1", "s4", "s3", "h3"]]);
+  t.deepEqual(allShortestPaths(g, "h1", "h3"), [
+    ["h1", "s1", "s2", "s3", "h3"],
+    ["h1", "s1", "s4", "s3", "h3"],
+  ]);
   // a host between two switches does not carry transit traffic
   const through = { ...RING, hosts: ["h1", "h3", "hx"], links: [link("h1", "s1"), link("s1", "hx"), link("hx", "s3"), link("s3", "h3")] };
   t.deepEqual(allShortestPaths(toGraph(through), "h1", "h3"), []);
@@ -36,14 +39,23 @@ test("k shortest: the shortest first, then longer loop-free paths; fewer when fe
   const ring = toGraph({ ...RING, links: [...RING.links, link("s2", "s4")] });
   const k = kShortestPaths(ring, "h1", "h3", 10);
   t.deepEqual(k.slice(0, 2), allShortestPaths(ring, "h1", "h3"));
-  t.deepEqual(k.map((p) => p.length), [5, 5, 6, 6]);
+  t.deepEqual(
+    k.map((p) => p.length),
+    [5, 5, 6, 6],
+  );
   for (const p of k) t.is(new Set(p).size, p.length);
 });
 
 test("pathAlong gives the Path the router gives for the same nodes", (t) => {
   const c = compileTopology(fig3());
   const r = new Router(c, "hops").route("h2", "h5");
-  t.deepEqual(pathAlong(c, r.nodes.map((n) => c.names[n]!)), r);
+  t.deepEqual(
+    pathAlong(
+      c,
+      r.nodes.map((n) => c.names[n]!),
+    ),
+    r,
+  );
 });
 
 test("a policy's view carries the graph, fresh per view (a decision may modify its copy)", (t) => {

@@ -20,7 +20,7 @@ function readmePlugin(): string {
   return m[1]!;
 }
 
-test("the packed tarball installs offline, imports as \"migsim\", and a plugin typed against it checks and runs", (t) => {
+test('the packed tarball installs offline, imports as "migsim", and a plugin typed against it checks and runs', (t) => {
   const tmp = mkdtempSync(join(tmpdir(), "migsim-pack-"));
   const tarball = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", tmp], { cwd: root, encoding: "utf8" }).trim().split("\n").pop()!;
   const project = join(tmp, "project");
@@ -39,16 +39,21 @@ test("the packed tarball installs offline, imports as \"migsim\", and a plugin t
   for (const name of ["loadExperiment", "loadTopologyFile", "SimBackend", "MODEL_NAMES", "toGraph", "kShortestPaths"]) t.true(exported.split(" ").includes(name), name);
 
   writeFileSync(join(project, "plugin.ts"), readmePlugin());
-  writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
-    compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noUncheckedIndexedAccess: true, skipLibCheck: true, outDir: "out" },
-    files: ["plugin.ts"],
-  }));
+  writeFileSync(
+    join(project, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noUncheckedIndexedAccess: true, skipLibCheck: true, outDir: "out" },
+      files: ["plugin.ts"],
+    }),
+  );
   // the plugin type-checks against the installed package's declarations (and compiles to JS)
   execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: project, encoding: "utf8" });
   // a wrong field type is a type error: the check is real
   writeFileSync(join(project, "bad.ts"), 'import type { PolicyPlan } from "migsim";\nexport const p: PolicyPlan = { destination: 1, keyRequests: [], setup: [], computeSeconds: 0 };\n');
   writeFileSync(join(project, "tsconfig.bad.json"), JSON.stringify({ extends: "./tsconfig.json", files: ["bad.ts"] }));
-  const bad = t.throws(() => execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.bad.json", "--noEmit"], { cwd: project, encoding: "utf8", stdio: "pipe" }));
+  const bad = t.throws(() =>
+    execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.bad.json", "--noEmit"], { cwd: project, encoding: "utf8", stdio: "pipe" }),
+  );
   t.regex(String((bad as { stdout?: string }).stdout), /bad\.ts.*number.*string/);
 
   // and it runs: the compiled plugin decides on a topology the package ships, seen through migsim's static view

@@ -5,7 +5,7 @@ import { compileTopology } from "../src/network/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
 import { StarvedFlowError } from "../src/network/maxmin.ts";
 import { DEFAULT_NETWORK_PARAMS, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
-import { TCP_FLUID_DEFAULTS, TcpFluidModel } from "../src/network/tcpfluid.ts";
+import { TCP_FLUID_DEFAULTS, type TcpFluidModel } from "../src/network/tcpfluid.ts";
 import type { LinkSpec, Topology } from "../src/network/types.ts";
 
 const link = (a: string, b: string, capacity: number, latency = 0, queue = 1000): LinkSpec => ({ a, b, capacity, capacityBack: capacity, latency, queue, mtu: 1500 });

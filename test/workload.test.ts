@@ -54,7 +54,10 @@ test("the workload is what replay reads: every transfer between two distinct hos
     t.true(w.bytes[i]! >= 1e6 && w.bytes[i]! <= 1e8);
   }
   const r = replayWorkload(w, "max-min");
-  t.true(r.end.every((e, i) => e > w.start[i]!), "every transfer finishes after it starts");
+  t.true(
+    r.end.every((e, i) => e > w.start[i]!),
+    "every transfer finishes after it starts",
+  );
   // two racks: the tree rule routes through both uplinks
   const two = parseWorkload(generateWorkload({ hosts: 80, transfers: 0, seed: 1 }));
   t.deepEqual(two.route!("h0", "h79").links.length, 4);

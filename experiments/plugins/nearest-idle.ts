@@ -34,7 +34,7 @@ export function decide(input: PolicyInput): PolicyPlan {
   const rows = [];
   for (const host of input.candidates) {
     if (host === input.source) continue;
-    let path;
+    let path: ReturnType<typeof view.route>;
     try {
       path = view.route(input.source, host);
     } catch {

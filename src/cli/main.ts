@@ -7,9 +7,9 @@ import yargs, { type Argv, type CommandModule } from "yargs";
 import { InputError } from "../errors.ts";
 import { commands } from "./commands.ts";
 
-export const EXIT_OK = 0;
-export const EXIT_BUG = 1;
-export const EXIT_BAD_INPUT = 2;
+const EXIT_OK = 0;
+const EXIT_BUG = 1;
+const EXIT_BAD_INPUT = 2;
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug");

@@ -35,7 +35,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     // (progress on stderr: a bar on a terminal, a line every 10% in logs; stdout keeps the summary)
     const progress = args.quiet ? undefined : progressReporter("replay", process.stderr, "transfers");
     progress?.start(w.ids.length, 0);
-    let r;
+    let r: ReturnType<typeof replayWorkload>;
     try {
       // ticks every 0.1% of the transfers: the bar's own formatting would cost more than many flows
       const every = Math.max(1, Math.floor(w.ids.length / 1000));

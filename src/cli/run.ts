@@ -48,7 +48,7 @@ export function testbedOptions(args: ExperimentArgs): BackendOptions {
   return { testbed: args.testbed, testbedKey: args["testbed-key"], knownHosts: args["known-hosts"], fingerprint: args.fingerprint };
 }
 
-export function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
+function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
   return experimentOptions(y, "out/<experiment>")
     .option("backend", { choices: BACKEND_NAMES, default: "sim", describe: "where runs execute" })
     .option("jobs", { type: "number", default: 1, describe: "worker threads" })

@@ -79,7 +79,7 @@ export interface TopologySummary {
   queue_pkts: { min: number; max: number };
 }
 
-export function summarise(t: CompiledTopology, file: string): TopologySummary {
+function summarise(t: CompiledTopology, file: string): TopologySummary {
   const queue = t.topology.links.length ? rangeOf(Float64Array.from(t.topology.links, (l) => l.queue)) : { min: 0, max: 0 };
   return {
     name: t.topology.name,

@@ -11,6 +11,7 @@ import { subRng } from "../random.ts";
 import type { Backend, RunSpec } from "../runspec.ts";
 import { SimBackend } from "../../backends/sim/backend.ts";
 import { MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
+import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";
 
 export interface BackendOptions {
   /** collect host bandwidth traces and phase marks for the Fig. 4 plot */
@@ -25,6 +26,11 @@ export interface BackendOptions {
 }
 
 export const BACKEND_NAMES = ["sim", "mininet"] as const;
+
+/** Checks a `--testbed ssh://user@host[:port]` address before anything runs (the CLI reaches backends only through here). */
+export function checkTestbedAddress(text: string): void {
+  parseTestbedUrl(text, "--testbed");
+}
 
 export function createBackend(name: string, options: BackendOptions): Backend {
   switch (name) {

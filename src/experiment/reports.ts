@@ -33,7 +33,7 @@ export interface ReportInputs {
 }
 
 /** The experiment's `reference` block (policy -> metric -> published value), as the summary takes it. */
-export function referenceBlock(ref: Reference | undefined): ReferenceBlock | undefined {
+function referenceBlock(ref: Reference | undefined): ReferenceBlock | undefined {
   if (!ref) return undefined;
   const block: ReferenceBlock = { source: ref.source };
   for (const [policy, metrics] of Object.entries(ref.values)) {

@@ -10,7 +10,7 @@ import { MODEL_NAMES } from "../network/model.ts";
 const quantity = z.union([z.string(), z.number()]);
 const name = z.string().min(1);
 
-export const NETWORK_SCHEMA = z.strictObject({
+const NETWORK_SCHEMA = z.strictObject({
   model: z.enum(MODEL_NAMES).optional().meta({ description: "network model (docs/network.md, docs/tcp-fluid.md)", default: "tcp-fluid" }),
   "congestion-control": z.enum(["cubic", "bbr", "reno"]).optional().meta({ description: "TCP congestion control of every elastic flow (tcp-fluid)", default: "cubic" }),
   "host-stack": z.enum(["emulated", "physical"]).optional().meta({ description: "emulated: all hosts share one kernel, as in Mininet; physical: one stack per host (tcp-fluid)", default: "emulated" }),
@@ -20,7 +20,7 @@ export const NETWORK_SCHEMA = z.strictObject({
   extra: z.record(z.string(), z.number()).optional().meta({ description: "model-specific calibrated parameters by name (docs/tcp-fluid.md lists tcp-fluid's)", default: "none" }),
 });
 
-export const TRAFFIC_SCHEMA = z.strictObject({
+const TRAFFIC_SCHEMA = z.strictObject({
   from: name.meta({ description: "sending host" }),
   to: name.meta({ description: "receiving host" }),
   kind: z.enum(["tcp", "udp"]).meta({ description: "tcp: elastic (congestion controlled); udp: constant rate" }),
@@ -31,14 +31,14 @@ export const TRAFFIC_SCHEMA = z.strictObject({
   service: name.optional().meta({ description: "the migrated container this flow serves: after SUCCESS its end at the source moves to the destination" }),
 });
 
-export const CONTAINER_SCHEMA = z.strictObject({
+const CONTAINER_SCHEMA = z.strictObject({
   name: name.meta({ description: "container name, unique in the experiment" }),
   checkpoint: quantity.optional().meta({ description: "checkpoint image size (required unless stateless)", unit: "size", default: "0B for stateless" }),
   memory: quantity.optional().meta({ description: "memory pages sent in pre-copy's first round (required for pre-copy)", unit: "size", default: "checkpoint" }),
   "dirty-rate": quantity.optional().meta({ description: "rate at which the running container dirties memory (pre-copy rounds, post-copy faults)", unit: "rate", default: "0bps" }),
 });
 
-export const TRIGGER_SCHEMA = z.union([
+const TRIGGER_SCHEMA = z.union([
   z.strictObject({ at: quantity.meta({ description: "time trigger: migrate at this time", unit: "duration" }) }),
   z.strictObject({
     port: name.meta({ description: "port trigger: a port name such as s1-eth2 (`migsim topo FILE --paths` shows them)" }),
@@ -52,7 +52,7 @@ export const TRIGGER_SCHEMA = z.union([
   }),
 ]);
 
-export const MIGRATION_SCHEMA = z.strictObject({
+const MIGRATION_SCHEMA = z.strictObject({
   container: CONTAINER_SCHEMA.meta({ description: "the migrated container" }),
   source: name.meta({ description: "host the container runs on" }),
   candidates: z.union([z.literal("all"), z.array(name)]).optional().meta({ description: "hosts the policy may choose (the source excluded; unreachable ones dropped)", default: "all" }),
@@ -62,7 +62,7 @@ export const MIGRATION_SCHEMA = z.strictObject({
   transport: z.enum(["ssh", "tcp"]).optional().meta({ description: "how the checkpoint travels: SSH/SFTP or a plain TCP stream", default: "ssh" }),
 });
 
-export const PROBE_SCHEMA = z.strictObject({
+const PROBE_SCHEMA = z.strictObject({
   from: name.meta({ description: "host sending the request" }),
   to: name.meta({ description: "host answering it" }),
   at: quantity.meta({ description: "time of the first probe", unit: "duration" }),
@@ -73,16 +73,16 @@ export const PROBE_SCHEMA = z.strictObject({
 });
 
 /** A policy: its name, or a one-key mapping name -> parameters (a plugin names `plugin: path`). */
-export const POLICY_ENTRY_SCHEMA = z.union([name, z.record(name, z.record(z.string(), z.unknown()).nullable())]).meta({
+const POLICY_ENTRY_SCHEMA = z.union([name, z.record(name, z.record(z.string(), z.unknown()).nullable())]).meta({
   description: "a policy name, or a one-key mapping from the name to its parameters (docs/policies.md)",
 });
 
 /** Cost parameters: keys and units are checked by costsFromBlock (src/migration/costs.ts). */
-export const COSTS_SCHEMA = z.record(z.string(), z.unknown());
+const COSTS_SCHEMA = z.record(z.string(), z.unknown());
 
-export const REFERENCE_VALUE_SCHEMA = z.strictObject({ mean: z.number(), ci: z.number().min(0).optional() });
+const REFERENCE_VALUE_SCHEMA = z.strictObject({ mean: z.number(), ci: z.number().min(0).optional() });
 /** A policy's reference: total_s directly, or per metric (`downtime_s: { mean, ci }`). */
-export const REFERENCE_ENTRY_SCHEMA = z.union([REFERENCE_VALUE_SCHEMA, z.record(z.string().regex(/_s$/), REFERENCE_VALUE_SCHEMA)]);
+const REFERENCE_ENTRY_SCHEMA = z.union([REFERENCE_VALUE_SCHEMA, z.record(z.string().regex(/_s$/), REFERENCE_VALUE_SCHEMA)]);
 
 export const EXPERIMENT_SCHEMA = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a name of letters, digits, _ . -").meta({ description: "experiment name (letters, digits, _ . -): the `experiment` column of the outputs" }),

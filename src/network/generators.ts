@@ -67,7 +67,7 @@ type PropertySpec = z.infer<typeof PROPERTY>;
 type ValueSpec = z.infer<typeof VALUE>;
 
 /** Largest number of nodes a generator may produce (tree and fat-tree grow fast). */
-export const MAX_GENERATED_NODES = 1_000_000;
+const MAX_GENERATED_NODES = 1_000_000;
 
 /** Links as a generator emits them: endpoints and the tier (0 = host links, upwards). */
 interface Shape {

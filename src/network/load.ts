@@ -51,7 +51,7 @@ export interface LinkDefaults {
 }
 
 /** Defaults when a file sets none: Mininet's TCLink without shaping options is close to these. */
-export const BUILTIN_DEFAULTS: LinkDefaults = { capacity: 1e9, latency: 0, queue: 1000, mtu: 1500 };
+const BUILTIN_DEFAULTS: LinkDefaults = { capacity: 1e9, latency: 0, queue: 1000, mtu: 1500 };
 
 export function loadTopologyFile(file: string, seed = 1): Topology {
   return loadTopology(YamlSource.fromFile(file), [], undefined, seed);
@@ -152,7 +152,7 @@ function buildExplicit(source: YamlSource, base: FieldPath, doc: TopologyDocumen
  * Checks that hold for explicit and generated topologies alike: every host has a link, and the
  * network is connected (hosts never forward traffic, so connectivity is through switches).
  */
-export function validateTopology(t: Topology, source?: YamlSource, base: FieldPath = []): void {
+function validateTopology(t: Topology, source?: YamlSource, base: FieldPath = []): void {
   const fail = (path: FieldPath, msg: string): never => {
     throw source ? source.error(path, msg) : new InputError(msg, { field: path.join(".") });
   };
@@ -171,7 +171,7 @@ export function validateTopology(t: Topology, source?: YamlSource, base: FieldPa
     (adj.get(l.b) ?? adj.set(l.b, []).get(l.b)!).push(l.a);
   }
   const start = t.hosts[0];
-  if (start === undefined) return fail([...base, "hosts"], "expected at least one host");
+  if (start === undefined) fail([...base, "hosts"], "expected at least one host");
   const reached = new Set([start]);
   const queue = [start];
   const hosts = new Set(t.hosts);

@@ -656,7 +656,7 @@ export class MaxMinModel implements NetworkModel {
 
   /** Progressive filling of S on the capacity the flows outside S leave. */
   private fill(): void {
-    const { S, sN, T, tN, rem, cnt, lList, lCount, fInS, fRate, fFrozen, fNew, fBott, fMax, lElastic } = this;
+    const { S, sN, T, tN, rem, cnt, lList, lCount, fInS, fRate, fFrozen, fMax, lElastic } = this;
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
       let out = 0;

@@ -63,7 +63,7 @@ export const shortestPathPolicy: Policy = {
 };
 
 /** minimum over the path's directed links of the measured spare capacity (nominal where unsampled) */
-export function availableBandwidth(view: NetworkView, path: Path): { bps: number; sampled: number; nominal: number } {
+function availableBandwidth(view: NetworkView, path: Path): { bps: number; sampled: number; nominal: number } {
   let bps = Infinity;
   let sampled = 0;
   let nominal = 0;

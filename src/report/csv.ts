@@ -18,7 +18,7 @@ import {
 } from "../runspec.ts";
 import { AtomicFile } from "./atomic.ts";
 
-export const DECIMALS = 6;
+const DECIMALS = 6;
 
 /**
  * The one number format of every CSV migsim writes (see the module comment); replay's
@@ -39,12 +39,12 @@ export function formatNumber(x: number, decimals = DECIMALS): string {
   return s === "-0" ? "0" : s;
 }
 
-export function formatBoolean(b: boolean): string {
+function formatBoolean(b: boolean): string {
   return b ? "true" : "false";
 }
 
 /** csv-stringify `cast` option applying the formats above. */
-export const CSV_CAST = {
+const CSV_CAST = {
   number: (v: number, _ctx: CastingContext) => formatNumber(v),
   boolean: (v: boolean, _ctx: CastingContext) => formatBoolean(v),
 };

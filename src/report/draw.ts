@@ -11,7 +11,7 @@ import { InputError } from "../errors.ts";
 import { formatRate } from "../units.ts";
 import type { CompiledTopology } from "../network/types.ts";
 
-export const MAX_DRAWN_NODES = 2000;
+const MAX_DRAWN_NODES = 2000;
 
 const HOST_GAP = 56;
 const ROW_GAP = 110;

@@ -1,2 +1,0 @@
-import { formatDoc } from "../scripts/format-doc.ts";
-process.stdout.write(formatDoc());
