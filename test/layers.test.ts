@@ -51,7 +51,10 @@ test("the CLI reaches backends only through the experiment layer", (t) => {
     for (const target of imports(f)) if (target.startsWith("backends/")) offenders.push(`${relative(root, f)} -> ${target}`);
   }
   t.deepEqual(offenders, []);
-  t.true(imports(join(root, "src/cli/run.ts")).some((x) => x.startsWith("src/experiment/")), "the checker sees the CLI's imports");
+  t.true(
+    imports(join(root, "src/cli/run.ts")).some((x) => x.startsWith("src/experiment/")),
+    "the checker sees the CLI's imports",
+  );
 });
 
 /** Modules that touch files, processes or the network: the callers' business, never the model's. */

@@ -6,28 +6,14 @@
  */
 import { UndirectedGraph } from "graphology";
 import { bidirectional, brandes } from "graphology-shortest-path/unweighted.js";
-import type { CompiledTopology, Path, Topology } from "./types.ts";
+import type { CompiledTopology, LinkSpec, Path, Topology } from "./types.ts";
 
 export interface NodeAttributes {
   kind: "host" | "switch";
 }
 
-/** The link's values in base units; `link` is its index (directed links 2*link a->b, 2*link+1 b->a). */
-export interface EdgeAttributes {
-  link: number;
-  a: string;
-  b: string;
-  /** bits per second, a -> b */
-  capacity: number;
-  /** bits per second, b -> a */
-  capacityBack: number;
-  /** one-way propagation delay, seconds */
-  latency: number;
-  /** drop-tail queue per direction, packets */
-  queue: number;
-  /** bytes */
-  mtu: number;
-}
+/** The link's values in base units (LinkSpec); `link` is its index (directed links 2*link a->b, 2*link+1 b->a). */
+export type EdgeAttributes = Omit<LinkSpec, "line"> & { link: number };
 
 export type TopologyGraph = UndirectedGraph<NodeAttributes, EdgeAttributes>;
 
