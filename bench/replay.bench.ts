@@ -1,5 +1,5 @@
 /**
- * Replay benchmark: the flow-level scaling workload of ../shared/bench/gen_workload.py (two-level
+ * Replay benchmark: the flow-level scaling workload of `migsim workload` (src/experiment/workload.ts: two-level
  * tree, N hosts, M Poisson transfers) through `replay` on every available network model, each case
  * in its own child process so its peak RSS is its own.
  *
@@ -12,12 +12,12 @@
  * machine, N=10,000 M=100,000 under 60 s and 1 GiB, cost close to linear in M.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { generateWorkload } from "../src/experiment/workload.ts";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
-const GEN = join(ROOT, "..", "shared", "bench", "gen_workload.py");
 const CACHE = join(ROOT, "out", "bench", "workloads");
 const SEED = 42;
 const REPEATS = 3;
@@ -57,16 +57,16 @@ function workload(hosts: number, transfers: number): string {
   const file = join(CACHE, `wl_N${hosts}_M${transfers}_s${SEED}.json`);
   if (!existsSync(file)) {
     mkdirSync(CACHE, { recursive: true });
-    execFileSync("python3", [GEN, "--hosts", String(hosts), "--transfers", String(transfers), "--seed", String(SEED), "--outdir", CACHE], {
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    writeFileSync(file, JSON.stringify(generateWorkload({ hosts, transfers, seed: SEED })));
   }
   return file;
 }
 
 /** Child: one replay, measured in-process; prints a JSON report on stdout. */
 async function child(file: string, model: string, out: string): Promise<void> {
-  const { loadWorkloadFile, replayWorkload, writeTransfersCsv } = await import("../src/network/replay.ts");
+  const { replayWorkload } = await import("../src/network/replay.ts");
+  const { loadWorkloadFile } = await import("../src/experiment/workload.ts");
+  const { writeTransfersCsv } = await import("../src/report/transfers.ts");
   const t0 = performance.now();
   const w = loadWorkloadFile(file);
   const t1 = performance.now();
@@ -92,7 +92,7 @@ async function child(file: string, model: string, out: string): Promise<void> {
 }
 
 async function parent(quick: boolean): Promise<void> {
-  const { AVAILABLE_MODELS } = await import("../src/network/index.ts");
+  const { MODEL_NAMES: AVAILABLE_MODELS } = await import("../src/network/model.ts");
   const sizes: Array<[number, number]> = [];
   for (const n of quick ? [1000] : [1000, 10000]) for (const m of quick ? [1000, 10000] : [1000, 10000, 100000]) sizes.push([n, m]);
   const results: ChildReport[] = [];

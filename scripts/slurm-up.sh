@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bring up a single-node Slurm cluster on this machine without systemd (for CI and for trying
-# `migsim slurm` locally), following ../shared/TESTBED.md: Debian's munge + slurmctld + slurmd,
+# `migsim slurm` locally): Debian's munge + slurmctld + slurmd,
 # started by hand, pid files under /run, no accounting, batch_sched_delay=0.
 # Idempotent: a daemon whose pid file names a live process is left running.
 # Stop everything with scripts/slurm-down.sh.

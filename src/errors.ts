@@ -37,7 +37,7 @@ function joinField(outer: string | undefined, inner: string | undefined): string
   return inner ?? outer;
 }
 
-export function formatInputError(detail: string, loc: InputLocation): string {
+function formatInputError(detail: string, loc: InputLocation): string {
   let where = "";
   if (loc.file) {
     where = loc.file;

@@ -114,6 +114,14 @@ export function formatDuration(s: number): string {
   if (s >= 1e-3) return `${trim(s * 1e3)}ms`;
   return `${trim(s * 1e6)}us`;
 }
+/** Megabits per second, 4 significant digits (`12.5Mbps`): the unit of notes and error details. */
+export function formatMbps(bps: number): string {
+  return `${trim(bps / 1e6)}Mbps`;
+}
+/** Megabytes, 4 significant digits (`0.5MB`). */
+export function formatMegabytes(b: number): string {
+  return `${trim(b / 1e6)}MB`;
+}
 function trim(x: number): string {
   return String(Number(x.toPrecision(4)));
 }

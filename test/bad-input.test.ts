@@ -85,9 +85,9 @@ function commandLineCases(): Case[] {
     return { name: `command line/${name}`, argv, names: undefined, expect, at: undefined, out: i >= 0 ? argv[i + 1] : undefined };
   };
   return [
-    run("shard 4/3", ["--shard", "4/3"], "--shard: expected 1 <= i <= N, got 4/3"),
-    run("shard 0/3", ["--shard", "0/3"], "--shard: expected 1 <= i <= N, got 0/3"),
-    run("shard not i/N", ["--shard", "half"], `--shard: expected i/N (e.g. 2/4), got "half"`),
+    run("shard 4/3", ["--shard", "4/3"], `--shard: expected i/N with 1 <= i <= N, got "4/3"`),
+    run("shard 0/3", ["--shard", "0/3"], `--shard: expected i/N with 1 <= i <= N, got "0/3"`),
+    run("shard not i/N", ["--shard", "half"], `--shard: expected i/N with 1 <= i <= N (e.g. 1/4), got "half"`),
     run("jobs 0", ["--jobs", "0"], "--jobs: expected a whole number >= 1, got 0"),
     run("runs -1", ["--runs", "-1"], "--runs: expected a whole number >= 1, got -1"),
     run("seed 1.5", ["--seed", "1.5"], "--seed: expected a whole number >= 0, got 1.5"),

@@ -63,6 +63,26 @@ test("--paths lists every host pair; --paths a,b one route", (t) => {
   t.deepEqual(j.paths[0]!.ports, ["h1-eth0", "s1-eth2", "s2-eth3", "s3-eth3", "s4-eth1"]);
 });
 
+test("--paths a,b lists every shortest path of a fat-tree pair; --k the k shortest, longer ones after", (t) => {
+  const lines = (...args: string[]): string[] => migsim("topo", "topologies/fat-tree.yaml", ...args).stdout.split("\n").filter((l) => / -> /.test(l));
+  // across pods of a k=4 fat-tree: 2 aggregation switches x 2 cores each = 4 equal-cost paths
+  const all = lines("--paths", "h1,h16");
+  t.is(all.length, 4);
+  t.true(all.every((l) => l.includes("(6 hops")));
+  t.is(new Set(all).size, 4);
+  const k = lines("--paths", "h1,h16", "--k", "6");
+  t.deepEqual(k.slice(0, 4), all);
+  t.true(k.slice(4).every((l) => l.includes("(8 hops")), k.join("\n"));
+  // loop-free: no node twice on a path
+  for (const l of k) {
+    const nodes = l.split(": ")[1]!.split(" (")[0]!.split(" ");
+    t.is(new Set(nodes).size, nodes.length, l);
+  }
+  const bad = migsim("topo", "topologies/fat-tree.yaml", "--k", "2");
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /^migsim: --k: expected --paths a,b with --k/);
+});
+
 test("--paths with an unknown node is refused", (t) => {
   const r = migsim("topo", "topologies/tree.yaml", "--paths", "h1,h99");
   t.is(r.status, 2);

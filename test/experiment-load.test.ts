@@ -1,10 +1,11 @@
 import test from "ava";
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../src/errors.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
-import { planSize, shardPositions, specAt, parseShard } from "../src/experiment/plan.ts";
+import { planSize, shardPositions, specAt } from "../src/experiment/plan.ts";
+import { parseShard } from "../src/report/plan.ts";
 
 const TOPO = `name: t
 defaults: { capacity: 10Mbps, latency: 1ms }
@@ -69,10 +70,13 @@ test("run seeds depend on cell and run, not on policy or position", (t) => {
 });
 
 test("sweep axes expand as a cartesian product in file order", (t) => {
-  const exp = loadExperiment(scratch(`${BASE}sweep:\n  migrations.0.container.checkpoint: [5MB, 20MB]\n  runs: [1, 2, 3]\n`));
+  const exp = loadExperiment(scratch(`${BASE}sweep:\n  migrations.0.container.checkpoint: [5MB, 20MB]\n  horizon: [100s, 200s, 300s]\n`));
   t.is(exp.cells.length, 6);
-  t.is(exp.cells[1]!.id, "migrations.0.container.checkpoint=5MB&runs=2");
+  t.is(exp.cells[1]!.id, "migrations.0.container.checkpoint=5MB&horizon=200s");
+  t.is(exp.cells[1]!.base.horizon, 200);
   t.is(exp.cells[3]!.base.migrations[0]!.container.checkpoint, 20e6);
+  // a field the cells do not read is refused rather than making identical cells
+  t.throws(() => loadExperiment(scratch(`${BASE}sweep:\n  runs: [1, 2]\n`)), { instanceOf: InputError, message: /cannot sweep over "runs"/ });
 });
 
 test("--set overrides any field", (t) => {

@@ -21,7 +21,7 @@ test("values come out by key, then tie; grows past its initial capacity", (t) =>
     entries.push([key, v]);
     h.push(key, 500 - v, v);
   }
-  entries.sort((a, b) => a[0] - b[0] || (500 - a[1]) - (500 - b[1]));
+  entries.sort((a, b) => a[0] - b[0] || 500 - a[1] - (500 - b[1]));
   t.deepEqual(drain(h), entries);
   t.is(h.peekValue(), -1);
   t.is(h.peekKey(), Infinity);
@@ -30,7 +30,12 @@ test("values come out by key, then tie; grows past its initial capacity", (t) =>
 test("replaceTop is pop then push", (t) => {
   const a = new MinHeap();
   const b = new MinHeap();
-  for (const [k, v] of [[3, 0], [1, 1], [2, 2], [5, 3]] as const) {
+  for (const [k, v] of [
+    [3, 0],
+    [1, 1],
+    [2, 2],
+    [5, 3],
+  ] as const) {
     a.push(k, v, v);
     b.push(k, v, v);
   }

@@ -20,6 +20,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const file = resolve(root, "experiments/jowua-clock.yaml");
 
 test("JoWUA clock: simulated downtime and total beside Table 2", async (t) => {
+  // biome-ignore lint/suspicious/noExplicitAny: the experiment YAML read loosely, its fields checked by the loader under test
   const doc = parse(readFileSync(file, "utf8")) as Record<string, any>;
   const topology = loadTopologyFile(resolve(dirname(file), doc.topology));
   const m = doc.migrations[0];

@@ -45,6 +45,35 @@ test("backends import neither the experiment layer nor the CLI", (t) => {
   t.deepEqual(offenders, []);
 });
 
+test("the CLI reaches backends only through the experiment layer", (t) => {
+  const offenders: string[] = [];
+  for (const f of files(join(root, "src/cli"))) {
+    for (const target of imports(f)) if (target.startsWith("backends/")) offenders.push(`${relative(root, f)} -> ${target}`);
+  }
+  t.deepEqual(offenders, []);
+  t.true(
+    imports(join(root, "src/cli/run.ts")).some((x) => x.startsWith("src/experiment/")),
+    "the checker sees the CLI's imports",
+  );
+});
+
+/** Modules that touch files, processes or the network: the callers' business, never the model's. */
+const IO_MODULES = /^(node:)?(fs|fs\/promises|child_process|net|http|https|dgram|readline)$/;
+
+test("the model folders do no I/O: files are read and written by the experiment, report and CLI layers", (t) => {
+  const offenders: string[] = [];
+  for (const dir of ["src/kernel", "src/network", "src/migration", "src/measurement", "src/policies"]) {
+    for (const f of files(join(root, dir))) {
+      const text = readFileSync(f, "utf8");
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"([^".][^"]*)"/g)) if (IO_MODULES.test(m[1]!)) offenders.push(`${relative(root, f)} -> ${m[1]}`);
+    }
+  }
+  t.deepEqual(offenders, []);
+  // the pattern matches what an I/O import looks like
+  t.true(IO_MODULES.test("node:fs") && IO_MODULES.test("fs/promises") && !IO_MODULES.test("node:crypto"));
+  t.true(readFileSync(join(root, "src/report/atomic.ts"), "utf8").includes('from "node:fs"'), "the checker would see an fs import");
+});
+
 test("the report layer does not import the experiment layer or the CLI", (t) => {
   const offenders: string[] = [];
   for (const f of files(join(root, "src/report"))) {

@@ -11,8 +11,11 @@ import { join } from "node:path";
 
 const CLI = join(import.meta.dirname, "..", "bin", "migsim.js");
 const dir = mkdtempSync(join(tmpdir(), "migsim-outputs-"));
-writeFileSync(join(dir, "net.yaml"), "name: net\ndefaults: { capacity: 10Mbps, latency: 1ms }\nswitches: [s1]\nhosts: [h1, h2, h3, h4]\nlinks:\n" +
-  "  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: h3, b: s1 }\n  - { a: h4, b: s1 }\n");
+writeFileSync(
+  join(dir, "net.yaml"),
+  "name: net\ndefaults: { capacity: 10Mbps, latency: 1ms }\nswitches: [s1]\nhosts: [h1, h2, h3, h4]\nlinks:\n" +
+    "  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: h3, b: s1 }\n  - { a: h4, b: s1 }\n",
+);
 const experiment = (sizes: string): string =>
   "name: e\ntopology: net.yaml\nruns: 2\nmigrations:\n  - container: { name: app, checkpoint: 1MB }\n    source: h2\n    candidates: [h3, h4]\n" +
   `    trigger: { at: 1s }\nprobes:\n  - { from: h1, to: h3, at: 0.5s }\npolicies: [random, bandwidth]\nsweep:\n  migrations.0.container.checkpoint: [${sizes}]\n`;
@@ -27,7 +30,10 @@ test("re-running into a used folder removes the previous run's files, never the 
   writeFileSync(join(dir, "e.yaml"), experiment("1MB, 2MB, 3MB"));
   t.is(migsim("run", join(dir, "e.yaml"), "--out", out, "--quiet").code, 0);
   const before = readdirSync(join(out, "plots"));
-  t.true(before.some((f) => f.startsWith("phases-3-")), before.join(" "));
+  t.true(
+    before.some((f) => f.startsWith("phases-3-")),
+    before.join(" "),
+  );
   writeFileSync(join(out, "notes.txt"), "mine");
   mkdirSync(join(out, "plots", "keep"));
   writeFileSync(join(out, "plots", "my-figure.svg"), "<svg/>");
@@ -35,7 +41,10 @@ test("re-running into a used folder removes the previous run's files, never the 
   writeFileSync(join(dir, "e.yaml"), experiment("5MB, 6MB"));
   t.is(migsim("run", join(dir, "e.yaml"), "--out", out, "--quiet").code, 0);
   const after = readdirSync(join(out, "plots"));
-  t.false(after.some((f) => f.startsWith("phases-3-")), "no plot of a cell the new run does not have");
+  t.false(
+    after.some((f) => f.startsWith("phases-3-")),
+    "no plot of a cell the new run does not have",
+  );
   t.true(after.includes("my-figure.svg") && after.includes("keep"), "the user's files stay");
   t.is(readFileSync(join(out, "notes.txt"), "utf8"), "mine");
   t.false(readFileSync(join(out, "runs.csv"), "utf8").includes("=1MB"));
@@ -47,7 +56,10 @@ test("probes.csv has a policy column, so the policies' probe rows differ", (t) =
   t.is(migsim("run", join(dir, "p.yaml"), "--out", out, "--quiet", "--no-plots").code, 0);
   const [header, ...rows] = readFileSync(join(out, "probes.csv"), "utf8").trim().split("\n");
   t.is(header, "experiment,cell,backend,policy,run,from,to,sent_s,rtt_s");
-  t.deepEqual(rows.map((r) => r.split(",").slice(3, 5).join(" ")), ["random 0", "random 1", "bandwidth 0", "bandwidth 1"]);
+  t.deepEqual(
+    rows.map((r) => r.split(",").slice(3, 5).join(" ")),
+    ["random 0", "random 1", "bandwidth 0", "bandwidth 1"],
+  );
   t.is(new Set(rows).size, rows.length, "no two identical rows");
 });
 
@@ -66,7 +78,9 @@ test("--set or a sweep that changes a paper experiment drops its reference colum
   const changed = migsim("run", table2, "--runs", "3", "--set", "migrations.0.container.checkpoint=20MB", "--out", join(dir, "t2-set"), "--quiet", "--no-plots");
   t.is(changed.code, 0, changed.stderr);
   t.regex(changed.stderr, /note: --set migrations\.0\.container\.checkpoint changes the scenario of the reference \(Table II\); its values are not compared/);
-  const [header, ...rows] = readFileSync(join(dir, "t2-set", "summary.csv"), "utf8").trim().split("\n");
+  const [header, ...rows] = readFileSync(join(dir, "t2-set", "summary.csv"), "utf8")
+    .trim()
+    .split("\n");
   const ref = header!.split(",").indexOf("reference");
   t.true(ref >= 0 && rows.every((r) => r.split(",")[ref] === ""), "no reference value in any row");
   t.false(readFileSync(join(dir, "t2-set", "summary.md"), "utf8").includes("Table II"));

@@ -48,9 +48,20 @@ function traceSpec(f: TraceFixture): TopLevelSpec {
   });
 }
 
-interface TextBox { text: string; x1: number; y1: number; x2: number; y2: number }
+interface TextBox {
+  text: string;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
 
-interface Laid { view: vega.View; texts: TextBox[]; width: number; height: number }
+interface Laid {
+  view: vega.View;
+  texts: TextBox[];
+  width: number;
+  height: number;
+}
 
 /** Lays a spec out as the SVG renderer does and collects every visible text with its absolute box. */
 async function layout(spec: TopLevelSpec): Promise<Laid> {
@@ -113,7 +124,11 @@ function checkReadable(t: import("ava").ExecutionContext, laid: Laid, expected: 
   t.deepEqual(overlaps(laid.texts), []);
   t.deepEqual(unreadable(laid.texts), []);
   const all = laid.texts.map((x) => x.text);
-  for (const e of expected) t.true(all.some((s) => s.includes(e)), `"${e}" shown`);
+  for (const e of expected)
+    t.true(
+      all.some((s) => s.includes(e)),
+      `"${e}" shown`,
+    );
 }
 
 const POLICIES = ["random", "bandwidth", "shortest-path", "available-bandwidth", "mtd-shamir", "mtd-fountain", "mtd-random"];
@@ -151,13 +166,19 @@ for (const axis of INFOS) {
     t.true(["linear", "log"].includes(x.type), `x scale ${x.type}`);
     // at most three panels a row: the headers' distinct centres
     const headers = laid.texts.filter((s) => others.some((o) => s.text.startsWith(o.label)));
-    t.is(headers.length, others.reduce((n, o) => n * o.order.length, 1));
+    t.is(
+      headers.length,
+      others.reduce((n, o) => n * o.order.length, 1),
+    );
     t.true(new Set(headers.map((h) => Math.round((h.x1 + h.x2) / 2))).size <= 3);
     // reading order (rows, then columns) follows the numeric order of the first other axis
     const first = others[0]!;
     const read = [...headers].sort((a, b) => a.y1 - b.y1 || a.x1 - b.x1).map((h) => first.order.find((v) => h.text.startsWith(`${first.label} ${first.format(v)} /`)));
     const ranks = read.map((v) => first.order.indexOf(v!));
-    t.deepEqual(ranks, [...ranks].sort((a, b) => a - b));
+    t.deepEqual(
+      ranks,
+      [...ranks].sort((a, b) => a - b),
+    );
   });
 }
 

@@ -41,7 +41,10 @@ const scenario = fc
     for (const h of islandHosts) links.push(link(h, "sx", 5e6));
     const all = [...hosts, ...islandHosts];
     const topology: Topology = {
-      name: "random", hosts: all, switches: r.island ? [...switches, "sx"] : switches, links,
+      name: "random",
+      hosts: all,
+      switches: r.island ? [...switches, "sx"] : switches,
+      links,
     };
     const source = hosts[r.source % hosts.length]!;
     const manager = all[r.manager % all.length]!;
@@ -63,7 +66,11 @@ test("no policy chooses the source, a non-candidate or an unreachable host; MTD 
         let destination: string;
         try {
           destination = builtinPolicies.get(name)!.decide({
-            view, rng: makeRng(seed), source, candidates, manager,
+            view,
+            rng: makeRng(seed),
+            source,
+            candidates,
+            manager,
             container: { name: "app", checkpoint: 10e6, memory: 64e6 },
             params: name === "mtd-shamir" || name === "mtd-fountain" ? { k: 2 } : {},
           }).destination;
@@ -88,14 +95,25 @@ test("no policy chooses the source, a non-candidate or an unreachable host; MTD 
 
 test("MTD policies refuse a candidate set that holds only the manager", (t) => {
   const topology: Topology = {
-    name: "star", hosts: ["h1", "h2", "h3", "h4"], switches: ["s1"],
+    name: "star",
+    hosts: ["h1", "h2", "h3", "h4"],
+    switches: ["s1"],
     links: ["h1", "h2", "h3", "h4"].map((h) => link(h, "s1")),
   };
   for (const name of MTD) {
-    const err = t.throws(() => builtinPolicies.get(name)!.decide({
-      view: makeView(topology), rng: makeRng(1), source: "h2", candidates: ["h1"], manager: "h1",
-      container: { name: "app", checkpoint: 10e6, memory: 64e6 }, params: name === "mtd-random" ? {} : { k: 2 },
-    }), { instanceOf: InputError });
+    const err = t.throws(
+      () =>
+        builtinPolicies.get(name)!.decide({
+          view: makeView(topology),
+          rng: makeRng(1),
+          source: "h2",
+          candidates: ["h1"],
+          manager: "h1",
+          container: { name: "app", checkpoint: 10e6, memory: 64e6 },
+          params: name === "mtd-random" ? {} : { k: 2 },
+        }),
+      { instanceOf: InputError },
+    );
     t.regex(err.message, /manager h1/, name);
   }
 });

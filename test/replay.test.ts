@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../src/errors.ts";
-import { formatNumber, loadWorkloadFile, parseWorkload, replayWorkload, writeTransfersCsv } from "../src/network/replay.ts";
+import { loadWorkloadFile } from "../src/experiment/workload.ts";
+import { parseWorkload, replayWorkload } from "../src/network/replay.ts";
+import { formatTransferNumber as formatNumber, writeTransfersCsv } from "../src/report/transfers.ts";
 
 /** the gen_workload.py layout, 2 racks of 2 hosts, in miniature */
 function tinyWorkload(transfers: Array<{ id: number; src: number; dst: number; bytes: number; start: number }>): Record<string, unknown> {

@@ -16,15 +16,19 @@ const dir = mkdtempSync(join(tmpdir(), "migsim-runerr-"));
 function experiment(name: string, body: string): string {
   const d = join(dir, name);
   mkdirSync(d);
-  writeFileSync(join(d, "net.yaml"), "name: net\ndefaults: { capacity: 10Mbps, latency: 1ms }\nswitches: [s1]\nhosts: [h1, h2, h3, h4]\nlinks:\n" +
-    "  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: h3, b: s1 }\n  - { a: h4, b: s1 }\n");
+  writeFileSync(
+    join(d, "net.yaml"),
+    "name: net\ndefaults: { capacity: 10Mbps, latency: 1ms }\nswitches: [s1]\nhosts: [h1, h2, h3, h4]\nlinks:\n" +
+      "  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: h3, b: s1 }\n  - { a: h4, b: s1 }\n",
+  );
   writeFileSync(join(d, "e.yaml"), `name: ${name}\ntopology: net.yaml\n${body}`);
   return join(d, "e.yaml");
 }
 
 // the second checkpoint size cannot finish by the 100 s horizon: 2 of 4 runs of the first cell
 // complete before the sweep reaches it
-const SWEEP = "runs: 2\nhorizon: 100s\nmigrations:\n  - container: { name: app, checkpoint: 1MB }\n    source: h2\n    candidates: [h3, h4]\n" +
+const SWEEP =
+  "runs: 2\nhorizon: 100s\nmigrations:\n  - container: { name: app, checkpoint: 1MB }\n    source: h2\n    candidates: [h3, h4]\n" +
   "    trigger: { at: 1s }\npolicies: [random, bandwidth]\nsweep:\n  migrations.0.container.checkpoint: [1MB, 1GB]\n";
 
 for (const jobs of ["1", "2"]) {
@@ -42,8 +46,11 @@ for (const jobs of ["1", "2"]) {
 }
 
 test("a udp flow filling a link names the traffic entry and the rate to lower", async (t) => {
-  const file = experiment("udp", "runs: 1\nnetwork: { model: max-min }\ntraffic:\n  - { from: h1, to: h4, kind: udp, rate: 25Mbps }\n" +
-    "migrations:\n  - container: { name: app, checkpoint: 1MB }\n    source: h2\n    candidates: [h3]\n    trigger: { at: 1s }\npolicies: [mtd-random]\n");
+  const file = experiment(
+    "udp",
+    "runs: 1\nnetwork: { model: max-min }\ntraffic:\n  - { from: h1, to: h4, kind: udp, rate: 25Mbps }\n" +
+      "migrations:\n  - container: { name: app, checkpoint: 1MB }\n    source: h2\n    candidates: [h3]\n    trigger: { at: 1s }\npolicies: [mtd-random]\n",
+  );
   const e = await t.throwsAsync(runExperiment({ file, out: join(dir, "out-udp") }), { instanceOf: InputError });
   t.true(e!.message.startsWith(`${file}:6:42: traffic.0.rate: in run 0 of policy mtd-random: migration 0 (app from h2, phase "set-up"): `), e!.message);
   t.regex(e!.message, /the udp traffic traffic\.0 sends 25Mbps over link h1->s1, which carries 10Mbps: .*lower traffic\.0\.rate below 10Mbps/);

@@ -4,7 +4,7 @@ import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
 import { DEFAULT_NETWORK_PARAMS, StarvedFlowError, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
-import { TcpFluidModel } from "../src/network/tcpfluid/model.ts";
+import type { TcpFluidModel } from "../src/network/tcpfluid/model.ts";
 import { TCP_FLUID_DEFAULTS } from "../src/network/tcpfluid/params.ts";
 import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
 

@@ -12,8 +12,8 @@ import { compileTopology } from "../../src/network/topology/compile.ts";
 import { Router } from "../../src/network/topology/routing.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
 import type { Backend, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
-import { parseDriverLine, type DriverRecord } from "./driver-lines.ts";
-import { parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
+import { parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
+import { type ExecResult, parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
 
 export type DecideFn = (spec: RunSpec, migrationIndex: number) => Promise<PolicyPlan> | PolicyPlan;
 
@@ -229,7 +229,7 @@ export class MininetBackend implements Backend {
     if (this.options.handleSigint !== false) process.once("SIGINT", onSigint);
     try {
       const cmd = shellCommand("/usr/bin/python3", this.driverPath(), "run", planPath, "--deadline", String(limit));
-      let result;
+      let result: ExecResult;
       try {
         result = await session.exec(cmd, {
           timeoutMs: (limit + 60) * 1000,
@@ -240,7 +240,7 @@ export class MininetBackend implements Backend {
           stopGraceMs: graceS * 1000,
           onLine: (text) => {
             if (!text.startsWith("{")) return;
-            let line;
+            let line: DriverLine;
             try {
               line = parseDriverLine(text);
             } catch (e) {

@@ -8,31 +8,33 @@ import { z } from "zod";
 const seconds = z.number().finite().nonnegative();
 
 /** One migration as the driver measured it; becomes a RunRecord (backend.ts toRunRecord). */
-export const DriverRecordSchema = z.object({
-  type: z.literal("record"),
-  index: z.number().int().nonnegative(),
-  container: z.string(),
-  source: z.string(),
-  destination: z.string(),
-  mode: z.enum(["stateless", "cold", "pre-copy", "post-copy"]),
-  transport: z.enum(["ssh", "tcp"]),
-  trigger_s: seconds,
-  decision_s: seconds,
-  key_retrieval_s: seconds,
-  checkpoint_s: seconds,
-  transfer_s: seconds,
-  restore_s: seconds,
-  downtime_s: seconds,
-  total_s: seconds,
-  checkpoint_bytes: z.number().int().nonnegative(),
-  transferred_bytes: z.number().int().nonnegative(),
-  rounds: z.number().int().nonnegative(),
-  converged: z.boolean(),
-  note: z.string(),
-  control_s: seconds,
-  prepare_s: seconds,
-  redirect_s: seconds,
-}).loose();
+export const DriverRecordSchema = z
+  .object({
+    type: z.literal("record"),
+    index: z.number().int().nonnegative(),
+    container: z.string(),
+    source: z.string(),
+    destination: z.string(),
+    mode: z.enum(["stateless", "cold", "pre-copy", "post-copy"]),
+    transport: z.enum(["ssh", "tcp"]),
+    trigger_s: seconds,
+    decision_s: seconds,
+    key_retrieval_s: seconds,
+    checkpoint_s: seconds,
+    transfer_s: seconds,
+    restore_s: seconds,
+    downtime_s: seconds,
+    total_s: seconds,
+    checkpoint_bytes: z.number().int().nonnegative(),
+    transferred_bytes: z.number().int().nonnegative(),
+    rounds: z.number().int().nonnegative(),
+    converged: z.boolean(),
+    note: z.string(),
+    control_s: seconds,
+    prepare_s: seconds,
+    redirect_s: seconds,
+  })
+  .loose();
 export type DriverRecord = z.infer<typeof DriverRecordSchema>;
 
 export const DriverLineSchema = z.discriminatedUnion("type", [

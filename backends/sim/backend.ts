@@ -14,13 +14,16 @@ import { Vib } from "../../src/measurement/vib.ts";
 import { migrationProcess, type MigrationEnv, type MigrationResult, type Progress } from "../../src/migration/protocol.ts";
 import { validateRunSpec } from "../../src/migration/validate.ts";
 import { compileTopology } from "../../src/network/topology/compile.ts";
+import { toGraph, type TopologyGraph } from "../../src/network/topology/graph.ts";
 import { createNetworkModel, type RouteFn } from "../../src/network/index.ts";
 import { Router } from "../../src/network/topology/routing.ts";
+import { policyInput, validationContext } from "../../src/policies/input.ts";
 import { resolvePolicy } from "../../src/policies/registry.ts";
 import { BlockedLinkError, StarvedFlowError, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
 import type { CompiledTopology, Topology } from "../../src/network/topology/types.ts";
-import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "../../src/policies/types.ts";
+import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/types.ts";
 import { subRng, type Rng } from "../../src/random.ts";
+import { formatMbps, formatMegabytes } from "../../src/units.ts";
 import type {
   Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
 } from "../../src/runspec.ts";
@@ -57,10 +60,7 @@ export class SimBackend implements Backend {
   async execute(spec: RunSpec): Promise<RunResult> {
     validateRunSpec(spec);
     const policy = await this.policy(spec.policy);
-    if (policy.validate) {
-      const candidates = spec.migrations.length ? Math.min(...spec.migrations.map((m) => m.candidates.filter((c) => c !== m.source).length)) : 0;
-      policy.validate(spec.policy.params, { hosts: spec.topology.hosts.length, candidates });
-    }
+    policy.validate?.(spec.policy.params, validationContext(spec));
     return this.run(spec, policy);
   }
 
@@ -289,9 +289,13 @@ class Run {
   }
 
   private view(): NetworkView {
-    const model = this.model;
+    const { model, topo } = this;
+    let graph: TopologyGraph | undefined;
     return {
-      topo: this.topo,
+      topo,
+      get graph() {
+        return (graph ??= toGraph(topo.topology));
+      },
       route: (a, b) => model.route(a, b),
       // The controller's estimate: propagation + the queueing it would measure now.
       latency: (a, b) => model.pathDelay(a, b),
@@ -300,22 +304,9 @@ class Run {
     };
   }
 
-  private input(i: number, m: MigrationSpec, rng: () => number): PolicyInput {
-    return {
-      view: this.view(),
-      rng,
-      source: m.source,
-      candidates: m.candidates.filter((c) => c !== m.source),
-      container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },
-      params: this.spec.policy.params,
-      manager: this.spec.manager,
-      fixedDestination: m.destination,
-    };
-  }
-
   private decide(i: number): PolicyPlan {
     const m = this.spec.migrations[i]!;
-    const plan = this.policy.decide(this.input(i, m, lazyRng(this.spec.seed, `policy:${i}`)));
+    const plan = this.policy.decide(policyInput(this.spec, i, this.view(), lazyRng(this.spec.seed, `policy:${i}`)));
     if (plan.destination === m.source || !(m.candidates.includes(plan.destination) || plan.destination === m.destination)) {
       throw new Error(`policy ${this.policy.name} chose ${plan.destination} for ${m.container.name}, which is not a candidate other than the source`);
     }
@@ -343,7 +334,7 @@ class Run {
         }
       }
       const left = (f.spec.bytes ?? 0) - model.deliveredBytes(f);
-      detail += `: ${fmtBytes(left)} left at ${mbps(model.rateOf(f))}; bottleneck link ${topo.names[topo.from[worst]!]}->${topo.names[topo.to[worst]!]} (${topo.portName[worst]}) ${mbps(topo.capacity[worst]!)} carrying ${mbps(model.linkRate(worst))}`;
+      detail += `: ${formatMegabytes(left)} left at ${formatMbps(model.rateOf(f))}; bottleneck link ${topo.names[topo.from[worst]!]}->${topo.names[topo.to[worst]!]} (${topo.portName[worst]}) ${formatMbps(topo.capacity[worst]!)} carrying ${formatMbps(model.linkRate(worst))}`;
       const hogs = this.udpOn(worst);
       if (hogs) {
         // the transfer is blocked by constant-rate traffic: a longer horizon would not help
@@ -403,8 +394,8 @@ class Run {
     return {
       field: `traffic.${on[0]!.j}.rate`,
       detail:
-        `the udp traffic ${names} sends ${mbps(total)} over link ${link}, which carries ${mbps(capacity)}: constant-rate traffic takes ` +
-        `all of a link it fills and nothing else can cross it; lower ${on.length > 1 ? "their rates" : `traffic.${on[0]!.j}.rate`} below ${mbps(capacity)} ` +
+        `the udp traffic ${names} sends ${formatMbps(total)} over link ${link}, which carries ${formatMbps(capacity)}: constant-rate traffic takes ` +
+        `all of a link it fills and nothing else can cross it; lower ${on.length > 1 ? "their rates" : `traffic.${on[0]!.j}.rate`} below ${formatMbps(capacity)} ` +
         "(or give the traffic a stop time before the migration)",
     };
   }
@@ -423,15 +414,7 @@ function lazyRng(seed: number, purpose: string): Rng {
 
 function describeTrigger(m: MigrationSpec): string {
   const t = m.trigger;
-  if (t.kind === "port") return `port ${t.port} never above ${mbps(t.above)} for ${t.samples} samples`;
+  if (t.kind === "port") return `port ${t.port} never above ${formatMbps(t.above)} for ${t.samples} samples`;
   if (t.kind === "switch") return `switch ${t.switch} never above ${t.above} pps for ${t.samples} samples`;
   return `at ${t.at}s`;
-}
-
-function mbps(bps: number): string {
-  return `${Number((bps / 1e6).toPrecision(4))}Mbps`;
-}
-
-function fmtBytes(b: number): string {
-  return `${Number((b / 1e6).toPrecision(4))}MB`;
 }

@@ -8,10 +8,11 @@
  * counts as idle, so the policy falls back to shortest-path.
  *
  * Plugins are ordinary modules: export `name` and `decide`, optionally `validate`. Only type
- * imports from migsim are used here, so the file needs nothing at run time.
+ * imports from "migsim" (the package's library API) are used here, so the file needs nothing at
+ * run time; `input.view.graph` offers the topology as a graphology graph for path questions.
  * Use it from an experiment: `policies: [{ plugin: ./plugins/nearest-idle.ts, idle-fraction: 0.2 }]`.
  */
-import type { PolicyInput, PolicyPlan } from "../../src/policies/types.ts";
+import type { PolicyInput, PolicyPlan } from "migsim";
 
 export const name = "nearest-idle";
 
@@ -33,7 +34,7 @@ export function decide(input: PolicyInput): PolicyPlan {
   const rows = [];
   for (const host of input.candidates) {
     if (host === input.source) continue;
-    let path;
+    let path: ReturnType<typeof view.route>;
     try {
       path = view.route(input.source, host);
     } catch {

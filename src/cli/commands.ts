@@ -7,6 +7,7 @@ import { reproduceCommand } from "./reproduce.ts";
 import { runCommand } from "./run.ts";
 import { slurmCommand } from "./slurm.ts";
 import { topoCommand } from "./topo.ts";
+import { workloadCommand } from "./workload.ts";
 
 export const commands: ReadonlyArray<CommandModule<object, never>> = [
   reproduceCommand as CommandModule<object, never>,
@@ -14,6 +15,7 @@ export const commands: ReadonlyArray<CommandModule<object, never>> = [
   compareCommand as CommandModule<object, never>,
   topoCommand as CommandModule<object, never>,
   replayCommand as CommandModule<object, never>,
+  workloadCommand as CommandModule<object, never>,
   mergeCommand as CommandModule<object, never>,
   slurmCommand as CommandModule<object, never>,
 ];

@@ -1,7 +1,7 @@
 /** `migsim compare FILE --testbed URL`: the experiment on the simulator and on a testbed, and the simulator's error. */
 import type { CommandModule } from "yargs";
+import { checkTestbedAddress } from "../experiment/backends.ts";
 import { compareBackends } from "../experiment/compare.ts";
-import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";
 import { progressReporter } from "./progress.ts";
 import { experimentOptions, reportFailedRuns, testbedOptions, type ExperimentArgs } from "./run.ts";
 
@@ -10,7 +10,7 @@ export const compareCommand: CommandModule<object, ExperimentArgs> = {
   describe: "run an experiment on the simulator and on a Mininet testbed and report the simulator's error",
   builder: (y) => experimentOptions(y, "out/<experiment>-compare") as never,
   handler: async (args) => {
-    if (args.testbed !== undefined) parseTestbedUrl(args.testbed, "--testbed");
+    if (args.testbed !== undefined) checkTestbedAddress(args.testbed);
     const r = await compareBackends({
       file: args.file,
       runs: args.runs,

@@ -8,9 +8,9 @@ import { InputError } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { commands } from "./commands.ts";
 
-export const EXIT_OK = 0;
-export const EXIT_BUG = 1;
-export const EXIT_BAD_INPUT = 2;
+const EXIT_OK = 0;
+const EXIT_BUG = 1;
+const EXIT_BAD_INPUT = 2;
 
 /** yargs' "Unknown argument: rusn" plus the option probably meant (`--runs`). */
 function unknownOptionHint(msg: string, options: readonly string[]): string {

@@ -27,8 +27,9 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
     start: (n, done) => {
       total = n;
       lastPct = -1;
-      lastAt = 0;
       t0 = performance.now();
+      // from the start, not from process start: a slow start-up must not print the first tick
+      lastAt = t0;
       stream.write(`${label}: ${n} ${unit}${done ? `, ${done} already done (resumed)` : ""}\n`);
     },
     tick: (done) => {

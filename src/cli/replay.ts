@@ -1,9 +1,10 @@
 /** `migsim replay WORKLOAD.json --out DIR`: replay a flow-level workload on a network model. */
 import type { CommandModule } from "yargs";
 import { InputError } from "../errors.ts";
-import { AVAILABLE_MODELS } from "../network/index.ts";
-import type { ModelName } from "../network/model.ts";
-import { loadWorkloadFile, replayWorkload, writeTransfersCsv } from "../network/replay.ts";
+import { MODEL_NAMES, type ModelName } from "../network/model.ts";
+import { loadWorkloadFile } from "../experiment/workload.ts";
+import { replayWorkload } from "../network/replay.ts";
+import { writeTransfersCsv } from "../report/transfers.ts";
 import { progressReporter } from "./progress.ts";
 
 interface ReplayArgs {
@@ -20,14 +21,11 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
   builder: (y) =>
     y
       .positional("workload", { type: "string", demandOption: true, describe: "workload JSON (flow-workload-v1)" })
-      .option("model", { choices: ["max-min", "tcp-fluid"] as const, default: "max-min" as const, describe: "network model" })
+      .option("model", { choices: MODEL_NAMES, default: "max-min" as ModelName, describe: "network model" })
       .option("out", { type: "string", demandOption: true, describe: "output folder" })
       .option("efficiency", { type: "number", describe: "goodput / link rate of elastic flows (default: the model's, 0.96)" })
       .option("quiet", { type: "boolean", default: false, describe: "no progress output" }) as never,
   handler: (args) => {
-    if (!AVAILABLE_MODELS.includes(args.model)) {
-      throw new InputError(`model ${args.model} is not available in this build (available: ${AVAILABLE_MODELS.join(", ")})`, { field: "--model" });
-    }
     if (args.efficiency !== undefined && !(args.efficiency > 0 && args.efficiency <= 1)) {
       throw new InputError(`expected a number in (0, 1], got ${args.efficiency}`, { field: "--efficiency" });
     }
@@ -37,7 +35,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     // (progress on stderr: a bar on a terminal, a line every 10% in logs; stdout keeps the summary)
     const progress = args.quiet ? undefined : progressReporter("replay", process.stderr, "transfers");
     progress?.start(w.ids.length, 0);
-    let r;
+    let r: ReturnType<typeof replayWorkload>;
     try {
       // ticks every 0.1% of the transfers: the bar's own formatting would cost more than many flows
       const every = Math.max(1, Math.floor(w.ids.length / 1000));

@@ -1,7 +1,7 @@
 /** `migsim run FILE`: run an experiment (a sweep of cells x policies x runs) on a backend. */
 import type { Argv, CommandModule } from "yargs";
 import { BACKEND_NAMES, type BackendOptions } from "../experiment/backends.ts";
-import { parseShard } from "../experiment/plan.ts";
+import { parseShard } from "../report/plan.ts";
 import { runExperiment } from "../experiment/run.ts";
 import { shellCommand } from "../../backends/mininet/ssh.ts";
 import { progressReporter } from "./progress.ts";
@@ -59,7 +59,7 @@ export function testbedOptions(args: ExperimentArgs): BackendOptions {
   return { testbed: args.testbed, testbedKey: args["testbed-key"], knownHosts: args["known-hosts"], fingerprint: args.fingerprint };
 }
 
-export function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
+function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
   return experimentOptions(y, "out/<experiment>")
     .option("backend", { choices: BACKEND_NAMES, default: "sim", describe: "where runs execute" })
     .option("jobs", { type: "number", default: 1, describe: "worker threads" })

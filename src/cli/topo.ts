@@ -2,20 +2,22 @@
  * `migsim topo FILE`: validate and summarise a topology (hosts, switches, links, host-to-host
  * diameter, capacity and latency ranges), optionally list shortest paths and draw it as SVG.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
 import { InputError } from "../errors.ts";
 import { hostDiameter, rangeOf } from "../network/topology/analysis.ts";
 import { compileTopology } from "../network/topology/compile.ts";
-import { drawTopology } from "../network/topology/draw.ts";
+import { allShortestPaths, kShortestPaths, pathAlong, toGraph } from "../network/topology/graph.ts";
 import { loadTopologyFile } from "../network/topology/load.ts";
 import { Router } from "../network/topology/routing.ts";
 import type { CompiledTopology, Path } from "../network/topology/types.ts";
+import { writeFileAtomic } from "../report/atomic.ts";
+import { drawTopology } from "../report/draw.ts";
 import { formatDuration, formatRate } from "../units.ts";
 
 interface TopoArgs {
   file: string;
   paths?: string | undefined;
+  k?: number | undefined;
   json: boolean;
   seed: number;
   draw?: string | undefined;
@@ -27,20 +29,31 @@ export const topoCommand: CommandModule<object, TopoArgs> = {
   builder: (y) =>
     y
       .positional("file", { type: "string", demandOption: true, describe: "topology YAML" })
-      .option("paths", { type: "string", describe: "print hop-count shortest paths between every host pair, or one pair: --paths h1,h3" })
+      .option("paths", {
+        type: "string",
+        describe: "print the route between every host pair, or every shortest path (by hops) between one pair: --paths h1,h3",
+      })
+      .option("k", { type: "number", describe: "with --paths a,b: the k shortest loop-free paths instead (by hops)" })
       .option("json", { type: "boolean", default: false, describe: "print the summary (and paths) as JSON" })
       .option("seed", { type: "number", default: 1, describe: "seed for generated topologies with drawn link properties" })
       .option("draw", { type: "string", describe: "draw the topology to this SVG file" })
       .example("$0 topo topologies/tree.yaml", "summary")
-      .example("$0 topo topologies/tree.yaml --paths h1,h9", "one route")
+      .example("$0 topo topologies/tree.yaml --paths h1,h9", "every shortest path between two hosts")
+      .example("$0 topo topologies/fat-tree.yaml --paths h1,h16 --k 8", "the 8 shortest paths")
       .example("$0 topo topologies/fat-tree.yaml --draw out/fat-tree.svg", "drawing") as never,
   handler: (args) => {
     if (!Number.isInteger(args.seed)) throw new InputError(`expected an integer seed, got ${args.seed}`, { field: "--seed" });
     const topology = loadTopologyFile(args.file, args.seed);
     const compiled = compileTopology(topology);
     const summary = summarise(compiled, args.file);
-    const paths = args.paths === undefined ? undefined : routes(compiled, args.paths);
-    if (args.draw !== undefined) writeAtomically(args.draw, drawTopology(compiled));
+    if (args.k !== undefined && (args.paths === undefined || args.paths.trim() === "")) {
+      throw new InputError("expected --paths a,b with --k (the k shortest paths between two nodes)", { field: "--k" });
+    }
+    if (args.k !== undefined && !(Number.isInteger(args.k) && args.k >= 1)) {
+      throw new InputError(`expected a positive integer, got ${args.k}`, { field: "--k" });
+    }
+    const paths = args.paths === undefined ? undefined : routes(compiled, args.paths, args.k);
+    if (args.draw !== undefined) writeDrawing(args.draw, drawTopology(compiled));
     if (args.json) {
       const json: Record<string, unknown> = { ...summary, seed: args.seed };
       if (paths) json.paths = paths.map(pathJson(compiled));
@@ -66,7 +79,7 @@ export interface TopologySummary {
   queue_pkts: { min: number; max: number };
 }
 
-export function summarise(t: CompiledTopology, file: string): TopologySummary {
+function summarise(t: CompiledTopology, file: string): TopologySummary {
   const queue = t.topology.links.length ? rangeOf(Float64Array.from(t.topology.links, (l) => l.queue)) : { min: 0, max: 0 };
   return {
     name: t.topology.name,
@@ -98,9 +111,14 @@ function formatSummary(s: TopologySummary): string {
 
 /** All-pairs listings beyond this would print gigabytes. */
 const MAX_ALL_PAIRS = 1_000_000;
+/** Paths listed for one pair at most (a large fat-tree has more equal-cost paths than anyone reads). */
+const MAX_PAIR_PATHS = 10_000;
 
-/** Shortest paths for `--paths` (every unordered host pair) or `--paths a,b` (one pair). */
-function routes(t: CompiledTopology, spec: string): Path[] {
+/**
+ * `--paths`: the route of every unordered host pair (what the simulator's hop-count routing
+ * uses); `--paths a,b`: every shortest path between a and b, or with `--k` the k shortest.
+ */
+function routes(t: CompiledTopology, spec: string, k: number | undefined): Path[] {
   const router = new Router(t, "hops");
   const hosts = t.topology.hosts;
   if (spec.trim() === "") {
@@ -117,7 +135,11 @@ function routes(t: CompiledTopology, spec: string): Path[] {
   for (const n of pair) {
     if (!t.index.has(n)) throw new InputError(`unknown node "${n}" (expected a host or switch of ${t.topology.name})`, { field: "--paths" });
   }
-  return [router.route(pair[0]!, pair[1]!)];
+  const graph = toGraph(t.topology);
+  const [a, b] = pair as [string, string];
+  const found = k === undefined ? allShortestPaths(graph, a, b, MAX_PAIR_PATHS) : kShortestPaths(graph, a, b, Math.min(k, MAX_PAIR_PATHS));
+  if (found.length === 0) throw new InputError(`no path from ${a} to ${b}`, { field: "--paths" });
+  return found.map((names) => pathAlong(t, names));
 }
 
 function formatPath(t: CompiledTopology, p: Path): string {
@@ -138,18 +160,11 @@ function pathJson(t: CompiledTopology): (p: Path) => Record<string, unknown> {
   });
 }
 
-/** Writes through a temporary file and a rename, so a reader never sees half a drawing. */
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
+/** A reader never sees half a drawing; a missing folder is the user's typo, not created. */
+function writeDrawing(file: string, text: string): void {
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    writeFileAtomic(file, text, false);
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was written
-    }
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "ENOTDIR") {
       throw new InputError(`cannot write the drawing (${code}); expected a writable file path`, { file, field: "--draw" });

@@ -3,6 +3,7 @@
  * sits above the backends (cli -> experiment -> backends -> model), so the registry lives here.
  */
 import { InputError } from "../errors.ts";
+import { policyInput } from "../policies/input.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { staticView } from "../policies/static-view.ts";
 import type { PolicyPlan } from "../policies/types.ts";
@@ -10,6 +11,7 @@ import { subRng } from "../random.ts";
 import type { Backend, RunSpec } from "../runspec.ts";
 import { SimBackend } from "../../backends/sim/backend.ts";
 import { faultFromEnvironment, MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
+import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";
 
 export interface BackendOptions {
   /** collect host bandwidth traces and phase marks for the Fig. 4 plot */
@@ -24,6 +26,11 @@ export interface BackendOptions {
 }
 
 export const BACKEND_NAMES = ["sim", "mininet"] as const;
+
+/** Checks a `--testbed ssh://user@host[:port]` address before anything runs (the CLI reaches backends only through here). */
+export function checkTestbedAddress(text: string): void {
+  parseTestbedUrl(text, "--testbed");
+}
 
 export function createBackend(name: string, options: BackendOptions): Backend {
   switch (name) {
@@ -70,16 +77,6 @@ function warnOnce(): (message: string) => void {
  * same policy code and the same per-migration random stream as the simulator uses.
  */
 async function decideBeforeRun(spec: RunSpec, i: number): Promise<PolicyPlan> {
-  const m = spec.migrations[i]!;
   const policy = await resolvePolicy(spec.policy);
-  return policy.decide({
-    view: staticView(spec.topology, spec.network.routing),
-    rng: subRng(spec.seed, `policy:${i}`),
-    source: m.source,
-    candidates: m.candidates.filter((c) => c !== m.source),
-    container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },
-    params: spec.policy.params,
-    manager: spec.manager,
-    fixedDestination: m.destination,
-  });
+  return policy.decide(policyInput(spec, i, staticView(spec.topology, spec.network.routing), subRng(spec.seed, `policy:${i}`)));
 }

@@ -16,7 +16,7 @@ import { loadExperiment } from "./load.ts";
 import { runExperiment, type RunOptions } from "./run.ts";
 
 /** Phases compared, in protocol order. */
-export const COMPARED = ["decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s", "downtime_s", "total_s"] as const;
+const COMPARED = ["decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s", "downtime_s", "total_s"] as const;
 
 export interface ComparisonRow {
   cell: string;
@@ -68,7 +68,7 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
   return { outDir, rows, failed, emulatedRuns: emu.runsExecuted };
 }
 
-export function compareRecords(sim: readonly RunRecord[], emu: readonly RunRecord[]): ComparisonRow[] {
+function compareRecords(sim: readonly RunRecord[], emu: readonly RunRecord[]): ComparisonRow[] {
   const groups = new Map<string, { cell: string; policy: string; sim: RunRecord[]; emu: RunRecord[] }>();
   const key = (r: RunRecord): string => `${r.cell}\u0000${r.policy}`;
   for (const [side, list] of [["sim", sim], ["emu", emu]] as const) {
@@ -121,7 +121,7 @@ function compareProbes(simFile: string, emuFile: string): ProbeComparison[] {
 
 const f = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
-export function validationCsv(rows: readonly ComparisonRow[]): string {
+function validationCsv(rows: readonly ComparisonRow[]): string {
   return csvLines([
     ["cell", "policy", "metric", "sim_n", "sim_mean", "sim_ci95", "emu_n", "emu_mean", "emu_ci95", "error_pct"],
     ...rows.map((r) => [r.cell, r.policy, r.metric, r.sim.n, r.sim.mean, r.sim.ci95, r.emu.n, r.emu.mean, r.emu.ci95, r.errorPct]),

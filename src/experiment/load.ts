@@ -18,7 +18,7 @@ import type {
 import { checked, describe, parseBytes, parseDuration, parseRate } from "../units.ts";
 import { at, formatPath, YamlSource, type FieldPath } from "../yamlsource.ts";
 import { getPath, label, parseAssignment, setPath, splitPath, type RawDoc } from "./overrides.ts";
-import { EXPERIMENT_SCHEMA, type ExperimentDocument } from "./schema.ts";
+import { CELL_FIELDS, EXPERIMENT_SCHEMA, type ExperimentDocument } from "./schema.ts";
 import { isKnownPolicy, knownPolicyNames } from "./policies.ts";
 
 export interface SweepAxis {
@@ -147,7 +147,7 @@ function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions
   const topologies = new Map<string, Topology>();
   const cells: Cell[] = [];
   const combos = cartesian(axes.map((a) => a.values.length));
-  checkSweptBaseValues(source, raw, axes, (doc) => resolveCell(source, doc, seed, topologies));
+  checkSweptBaseValues(raw, axes, (doc) => resolveCell(source, doc, seed, topologies));
   combos.forEach((combo, index) => {
     let cellDoc = raw;
     const cellAxes: Record<string, string> = {};
@@ -179,8 +179,9 @@ function resolveAxes(source: YamlSource, doc: ExperimentDocument): SweepAxis[] {
   for (const [path, values] of Object.entries(doc.sweep ?? {})) {
     const loc = ["sweep", path];
     at(source, loc, () => splitPath(path));
-    if (path.startsWith("sweep") || path === "name" || path.startsWith("reference")) {
-      throw source.error(loc, `cannot sweep over "${path}" (expected a field of the experiment such as migrations.0.container.checkpoint)`);
+    // runs, seed or policies swept would make cells that all run the same thing
+    if (!(CELL_FIELDS as readonly string[]).includes(path.split(".")[0]!)) {
+      throw source.error(loc, `cannot sweep over "${path}" (expected a field under ${CELL_FIELDS.join(", ")}, such as migrations.0.container.checkpoint)`);
     }
     // The axis must name a field the format knows: set its first value and validate the result.
     const probe = at(source, loc, () => setPath(source.data as RawDoc, path, values[0]));
@@ -205,7 +206,7 @@ function resolveAxes(source: YamlSource, doc: ExperimentDocument): SweepAxis[] {
  * checked in the first cell's document, so that only the value itself, not its combination
  * with the other fields (which the sweep changes), decides.
  */
-function checkSweptBaseValues(source: YamlSource, raw: RawDoc, axes: SweepAxis[], resolve: (doc: RawDoc) => unknown): void {
+function checkSweptBaseValues(raw: RawDoc, axes: SweepAxis[], resolve: (doc: RawDoc) => unknown): void {
   axes.forEach((axis, a) => {
     const base = getPath(raw, splitPath(axis.path));
     if (base === undefined) return;

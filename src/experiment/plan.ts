@@ -6,26 +6,9 @@
  */
 import { InputError } from "../errors.ts";
 import { deriveSeed } from "../random.ts";
+import { shardIndices, type Shard } from "../report/plan.ts";
 import type { RunSpec } from "../runspec.ts";
 import type { Experiment } from "./load.ts";
-
-export interface Shard {
-  /** 1-based shard number */
-  index: number;
-  count: number;
-}
-
-/** Parses `i/N` with 1 <= i <= N. */
-export function parseShard(text: string): Shard {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m) throw new InputError(`--shard: expected i/N (e.g. 2/4), got "${text}"`);
-  const index = Number(m[1]);
-  const count = Number(m[2]);
-  if (count < 1 || index < 1 || index > count) {
-    throw new InputError(`--shard: expected 1 <= i <= N, got ${index}/${count}`);
-  }
-  return { index, count };
-}
 
 export function planSize(exp: Experiment): number {
   return exp.cells.length * exp.policies.length * exp.runs;
@@ -61,12 +44,9 @@ export function inRun(exp: Experiment, k: number, e: unknown): unknown {
   return new InputError(`in ${describeRun(exp, k)}: ${e.detail}`, e.location);
 }
 
-/** Plan positions this shard runs: position k belongs to shard (k mod N) + 1. */
+/** Plan positions this shard runs (the shard rule is report/plan.ts's, which merge checks). */
 export function shardPositions(exp: Experiment, shard: Shard | undefined): number[] {
-  const n = planSize(exp);
-  const out: number[] = [];
-  for (let k = 0; k < n; k++) if (!shard || k % shard.count === shard.index - 1) out.push(k);
-  return out;
+  return shardIndices(planSize(exp), shard);
 }
 
 /** The (cell, policy) group of a plan position: the unit --resume skips when complete. */

@@ -11,7 +11,7 @@ import type { RunIndexEntry } from "../report/sink.ts";
 import type { ReferenceBlock } from "../report/summary.ts";
 import type { PhaseMarks, RunRecord, TraceSample } from "../runspec.ts";
 import type { Experiment, Reference } from "./load.ts";
-import type { Shard } from "./plan.ts";
+import type { Shard } from "../report/plan.ts";
 
 export interface TraceToPlot {
   record: RunRecord;
@@ -33,7 +33,7 @@ export interface ReportInputs {
 }
 
 /** The experiment's `reference` block (policy -> metric -> published value), as the summary takes it. */
-export function referenceBlock(ref: Reference | undefined): ReferenceBlock | undefined {
+function referenceBlock(ref: Reference | undefined): ReferenceBlock | undefined {
   if (!ref) return undefined;
   const block: ReferenceBlock = { source: ref.source };
   for (const [policy, metrics] of Object.entries(ref.values)) {

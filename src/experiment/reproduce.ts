@@ -12,14 +12,14 @@ import { paperTable, withinTolerance, type PaperRow } from "../report/summary.ts
 import { runExperiment, type ProgressReporter } from "./run.ts";
 
 /** The paper's tables, in its order, with the caption each has there. */
-export const PAPER_TABLES = [
+const PAPER_TABLES = [
   { file: "table1.yaml", title: "Table I: migration time of 3 policies in Load Balancing, Scenario 1 (heterogeneous)" },
   { file: "table2.yaml", title: "Table II: migration time of 3 policies in Load Balancing, Scenario 2 (homogeneous)" },
   { file: "table3.yaml", title: "Table III: migration time of 3 policies for Moving Target Defense" },
 ] as const;
 
 /** The experiments folder shipped with migsim (works from src/ under tsx and from dist/). */
-export function experimentsDir(): string {
+function experimentsDir(): string {
   const here = fileURLToPath(new URL(".", import.meta.url));
   const up = here.includes(`${"/"}dist${"/"}`) ? "../../../experiments" : "../../experiments";
   return resolve(here, up);

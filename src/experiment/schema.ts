@@ -1,99 +1,118 @@
 /**
- * The experiment file format (DESIGN.md "Experiment"), as zod schemas over the raw YAML.
+ * The experiment file format, as zod schemas over the raw YAML; docs/format.md is generated from
+ * them (`npm run docs:format`), so every field's description, unit and default lives here.
  * Quantities stay strings here; load.ts converts them with units and locates every error.
  * Strict objects everywhere: an unknown (misspelt) field is an error, never silently ignored.
  */
 import { z } from "zod";
+import { MODEL_NAMES } from "../network/model.ts";
 
 const quantity = z.union([z.string(), z.number()]);
 const name = z.string().min(1);
 
-export const NETWORK_SCHEMA = z.strictObject({
-  model: z.enum(["tcp-fluid", "max-min"]).optional(),
-  "congestion-control": z.enum(["cubic", "bbr", "reno"]).optional(),
-  "host-stack": z.enum(["emulated", "physical"]).optional(),
-  routing: z.enum(["hops", "latency"]).optional(),
-  efficiency: z.number().gt(0).lte(1).optional(),
-  "tcp-handshake-rtts": z.number().int().min(0).optional(),
-  /** model-specific parameters by name (docs/tcp-fluid.md lists tcp-fluid's) */
-  extra: z.record(z.string(), z.number()).optional(),
+const NETWORK_SCHEMA = z.strictObject({
+  model: z.enum(MODEL_NAMES).optional().meta({ description: "network model (docs/network.md, docs/tcp-fluid.md)", default: "tcp-fluid" }),
+  "congestion-control": z.enum(["cubic", "bbr", "reno"]).optional().meta({ description: "TCP congestion control of every elastic flow (tcp-fluid)", default: "cubic" }),
+  "host-stack": z.enum(["emulated", "physical"]).optional().meta({ description: "emulated: all hosts share one kernel, as in Mininet; physical: one stack per host (tcp-fluid)", default: "emulated" }),
+  routing: z.enum(["hops", "latency"]).optional().meta({ description: "shortest paths by hop count or by propagation delay; ties break to the smaller node id", default: "hops" }),
+  efficiency: z.number().gt(0).lte(1).optional().meta({ description: "goodput / link rate of elastic flows (framing overhead)", unit: "ratio", default: "0.96" }),
+  "tcp-handshake-rtts": z.number().int().min(0).optional().meta({ description: "round trips to open a TCP connection", unit: "round trips", default: "1" }),
+  extra: z.record(z.string(), z.number()).optional().meta({ description: "model-specific calibrated parameters by name (docs/tcp-fluid.md lists tcp-fluid's)", default: "none" }),
 });
 
-export const TRAFFIC_SCHEMA = z.strictObject({
-  from: name,
-  to: name,
-  kind: z.enum(["tcp", "udp"]),
-  rate: quantity.optional(),
-  bytes: quantity.optional(),
-  start: quantity.optional(),
-  stop: quantity.optional(),
-  /** the migrated container this flow serves: after SUCCESS it follows it to the destination */
-  service: name.optional(),
+const TRAFFIC_SCHEMA = z.strictObject({
+  from: name.meta({ description: "sending host" }),
+  to: name.meta({ description: "receiving host" }),
+  kind: z.enum(["tcp", "udp"]).meta({ description: "tcp: elastic (congestion controlled); udp: constant rate" }),
+  rate: quantity.optional().meta({ description: "sending rate of a udp flow (required for udp, refused for tcp)", unit: "rate" }),
+  bytes: quantity.optional().meta({ description: "size of a finite tcp transfer", unit: "size", default: "endless" }),
+  start: quantity.optional().meta({ description: "start time", unit: "duration", default: "0s" }),
+  stop: quantity.optional().meta({ description: "stop time, after start", unit: "duration", default: "never" }),
+  service: name.optional().meta({ description: "the migrated container this flow serves: after SUCCESS its end at the source moves to the destination" }),
 });
 
-export const CONTAINER_SCHEMA = z.strictObject({
-  name,
-  checkpoint: quantity.optional(),
-  memory: quantity.optional(),
-  "dirty-rate": quantity.optional(),
+const CONTAINER_SCHEMA = z.strictObject({
+  name: name.meta({ description: "container name, unique in the experiment" }),
+  checkpoint: quantity.optional().meta({ description: "checkpoint image size (required unless stateless)", unit: "size", default: "0B for stateless" }),
+  memory: quantity.optional().meta({ description: "memory pages sent in pre-copy's first round (required for pre-copy)", unit: "size", default: "checkpoint" }),
+  "dirty-rate": quantity.optional().meta({ description: "rate at which the running container dirties memory (pre-copy rounds, post-copy faults)", unit: "rate", default: "0bps" }),
 });
 
-export const TRIGGER_SCHEMA = z.union([
-  z.strictObject({ at: quantity }),
-  z.strictObject({ port: name, above: quantity, for: z.number().int().min(1).optional() }),
-  z.strictObject({ switch: name, above: quantity, for: z.number().int().min(1).optional() }),
+const TRIGGER_SCHEMA = z.union([
+  z.strictObject({ at: quantity.meta({ description: "time trigger: migrate at this time", unit: "duration" }) }),
+  z.strictObject({
+    port: name.meta({ description: "port trigger: a port name such as s1-eth2 (`migsim topo FILE --paths` shows them)" }),
+    above: quantity.meta({ description: "port trigger: fires when the port's measured rate is above this", unit: "rate" }),
+    for: z.number().int().min(1).optional().meta({ description: "consecutive measurement samples above the threshold", unit: "samples", default: "1" }),
+  }),
+  z.strictObject({
+    switch: name.meta({ description: "switch trigger: a switch name" }),
+    above: quantity.meta({ description: "switch trigger: fires when the switch forwards more packets per second than this", unit: "packets/s" }),
+    for: z.number().int().min(1).optional().meta({ description: "consecutive measurement samples above the threshold", unit: "samples", default: "1" }),
+  }),
 ]);
 
-export const MIGRATION_SCHEMA = z.strictObject({
-  container: CONTAINER_SCHEMA,
-  source: name,
-  candidates: z.union([z.literal("all"), z.array(name)]).optional(),
-  destination: name.optional(),
-  trigger: TRIGGER_SCHEMA,
-  mode: z.enum(["stateless", "cold", "pre-copy", "post-copy"]).optional(),
-  transport: z.enum(["ssh", "tcp"]).optional(),
+const MIGRATION_SCHEMA = z.strictObject({
+  container: CONTAINER_SCHEMA.meta({ description: "the migrated container" }),
+  source: name.meta({ description: "host the container runs on" }),
+  candidates: z.union([z.literal("all"), z.array(name)]).optional().meta({ description: "hosts the policy may choose (the source excluded; unreachable ones dropped)", default: "all" }),
+  destination: name.optional().meta({ description: "the destination for the `fixed` policy" }),
+  trigger: TRIGGER_SCHEMA.meta({ description: "when the migration starts: `at`, or a port or switch threshold" }),
+  mode: z.enum(["stateless", "cold", "pre-copy", "post-copy"]).optional().meta({ description: "migration mode (docs/migration.md)", default: "cold" }),
+  transport: z.enum(["ssh", "tcp"]).optional().meta({ description: "how the checkpoint travels: SSH/SFTP or a plain TCP stream", default: "ssh" }),
 });
 
-export const PROBE_SCHEMA = z.strictObject({
-  from: name,
-  to: name,
-  at: quantity,
-  bytes: quantity.optional(),
-  every: quantity.optional(),
-  count: z.number().int().min(1).optional(),
-  "new-connection": z.boolean().optional(),
+const PROBE_SCHEMA = z.strictObject({
+  from: name.meta({ description: "host sending the request" }),
+  to: name.meta({ description: "host answering it" }),
+  at: quantity.meta({ description: "time of the first probe", unit: "duration" }),
+  bytes: quantity.optional().meta({ description: "request and response size", unit: "size", default: "100B" }),
+  every: quantity.optional().meta({ description: "interval between probes", unit: "duration", default: "1s" }),
+  count: z.number().int().min(1).optional().meta({ description: "number of probes", default: "1" }),
+  "new-connection": z.boolean().optional().meta({ description: "open a new TCP connection for every probe (the first always opens one)", default: "false" }),
 });
 
 /** A policy: its name, or a one-key mapping name -> parameters (a plugin names `plugin: path`). */
-export const POLICY_ENTRY_SCHEMA = z.union([name, z.record(name, z.record(z.string(), z.unknown()).nullable())]);
+const POLICY_ENTRY_SCHEMA = z.union([name, z.record(name, z.record(z.string(), z.unknown()).nullable())]).meta({
+  description: "a policy name, or a one-key mapping from the name to its parameters (docs/policies.md)",
+});
 
 /** Cost parameters: keys and units are checked by costsFromBlock (src/migration/costs.ts). */
-export const COSTS_SCHEMA = z.record(z.string(), z.unknown());
+const COSTS_SCHEMA = z.record(z.string(), z.unknown());
 
-export const REFERENCE_VALUE_SCHEMA = z.strictObject({ mean: z.number(), ci: z.number().min(0).optional() });
+const REFERENCE_VALUE_SCHEMA = z.strictObject({ mean: z.number(), ci: z.number().min(0).optional() });
 /** A policy's reference: total_s directly, or per metric (`downtime_s: { mean, ci }`). */
-export const REFERENCE_ENTRY_SCHEMA = z.union([REFERENCE_VALUE_SCHEMA, z.record(z.string().regex(/_s$/), REFERENCE_VALUE_SCHEMA)]);
+const REFERENCE_ENTRY_SCHEMA = z.union([REFERENCE_VALUE_SCHEMA, z.record(z.string().regex(/_s$/), REFERENCE_VALUE_SCHEMA)]);
 
 export const EXPERIMENT_SCHEMA = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a name of letters, digits, _ . -"),
-  description: z.string().optional(),
-  topology: z.union([z.string(), z.record(z.string(), z.unknown())]),
-  runs: z.number().int().min(1).optional(),
-  seed: z.number().int().min(0).optional(),
-  manager: name.optional(),
-  horizon: quantity.optional(),
-  network: NETWORK_SCHEMA.optional(),
-  measurement: z.strictObject({ period: quantity.optional() }).optional(),
-  costs: COSTS_SCHEMA.optional(),
-  traffic: z.array(TRAFFIC_SCHEMA).optional(),
-  migrations: z.array(MIGRATION_SCHEMA).optional(),
-  policies: z.array(POLICY_ENTRY_SCHEMA).min(1).optional(),
-  probes: z.array(PROBE_SCHEMA).optional(),
-  sweep: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a name of letters, digits, _ . -").meta({ description: "experiment name (letters, digits, _ . -): the `experiment` column of the outputs" }),
+  description: z.string().optional().meta({ description: "free text" }),
+  topology: z.union([z.string(), z.record(z.string(), z.unknown())]).meta({ description: "a topology file (relative to the experiment) or a topology inline (see Topology)" }),
+  runs: z.number().int().min(1).optional().meta({ description: "runs per cell and policy (`--runs` overrides)", default: "20" }),
+  seed: z.number().int().min(0).optional().meta({ description: "experiment seed; each run's seed derives from it, the cell and the run index (`--seed` overrides)", default: "1" }),
+  manager: name.optional().meta({ description: "manager host (runs the decision, holds the MTD master secret)", default: "the first host" }),
+  horizon: quantity.optional().meta({ description: "simulated time limit; a run unfinished by then is an error", unit: "duration", default: "3600s" }),
+  network: NETWORK_SCHEMA.optional().meta({ description: "network model and its parameters" }),
+  measurement: z.strictObject({
+    period: quantity.optional().meta({ description: "collector polling period (VIB samples, threshold triggers)", unit: "duration", default: "1s" }),
+  }).optional().meta({ description: "measurement collectors" }),
+  costs: COSTS_SCHEMA.optional().meta({ description: "host-side cost parameters by name (table below)" }),
+  traffic: z.array(TRAFFIC_SCHEMA).optional().meta({ description: "background flows", default: "none" }),
+  migrations: z.array(MIGRATION_SCHEMA).optional().meta({ description: "the migrations of every run", default: "none" }),
+  policies: z.array(POLICY_ENTRY_SCHEMA).min(1).optional().meta({ description: "policies compared, each run once per policy: a name, or `name: { param: value }`, or `name: { plugin: ./file.ts }` (docs/policies.md)" }),
+  probes: z.array(PROBE_SCHEMA).optional().meta({ description: "request/response round-trip probes (probes.csv)", default: "none" }),
+  sweep: z.record(z.string(), z.array(z.unknown()).min(1)).optional().meta({ description: "sweep axes: field path (e.g. `migrations.0.container.checkpoint`) -> list of values; cells are their cartesian product" }),
   reference: z
-    .object({ source: z.string().optional() })
+    .object({ source: z.string().optional().meta({ description: "where the reference values come from" }) })
     .catchall(z.union([REFERENCE_ENTRY_SCHEMA, z.string()]))
-    .optional(),
+    .optional()
+    .meta({ description: "published values per policy (`policy: { mean, ci }`, or per metric `policy: { downtime_s: { mean, ci } }`), shown beside the results" }),
 });
+
+/**
+ * The top-level fields each sweep cell reads: what a sweep axis may change. The others (name,
+ * runs, seed, policies, sweep, reference) hold for the whole experiment.
+ */
+export const CELL_FIELDS = ["topology", "manager", "horizon", "network", "measurement", "costs", "traffic", "migrations", "probes"] as const;
 
 export type ExperimentDocument = z.infer<typeof EXPERIMENT_SCHEMA>;

@@ -6,6 +6,7 @@
  */
 import { InputError } from "../errors.ts";
 import { validateRunSpec } from "../migration/validate.ts";
+import { policyInput, validationContext } from "../policies/input.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { staticView } from "../policies/static-view.ts";
 import { subRng } from "../random.ts";
@@ -27,25 +28,12 @@ export async function validatePolicies(exp: Experiment): Promise<void> {
       // a policy names its own parameter (`mtd-shamir.k`): below its entry `policies.N`
       const at: FieldPath = ["policies", p];
       const policy = await locatedPlugin(where, ps, p);
-      if (policy.validate) {
-        const candidates = Math.min(...spec.migrations.map((m) => m.candidates.length));
-        located(where, () => policy.validate!(ps.params, { hosts: spec.topology.hosts.length, candidates: Number.isFinite(candidates) ? candidates : 0 }), at);
-      }
+      const withPolicy = { ...spec, policy: ps };
+      if (policy.validate) located(where, () => policy.validate!(ps.params, validationContext(withPolicy)), at);
       // A trial decision on the topology alone: what a policy can only find out while deciding
       // (too few reachable key holders, a plugin returning the source) fails here, before any run.
-      spec.migrations.forEach((m, i) => {
-        located(where, () => {
-          policy.decide({
-            view,
-            rng: subRng(spec.seed, `validate:${i}`),
-            source: m.source,
-            candidates: m.candidates.filter((c) => c !== m.source),
-            container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },
-            params: ps.params,
-            manager: spec.manager,
-            fixedDestination: m.destination,
-          });
-        }, at);
+      spec.migrations.forEach((_, i) => {
+        located(where, () => policy.decide(policyInput(withPolicy, i, view, subRng(spec.seed, `validate:${i}`))), at);
       });
     }
   }

@@ -1,17 +1,22 @@
 /**
  * Picks the network model a run asks for. Both models implement NetworkModel; callers never
- * construct one directly, so adding a model touches only this file.
+ * construct one directly: a new model is its name in MODEL_NAMES (model.ts) and a factory here.
  */
 import type { Simulator } from "../kernel/index.ts";
 import { MaxMinModel } from "./maxmin/model.ts";
 import { TcpFluidModel } from "./tcpfluid/model.ts";
-import type { ModelOptions, NetworkModel, NetworkParams } from "./model.ts";
+import type { ModelName, ModelOptions, NetworkModel, NetworkParams } from "./model.ts";
 import type { CompiledTopology } from "./topology/types.ts";
 
 export type { ModelOptions, RouteFn } from "./model.ts";
 
-/** Models this build provides (the CLI and the benchmark offer only these). */
-export const AVAILABLE_MODELS: ReadonlyArray<NetworkParams["model"]> = ["max-min", "tcp-fluid"];
+type ModelFactory = (sim: Simulator, topo: CompiledTopology, params: NetworkParams, options: ModelOptions) => NetworkModel;
+
+/** One factory per name of MODEL_NAMES (the Record type makes a missing one a compile error). */
+const MODELS: Record<ModelName, ModelFactory> = {
+  "max-min": (sim, topo, params, options) => new MaxMinModel(sim, topo, params, options),
+  "tcp-fluid": (sim, topo, params, options) => new TcpFluidModel(sim, topo, params, options),
+};
 
 export function createNetworkModel(
   sim: Simulator,
@@ -19,12 +24,7 @@ export function createNetworkModel(
   params: NetworkParams,
   options: ModelOptions = {},
 ): NetworkModel {
-  switch (params.model) {
-    case "max-min":
-      return new MaxMinModel(sim, topo, params, options);
-    case "tcp-fluid":
-      return new TcpFluidModel(sim, topo, params, options);
-    default:
-      throw new Error(`unknown network model ${String((params as { model: unknown }).model)}`);
-  }
+  const factory = MODELS[params.model];
+  if (!factory) throw new Error(`unknown network model ${String(params.model)}`);
+  return factory(sim, topo, params, options);
 }

@@ -12,7 +12,10 @@ import type { CompiledTopology, Path } from "./topology/types.ts";
  * no capacity left for it; the run names the traffic that fills the link and what to change.
  */
 export class BlockedLinkError extends UnreachableResultError {
-  constructor(detail: string, readonly link: number) {
+  constructor(
+    detail: string,
+    readonly link: number,
+  ) {
     super(detail);
     this.name = "BlockedLinkError";
   }
@@ -21,7 +24,9 @@ export class BlockedLinkError extends UnreachableResultError {
 export type FlowKind = "tcp" | "udp";
 export type CongestionControl = "cubic" | "bbr" | "reno";
 export type HostStack = "emulated" | "physical";
-export type ModelName = "max-min" | "tcp-fluid";
+/** The network models, by the name experiments and `--model` use: the one list of them. */
+export const MODEL_NAMES = ["max-min", "tcp-fluid"] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
 export type RoutingMetric = "hops" | "latency";
 
 export interface NetworkParams {

@@ -1,14 +1,11 @@
 /**
- * Replaying a flow-level workload (`flow-workload-v1`, written by ../shared/bench/gen_workload.py):
+ * Replaying a flow-level workload (`flow-workload-v1`, as `migsim workload` writes it; docs/format.md):
  * the topology and the transfers of the file, every transfer an elastic flow of its size started
  * at its time, on the chosen network model. This is the scaling benchmark and the comparison point
  * with SimGrid, so the file's own routing rule is used (for the two-level tree: same rack
  * [a{src}, a{dst}], else [a{src}, u{rack(src)}, u{rack(dst)}, a{dst}]): it is the contract every
  * simulator replaying the file follows, and in a tree it is the only shortest path anyway.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { stringify } from "csv-stringify/sync";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { Simulator } from "../kernel/index.ts";
@@ -19,33 +16,37 @@ import { Router } from "./topology/routing.ts";
 import type { CompiledTopology, LinkSpec, Path, Topology } from "./topology/types.ts";
 
 const finite = z.number().refine(Number.isFinite, "expected a finite number");
-const WORKLOAD_SCHEMA = z.object({
-  format: z.literal("flow-workload-v1"),
-  seed: z.number().optional(),
+export const WORKLOAD_SCHEMA = z.object({
+  format: z.literal("flow-workload-v1").meta({ description: "format name and version" }),
+  seed: z.number().optional().meta({ description: "seed the generator used (informational)" }),
   topology: z.object({
-    type: z.string(),
-    hosts_per_rack: z.number().int().positive().optional(),
-  }),
-  hosts: z.array(z.object({ id: z.number().int().nonnegative(), name: z.string().min(1), rack: z.number().int().nonnegative().optional() })).min(2),
-  switches: z.array(z.string().min(1)),
+    type: z.string().meta({ description: "`two-level-tree` routes by the rack rule (same rack: access links only; else access, uplink, uplink, access); any other type by hop-count shortest paths" }),
+    hosts_per_rack: z.number().int().positive().optional().meta({ description: "hosts per rack of a two-level tree" }),
+  }).meta({ description: "the topology's shape and routing rule; other keys are ignored" }),
+  hosts: z.array(z.object({
+    id: z.number().int().nonnegative().meta({ description: "host id: hosts are listed by id, 0, 1, 2 ..." }),
+    name: z.string().min(1).meta({ description: "host name, a node of the links" }),
+    rack: z.number().int().nonnegative().optional().meta({ description: "rack of the host in a two-level tree" }),
+  })).min(2).meta({ description: "at least two hosts" }),
+  switches: z.array(z.string().min(1)).meta({ description: "switch names" }),
   links: z.array(
     z.object({
-      id: z.string().min(1),
-      a: z.string().min(1),
-      b: z.string().min(1),
-      bandwidth_bps: finite.refine((v) => v > 0, "expected a positive bandwidth in bit/s"),
-      latency_s: finite.refine((v) => v >= 0, "expected a non-negative latency in s"),
+      id: z.string().min(1).meta({ description: "link id (`a<i>` access, `u<r>` uplink in a two-level tree)" }),
+      a: z.string().min(1).meta({ description: "one end" }),
+      b: z.string().min(1).meta({ description: "the other end" }),
+      bandwidth_bps: finite.refine((v) => v > 0, "expected a positive bandwidth in bit/s").meta({ description: "capacity of each direction (full duplex)", unit: "bit/s" }),
+      latency_s: finite.refine((v) => v >= 0, "expected a non-negative latency in s").meta({ description: "one-way propagation delay", unit: "s" }),
     }),
-  ),
+  ).meta({ description: "full-duplex links; queue 1000 packets and MTU 1500 B" }),
   transfers: z.array(
     z.object({
-      id: z.number().int().nonnegative(),
-      src: z.number().int().nonnegative(),
-      dst: z.number().int().nonnegative(),
-      bytes: finite.refine((v) => v > 0, "expected a positive number of bytes"),
-      start: finite.refine((v) => v >= 0, "expected a non-negative start time in s"),
+      id: z.number().int().nonnegative().meta({ description: "transfer id, the `id` column of transfers.csv" }),
+      src: z.number().int().nonnegative().meta({ description: "sending host id" }),
+      dst: z.number().int().nonnegative().meta({ description: "receiving host id" }),
+      bytes: finite.refine((v) => v > 0, "expected a positive number of bytes").meta({ description: "transfer size", unit: "B" }),
+      start: finite.refine((v) => v >= 0, "expected a non-negative start time in s").meta({ description: "start time", unit: "s" }),
     }),
-  ),
+  ).meta({ description: "elastic (TCP) transfers, each started at its time" }),
 });
 
 export type WorkloadDocument = z.infer<typeof WORKLOAD_SCHEMA>;
@@ -68,22 +69,6 @@ export interface Workload {
 /** Mininet-like queue and MTU for links the workload does not describe (max-min ignores queues). */
 const QUEUE_PKTS = 1000;
 const MTU = 1500;
-
-export function loadWorkloadFile(file: string): Workload {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new InputError(`cannot read workload: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { file });
-  }
-  return parseWorkload(raw, file);
-}
 
 export function parseWorkload(raw: unknown, file = "<workload>"): Workload {
   const r = WORKLOAD_SCHEMA.safeParse(raw);
@@ -225,29 +210,4 @@ export function replayWorkload(
   if (n > 0) sim.scheduleAt(w.start[order[0]!]!, arrive);
   sim.run();
   return { end, simulateSeconds: (performance.now() - t0) / 1000, events: sim.eventCount, model: net };
-}
-
-/** Stable, readable numbers: integers as they are, others with up to 9 decimals, never an exponent. */
-export function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return "";
-  if (Number.isInteger(v)) return String(v);
-  const s = v.toFixed(9);
-  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
-}
-
-/** Writes DIR/transfers.csv (id, src, dst, bytes, start, end) atomically: temp file, then rename. */
-export function writeTransfersCsv(dir: string, w: Workload, r: ReplayResult): string {
-  mkdirSync(dir, { recursive: true });
-  const rows: Array<[number, number, number, number, number, number]> = new Array(w.ids.length);
-  for (let i = 0; i < w.ids.length; i++) rows[i] = [w.ids[i]!, w.src[i]!, w.dst[i]!, w.bytes[i]!, w.start[i]!, r.end[i]!];
-  const text = stringify(rows, {
-    header: true,
-    columns: ["id", "src", "dst", "bytes", "start", "end"],
-    cast: { number: formatNumber },
-  });
-  const file = join(dir, "transfers.csv");
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-  return file;
 }

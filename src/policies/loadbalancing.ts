@@ -6,6 +6,7 @@
  */
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
+import { formatMbps } from "../units.ts";
 import { pickMax, reachableCandidates } from "./common.ts";
 import { type ParamDefs, num, readParams } from "./params.ts";
 import type { Path } from "../network/topology/types.ts";
@@ -40,7 +41,6 @@ export const randomPolicy: Policy = {
   },
 };
 
-const mbps = (bps: number): string => `${Number((bps / 1e6).toPrecision(4))}Mbps`;
 
 export const bandwidthPolicy: Policy = {
   name: "bandwidth",
@@ -48,7 +48,7 @@ export const bandwidthPolicy: Policy = {
   decide(input) {
     const cs = reachableCandidates("bandwidth", input);
     const { chosen, ties } = pickMax(cs, (c) => c.path.bottleneck, input.rng);
-    return plan(input, "bandwidth", chosen.host, `path bottleneck ${mbps(chosen.path.bottleneck)} (nominal)${tieNote(ties)}`);
+    return plan(input, "bandwidth", chosen.host, `path bottleneck ${formatMbps(chosen.path.bottleneck)} (nominal)${tieNote(ties)}`);
   },
 };
 
@@ -63,7 +63,7 @@ export const shortestPathPolicy: Policy = {
 };
 
 /** minimum over the path's directed links of the measured spare capacity (nominal where unsampled) */
-export function availableBandwidth(view: NetworkView, path: Path): { bps: number; sampled: number; nominal: number } {
+function availableBandwidth(view: NetworkView, path: Path): { bps: number; sampled: number; nominal: number } {
   let bps = Infinity;
   let sampled = 0;
   let nominal = 0;
@@ -94,7 +94,7 @@ export const availableBandwidthPolicy: Policy = {
         : nominal > 0
           ? `; nominal capacity used for ${nominal} of ${links} candidate-path links without a VIB sample`
           : "";
-    return plan(input, "available-bandwidth", chosen.host, `available ${mbps(chosen.avail.bps)} on the path${fallback}${tieNote(ties)}`);
+    return plan(input, "available-bandwidth", chosen.host, `available ${formatMbps(chosen.avail.bps)} on the path${fallback}${tieNote(ties)}`);
   },
 };
 

@@ -29,7 +29,7 @@ import { decryptTable, type EncryptedTable, encryptTable, formulaIndex, tableByt
 import { bool, type ParamDefs, num, readParams } from "./params.ts";
 import type { MtdSummary, NetworkView, Policy, PolicyInput, PolicyPlan, Rng, SetupMessage } from "./types.ts";
 
-export const SECRET_BYTES = 32;
+const SECRET_BYTES = 32;
 /** bits of the random number R the manager gives the source */
 const R_BITS = 256n;
 
@@ -178,7 +178,7 @@ export function lookup(
  * P(i, k) = 1 / sum_{j != i} latency(i,k)/latency(i,j) = (1/latency(i,k)) / sum_j 1/latency(i,j).
  * Zero latencies are the limit of that formula: the zero-latency hosts share all the probability.
  */
-export function fountainWeights(view: NetworkView, source: string, hosts: readonly string[]): number[] {
+function fountainWeights(view: NetworkView, source: string, hosts: readonly string[]): number[] {
   const lat = hosts.map((h) => view.latency(source, h));
   for (const [i, l] of lat.entries()) {
     if (!(l >= 0) || !Number.isFinite(l)) throw new InputError(`mtd-fountain: latency from ${source} to ${hosts[i]} is not a finite non-negative number`);

@@ -75,7 +75,7 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 }
 
 /** Loads a user policy: a module exporting `name` (text) and `decide(input)`, optionally `validate`. */
-export async function loadPlugin(file: string): Promise<Policy> {
+async function loadPlugin(file: string): Promise<Policy> {
   const mod = await importModule(file);
   // accept named exports or a default export object holding them
   const def = mod.default as Record<string, unknown> | undefined;

@@ -3,6 +3,7 @@
  * measurements): what a policy sees when decisions are made before a run, as for the testbed.
  */
 import { compileTopology } from "../network/topology/compile.ts";
+import { toGraph, type TopologyGraph } from "../network/topology/graph.ts";
 import type { RoutingMetric } from "../network/model.ts";
 import { Router } from "../network/topology/routing.ts";
 import type { Topology } from "../network/topology/types.ts";
@@ -11,8 +12,12 @@ import type { NetworkView } from "./types.ts";
 export function staticView(topology: Topology, routing: RoutingMetric = "hops", now = 0): NetworkView {
   const topo = compileTopology(topology);
   const router = new Router(topo, routing);
+  let graph: TopologyGraph | undefined;
   return {
     topo,
+    get graph() {
+      return (graph ??= toGraph(topology));
+    },
     route: (a, b) => router.route(a, b),
     latency: (a, b) => router.route(a, b).propagation,
     vib: undefined,

@@ -3,6 +3,7 @@
  * seeded RNG and returns a plan; backends execute plans (the simulator in simulated time, the
  * Mininet backend for real), so both run the very same policy code.
  */
+import type { TopologyGraph } from "../network/topology/graph.ts";
 import type { CompiledTopology, Path } from "../network/topology/types.ts";
 import type { VibReader } from "../measurement/vib.ts";
 
@@ -10,7 +11,14 @@ import type { Rng } from "../random.ts";
 export type { Rng };
 
 export interface NetworkView {
+  /** the compiled arrays (node and directed-link ids), what routing and the models read */
   readonly topo: CompiledTopology;
+  /**
+   * the topology as a graphology graph, for path questions (`allShortestPaths`,
+   * `kShortestPaths`, or any graphology library); built on first use, a fresh one per decision,
+   * so a policy may modify its copy without touching another decision's
+   */
+  readonly graph: TopologyGraph;
   /** the route the network uses between two hosts */
   route(src: string, dst: string): Path;
   /**

@@ -32,9 +32,12 @@ function syncDir(dir: string): void {
   }
 }
 
-/** Write `data` to `path` atomically (temp file + fsync + rename), creating parent folders. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+/**
+ * Write `data` to `path` atomically (temp file + fsync + rename), creating parent folders unless
+ * `createFolders` is false (a path the user named, whose missing folder is a typo).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, createFolders = true): void {
+  if (createFolders) mkdirSync(dirname(path), { recursive: true });
   const tmp = tempNameFor(path);
   const fd = openSync(tmp, "wx", 0o644);
   try {

@@ -83,9 +83,23 @@ interface Scale {
   factor: number;
 }
 
-const SIZE_UNITS: Array<[number, string]> = [[1e9, "GB"], [1e6, "MB"], [1e3, "kB"], [1, "B"]];
-const RATE_UNITS: Array<[number, string]> = [[1e9, "Gbit/s"], [1e6, "Mbit/s"], [1e3, "kbit/s"], [1, "bit/s"]];
-const TIME_UNITS: Array<[number, string]> = [[1, "s"], [1e-3, "ms"], [1e-6, "µs"]];
+const SIZE_UNITS: Array<[number, string]> = [
+  [1e9, "GB"],
+  [1e6, "MB"],
+  [1e3, "kB"],
+  [1, "B"],
+];
+const RATE_UNITS: Array<[number, string]> = [
+  [1e9, "Gbit/s"],
+  [1e6, "Mbit/s"],
+  [1e3, "kbit/s"],
+  [1, "bit/s"],
+];
+const TIME_UNITS: Array<[number, string]> = [
+  [1, "s"],
+  [1e-3, "ms"],
+  [1e-6, "µs"],
+];
 
 /** The largest unit in which the smallest value is at least 1 (so ticks read 5, 20, not 0.005). */
 function unitFor(values: number[], units: Array<[number, string]>): [number, string] {
@@ -167,6 +181,11 @@ export function fileSafe(s: string): string {
 
 /** Every sweep axis described from the rows' values; short names made unique (the full path where two would clash). */
 export function describeAxes(paths: readonly string[], rows: ReadonlyArray<{ axes: Readonly<Record<string, string>> }>): AxisInfo[] {
-  const infos = paths.map((p) => axisInfo(p, rows.map((r) => r.axes[p] ?? "")));
+  const infos = paths.map((p) =>
+    axisInfo(
+      p,
+      rows.map((r) => r.axes[p] ?? ""),
+    ),
+  );
   return infos.map((a) => (infos.filter((b) => b.short === a.short).length > 1 ? { ...a, short: a.path } : a));
 }

@@ -18,10 +18,13 @@ import {
 } from "../runspec.ts";
 import { AtomicFile } from "./atomic.ts";
 
-export const DECIMALS = 6;
+const DECIMALS = 6;
 
-/** The one number format of every CSV migsim writes (see the module comment). */
-export function formatNumber(x: number): string {
+/**
+ * The one number format of every CSV migsim writes (see the module comment); replay's
+ * transfers.csv keeps 9 decimals (nanoseconds), runs.csv and probes.csv 6.
+ */
+export function formatNumber(x: number, decimals = DECIMALS): string {
   if (Number.isNaN(x)) return "NaN";
   if (x === Infinity) return "Infinity";
   if (x === -Infinity) return "-Infinity";
@@ -31,17 +34,17 @@ export function formatNumber(x: number): string {
     return Math.abs(x) < 1e21 ? x.toFixed(0) : BigInt(x).toString();
   }
   if (Math.abs(x) >= 1e21) return BigInt(Math.round(x)).toString();
-  let s = x.toFixed(DECIMALS);
+  let s = x.toFixed(decimals);
   if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
   return s === "-0" ? "0" : s;
 }
 
-export function formatBoolean(b: boolean): string {
+function formatBoolean(b: boolean): string {
   return b ? "true" : "false";
 }
 
 /** csv-stringify `cast` option applying the formats above. */
-export const CSV_CAST = {
+const CSV_CAST = {
   number: (v: number, _ctx: CastingContext) => formatNumber(v),
   boolean: (v: boolean, _ctx: CastingContext) => formatBoolean(v),
 };

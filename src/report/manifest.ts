@@ -16,7 +16,7 @@ import type { PlanSummary, Shard } from "./plan.ts";
 import type { RunIndexEntry } from "./sink.ts";
 import type { ReferenceBlock } from "./summary.ts";
 
-export const MANIFEST_FORMAT = 1;
+const MANIFEST_FORMAT = 1;
 
 export interface InputFile {
   /** absolute path */
@@ -92,11 +92,11 @@ export function versions(): Manifest["versions"] {
   return { migsim: pkg.version, node: process.version, dependencies };
 }
 
-export function sha256File(path: string): string {
+function sha256File(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
-export function inputFile(path: string): InputFile {
+function inputFile(path: string): InputFile {
   const abs = resolve(path);
   return { path: abs, sha256: sha256File(abs) };
 }

@@ -22,7 +22,10 @@ export function phaseChart(rows: readonly SummaryRow[], opts: PhaseChartOptions)
   const note = `mean of ${n} run${n === 1 ? "" : "s"} per policy; error bars: 95% confidence interval (Student t)`;
   const x = { field: "phase", type: "nominal" as const, sort: phases, title: "phase", axis: { labelAngle: 0, grid: false, labelExpr: "split(datum.label, ' ')" } };
   const color = {
-    field: "policy", type: "nominal" as const, sort: policies, title: "policy",
+    field: "policy",
+    type: "nominal" as const,
+    sort: policies,
+    title: "policy",
     scale: { domain: policies, range: policies.map((_, i) => PALETTE[i % PALETTE.length]!) },
   };
   return {

@@ -73,7 +73,9 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
   });
   const labels = Object.fromEntries(a.order.map((v) => [String(pos(v)), a.kind === "name" ? v : String(a.numeric(v))]));
   const x = {
-    field: "x", type: "quantitative" as const, title: a.title,
+    field: "x",
+    type: "quantitative" as const,
+    title: a.title,
     scale: log ? { type: "log", domain, nice: false } : { type: "linear", domain, nice: false, zero: false },
     axis: { values: ticks, labelExpr: `${JSON.stringify(labels)}[datum.value] || ''`, labelFlush: false, grid: true },
   };
@@ -115,7 +117,10 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
   return {
     ...base,
     facet: {
-      field: "panel", type: "nominal", sort: panels, title: null,
+      field: "panel",
+      type: "nominal",
+      sort: panels,
+      title: null,
       header: { labelExpr: "split(datum.label, ', ')", labelFontSize: HEADER_FONT, labelPadding: 4 },
     },
     // 2 x 2 rather than 3 + 1

@@ -17,7 +17,11 @@ const PHASE_SPANS: ReadonlyArray<[keyof PhaseMarks, keyof PhaseMarks, string]> =
   ["restored", "success", "confirm"],
 ];
 const PHASE_COLORS: Record<string, string> = {
-  decision: "#e3e3e3", checkpoint: "#fdd0a2", transfer: "#d4e4f4", restore: "#c7e9c0", confirm: "#efedf5",
+  decision: "#e3e3e3",
+  checkpoint: "#fdd0a2",
+  transfer: "#d4e4f4",
+  restore: "#c7e9c0",
+  confirm: "#efedf5",
 };
 
 const MIN_WIDTH = 640;
@@ -57,20 +61,25 @@ function formatSeconds(s: number): string {
   return s >= 1 ? `${Number(s.toPrecision(4))} s` : `${Number((s * 1e3).toPrecision(4))} ms`;
 }
 
-interface Label { t: number; text: string; }
+interface Label {
+  t: number;
+  text: string;
+}
 
 /** Labels above the plot, each centred on its time, moved up a lane while it would overlap one to its left. */
 function lanes(labels: readonly Label[], domain: readonly [number, number], width: number): Array<Label & { lane: number }> {
   const px = (t: number) => ((t - domain[0]) / (domain[1] - domain[0])) * width;
   const laneEnds: number[] = [];
-  return [...labels].sort((a, b) => a.t - b.t).map((l) => {
-    const w = textWidth(l.text);
-    const left = Math.max(0, Math.min(width - w, px(l.t) - w / 2));
-    let lane = laneEnds.findIndex((end) => left > end + 6);
-    if (lane < 0) lane = laneEnds.length;
-    laneEnds[lane] = left + w;
-    return { ...l, lane, t: domain[0] + ((left + w / 2) / width) * (domain[1] - domain[0]) };
-  });
+  return [...labels]
+    .sort((a, b) => a.t - b.t)
+    .map((l) => {
+      const w = textWidth(l.text);
+      const left = Math.max(0, Math.min(width - w, px(l.t) - w / 2));
+      let lane = laneEnds.findIndex((end) => left > end + 6);
+      if (lane < 0) lane = laneEnds.length;
+      laneEnds[lane] = left + w;
+      return { ...l, lane, t: domain[0] + ((left + w / 2) / width) * (domain[1] - domain[0]) };
+    });
 }
 
 export function bandwidthChart(trace: readonly TraceSample[], marks: readonly PhaseMarks[], opts: BandwidthChartOptions): TopLevelSpec {
@@ -82,19 +91,18 @@ export function bandwidthChart(trace: readonly TraceSample[], marks: readonly Ph
   const margin = Math.max(2 * (interval ?? 0), 0.15 * (end - start), 0.5);
   // a run's trace ends with the run: past its last sample there is nothing to show
   const lastSample = Math.max(0, ...trace.map((s) => s.t));
-  const domain: [number, number] = marks.length
-    ? [Math.max(0, start - margin), Math.min(end + margin, Math.max(end + 0.05 * (end - start), lastSample))]
-    : [0, Math.max(1, lastSample)];
+  const domain: [number, number] = marks.length ? [Math.max(0, start - margin), Math.min(end + margin, Math.max(end + 0.05 * (end - start), lastSample))] : [0, Math.max(1, lastSample)];
   // one sample past each edge so the steps reach the frame; the rest is outside the window
   const samples = trace
     .filter((s) => hosts.includes(s.host) && s.t >= domain[0] - (interval ?? 0) && s.t <= domain[1] + (interval ?? 0))
     .map((s) => ({ t: s.t, host: label(s.host), mbps: s.bps / 1e6 }));
   const many = marks.length > 1;
-  const spans = marks.flatMap((m) =>
-    PHASE_SPANS.map(([a, b, name]) => ({ start: m[a] as number, end: m[b] as number, phase: name, container: m.container }))
-      .filter((s) => s.end > s.start));
+  const spans = marks.flatMap((m) => PHASE_SPANS.map(([a, b, name]) => ({ start: m[a] as number, end: m[b] as number, phase: name, container: m.container })).filter((s) => s.end > s.start));
   const prefix = (m: PhaseMarks) => (many ? `${m.container}: ` : "");
-  const events = marks.flatMap((m) => [{ t: m.trigger, text: `${prefix(m)}trigger` }, { t: m.success, text: `${prefix(m)}success` }]);
+  const events = marks.flatMap((m) => [
+    { t: m.trigger, text: `${prefix(m)}trigger` },
+    { t: m.success, text: `${prefix(m)}success` },
+  ]);
   // "confirm" (restored -> SUCCESS) is a few ms: the success rule stands for it
   const phaseLabels = spans.filter((s) => s.phase !== "confirm").map((s) => ({ t: (s.start + s.end) / 2, text: s.phase }));
   // as wide as the title is long (within bounds): the plot, not white space, fills the figure
@@ -104,17 +112,21 @@ export function bandwidthChart(trace: readonly TraceSample[], marks: readonly Ph
   const every = interval === undefined ? "" : `, sampled every ${formatSeconds(interval)}`;
 
   const x = {
-    field: "t", type: "quantitative" as const, title: `time (s${every})`,
-    scale: { domain, nice: false, zero: false }, axis: { format: "~g", tickCount: Math.round(width / 55) },
+    field: "t",
+    type: "quantitative" as const,
+    title: `time (s${every})`,
+    scale: { domain, nice: false, zero: false },
+    axis: { format: "~g", tickCount: Math.round(width / 55) },
   };
   const hostLabels = hosts.map(label);
   return {
     $schema: SCHEMA,
     title: {
       text: opts.title,
-      subtitle: interval === undefined
-        ? "sent + received at each host; shaded: migration phases"
-        : `sent + received at each host, each point the mean over the ${formatSeconds(interval)} before it; shaded: migration phases`,
+      subtitle:
+        interval === undefined
+          ? "sent + received at each host; shaded: migration phases"
+          : `sent + received at each host, each point the mean over the ${formatSeconds(interval)} before it; shaded: migration phases`,
     },
     width,
     height: HEIGHT,
@@ -147,8 +159,11 @@ export function bandwidthChart(trace: readonly TraceSample[], marks: readonly Ph
           // padded so a line at 0 or at the top does not run along the frame
           y: { field: "mbps", type: "quantitative", title: "bandwidth (Mbit/s)", scale: { padding: 8 } },
           color: {
-            field: "host", type: "nominal", title: "host",
-            sort: hostLabels, scale: { domain: hostLabels, range: ["#d62728", "#1f77b4", ...PALETTE] },
+            field: "host",
+            type: "nominal",
+            title: "host",
+            sort: hostLabels,
+            scale: { domain: hostLabels, range: ["#d62728", "#1f77b4", ...PALETTE] },
             legend: { orient: "bottom", direction: "horizontal", symbolType: "stroke", symbolStrokeWidth: 2.5 },
           },
         },

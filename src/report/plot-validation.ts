@@ -37,10 +37,16 @@ export function validationChart(name: string, rows: readonly ValidationChartRow[
         mark: "bar",
         encoding: {
           // a time is never negative: a CI reaching below 0 is cut there
-          y, yOffset, x: { field: "mean", type: "quantitative", title: "time (s)", scale: { domainMin: 0 } },
+          y,
+          yOffset,
+          x: { field: "mean", type: "quantitative", title: "time (s)", scale: { domainMin: 0 } },
           color: {
-            field: "backend", type: "nominal", title: null, sort: ["simulator", "testbed"],
-            scale: { range: [PALETTE[0], PALETTE[1]] }, legend: { orient: "bottom", direction: "horizontal" },
+            field: "backend",
+            type: "nominal",
+            title: null,
+            sort: ["simulator", "testbed"],
+            scale: { range: [PALETTE[0], PALETTE[1]] },
+            legend: { orient: "bottom", direction: "horizontal" },
           },
         },
       },

@@ -13,12 +13,12 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 
-export const FONT_FAMILY = "DejaVu Sans";
-export const DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu";
+const FONT_FAMILY = "DejaVu Sans";
+const DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu";
 const FONT_FILES = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"];
 
 /** Fonts missing: an environment problem with one fix, said in one line. */
-export class MissingFontError extends Error {
+class MissingFontError extends Error {
   constructor(dir: string, missing: string[]) {
     super(
       `PNG plots need the DejaVu fonts: ${missing.join(", ")} not found in ${dir} ` +
@@ -28,7 +28,7 @@ export class MissingFontError extends Error {
   }
 }
 
-export function fontFiles(dir = process.env["MIGSIM_FONT_DIR"] ?? DEFAULT_FONT_DIR): string[] {
+function fontFiles(dir = process.env["MIGSIM_FONT_DIR"] ?? DEFAULT_FONT_DIR): string[] {
   const files = FONT_FILES.map((f) => join(dir, f));
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length > 0) throw new MissingFontError(dir, missing.map((m) => m.slice(dir.length + 1)));

@@ -21,7 +21,7 @@ import { slug } from "./plots.ts";
 import { chmodSync } from "node:fs";
 
 /** Quote one word for a POSIX shell: safe for any string (spaces, quotes, $, newlines). */
-export function shq(s: string): string {
+function shq(s: string): string {
   if (s.length > 0 && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -59,7 +59,7 @@ function checkSbatchValue(value: string, field: string, pattern: RegExp, expecte
   return value;
 }
 
-export function defaultMigsim(): string[] {
+function defaultMigsim(): string[] {
   return [process.execPath, join(packageRoot(), "bin", "migsim.js")];
 }
 
@@ -67,7 +67,7 @@ function words(ws: readonly string[]): string {
   return ws.map(shq).join(" ");
 }
 
-export function slurmScripts(o: SlurmOptions): { array: string; merge: string; submit: string; shardDirs: string[]; dir: string } {
+function slurmScripts(o: SlurmOptions): { array: string; merge: string; submit: string; shardDirs: string[]; dir: string } {
   if (!Number.isInteger(o.shards) || o.shards < 1) {
     throw new InputError(`expected a whole number of shards >= 1, got ${o.shards}`, { field: "--shards" });
   }

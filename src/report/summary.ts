@@ -12,11 +12,8 @@ export const DURATION_COLUMNS = [
 ] as const;
 export type DurationColumn = (typeof DURATION_COLUMNS)[number];
 
-/** The phases that make up total_s, in protocol order (downtime overlaps them). */
-export const PHASE_COLUMNS = ["decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s"] as const;
-
 /** The metric a reference value is compared with (the papers' tables give total migration time). */
-export const REFERENCE_METRIC: DurationColumn = "total_s";
+const REFERENCE_METRIC: DurationColumn = "total_s";
 
 export interface ReferenceValue {
   mean: number;
@@ -31,7 +28,7 @@ export type ReferenceBlock = { source?: string } & {
   [policy: string]: ReferenceValue | Partial<Record<DurationColumn, ReferenceValue>> | string | undefined;
 };
 
-export function referenceFor(ref: ReferenceBlock | undefined, policy: string, metric: DurationColumn = REFERENCE_METRIC): ReferenceValue | undefined {
+function referenceFor(ref: ReferenceBlock | undefined, policy: string, metric: DurationColumn = REFERENCE_METRIC): ReferenceValue | undefined {
   const v = ref?.[policy];
   if (typeof v !== "object" || v === null) return undefined;
   if ("mean" in v && typeof v.mean === "number") return metric === REFERENCE_METRIC ? (v as ReferenceValue) : undefined;
@@ -106,7 +103,7 @@ export function summarize(input: SummaryInput): SummaryRow[] {
   return out;
 }
 
-export function summaryColumns(axes: readonly string[]): string[] {
+function summaryColumns(axes: readonly string[]): string[] {
   return [
     "experiment", "cell", ...axes, "policy", "metric", "n", "mean", "ci95", "std", "median", "min", "max",
     "reference", "reference_ci", "error_pct",
@@ -142,7 +139,7 @@ export function fmt(x: number | undefined, digits?: number): string {
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
 }
 
-export function meanCi(s: { mean: number; ci95?: number; ci?: number }, digits?: number): string {
+function meanCi(s: { mean: number; ci95?: number; ci?: number }, digits?: number): string {
   const ci = s.ci95 ?? s.ci;
   return ci === undefined || Number.isNaN(ci) ? `${fmt(s.mean, digits)} ± n/a` : `${fmt(s.mean, digits)} ± ${fmt(ci, digits)}`;
 }

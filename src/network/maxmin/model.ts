@@ -29,7 +29,18 @@
  * and the link, instead of letting the run end silently with the transfer pending.
  */
 import { MinHeap, Signal, type EventId, type Simulator } from "../../kernel/index.ts";
-import { BlockedLinkError, StarvedFlowError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, type RouteFn } from "../model.ts";
+import {
+  BlockedLinkError,
+  StarvedFlowError,
+  type ExchangeOptions,
+  type Flow,
+  type FlowResult,
+  type FlowSpec,
+  type ModelOptions,
+  type NetworkModel,
+  type NetworkParams,
+  type RouteFn,
+} from "../model.ts";
 import { Router } from "../topology/routing.ts";
 import { REL, udpShares, waterLevel } from "./shares.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
@@ -275,8 +286,7 @@ export class MaxMinModel implements NetworkModel {
     const fwd = this.route(src, dst);
     const back = this.route(dst, src);
     const rtts = opts.newConnection ? (opts.handshakeRtts ?? this.params.tcpHandshakeRtts) : 0;
-    const duration =
-      rtts * (fwd.propagation + back.propagation) + this.transferTime(fwd, requestBytes) + this.transferTime(back, responseBytes);
+    const duration = rtts * (fwd.propagation + back.propagation) + this.transferTime(fwd, requestBytes) + this.transferTime(back, responseBytes);
     return this.after(duration);
   }
 
@@ -512,7 +522,11 @@ export class MaxMinModel implements NetworkModel {
     const topo = this.topo;
     const flows = this.udpFlows;
     const n = flows.length;
-    const rate = udpShares(flows.map((f) => this.fLinks[f]!), flows.map((f) => this.fMaxUdp(f)), topo.capacity);
+    const rate = udpShares(
+      flows.map((f) => this.fLinks[f]!),
+      flows.map((f) => this.fMaxUdp(f)),
+      topo.capacity,
+    );
     this.beginRound();
     for (let i = 0; i < n; i++) this.setRate(flows[i]!, rate[i]!);
     // New elastic capacities; every link whose udp load changed is re-examined.
@@ -593,7 +607,7 @@ export class MaxMinModel implements NetworkModel {
 
   /** Progressive filling of S on the capacity the flows outside S leave. */
   private fill(): void {
-    const { S, sN, T, tN, rem, cnt, lList, lCount, fInS, fRate, fFrozen, fNew, fBott, fMax, lElastic } = this;
+    const { S, sN, T, tN, rem, cnt, lList, lCount, fInS, fRate, fFrozen, fMax, lElastic } = this;
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
       let out = 0;

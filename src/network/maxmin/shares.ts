@@ -17,10 +17,11 @@ export function udpShares(links: readonly Int32Array[], want: readonly number[],
   const frozen = new Uint8Array(n);
   const remCap = new Map<number, number>();
   const users = new Map<number, number>();
-  for (const ls of links) for (const l of ls) {
-    remCap.set(l, capacity[l]!);
-    users.set(l, (users.get(l) ?? 0) + 1);
-  }
+  for (const ls of links)
+    for (const l of ls) {
+      remCap.set(l, capacity[l]!);
+      users.set(l, (users.get(l) ?? 0) + 1);
+    }
   let left = n;
   while (left > 0) {
     // next event of the filling: a link's fair share or a flow's requested rate, whichever is lower

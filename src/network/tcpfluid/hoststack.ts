@@ -87,7 +87,7 @@ export class HostStack extends FluidState {
     const now = this.sim.now;
     let r = 0;
     for (const f of this.acking[l]!) if (!f.finished) r += f.rate;
-    this.strand[l] = this.strand[l]! + ((r / this.p.mss) * this.p.ackBytesPerSegment) * (now - this.strandAt[l]!);
+    this.strand[l] = this.strand[l]! + (r / this.p.mss) * this.p.ackBytesPerSegment * (now - this.strandAt[l]!);
     this.strandAt[l] = now;
   }
 

@@ -146,10 +146,11 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
       a.splice(a.indexOf(f), 1);
       if (a.length === 0) this.usedLinks.delete(l);
     }
-    if (f.tcp) for (const l of f.ack.links) {
-      const a = this.acking[l]!;
-      a.splice(a.indexOf(f), 1);
-    }
+    if (f.tcp)
+      for (const l of f.ack.links) {
+        const a = this.acking[l]!;
+        a.splice(a.indexOf(f), 1);
+      }
   }
 
   /**

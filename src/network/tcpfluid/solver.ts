@@ -119,12 +119,22 @@ export class QueueSolver extends CongestionLaws {
         f.fwdQ += delta;
         this.markRate(f);
         // slower flows (delta > 0) cannot congest an idle link: only queued links need a look
-        if (spread) for (const m of f.path.links) if (m !== l && !inWork[m] && (delta < 0 || this.delay[m]! > 0)) { inWork[m] = 1; work.push(m); }
+        if (spread)
+          for (const m of f.path.links)
+            if (m !== l && !inWork[m] && (delta < 0 || this.delay[m]! > 0)) {
+              inWork[m] = 1;
+              work.push(m);
+            }
       }
       for (const f of this.acking[l]!) {
         f.ackQ += delta;
         this.markRate(f);
-        if (spread) for (const m of f.path.links) if (!inWork[m] && (delta < 0 || this.delay[m]! > 0)) { inWork[m] = 1; work.push(m); }
+        if (spread)
+          for (const m of f.path.links)
+            if (!inWork[m] && (delta < 0 || this.delay[m]! > 0)) {
+              inWork[m] = 1;
+              work.push(m);
+            }
       }
     }
     // rates of the flows whose inputs changed, exact path sums (no drift from the updates above)

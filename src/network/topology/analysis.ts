@@ -74,7 +74,13 @@ export function hostDiameter(t: CompiledTopology): Diameter {
   list.forEach((g, gi) => {
     if (g.hosts.length > 1 && 2 > best.hops) best = { hops: 2, from: t.names[g.hosts[0]!]!, to: t.names[g.hosts[1]!]! };
     // Multi-source BFS over switches from this group's attachment switches.
-    bfs(start, adj, g.switches.map((sw) => sw - H), dist, queue);
+    bfs(
+      start,
+      adj,
+      g.switches.map((sw) => sw - H),
+      dist,
+      queue,
+    );
     let far = -1;
     let farGroup = -1;
     for (let oi = 0; oi < list.length; oi++) {
@@ -154,7 +160,7 @@ function singleHomedDiameter(t: CompiledTopology, list: Array<{ switches: number
     bfs(start, adj, [src], dist, queue);
     let node = -1;
     let d = -1;
-    for (const m of marked) if (dist[m]! > d) ((d = dist[m]!), (node = m));
+    for (const m of marked) if (dist[m]! > d) (d = dist[m]!), (node = m);
     return { node, d };
   };
   // Double sweep for a central switch: the middle of a long shortest path between host switches.

@@ -1,8 +1,7 @@
 /**
  * Compiles a Topology into typed arrays (CSR adjacency, per-directed-link capacity, latency,
- * queue) for routing and the network models, and builds the graphology view for analysis.
+ * queue) for routing and the network models (graph.ts gives the graphology view users see).
  */
-import { UndirectedGraph } from "graphology";
 import type { CompiledTopology, Topology } from "./types.ts";
 
 export function compileTopology(topology: Topology): CompiledTopology {
@@ -27,14 +26,22 @@ export function compileTopology(topology: Topology): CompiledTopology {
     const b = index.get(link.b)!;
     const fwd = 2 * i;
     const back = fwd + 1;
-    from[fwd] = a; to[fwd] = b; from[back] = b; to[back] = a;
-    capacity[fwd] = link.capacity; capacity[back] = link.capacityBack;
+    from[fwd] = a;
+    to[fwd] = b;
+    from[back] = b;
+    to[back] = a;
+    capacity[fwd] = link.capacity;
+    capacity[back] = link.capacityBack;
     latency[fwd] = latency[back] = link.latency;
     queueBytes[fwd] = queueBytes[back] = link.queue * link.mtu;
     mtu[fwd] = mtu[back] = link.mtu;
-    degree[a]!++; degree[b]!++;
+    degree[a]!++;
+    degree[b]!++;
     // Mininet numbers ports per node in link order: switches from eth1, hosts from eth0.
-    for (const [node, dir] of [[a, fwd], [b, back]] as const) {
+    for (const [node, dir] of [
+      [a, fwd],
+      [b, back],
+    ] as const) {
       const base = node < hostCount ? 0 : 1;
       const name = `${names[node]}-eth${portCounter[node]! + base}`;
       portCounter[node]!++;
@@ -50,19 +57,21 @@ export function compileTopology(topology: Topology): CompiledTopology {
   for (let d = 0; d < L; d++) adjLinks[fill[from[d]!]!++] = d;
 
   return {
-    topology, nodeCount: names.length, hostCount, names, index,
+    topology,
+    nodeCount: names.length,
+    hostCount,
+    names,
+    index,
     isHost: (n: number) => n < hostCount,
-    from, to, capacity, latency, queueBytes, mtu, adjStart, adjLinks, portName, portIndex,
+    from,
+    to,
+    capacity,
+    latency,
+    queueBytes,
+    mtu,
+    adjStart,
+    adjLinks,
+    portName,
+    portIndex,
   };
-}
-
-/** The topology as a graphology graph (node attribute `kind`, edge attributes from the link). */
-export function toGraph(topology: Topology): UndirectedGraph {
-  const g = new UndirectedGraph({ multi: false, allowSelfLoops: false });
-  for (const h of topology.hosts) g.addNode(h, { kind: "host" });
-  for (const s of topology.switches) g.addNode(s, { kind: "switch" });
-  for (const l of topology.links) {
-    g.addEdge(l.a, l.b, { capacity: l.capacity, capacityBack: l.capacityBack, latency: l.latency, queue: l.queue });
-  }
-  return g;
 }

@@ -32,27 +32,33 @@ const PROPERTY = z.union([VALUE, z.array(VALUE).min(1)]).optional();
 const prefix = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "expected a name prefix: a letter then letters, digits or _");
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
 
+const TIERS = "one value, a seeded distribution ({ dist: uniform|log-uniform, min, max } or { dist: choice, values }), or a list per tier from the hosts up (the last repeats)";
 const COMMON = {
-  capacity: PROPERTY,
-  latency: PROPERTY,
-  queue: PROPERTY,
-  "host-prefix": prefix.optional(),
-  "switch-prefix": prefix.optional(),
+  capacity: PROPERTY.meta({ description: `link capacity: ${TIERS}`, unit: "rate", default: "defaults.capacity" }),
+  latency: PROPERTY.meta({ description: "one-way propagation delay, same forms", unit: "duration", default: "defaults.latency" }),
+  queue: PROPERTY.meta({ description: "drop-tail queue per direction, same forms", unit: "packets", default: "defaults.queue" }),
+  "host-prefix": prefix.optional().meta({ description: "host names are this prefix and a number", default: "h" }),
+  "switch-prefix": prefix.optional().meta({ description: "switch names are this prefix and a number", default: "s" }),
 };
 
 /** Upper bounds keep a typo from asking for billions of nodes; 100,000 hosts fit in every shape. */
 export const GENERATE_SCHEMA = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("tree"), depth: count(1, 20), fanout: count(1, 1000), ...COMMON }),
-  z.strictObject({ kind: z.literal("linear"), n: count(1, 100_000), ...COMMON }),
-  z.strictObject({ kind: z.literal("star"), n: count(1, 100_000), ...COMMON }),
-  z.strictObject({ kind: z.literal("full-mesh"), n: count(1, 1000), ...COMMON }),
+  z.strictObject({
+    kind: z.literal("tree"),
+    depth: count(1, 20).meta({ description: "switch levels" }),
+    fanout: count(1, 1000).meta({ description: "children per switch (hosts below the last level)" }),
+    ...COMMON,
+  }),
+  z.strictObject({ kind: z.literal("linear"), n: count(1, 100_000).meta({ description: "switches in a chain, one host each" }), ...COMMON }),
+  z.strictObject({ kind: z.literal("star"), n: count(1, 100_000).meta({ description: "hosts on one switch" }), ...COMMON }),
+  z.strictObject({ kind: z.literal("full-mesh"), n: count(1, 1000).meta({ description: "switches all linked to each other, one host each" }), ...COMMON }),
   z.strictObject({
     kind: z.literal("fat-tree"),
-    k: count(2, 80),
+    k: count(2, 80).meta({ description: "port count (even): k^3/4 hosts" }),
     ...COMMON,
-    "core-prefix": prefix.optional(),
-    "aggregation-prefix": prefix.optional(),
-    "edge-prefix": prefix.optional(),
+    "core-prefix": prefix.optional().meta({ description: "core switch name prefix", default: "c" }),
+    "aggregation-prefix": prefix.optional().meta({ description: "aggregation switch name prefix", default: "a" }),
+    "edge-prefix": prefix.optional().meta({ description: "edge switch name prefix", default: "e" }),
   }),
 ]);
 
@@ -61,7 +67,7 @@ type PropertySpec = z.infer<typeof PROPERTY>;
 type ValueSpec = z.infer<typeof VALUE>;
 
 /** Largest number of nodes a generator may produce (tree and fat-tree grow fast). */
-export const MAX_GENERATED_NODES = 1_000_000;
+const MAX_GENERATED_NODES = 1_000_000;
 
 /** Links as a generator emits them: endpoints and the tier (0 = host links, upwards). */
 interface Shape {
@@ -226,15 +232,7 @@ function names(p: string, count: number, field: string): void {
 }
 
 /** Resolves a property to one number per link, drawing from `rng` in link order. */
-function linkValues(
-  spec: PropertySpec,
-  field: string,
-  n: number,
-  tier: number[],
-  fallback: number,
-  parse: (v: unknown) => number,
-  rng: Rng,
-): Float64Array {
+function linkValues(spec: PropertySpec, field: string, n: number, tier: number[], fallback: number, parse: (v: unknown) => number, rng: Rng): Float64Array {
   const out = new Float64Array(n);
   if (spec === undefined) return out.fill(fallback);
   const list = Array.isArray(spec) ? spec : [spec];

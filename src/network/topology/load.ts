@@ -15,30 +15,30 @@ export const NODE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,9}$/;
 const quantity = z.union([z.string(), z.number()]);
 
 const LINK_SCHEMA = z.strictObject({
-  a: z.string(),
-  b: z.string(),
-  capacity: quantity.optional(),
-  "capacity-back": quantity.optional(),
-  latency: quantity.optional(),
-  queue: quantity.optional(),
-  mtu: quantity.optional(),
+  a: z.string().meta({ description: "one end (host or switch)" }),
+  b: z.string().meta({ description: "the other end" }),
+  capacity: quantity.optional().meta({ description: "capacity a -> b (and b -> a unless capacity-back)", unit: "rate", default: "defaults.capacity" }),
+  "capacity-back": quantity.optional().meta({ description: "capacity b -> a", unit: "rate", default: "capacity" }),
+  latency: quantity.optional().meta({ description: "one-way propagation delay", unit: "duration", default: "defaults.latency" }),
+  queue: quantity.optional().meta({ description: "drop-tail queue per direction", unit: "packets (e.g. 1000pkt)", default: "defaults.queue" }),
+  mtu: quantity.optional().meta({ description: "maximum transmission unit", unit: "size", default: "defaults.mtu" }),
 });
 
 const DEFAULTS_SCHEMA = z.strictObject({
-  capacity: quantity.optional(),
-  latency: quantity.optional(),
-  queue: quantity.optional(),
-  mtu: quantity.optional(),
+  capacity: quantity.optional().meta({ description: "link capacity", unit: "rate", default: "1Gbps" }),
+  latency: quantity.optional().meta({ description: "one-way propagation delay", unit: "duration", default: "0s" }),
+  queue: quantity.optional().meta({ description: "drop-tail queue per direction", unit: "packets", default: "1000pkt" }),
+  mtu: quantity.optional().meta({ description: "maximum transmission unit", unit: "size", default: "1500B" }),
 });
 
-const TOPOLOGY_SCHEMA = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  defaults: DEFAULTS_SCHEMA.optional(),
-  hosts: z.array(z.string()).optional(),
-  switches: z.array(z.string()).optional(),
-  links: z.array(LINK_SCHEMA).optional(),
-  generate: GENERATE_SCHEMA.optional(),
+export const TOPOLOGY_SCHEMA = z.strictObject({
+  name: z.string().min(1).meta({ description: "topology name" }),
+  description: z.string().optional().meta({ description: "free text" }),
+  defaults: DEFAULTS_SCHEMA.optional().meta({ description: "values for links that do not set their own" }),
+  hosts: z.array(z.string()).optional().meta({ description: "host names: a letter, then up to 9 letters, digits or _ (they become interface names)" }),
+  switches: z.array(z.string()).optional().meta({ description: "switch names, same rule" }),
+  links: z.array(LINK_SCHEMA).optional().meta({ description: "full-duplex links, at most one between two nodes" }),
+  generate: GENERATE_SCHEMA.optional().meta({ description: "a generated topology instead of hosts/switches/links (docs/topologies.md)" }),
 });
 
 export type TopologyDocument = z.infer<typeof TOPOLOGY_SCHEMA>;
@@ -51,7 +51,7 @@ export interface LinkDefaults {
 }
 
 /** Defaults when a file sets none: Mininet's TCLink without shaping options is close to these. */
-export const BUILTIN_DEFAULTS: LinkDefaults = { capacity: 1e9, latency: 0, queue: 1000, mtu: 1500 };
+const BUILTIN_DEFAULTS: LinkDefaults = { capacity: 1e9, latency: 0, queue: 1000, mtu: 1500 };
 
 export function loadTopologyFile(file: string, seed = 1): Topology {
   return loadTopology(YamlSource.fromFile(file), [], undefined, seed);
@@ -88,7 +88,10 @@ function generateAt<T>(source: YamlSource, path: FieldPath, fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof InputError && e.location.file === undefined) {
-      const inner = (e.location.field ?? "").split(".").filter((k) => k !== "").map((k) => (/^[0-9]+$/.test(k) ? Number(k) : k));
+      const inner = (e.location.field ?? "")
+        .split(".")
+        .filter((k) => k !== "")
+        .map((k) => (/^[0-9]+$/.test(k) ? Number(k) : k));
       throw source.error([...path, ...inner], e.detail);
     }
     throw e;
@@ -112,7 +115,10 @@ function buildExplicit(source: YamlSource, base: FieldPath, doc: TopologyDocumen
   const switches = doc.switches ?? [];
   if (hosts.length === 0) throw source.error([...base, "hosts"], "expected a list of at least one host");
   const seen = new Map<string, FieldPath>();
-  for (const [key, list] of [["hosts", hosts], ["switches", switches]] as const) {
+  for (const [key, list] of [
+    ["hosts", hosts],
+    ["switches", switches],
+  ] as const) {
     list.forEach((name, i) => {
       const path = [...base, key, i];
       if (!NODE_NAME.test(name)) {
@@ -152,7 +158,7 @@ function buildExplicit(source: YamlSource, base: FieldPath, doc: TopologyDocumen
  * Checks that hold for explicit and generated topologies alike: every host has a link, and the
  * network is connected (hosts never forward traffic, so connectivity is through switches).
  */
-export function validateTopology(t: Topology, source?: YamlSource, base: FieldPath = []): void {
+function validateTopology(t: Topology, source?: YamlSource, base: FieldPath = []): void {
   const fail = (path: FieldPath, msg: string): never => {
     throw source ? source.error(path, msg) : new InputError(msg, { field: path.join(".") });
   };
@@ -171,14 +177,18 @@ export function validateTopology(t: Topology, source?: YamlSource, base: FieldPa
     (adj.get(l.b) ?? adj.set(l.b, []).get(l.b)!).push(l.a);
   }
   const start = t.hosts[0];
-  if (start === undefined) return fail([...base, "hosts"], "expected at least one host");
+  if (start === undefined) fail([...base, "hosts"], "expected at least one host");
   const reached = new Set([start]);
   const queue = [start];
   const hosts = new Set(t.hosts);
   while (queue.length) {
     const n = queue.pop()!;
     if (n !== start && hosts.has(n)) continue; // hosts do not forward
-    for (const m of adj.get(n) ?? []) if (!reached.has(m)) { reached.add(m); queue.push(m); }
+    for (const m of adj.get(n) ?? [])
+      if (!reached.has(m)) {
+        reached.add(m);
+        queue.push(m);
+      }
   }
   const lost = [...t.hosts, ...t.switches].find((n) => !reached.has(n));
   if (lost !== undefined) {

@@ -7,7 +7,6 @@ import { bigIntToBytes, bytesToBigInt, type Drbg, SecretBytes } from "./secret.t
 
 const AAD = Buffer.from("migsim-mtd-lookup-table-v1");
 const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 /** The encrypted table as it travels to the hosts: public data. */
 export interface EncryptedTable {
@@ -21,7 +20,7 @@ export function tableBytes(t: EncryptedTable): number {
 }
 
 /** AES-256 key for the table: HKDF-SHA256(ikm = S, salt = "migsim-mtd", info = "lookup-table") */
-export function tableKey(secret: SecretBytes): SecretBytes {
+function tableKey(secret: SecretBytes): SecretBytes {
   return new SecretBytes("table-key", new Uint8Array(hkdfSync("sha256", secret.reveal(), "migsim-mtd", "lookup-table", 32)));
 }
 

@@ -7,11 +7,11 @@
  * row in listed order; a chain of switches (linear) stays on one row. Rows are ordered bottom-up
  * by the barycentre of each node's neighbours already placed, which keeps subtrees and pods together.
  */
-import { InputError } from "../../errors.ts";
-import { formatRate } from "../../units.ts";
-import type { CompiledTopology } from "./types.ts";
+import { InputError } from "../errors.ts";
+import { formatRate } from "../units.ts";
+import type { CompiledTopology } from "../network/topology/types.ts";
 
-export const MAX_DRAWN_NODES = 2000;
+const MAX_DRAWN_NODES = 2000;
 
 const HOST_GAP = 56;
 const ROW_GAP = 110;

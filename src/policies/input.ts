@@ -1,0 +1,28 @@
+/**
+ * The one place a policy's input is built from a RunSpec, so that the simulator, the testbed's
+ * before-the-run decisions and the pre-run validation hand a policy exactly the same facts.
+ */
+import type { Rng } from "../random.ts";
+import type { RunSpec } from "../runspec.ts";
+import type { NetworkView, PolicyInput } from "./types.ts";
+
+/** The input of migration `i`'s decision, seen through `view` and drawing from `rng`. */
+export function policyInput(spec: RunSpec, i: number, view: NetworkView, rng: Rng): PolicyInput {
+  const m = spec.migrations[i]!;
+  return {
+    view,
+    rng,
+    source: m.source,
+    candidates: m.candidates.filter((c) => c !== m.source),
+    container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },
+    params: spec.policy.params,
+    manager: spec.manager,
+    fixedDestination: m.destination,
+  };
+}
+
+/** What `Policy.validate` is told about a run: hosts, and the fewest candidates any migration offers. */
+export function validationContext(spec: RunSpec): { hosts: number; candidates: number } {
+  const counts = spec.migrations.map((m) => m.candidates.filter((c) => c !== m.source).length);
+  return { hosts: spec.topology.hosts.length, candidates: counts.length ? Math.min(...counts) : 0 };
+}
