@@ -51,19 +51,8 @@ export function parseTestbedUrl(text: string, field = "testbed"): TestbedAddress
   return { user, host, port, url: `ssh://${user}@${shown}:${port}` };
 }
 
-const PLAIN = /^[A-Za-z0-9_./:=@%+,-]+$/;
-
-/** POSIX shell quoting: the result is one word whose value is exactly `arg`. */
-export function quote(arg: string): string {
-  if (arg.includes("\0")) throw new InputError("NUL byte in a shell argument");
-  if (PLAIN.test(arg)) return arg;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** A command line from a program and its arguments, every one quoted. */
-export function shellCommand(program: string, ...args: string[]): string {
-  return [program, ...args].map(quote).join(" ");
-}
+// Quoting lives with the rest of migsim's (src/shell.ts); exported here too for the backend's users.
+export { quote, shellCommand } from "../../src/shell.ts";
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 

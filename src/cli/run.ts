@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from "yargs";
 import { BACKEND_NAMES, type BackendOptions } from "../experiment/backends.ts";
 import { parseShard } from "../report/plan.ts";
 import { runExperiment } from "../experiment/run.ts";
-import { shellCommand } from "../../backends/mininet/ssh.ts";
+import { shellCommand } from "../shell.ts";
 import { progressReporter } from "./progress.ts";
 
 /** What every command that runs an experiment file accepts (run, compare). */
