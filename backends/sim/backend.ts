@@ -25,6 +25,7 @@ import type {
   Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
 } from "../../src/runspec.ts";
 
+/** Makes the run's network model, which must route with `route` (the policies' view assumes it). */
 export type ModelFactory = (sim: Simulator, topo: CompiledTopology, params: NetworkParams, route: RouteFn) => NetworkModel;
 export type PolicyResolver = (spec: PolicySpec) => Promise<Policy>;
 
@@ -41,7 +42,7 @@ export interface SimBackendOptions {
 
 export class SimBackend implements Backend {
   readonly name = "sim";
-  private readonly compiled = new WeakMap<Topology, { topo: CompiledTopology; routers: Map<string, RouteFn> }>();
+  private readonly compiled = new WeakMap<Topology, { topo: CompiledTopology; routers: Map<string, Router> }>();
   private readonly policies = new Map<string, Promise<Policy>>();
 
   private readonly options: Required<Pick<SimBackendOptions, "createModel" | "resolvePolicy">> & SimBackendOptions;
@@ -69,12 +70,9 @@ export class SimBackend implements Backend {
     // Compiled topology and routes are pure functions of the Topology object: shared across runs.
     let c = this.compiled.get(spec.topology);
     if (!c) this.compiled.set(spec.topology, (c = { topo: compileTopology(spec.topology), routers: new Map() }));
-    let route = c.routers.get(spec.network.routing);
-    if (!route) {
-      const router = new Router(c.topo, spec.network.routing);
-      c.routers.set(spec.network.routing, (route = (a, b) => router.route(a, b)));
-    }
-    return new Run(spec, policy, c.topo, route, this.options).execute();
+    let router = c.routers.get(spec.network.routing);
+    if (!router) c.routers.set(spec.network.routing, (router = new Router(c.topo, spec.network.routing)));
+    return new Run(spec, policy, c.topo, router, this.options).execute();
   }
 
   private policy(spec: PolicySpec): Promise<Policy> {
@@ -114,10 +112,10 @@ class Run {
     private readonly spec: RunSpec,
     private readonly policy: Policy,
     private readonly topo: CompiledTopology,
-    route: RouteFn,
+    private readonly router: Router,
     private readonly options: SimBackendOptions & { createModel: ModelFactory },
   ) {
-    this.model = options.createModel(this.sim, topo, spec.network, route);
+    this.model = options.createModel(this.sim, topo, spec.network, (a, b) => router.route(a, b));
     this.vib = new Vib((l) => topo.capacity[l]!, topo.portName);
     this.collector = new Collector(this.sim, this.model, this.vib, spec.measurement.period);
     this.results = new Array(spec.migrations.length);
@@ -282,10 +280,12 @@ class Run {
   }
 
   private view(): NetworkView {
-    const model = this.model;
+    const { model, router } = this;
     return {
       topo: this.topo,
       route: (a, b) => model.route(a, b),
+      // the model routes with this router (ModelFactory), so its tables describe the same routes
+      routesFrom: (a) => router.table(a),
       // The controller's estimate: propagation + the queueing it would measure now.
       latency: (a, b) => model.pathDelay(a, b),
       vib: this.vib,
@@ -298,7 +298,7 @@ class Run {
       view: this.view(),
       rng,
       source: m.source,
-      candidates: m.candidates.filter((c) => c !== m.source),
+      candidates: candidatesOf(m),
       container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },
       params: this.spec.policy.params,
       manager: this.spec.manager,
@@ -340,6 +340,18 @@ class Run {
     }
     throw new UnreachableResultError(`${detail}; raise horizon or check the traffic`, { field: "horizon" });
   }
+}
+
+const candidateLists = new WeakMap<MigrationSpec, string[]>();
+
+/**
+ * The candidates other than the source, one array per migration of a cell: every run and policy
+ * deciding for it passes the same array, so the policies' candidate lists are shared too.
+ */
+function candidatesOf(m: MigrationSpec): string[] {
+  let c = candidateLists.get(m);
+  if (!c) candidateLists.set(m, (c = m.candidates.filter((h) => h !== m.source)));
+  return c;
 }
 
 /** subRng(seed, purpose), seeded on the first draw: deterministic policies never pay for it */

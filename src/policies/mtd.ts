@@ -20,7 +20,7 @@
 import { createHmac } from "node:crypto";
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
-import { reachableCandidates, tryRoute } from "./common.ts";
+import { reachableCandidates, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
 import { blockLength, type CodedSymbol, Decoder, encode, recode } from "./crypto/fountain.ts";
 import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
@@ -216,7 +216,7 @@ function context(name: string, input: PolicyInput): Context {
   const hosts = input.view.topo.topology.hosts;
   const allowed = new Set(reachableCandidates(name, input).map((c) => c.host));
   const others = keyHolders(hosts, input.manager, input.source).filter(
-    (h) => h !== input.source && tryRoute(input.view, input.source, h) !== undefined,
+    (h) => h !== input.source && reaches(input.view, input.source, h),
   );
   return { hosts, allowed, others };
 }

@@ -14,6 +14,7 @@ export function staticView(topology: Topology, routing: RoutingMetric = "hops", 
   return {
     topo,
     route: (a, b) => router.route(a, b),
+    routesFrom: (a) => router.table(a),
     latency: (a, b) => router.route(a, b).propagation,
     vib: undefined,
     now,

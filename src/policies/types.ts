@@ -3,6 +3,7 @@
  * seeded RNG and returns a plan; backends execute plans (the simulator in simulated time, the
  * Mininet backend for real), so both run the very same policy code.
  */
+import type { RouteTable } from "../network/routing.ts";
 import type { CompiledTopology, Path } from "../network/types.ts";
 import type { VibReader } from "../measurement/vib.ts";
 
@@ -13,6 +14,11 @@ export interface NetworkView {
   readonly topo: CompiledTopology;
   /** the route the network uses between two hosts */
   route(src: string, dst: string): Path;
+  /**
+   * the same routes from one source to every node, summarised (hops, switches, propagation,
+   * bottleneck by node id); optional: policies fall back to `route` per candidate without it
+   */
+  routesFrom?(src: string): RouteTable;
   /**
    * latency estimate between two hosts as the controller knows it (propagation + measured
    * queueing), seconds; formula (2) of the paper uses it
