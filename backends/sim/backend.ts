@@ -7,7 +7,7 @@
  * continuously only when a threshold trigger or a trace needs it.
  */
 import { UnreachableResultError } from "../../src/errors.ts";
-import { Simulator } from "../../src/kernel/index.ts";
+import { Simulator, type Waitable } from "../../src/kernel/index.ts";
 import { Collector } from "../../src/measurement/collectors.ts";
 import { hostLoad, ThresholdTrigger, triggerKey, type ThresholdSpec } from "../../src/measurement/triggers.ts";
 import { Vib } from "../../src/measurement/vib.ts";
@@ -258,6 +258,7 @@ class Run {
       decide: (index) => this.decide(index),
       restoring: this.restoring,
       redirect: (c, s, d) => this.redirect(c, s, d),
+      rekeys: this.rekeys,
     };
     const p = this.sim.process(migrationProcess(env, this.spec.migrations[i]!, i, this.progress[i]!), `migration:${i}`);
     p.onFire((r) => {
@@ -267,6 +268,7 @@ class Run {
   }
 
   private readonly restoring = new Map<string, number>();
+  private readonly rekeys = new Map<number, Waitable<unknown>>();
 
   private migrationDone(): void {
     if (--this.migrationsLeft === 0) this.maybeEnd();

@@ -27,7 +27,7 @@ import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from ".
 import { combine, type Share, SHARE_BYTES, split } from "./crypto/shamir.ts";
 import { decryptTable, type EncryptedTable, encryptTable, formulaIndex, tableBytes } from "./crypto/table.ts";
 import { bool, type ParamDefs, num, readParams } from "./params.ts";
-import type { MtdSummary, NetworkView, Policy, PolicyInput, PolicyPlan, Rng, SetupMessage } from "./types.ts";
+import type { MtdSummary, NetworkView, Policy, PolicyInput, PolicyPlan, RekeySchedule, Rng, SetupMessage } from "./types.ts";
 
 export const SECRET_BYTES = 32;
 /** bits of the random number R the manager gives the source */
@@ -46,7 +46,16 @@ export const MTD_DEFAULTS = {
 
 const COMMON: ParamDefs = {
   compute: { kind: "duration", min: 0, doc: "computation at the source for hashing, reconstruction and decryption" },
+  "rekey-every": { kind: "duration", min: 0, doc: "re-key at most once per this period (default 0s: before every migration)" },
+  "rekey-parallel": { kind: "boolean", doc: "send the set-up messages to all holders at once (default false: one after the other)" },
 };
+
+/** the plan's `rekey`, left out at the default (before every migration, one host after the other) */
+function rekey(p: Record<string, number | boolean>): { rekey?: RekeySchedule } {
+  const every = num(p, "rekey-every", 0);
+  const parallel = bool(p, "rekey-parallel", false);
+  return every === 0 && !parallel ? {} : { rekey: { every, parallel } };
+}
 const KEYED: ParamDefs = {
   ...COMMON,
   k: { kind: "int", min: 2, doc: "shares (Shamir threshold) or independent symbols (fountain) needed to recover S" },
@@ -295,7 +304,7 @@ export const mtdShamirPolicy: Policy = {
       verified: true, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
     };
     return {
-      destination: found.destination, keyRequests, setup, mtd,
+      destination: found.destination, keyRequests, setup, mtd, ...rekey(p),
       computeSeconds: num(p, "compute", MTD_DEFAULTS.compute),
       note: `shamir ${k}-of-${st.holders.length}: shares from ${asked.join(", ")}; index ${found.index} after ${found.draws} draw(s)${found.walked ? ", table walked" : ""}`,
     };
@@ -357,7 +366,7 @@ export const mtdFountainPolicy: Policy = {
     const counts = new Map<string, number>();
     for (const r of keyRequests) counts.set(r.host, (counts.get(r.host) ?? 0) + 1);
     return {
-      destination: found.destination, keyRequests, setup, mtd,
+      destination: found.destination, keyRequests, setup, mtd, ...rekey(p),
       computeSeconds: num(p, "compute", MTD_DEFAULTS.compute),
       note:
         `fountain k=${k}: ${keyRequests.length} requests (${dependent} dependent) to ` +
@@ -390,7 +399,7 @@ export const mtdRandomPolicy: Policy = {
       draws: 1, walked: false, requests: 0, dependentAnswers: 0, verified: false, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
     };
     return {
-      destination: cs[i]!.host, keyRequests: [], setup, mtd,
+      destination: cs[i]!.host, keyRequests: [], setup, mtd, ...rekey(p),
       computeSeconds: num(p, "compute", MTD_DEFAULTS.computeRandom),
       note: `pseudo-random function over ${cs.length} reachable candidates; no key retrieval`,
     };

@@ -68,10 +68,23 @@ export interface PolicyPlan {
   computeSeconds: number;
   /** MTD set-up messages, reported separately as set-up time */
   setup: SetupMessage[];
+  /** how the manager sends them (default: before this migration, one after the other) */
+  rekey?: RekeySchedule | undefined;
   /** free text for the record's note (never secrets) */
   note?: string | undefined;
   /** what the MTD key retrieval did (MTD policies only; public facts, never secrets) */
   mtd?: MtdSummary | undefined;
+}
+
+/**
+ * When and how the manager re-keys. `every` 0: before every migration; `every` P > 0: at most
+ * once per period [nP, (n+1)P) of simulated time, the first migration decided in a period waiting
+ * for that re-key and later ones only for what is left of it. `parallel`: all set-up messages at
+ * once (the set-up lasts as long as the slowest), else one host after the other.
+ */
+export interface RekeySchedule {
+  every: number;
+  parallel: boolean;
 }
 
 /** Public outcome of an MTD decision, for records and tests. */
