@@ -9,7 +9,10 @@
  *
  *   npm run bench -- datacenter            k=16, max-min and tcp-fluid
  *   npm run bench -- datacenter --large    also k=32 (8,192 hosts, 1,000 flows, 1,000 migrations), tcp-fluid
- *   node --expose-gc --import tsx bench/datacenter.bench.ts [--large] [--runs N]
+ *   npm run bench -- datacenter --rekey-per-migration
+ *                                          the same workload with the MTD policies' default re-keying
+ *                                          (before every migration, one holder after the other)
+ *   node --expose-gc --import tsx bench/datacenter.bench.ts [--large] [--rekey-per-migration] [--runs N]
  *
  * Targets: k=16 under 0.3 s a run with max-min and under 1 s a run with tcp-fluid, peak memory
  * under 500 MB; k=32 under 10 s a run with tcp-fluid and under 2 GB. (`--jobs 2` against
@@ -150,21 +153,23 @@ if (argv[0] === "--child") {
   await child(argv[1]!, argv[2]!, Number(argv[3]), argv[4]!);
 } else {
   const runs = argv.includes("--runs") ? Number(argv[argv.indexOf("--runs") + 1]) : 1;
+  const rekey = argv.includes("--rekey-per-migration") ? "per-migration" : "period";
   const targets: string[] = [];
-  const k16 = join(ROOT, "experiments", "scale", "datacenter.yaml");
-  console.log(`experiments/scale/datacenter.yaml, ${runs} run(s) of each of the six policies per model, one process per model, profiled`);
-  for (const model of ["max-min", "tcp-fluid"]) {
-    targets.push(...print(runCase(k16, model, runs, "k=16"), { perRun: model === "max-min" ? 0.3 : 1, peakMiB: 500 }));
-  }
-  if (argv.includes("--large")) {
-    const dir = mkdtempSync(join(tmpdir(), "migsim-bench-dc-"));
-    try {
-      const file = join(dir, "datacenter-k32.yaml");
-      writeFileSync(file, datacenterYaml({ k: 32, flows: 1000, migrations: 1000, window: 10, runs }));
-      targets.push(...print(runCase(file, "tcp-fluid", runs, "k=32"), { perRun: 10, peakMiB: 2048 }));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  const dir = mkdtempSync(join(tmpdir(), "migsim-bench-dc-"));
+  try {
+    let k16 = join(ROOT, "experiments", "scale", "datacenter.yaml");
+    if (rekey === "per-migration") writeFileSync((k16 = join(dir, "datacenter-k16.yaml")), datacenterYaml({ k: 16, flows: 300, migrations: 200, window: 10, runs, rekey }));
+    console.log(`${rekey === "period" ? "experiments/scale/datacenter.yaml" : "the k=16 workload, MTD re-keying before every migration,"} ${runs} run(s) of each of the six policies per model, one process per model, profiled`);
+    for (const model of ["max-min", "tcp-fluid"]) {
+      targets.push(...print(runCase(k16, model, runs, "k=16"), { perRun: model === "max-min" ? 0.3 : 1, peakMiB: 500 }));
     }
+    if (argv.includes("--large")) {
+      const file = join(dir, "datacenter-k32.yaml");
+      writeFileSync(file, datacenterYaml({ k: 32, flows: 1000, migrations: 1000, window: 10, runs, rekey }));
+      targets.push(...print(runCase(file, "tcp-fluid", runs, "k=32"), { perRun: 10, peakMiB: 2048 }));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   console.log("targets:");
   for (const t of targets) console.log(`  ${t}`);

@@ -7,13 +7,13 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
-import { csvLines, probeColumns, probeRowValues, runColumns, runRowValues } from "../report/csv.ts";
-import type { RunResult } from "../runspec.ts";
+import { csvLines, probeColumns, runColumns } from "../report/csv.ts";
 import { createBackend, type BackendOptions } from "./backends.ts";
 import { executePositions } from "./execute.ts";
 import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
 import { PartialOutput } from "./partial.ts";
-import { cellAt, planSize, shardPositions, type Shard } from "./plan.ts";
+import { planSize, shardPositions, type Shard } from "./plan.ts";
+import type { RunRows } from "./rows.ts";
 import { validatePolicies } from "./validate-policies.ts";
 import { locate, locator } from "./locate.ts";
 import { writeReports, type TraceToPlot } from "./reports.ts";
@@ -79,15 +79,12 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const traces: TraceToPlot[] = [];
   let done = skip;
   let lastCommit = performance.now();
-  const onResult = (k: number, result: RunResult): void => {
-    const cell = cellAt(experiment, k);
-    partial.append("runs.csv", csvLines(result.records.map((r) => runRowValues(r, cell.axes, axisNames))));
-    partial.append("probes.csv", csvLines(result.probes.map(probeRowValues)));
-    partial.index.push([k, result.records.length, result.probes.length]);
+  const onResult = (k: number, rows: RunRows): void => {
+    partial.append("runs.csv", rows.runs);
+    partial.append("probes.csv", rows.probes);
+    partial.index.push([k, rows.runCount, rows.probeCount]);
     // One Fig. 4 trace per (cell, policy): the first run's.
-    if (result.trace && result.marks && result.records[0] && k % experiment.runs === 0) {
-      traces.push({ record: result.records[0], trace: result.trace, marks: result.marks });
-    }
+    if (rows.trace) traces.push(rows.trace);
     done++;
     opts.progress?.tick(done);
     if (performance.now() - lastCommit > COMMIT_INTERVAL_MS) {

@@ -4,6 +4,7 @@ import { InputError } from "../errors.ts";
 import { createBackend, type BackendOptions } from "./backends.ts";
 import { loadExperiment, type LoadOptions } from "./load.ts";
 import { specAt } from "./plan.ts";
+import { runRows } from "./rows.ts";
 
 const data = workerData as { file: string; load: LoadOptions; backend: string; backendOptions: BackendOptions };
 const exp = loadExperiment(data.file, data.load);
@@ -12,7 +13,7 @@ const backend = createBackend(data.backend, data.backendOptions);
 parentPort!.on("message", async (msg: { batch: number; positions: number[] }) => {
   try {
     const results = [];
-    for (const k of msg.positions) results.push(await backend.execute(specAt(exp, k)));
+    for (const k of msg.positions) results.push(runRows(exp, k, await backend.execute(specAt(exp, k))));
     parentPort!.postMessage({ batch: msg.batch, results });
   } catch (e) {
     const err = e as Error;
