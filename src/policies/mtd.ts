@@ -22,7 +22,7 @@ import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
 import { reachableCandidates, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
-import { blockLength, type CodedSymbol, Decoder, encode, recode } from "./crypto/fountain.ts";
+import { blockLength, type CodedSymbol, Decoder, encoder, recode } from "./crypto/fountain.ts";
 import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
 import { combine, type Share, SHARE_BYTES, split } from "./crypto/shamir.ts";
 import { decryptTable, type EncryptedTable, encryptTable, formulaIndex, tableBytes } from "./crypto/table.ts";
@@ -139,9 +139,10 @@ export function setupFountain(rng: Rng, hosts: readonly string[], manager: strin
   const base = tableSetup(drbg, hosts, manager, source);
   const keys = new Map<string, KeyPoint>();
   const stock = new Map<string, CodedSymbol[]>();
+  const encode = encoder(base.secret, k);
   base.holders.forEach((h, i) => {
     keys.set(h, { x: BigInt(i + 1), y: new SecretBigInt(`key-${h}`, drbg.below(P521)) });
-    stock.set(h, Array.from({ length: perHost }, () => encode(base.secret, k, drbg)));
+    stock.set(h, Array.from({ length: perHost }, () => encode(drbg)));
   });
   return { ...base, keys, stock, drbg };
 }
@@ -327,7 +328,11 @@ export const mtdFountainPolicy: Policy = {
 
     // the reachable hosts' symbols must span the secret, else no number of requests decodes it
     const span = new Decoder(k);
-    for (const h of ctx.others) for (const s of st.stock.get(h)!) span.add(s);
+    // (once the rank is k, further symbols cannot change the verdict)
+    for (const h of ctx.others) {
+      if (span.rank >= k) break;
+      for (const s of st.stock.get(h)!) span.add(s);
+    }
     if (span.rank < k) {
       throw new InputError(
         `mtd-fountain: the ${ctx.others.length} key holders reachable from ${input.source} hold symbols of rank ${span.rank} < k = ${k};` +
