@@ -3,6 +3,7 @@ import { InputError } from "../src/errors.ts";
 import { batchRestoreSeconds, DEFAULT_COSTS, JOWUA_TABLE2, mean, restoreSeconds } from "../src/migration/costs.ts";
 import { validateRunSpec } from "../src/migration/validate.ts";
 import { SimBackend } from "../backends/sim/backend.ts";
+import type { Policy, PolicyPlan } from "../src/policies/types.ts";
 import type { RunRecord, RunSpec } from "../src/runspec.ts";
 import { backend, keyPolicy, link, migration, runSpec, SIMPLE_COSTS, star } from "./helpers/runspec.ts";
 
@@ -134,6 +135,31 @@ test("decision: MTD set-up, then key requests in sequence, then compute", async 
   const slow = await one({ ...spec, costs: { ...spec.costs, mtdSession: 0.5 } }, backend(keyPolicy(["h3", "h4"], 0.1, 1000)));
   close(t, slow.key_retrieval_s, r.key_retrieval_s + 2 * 0.5, "two requests, 0.5 s each");
   close(t, slow.setup_s, r.setup_s, "set-up does not pay it");
+});
+
+test("MTD re-key schedules: in parallel the set-up lasts one session; once per period later migrations wait only for what is left", async (t) => {
+  const session = 9 * 0.002 + 0.001 + 8000 / 8e6 + 0.001;
+  const rekeying = (rekey: PolicyPlan["rekey"]): Policy => {
+    const inner = keyPolicy(["h3", "h4"], 0, 1000);
+    return { name: "keys", decide: (input) => ({ ...inner.decide(input), rekey }) };
+  };
+  const app = (name: string, source: string, at: number) =>
+    migration({ container: { name, checkpoint: 1e6, memory: 1e6, dirtyRate: 0 }, source, candidates: ["h2", "h5"], destination: undefined, trigger: { kind: "at", at } });
+  const spec = runSpec({
+    topology: star(["h1", "h2", "h3", "h4", "h5", "h6"], 8e6, 0.0005),
+    manager: "h6",
+    policy: { name: "keys", params: {} },
+    migrations: [app("a", "h1", 10), app("b", "h3", 10.01), app("c", "h4", 70)],
+  });
+  const run = async (rekey: PolicyPlan["rekey"]) => (await backend(rekeying(rekey)).execute(spec)).records;
+  const sequential = await run(undefined);
+  for (const r of sequential) close(t, r.setup_s, 2 * session, "default: two sessions one after the other, before every migration");
+  const parallel = await run({ every: 0, parallel: true });
+  for (const r of parallel) close(t, r.setup_s, session, "in parallel: as long as one session");
+  const periodic = await run({ every: 60, parallel: false });
+  close(t, periodic[0]!.setup_s, 2 * session, "first migration of the period pays the re-key");
+  close(t, periodic[1]!.setup_s, 2 * session - 0.01, "the second waits for the rest of it");
+  close(t, periodic[2]!.setup_s, 2 * session, "a new period, a new re-key");
 });
 
 test("concurrent migrations share the bottleneck link and the destination's restore", async (t) => {

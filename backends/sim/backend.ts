@@ -7,7 +7,7 @@
  * continuously only when a threshold trigger or a trace needs it.
  */
 import { UnreachableResultError } from "../../src/errors.ts";
-import { Simulator, type ProcessBody } from "../../src/kernel/index.ts";
+import { Simulator, type ProcessBody, type Waitable } from "../../src/kernel/index.ts";
 import { Collector } from "../../src/measurement/collectors.ts";
 import { hostLoad, ThresholdTrigger, triggerKey, type ThresholdSpec } from "../../src/measurement/triggers.ts";
 import { Vib } from "../../src/measurement/vib.ts";
@@ -28,6 +28,7 @@ import type {
   Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
 } from "../../src/runspec.ts";
 
+/** Makes the run's network model, which must route with `route` (the policies' view assumes it). */
 export type ModelFactory = (sim: Simulator, topo: CompiledTopology, params: NetworkParams, route: RouteFn) => NetworkModel;
 export type PolicyResolver = (spec: PolicySpec) => Promise<Policy>;
 
@@ -44,7 +45,7 @@ export interface SimBackendOptions {
 
 export class SimBackend implements Backend {
   readonly name = "sim";
-  private readonly compiled = new WeakMap<Topology, { topo: CompiledTopology; routers: Map<string, RouteFn> }>();
+  private readonly compiled = new WeakMap<Topology, { topo: CompiledTopology; routers: Map<string, Router> }>();
   private readonly policies = new Map<string, Promise<Policy>>();
 
   private readonly options: Required<Pick<SimBackendOptions, "createModel" | "resolvePolicy">> & SimBackendOptions;
@@ -69,12 +70,9 @@ export class SimBackend implements Backend {
     // Compiled topology and routes are pure functions of the Topology object: shared across runs.
     let c = this.compiled.get(spec.topology);
     if (!c) this.compiled.set(spec.topology, (c = { topo: compileTopology(spec.topology), routers: new Map() }));
-    let route = c.routers.get(spec.network.routing);
-    if (!route) {
-      const router = new Router(c.topo, spec.network.routing);
-      c.routers.set(spec.network.routing, (route = (a, b) => router.route(a, b)));
-    }
-    return new Run(spec, policy, c.topo, route, this.options).execute();
+    let router = c.routers.get(spec.network.routing);
+    if (!router) c.routers.set(spec.network.routing, (router = new Router(c.topo, spec.network.routing)));
+    return new Run(spec, policy, c.topo, router, this.options).execute();
   }
 
   private policy(spec: PolicySpec): Promise<Policy> {
@@ -114,10 +112,10 @@ class Run {
     private readonly spec: RunSpec,
     private readonly policy: Policy,
     private readonly topo: CompiledTopology,
-    route: RouteFn,
+    private readonly router: Router,
     private readonly options: SimBackendOptions & { createModel: ModelFactory },
   ) {
-    this.model = options.createModel(this.sim, topo, spec.network, route);
+    this.model = options.createModel(this.sim, topo, spec.network, (a, b) => router.route(a, b));
     this.vib = new Vib((l) => topo.capacity[l]!, topo.portName);
     this.collector = new Collector(this.sim, this.model, this.vib, spec.measurement.period);
     this.results = new Array(spec.migrations.length);
@@ -265,6 +263,7 @@ class Run {
       decide: (index) => this.decide(index),
       restoring: this.restoring,
       redirect: (c, s, d) => this.redirect(c, s, d),
+      rekeys: this.rekeys,
     };
     const m = this.spec.migrations[i]!;
     const body = migrationProcess(env, m, i, this.progress[i]!);
@@ -276,6 +275,7 @@ class Run {
   }
 
   private readonly restoring = new Map<string, number>();
+  private readonly rekeys = new Map<number, Waitable<unknown>>();
 
   private migrationDone(): void {
     if (--this.migrationsLeft === 0) this.maybeEnd();
@@ -289,7 +289,7 @@ class Run {
   }
 
   private view(): NetworkView {
-    const { model, topo } = this;
+    const { model, topo, router } = this;
     let graph: TopologyGraph | undefined;
     return {
       topo,
@@ -297,6 +297,8 @@ class Run {
         return (graph ??= toGraph(topo.topology));
       },
       route: (a, b) => model.route(a, b),
+      // the model routes with this router (ModelFactory), so its tables describe the same routes
+      routesFrom: (a) => router.table(a),
       // The controller's estimate: propagation + the queueing it would measure now.
       latency: (a, b) => model.pathDelay(a, b),
       vib: this.vib,

@@ -2,7 +2,8 @@
  * Executes plan positions on a backend, in this thread (--jobs 1) or in worker threads, and hands
  * each position's result to `onResult` in plan order whatever order the workers finish in.
  * Workers load the experiment file themselves and receive only plan positions: a RunSpec is never
- * serialised per run, which keeps the messaging cost of a sweep far below the simulation cost.
+ * serialised per run, and a result comes back as its CSV text (RunRows), so the main thread only
+ * appends text and the messaging cost of a sweep stays far below the simulation cost.
  */
 import { Worker } from "node:worker_threads";
 import { InputError, type InputLocation } from "../errors.ts";
@@ -10,6 +11,7 @@ import type { Backend, RunResult } from "../runspec.ts";
 import type { BackendOptions } from "./backends.ts";
 import type { Experiment, LoadOptions } from "./load.ts";
 import { groupOf, inRun, specAt } from "./plan.ts";
+import { runRows, type RunRows } from "./rows.ts";
 
 export interface ExecuteOptions {
   jobs: number;
@@ -19,7 +21,7 @@ export interface ExecuteOptions {
   backendName: string;
   backendOptions: BackendOptions;
   /** called in plan order */
-  onResult: (position: number, result: RunResult) => void | Promise<void>;
+  onResult: (position: number, rows: RunRows) => void | Promise<void>;
   /** polled between batches; true stops dispatching (Ctrl-C) */
   shouldStop?: () => boolean;
 }
@@ -41,7 +43,7 @@ export async function executePositions(exp: Experiment, positions: number[], bac
       } catch (e) {
         throw inRun(exp, k, e);
       }
-      await opts.onResult(k, result);
+      await opts.onResult(k, runRows(exp, k, result));
     }
     return;
   }
@@ -77,7 +79,7 @@ interface WorkerError {
 
 interface WorkerReply {
   batch: number;
-  results?: RunResult[];
+  results?: RunRows[];
   error?: WorkerError;
 }
 
@@ -87,7 +89,7 @@ async function executeInWorkers(exp: Experiment, positions: number[], opts: Exec
   const fromSource = here.pathname.endsWith(".ts");
   const workerUrl = new URL(fromSource ? "./worker.ts" : "./worker.js", here);
   const jobs = Math.min(opts.jobs, work.length);
-  const pending = new Map<number, RunResult[]>();
+  const pending = new Map<number, RunRows[]>();
   let nextToEmit = 0;
   let nextToSend = 0;
   let failure: Error | undefined;

@@ -21,10 +21,15 @@ export interface Progress {
   index: RunIndexEntry[];
 }
 
+const FLUSH_BYTES = 1 << 20;
+
 export class PartialOutput {
   readonly dir: string;
   private fds = new Map<string, number>();
   private progress: Progress;
+  /** text appended but not yet written: one write per file and commit, not one per run */
+  private pending = new Map<string, string[]>();
+  private pendingBytes = 0;
 
   private constructor(readonly outDir: string, progress: Progress) {
     this.dir = join(outDir, ".migsim-partial");
@@ -76,15 +81,29 @@ export class PartialOutput {
 
   append(name: string, text: string): void {
     if (!text) return;
-    const fd = this.fds.get(name)!;
-    const buf = Buffer.from(text, "utf8");
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    this.progress.bytes[name] = (this.progress.bytes[name] ?? 0) + buf.length;
+    const bytes = Buffer.byteLength(text, "utf8");
+    let list = this.pending.get(name);
+    if (!list) this.pending.set(name, (list = []));
+    list.push(text);
+    this.progress.bytes[name] = (this.progress.bytes[name] ?? 0) + bytes;
+    this.pendingBytes += bytes;
+    if (this.pendingBytes > FLUSH_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    for (const [name, list] of this.pending) {
+      const buf = Buffer.from(list.join(""), "utf8");
+      const fd = this.fds.get(name)!;
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    }
+    this.pending.clear();
+    this.pendingBytes = 0;
   }
 
   /** Records that the first `done` positions are complete (data synced before the record). */
   commit(done: number): void {
+    this.flush();
     for (const fd of this.fds.values()) fsyncSync(fd);
     this.progress.done = done;
     writeFileAtomic(join(this.dir, "progress.json"), JSON.stringify({ ...this.progress, index: this.progress.index.slice(0, done) }));
@@ -104,6 +123,7 @@ export class PartialOutput {
   }
 
   closeFiles(): void {
+    this.flush();
     for (const fd of this.fds.values()) {
       try {
         closeSync(fd);

@@ -7,15 +7,15 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
-import { csvLines, probeColumns, probeRowValues, runColumns, runRowValues } from "../report/csv.ts";
-import { FAILED_FILE, failedHeader, failedRow } from "../report/failed.ts";
-import type { RunResult } from "../runspec.ts";
+import { csvLines, probeColumns, runColumns } from "../report/csv.ts";
+import { FAILED_FILE, failedHeader } from "../report/failed.ts";
 import { createBackend, type BackendOptions } from "./backends.ts";
 import { executePositions } from "./execute.ts";
 import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
 import { PartialOutput } from "./partial.ts";
 import type { Shard } from "../report/plan.ts";
-import { cellAt, planSize, policyAt, shardPositions } from "./plan.ts";
+import { planSize, shardPositions } from "./plan.ts";
+import type { RunRows } from "./rows.ts";
 import { validatePolicies } from "./validate-policies.ts";
 import { locate, locator } from "./locate.ts";
 import { writeReports, type TraceToPlot } from "./reports.ts";
@@ -91,20 +91,16 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   let done = skip;
   let failed = 0;
   let lastCommit = performance.now();
-  const onResult = (k: number, result: RunResult): void => {
-    const cell = cellAt(experiment, k);
-    if (result.failure) {
-      partial.append(FAILED_FILE, failedRow(result.failure));
+  const onResult = (k: number, rows: RunRows): void => {
+    if (rows.failed) {
+      partial.append(FAILED_FILE, rows.failed);
       failed++;
     }
-    partial.append("runs.csv", csvLines(result.records.map((r) => runRowValues(r, cell.axes, axisNames))));
-    const policy = policyAt(experiment, k).name;
-    partial.append("probes.csv", csvLines(result.probes.map((p) => probeRowValues(p, policy))));
-    partial.index.push([k, result.records.length, result.probes.length]);
+    partial.append("runs.csv", rows.runs);
+    partial.append("probes.csv", rows.probes);
+    partial.index.push([k, rows.runCount, rows.probeCount]);
     // One Fig. 4 trace per (cell, policy): the first run's.
-    if (result.trace && result.marks && result.records[0] && k % experiment.runs === 0) {
-      traces.push({ record: result.records[0], trace: result.trace, marks: result.marks });
-    }
+    if (rows.trace) traces.push(rows.trace);
     done++;
     opts.progress?.tick(done);
     if (performance.now() - lastCommit > COMMIT_INTERVAL_MS) {

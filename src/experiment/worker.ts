@@ -4,6 +4,7 @@ import { InputError } from "../errors.ts";
 import { createBackend, type BackendOptions } from "./backends.ts";
 import { loadExperiment, type LoadOptions } from "./load.ts";
 import { inRun, specAt } from "./plan.ts";
+import { runRows } from "./rows.ts";
 
 const data = workerData as { file: string; load: LoadOptions; backend: string; backendOptions: BackendOptions };
 const exp = loadExperiment(data.file, data.load);
@@ -14,7 +15,7 @@ parentPort!.on("message", async (msg: { batch: number; positions: number[] }) =>
     const results = [];
     for (const k of msg.positions) {
       try {
-        results.push(await backend.execute(specAt(exp, k)));
+        results.push(runRows(exp, k, await backend.execute(specAt(exp, k))));
       } catch (e) {
         throw inRun(exp, k, e);
       }

@@ -7,9 +7,9 @@
  * The four modes differ only in what is moved when and in where downtime starts and ends
  * (docs/migration.md has the definitions).
  */
-import type { ProcessBody, Simulator } from "../kernel/index.ts";
+import type { ProcessBody, Simulator, Waitable } from "../kernel/index.ts";
 import type { Flow, NetworkModel } from "../network/model.ts";
-import type { PolicyPlan } from "../policies/types.ts";
+import type { PolicyPlan, SetupMessage } from "../policies/types.ts";
 import type { CostParams, MigrationSpec, PhaseMarks, RunRecord } from "../runspec.ts";
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
 import { openConnection, sendBytes } from "./transport.ts";
@@ -37,6 +37,8 @@ export interface MigrationEnv {
   readonly restoring: Map<string, number>;
   /** moves the container's service traffic from source to destination */
   redirect(container: string, source: string, destination: string): void;
+  /** re-keys under way or done, by period index, for plans that re-key once per period */
+  readonly rekeys: Map<number, Waitable<unknown>>;
 }
 
 /** The part of a runs.csv row the protocol measures (the backend adds run identity). */
@@ -233,9 +235,10 @@ interface Decision {
 }
 
 /**
- * The policy's plan; MTD set-up: the manager re-keys before every migration (a fresh secret and
- * table is what moves the target), sending each host its table and key material over an
- * authenticated session, one host after the other (also reported alone as setup_s); the plan's
+ * The policy's plan; MTD set-up: by default the manager re-keys before every migration (a fresh
+ * secret and table is what moves the target), sending each host its table and key material over
+ * an authenticated session, one host after the other; plan.rekey may batch it (docs/policies.md;
+ * also reported alone as setup_s); the plan's
  * key requests one after the other from the source; then the computation (manager + plan:
  * hashing, share reconstruction, table decryption).
  */
@@ -245,10 +248,7 @@ function* decide(env: MigrationEnv, m: MigrationSpec, index: number, progress: P
   const plan = env.decide(index);
   progress.phase = "set-up";
   const setupStart = sim.now;
-  for (const msg of plan.setup) {
-    if (msg.from === msg.to) continue;
-    yield model.exchange(msg.from, msg.to, msg.bytes, costs.controlBytes, { newConnection: true, handshakeRtts: costs.sshHandshakeRtts });
-  }
+  yield* setUp(env, plan);
   const setupS = sim.now - setupStart;
   progress.phase = "key retrieval";
   const keysStart = sim.now;
@@ -336,6 +336,29 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
       downEnd: o.downEnd,
     },
   };
+}
+
+function* setUp(env: MigrationEnv, plan: PolicyPlan): ProcessBody<void> {
+  const { sim, model, costs } = env;
+  const send = (msg: SetupMessage): Waitable<number> =>
+    model.exchange(msg.from, msg.to, msg.bytes, costs.controlBytes, { newConnection: true, handshakeRtts: costs.sshHandshakeRtts });
+  const messages = plan.setup.filter((msg) => msg.from !== msg.to);
+  const parallel = plan.rekey?.parallel ?? false;
+  const every = plan.rekey?.every ?? 0;
+  const sequential = function* (): ProcessBody<void> {
+    for (const msg of messages) yield send(msg);
+  };
+  const all = (): Waitable<unknown> => (parallel ? sim.allOf(messages.map(send)) : sim.process(sequential(), "re-key"));
+  if (every > 0) {
+    const period = Math.floor(sim.now / every);
+    let rekey = env.rekeys.get(period);
+    if (!rekey) env.rekeys.set(period, (rekey = all()));
+    if (!rekey.fired) yield rekey;
+  } else if (parallel) {
+    yield all();
+  } else {
+    yield* sequential();
+  }
 }
 
 function mbps(bps: number): string {

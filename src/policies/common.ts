@@ -1,6 +1,7 @@
 /** Helpers every policy shares: reachable candidates, seeded tie-breaking, plan checks. */
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
+import type { RouteTable } from "../network/topology/routing.ts";
 import type { Path } from "../network/topology/types.ts";
 import type { NetworkView, PolicyInput, PolicyPlan, Rng } from "./types.ts";
 
@@ -18,21 +19,54 @@ function isHost(view: NetworkView, name: string): boolean {
   return n !== undefined && view.topo.isHost(n);
 }
 
+/** A candidate a policy may choose, with what its route offers (no Path is built to score it). */
+export interface Candidate {
+  host: string;
+  /** smallest nominal capacity on the route, bits per second */
+  bottleneck: number;
+  /** switches on the route */
+  switches: number;
+  /** the route itself, built on demand */
+  path(): Path;
+}
+
+/**
+ * Candidate lists by route table (one per topology, routing and source) and candidate list
+ * (the same array for every run of a migration): every policy and run that decides for the same
+ * source among the same candidates shares one list.
+ */
+const shared = new WeakMap<RouteTable, WeakMap<readonly string[], Candidate[]>>();
+
 /**
  * The candidates a policy may choose, in the experiment's order with their routes: the source,
  * duplicates and unreachable hosts are dropped; none left is an InputError naming the policy.
  */
-export function reachableCandidates(policy: string, input: PolicyInput): Array<{ host: string; path: Path }> {
+export function reachableCandidates(policy: string, input: PolicyInput): readonly Candidate[] {
   const { view, source, candidates } = input;
   if (!isHost(view, source)) throw new InputError(`policy ${policy}: source ${source} is not a host of the topology`);
-  const out: Array<{ host: string; path: Path }> = [];
-  const seen = new Set<string>();
-  for (const c of candidates) {
-    if (!isHost(view, c)) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
-    if (c === source || seen.has(c)) continue;
-    seen.add(c);
-    const path = tryRoute(view, source, c);
-    if (path) out.push({ host: c, path });
+  const table = view.routesFrom?.(source);
+  const byList = table && shared.get(table);
+  let out = byList?.get(candidates);
+  if (!out) {
+    out = [];
+    const seen = new Set<string>();
+    for (const c of candidates) {
+      if (!isHost(view, c)) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
+      if (c === source || seen.has(c)) continue;
+      seen.add(c);
+      if (table) {
+        const n = view.topo.index.get(c)!;
+        if (!Number.isFinite(table.hops[n]!)) continue;
+        out.push({ host: c, bottleneck: table.bottleneck[n]!, switches: table.switches[n]!, path: () => view.route(source, c) });
+      } else {
+        const path = tryRoute(view, source, c);
+        if (path) out.push({ host: c, bottleneck: path.bottleneck, switches: path.switches, path: () => path });
+      }
+    }
+    if (table) {
+      if (!shared.has(table)) shared.set(table, new WeakMap());
+      shared.get(table)!.set(candidates, out);
+    }
   }
   if (out.length === 0) {
     const listed = candidates.filter((c) => c !== source);
@@ -42,6 +76,14 @@ export function reachableCandidates(policy: string, input: PolicyInput): Array<{
     );
   }
   return out;
+}
+
+/** whether `host` can be reached from `source` (from the route table when the view has one) */
+export function reaches(view: NetworkView, source: string, host: string): boolean {
+  const table = view.routesFrom?.(source);
+  if (!table) return tryRoute(view, source, host) !== undefined;
+  const n = view.topo.index.get(host);
+  return n !== undefined && Number.isFinite(table.hops[n]!);
 }
 
 /** relative tolerance for "equal" capacities and scores */

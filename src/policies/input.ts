@@ -3,7 +3,7 @@
  * before-the-run decisions and the pre-run validation hand a policy exactly the same facts.
  */
 import type { Rng } from "../random.ts";
-import type { RunSpec } from "../runspec.ts";
+import type { MigrationSpec, RunSpec } from "../runspec.ts";
 import type { NetworkView, PolicyInput } from "./types.ts";
 
 /** The input of migration `i`'s decision, seen through `view` and drawing from `rng`. */
@@ -13,7 +13,7 @@ export function policyInput(spec: RunSpec, i: number, view: NetworkView, rng: Rn
     view,
     rng,
     source: m.source,
-    candidates: m.candidates.filter((c) => c !== m.source),
+    candidates: candidatesOf(m),
     container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },
     params: spec.policy.params,
     manager: spec.manager,
@@ -25,4 +25,17 @@ export function policyInput(spec: RunSpec, i: number, view: NetworkView, rng: Rn
 export function validationContext(spec: RunSpec): { hosts: number; candidates: number } {
   const counts = spec.migrations.map((m) => m.candidates.filter((c) => c !== m.source).length);
   return { hosts: spec.topology.hosts.length, candidates: counts.length ? Math.min(...counts) : 0 };
+}
+
+const candidateLists = new WeakMap<MigrationSpec, string[]>();
+
+/**
+ * The candidates other than the source, one array per migration of a cell: every run and policy
+ * deciding for it passes the same array, so the policies' candidate lists (and what they cache
+ * per list) are shared too.
+ */
+function candidatesOf(m: MigrationSpec): string[] {
+  let c = candidateLists.get(m);
+  if (!c) candidateLists.set(m, (c = m.candidates.filter((h) => h !== m.source)));
+  return c;
 }

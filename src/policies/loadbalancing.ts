@@ -47,8 +47,8 @@ export const bandwidthPolicy: Policy = {
   validate: validateLb("bandwidth"),
   decide(input) {
     const cs = reachableCandidates("bandwidth", input);
-    const { chosen, ties } = pickMax(cs, (c) => c.path.bottleneck, input.rng);
-    return plan(input, "bandwidth", chosen.host, `path bottleneck ${formatMbps(chosen.path.bottleneck)} (nominal)${tieNote(ties)}`);
+    const { chosen, ties } = pickMax(cs, (c) => c.bottleneck, input.rng);
+    return plan(input, "bandwidth", chosen.host, `path bottleneck ${formatMbps(chosen.bottleneck)} (nominal)${tieNote(ties)}`);
   },
 };
 
@@ -57,8 +57,8 @@ export const shortestPathPolicy: Policy = {
   validate: validateLb("shortest-path"),
   decide(input) {
     const cs = reachableCandidates("shortest-path", input);
-    const { chosen, ties } = pickMax(cs, (c) => -c.path.switches, input.rng);
-    return plan(input, "shortest-path", chosen.host, `${chosen.path.switches} switches on the path${tieNote(ties)}`);
+    const { chosen, ties } = pickMax(cs, (c) => -c.switches, input.rng);
+    return plan(input, "shortest-path", chosen.host, `${chosen.switches} switches on the path${tieNote(ties)}`);
   },
 };
 
@@ -84,7 +84,7 @@ export const availableBandwidthPolicy: Policy = {
   name: "available-bandwidth",
   validate: validateLb("available-bandwidth"),
   decide(input) {
-    const cs = reachableCandidates("available-bandwidth", input).map((c) => ({ ...c, avail: availableBandwidth(input.view, c.path) }));
+    const cs = reachableCandidates("available-bandwidth", input).map((c) => ({ ...c, avail: availableBandwidth(input.view, c.path()) }));
     const { chosen, ties } = pickMax(cs, (c) => c.avail.bps, input.rng);
     const nominal = cs.reduce((n, c) => n + c.avail.nominal, 0);
     const links = cs.reduce((n, c) => n + c.avail.nominal + c.avail.sampled, 0);

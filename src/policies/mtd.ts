@@ -20,14 +20,14 @@
 import { createHmac } from "node:crypto";
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
-import { reachableCandidates, tryRoute } from "./common.ts";
+import { reachableCandidates, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
-import { blockLength, type CodedSymbol, Decoder, encode, recode } from "./crypto/fountain.ts";
+import { blockLength, type CodedSymbol, Decoder, encoder, recode } from "./crypto/fountain.ts";
 import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
 import { combine, type Share, SHARE_BYTES, split } from "./crypto/shamir.ts";
 import { decryptTable, type EncryptedTable, encryptTable, formulaIndex, tableBytes } from "./crypto/table.ts";
 import { bool, type ParamDefs, num, readParams } from "./params.ts";
-import type { MtdSummary, NetworkView, Policy, PolicyInput, PolicyPlan, Rng, SetupMessage } from "./types.ts";
+import type { MtdSummary, NetworkView, Policy, PolicyInput, PolicyPlan, RekeySchedule, Rng, SetupMessage } from "./types.ts";
 
 const SECRET_BYTES = 32;
 /** bits of the random number R the manager gives the source */
@@ -46,7 +46,16 @@ export const MTD_DEFAULTS = {
 
 const COMMON: ParamDefs = {
   compute: { kind: "duration", min: 0, doc: "computation at the source for hashing, reconstruction and decryption" },
+  "rekey-every": { kind: "duration", min: 0, doc: "re-key at most once per this period (default 0s: before every migration)" },
+  "rekey-parallel": { kind: "boolean", doc: "send the set-up messages to all holders at once (default false: one after the other)" },
 };
+
+/** the plan's `rekey`, left out at the default (before every migration, one host after the other) */
+function rekey(p: Record<string, number | boolean>): { rekey?: RekeySchedule } {
+  const every = num(p, "rekey-every", 0);
+  const parallel = bool(p, "rekey-parallel", false);
+  return every === 0 && !parallel ? {} : { rekey: { every, parallel } };
+}
 const KEYED: ParamDefs = {
   ...COMMON,
   k: { kind: "int", min: 2, doc: "shares (Shamir threshold) or independent symbols (fountain) needed to recover S" },
@@ -130,9 +139,10 @@ export function setupFountain(rng: Rng, hosts: readonly string[], manager: strin
   const base = tableSetup(drbg, hosts, manager, source);
   const keys = new Map<string, KeyPoint>();
   const stock = new Map<string, CodedSymbol[]>();
+  const encode = encoder(base.secret, k);
   base.holders.forEach((h, i) => {
     keys.set(h, { x: BigInt(i + 1), y: new SecretBigInt(`key-${h}`, drbg.below(P521)) });
-    stock.set(h, Array.from({ length: perHost }, () => encode(base.secret, k, drbg)));
+    stock.set(h, Array.from({ length: perHost }, () => encode(drbg)));
   });
   return { ...base, keys, stock, drbg };
 }
@@ -216,7 +226,7 @@ function context(name: string, input: PolicyInput): Context {
   const hosts = input.view.topo.topology.hosts;
   const allowed = new Set(mtdCandidates(name, input).map((c) => c.host));
   const others = keyHolders(hosts, input.manager, input.source).filter(
-    (h) => h !== input.source && tryRoute(input.view, input.source, h) !== undefined,
+    (h) => h !== input.source && reaches(input.view, input.source, h),
   );
   return { hosts, allowed, others };
 }
@@ -311,7 +321,7 @@ export const mtdShamirPolicy: Policy = {
       verified: true, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
     };
     return {
-      destination: found.destination, keyRequests, setup, mtd,
+      destination: found.destination, keyRequests, setup, mtd, ...rekey(p),
       computeSeconds: num(p, "compute", MTD_DEFAULTS.compute),
       note: `shamir ${k}-of-${st.holders.length}: shares from ${asked.join(", ")}; index ${found.index} after ${found.draws} draw(s)${found.walked ? ", table walked" : ""}`,
     };
@@ -334,7 +344,11 @@ export const mtdFountainPolicy: Policy = {
 
     // the reachable hosts' symbols must span the secret, else no number of requests decodes it
     const span = new Decoder(k);
-    for (const h of ctx.others) for (const s of st.stock.get(h)!) span.add(s);
+    // (once the rank is k, further symbols cannot change the verdict)
+    for (const h of ctx.others) {
+      if (span.rank >= k) break;
+      for (const s of st.stock.get(h)!) span.add(s);
+    }
     if (span.rank < k) {
       throw new InputError(
         `mtd-fountain: the ${ctx.others.length} key holders reachable from ${input.source} hold symbols of rank ${span.rank} < k = ${k};` +
@@ -373,7 +387,7 @@ export const mtdFountainPolicy: Policy = {
     const counts = new Map<string, number>();
     for (const r of keyRequests) counts.set(r.host, (counts.get(r.host) ?? 0) + 1);
     return {
-      destination: found.destination, keyRequests, setup, mtd,
+      destination: found.destination, keyRequests, setup, mtd, ...rekey(p),
       computeSeconds: num(p, "compute", MTD_DEFAULTS.compute),
       note:
         `fountain k=${k}: ${keyRequests.length} requests (${dependent} dependent) to ` +
@@ -406,7 +420,7 @@ export const mtdRandomPolicy: Policy = {
       draws: 1, walked: false, requests: 0, dependentAnswers: 0, verified: false, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
     };
     return {
-      destination: cs[i]!.host, keyRequests: [], setup, mtd,
+      destination: cs[i]!.host, keyRequests: [], setup, mtd, ...rekey(p),
       computeSeconds: num(p, "compute", MTD_DEFAULTS.computeRandom),
       note: `pseudo-random function over ${cs.length} reachable candidates; no key retrieval`,
     };

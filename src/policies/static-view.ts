@@ -19,6 +19,7 @@ export function staticView(topology: Topology, routing: RoutingMetric = "hops", 
       return (graph ??= toGraph(topology));
     },
     route: (a, b) => router.route(a, b),
+    routesFrom: (a) => router.table(a),
     latency: (a, b) => router.route(a, b).propagation,
     vib: undefined,
     now,

@@ -4,6 +4,7 @@
  * Mininet backend for real), so both run the very same policy code.
  */
 import type { TopologyGraph } from "../network/topology/graph.ts";
+import type { RouteTable } from "../network/topology/routing.ts";
 import type { CompiledTopology, Path } from "../network/topology/types.ts";
 import type { VibReader } from "../measurement/vib.ts";
 
@@ -21,6 +22,11 @@ export interface NetworkView {
   readonly graph: TopologyGraph;
   /** the route the network uses between two hosts */
   route(src: string, dst: string): Path;
+  /**
+   * the same routes from one source to every node, summarised (hops, switches, propagation,
+   * bottleneck by node id); optional: policies fall back to `route` per candidate without it
+   */
+  routesFrom?(src: string): RouteTable;
   /**
    * latency estimate between two hosts as the controller knows it (propagation + measured
    * queueing), seconds; formula (2) of the paper uses it
@@ -70,10 +76,23 @@ export interface PolicyPlan {
   computeSeconds: number;
   /** MTD set-up messages, reported separately as set-up time */
   setup: SetupMessage[];
+  /** how the manager sends them (default: before this migration, one after the other) */
+  rekey?: RekeySchedule | undefined;
   /** free text for the record's note (never secrets) */
   note?: string | undefined;
   /** what the MTD key retrieval did (MTD policies only; public facts, never secrets) */
   mtd?: MtdSummary | undefined;
+}
+
+/**
+ * When and how the manager re-keys. `every` 0: before every migration; `every` P > 0: at most
+ * once per period [nP, (n+1)P) of simulated time, the first migration decided in a period waiting
+ * for that re-key and later ones only for what is left of it. `parallel`: all set-up messages at
+ * once (the set-up lasts as long as the slowest), else one host after the other.
+ */
+export interface RekeySchedule {
+  every: number;
+  parallel: boolean;
 }
 
 /** Public outcome of an MTD decision, for records and tests. */

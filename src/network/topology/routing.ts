@@ -7,9 +7,27 @@
 import type { RoutingMetric } from "../model.ts";
 import type { CompiledTopology, Path } from "./types.ts";
 
+/**
+ * What `Path` says about every destination of one source at once, indexed by node id, with the
+ * same values (and the same floating-point sums) as `route(src, dst)`: scoring many candidates
+ * reads these arrays instead of building a Path per candidate.
+ */
+export interface RouteTable {
+  readonly source: number;
+  /** hops; Infinity where unreachable */
+  readonly hops: Float64Array;
+  readonly switches: Int32Array;
+  readonly propagation: Float64Array;
+  /** Infinity for the source itself, as Path.bottleneck of an empty path */
+  readonly bottleneck: Float64Array;
+}
+
 export class Router {
   private readonly trees = new Map<number, { dist: Float64Array; via: Int32Array }>();
   private readonly paths = new Map<number, Path>();
+  private readonly tables = new Map<number, RouteTable>();
+  /** adjacency sorted by neighbour id, built once (the BFS tie-break needs that order) */
+  private sortedAdj: Int32Array | undefined;
 
   constructor(
     readonly topo: CompiledTopology,
@@ -32,6 +50,17 @@ export class Router {
   reachable(src: string, dst: string): boolean {
     const t = this.tree(this.node(src));
     return Number.isFinite(t.dist[this.node(dst)]!);
+  }
+
+  /** the routes from `src` to every node, summarised (cached per source) */
+  table(src: string): RouteTable {
+    const s = this.node(src);
+    let t = this.tables.get(s);
+    if (!t) {
+      t = this.buildTable(s);
+      this.tables.set(s, t);
+    }
+    return t;
   }
 
   /** hop distance from `src` to every node (Infinity where unreachable) */
@@ -68,6 +97,37 @@ export class Router {
     return { nodes, links, hops: links.length, switches, propagation, bottleneck: links.length ? bottleneck : Infinity };
   }
 
+  private buildTable(s: number): RouteTable {
+    const topo = this.topo;
+    const n = topo.nodeCount;
+    const { dist, via } = this.tree(s);
+    const hops = new Float64Array(n).fill(Infinity);
+    const switches = new Int32Array(n);
+    const propagation = new Float64Array(n);
+    const bottleneck = new Float64Array(n).fill(Infinity);
+    const done = new Uint8Array(n);
+    hops[s] = 0;
+    switches[s] = topo.isHost(s) ? 0 : 1;
+    done[s] = 1;
+    const stack: number[] = [];
+    for (let d = 0; d < n; d++) {
+      if (done[d] || !Number.isFinite(dist[d]!)) continue;
+      // walk up to a node already summarised, then extend back down in path order
+      for (let m = d; !done[m]; m = topo.from[via[m]!]!) stack.push(m);
+      while (stack.length) {
+        const m = stack.pop()!;
+        const l = via[m]!;
+        const p = topo.from[l]!;
+        hops[m] = hops[p]! + 1;
+        switches[m] = switches[p]! + (topo.isHost(m) ? 0 : 1);
+        propagation[m] = propagation[p]! + topo.latency[l]!;
+        bottleneck[m] = Math.min(bottleneck[p]!, topo.capacity[l]!);
+        done[m] = 1;
+      }
+    }
+    return { source: s, hops, switches, propagation, bottleneck };
+  }
+
   private tree(s: number): { dist: Float64Array; via: Int32Array } {
     let t = this.trees.get(s);
     if (!t) {
@@ -83,7 +143,9 @@ export class Router {
   }
 
   private bfs(s: number): { dist: Float64Array; via: Int32Array } {
-    const { nodeCount, adjStart, adjLinks, to } = this.topo;
+    const { nodeCount, adjStart } = this.topo;
+    const adj = this.adjacencyByNeighbour();
+    const to = this.topo.to;
     const dist = new Float64Array(nodeCount).fill(Infinity);
     const via = new Int32Array(nodeCount).fill(-1);
     const queue = new Int32Array(nodeCount);
@@ -95,8 +157,8 @@ export class Router {
       const n = queue[head++]!;
       if (!this.transit(n, s)) continue;
       // Neighbours in node-id order, so the first predecessor found is the smallest id.
-      const out = Array.from(adjLinks.subarray(adjStart[n]!, adjStart[n + 1]!)).sort((a, b) => to[a]! - to[b]!);
-      for (const l of out) {
+      for (let k = adjStart[n]!; k < adjStart[n + 1]!; k++) {
+        const l = adj[k]!;
         const m = to[l]!;
         if (dist[m] === Infinity) {
           dist[m] = dist[n]! + 1;
@@ -106,6 +168,17 @@ export class Router {
       }
     }
     return { dist, via };
+  }
+
+  private adjacencyByNeighbour(): Int32Array {
+    if (this.sortedAdj) return this.sortedAdj;
+    const { nodeCount, adjStart, adjLinks, to } = this.topo;
+    const adj = new Int32Array(adjLinks.length);
+    for (let n = 0; n < nodeCount; n++) {
+      const out = Array.from(adjLinks.subarray(adjStart[n]!, adjStart[n + 1]!)).sort((a, b) => to[a]! - to[b]!);
+      adj.set(out, adjStart[n]!);
+    }
+    return (this.sortedAdj = adj);
   }
 
   private dijkstra(s: number): { dist: Float64Array; via: Int32Array } {

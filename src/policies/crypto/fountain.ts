@@ -53,11 +53,18 @@ function blocks(secret: SecretBytes, k: number): Uint8Array[] {
 
 /** a fresh symbol of the secret with random coefficients (the encoder at the manager) */
 export function encode(secret: SecretBytes, k: number, drbg: Drbg): CodedSymbol {
+  return encoder(secret, k)(drbg);
+}
+
+/** `encode` for many symbols of one secret: the blocks are cut once, not once per symbol */
+export function encoder(secret: SecretBytes, k: number): (drbg: Drbg) => CodedSymbol {
   const bs = blocks(secret, k);
-  const c = drbg.bytes(k);
-  const payload = new Uint8Array(bs[0]!.length);
-  for (let j = 0; j < k; j++) gfAxpy(payload, c[j]!, bs[j]!);
-  return new CodedSymbol(c, payload);
+  return (drbg) => {
+    const c = drbg.bytes(k);
+    const payload = new Uint8Array(bs[0]!.length);
+    for (let j = 0; j < k; j++) gfAxpy(payload, c[j]!, bs[j]!);
+    return new CodedSymbol(c, payload);
+  };
 }
 
 /** a fresh symbol recoded from the symbols a host holds (a random combination of them) */

@@ -70,6 +70,9 @@ export class SecretBigInt {
  */
 export class Drbg {
   readonly #cipher: ReturnType<typeof createCipheriv>;
+  /** keystream produced ahead (a CTR keystream is the same however it is cut) */
+  #ahead: Buffer = Buffer.alloc(0);
+  #pos = 0;
 
   private constructor(key: Uint8Array) {
     this.#cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
@@ -84,7 +87,14 @@ export class Drbg {
   }
 
   bytes(n: number): Uint8Array {
-    return new Uint8Array(this.#cipher.update(Buffer.alloc(n)));
+    if (this.#pos + n > this.#ahead.length) {
+      const rest = this.#ahead.subarray(this.#pos);
+      this.#ahead = Buffer.concat([rest, this.#cipher.update(Buffer.alloc(Math.max(AHEAD, n - rest.length)))]);
+      this.#pos = 0;
+    }
+    const out = new Uint8Array(this.#ahead.subarray(this.#pos, this.#pos + n));
+    this.#pos += n;
+    return out;
   }
 
   /** uniform integer in [0, n) by rejection (no modulo bias) */
@@ -100,7 +110,8 @@ export class Drbg {
 
   /** uniform BigInt in [0, p) by rejection on the bit length of p */
   below(p: bigint): bigint {
-    const bits = p.toString(2).length;
+    let bits = BIT_LENGTHS.get(p);
+    if (bits === undefined) BIT_LENGTHS.set(p, (bits = p.toString(2).length));
     const nbytes = Math.ceil(bits / 8);
     const topMask = 0xff >> (nbytes * 8 - bits);
     for (;;) {
@@ -120,10 +131,15 @@ export class Drbg {
   }
 }
 
+/** bytes of keystream a Drbg produces at a time: one cipher call per many small draws */
+const AHEAD = 4096;
+
+/** bit lengths of the bounds `below` was asked for (a handful: the field primes, 2^256) */
+const BIT_LENGTHS = new Map<bigint, number>();
+
 export function bytesToBigInt(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
+  // through hex: shifting a growing BigInt byte by byte is quadratic in the length
+  return b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex")}`);
 }
 
 /** big-endian unsigned bytes of v; `length` pads on the left (throws if v does not fit) */

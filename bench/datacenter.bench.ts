@@ -1,0 +1,197 @@
+/**
+ * Data-center scale (issue 17): experiments/scale/datacenter.yaml (k=16 fat-tree, 1,024 hosts,
+ * 300 background TCP flows, 200 concurrent cold migrations of 200 MB - 1 GB within 10 s), one run
+ * of each of the six policies on each network model, through the sim backend as `migsim run`
+ * drives it (load, then runs of one cell in plan order, records formatted as CSV rows). Each
+ * (size, model) case runs in its own Node process so its peak memory is its own, under the V8
+ * sampling profiler: "where the time goes" is the profile's self time by source file, native
+ * code (crypto, GC) charged to the project code that called it.
+ *
+ *   npm run bench -- datacenter            k=16, max-min and tcp-fluid
+ *   npm run bench -- datacenter --large    also k=32 (8,192 hosts, 1,000 flows, 1,000 migrations), tcp-fluid
+ *   npm run bench -- datacenter --rekey-per-migration
+ *                                          the same workload with the MTD policies' default re-keying
+ *                                          (before every migration, one holder after the other)
+ *   node --expose-gc --import tsx bench/datacenter.bench.ts [--large] [--rekey-per-migration] [--runs N]
+ *
+ * Targets: k=16 under 0.3 s a run with max-min and under 1 s a run with tcp-fluid, peak memory
+ * under 500 MB; k=32 under 10 s a run with tcp-fluid and under 2 GB. (`--jobs 2` against
+ * `--jobs 1` is bench/sweep.bench.ts.)
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { datacenterYaml } from "./datacenter-workload.ts";
+
+const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
+const SELF = fileURLToPath(import.meta.url);
+
+interface CaseReport {
+  label: string;
+  model: string;
+  hosts: number;
+  migrations: number;
+  loadS: number;
+  runs: Array<{ policy: string; seconds: number; rows: number }>;
+  peakMiB: number;
+  phases: Record<string, number>;
+}
+
+const PHASES = ["load", "compile", "routing", "policy decisions", "kernel", "network model", "migration + measurement", "records", "gc", "other"] as const;
+
+/** Which phase a profiled function belongs to, from its source file (undefined: inherit the caller's). */
+function phaseOf(url: string, fn: string): string | undefined {
+  if (fn === "(garbage collector)") return "gc";
+  if (!url || url.startsWith("node:")) return undefined;
+  const p = url.replace(/^file:\/\//, "");
+  if (p.includes("/node_modules/")) {
+    if (/\/node_modules\/(yaml|zod)\//.test(p)) return "load";
+    if (p.includes("/csv-stringify/")) return "records";
+    return undefined;
+  }
+  if (/\/src\/(experiment|yamlsource|units)|\/src\/network\/(load|generators)\.ts/.test(p)) return "load";
+  if (p.includes("/src/network/compile")) return "compile";
+  if (p.includes("/src/network/routing")) return "routing";
+  if (p.includes("/src/policies/")) return "policy decisions";
+  if (p.includes("/src/kernel/")) return "kernel";
+  if (p.includes("/src/network/")) return "network model";
+  if (/\/src\/(migration|measurement)\/|\/backends\/sim\//.test(p)) return "migration + measurement";
+  if (p.includes("/src/report/")) return "records";
+  return undefined;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { url: string; functionName: string };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function phaseSeconds(profile: Profile): Record<string, number> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const phase = new Map<number, string>();
+  const resolvePhase = (id: number): string => {
+    const hit = phase.get(id);
+    if (hit) return hit;
+    const n = byId.get(id)!;
+    const own = phaseOf(n.callFrame.url, n.callFrame.functionName);
+    const up = parent.get(id);
+    const p = own ?? (up === undefined ? "other" : resolvePhase(up));
+    phase.set(id, p);
+    return p;
+  };
+  const out: Record<string, number> = {};
+  profile.samples.forEach((id, i) => {
+    const p = resolvePhase(id);
+    out[p] = (out[p] ?? 0) + (profile.timeDeltas[i] ?? 0) / 1e6;
+  });
+  return out;
+}
+
+async function child(file: string, model: string, runs: number, label: string): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  // imported here so the profile sees module loading as part of "load"
+  const t0 = performance.now();
+  const { loadExperiment } = await import("../src/experiment/load.ts");
+  const { specAt } = await import("../src/experiment/plan.ts");
+  const { csvLines, runColumns, runRowValues } = await import("../src/report/csv.ts");
+  const { SimBackend } = await import("../backends/sim/backend.ts");
+  const exp = loadExperiment(file, { runs });
+  const cell = exp.cells.find((c) => c.base.network.model === model);
+  if (!cell) throw new Error(`no cell with model ${model} in ${file}`);
+  const loadS = (performance.now() - t0) / 1000;
+  const backend = new SimBackend();
+  const axes = exp.axes.map((a) => a.path);
+  let text = csvLines([runColumns(axes)]);
+  const report: CaseReport = {
+    label,
+    model,
+    hosts: cell.base.topology.hosts.length,
+    migrations: cell.base.migrations.length,
+    loadS,
+    runs: [],
+    peakMiB: 0,
+    phases: {},
+  };
+  const perCell = exp.policies.length * exp.runs;
+  for (let k = cell.index * perCell; k < (cell.index + 1) * perCell; k++) {
+    const spec = specAt(exp, k);
+    const t = performance.now();
+    const result = await backend.execute(spec);
+    text += csvLines(result.records.map((r) => runRowValues(r, cell.axes, axes)));
+    report.runs.push({ policy: spec.policy.name, seconds: (performance.now() - t) / 1000, rows: result.records.length });
+  }
+  if (text.length === 0) throw new Error("no rows");
+  const { profile } = (await session.post("Profiler.stop")) as { profile: Profile };
+  report.phases = phaseSeconds(profile);
+  report.peakMiB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+function runCase(file: string, model: string, runs: number, label: string): CaseReport {
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", SELF, "--child", file, model, String(runs), label], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  if (r.status !== 0) throw new Error(`${label} ${model} failed (${r.status ?? r.signal})`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as CaseReport;
+}
+
+function print(c: CaseReport, aims: { perRun: number; peakMiB: number }): string[] {
+  const secs = c.runs.map((r) => r.seconds);
+  const mean = secs.reduce((a, b) => a + b, 0) / secs.length;
+  console.log(
+    `${c.label}, ${c.model}: ${c.hosts} hosts, ${c.migrations} migrations; load ${c.loadS.toFixed(2)} s, ${c.runs.length} runs, mean ${mean.toFixed(3)} s/run, peak ${c.peakMiB.toFixed(0)} MiB`,
+  );
+  console.log(`  per run: ${c.runs.map((r) => `${r.policy} ${r.seconds.toFixed(3)}`).join(", ")}`);
+  const total = Object.values(c.phases).reduce((a, b) => a + b, 0);
+  const parts = PHASES.filter((p) => (c.phases[p] ?? 0) > 0).map((p) => `${p} ${c.phases[p]!.toFixed(2)} s (${((100 * c.phases[p]!) / total).toFixed(0)}%)`);
+  console.log(`  profile (self time, ${total.toFixed(2)} s): ${parts.join(", ")}`);
+  const verdict = (ok: boolean): string => (ok ? "met" : "MISSED");
+  return [
+    `${c.label} ${c.model}: ${mean.toFixed(3)} s/run (aim < ${aims.perRun} s) ${verdict(mean < aims.perRun)}`,
+    `${c.label} ${c.model}: peak ${c.peakMiB.toFixed(0)} MiB (aim < ${aims.peakMiB} MiB) ${verdict(c.peakMiB < aims.peakMiB)}`,
+  ];
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === "--child") {
+  await child(argv[1]!, argv[2]!, Number(argv[3]), argv[4]!);
+} else {
+  const runs = argv.includes("--runs") ? Number(argv[argv.indexOf("--runs") + 1]) : 1;
+  const rekey = argv.includes("--rekey-per-migration") ? "per-migration" : "period";
+  const targets: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "migsim-bench-dc-"));
+  try {
+    let k16 = join(ROOT, "experiments", "scale", "datacenter.yaml");
+    if (rekey === "per-migration") writeFileSync((k16 = join(dir, "datacenter-k16.yaml")), datacenterYaml({ k: 16, flows: 300, migrations: 200, window: 10, runs, rekey }));
+    console.log(
+      `${rekey === "period" ? "experiments/scale/datacenter.yaml" : "the k=16 workload, MTD re-keying before every migration,"} ${runs} run(s) of each of the six policies per model, one process per model, profiled`,
+    );
+    for (const model of ["max-min", "tcp-fluid"]) {
+      targets.push(...print(runCase(k16, model, runs, "k=16"), { perRun: model === "max-min" ? 0.3 : 1, peakMiB: 500 }));
+    }
+    if (argv.includes("--large")) {
+      const file = join(dir, "datacenter-k32.yaml");
+      writeFileSync(file, datacenterYaml({ k: 32, flows: 1000, migrations: 1000, window: 10, runs, rekey }));
+      targets.push(...print(runCase(file, "tcp-fluid", runs, "k=32"), { perRun: 10, peakMiB: 2048 }));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log("targets:");
+  for (const t of targets) console.log(`  ${t}`);
+}
