@@ -26,10 +26,15 @@ def release_containers(state):
         for d in set(containerd_leaks()) - set(state["containerd_before"]):
             shutil.rmtree(d, ignore_errors=True)
     if state.get("hang_flag"):
-        try:
-            os.unlink(HANG_FLAG)
-        except OSError:
-            pass
+        remove_hang_flag()
+
+
+def remove_hang_flag():
+    """The hang test's fault flag (testbed_names.HANG_FLAG), so no later checkpoint blocks."""
+    try:
+        os.unlink(HANG_FLAG)
+    except OSError:
+        pass
 
 
 def stop_driver(state):
@@ -51,13 +56,9 @@ def cleanup_state(state):
     (the host namespaces go with their processes), the run folder."""
     stop_driver(state)
     release_containers(state)
-    for pid, started in state.get("pids", []):
-        # Only the very process that was recorded: a reused pid has another start time.
-        if started is not None and proc_start_time(pid) == started:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
+    # Only the very processes that were recorded: a reused pid has another start time.
+    kill_pids([int(pid) for pid, started in state.get("pids", [])
+               if started is not None and proc_start_time(pid) == started])
     for br in state.get("links", []):
         if NAME.match(br) and os.path.exists("/sys/class/net/%s" % br):
             # A switch's ports are named <switch>-ethN; deleting them removes the host ends too.

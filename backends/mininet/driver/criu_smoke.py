@@ -23,10 +23,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from procs import (StepTimeout, alive, container_pid, kill_pids, release_container, run_bounded,  # noqa: E402
                    start_from_checkpoint, stat_fields)
+from testbed_names import LABEL_KEY  # noqa: E402
 
 COUNTER = "import sys, time\ni = 0\nwhile True:\n    i += 1\n    open(sys.argv[1], 'w').write(str(i))\n    time.sleep(0.05)\n"
 SHELL_COUNTER = "i=0; while :; do i=$((i+1)); echo $i; usleep 50000; done"
-LABEL = "migsim.testbed=smoke"
+LABEL = LABEL_KEY + "=smoke"
 
 
 def tail(path, n=3):

@@ -3,9 +3,9 @@ client (one-shot and long-lived), timed probes, and a tar stream sender/receiver
 transport. Each prints its results as lines on stdout for the driver to read."""
 import json
 import os
-import sys
 import socket
 import struct
+import sys
 import tarfile
 import threading
 import time

@@ -34,9 +34,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hosttools  # noqa: E402
 from jsonout import emit, open_stdout  # noqa: E402
 from procs import StepTimeout, alive, release_container, run_bounded  # noqa: E402
-from cleanup import cleanup_state, release_containers  # noqa: E402
+from cleanup import cleanup_state, remove_hang_flag  # noqa: E402
 from netutil import netem_available  # noqa: E402
-from testbed_names import IMAGE_DEFAULT  # noqa: E402
+from testbed_names import IMAGE_DEFAULT, LABEL_KEY  # noqa: E402
 from testbed_run import Aborted, Run  # noqa: E402
 
 CRIU_PROVEN = os.path.join(os.environ.get("MIGSIM_TESTBED_STATE", "/var/lib/migsim-testbed"), "criu-proven.json")
@@ -170,14 +170,14 @@ def cmd_cleanup_all(_args):
         cleanup_state(state)
         emit({"type": "cleanup", "rundir": os.path.dirname(path), "driver_was_running": bool(pid) and alive(pid, started)})
     try:
-        names = run_bounded(["docker", "ps", "-a", "--filter", "label=migsim.testbed", "--format", "{{.Names}}"],
+        names = run_bounded(["docker", "ps", "-a", "--filter", "label=" + LABEL_KEY, "--format", "{{.Names}}"],
                             30, "clean-up", check=False).split()
     except StepTimeout:
         names = []
     for name in names:
         done = release_container(name)
         emit({"type": "cleanup", "container": name, "done": done})
-    release_containers({"hang_flag": True})
+    remove_hang_flag()
     for d in glob.glob(os.path.join(tmp, "migsim-tb-*")):
         if os.path.isdir(d) and re.match(r"^migsim-tb-[A-Za-z0-9]{8}$", os.path.basename(d)):
             shutil.rmtree(d, ignore_errors=True)

@@ -9,8 +9,10 @@ RECV_BASE_PORT = 7100
 # State a container holds beyond the memory we allocate (busybox shell, CRIU metadata): measured
 # around 190 kB for an idle busybox counter, plus one 64 kB pipe buffer.
 CHECKPOINT_BASELINE = 256 * 1024
-# Label on every container a run makes: stop-testbed.sh finds leftovers by it, never by name.
-CONTAINER_LABEL = "migsim.testbed=run"
+# Label key on every container migsim makes (runs and the CRIU smoke test): clean-up finds
+# leftovers by it, never by name.
+LABEL_KEY = "migsim.testbed"
+CONTAINER_LABEL = LABEL_KEY + "=run"
 # The testbed's CRIU wrapper blocks while this file holds a future time (the hang test only).
 HANG_FLAG = "/run/migsim-testbed/criu-hang-until"
 # Longest a single docker/CRIU step may take, whatever the run's deadline (seconds).

@@ -57,7 +57,10 @@ class Run:
         self.rundir = tempfile.mkdtemp(prefix="migsim-tbrun-")
         self.tag = "m" + os.path.basename(self.rundir)[-2:].lower().replace("_", "x")
         self.state = {"rundir": self.rundir, "driver": [os.getpid(), proc_start_time(os.getpid())],
-                      "pids": [], "containers": [], "container_pids": {}, "links": [], "hang_flag": False}
+                      "pids": [], "containers": [], "container_pids": {}, "links": [], "hang_flag": False,
+                      # containerd (docker 20.10) keeps a copy of every checkpoint it makes or restores
+                      # in /tmp/ctrd-checkpoint*; clean-up removes those newer than this list
+                      "containerd_before": sorted(containerd_leaks())}
         # what each migration is doing, so a failure or a hang names its phase
         self.phase = {}
         self.net = None
@@ -493,11 +496,6 @@ class Run:
         the restored counter must continue from the checkpointed one."""
         new_name = "%s-r" % cname
         cp = "cp%d" % i
-        leaks_before = set(containerd_leaks())
-        with self.lock:
-            # what a checkpoint that never finishes leaves in /tmp goes at clean-up (cleanup.py)
-            self.state.setdefault("containerd_before", sorted(leaks_before))
-            self.save_state()
         self.set_phase(i, "checkpoint")
         if self.plan.get("options", {}).get("faultInjection") == "criu-hang":
             self.arm_hang_flag()
@@ -522,7 +520,6 @@ class Run:
         self.start_container(new_name, "restore", checkpoint=cp, cap=criu_cap)
         restore_s = time.monotonic() - t
         downtime = time.monotonic() - t_cp
-        self.remove_containerd_leaks(leaks_before, os.path.join(target, cp))
         after = self.first_counter(new_name, "restore")
         if after is None or before is None or after < before:
             raise RuntimeError("restored %s did not continue from its checkpoint (checkpointed counter %s, "
@@ -540,23 +537,6 @@ class Run:
         with self.lock:
             self.state["hang_flag"] = True
             self.save_state()
-
-    def remove_containerd_leaks(self, before, folder):
-        """containerd (docker 20.10) leaves a copy of every checkpoint it creates or restores in
-        /tmp/ctrd-checkpoint*: remove the new ones that hold exactly this checkpoint."""
-        try:
-            with open(os.path.join(folder, "descriptors.json"), "rb") as f:
-                ours = f.read()
-        except OSError:
-            return
-        for d in set(containerd_leaks()) - before:
-            try:
-                with open(os.path.join(d, "descriptors.json"), "rb") as f:
-                    same = f.read() == ours
-            except OSError:
-                continue
-            if same:
-                shutil.rmtree(d, ignore_errors=True)
 
     def counter_reader(self, trig):
         """A function returning the cumulative counter a threshold trigger watches: bits sent +
