@@ -281,9 +281,12 @@ export class SshSession {
         };
         let timedOut = false;
         let graceTimer: NodeJS.Timeout | undefined;
-        const closeChannel = () => {
-          channel.end();
+        const settle = (code: number | null, signal?: string) =>
+          finish(() => (timedOut ? reject(new SshCommandTimeout(command, timeoutMs)) : resolve({ code, signal, stdout, stderr })));
+        // Closes the channel and settles at once: a dead connection may never confirm the close.
+        const giveUp = () => {
           channel.close();
+          settle(null);
         };
         const stopRemote = () => {
           try {
@@ -291,16 +294,14 @@ export class SshSession {
           } catch {
             // the channel may already be closing
           }
-          const grace = opts.stopGraceMs ?? 0;
-          if (grace <= 0) return closeChannel();
-          // EOF on stdin is the driver's "controller gone": it cleans up and closes the channel itself.
+          // EOF on stdin is the driver's "controller gone": within the grace it cleans up and closes
+          // the channel itself (the close event settles); past it, this side gives up.
           channel.end();
-          graceTimer ??= setTimeout(closeChannel, grace);
+          graceTimer ??= setTimeout(giveUp, opts.stopGraceMs ?? 0);
         };
         const timer = setTimeout(() => {
           timedOut = true;
           stopRemote();
-          if (!(opts.stopGraceMs! > 0)) finish(() => reject(new SshCommandTimeout(command, timeoutMs)));
         }, timeoutMs);
         const onAbort = () => stopRemote();
         opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -322,8 +323,7 @@ export class SshSession {
         });
         channel.on("close", (code: number | null, signal?: string) => {
           if (opts.onLine && pending) opts.onLine(pending);
-          if (timedOut) finish(() => reject(new SshCommandTimeout(command, timeoutMs)));
-          else finish(() => resolve({ code: code ?? null, signal, stdout, stderr }));
+          settle(code ?? null, signal);
         });
         if (!opts.keepStdinOpen) channel.end();
       });

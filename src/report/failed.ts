@@ -4,7 +4,8 @@
  * runs can fail (the testbed); its rows use the same number format as every migsim CSV.
  */
 import { FAILURE_COLUMNS, type RunFailure } from "../runspec.ts";
-import { csvLines, readCsvRaw } from "./csv.ts";
+import { InputError } from "../errors.ts";
+import { csvLines, parseNumberCell, readCsvRaw } from "./csv.ts";
 
 export const FAILED_FILE = "failed.csv";
 
@@ -16,14 +17,19 @@ export function failedRow(f: RunFailure): string {
   return csvLines([FAILURE_COLUMNS.map((c) => f[c])]);
 }
 
-/** The failures a folder's failed.csv lists (none when there is no such file). */
+const NUMBER_COLUMNS: ReadonlySet<string> = new Set(["run", "seed", "migration"]);
+
+/** The failures a failed.csv lists; a file that is not one is refused with the file and line. */
 export function readFailedCsv(file: string): RunFailure[] {
   const raw = readCsvRaw(file);
-  return raw.rows.map((cells) => {
+  if (raw.header.length !== FAILURE_COLUMNS.length || !FAILURE_COLUMNS.every((c, i) => raw.header[i] === c)) {
+    throw new InputError(`not a failed.csv header: expected ${FAILURE_COLUMNS.join(",")}`, { file, line: 1 });
+  }
+  return raw.rows.map((cells, i) => {
     const rec: Record<string, string | number> = {};
-    raw.header.forEach((col, j) => {
+    FAILURE_COLUMNS.forEach((col, j) => {
       const cell = cells[j] ?? "";
-      rec[col] = col === "run" || col === "seed" || col === "migration" ? Number(cell) : cell;
+      rec[col] = NUMBER_COLUMNS.has(col) ? parseNumberCell(cell, { file, line: i + 2, field: col }) : cell;
     });
     return rec as unknown as RunFailure;
   });
