@@ -137,6 +137,10 @@ def cmd_recv(args):
     os.makedirs(args.dest, exist_ok=True)
     with conn, conn.makefile("rb") as f, tarfile.open(fileobj=f, mode="r|") as tar:
         tar.extractall(args.dest)
+        # The tar reader stops at the end-of-archive blocks; the writer's record padding may still
+        # be unread, and closing over unread bytes sends a reset the sender reports as a failure.
+        while f.read(65536):
+            pass
     print("done", flush=True)
 
 
