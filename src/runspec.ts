@@ -108,6 +108,15 @@ export interface CostParams {
    * authenticating the source and deriving its answer, seconds
    */
   mtdSession: number;
+  /**
+   * host time to start a checkpoint copy (the copy tool's process, its sockets) before its first
+   * byte, beyond the connection's round trips, seconds; both transports
+   */
+  transferSetup: number;
+  /** SSH copies: key exchange and authentication CPU beyond their round trips, seconds */
+  sshSetup: number;
+  /** bytes a checkpoint folder holds beyond the container's named checkpoint (CRIU's process images) */
+  imageOverhead: number;
   /** control message sizes (MIGRATE, RESTART, SUCCESS), bytes */
   controlBytes: number;
 }

@@ -19,6 +19,7 @@ export const compareCommand: CommandModule<object, ExperimentArgs> = {
       out: args.out,
       testbed: args.testbed,
       allowExternalPlugins: args["allow-external-plugins"],
+      profile: args.profile,
       backendOptions: testbedOptions(args),
       progress: progressReporter("compare"),
       argv: process.argv.slice(2),

@@ -18,6 +18,7 @@ export interface ExperimentArgs {
   out?: string;
   set: string[];
   "allow-external-plugins": boolean;
+  profile?: string;
 }
 
 export interface RunArgs extends ExperimentArgs {
@@ -51,6 +52,7 @@ export function experimentOptions<T>(y: Argv<T>, outDefault: string): Argv<T & E
     .option("seed", { type: "number", describe: "experiment seed (overrides the file)" })
     .option("out", { type: "string", describe: `output folder (default ${outDefault})` })
     .option("set", { type: "string", array: true, default: [], describe: "override a field: path=value (repeatable)" })
+    .option("profile", { type: "string", describe: "testbed profile (a file from migsim calibrate, or the built-in paper) under the experiment's network and costs; wins over the file's profile:" })
     .option("allow-external-plugins", { type: "boolean", default: false, describe: "load policy plugins from outside the experiment's folder" }) as unknown as Argv<T & ExperimentArgs>;
 }
 
@@ -104,6 +106,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         backend: args.backend,
         backendOptions: { ...testbedOptions(args), trace: args.trace },
         allowExternalPlugins: args["allow-external-plugins"],
+        profile: args.profile,
         progress: args.quiet ? undefined : progressReporter("run"),
         plots: args.plots,
         interrupted,

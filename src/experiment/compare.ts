@@ -12,6 +12,7 @@ import { validationChart } from "../report/plot-validation.ts";
 import { renderSvg, svgToPng } from "../report/plots.ts";
 import { describe as stats, type Stats } from "../report/stats.ts";
 import type { RunFailure, RunRecord } from "../runspec.ts";
+import { InputError } from "../errors.ts";
 import { loadExperiment } from "./load.ts";
 import { runExperiment, type RunOptions } from "./run.ts";
 
@@ -44,7 +45,17 @@ export interface CompareOutcome {
 
 export async function compareBackends(opts: CompareOptions): Promise<CompareOutcome> {
   const base = { ...opts };
-  const name = loadExperiment(opts.file, opts).name;
+  const experiment = loadExperiment(opts.file, opts);
+  // Comparing a testbed with the paper's fit measures the paper's testbed against this one, not
+  // the simulator: the comparison must say which profile it trusts.
+  if (!experiment.profileChosen) {
+    throw new InputError(
+      "compare needs a testbed profile: run `migsim calibrate --testbed URL --out testbed.yaml`, then `migsim compare FILE --profile testbed.yaml` " +
+        "(or `--profile paper` to compare with the paper's fit on purpose)",
+      { file: opts.file, field: "profile" },
+    );
+  }
+  const name = experiment.name;
   const outDir = resolve(opts.out ?? join("out", `${name}-compare`));
   const sim = await runExperiment({ ...base, backend: "sim", out: join(outDir, "sim") });
   const emu = await runExperiment({

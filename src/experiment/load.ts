@@ -19,6 +19,7 @@ import { checked, describe, parseBytes, parseDuration, parseRate } from "../unit
 import { at, formatPath, YamlSource, type FieldPath } from "../yamlsource.ts";
 import { getPath, label, parseAssignment, setPath, splitPath, type RawDoc } from "./overrides.ts";
 import { CELL_FIELDS, EXPERIMENT_SCHEMA, type ExperimentDocument } from "./schema.ts";
+import { applyProfile, loadProfile, PAPER_PROFILE, profileOf, type Profile, type ProfileRef } from "./profile.ts";
 import { isKnownPolicy, knownPolicyNames } from "./policies.ts";
 
 export interface SweepAxis {
@@ -59,8 +60,12 @@ export interface Experiment {
   referenceDropped?: string | undefined;
   /** the document after --set overrides, for the manifest */
   document: RawDoc;
-  /** other files the experiment read (topologies, policy plugins), for the manifest */
+  /** other files the experiment read (topologies, policy plugins, the profile), for the manifest */
   inputFiles: string[];
+  /** the testbed profile under the file's network and costs (built-in `paper` by default) */
+  profile: ProfileRef;
+  /** whether a profile was chosen (`--profile` or the file's `profile:`) rather than defaulted */
+  profileChosen: boolean;
 }
 
 export interface LoadOptions {
@@ -70,6 +75,8 @@ export interface LoadOptions {
   seed?: number | undefined;
   /** allow policy plugins outside the experiment's folder */
   allowExternalPlugins?: boolean;
+  /** `--profile`: a profile file (relative to the working directory) or a built-in name; wins over the file's `profile:` */
+  profile?: string | undefined;
 }
 
 const DEFAULT_RUNS = 20;
@@ -93,8 +100,27 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     }
     sets.push({ path, text });
   }
+  const chosen = options.profile ?? profileOf(source.file, raw);
+  const profile = withSetLocation(source.file, sets, () => chosenProfile(source, chosen, options.profile !== undefined));
+  raw = applyProfile(raw, profile);
   const exp = withSetLocation(source.file, sets, () => resolveExperiment(source, raw, options));
-  return withoutChangedReference(exp, sets.map((s) => s.path));
+  const ref: ProfileRef = { name: profile.name, file: profile.file, sha256: profile.sha256 };
+  const withProfile = { ...exp, profile: ref, profileChosen: chosen !== undefined, inputFiles: profile.file ? [...exp.inputFiles, profile.file] : exp.inputFiles };
+  return withoutChangedReference(withProfile, sets.map((s) => s.path));
+}
+
+/**
+ * Loads the chosen profile; an error inside the profile file keeps its own location, a missing or
+ * unreadable file is reported where it was named (`--profile` or the experiment's `profile:`).
+ */
+function chosenProfile(source: YamlSource, chosen: string | undefined, fromOption: boolean): Profile {
+  try {
+    return loadProfile(chosen ?? PAPER_PROFILE);
+  } catch (e) {
+    if (!(e instanceof InputError) || e.location.line !== undefined) throw e;
+    const detail = `${e.detail}: ${e.location.file ?? chosen}`;
+    throw fromOption ? new InputError(detail, { field: "--profile" }) : source.error(["profile"], detail);
+  }
 }
 
 /** --set paths that leave the published scenario as it is (the sample, not the setting, changes) */
@@ -135,7 +161,7 @@ function withSetLocation<T>(file: string, sets: ReadonlyArray<{ path: string; te
   }
 }
 
-function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions): Experiment {
+function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions): Omit<Experiment, "profile" | "profileChosen"> {
   const doc = source.parse(EXPERIMENT_SCHEMA, raw);
   const runs = options.runs ?? doc.runs ?? DEFAULT_RUNS;
   if (!(Number.isInteger(runs) && runs >= 1)) throw new InputError(`--runs: expected a whole number >= 1, got ${runs}`);

@@ -73,6 +73,7 @@ export async function writeReports(i: ReportInputs): Promise<void> {
     inputFiles: [exp.file, ...exp.inputFiles],
     resolved: exp.document,
     seed: exp.seed,
+    profile: exp.profile,
     reference,
     plan: {
       cells: exp.cells.map((c) => c.id),

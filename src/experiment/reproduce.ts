@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../report/atomic.ts";
 import { readRunsCsv } from "../report/csv.ts";
 import { describe as stats } from "../report/stats.ts";
 import { paperTable, withinTolerance, type PaperRow } from "../report/summary.ts";
+import { PAPER_PROFILE } from "./profile.ts";
 import { runExperiment, type ProgressReporter } from "./run.ts";
 
 /** The paper's tables, in its order, with the caption each has there. */
@@ -29,6 +30,8 @@ export interface ReproduceOptions {
   out?: string | undefined;
   jobs?: number | undefined;
   plots?: boolean | undefined;
+  /** profile under the tables' files (default: the built-in paper profile, what they are fitted on) */
+  profile?: string | undefined;
   progress?: (label: string) => ProgressReporter | undefined;
   argv?: readonly string[] | undefined;
 }
@@ -48,6 +51,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<{ outDir: strin
       file,
       out: join(outDir, t.file.replace(/\.yaml$/, "")),
       jobs: opts.jobs,
+      profile: opts.profile ?? PAPER_PROFILE,
       plots: opts.plots ?? true,
       progress: opts.progress?.(t.file),
       argv: opts.argv,

@@ -10,7 +10,7 @@ import { MODEL_NAMES } from "../network/model.ts";
 const quantity = z.union([z.string(), z.number()]);
 const name = z.string().min(1);
 
-const NETWORK_SCHEMA = z.strictObject({
+export const NETWORK_SCHEMA = z.strictObject({
   model: z.enum(MODEL_NAMES).optional().meta({ description: "network model (docs/network.md, docs/tcp-fluid.md)", default: "tcp-fluid" }),
   "congestion-control": z.enum(["cubic", "bbr", "reno"]).optional().meta({ description: "TCP congestion control of every elastic flow (tcp-fluid)", default: "cubic" }),
   "host-stack": z.enum(["emulated", "physical"]).optional().meta({ description: "emulated: all hosts share one kernel, as in Mininet; physical: one stack per host (tcp-fluid)", default: "emulated" }),
@@ -78,7 +78,7 @@ const POLICY_ENTRY_SCHEMA = z.union([name, z.record(name, z.record(z.string(), z
 });
 
 /** Cost parameters: keys and units are checked by costsFromBlock (src/migration/costs.ts). */
-const COSTS_SCHEMA = z.record(z.string(), z.unknown());
+export const COSTS_SCHEMA = z.record(z.string(), z.unknown());
 
 const REFERENCE_VALUE_SCHEMA = z.strictObject({ mean: z.number(), ci: z.number().min(0).optional() });
 /** A policy's reference: total_s directly, or per metric (`downtime_s: { mean, ci }`). */
@@ -92,6 +92,7 @@ export const EXPERIMENT_SCHEMA = z.strictObject({
   seed: z.number().int().min(0).optional().meta({ description: "experiment seed; each run's seed derives from it, the cell and the run index (`--seed` overrides)", default: "1" }),
   manager: name.optional().meta({ description: "manager host (runs the decision, holds the MTD master secret)", default: "the first host" }),
   horizon: quantity.optional().meta({ description: "simulated time limit; a run unfinished by then is an error", unit: "duration", default: "3600s" }),
+  profile: z.string().optional().meta({ description: "a testbed profile (a file relative to the experiment, or the built-in `paper`): its `network` and `costs` values are the defaults under this file's (`--profile` overrides)", default: "paper" }),
   network: NETWORK_SCHEMA.optional().meta({ description: "network model and its parameters" }),
   measurement: z.strictObject({
     period: quantity.optional().meta({ description: "collector polling period (VIB samples, threshold triggers)", unit: "duration", default: "1s" }),
@@ -116,3 +117,27 @@ export const EXPERIMENT_SCHEMA = z.strictObject({
 export const CELL_FIELDS = ["topology", "manager", "horizon", "network", "measurement", "costs", "traffic", "migrations", "probes"] as const;
 
 export type ExperimentDocument = z.infer<typeof EXPERIMENT_SCHEMA>;
+
+/** One fitted value's provenance in a testbed profile. */
+const FIT_SCHEMA = z.strictObject({
+  value: z.union([z.number(), z.string()]).meta({ description: "the value written in `network`/`costs` (as written there)" }),
+  source: z.string().meta({ description: "the measurements it was fitted on (calibration experiment, cells, runs)" }),
+  error: z.string().meta({ description: "the fit's error on those measurements" }),
+  n: z.number().int().min(0).optional().meta({ description: "measurements used" }),
+});
+
+/**
+ * A testbed profile (`migsim calibrate` writes one): the `network` and `costs` blocks an experiment
+ * can carry, fitted on one testbed, with where each value came from.
+ */
+export const PROFILE_SCHEMA = z.strictObject({
+  profile: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a name of letters, digits, _ . -").meta({ description: "profile name" }),
+  description: z.string().optional().meta({ description: "free text" }),
+  testbed: z.string().optional().meta({ description: "the testbed it was fitted on (ssh://user@host:port)" }),
+  date: z.string().optional().meta({ description: "when the calibration ran (ISO 8601)" }),
+  machine: z.record(z.string(), z.string()).optional().meta({ description: "what the testbed ran: kernel, CRIU version, CPU ..." }),
+  network: NETWORK_SCHEMA.optional().meta({ description: "network block, as in an experiment" }),
+  costs: COSTS_SCHEMA.optional().meta({ description: "costs block, as in an experiment (table under Experiment)" }),
+  fits: z.record(z.string(), FIT_SCHEMA).optional().meta({ description: "per fitted field (`costs.checkpoint-base`, `network.efficiency`, `network.extra.NAME`): its provenance" }),
+});
+export type ProfileDocument = z.infer<typeof PROFILE_SCHEMA>;

@@ -75,6 +75,10 @@ export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   precopyMaxRounds: 8,
   // Assumption: the non-memory state (descriptors, registers, mappings) a lazy restore needs.
   postcopyMinimal: 1e6,
+  // Calibrated per testbed (`migsim calibrate`); the paper's fit has none of them.
+  transferSetup: 0,
+  sshSetup: 0,
+  imageOverhead: 0,
   // One JSON command line of the NetSoft protocol.
   controlBytes: 100,
   // No cost beyond the network by default; Table III's experiment sets the value fitted on it
@@ -139,6 +143,9 @@ export const COST_FIELDS: Readonly<Record<string, { field: keyof CostParams; uni
   "precopy-max-rounds": { field: "precopyMaxRounds", unit: "count" },
   "postcopy-minimal": { field: "postcopyMinimal", unit: "bytes" },
   "control-bytes": { field: "controlBytes", unit: "bytes" },
+  "transfer-setup": { field: "transferSetup", unit: "duration" },
+  "ssh-setup": { field: "sshSetup", unit: "duration" },
+  "image-overhead": { field: "imageOverhead", unit: "bytes" },
   "mtd-session": { field: "mtdSession", unit: "duration" },
 };
 

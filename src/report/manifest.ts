@@ -40,6 +40,8 @@ export interface Manifest {
   };
   /** experiment seed (run seeds are derived from it, cell and run index) */
   seed: number;
+  /** the testbed profile applied (absent in manifests written before profiles existed) */
+  profile?: ProfileEntry | undefined;
   /** the experiment's reference block, kept so that merge can rebuild summary.md */
   reference?: ReferenceBlock | undefined;
   plan: PlanSummary & { shard: Shard | null };
@@ -101,6 +103,13 @@ function inputFile(path: string): InputFile {
   return { path: abs, sha256: sha256File(abs) };
 }
 
+/** A profile as recorded: name, file (null for a built-in) and the hash of what was applied. */
+export interface ProfileEntry {
+  name: string;
+  file: string | null;
+  sha256: string;
+}
+
 export interface ManifestInput {
   experiment: string;
   backend: string;
@@ -109,6 +118,8 @@ export interface ManifestInput {
   inputFiles: ReadonlyArray<string | InputFile>;
   resolved?: unknown;
   seed: number;
+  /** the testbed profile under the experiment's network and costs */
+  profile?: ProfileEntry | undefined;
   reference?: ReferenceBlock | undefined;
   plan: PlanSummary;
   shard?: Shard | null | undefined;
@@ -130,6 +141,7 @@ export function buildManifest(m: ManifestInput): Manifest {
     cwd: process.cwd(),
     inputs: { files: m.inputFiles.map((f) => (typeof f === "string" ? inputFile(f) : { ...f })), ...(m.resolved === undefined ? {} : { resolved: m.resolved }) },
     seed: m.seed,
+    ...(m.profile === undefined ? {} : { profile: { ...m.profile } }),
     ...(m.reference === undefined ? {} : { reference: m.reference }),
     plan: { ...m.plan, shard: m.shard ?? null },
     runs: m.runs,
@@ -157,6 +169,7 @@ const manifestSchema = z.object({
   cwd: z.string(),
   inputs: z.object({ files: z.array(z.object({ path: z.string(), sha256: z.string() })), resolved: z.unknown().optional() }),
   seed: z.number(),
+  profile: z.object({ name: z.string(), file: z.string().nullable(), sha256: z.string() }).optional(),
   reference: z.record(z.string(), z.union([z.string(), refValue, z.record(z.string(), refValue)])).optional(),
   plan: z.object({
     cells: z.array(z.string()),

@@ -199,6 +199,7 @@ export async function mergeShards(dirs: readonly string[], outDir: string, opts:
     inputFiles: m0.inputs.files,
     resolved: m0.inputs.resolved,
     seed: m0.seed,
+    profile: m0.profile,
     reference: m0.reference,
     plan: { cells: m0.plan.cells, axes: m0.plan.axes, policies: m0.plan.policies, runsPerCell: m0.plan.runsPerCell, totalRuns: m0.plan.totalRuns },
     shard: null,
