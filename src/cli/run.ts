@@ -57,7 +57,7 @@ export function experimentOptions<T>(y: Argv<T>, outDefault: string): Argv<T & E
 }
 
 /** The testbed connection options as the backends take them. */
-export function testbedOptions(args: ExperimentArgs): BackendOptions {
+export function testbedOptions(args: Pick<ExperimentArgs, "testbed" | "testbed-key" | "known-hosts" | "fingerprint">): BackendOptions {
   return { testbed: args.testbed, testbedKey: args["testbed-key"], knownHosts: args["known-hosts"], fingerprint: args.fingerprint };
 }
 

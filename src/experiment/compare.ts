@@ -41,6 +41,8 @@ export interface CompareOutcome {
   failed: RunFailure[];
   /** testbed runs executed */
   emulatedRuns: number;
+  /** probe round trips, simulated vs emulated, per (cell, from, to) */
+  probes: ProbeComparison[];
 }
 
 export async function compareBackends(opts: CompareOptions): Promise<CompareOutcome> {
@@ -64,7 +66,7 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
     out: join(outDir, "mininet"),
     backendOptions: { ...opts.backendOptions, testbed: opts.testbed ?? opts.backendOptions?.testbed },
   });
-  if (!emu.completed) return { outDir, rows: [], failed: [], emulatedRuns: emu.runsExecuted };
+  if (!emu.completed) return { outDir, rows: [], failed: [], emulatedRuns: emu.runsExecuted, probes: [] };
   const failedFile = join(outDir, "mininet", FAILED_FILE);
   const failed = existsSync(failedFile) ? readFailedCsv(failedFile) : [];
   const simRows = readRunsCsv(join(outDir, "sim", "runs.csv")).rows.map((r) => r.record);
@@ -76,7 +78,7 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
   const svg = await renderSvg(validationChart(sim.experiment.name, rows));
   writeFileAtomic(join(outDir, "validation.svg"), svg);
   writeFileAtomic(join(outDir, "validation.png"), svgToPng(svg));
-  return { outDir, rows, failed, emulatedRuns: emu.runsExecuted };
+  return { outDir, rows, failed, emulatedRuns: emu.runsExecuted, probes };
 }
 
 function compareRecords(sim: readonly RunRecord[], emu: readonly RunRecord[]): ComparisonRow[] {
@@ -101,7 +103,7 @@ function compareRecords(sim: readonly RunRecord[], emu: readonly RunRecord[]): C
   return rows;
 }
 
-interface ProbeComparison {
+export interface ProbeComparison {
   cell: string;
   from: string;
   to: string;

@@ -4,12 +4,12 @@
  * mean ± 95% CI beside the published one and the error.
  */
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../report/atomic.ts";
 import { readRunsCsv } from "../report/csv.ts";
 import { describe as stats } from "../report/stats.ts";
 import { paperTable, withinTolerance, type PaperRow } from "../report/summary.ts";
 import { PAPER_PROFILE } from "./profile.ts";
+import { shippedExperimentsDir } from "./shipped.ts";
 import { runExperiment, type ProgressReporter } from "./run.ts";
 
 /** The paper's tables, in its order, with the caption each has there. */
@@ -18,13 +18,6 @@ const PAPER_TABLES = [
   { file: "table2.yaml", title: "Table II: migration time of 3 policies in Load Balancing, Scenario 2 (homogeneous)" },
   { file: "table3.yaml", title: "Table III: migration time of 3 policies for Moving Target Defense" },
 ] as const;
-
-/** The experiments folder shipped with migsim (works from src/ under tsx and from dist/). */
-function experimentsDir(): string {
-  const here = fileURLToPath(new URL(".", import.meta.url));
-  const up = here.includes(`${"/"}dist${"/"}`) ? "../../../experiments" : "../../experiments";
-  return resolve(here, up);
-}
 
 export interface ReproduceOptions {
   out?: string | undefined;
@@ -46,7 +39,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<{ outDir: strin
   const outDir = resolve(opts.out ?? join("out", "reproduce"));
   const tables: ReproducedTable[] = [];
   for (const t of PAPER_TABLES) {
-    const file = join(experimentsDir(), t.file);
+    const file = join(shippedExperimentsDir(), t.file);
     const r = await runExperiment({
       file,
       out: join(outDir, t.file.replace(/\.yaml$/, "")),

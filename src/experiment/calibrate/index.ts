@@ -1,0 +1,152 @@
+/**
+ * `migsim calibrate`: runs the calibration measurements on a testbed, fits the simulator to them
+ * and writes a testbed profile (docs/calibration.md). The measurements' own output folders (runs.csv,
+ * probes.csv, manifest) are kept beside the profile, so every fit can be checked and redone.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { InputError } from "../../errors.ts";
+import { writeFileAtomic } from "../../report/atomic.ts";
+import { readProbesCsv, readRunsCsv } from "../../report/csv.ts";
+import type { ProbeRecord, RunRecord } from "../../runspec.ts";
+import { createBackend, type BackendOptions } from "../backends.ts";
+import { loadExperiment } from "../load.ts";
+import { planSize, specAt } from "../plan.ts";
+import { PAPER_PROFILE } from "../profile.ts";
+import { runExperiment, type ProgressReporter } from "../run.ts";
+import { PROFILE_SCHEMA, type ProfileDocument } from "../schema.ts";
+import { fitEfficiency, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
+import { calibrationFile, measurementPlan, type Measurement } from "./plan.ts";
+
+export interface CalibrateOptions {
+  out: string;
+  quick: boolean;
+  /** refit from the measurement folders of an earlier calibration instead of measuring */
+  refit?: string | undefined;
+  backendOptions: BackendOptions;
+  /** one line per measurement and fit step (stderr in the CLI) */
+  log: (line: string) => void;
+  progress?: (label: string) => ProgressReporter | undefined;
+  argv?: readonly string[] | undefined;
+}
+
+export interface CalibrateOutcome {
+  profileFile: string;
+  measurementsDir: string;
+  document: ProfileDocument;
+  failedRuns: number;
+  testbedRuns: number;
+}
+
+export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcome> {
+  const profileFile = resolve(opts.out);
+  if (!existsSync(dirname(profileFile))) throw new InputError(`the folder of --out does not exist: ${dirname(profileFile)}`, { field: "--out" });
+  const measurementsDir = opts.refit ? resolve(opts.refit) : `${profileFile.replace(/\.ya?ml$/, "")}.measurements`;
+  const plan = measurementPlan(opts.quick);
+  const started = new Date();
+  const observed = new Map<string, Observed>();
+  let failedRuns = 0;
+  let testbedRuns = 0;
+  for (const [i, m] of plan.entries()) {
+    const out = join(measurementsDir, m.id);
+    if (opts.refit) {
+      if (!existsSync(join(out, "runs.csv"))) throw new InputError(`no measurement ${m.id} there (runs.csv); was it a ${opts.quick ? "full" : "--quick"} calibration?`, { file: out, field: "--refit" });
+    } else {
+      opts.log(`measurement ${i + 1}/${plan.length}: ${m.id} (${m.runs} run${m.runs > 1 ? "s" : ""} on the testbed)`);
+      const r = await runExperiment({
+        file: calibrationFile(m.file), set: m.set, runs: m.runs, backend: "mininet", backendOptions: opts.backendOptions,
+        out, profile: PAPER_PROFILE, plots: false, progress: opts.progress?.(m.id), argv: opts.argv,
+      });
+      if (!r.completed) throw new Error("calibration interrupted");
+      failedRuns += r.runsFailed;
+      testbedRuns += r.runsExecuted;
+    }
+    const records = readRunsCsv(join(out, "runs.csv")).rows.map((x) => x.record);
+    const probes = readProbesCsv(join(out, "probes.csv"));
+    if (records.length === 0) throw new Error(`calibration measurement ${m.id}: every testbed run failed (see ${out}/failed.csv)`);
+    observed.set(m.id, { measurement: m, records, probes });
+  }
+  const cal = await fitAll(observed, opts.log);
+  const document = profileDocument(cal, opts, started);
+  PROFILE_SCHEMA.parse(document);
+  const header = [
+    `# Testbed profile written by \`migsim ${(opts.argv ?? []).join(" ")}\`.`,
+    `# Fitted on the measurements in ${measurementsDir} (docs/calibration.md says how);`,
+    "# use it with `profile:` in an experiment or `--profile` on run, compare and reproduce.",
+    "",
+  ].join("\n");
+  writeFileAtomic(profileFile, header + stringify(document, { lineWidth: 0 }));
+  return { profileFile, measurementsDir, document, failedRuns, testbedRuns };
+}
+
+/** The fit steps in dependency order; each sees the values fitted before it. */
+export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line: string) => void): Promise<Calibration> {
+  const cal: Calibration = { params: new Map(), fits: new Map() };
+  const simulate = simulator();
+  const of = (prefix: string): Observed[] => [...observed.values()].filter((o) => o.measurement.id.startsWith(prefix));
+  const one = (id: string): Observed => {
+    const o = observed.get(id);
+    if (!o) throw new Error(`calibration measurement ${id} is missing`);
+    return o;
+  };
+  const step = async (what: string, fn: () => void | Promise<void>): Promise<void> => {
+    await fn();
+    log(`fitted ${what}`);
+  };
+  await step("checkpoint and restore base and rate, image overhead", () => fitHostCosts(of("host-costs-"), cal));
+  await step("transfer-setup", () => fitOffset("costs.transfer-setup", "transfer_s", of("host-costs-"), cal, simulate, "the copy's start-up (tool and connection)"));
+  await step("network efficiency", () => fitEfficiency(one("link-tcp"), cal, simulate));
+  await step("ssh-setup", () => fitOffset("costs.ssh-setup", "transfer_s", [one("link-ssh")], cal, simulate, "SSH key exchange and authentication"));
+  await step("stateless kill, start, switch-over and preparation", () => fitStateless(of("stateless"), cal, simulate));
+  await step("late-flow host stack and SFTP per-file requests", () => fitLoaded(of("loaded-"), cal, simulate));
+  // the per-file requests also cost time on the idle path: the SSH start-up again, with them
+  await step("ssh-setup with the fitted file count", () => fitOffset("costs.ssh-setup", "transfer_s", [one("link-ssh")], cal, simulate, "SSH key exchange and authentication"));
+  return cal;
+}
+
+/** The simulator on a calibration experiment: one run per setting (the sim backend is deterministic). */
+function simulator(): Simulate {
+  const backend = createBackend("sim", {});
+  const cache = new Map<string, { records: RunRecord[]; probes: ProbeRecord[] }>();
+  return async (m: Measurement, params: Params) => {
+    const set = [...m.set, ...[...params].map(([k, v]) => `${k}=${v}`)];
+    const key = JSON.stringify([m.file, set]);
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const exp = loadExperiment(calibrationFile(m.file), { set, runs: 1, profile: PAPER_PROFILE });
+    const records: RunRecord[] = [];
+    const probes: ProbeRecord[] = [];
+    for (let k = 0; k < planSize(exp); k++) {
+      const r = await backend.execute(specAt(exp, k));
+      records.push(...r.records);
+      probes.push(...r.probes);
+    }
+    const out = { records, probes };
+    cache.set(key, out);
+    return out;
+  };
+}
+
+function profileDocument(cal: Calibration, opts: CalibrateOptions, started: Date): ProfileDocument {
+  const network: Record<string, unknown> = { model: "tcp-fluid", "host-stack": "emulated" };
+  const extra: Record<string, number> = {};
+  const costs: Record<string, unknown> = {};
+  for (const [path, value] of cal.params) {
+    const [block, key, sub] = path.split(".");
+    if (block === "costs") costs[key!] = value;
+    else if (key === "extra") extra[sub!] = Number(value);
+    else network[key!] = value;
+  }
+  if (Object.keys(extra).length) network["extra"] = extra;
+  const host = opts.backendOptions.testbed ?? "the local testbed";
+  return {
+    profile: `testbed-${started.toISOString().slice(0, 10)}`,
+    description: `fitted by migsim calibrate${opts.quick ? " --quick" : ""} on ${host}`,
+    testbed: host,
+    date: started.toISOString(),
+    network: network as ProfileDocument["network"],
+    costs,
+    fits: Object.fromEntries(cal.fits),
+  };
+}
