@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { CELL_FIELDS, EXPERIMENT_SCHEMA } from "../src/experiment/schema.ts";
+import { CELL_FIELDS, EXPERIMENT_SCHEMA, PROFILE_SCHEMA } from "../src/experiment/schema.ts";
 import { COST_FIELDS, DEFAULT_COSTS } from "../src/migration/costs.ts";
 import { TOPOLOGY_SCHEMA } from "../src/network/topology/load.ts";
 import { WORKLOAD_SCHEMA } from "../src/network/replay.ts";
@@ -182,10 +182,10 @@ export function formatDoc(): string {
     "and the cost table of src/migration/costs.ts. Do not edit by hand: test/format-doc.test.ts",
     "fails when this file and the schemas differ. -->",
     "",
-    "Every input migsim reads: topologies and experiments (YAML), replay workloads (JSON). The",
-    "loaders refuse an unknown field, a value of the wrong type or a quantity without its unit with",
-    "one line naming file, line and field. There is no separate testbed profile format: the",
-    "testbed backend runs the same experiment files (docs/testbed.md).",
+    "Every input migsim reads: topologies, experiments and testbed profiles (YAML), replay workloads",
+    "(JSON). The loaders refuse an unknown field, a value of the wrong type or a quantity without its",
+    "unit with one line naming file, line and field. The testbed backend runs the same experiment",
+    "files (docs/testbed.md).",
     "",
     "**Quantities** are strings with a unit: rates `10Mbps`, `1.5Gbps`, `800kbps`, `100bps`;",
     "sizes `10MB`, `64KiB`, `1500B`; durations `2ms`, `1.5s`, `10us`; queues `1000pkt`. A bare",
@@ -219,6 +219,17 @@ export function formatDoc(): string {
     "| field | unit | default |",
     "|---|---|---|",
     ...costRows,
+    "",
+    "## Testbed profile",
+    "",
+    "`migsim calibrate` writes one (docs/profiles.md); `profile: FILE` in an experiment or",
+    "`--profile FILE` on run, compare, reproduce and validate applies it. Its `network` and `costs`",
+    "values are the defaults under the experiment's own: a field the experiment sets wins, field by",
+    "field (`network.extra` entry by entry). The built-in name `paper` is the defaults themselves",
+    "(fitted on the paper's Tables I-III). The manifest of every run records the profile's name,",
+    "file and sha256.",
+    "",
+    table(PROFILE_SCHEMA),
     "",
     "## Replay workload",
     "",

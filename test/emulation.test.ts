@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
 import { InputError } from "../src/errors.ts";
 import type { PolicyPlan } from "../src/policies/types.ts";
 import type { CostParams, MigrationSpec, RunSpec, TrafficSpec, ProbeSpec } from "../src/runspec.ts";
@@ -33,6 +34,12 @@ const run = creds ? test.serial : test.serial.skip;
 
 const MB = 1e6;
 const BIN = fileURLToPath(new URL("../bin/migsim.js", import.meta.url));
+/** The held-out cell CI checks after a quick calibration (docs/validation.md has them all). */
+const HELD_OUT_CELL = {
+  name: "policies-tree",
+  file: fileURLToPath(new URL("../experiments/validation/policies-tree.yaml", import.meta.url)),
+  set: ["policies=[shortest-path]"],
+};
 function link(a: string, b: string, capacity: number, queue = 100): LinkSpec {
   return { a, b, capacity, capacityBack: capacity, latency: 0.0005, queue, mtu: 1500 };
 }
@@ -396,4 +403,36 @@ run("unsupported modes are refused before anything runs", async (t) => {
   const e = await t.throwsAsync(b.execute(spec({ migrations: [migration({ mode: "pre-copy" })] })),
     { instanceOf: InputError });
   t.regex(e!.message, /pre-copy is not supported by the mininet backend/);
+});
+
+// Trust in the simulator, end to end: calibrate on this testbed (the quick set), then one cell of
+// the held-out validation set, which the calibration never ran, must agree within the target.
+run("calibrate --quick fits a profile with provenance, and a held-out cell agrees within 15% on total", async (t) => {
+  t.timeout(900_000);
+  const dir = mkdtempSync(join(tmpdir(), "migsim-cal-"));
+  const env = { ...process.env, MIGSIM_TESTBED: creds!.testbed };
+  const profile = join(dir, "testbed.yaml");
+  const t0 = performance.now();
+  const cal = spawnSync(process.execPath, [BIN, "calibrate", "--quick", "--out", profile], { encoding: "utf8", timeout: 480_000, env });
+  const took = (performance.now() - t0) / 1000;
+  t.log(`calibrate --quick: ${took.toFixed(0)} s; ${cal.stdout.trim().split("\n").slice(-1)[0]}`);
+  t.is(cal.status, 0, cal.stderr.slice(-600));
+  const doc = parseYaml(readFileSync(profile, "utf8")) as { costs: Record<string, unknown>; network: Record<string, unknown>; fits: Record<string, { value: unknown; source: string; error: string }> };
+  for (const key of ["costs.checkpoint-base", "costs.checkpoint-rate", "costs.restore-base", "costs.restore-rate", "costs.transfer-setup",
+    "costs.ssh-setup", "costs.kill", "costs.start", "costs.checkpoint-files", "network.efficiency", "network.extra.gsoHeadOfLine"]) {
+    const fit = doc.fits[key];
+    t.truthy(fit, `${key} has its provenance`);
+    t.regex(fit!.source, /\(\d+ runs?\)/, `${key}: names the measurements it came from`);
+    t.true(fit!.error.length > 0);
+  }
+  t.true(Number(doc.network["efficiency"]) > 0.5 && Number(doc.network["efficiency"]) < 1);
+  const val = spawnSync(process.execPath, [BIN, "validate", HELD_OUT_CELL.file, "--profile", profile, "--runs", "2",
+    ...HELD_OUT_CELL.set.flatMap((s) => ["--set", s]), "--out", join(dir, "validation")], { encoding: "utf8", timeout: 400_000, env });
+  t.log(val.stdout.trim());
+  t.true(val.status === 0 || val.status === 4, val.stderr.slice(-600));
+  const rows = readFileSync(join(dir, "validation", HELD_OUT_CELL.name, "validation.csv"), "utf8").trim().split("\n").map((l) => l.split(","));
+  const total = rows.find((r) => r[2] === "total_s");
+  t.truthy(total);
+  const err = Number(total![9]);
+  t.true(Math.abs(err) <= 15, `total_s error ${err.toFixed(1)}% on a held-out cell (target 15%)`);
 });

@@ -13,7 +13,7 @@ interface CalibrateArgs extends Omit<ExperimentArgs, "file" | "set" | "allow-ext
 
 export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
   command: "calibrate",
-  describe: "measure a Mininet testbed and fit the simulator to it: writes a testbed profile (docs/calibration.md)",
+  describe: "measure a Mininet testbed and fit the simulator to it: writes a testbed profile (docs/profiles.md)",
   builder: (y) =>
     y
       .option("testbed", { type: "string", describe: "ssh://user@host[:port] of a Mininet testbed (default: the local one of setup-testbed.sh)" })

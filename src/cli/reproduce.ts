@@ -16,7 +16,11 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
     y
       .option("out", { type: "string", describe: "output folder (default out/reproduce)" })
       .option("jobs", { type: "number", default: 1, describe: "worker threads" })
-      .option("profile", { type: "string", default: "paper", describe: "profile under the tables' network and costs: the built-in paper fit, or a testbed profile file (the tables then show what that testbed would give)" })
+      .option("profile", {
+        type: "string",
+        default: "paper",
+        describe: "profile under the tables' network and costs: the built-in paper fit, or a testbed profile file (the tables then show what that testbed would give)",
+      })
       .option("plots", { type: "boolean", default: true, describe: "render each table's plots/ as SVG and PNG, as run does (--no-plots: SVG only, faster)" }) as never,
   handler: async (args) => {
     const r = await reproduce({ out: args.out, jobs: args.jobs, plots: args.plots, profile: args.profile, argv: process.argv.slice(2) });

@@ -34,7 +34,12 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   handler: async (args) => {
     if (args.testbed !== undefined) checkTestbedAddress(args.testbed);
     const r = await validateHeldOut({
-      files: args.files, profile: args.profile, out: args.out, doc: args.doc, runs: args.runs, set: args.set,
+      files: args.files,
+      profile: args.profile,
+      out: args.out,
+      doc: args.doc,
+      runs: args.runs,
+      set: args.set,
       backendOptions: testbedOptions(args),
       log: (line) => process.stderr.write(`validate: ${line}\n`),
       progress: (label) => progressReporter(label),
@@ -45,7 +50,9 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       process.stdout.write(`  ${v.experiment} ${v.cell} ${v.policy}: total ${t === undefined ? "n/a" : `${(100 * t).toFixed(1)}%`} ${v.misses.length ? `MISS (${v.misses.join(", ")})` : "met"}\n`);
     }
     const met = r.verdicts.filter((v) => v.misses.length === 0).length;
-    process.stdout.write(`${met} of ${r.verdicts.length} cells meet the targets (total ${100 * TARGETS.total_s}%, phases ${100 * TARGETS.transfer_s}%, probes ${100 * TARGETS.probe_rtt}%): ${r.reportFile}\n`);
+    process.stdout.write(
+      `${met} of ${r.verdicts.length} cells meet the targets (total ${100 * TARGETS.total_s}%, phases ${100 * TARGETS.transfer_s}%, probes ${100 * TARGETS.probe_rtt}%): ${r.reportFile}\n`,
+    );
     reportFailedRuns(r.failed.length, r.verdicts.length, args.out);
     if (met < r.verdicts.length && process.exitCode === undefined) process.exitCode = EXIT_TARGET_MISSED;
   },

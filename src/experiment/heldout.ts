@@ -49,7 +49,10 @@ export interface HeldOutOutcome {
 /** The shipped validation experiments, in name order. */
 export function validationFiles(): string[] {
   const dir = join(shippedExperimentsDir(), "validation");
-  return readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutcome> {
@@ -64,8 +67,15 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
     const name = basename(file).replace(/\.ya?ml$/, "");
     opts.log(`experiment ${i + 1}/${files.length}: ${name}`);
     const r = await compareBackends({
-      file, profile: opts.profile, out: join(out, name), runs: opts.runs, set: opts.set,
-      backendOptions: opts.backendOptions, testbed: opts.backendOptions.testbed, progress: opts.progress?.(name), argv: opts.argv,
+      file,
+      profile: opts.profile,
+      out: join(out, name),
+      runs: opts.runs,
+      set: opts.set,
+      backendOptions: opts.backendOptions,
+      testbed: opts.backendOptions.testbed,
+      progress: opts.progress?.(name),
+      argv: opts.argv,
     });
     failed.push(...r.failed);
     const vs = judge(name, r.rows, r.probes);
@@ -73,15 +83,29 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
     sections.push({ name, rows: r.rows, probes: r.probes, verdicts: vs });
   }
   const report = (plot: (name: string) => string): string =>
-    markdown(opts, profile.name, profile.sha256, started, verdicts, failed, sections.map((x) => section(x.name, x.rows, x.probes, x.verdicts, plot(x.name))));
+    markdown(
+      opts,
+      profile.name,
+      profile.sha256,
+      started,
+      verdicts,
+      failed,
+      sections.map((x) => section(x.name, x.rows, x.probes, x.verdicts, plot(x.name))),
+    );
   const reportFile = join(out, "validation.md");
-  writeFileAtomic(reportFile, report((name) => `${name}/validation.svg`));
+  writeFileAtomic(
+    reportFile,
+    report((name) => `${name}/validation.svg`),
+  );
   if (opts.doc) {
     const doc = resolve(opts.doc);
     const imgDir = join(dirname(doc), "img", "validation");
     mkdirSync(imgDir, { recursive: true });
     for (const x of sections) copyFileSync(join(out, x.name, "validation.svg"), join(imgDir, `${x.name}.svg`));
-    writeFileAtomic(doc, report((name) => `img/validation/${name}.svg`));
+    writeFileAtomic(
+      doc,
+      report((name) => `img/validation/${name}.svg`),
+    );
   }
   return { verdicts, failed, reportFile };
 }
@@ -115,18 +139,26 @@ const cellPct = (x: number | undefined): string => (x === undefined || !Number.i
 
 function section(name: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[], vs: readonly Verdict[], plotLink: string): string {
   const total = (cell: string, policy: string): ComparisonRow | undefined => rows.find((r) => r.cell === cell && r.policy === policy && r.metric === "total_s");
-  const lines = [`### ${name}`, "", `![${name}: simulated vs testbed per phase](${plotLink})`, "",
+  const lines = [
+    `### ${name}`,
+    "",
+    `![${name}: simulated vs testbed per phase](${plotLink})`,
+    "",
     "| cell | policy | total sim (s) | total testbed (s) | total | checkpoint | transfer | restore | probe RTT | verdict |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"];
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+  ];
   for (const v of vs) {
     const t = total(v.cell, v.policy);
     const e = v.errors;
-    lines.push(`| ${v.cell} | ${v.policy} | ${t ? `${t.sim.mean.toFixed(2)} ± ${t.sim.ci95.toFixed(2)}` : "n/a"} | ${t ? `${t.emu.mean.toFixed(2)} ± ${t.emu.ci95.toFixed(2)} (n=${t.emu.n})` : "n/a"} | ` +
-      `${cellPct(e.total_s)} | ${cellPct(e.checkpoint_s)} | ${cellPct(e.transfer_s)} | ${cellPct(e.restore_s)} | ${cellPct(e.probe_rtt)} | ${v.misses.length ? `**miss**: ${v.misses.join(", ")}` : "met"} |`);
+    lines.push(
+      `| ${v.cell} | ${v.policy} | ${t ? `${t.sim.mean.toFixed(2)} ± ${t.sim.ci95.toFixed(2)}` : "n/a"} | ${t ? `${t.emu.mean.toFixed(2)} ± ${t.emu.ci95.toFixed(2)} (n=${t.emu.n})` : "n/a"} | ` +
+        `${cellPct(e.total_s)} | ${cellPct(e.checkpoint_s)} | ${cellPct(e.transfer_s)} | ${cellPct(e.restore_s)} | ${cellPct(e.probe_rtt)} | ${v.misses.length ? `**miss**: ${v.misses.join(", ")}` : "met"} |`,
+    );
   }
   if (probes.length) {
     lines.push("", "| probes: cell | from | to | simulated RTT (ms) | testbed RTT (ms) |", "|---|---|---|---:|---:|");
-    for (const p of probes) lines.push(`| ${p.cell} | ${p.from} | ${p.to} | ${(1000 * p.sim.mean).toFixed(2)} ± ${(1000 * p.sim.ci95).toFixed(2)} | ${(1000 * p.emu.mean).toFixed(2)} ± ${(1000 * p.emu.ci95).toFixed(2)} |`);
+    for (const p of probes)
+      lines.push(`| ${p.cell} | ${p.from} | ${p.to} | ${(1000 * p.sim.mean).toFixed(2)} ± ${(1000 * p.sim.ci95).toFixed(2)} | ${(1000 * p.emu.mean).toFixed(2)} ± ${(1000 * p.emu.ci95).toFixed(2)} |`);
   }
   lines.push("");
   return lines.join("\n");

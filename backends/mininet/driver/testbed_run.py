@@ -21,7 +21,8 @@ import time
 from cleanup import cleanup_state, release_containers
 from hosttools import SERVER_PORT
 from jsonout import emit, log, warn
-from netutil import allow_congestion_control, containerd_leaks, dir_bytes, has_cycle, net_dev, netem_available
+from netutil import (allow_congestion_control, containerd_leaks, dir_bytes, has_cycle, net_dev, netem_available,
+                     prioritised_bridge_class, spanning_tree_root)
 from procs import StepTimeout, container_pid, proc_start_time, run_bounded, start_from_checkpoint
 from testbed_names import CHECKPOINT_BASELINE, CONTAINER_LABEL, HANG_FLAG, IMAGE_DEFAULT, IPERF_BASE_PORT, NAME, RECV_BASE_PORT, STEP_CAP, \
     CRIU_STEP_BASE, CRIU_MIN_RATE
@@ -143,6 +144,7 @@ class Run:
         from mininet.net import Mininet
         from mininet.nodelib import LinuxBridge
         from mininet.link import TCLink
+        PrioritisedBridge = prioritised_bridge_class()
         from mininet.log import setLogLevel
         setLogLevel("error")
         topo = self.spec["topology"]
@@ -155,8 +157,9 @@ class Run:
         netem = netem_available()
         loops = has_cycle(topo["hosts"] + topo["switches"], topo["links"])
         if loops:
-            warn("topology has cycles: Linux bridges run spanning tree, so routes follow the spanning tree "
-                 "(not necessarily the simulator's shortest paths) and start-up waits for STP to converge")
+            warn("topology has cycles: Linux bridges run spanning tree rooted at the first migration's source "
+                 "switch, so routes follow the shortest-path tree from there (other pairs may differ from the "
+                 "simulator's shortest paths) and start-up waits for STP to converge")
         if not netem and any(l["latency"] > 0 for l in topo["links"]):
             warn("no netem on this kernel: link latencies are not emulated (no propagation delay); "
                  "bandwidth and queue sizes are")
@@ -165,8 +168,12 @@ class Run:
         self.net = net
         for h in topo["hosts"]:
             net.addHost(self.hname[h])
+        root = spanning_tree_root(topo, self.spec.get("migrations", []))
         for i, s in enumerate(topo["switches"]):
-            net.addSwitch(self.sname[s], cls=LinuxBridge, stp=loops, dpid="%016x" % (i + 1))
+            # The root bridge gets the lowest priority, so the spanning tree is the shortest-path tree
+            # from the migration's source switch (every port has the same cost): the path the simulator takes.
+            net.addSwitch(self.sname[s], cls=PrioritisedBridge if loops else LinuxBridge, stp=loops,
+                          prio=1 if s == root else 100 + i, dpid="%016x" % (i + 1))
         self.queues = []
         for l in topo["links"]:
             p1, p2 = {}, {}

@@ -83,7 +83,10 @@ export function fitHostCosts(obs: readonly Observed[], cal: Calibration): void {
     }
   }
   const src = `checkpoint_s and restore_s against the checkpoint size: ${describeRuns(obs)}`;
-  for (const [phase, ys] of [["checkpoint", cp], ["restore", rs]] as const) {
+  for (const [phase, ys] of [
+    ["checkpoint", cp],
+    ["restore", rs],
+  ] as const) {
     const { a, b } = line(xs, ys);
     const base = Math.max(0, a);
     // a slope at or below 0 means the size did not show in the time: a rate far above the sizes
@@ -99,8 +102,10 @@ export function fitHostCosts(obs: readonly Observed[], cal: Calibration): void {
   const spread = Math.max(...over) - Math.min(...over);
   cal.params.set("costs.image-overhead", `${overhead}B`);
   cal.fits.set("costs.image-overhead", {
-    value: `${overhead}B`, source: `checkpoint_bytes (the CRIU folder) minus the named checkpoint: ${describeRuns(obs)}`,
-    error: `spread ${spread} B across runs`, n: over.length,
+    value: `${overhead}B`,
+    source: `checkpoint_bytes (the CRIU folder) minus the named checkpoint: ${describeRuns(obs)}`,
+    error: `spread ${spread} B across runs`,
+    n: over.length,
   });
 }
 
@@ -108,9 +113,7 @@ export function fitHostCosts(obs: readonly Observed[], cal: Calibration): void {
  * A fixed host cost the model lacks, as the mean gap between measured and simulated `metric`
  * with the parameter at 0 (never below 0).
  */
-export async function fitOffset(
-  key: string, metric: "transfer_s" | "downtime_s" | "total_s", obs: readonly Observed[], cal: Calibration, simulate: Simulate, why: string,
-): Promise<void> {
+export async function fitOffset(key: string, metric: "transfer_s" | "downtime_s" | "total_s", obs: readonly Observed[], cal: Calibration, simulate: Simulate, why: string): Promise<void> {
   cal.params.set(key, "0s");
   const gaps: number[] = [];
   for (const o of obs) {
@@ -166,8 +169,10 @@ export async function fitEfficiency(obs: Observed, cal: Calibration, simulate: S
   const e = Number(((lo + hi) / 2).toFixed(4));
   const sim = await simAt(e);
   cal.fits.set("network.efficiency", {
-    value: e, source: `idle copy time (transfer_s) by TCP, ${describeRuns([obs])}`,
-    error: `${pct((sim - measured) / measured)} on the mean transfer_s${e <= 0.5 || e >= 1 ? " (at the search bound)" : ""}`, n: obs.records.length,
+    value: e,
+    source: `idle copy time (transfer_s) by TCP, ${describeRuns([obs])}`,
+    error: `${pct((sim - measured) / measured)} on the mean transfer_s${e <= 0.5 || e >= 1 ? " (at the search bound)" : ""}`,
+    n: obs.records.length,
   });
 }
 

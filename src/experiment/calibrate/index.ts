@@ -1,6 +1,6 @@
 /**
  * `migsim calibrate`: runs the calibration measurements on a testbed, fits the simulator to them
- * and writes a testbed profile (docs/calibration.md). The measurements' own output folders (runs.csv,
+ * and writes a testbed profile (docs/profiles.md). The measurements' own output folders (runs.csv,
  * probes.csv, manifest) are kept beside the profile, so every fit can be checked and redone.
  */
 import { existsSync } from "node:fs";
@@ -51,12 +51,21 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
   for (const [i, m] of plan.entries()) {
     const out = join(measurementsDir, m.id);
     if (opts.refit) {
-      if (!existsSync(join(out, "runs.csv"))) throw new InputError(`no measurement ${m.id} there (runs.csv); was it a ${opts.quick ? "full" : "--quick"} calibration?`, { file: out, field: "--refit" });
+      if (!existsSync(join(out, "runs.csv")))
+        throw new InputError(`no measurement ${m.id} there (runs.csv); was it a ${opts.quick ? "full" : "--quick"} calibration?`, { file: out, field: "--refit" });
     } else {
       opts.log(`measurement ${i + 1}/${plan.length}: ${m.id} (${m.runs} run${m.runs > 1 ? "s" : ""} on the testbed)`);
       const r = await runExperiment({
-        file: calibrationFile(m.file), set: m.set, runs: m.runs, backend: "mininet", backendOptions: opts.backendOptions,
-        out, profile: PAPER_PROFILE, plots: false, progress: opts.progress?.(m.id), argv: opts.argv,
+        file: calibrationFile(m.file),
+        set: m.set,
+        runs: m.runs,
+        backend: "mininet",
+        backendOptions: opts.backendOptions,
+        out,
+        profile: PAPER_PROFILE,
+        plots: false,
+        progress: opts.progress?.(m.id),
+        argv: opts.argv,
       });
       if (!r.completed) throw new Error("calibration interrupted");
       failedRuns += r.runsFailed;
@@ -72,7 +81,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
   PROFILE_SCHEMA.parse(document);
   const header = [
     `# Testbed profile written by \`migsim ${(opts.argv ?? []).join(" ")}\`.`,
-    `# Fitted on the measurements in ${measurementsDir} (docs/calibration.md says how);`,
+    `# Fitted on the measurements in ${measurementsDir} (docs/profiles.md says how);`,
     "# use it with `profile:` in an experiment or `--profile` on run, compare and reproduce.",
     "",
   ].join("\n");

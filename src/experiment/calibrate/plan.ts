@@ -41,11 +41,15 @@ export function measurementPlan(quick: boolean): Measurement[] {
   }
   const loaded: Array<{ cc: string; dir: "same" | "against"; transport: string; queue: string }> = quick
     ? [
-      { cc: "cubic", dir: "against", transport: "ssh", queue: "1000pkt" },
-      { cc: "cubic", dir: "same", transport: "tcp", queue: "1000pkt" },
-    ]
-    : ["cubic", "bbr"].flatMap((cc) => (["same", "against"] as const).flatMap((dir) => ["tcp", "ssh"].map((transport) => ({ cc, dir, transport, queue: "1000pkt" }))))
-      .concat([{ cc: "cubic", dir: "same", transport: "tcp", queue: "100pkt" }, { cc: "cubic", dir: "against", transport: "ssh", queue: "100pkt" }]);
+        { cc: "cubic", dir: "against", transport: "ssh", queue: "1000pkt" },
+        { cc: "cubic", dir: "same", transport: "tcp", queue: "1000pkt" },
+      ]
+    : ["cubic", "bbr"]
+        .flatMap((cc) => (["same", "against"] as const).flatMap((dir) => ["tcp", "ssh"].map((transport) => ({ cc, dir, transport, queue: "1000pkt" }))))
+        .concat([
+          { cc: "cubic", dir: "same", transport: "tcp", queue: "100pkt" },
+          { cc: "cubic", dir: "against", transport: "ssh", queue: "100pkt" },
+        ]);
   for (const l of loaded) {
     // "same": a flow into the destination, beside the copy; "against": out of the destination
     // towards the source, so the copy's ACKs and SFTP answers queue behind it
