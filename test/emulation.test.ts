@@ -287,6 +287,7 @@ run("concurrent migrations: a cold one and a stateless one in the same run", asy
     t.is(stateless.destination, "h4");
     t.is(stateless.mode, "stateless");
     t.is(stateless.checkpoint_bytes, 0);
+    t.true(stateless.checkpoint_s > 0, "the kill, recorded where the simulator records it");
     t.is(stateless.transfer_s, 0);
     // a fresh start: no state carried over, the counter starts again
     t.regex(stateless.note, /counter restarted at [12]\b/);

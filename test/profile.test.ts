@@ -1,0 +1,132 @@
+/**
+ * Testbed profiles (src/experiment/profile.ts) and the calibration fit (src/experiment/calibrate/):
+ * precedence under the experiment, the manifest's record, and fits that recover known parameters
+ * from measurements the simulator itself produced with those parameters.
+ */
+import test from "ava";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fitAll } from "../src/experiment/calibrate/index.ts";
+import type { Observed } from "../src/experiment/calibrate/fit.ts";
+import { calibrationFile, measurementPlan } from "../src/experiment/calibrate/plan.ts";
+import { createBackend } from "../src/experiment/backends.ts";
+import { loadExperiment } from "../src/experiment/load.ts";
+import { planSize, specAt } from "../src/experiment/plan.ts";
+import { runExperiment } from "../src/experiment/run.ts";
+import type { ProbeRecord, RunRecord } from "../src/runspec.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "migsim-profile-"));
+const EXPERIMENT = `name: prof
+topology:
+  name: pair
+  switches: [s1]
+  hosts: [h1, h2]
+  links: [{ a: h1, b: s1, capacity: 10Mbps }, { a: h2, b: s1, capacity: 10Mbps }]
+runs: 1
+network: { model: tcp-fluid, efficiency: 0.9 }
+costs: { checkpoint-base: 2s }
+migrations:
+  - { container: { name: app, checkpoint: 1MB }, source: h1, candidates: [h2], trigger: { at: 1s }, mode: cold, transport: tcp }
+policies: [shortest-path]
+`;
+const PROFILE = `profile: lab
+network:
+  efficiency: 0.5
+  congestion-control: bbr
+  extra: { gsoHeadOfLine: 1 }
+costs:
+  checkpoint-base: 9s
+  restore-base: 3s
+fits:
+  costs.restore-base: { value: 3s, source: "test", error: "none", n: 1 }
+`;
+writeFileSync(join(dir, "exp.yaml"), EXPERIMENT);
+writeFileSync(join(dir, "lab.yaml"), PROFILE);
+
+test("a profile fills what the experiment leaves unset; the experiment's own values win, field by field", (t) => {
+  const exp = loadExperiment(join(dir, "exp.yaml"), { profile: join(dir, "lab.yaml") });
+  const base = exp.cells[0]!.base;
+  t.is(base.network.efficiency, 0.9, "the experiment's network.efficiency wins");
+  t.is(base.network.congestionControl, "bbr", "the profile's congestion control fills in");
+  t.is(base.network.extra?.["gsoHeadOfLine"], 1);
+  t.is(base.costs.checkpointBase, 2, "the experiment's checkpoint-base wins");
+  t.is(base.costs.restoreBase, 3, "the profile's restore-base fills in");
+  t.is(exp.profile.name, "lab");
+  t.regex(exp.profile.sha256, /^[0-9a-f]{64}$/);
+  t.true(exp.profileChosen);
+});
+
+test("without a profile the defaults are the built-in paper profile, and a file's profile: is relative to it", (t) => {
+  const plain = loadExperiment(join(dir, "exp.yaml"));
+  t.is(plain.profile.name, "paper");
+  t.is(plain.profile.file, null);
+  t.false(plain.profileChosen);
+  t.is(plain.cells[0]!.base.costs.restoreBase, 0.8);
+  writeFileSync(join(dir, "exp-with.yaml"), `${EXPERIMENT}profile: lab.yaml\n`);
+  const withFile = loadExperiment(join(dir, "exp-with.yaml"));
+  t.is(withFile.profile.name, "lab");
+  t.is(withFile.cells[0]!.base.costs.restoreBase, 3);
+  // --profile wins over the file's
+  t.is(loadExperiment(join(dir, "exp-with.yaml"), { profile: "paper" }).cells[0]!.base.costs.restoreBase, 0.8);
+});
+
+test("the manifest records the profile's name, file and hash", async (t) => {
+  const out = join(dir, "out");
+  await runExperiment({ file: join(dir, "exp.yaml"), profile: join(dir, "lab.yaml"), out, plots: false });
+  const m = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+  t.is(m.profile.name, "lab");
+  t.is(m.profile.file, join(dir, "lab.yaml"));
+  t.regex(m.profile.sha256, /^[0-9a-f]{64}$/);
+  t.true(m.inputs.files.some((f: { path: string }) => f.path === join(dir, "lab.yaml")));
+});
+
+/** The calibration measurements as the simulator gives them under `set` (standing in for a testbed). */
+async function measuredBy(set: string[]): Promise<Map<string, Observed>> {
+  const backend = createBackend("sim", {});
+  const out = new Map<string, Observed>();
+  for (const m of measurementPlan(true)) {
+    const exp = loadExperiment(calibrationFile(m.file), { set: [...m.set, ...set], runs: 2, profile: "paper" });
+    const records: RunRecord[] = [];
+    const probes: ProbeRecord[] = [];
+    for (let k = 0; k < planSize(exp); k++) {
+      const r = await backend.execute(specAt(exp, k));
+      records.push(...r.records);
+      probes.push(...r.probes);
+    }
+    out.set(m.id, { measurement: m, records, probes });
+  }
+  return out;
+}
+
+test("the fit recovers the parameters that produced its measurements", async (t) => {
+  const truth = [
+    "costs.checkpoint-base=0.7s",
+    "costs.checkpoint-rate=40MBps",
+    "costs.restore-base=1.1s",
+    "costs.restore-rate=25MBps",
+    "costs.transfer-setup=0.2s",
+    "network.efficiency=0.9",
+    "costs.ssh-setup=0.3s",
+    "costs.kill=0.25s",
+    "costs.start=0.65s",
+    "costs.stateless-prepare=0s",
+    "costs.stateless-switchover=0.1s",
+    "costs.checkpoint-files=44",
+    "network.extra.gsoHeadOfLine=1",
+  ];
+  const cal = await fitAll(await measuredBy(truth), () => {});
+  const num = (k: string): number => Number.parseFloat(String(cal.params.get(k)));
+  t.true(Math.abs(num("costs.checkpoint-base") - 0.7) < 1e-3, `checkpoint-base ${cal.params.get("costs.checkpoint-base")}`);
+  t.true(Math.abs(num("costs.checkpoint-rate") - 40) < 0.1, `checkpoint-rate ${cal.params.get("costs.checkpoint-rate")}`);
+  t.true(Math.abs(num("costs.restore-base") - 1.1) < 1e-3);
+  t.true(Math.abs(num("costs.restore-rate") - 25) < 0.1);
+  t.true(Math.abs(num("costs.transfer-setup") - 0.2) < 0.01, `transfer-setup ${cal.params.get("costs.transfer-setup")}`);
+  t.true(Math.abs(num("network.efficiency") - 0.9) < 0.005, `efficiency ${cal.params.get("network.efficiency")}`);
+  t.true(Math.abs(num("costs.ssh-setup") - 0.3) < 0.02, `ssh-setup ${cal.params.get("costs.ssh-setup")}`);
+  t.true(Math.abs(num("costs.kill") - 0.25) < 1e-3 && Math.abs(num("costs.start") - 0.65) < 1e-3);
+  t.true(Math.abs(num("costs.stateless-switchover") - 0.1) < 0.01, `switchover ${cal.params.get("costs.stateless-switchover")}`);
+  t.is(cal.params.get("costs.checkpoint-files"), 44);
+  t.is(cal.params.get("network.extra.gsoHeadOfLine"), 1);
+  for (const [k, f] of cal.fits) t.true(f.source.length > 0 && f.error.length > 0 && f.n > 0, `${k} has provenance`);
+});
