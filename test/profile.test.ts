@@ -7,14 +7,12 @@ import test from "ava";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fitAll } from "../src/experiment/calibrate/index.ts";
+import { fitAll, simulateMeasurement } from "../src/experiment/calibrate/index.ts";
 import type { Observed } from "../src/experiment/calibrate/fit.ts";
-import { calibrationFile, measurementPlan } from "../src/experiment/calibrate/plan.ts";
+import { measurementPlan } from "../src/experiment/calibrate/plan.ts";
 import { createBackend } from "../src/experiment/backends.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
-import { planSize, specAt } from "../src/experiment/plan.ts";
 import { runExperiment } from "../src/experiment/run.ts";
-import type { ProbeRecord, RunRecord } from "../src/runspec.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "migsim-profile-"));
 const EXPERIMENT = `name: prof
@@ -85,17 +83,7 @@ test("the manifest records the profile's name, file and hash", async (t) => {
 async function measuredBy(set: string[]): Promise<Map<string, Observed>> {
   const backend = createBackend("sim", {});
   const out = new Map<string, Observed>();
-  for (const m of measurementPlan(true)) {
-    const exp = loadExperiment(calibrationFile(m.file), { set: [...m.set, ...set], runs: 2, profile: "paper" });
-    const records: RunRecord[] = [];
-    const probes: ProbeRecord[] = [];
-    for (let k = 0; k < planSize(exp); k++) {
-      const r = await backend.execute(specAt(exp, k));
-      records.push(...r.records);
-      probes.push(...r.probes);
-    }
-    out.set(m.id, { measurement: m, records, probes });
-  }
+  for (const m of measurementPlan(true)) out.set(m.id, { measurement: m, ...(await simulateMeasurement(backend, m, [...m.set, ...set], 2)) });
   return out;
 }
 

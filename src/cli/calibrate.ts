@@ -3,7 +3,7 @@ import type { CommandModule } from "yargs";
 import { checkTestbedAddress } from "../experiment/backends.ts";
 import { calibrate } from "../experiment/calibrate/index.ts";
 import { progressReporter } from "./progress.ts";
-import { reportFailedRuns, testbedOptions, type ExperimentArgs } from "./run.ts";
+import { reportFailedRuns, testbedFlags, testbedOptions, type ExperimentArgs } from "./run.ts";
 
 interface CalibrateArgs extends Omit<ExperimentArgs, "file" | "set" | "allow-external-plugins"> {
   out: string;
@@ -15,11 +15,7 @@ export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
   command: "calibrate",
   describe: "measure a Mininet testbed and fit the simulator to it: writes a testbed profile (docs/profiles.md)",
   builder: (y) =>
-    y
-      .option("testbed", { type: "string", describe: "ssh://user@host[:port] of a Mininet testbed (default: the local one of setup-testbed.sh)" })
-      .option("testbed-key", { type: "string", describe: "private key for the testbed (default: the one setup-testbed.sh wrote)" })
-      .option("known-hosts", { type: "string", describe: "known_hosts file to check the testbed's host key against" })
-      .option("fingerprint", { type: "string", describe: "pinned host key fingerprint SHA256:..." })
+    testbedFlags(y)
       .option("out", { type: "string", default: "testbed-profile.yaml", describe: "profile file to write (its measurements go to FILE.measurements/)" })
       .option("quick", { type: "boolean", default: false, describe: "a reduced set (fewer sizes, runs and loaded cases): under 3 minutes, for CI" })
       .option("refit", { type: "string", describe: "fit again from an earlier calibration's measurements folder (FILE.measurements) without running anything on the testbed" }) as never,

@@ -41,13 +41,17 @@ export function resumeCommand(argv: readonly string[]): string {
   return shellCommand("migsim", ...args);
 }
 
-export function experimentOptions<T>(y: Argv<T>, outDefault: string): Argv<T & ExperimentArgs> {
+/** The options that reach a testbed (run --backend mininet, compare, calibrate, validate). */
+export function testbedFlags<T>(y: Argv<T>): Argv<T> {
   return y
-    .positional("file", { type: "string", demandOption: true, describe: "experiment YAML" })
     .option("testbed", { type: "string", describe: "ssh://user@host[:port] of a Mininet testbed (default: the local one of setup-testbed.sh)" })
     .option("testbed-key", { type: "string", describe: "private key for the testbed (default: the one setup-testbed.sh wrote)" })
     .option("known-hosts", { type: "string", describe: "known_hosts file to check the testbed's host key against" })
-    .option("fingerprint", { type: "string", describe: "pinned host key fingerprint SHA256:..." })
+    .option("fingerprint", { type: "string", describe: "pinned host key fingerprint SHA256:..." }) as Argv<T>;
+}
+
+export function experimentOptions<T>(y: Argv<T>, outDefault: string): Argv<T & ExperimentArgs> {
+  return testbedFlags(y.positional("file", { type: "string", demandOption: true, describe: "experiment YAML" }))
     .option("runs", { type: "number", describe: "runs per cell and policy (overrides the file)" })
     .option("seed", { type: "number", describe: "experiment seed (overrides the file)" })
     .option("out", { type: "string", describe: `output folder (default ${outDefault})` })

@@ -3,7 +3,7 @@ import type { CommandModule } from "yargs";
 import { checkTestbedAddress } from "../experiment/backends.ts";
 import { TARGETS, validateHeldOut } from "../experiment/heldout.ts";
 import { progressReporter } from "./progress.ts";
-import { reportFailedRuns, testbedOptions, type ExperimentArgs } from "./run.ts";
+import { reportFailedRuns, testbedFlags, testbedOptions, type ExperimentArgs } from "./run.ts";
 
 interface ValidateArgs extends Pick<ExperimentArgs, "testbed" | "testbed-key" | "known-hosts" | "fingerprint" | "runs"> {
   files?: string[];
@@ -20,13 +20,9 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   command: "validate [files..]",
   describe: "compare the simulator with a testbed on the held-out validation set (experiments/validation/) under a testbed profile",
   builder: (y) =>
-    y
+    testbedFlags(y)
       .positional("files", { type: "string", array: true, describe: "validation experiments (default: every file of experiments/validation/)" })
       .option("profile", { type: "string", demandOption: true, describe: "testbed profile from migsim calibrate (or paper)" })
-      .option("testbed", { type: "string", describe: "ssh://user@host[:port] of a Mininet testbed (default: the local one of setup-testbed.sh)" })
-      .option("testbed-key", { type: "string", describe: "private key for the testbed (default: the one setup-testbed.sh wrote)" })
-      .option("known-hosts", { type: "string", describe: "known_hosts file to check the testbed's host key against" })
-      .option("fingerprint", { type: "string", describe: "pinned host key fingerprint SHA256:..." })
       .option("runs", { type: "number", describe: "runs per cell and policy (overrides the files)" })
       .option("set", { type: "string", array: true, default: [], describe: "override a field in every file: path=value (repeatable; the report lists it)" })
       .option("out", { type: "string", default: "out/validation", describe: "output folder: one compare folder per experiment and validation.md" })

@@ -9,7 +9,7 @@ import { stringify } from "yaml";
 import { InputError } from "../../errors.ts";
 import { writeFileAtomic } from "../../report/atomic.ts";
 import { readProbesCsv, readRunsCsv } from "../../report/csv.ts";
-import type { ProbeRecord, RunRecord } from "../../runspec.ts";
+import type { Backend, ProbeRecord, RunRecord } from "../../runspec.ts";
 import { createBackend, type BackendOptions } from "../backends.ts";
 import { loadExperiment } from "../load.ts";
 import { planSize, specAt } from "../plan.ts";
@@ -123,18 +123,23 @@ function simulator(): Simulate {
     const key = JSON.stringify([m.file, set]);
     const hit = cache.get(key);
     if (hit) return hit;
-    const exp = loadExperiment(calibrationFile(m.file), { set, runs: 1, profile: PAPER_PROFILE });
-    const records: RunRecord[] = [];
-    const probes: ProbeRecord[] = [];
-    for (let k = 0; k < planSize(exp); k++) {
-      const r = await backend.execute(specAt(exp, k));
-      records.push(...r.records);
-      probes.push(...r.probes);
-    }
-    const out = { records, probes };
+    const out = await simulateMeasurement(backend, m, set, 1);
     cache.set(key, out);
     return out;
   };
+}
+
+/** Every run of a calibration experiment under `set` (paper profile underneath) on `backend`, in memory. */
+export async function simulateMeasurement(backend: Backend, m: Measurement, set: readonly string[], runs: number): Promise<{ records: RunRecord[]; probes: ProbeRecord[] }> {
+  const exp = loadExperiment(calibrationFile(m.file), { set, runs, profile: PAPER_PROFILE });
+  const records: RunRecord[] = [];
+  const probes: ProbeRecord[] = [];
+  for (let k = 0; k < planSize(exp); k++) {
+    const r = await backend.execute(specAt(exp, k));
+    records.push(...r.records);
+    probes.push(...r.probes);
+  }
+  return { records, probes };
 }
 
 function profileDocument(cal: Calibration, opts: CalibrateOptions, started: Date): ProfileDocument {
