@@ -113,7 +113,7 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
   return { verdicts, failed, reportFile };
 }
 
-function judge(experiment: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[]): Verdict[] {
+export function judge(experiment: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[]): Verdict[] {
   const groups = new Map<string, Verdict>();
   for (const r of rows) {
     if (!(r.metric in TARGETS)) continue;

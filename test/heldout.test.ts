@@ -1,0 +1,27 @@
+/** The held-out validation's verdicts (src/experiment/heldout.ts): which errors meet which target. */
+import test from "ava";
+import type { ComparisonRow, ProbeComparison } from "../src/experiment/compare.ts";
+import { judge, TARGETS } from "../src/experiment/heldout.ts";
+import { describe as stats } from "../src/report/stats.ts";
+
+function row(metric: string, sim: number, emu: number, policy = "bandwidth"): ComparisonRow {
+  return { cell: "default", policy, metric, sim: stats([sim]), emu: stats([emu]), errorPct: emu === 0 ? Number.NaN : (100 * (sim - emu)) / emu };
+}
+
+test("total within 15% and each phase within 25% is met; one quantity beyond its target is a miss naming it", (t) => {
+  const met = judge("x", [row("total_s", 11.4, 10), row("checkpoint_s", 1.2, 1), row("transfer_s", 7.6, 10), row("restore_s", 0.8, 1)], []);
+  t.is(met.length, 1);
+  t.deepEqual(met[0]!.misses, []);
+  t.true(Math.abs(met[0]!.errors.total_s! - 0.14) < 1e-12);
+  const miss = judge("x", [row("total_s", 11.6, 10), row("checkpoint_s", 1.3, 1), row("decision_s", 5, 1)], []);
+  t.deepEqual(miss[0]!.misses, ["total_s +16.0%", "checkpoint_s +30.0%"]);
+  t.true(Math.abs(miss[0]!.errors.checkpoint_s! - 0.3) < 1e-12);
+  t.false("decision_s" in miss[0]!.errors, "only the targeted quantities are judged");
+});
+
+test("a phase the testbed does not have (emulated 0) is not judged; probes are judged against their own target", (t) => {
+  const probe: ProbeComparison = { cell: "default", from: "h1", to: "h2", sim: stats([0.13]), emu: stats([0.1]) };
+  const v = judge("x", [row("total_s", 10, 10), row("transfer_s", 0, 0)], [probe]);
+  t.deepEqual(v[0]!.misses, ["probe RTT h1->h2 +30.0%"]);
+  t.true(TARGETS.probe_rtt === 0.25 && TARGETS.total_s === 0.15);
+});
