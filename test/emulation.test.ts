@@ -36,9 +36,10 @@ const MB = 1e6;
 const BIN = fileURLToPath(new URL("../bin/migsim.js", import.meta.url));
 /** The held-out cell CI checks after a quick calibration (docs/validation.md has them all). */
 const HELD_OUT_CELL = {
-  name: "policies-tree",
-  file: fileURLToPath(new URL("../experiments/validation/policies-tree.yaml", import.meta.url)),
-  set: ["policies=[shortest-path]"],
+  name: "sizes-linear",
+  file: fileURLToPath(new URL("../experiments/validation/sizes-linear.yaml", import.meta.url)),
+  // its 20 MB cell alone: SSH/SFTP across a chain of three switches
+  set: ["sweep={}", "migrations.0.container.checkpoint=20MB"],
 };
 function link(a: string, b: string, capacity: number, queue = 100): LinkSpec {
   return { a, b, capacity, capacityBack: capacity, latency: 0.0005, queue, mtu: 1500 };
@@ -427,7 +428,7 @@ run("calibrate --quick fits a profile with provenance, and a held-out cell agree
     t.true(fit!.error.length > 0);
   }
   t.true(Number(doc.network["efficiency"]) > 0.5 && Number(doc.network["efficiency"]) < 1);
-  const val = spawnSync(process.execPath, [BIN, "validate", HELD_OUT_CELL.file, "--profile", profile, "--runs", "2",
+  const val = spawnSync(process.execPath, [BIN, "validate", HELD_OUT_CELL.file, "--profile", profile, "--runs", "3",
     ...HELD_OUT_CELL.set.flatMap((s) => ["--set", s]), "--out", join(dir, "validation")], { encoding: "utf8", timeout: 400_000, env });
   t.log(val.stdout.trim());
   t.true(val.status === 0 || val.status === 4, val.stderr.slice(-600));
