@@ -96,6 +96,9 @@ def prioritised_bridge_class():
         def start(self, controllers):
             LinuxBridge.start(self, controllers)
             if self.stp:
-                self.cmd("brctl", "setbridgeprio", self.name, str(self.prio))
+                # the bridge is in the root namespace (Mininet switches are); an argument list, bounded
+                r = subprocess.run(["brctl", "setbridgeprio", self.name, str(self.prio)], capture_output=True, text=True, timeout=10)
+                if r.returncode != 0:
+                    raise RuntimeError("brctl setbridgeprio %s %s failed: %s" % (self.name, self.prio, r.stderr.strip()))
 
     return PrioritisedBridge
