@@ -28,7 +28,7 @@ export interface ReportInputs {
   argv: readonly string[];
   index: RunIndexEntry[];
   started: Date;
-  /** write plots (SVG + PNG) */
+  /** write plots (SVG + PNG); without, no plot file at all */
   plots: boolean;
 }
 
@@ -63,7 +63,7 @@ export async function writeReports(i: ReportInputs): Promise<void> {
     for (const t of traces) writeTraceData(i.outDir, t);
   } else {
     const { rows, axes } = readRunsCsv(join(i.outDir, "runs.csv"));
-    await writeReport(i.outDir, { experiment: exp.name, axes, rows, reference, svgOnly: !i.plots });
+    await writeReport(i.outDir, { experiment: exp.name, axes, rows, reference, plots: i.plots ? "svg+png" : "none" });
     if (i.plots) for (const t of traces) await writeTracePlot(i.outDir, t.run, t.trace, t.marks, t.options);
   }
   writeManifest(i.outDir, buildManifest({
