@@ -37,6 +37,10 @@ test("re-running into a used folder removes the previous run's files, never the 
   writeFileSync(join(out, "notes.txt"), "mine");
   mkdirSync(join(out, "plots", "keep"));
   writeFileSync(join(out, "plots", "my-figure.svg"), "<svg/>");
+  // what a writer killed half-way leaves: hidden temporaries named after a process that is gone
+  const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+  writeFileSync(join(out, `.summary.md.tmp-${dead}-1`), "half");
+  writeFileSync(join(out, "plots", `.sweep-x.svg.tmp-${dead}-2`), "half");
 
   writeFileSync(join(dir, "e.yaml"), experiment("5MB, 6MB"));
   t.is(migsim("run", join(dir, "e.yaml"), "--out", out, "--quiet").code, 0);
@@ -46,6 +50,8 @@ test("re-running into a used folder removes the previous run's files, never the 
     "no plot of a cell the new run does not have",
   );
   t.true(after.includes("my-figure.svg") && after.includes("keep"), "the user's files stay");
+  t.false(after.some((f) => f.includes(".tmp-")), "a dead writer's temporaries go");
+  t.false(readdirSync(out).some((f) => f.includes(".tmp-")));
   t.is(readFileSync(join(out, "notes.txt"), "utf8"), "mine");
   t.false(readFileSync(join(out, "runs.csv"), "utf8").includes("=1MB"));
 });

@@ -5,9 +5,8 @@
  */
 import { join } from "node:path";
 import { readRunsCsv } from "../report/csv.ts";
-import { buildManifest, writeManifest } from "../report/manifest.ts";
+import { buildManifest, writeManifest, type RunIndexEntry } from "../report/manifest.ts";
 import { writeReport, writeTraceData, writeTracePlot, type TraceData } from "../report/report.ts";
-import type { RunIndexEntry } from "../report/sink.ts";
 import type { ReferenceBlock } from "../report/summary.ts";
 import type { PhaseMarks, RunRecord, TraceSample } from "../runspec.ts";
 import type { Experiment, Reference } from "./load.ts";

@@ -10,11 +10,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { CsvFileWriter, checkProbesHeader, parseRunsRaw, readCsvRaw, axesOfRunsHeader, type RawCsv } from "./csv.ts";
-import { buildManifest, readManifest, writeManifest, type Manifest } from "./manifest.ts";
+import { buildManifest, readManifest, writeManifest, type Manifest, type RunIndexEntry } from "./manifest.ts";
 import { formatShard, shardIndices } from "./plan.ts";
 import { removePreviousOutputs } from "./previous.ts";
 import { writeReport, writeTracePlot, type PlotFormats, type TraceData } from "./report.ts";
-import type { RunIndexEntry } from "./sink.ts";
 
 export interface MergeOptions {
   /** command line recorded in the merged manifest */
