@@ -50,7 +50,10 @@ test("re-running into a used folder removes the previous run's files, never the 
     "no plot of a cell the new run does not have",
   );
   t.true(after.includes("my-figure.svg") && after.includes("keep"), "the user's files stay");
-  t.false(after.some((f) => f.includes(".tmp-")), "a dead writer's temporaries go");
+  t.false(
+    after.some((f) => f.includes(".tmp-")),
+    "a dead writer's temporaries go",
+  );
   t.false(readdirSync(out).some((f) => f.includes(".tmp-")));
   t.is(readFileSync(join(out, "notes.txt"), "utf8"), "mine");
   t.false(readFileSync(join(out, "runs.csv"), "utf8").includes("=1MB"));
