@@ -36,7 +36,7 @@ export interface RunArgs extends ExperimentArgs {
  * `--runs` would make it a different plan, which --resume refuses), plus --resume, each
  * argument shell-quoted so that it can be pasted as printed.
  */
-export function resumeCommand(argv: readonly string[]): string {
+function resumeCommand(argv: readonly string[]): string {
   const args = argv.includes("--resume") ? [...argv] : [...argv, "--resume"];
   return shellCommand("migsim", ...args);
 }
@@ -77,7 +77,7 @@ function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
 }
 
 /** Exit code of a command whose runs completed but some of them failed (failed.csv lists them). */
-export const EXIT_RUNS_FAILED = 3;
+const EXIT_RUNS_FAILED = 3;
 
 export function reportFailedRuns(failed: number, executed: number, outDir: string): void {
   if (failed === 0) return;

@@ -12,7 +12,7 @@ import { basename, dirname, join } from "node:path";
 let counter = 0;
 
 /** `.name.tmp-<pid>-<n>`: hidden, unique per process, recognisable by `removeStaleTemps`. */
-export function tempNameFor(path: string): string {
+function tempNameFor(path: string): string {
   counter += 1;
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter}`);
 }
