@@ -98,30 +98,31 @@ export function checked(parse: (v: unknown) => number, value: unknown, sign: Pos
 
 /** Human-readable formatting for summaries (not for CSV, which keeps base units). */
 export function formatRate(bps: number): string {
-  if (bps >= 1e9) return `${trim(bps / 1e9)}Gbps`;
-  if (bps >= 1e6) return `${trim(bps / 1e6)}Mbps`;
-  if (bps >= 1e3) return `${trim(bps / 1e3)}kbps`;
-  return `${trim(bps)}bps`;
+  if (bps >= 1e9) return `${formatSignificant(bps / 1e9)}Gbps`;
+  if (bps >= 1e6) return `${formatSignificant(bps / 1e6)}Mbps`;
+  if (bps >= 1e3) return `${formatSignificant(bps / 1e3)}kbps`;
+  return `${formatSignificant(bps)}bps`;
 }
 export function formatBytes(b: number): string {
-  if (b >= 1e9) return `${trim(b / 1e9)}GB`;
-  if (b >= 1e6) return `${trim(b / 1e6)}MB`;
-  if (b >= 1e3) return `${trim(b / 1e3)}kB`;
-  return `${trim(b)}B`;
+  if (b >= 1e9) return `${formatSignificant(b / 1e9)}GB`;
+  if (b >= 1e6) return `${formatSignificant(b / 1e6)}MB`;
+  if (b >= 1e3) return `${formatSignificant(b / 1e3)}kB`;
+  return `${formatSignificant(b)}B`;
 }
 export function formatDuration(s: number): string {
-  if (s >= 1 || s === 0) return `${trim(s)}s`;
-  if (s >= 1e-3) return `${trim(s * 1e3)}ms`;
-  return `${trim(s * 1e6)}us`;
+  if (s >= 1 || s === 0) return `${formatSignificant(s)}s`;
+  if (s >= 1e-3) return `${formatSignificant(s * 1e3)}ms`;
+  return `${formatSignificant(s * 1e6)}us`;
 }
 /** Megabits per second, 4 significant digits (`12.5Mbps`): the unit of notes and error details. */
 export function formatMbps(bps: number): string {
-  return `${trim(bps / 1e6)}Mbps`;
+  return `${formatSignificant(bps / 1e6)}Mbps`;
 }
 /** Megabytes, 4 significant digits (`0.5MB`). */
 export function formatMegabytes(b: number): string {
-  return `${trim(b / 1e6)}MB`;
+  return `${formatSignificant(b / 1e6)}MB`;
 }
-function trim(x: number): string {
+/** 4 significant digits, no trailing zeros or exponent below 1e21 (`12.5`, `0.001235`): every human-readable number. */
+export function formatSignificant(x: number): string {
   return String(Number(x.toPrecision(4)));
 }

@@ -11,21 +11,11 @@ import { combine, type Share, split } from "../src/policies/crypto/shamir.ts";
 import { decryptTable, encryptTable, formulaIndex, TableAuthError } from "../src/policies/crypto/table.ts";
 import { lookup, setupFountain, setupRandom, setupShamir } from "../src/policies/mtd.ts";
 import type { Policy, PolicyInput } from "../src/policies/types.ts";
-import { fig3, makeView } from "./helpers/view.ts";
+import { fig3, policyInputOn } from "./helpers/view.ts";
 
 const HOSTS = ["h1", "h2", "h3", "h4", "h5"];
 
-function input(seed: number, params: Record<string, unknown> = {}): PolicyInput {
-  return {
-    view: makeView(fig3()),
-    rng: makeRng(seed),
-    source: "h2",
-    candidates: ["h3", "h4", "h5"],
-    container: { name: "app", checkpoint: 10e6, memory: 64e6 },
-    params,
-    manager: "h1",
-  };
-}
+const input = (seed: number, params: Record<string, unknown> = {}): PolicyInput => policyInputOn(fig3(), seed, { params });
 const policy = (name: string): Policy => builtinPolicies.get(name)!;
 
 function combinations<T>(xs: readonly T[], k: number): T[][] {

@@ -5,7 +5,7 @@
  */
 import test from "ava";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -37,6 +37,10 @@ test("re-running into a used folder removes the previous run's files, never the 
   writeFileSync(join(out, "notes.txt"), "mine");
   mkdirSync(join(out, "plots", "keep"));
   writeFileSync(join(out, "plots", "my-figure.svg"), "<svg/>");
+  // what a writer killed half-way leaves: hidden temporaries named after a process that is gone
+  const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+  writeFileSync(join(out, `.summary.md.tmp-${dead}-1`), "half");
+  writeFileSync(join(out, "plots", `.sweep-x.svg.tmp-${dead}-2`), "half");
 
   writeFileSync(join(dir, "e.yaml"), experiment("5MB, 6MB"));
   t.is(migsim("run", join(dir, "e.yaml"), "--out", out, "--quiet").code, 0);
@@ -46,8 +50,29 @@ test("re-running into a used folder removes the previous run's files, never the 
     "no plot of a cell the new run does not have",
   );
   t.true(after.includes("my-figure.svg") && after.includes("keep"), "the user's files stay");
+  t.false(
+    after.some((f) => f.includes(".tmp-")),
+    "a dead writer's temporaries go",
+  );
+  t.false(readdirSync(out).some((f) => f.includes(".tmp-")));
   t.is(readFileSync(join(out, "notes.txt"), "utf8"), "mine");
   t.false(readFileSync(join(out, "runs.csv"), "utf8").includes("=1MB"));
+});
+
+test("--no-plots writes no plot file, and its completion line says so", (t) => {
+  const out = join(dir, "no-plots");
+  writeFileSync(join(dir, "np.yaml"), experiment("1MB, 2MB"));
+  t.is(migsim("run", join(dir, "np.yaml"), "--out", out, "--quiet").code, 0);
+  t.true(
+    readdirSync(join(out, "plots")).some((f) => f.endsWith(".svg")),
+    "the same run with plots draws some",
+  );
+  const r = migsim("run", join(dir, "np.yaml"), "--out", out, "--trace", "--no-plots");
+  t.is(r.code, 0, r.stderr);
+  // the earlier run's plots went with its other outputs, and none were drawn
+  t.false(existsSync(join(out, "plots")));
+  t.deepEqual(readdirSync(out).sort(), ["manifest.json", "probes.csv", "runs.csv", "summary.csv", "summary.md"]);
+  t.regex(r.stdout, /, summary and manifest in /);
 });
 
 test("probes.csv has a policy column, so the policies' probe rows differ", (t) => {

@@ -1,12 +1,14 @@
 /**
  * The published package, as a user gets it: `npm pack` of the build (npm test builds before ava
- * runs), unpacked into a fresh project's node_modules with its dependencies linked from this
- * checkout (no network), then `import("migsim")` there, and the README's plugin example, which
- * imports its types from "migsim", type-checked with tsc and run on a packed topology.
+ * runs), installed by npm into a fresh project (`npm ci --offline` from the npm cache that
+ * `npm ci` in this checkout filled, pinned to this checkout's package-lock.json, so no network),
+ * then `import("migsim")` there, and the README's plugin example, which imports its types from
+ * "migsim", type-checked with tsc and run on a packed topology.
  */
 import test from "ava";
+import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -20,25 +22,66 @@ function readmePlugin(): string {
   return m[1]!;
 }
 
+interface LockEntry {
+  dev?: boolean;
+}
+
+/**
+ * A user project depending on the tarball, with a lockfile pinning migsim's dependencies to the
+ * versions and integrities of this checkout's lockfile (its runtime part): npm then installs
+ * from its cache alone, where a fresh resolution would have to ask the registry.
+ */
+function userProject(project: string, tarball: string): void {
+  const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
+  const manifest = JSON.parse(execFileSync("tar", ["-xOzf", tarball, "package/package.json"], { encoding: "utf8" })) as {
+    version: string;
+    license: string;
+    dependencies: Record<string, string>;
+    bin: Record<string, string>;
+    engines: Record<string, string>;
+  };
+  const spec = `file:${tarball}`;
+  const packages: Record<string, unknown> = {
+    "": { name: "user-project", dependencies: { migsim: spec } },
+    "node_modules/migsim": {
+      version: manifest.version,
+      resolved: spec,
+      license: manifest.license,
+      dependencies: manifest.dependencies,
+      bin: manifest.bin,
+      engines: manifest.engines,
+      integrity: `sha512-${createHash("sha512").update(readFileSync(tarball)).digest("base64")}`,
+    },
+  };
+  for (const [path, entry] of Object.entries(lock.packages)) if (path !== "" && !entry.dev) packages[path] = entry;
+  mkdirSync(project);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "user-project", private: true, type: "module", dependencies: { migsim: spec } }));
+  writeFileSync(join(project, "package-lock.json"), JSON.stringify({ name: "user-project", lockfileVersion: 3, requires: true, packages }));
+}
+
 test('the packed tarball installs offline, imports as "migsim", and a plugin typed against it checks and runs', (t) => {
   const tmp = mkdtempSync(join(tmpdir(), "migsim-pack-"));
-  const tarball = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", tmp], { cwd: root, encoding: "utf8" }).trim().split("\n").pop()!;
+  const packed = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", tmp], { cwd: root, encoding: "utf8" }).trim().split("\n").pop()!;
   const project = join(tmp, "project");
-  const pkgDir = join(project, "node_modules", "migsim");
-  mkdirSync(pkgDir, { recursive: true });
-  execFileSync("tar", ["-xzf", join(tmp, tarball), "-C", pkgDir, "--strip-components=1"]);
-  // the package's own dependencies, from this checkout (what `npm install` would fetch)
-  const manifest = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-  for (const dep of Object.keys(manifest.dependencies)) {
-    mkdirSync(join(project, "node_modules", dep, ".."), { recursive: true });
-    symlinkSync(join(root, "node_modules", dep), join(project, "node_modules", dep), "dir");
+  userProject(project, join(tmp, packed));
+  try {
+    execFileSync("npm", ["ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    const err = e as { stderr?: string };
+    t.fail(`npm ci --offline of the packed tarball failed (run npm ci in the checkout first: it fills the npm cache):\n${err.stderr ?? String(e)}`);
+    return;
   }
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "user-project", private: true, type: "module" }));
+  // installed by npm, not linked: migsim and its dependencies are real folders of the project
+  t.true(lstatSync(join(project, "node_modules", "migsim")).isDirectory());
+  t.false(lstatSync(join(project, "node_modules", "yaml")).isSymbolicLink());
+  t.true(existsSync(join(project, "node_modules", "migsim", "dist", "src", "index.d.ts")));
 
   const exported = execFileSync(process.execPath, ["-e", 'import("migsim").then((m) => console.log(Object.keys(m).sort().join(" ")))'], { cwd: project, encoding: "utf8" });
   for (const name of ["loadExperiment", "loadTopologyFile", "SimBackend", "MODEL_NAMES", "toGraph", "kShortestPaths"]) t.true(exported.split(" ").includes(name), name);
 
-  writeFileSync(join(project, "plugin.ts"), readmePlugin());
+  const plugin = readmePlugin();
+  t.regex(plugin, /^import type \{[^}]+\} from "migsim";/m, "the README's plugin takes its types from the package name");
+  writeFileSync(join(project, "plugin.ts"), plugin);
   writeFileSync(
     join(project, "tsconfig.json"),
     JSON.stringify({

@@ -3,24 +3,15 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { InputError } from "../src/errors.ts";
-import { makeRng } from "../src/random.ts";
 import { resolvePolicy } from "../src/policies/registry.ts";
 import type { VibReader } from "../src/measurement/vib.ts";
 import type { PolicyInput } from "../src/policies/types.ts";
-import { fig3, makeView } from "./helpers/view.ts";
+import { fig3, makeView, policyInputOn } from "./helpers/view.ts";
 
 const EXAMPLE = resolve("experiments/plugins/nearest-idle.ts");
 
 function input(seed: number, vib?: VibReader, params: Record<string, unknown> = {}): PolicyInput {
-  return {
-    view: makeView(fig3(), vib ? { vib } : {}),
-    rng: makeRng(seed),
-    source: "h2",
-    candidates: ["h3", "h4", "h5"],
-    container: { name: "app", checkpoint: 10e6, memory: 64e6 },
-    params,
-    manager: "h1",
-  };
+  return policyInputOn(fig3(), seed, { view: makeView(fig3(), vib ? { vib } : {}), params });
 }
 
 function vibWithLoad(loads: Record<string, number>): VibReader {

@@ -1,26 +1,14 @@
 import test from "ava";
 import { InputError } from "../src/errors.ts";
-import { makeRng } from "../src/random.ts";
 import { builtinPolicies, resolvePolicy } from "../src/policies/registry.ts";
 import type { VibReader } from "../src/measurement/vib.ts";
 import type { Policy, PolicyInput, PolicyPlan } from "../src/policies/types.ts";
 import type { Topology } from "../src/network/topology/types.ts";
-import { fig3, link, makeView } from "./helpers/view.ts";
+import { fig3, link, makeView, policyInputOn } from "./helpers/view.ts";
 
 const CANDIDATES = ["h3", "h4", "h5"];
 
-function input(topology: Topology, seed: number, extra: Partial<PolicyInput> = {}): PolicyInput {
-  return {
-    view: makeView(topology),
-    rng: makeRng(seed),
-    source: "h2",
-    candidates: CANDIDATES,
-    container: { name: "app", checkpoint: 10e6, memory: 64e6 },
-    params: {},
-    manager: "h1",
-    ...extra,
-  };
-}
+const input = policyInputOn;
 
 function policy(name: string): Policy {
   const p = builtinPolicies.get(name);

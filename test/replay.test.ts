@@ -8,7 +8,7 @@ import { loadWorkloadFile } from "../src/experiment/workload.ts";
 import { parseWorkload, replayWorkload } from "../src/network/replay.ts";
 import { formatTransferNumber as formatNumber, writeTransfersCsv } from "../src/report/transfers.ts";
 
-/** the gen_workload.py layout, 2 racks of 2 hosts, in miniature */
+/** the layout `migsim workload` makes, 2 racks of 2 hosts, in miniature */
 function tinyWorkload(transfers: Array<{ id: number; src: number; dst: number; bytes: number; start: number }>): Record<string, unknown> {
   const hosts = [0, 1, 2, 3].map((i) => ({ id: i, name: `h${i}`, rack: i >> 1 }));
   const links = [

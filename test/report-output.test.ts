@@ -1,7 +1,7 @@
 /**
  * The output layer on its own: the one number format of every CSV and its inverse, files that
- * appear only complete, temporaries of dead writers cleaned up and live ones left alone, rows in
- * plan order whatever order runs finish in, and the shard partition.
+ * appear only complete, temporaries of dead writers cleaned up and live ones left alone, and the
+ * shard partition (rows in plan order whatever order runs finish in: run.test.ts, --jobs 1 vs 2).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,7 +12,6 @@ import fc from "fast-check";
 import { InputError } from "../src/errors.ts";
 import { removeStaleTemps, writeFileAtomic } from "../src/report/atomic.ts";
 import { axesOfRunsHeader, CsvFileWriter, formatNumber, parseNumberCell, readCsvRaw } from "../src/report/csv.ts";
-import { OrderedBuffer } from "../src/report/ordered.ts";
 import { parseShard, shardIndices, shardOf } from "../src/report/plan.ts";
 import { RUN_COLUMNS, RUN_EXTRA_COLUMNS } from "../src/runspec.ts";
 
@@ -105,34 +104,6 @@ test("broken CSV input and headers are refused with the file and line", (t) => {
   const header = [...RUN_COLUMNS, "load", ...RUN_EXTRA_COLUMNS];
   t.deepEqual(axesOfRunsHeader(header, "r.csv"), ["load"]);
   t.throws(() => axesOfRunsHeader(header.slice(1), "r.csv"), { instanceOf: InputError, message: /^r\.csv:1: not a runs\.csv header/ });
-});
-
-test("property: rows reach the sink in plan order whatever order the runs finish in", async (t) => {
-  await fc.assert(
-    fc.asyncProperty(fc.integer({ min: 1, max: 40 }).chain((n) => fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n })), async (arrival) => {
-      const seen: number[] = [];
-      const buffer = new OrderedBuffer<string>(arrival.length, (item, index) => {
-        if (item !== `r${index}`) throw new Error("item and index do not match");
-        seen.push(index);
-      });
-      for (const k of arrival) await buffer.push(k, `r${k}`);
-      await buffer.finish();
-      return buffer.complete && buffer.pending === 0 && seen.every((k, i) => k === i) && seen.length === arrival.length;
-    }),
-    { seed: 7, numRuns: 200 },
-  );
-  t.pass();
-});
-
-test("an ordered buffer names what never arrived and refuses strangers", async (t) => {
-  const b = new OrderedBuffer<number>([0, 3, 6], () => undefined);
-  await b.push(0, 0);
-  await b.push(6, 6);
-  t.is(b.delivered, 1);
-  t.is(b.pending, 1);
-  await t.throwsAsync(b.finish(), { message: /2 results not delivered; missing index 3$/ });
-  t.throws(() => b.push(4, 4), { message: /index 4 is not part of this plan slice/ });
-  t.throws(() => new OrderedBuffer<number>([1, 1], () => undefined), { message: /duplicate index/ });
 });
 
 test("property: the shards of a plan partition it, each near-equal, in plan order", (t) => {

@@ -25,7 +25,7 @@ test("same seed, same bytes; another seed, other transfers", (t) => {
 });
 
 test("the draws of the original Python generator (random.Random(42)): pairs and sizes exact, start times to rounding", (t) => {
-  // gen_workload.py --hosts 80 --transfers 5 --seed 42, the generator the replay benchmark and its SimGrid timings used
+  // the Python generator the replay benchmark and its SimGrid timings first used, --hosts 80 --transfers 5 --seed 42
   const python = [
     { src: 3, dst: 36, bytes: 33868828, start: 0.05100301436374005 },
     { src: 13, dst: 70, bytes: 12668732, start: 0.06363232364724573 },

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Replay a flow-workload-v1 file (gen_workload.py) in SimGrid (Debian's python3-simgrid 3.32).
+"""Replay a flow-workload-v1 file (`migsim workload`) in SimGrid (Debian's python3-simgrid 3.32).
 
 Usage: /usr/bin/python3 replay_simgrid.py WORKLOAD.json [--out transfers.csv] [--cfg network/model:CM02 ...]
 

@@ -17,7 +17,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
       .option("out", { type: "string", demandOption: true, describe: "folder for the merged output" })
       .option("png", { type: "boolean", default: true, describe: "also render PNG plots (--no-png: SVG only)" }) as never,
   handler: async (args) => {
-    const r = await mergeShards(args.dirs, args.out, { command: process.argv.slice(2), svgOnly: !args.png });
+    const r = await mergeShards(args.dirs, args.out, { command: process.argv.slice(2), plots: args.png ? "svg+png" : "svg" });
     for (const w of r.warnings) process.stderr.write(`migsim: warning: ${w}\n`);
     process.stdout.write(`merged ${args.dirs.length} shards: ${r.runs} runs, ${r.runRows} rows in ${args.out}/runs.csv\n`);
   },

@@ -17,7 +17,7 @@ interface ReplayArgs {
 
 export const replayCommand: CommandModule<object, ReplayArgs> = {
   command: "replay <workload>",
-  describe: "replay a flow workload (gen_workload.py JSON) and write DIR/transfers.csv",
+  describe: "replay a flow workload (JSON, as migsim workload makes; docs/format.md) and write DIR/transfers.csv",
   builder: (y) =>
     y
       .positional("workload", { type: "string", demandOption: true, describe: "workload JSON (flow-workload-v1)" })

@@ -21,7 +21,7 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
         default: "paper",
         describe: "profile under the tables' network and costs: the built-in paper fit, or a testbed profile file (the tables then show what that testbed would give)",
       })
-      .option("plots", { type: "boolean", default: true, describe: "render each table's plots/ as SVG and PNG, as run does (--no-plots: SVG only, faster)" }) as never,
+      .option("plots", { type: "boolean", default: true, describe: "render each table's plots/ as SVG and PNG, as run does (--no-plots: no plot, only the tables; faster)" }) as never,
   handler: async (args) => {
     const r = await reproduce({ out: args.out, jobs: args.jobs, plots: args.plots, profile: args.profile, argv: process.argv.slice(2) });
     process.stdout.write(`${r.markdown}\nwritten to ${r.outDir}/tables.md\n`);

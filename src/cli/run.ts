@@ -36,7 +36,7 @@ export interface RunArgs extends ExperimentArgs {
  * `--runs` would make it a different plan, which --resume refuses), plus --resume, each
  * argument shell-quoted so that it can be pasted as printed.
  */
-export function resumeCommand(argv: readonly string[]): string {
+function resumeCommand(argv: readonly string[]): string {
   const args = argv.includes("--resume") ? [...argv] : [...argv, "--resume"];
   return shellCommand("migsim", ...args);
 }
@@ -73,11 +73,11 @@ function runOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
     .option("resume", { type: "boolean", default: false, describe: "continue an interrupted run in the same folder" })
     .option("trace", { type: "boolean", default: false, describe: "record host bandwidth over time for the Fig. 4 plot" })
     .option("quiet", { type: "boolean", default: false, describe: "no progress output" })
-    .option("plots", { type: "boolean", default: true, describe: "render plots/ (--no-plots: only the tables, faster)" }) as unknown as Argv<T & RunArgs>;
+    .option("plots", { type: "boolean", default: true, describe: "render plots/ as SVG and PNG (--no-plots: no plot, only the tables; faster)" }) as unknown as Argv<T & RunArgs>;
 }
 
 /** Exit code of a command whose runs completed but some of them failed (failed.csv lists them). */
-export const EXIT_RUNS_FAILED = 3;
+const EXIT_RUNS_FAILED = 3;
 
 export function reportFailedRuns(failed: number, executed: number, outDir: string): void {
   if (failed === 0) return;
@@ -124,7 +124,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (outcome.experiment.referenceDropped) process.stderr.write(`migsim: note: ${outcome.experiment.referenceDropped}\n`);
       // total: since the process started (loading modules and checking the input included)
       const total = performance.now() / 1000;
-      const written = args.shard === undefined ? "summary, plots and manifest" : "rows and manifest (a shard: migsim merge writes the summary and plots)";
+      const written = args.shard !== undefined ? "rows and manifest (a shard: migsim merge writes the summary and plots)" : args.plots ? "summary, plots and manifest" : "summary and manifest";
       process.stdout.write(
         `${outcome.experiment.name}: ${outcome.runsExecuted} runs in ${outcome.runSeconds.toFixed(2)} s, ${written} in ${outcome.writeSeconds.toFixed(2)} s,` +
           ` ${total.toFixed(2)} s in all -> ${outcome.outDir}\n`,

@@ -12,7 +12,7 @@ import { Router } from "../network/topology/routing.ts";
 import type { CompiledTopology, Path } from "../network/topology/types.ts";
 import { writeFileAtomic } from "../report/atomic.ts";
 import { drawTopology } from "../report/draw.ts";
-import { formatDuration, formatRate } from "../units.ts";
+import { formatDuration, formatRate, formatSignificant } from "../units.ts";
 
 interface TopoArgs {
   file: string;
@@ -104,7 +104,7 @@ function formatSummary(s: TopologySummary): string {
     `  diameter   ${s.diameter.hops} hops between hosts (${s.diameter.from} to ${s.diameter.to})`,
     `  capacity   ${range(s.capacity_bps, formatRate)}`,
     `  latency    ${range(s.latency_s, formatDuration)}`,
-    `  queue      ${range(s.queue_pkts, (q) => `${Number(q.toPrecision(4))}pkt`)}`,
+    `  queue      ${range(s.queue_pkts, (q) => `${formatSignificant(q)}pkt`)}`,
     "",
   ].join("\n");
 }

@@ -141,7 +141,7 @@ function validationCsv(rows: readonly ComparisonRow[]): string {
   ]);
 }
 
-export function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[],
+function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[],
   failed: readonly RunFailure[] = []): string {
   const lines = [`# Validation of the simulator against the testbed: ${name}`, "",
     "Simulated and emulated means with 95% CI half-widths (Student t); error = (sim - emu) / emu.", ""];

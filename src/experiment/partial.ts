@@ -10,7 +10,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
 import { writeFileAtomic } from "../report/atomic.ts";
-import type { RunIndexEntry } from "../report/sink.ts";
+import type { RunIndexEntry } from "../report/manifest.ts";
 
 export interface Progress {
   /** identifies the plan (experiment document, seed, runs, shard); a resume must match it */

@@ -32,7 +32,7 @@ export function specAt(exp: Experiment, k: number): RunSpec {
 }
 
 /** Which run plan position k is, as an error message names it: cell (sweep values), policy, run. */
-export function describeRun(exp: Experiment, k: number): string {
+function describeRun(exp: Experiment, k: number): string {
   const cell = cellAt(exp, k);
   const where = exp.axes.length === 0 ? "" : ` of the cell ${exp.axes.map((a) => `${a.path}=${cell.axes[a.path]}`).join(", ")}`;
   return `run ${k % exp.runs} of policy ${policyAt(exp, k).name}${where}`;

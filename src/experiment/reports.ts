@@ -5,9 +5,8 @@
  */
 import { join } from "node:path";
 import { readRunsCsv } from "../report/csv.ts";
-import { buildManifest, writeManifest } from "../report/manifest.ts";
+import { buildManifest, writeManifest, type RunIndexEntry } from "../report/manifest.ts";
 import { writeReport, writeTraceData, writeTracePlot, type TraceData } from "../report/report.ts";
-import type { RunIndexEntry } from "../report/sink.ts";
 import type { ReferenceBlock } from "../report/summary.ts";
 import type { PhaseMarks, RunRecord, TraceSample } from "../runspec.ts";
 import type { Experiment, Reference } from "./load.ts";
@@ -28,7 +27,7 @@ export interface ReportInputs {
   argv: readonly string[];
   index: RunIndexEntry[];
   started: Date;
-  /** write plots (SVG + PNG) */
+  /** write plots (SVG + PNG); without, no plot file at all */
   plots: boolean;
 }
 
@@ -63,7 +62,7 @@ export async function writeReports(i: ReportInputs): Promise<void> {
     for (const t of traces) writeTraceData(i.outDir, t);
   } else {
     const { rows, axes } = readRunsCsv(join(i.outDir, "runs.csv"));
-    await writeReport(i.outDir, { experiment: exp.name, axes, rows, reference, svgOnly: !i.plots });
+    await writeReport(i.outDir, { experiment: exp.name, axes, rows, reference, plots: i.plots ? "svg+png" : "none" });
     if (i.plots) for (const t of traces) await writeTracePlot(i.outDir, t.run, t.trace, t.marks, t.options);
   }
   writeManifest(i.outDir, buildManifest({

@@ -12,6 +12,7 @@ import type { Flow, NetworkModel } from "../network/model.ts";
 import type { PolicyPlan, SetupMessage } from "../policies/types.ts";
 import type { CostParams, MigrationSpec, PhaseMarks, RunRecord } from "../runspec.ts";
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
+import { formatMbps } from "../units.ts";
 import { openConnection, sendBytes } from "./transport.ts";
 
 export type Phase =
@@ -205,7 +206,7 @@ function* preCopy(s: Steps): ProcessBody<ModeOutcome> {
       converged = false;
       const dirtyBps = m.container.dirtyRate * 8 * costs.compression;
       note = dirtyBps >= lastRate
-        ? `pre-copy stopped at the round limit (${costs.precopyMaxRounds}): dirty rate ${mbps(dirtyBps)} on the wire >= path rate ${mbps(lastRate)}, the dirty set cannot shrink`
+        ? `pre-copy stopped at the round limit (${costs.precopyMaxRounds}): dirty rate ${formatMbps(dirtyBps)} on the wire >= path rate ${formatMbps(lastRate)}, the dirty set cannot shrink`
         : `pre-copy stopped at the round limit (${costs.precopyMaxRounds}) with ${dirty} B still dirty (threshold ${costs.precopyThreshold} B)`;
       break;
     }
@@ -372,10 +373,6 @@ function* setUp(env: MigrationEnv, plan: PolicyPlan): ProcessBody<void> {
   } else {
     yield* sequential();
   }
-}
-
-function mbps(bps: number): string {
-  return `${Number((bps / 1e6).toPrecision(4))}Mbps`;
 }
 
 function join(a: string, b: string): string {

@@ -12,7 +12,7 @@ import { basename, dirname, join } from "node:path";
 let counter = 0;
 
 /** `.name.tmp-<pid>-<n>`: hidden, unique per process, recognisable by `removeStaleTemps`. */
-export function tempNameFor(path: string): string {
+function tempNameFor(path: string): string {
   counter += 1;
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter}`);
 }
@@ -152,43 +152,4 @@ export function removeStaleTemps(dir: string, subdirs: readonly string[] = ["plo
     }
   }
   return removed.sort();
-}
-
-/**
- * The output folder of one command. Every file goes through here, so the folder only ever holds
- * complete files; `abortAll()` (on failure) removes this process's unfinished temporaries.
- */
-export class OutputFolder {
-  readonly dir: string;
-  private readonly open = new Set<AtomicFile>();
-
-  constructor(dir: string) {
-    this.dir = dir;
-    mkdirSync(dir, { recursive: true });
-    removeStaleTemps(dir);
-  }
-
-  path(name: string): string {
-    return join(this.dir, name);
-  }
-
-  writeFile(name: string, data: string | Uint8Array): void {
-    writeFileAtomic(this.path(name), data);
-  }
-
-  async openFile(name: string): Promise<AtomicFile> {
-    const f = await AtomicFile.open(this.path(name));
-    this.open.add(f);
-    return f;
-  }
-
-  async commit(f: AtomicFile): Promise<void> {
-    await f.commit();
-    this.open.delete(f);
-  }
-
-  async abortAll(): Promise<void> {
-    for (const f of this.open) await f.abort();
-    this.open.clear();
-  }
 }

@@ -5,7 +5,7 @@
  * plot shows them in, their numeric order, and whether a log scale suits them. Plots and plot
  * file names use this; CSV and markdown keep the values exactly as written in the file.
  */
-import { parseBytes, parseDuration, parseRate } from "../units.ts";
+import { formatSignificant, parseBytes, parseDuration, parseRate } from "../units.ts";
 
 export type AxisKind = "size" | "rate" | "duration" | "number" | "name";
 
@@ -133,10 +133,6 @@ function scaleOf(values: readonly string[]): Scale {
   return { kind: "name", base: values.map(() => Number.NaN), unit: "", factor: 1 };
 }
 
-function trim(x: number): string {
-  return String(Number(x.toPrecision(4)));
-}
-
 /** Describes the axis `path` from the values it takes (as written in runs.csv). */
 export function axisInfo(path: string, values: readonly string[]): AxisInfo {
   const distinct = [...new Set(values)];
@@ -160,7 +156,7 @@ export function axisInfo(path: string, values: readonly string[]): AxisInfo {
     title: s.unit ? `${label} (${s.unit})` : label,
     order,
     numeric,
-    format: (v) => (s.kind === "name" || !byValue.has(v) ? v : `${trim(numeric(v))}${s.unit ? ` ${s.unit}` : ""}`),
+    format: (v) => (s.kind === "name" || !byValue.has(v) ? v : `${formatSignificant(numeric(v))}${s.unit ? ` ${s.unit}` : ""}`),
     log,
   };
 }

@@ -13,10 +13,16 @@ import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import type { PlanSummary, Shard } from "./plan.ts";
-import type { RunIndexEntry } from "./sink.ts";
 import type { ReferenceBlock } from "./summary.ts";
 
 const MANIFEST_FORMAT = 1;
+
+/**
+ * One complete plan position as written: [plan index, runs.csv rows, probes.csv rows]. The
+ * manifest lists them in plan order, so `migsim merge` can interleave shards exactly and
+ * `--resume` knows what is complete.
+ */
+export type RunIndexEntry = [number, number, number];
 
 export interface InputFile {
   /** absolute path */

@@ -10,16 +10,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { CsvFileWriter, checkProbesHeader, parseRunsRaw, readCsvRaw, axesOfRunsHeader, type RawCsv } from "./csv.ts";
-import { buildManifest, readManifest, writeManifest, type Manifest } from "./manifest.ts";
+import { buildManifest, readManifest, writeManifest, type Manifest, type RunIndexEntry } from "./manifest.ts";
 import { formatShard, shardIndices } from "./plan.ts";
 import { removePreviousOutputs } from "./previous.ts";
-import { writeReport, writeTracePlot, type TraceData } from "./report.ts";
-import type { RunIndexEntry } from "./sink.ts";
+import { writeReport, writeTracePlot, type PlotFormats, type TraceData } from "./report.ts";
 
 export interface MergeOptions {
   /** command line recorded in the merged manifest */
   command: string[];
-  svgOnly?: boolean;
+  /** plot files to write (default SVG and PNG) */
+  plots?: PlotFormats;
 }
 
 export interface MergeResult {
@@ -177,7 +177,7 @@ export async function mergeShards(dirs: readonly string[], outDir: string, opts:
     axes: parsed.axes,
     rows: parsed.rows,
     reference: m0.reference,
-    svgOnly: opts.svgOnly ?? false,
+    plots: opts.plots ?? "svg+png",
   });
   const files = ["runs.csv", "probes.csv", ...report.files];
 
@@ -188,7 +188,7 @@ export async function mergeShards(dirs: readonly string[], outDir: string, opts:
     for (const name of readdirSync(traces).sort()) {
       if (!/^trace-.*\.json$/.test(name)) continue;
       const t = JSON.parse(readFileSync(join(traces, name), "utf8")) as TraceData;
-      files.push(...await writeTracePlot(out, t.run, t.trace, t.marks, { ...t.options, svgOnly: opts.svgOnly ?? false }));
+      files.push(...await writeTracePlot(out, t.run, t.trace, t.marks, { ...t.options, plots: opts.plots ?? "svg+png" }));
     }
   }
 

@@ -19,7 +19,7 @@ export interface SweepChartOptions {
   metric?: string;
 }
 
-export const PANELS_PER_ROW = 3;
+const PANELS_PER_ROW = 3;
 const DODGE_PX = 4;
 const EDGE_PX = 24;
 const HEADER_FONT = 11;

@@ -7,6 +7,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import type { PhaseMarks, TraceSample } from "../runspec.ts";
+import { formatSignificant } from "../units.ts";
 import { CONFIG, PALETTE, SCHEMA } from "./plots.ts";
 
 const PHASE_SPANS: ReadonlyArray<[keyof PhaseMarks, keyof PhaseMarks, string]> = [
@@ -58,7 +59,7 @@ export function samplingInterval(trace: readonly TraceSample[]): number | undefi
 }
 
 function formatSeconds(s: number): string {
-  return s >= 1 ? `${Number(s.toPrecision(4))} s` : `${Number((s * 1e3).toPrecision(4))} ms`;
+  return s >= 1 ? `${formatSignificant(s)} s` : `${formatSignificant(s * 1e3)} ms`;
 }
 
 interface Label {

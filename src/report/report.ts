@@ -20,9 +20,12 @@ export interface ReportInput {
   axes: readonly string[];
   rows: readonly RunRow[];
   reference?: ReferenceBlock | undefined;
-  /** skip PNG rendering (SVG only) */
-  svgOnly?: boolean;
+  /** which plot files to write (default both formats) */
+  plots?: PlotFormats;
 }
+
+/** Plot files to write: SVG and PNG, SVG alone (faster), or none (the tables only). */
+export type PlotFormats = "svg+png" | "svg" | "none";
 
 export interface ReportResult {
   summary: SummaryRow[];
@@ -30,11 +33,12 @@ export interface ReportResult {
   files: string[];
 }
 
-async function writePlot(dir: string, name: string, spec: Parameters<typeof renderSvg>[0], svgOnly: boolean, files: string[]): Promise<void> {
+async function writePlot(dir: string, name: string, spec: Parameters<typeof renderSvg>[0], formats: PlotFormats, files: string[]): Promise<void> {
+  if (formats === "none") return;
   const svg = await renderSvg(spec);
   writeFileAtomic(join(dir, "plots", `${name}.svg`), svg);
   files.push(`plots/${name}.svg`);
-  if (!svgOnly) {
+  if (formats === "svg+png") {
     writeFileAtomic(join(dir, "plots", `${name}.png`), svgToPng(svg));
     files.push(`plots/${name}.png`);
   }
@@ -49,7 +53,8 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
     summaryMarkdown(summary, { experiment: input.experiment, axes: input.axes, reference: input.reference }));
   files.push("summary.md");
 
-  const svgOnly = input.svgOnly ?? false;
+  const formats = input.plots ?? "svg+png";
+  if (formats === "none") return { summary, files };
   const axes = describeAxes(input.axes, summary);
   const cells: string[] = [];
   for (const r of summary) if (!cells.includes(r.cell)) cells.push(r.cell);
@@ -61,7 +66,7 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
       title: `${input.experiment}: migration time by phase`,
       cell: axes.length > 0 ? cellText(axes, rows[0]!.axes) : undefined,
     });
-    await writePlot(dir, `phases-${String(i + 1).padStart(width, "0")}-${name}`, spec, svgOnly, files);
+    await writePlot(dir, `phases-${String(i + 1).padStart(width, "0")}-${name}`, spec, formats, files);
   }
   for (const axis of axes) {
     if (axis.order.length < 2) continue;
@@ -70,7 +75,7 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
       axis,
       otherAxes: axes.filter((a) => a !== axis),
     });
-    await writePlot(dir, `sweep-${fileSafe(axis.short)}-${sweptValues(axis.order)}`, spec, svgOnly, files);
+    await writePlot(dir, `sweep-${fileSafe(axis.short)}-${sweptValues(axis.order)}`, spec, formats, files);
   }
   return { summary, files };
 }
@@ -111,12 +116,12 @@ export async function writeTracePlot(
   run: TracePlotRun,
   trace: readonly TraceSample[],
   marks: readonly PhaseMarks[],
-  opts: BandwidthChartOptions & { svgOnly?: boolean },
+  opts: BandwidthChartOptions & { plots?: PlotFormats },
 ): Promise<string[]> {
   const files: string[] = [];
   const paths = Object.keys(run.axes);
   const cell = paths.length > 0 ? cellFileName(describeAxes(paths, [run]), run.axes) : slug(run.cell);
   const name = `trace-${cell}-${fileSafe(run.policy)}-run${run.run}`;
-  await writePlot(dir, name, bandwidthChart(trace, marks, opts), opts.svgOnly ?? false, files);
+  await writePlot(dir, name, bandwidthChart(trace, marks, opts), opts.plots ?? "svg+png", files);
   return files;
 }

@@ -2,10 +2,28 @@
 import { staticView } from "../../src/policies/static-view.ts";
 import type { LinkSpec, Topology } from "../../src/network/topology/types.ts";
 import type { VibReader } from "../../src/measurement/vib.ts";
-import type { NetworkView } from "../../src/policies/types.ts";
+import type { NetworkView, PolicyInput } from "../../src/policies/types.ts";
+import { makeRng } from "../../src/random.ts";
 
 export function makeView(topology: Topology, options: { vib?: VibReader; now?: number } = {}): NetworkView {
   return { ...staticView(topology, "hops", options.now ?? 0), vib: options.vib };
+}
+
+/**
+ * A policy's input on `topology` as the policy tests use it: h2 holds a 10 MB container, h3, h4
+ * and h5 are the candidates, h1 manages; `extra` replaces any field (a view with VIB, params).
+ */
+export function policyInputOn(topology: Topology, seed: number, extra: Partial<PolicyInput> = {}): PolicyInput {
+  return {
+    view: makeView(topology),
+    rng: makeRng(seed),
+    source: "h2",
+    candidates: ["h3", "h4", "h5"],
+    container: { name: "app", checkpoint: 10e6, memory: 64e6 },
+    params: {},
+    manager: "h1",
+    ...extra,
+  };
 }
 
 /** a link with test defaults: 5Mbps both ways, 1ms, 1000 packets, 1500B */
