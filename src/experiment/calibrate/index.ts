@@ -4,7 +4,7 @@
  * probes.csv, manifest) are kept beside the profile, so every fit can be checked and redone.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { InputError } from "../../errors.ts";
 import { writeFileAtomic } from "../../report/atomic.ts";
@@ -82,7 +82,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
   PROFILE_SCHEMA.parse(document);
   const header = [
     `# Testbed profile written by \`migsim ${(opts.argv ?? []).join(" ")}\`.`,
-    `# Fitted on the measurements in ${measurementsDir} (docs/profiles.md says how);`,
+    `# Fitted on the measurements in ${relative(process.cwd(), measurementsDir) || "."} (docs/profiles.md says how);`,
     "# use it with `profile:` in an experiment or `--profile` on run, compare and reproduce.",
     "",
   ].join("\n");
