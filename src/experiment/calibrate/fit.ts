@@ -50,7 +50,7 @@ function sizeOf(m: Measurement): number {
 }
 
 function describeRuns(obs: readonly Observed[]): string {
-  return obs.map((o) => `${o.measurement.id} (${o.records.length} runs)`).join(", ");
+  return obs.map((o) => `${o.measurement.id} (${o.records.length} run${o.records.length === 1 ? "" : "s"})`).join(", ");
 }
 
 /** Least squares y = a + b x. */
@@ -82,11 +82,11 @@ export function fitHostCosts(obs: readonly Observed[], cal: Calibration): void {
       over.push(r.checkpoint_bytes - size);
     }
   }
-  const src = `checkpoint_s and restore_s against the checkpoint size: ${describeRuns(obs)}`;
   for (const [phase, ys] of [
     ["checkpoint", cp],
     ["restore", rs],
   ] as const) {
+    const src = `${phase}_s against the checkpoint size: ${describeRuns(obs)}`;
     const { a, b } = line(xs, ys);
     const base = Math.max(0, a);
     // a slope at or below 0 means the size did not show in the time: a rate far above the sizes

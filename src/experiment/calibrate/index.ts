@@ -4,11 +4,12 @@
  * probes.csv, manifest) are kept beside the profile, so every fit can be checked and redone.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { InputError } from "../../errors.ts";
 import { writeFileAtomic } from "../../report/atomic.ts";
 import { readProbesCsv, readRunsCsv } from "../../report/csv.ts";
+import { readManifest } from "../../report/manifest.ts";
 import type { Backend, ProbeRecord, RunRecord } from "../../runspec.ts";
 import { createBackend, type BackendOptions } from "../backends.ts";
 import { loadExperiment } from "../load.ts";
@@ -77,11 +78,11 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
     observed.set(m.id, { measurement: m, records, probes });
   }
   const cal = await fitAll(observed, opts.log);
-  const document = profileDocument(cal, opts, started);
+  const document = profileDocument(cal, opts, measuredAt(measurementsDir, plan) ?? started);
   PROFILE_SCHEMA.parse(document);
   const header = [
     `# Testbed profile written by \`migsim ${(opts.argv ?? []).join(" ")}\`.`,
-    `# Fitted on the measurements in ${measurementsDir} (docs/profiles.md says how);`,
+    `# Fitted on the measurements in ${relative(process.cwd(), measurementsDir) || "."} (docs/profiles.md says how);`,
     "# use it with `profile:` in an experiment or `--profile` on run, compare and reproduce.",
     "",
   ].join("\n");
@@ -142,6 +143,18 @@ export async function simulateMeasurement(backend: Backend, m: Measurement, set:
   return { records, probes };
 }
 
+/** When the measurements began (the earliest manifest), so a refit keeps the calibration's date. */
+function measuredAt(dir: string, plan: readonly Measurement[]): Date | undefined {
+  const starts = plan.flatMap((m) => {
+    try {
+      return [new Date(readManifest(join(dir, m.id)).startedAt)];
+    } catch {
+      return [];
+    }
+  });
+  return starts.length ? new Date(Math.min(...starts.map((d) => d.getTime()))) : undefined;
+}
+
 function profileDocument(cal: Calibration, opts: CalibrateOptions, started: Date): ProfileDocument {
   const network: Record<string, unknown> = { model: "tcp-fluid", "host-stack": "emulated" };
   const extra: Record<string, number> = {};
@@ -153,10 +166,10 @@ function profileDocument(cal: Calibration, opts: CalibrateOptions, started: Date
     else network[key!] = value;
   }
   if (Object.keys(extra).length) network["extra"] = extra;
-  const host = opts.backendOptions.testbed ?? "the local testbed";
+  const host = opts.backendOptions.testbed ?? "the local testbed (backends/mininet/setup-testbed.sh)";
   return {
     profile: `testbed-${started.toISOString().slice(0, 10)}`,
-    description: `fitted by migsim calibrate${opts.quick ? " --quick" : ""} on ${host}`,
+    description: `fitted by migsim calibrate${opts.quick ? " --quick" : ""} on ${host}${opts.refit ? ` (refitted from ${opts.refit})` : ""}`,
     testbed: host,
     date: started.toISOString(),
     network: network as ProfileDocument["network"],
