@@ -274,9 +274,14 @@ class Live:
         finally:
             os.close(r)
         if status != b"\0":
-            if ck.poll() is None:
+            if not ready:
                 self.stop_tree(ck)
                 raise StepTimeout("checkpoint", "runc checkpoint --lazy-pages", run.left(criu_cap))
+            # the status pipe closed without "ready": runc is exiting with CRIU's error
+            try:
+                ck.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.stop_tree(ck)
             raise RuntimeError("runc checkpoint --lazy-pages failed (exit %s): %s" % (ck.poll(), self.errors(ck)))
         checkpoint_s = time.monotonic() - t_cp
         minimal = dir_bytes(img)
