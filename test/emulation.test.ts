@@ -32,6 +32,8 @@ if (!creds) {
 const run = creds ? test.serial : test.serial.skip;
 
 const MB = 1e6;
+// an image other than the set-up's, e.g. one built to try a workload before setup-testbed.sh has it
+const IMAGE = process.env.MIGSIM_TESTBED_IMAGE || undefined;
 const BIN = fileURLToPath(new URL("../bin/migsim.js", import.meta.url));
 function link(a: string, b: string, capacity: number, queue = 100): LinkSpec {
   return { a, b, capacity, capacityBack: capacity, latency: 0.0005, queue, mtu: 1500 };
@@ -84,8 +86,7 @@ function backend(decide: DecideFn, over: { key?: string; knownHosts?: string } =
   return new MininetBackend({
     testbed: creds!.testbed, privateKeyFile: over.key ?? creds!.privateKeyFile,
     knownHostsFile: over.knownHosts ?? creds!.knownHostsFile, decide, handleSigint: false,
-    // an image other than the set-up's, e.g. one built to try a workload before setup-testbed.sh has it
-    image: process.env.MIGSIM_TESTBED_IMAGE || undefined,
+    image: IMAGE,
   });
 }
 
@@ -304,7 +305,7 @@ run("a testbed without what runs need: the preflight says what is missing and ho
 run("a run past its time limit is recorded as failed, names its phase and leaves nothing behind", async (t) => {
   const b = new MininetBackend({
     testbed: creds!.testbed, privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile,
-    decide: () => plan("h3"), handleSigint: false, runTimeoutS: 4,
+    image: IMAGE, decide: () => plan("h3"), handleSigint: false, runTimeoutS: 4,
   });
   try {
     const res = await b.execute(spec({ migrations: [migration({ trigger: { kind: "at", at: 30 } })] }));
@@ -324,7 +325,7 @@ run("a CRIU that hangs in the checkpoint: one error naming the phase, within the
   const deadline = 120;
   const b = new MininetBackend({
     testbed: creds!.testbed, privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile,
-    decide: () => plan("h3"), handleSigint: false, runTimeoutS: deadline, faultInjection: { kind: "criu-hang" },
+    image: IMAGE, decide: () => plan("h3"), handleSigint: false, runTimeoutS: deadline, faultInjection: { kind: "criu-hang" },
   });
   const t0 = performance.now();
   try {
@@ -393,43 +394,44 @@ run("an unreachable testbed is one clear error", async (t) => {
   t.regex(e!.message, /unreachable: ECONNREFUSED/);
 });
 
-run("post-copy: CRIU lazy pages across the shaped bottleneck, the restored memory verified", async (t) => {
-  const b = backend(() => plan("h4"));
-  try {
-    const checkpoint = 3 * MB;
-    const res = await b.execute(spec({
-      migrations: [migration({ mode: "post-copy", container: { name: "app", checkpoint, memory: MB, dirtyRate: 0.5 * MB },
-        trigger: { kind: "at", at: 1 } })],
-    }));
-    t.is(res.failure?.message, undefined);
-    t.is(res.records.length, 1);
-    const r = res.records[0]!;
-    const line = b.lastRun.lines.find((l) => l.type === "record")!;
-    t.log(JSON.stringify(line));
-    t.is(r.mode, "post-copy");
-    t.is(r.rounds, 0);
-    t.regex(r.note, /post-copy: CRIU lazy pages verified/);
-    // the container's memory is what was asked for; almost all of it moved after the restore
-    const lazy = Number(line.lazy_bytes);
-    const minimal = Number(line.minimal_bytes);
-    t.true(r.checkpoint_bytes > 0.9 * checkpoint && r.checkpoint_bytes < 1.2 * checkpoint, String(r.checkpoint_bytes));
-    t.is(r.checkpoint_bytes, minimal + lazy);
-    t.is(r.transferred_bytes, r.checkpoint_bytes);
-    t.true(minimal < 0.1 * lazy, `minimal image ${minimal} B, lazy pages ${lazy} B`);
-    // the pages crossed the 5 Mbit/s bottleneck after the restore, so downtime does not wait for them
-    const pagesS = Number(line.pages_s);
-    t.true(pagesS > (lazy * 8) / (5 * MB) * 0.9, `pages in ${pagesS}s`);
-    t.true(r.downtime_s >= r.checkpoint_s + Number(line.minimal_transfer_s) + r.restore_s - 0.05);
-    t.true(r.total_s >= r.decision_s + r.downtime_s + pagesS - 0.05);
-    t.true(Math.abs(r.transfer_s - Number(line.minimal_transfer_s) - pagesS) < 1e-6);
-    // the restored process continued from its checkpointed counter, and its page checks passed
-    t.true(Number(line.counter_restored) >= Number(line.counter_checkpointed));
-    t.true(Number(line.counter_checkpointed) > 5, "the counter ran before the checkpoint");
-  } finally {
-    await b.close();
-  }
-  t.deepEqual(await leftovers(), baseline);
-});
+for (const [transport, checkpoint] of [["ssh", 3 * MB], ["tcp", 1.5 * MB]] as const) {
+  run(`post-copy (${transport}): CRIU lazy pages across the shaped bottleneck, the restored memory verified`, async (t) => {
+    const b = backend(() => plan("h4"));
+    try {
+      const res = await b.execute(spec({
+        migrations: [migration({ mode: "post-copy", transport, container: { name: "app", checkpoint, memory: MB, dirtyRate: 0.5 * MB },
+          trigger: { kind: "at", at: 1 } })],
+      }));
+      t.is(res.failure?.message, undefined);
+      t.is(res.records.length, 1);
+      const r = res.records[0]!;
+      const line = b.lastRun.lines.find((l) => l.type === "record")!;
+      t.log(JSON.stringify(line));
+      t.is(r.mode, "post-copy");
+      t.is(r.rounds, 0);
+      t.regex(r.note, /post-copy: CRIU lazy pages verified/);
+      // the container's memory is what was asked for; almost all of it moved after the restore
+      const lazy = Number(line.lazy_bytes);
+      const minimal = Number(line.minimal_bytes);
+      t.true(r.checkpoint_bytes > 0.9 * checkpoint && r.checkpoint_bytes < 1.2 * checkpoint, String(r.checkpoint_bytes));
+      t.is(r.checkpoint_bytes, minimal + lazy);
+      t.is(r.transferred_bytes, r.checkpoint_bytes);
+      t.true(minimal < 0.1 * lazy, `minimal image ${minimal} B, lazy pages ${lazy} B`);
+      // the pages crossed the 5 Mbit/s bottleneck after the restore, so downtime does not wait for them
+      const pagesS = Number(line.pages_s);
+      t.true(pagesS > (lazy * 8) / (5 * MB) * 0.9, `pages in ${pagesS}s`);
+      t.true(r.downtime_s >= r.checkpoint_s + Number(line.minimal_transfer_s) + r.restore_s - 0.05);
+      t.true(r.total_s >= r.decision_s + r.downtime_s + pagesS - 0.05);
+      t.true(Math.abs(r.transfer_s - Number(line.minimal_transfer_s) - pagesS) < 1e-6);
+      // the restored process continued from its checkpointed counter, and its page checks passed
+      t.true(Number(line.counter_restored) >= Number(line.counter_checkpointed));
+      t.true(Number(line.counter_checkpointed) > 5, "the counter ran before the checkpoint");
+    } finally {
+      await b.close();
+    }
+    t.deepEqual(await leftovers(), baseline);
+  });
+}
 
 run("a live mode the testbed cannot run is refused before the run starts, saying what is missing", async (t) => {
   const b = backend(() => plan("h2"));
