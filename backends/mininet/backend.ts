@@ -25,7 +25,7 @@ export interface MininetBackendOptions {
   /** pinned host key fingerprint `SHA256:...` (instead of known_hosts) */
   fingerprint?: string | undefined;
   decide: DecideFn;
-  /** local busybox image on the testbed (setup-testbed.sh builds `migsim-busybox:1`) */
+  /** local busybox image on the testbed (setup-testbed.sh builds `migsim-busybox:2`, with the live workload) */
   image?: string | undefined;
   connectTimeoutMs?: number | undefined;
   /** overrides the run time limit computed from the spec, seconds */
@@ -58,6 +58,9 @@ export function faultFromEnvironment(env: NodeJS.ProcessEnv = process.env): Faul
   if (!m) throw new InputError(`MIGSIM_TESTBED_FAULT: expected criu-hang or criu-hang:run=N[,N...], got ${JSON.stringify(text)}`);
   return { kind: "criu-hang", runs: m[1]?.split(",").map(Number) };
 }
+
+/** The workload image the default set-up builds (driver/testbed_names.py IMAGE_DEFAULT names it too). */
+export const DEFAULT_IMAGE = "migsim-busybox:2";
 
 /** What the default set-up (backends/mininet/setup-testbed.sh) writes for clients. */
 export const DEFAULT_TESTBED_STATE = "/var/lib/migsim-testbed";
@@ -115,6 +118,8 @@ export class MininetBackend implements Backend {
   lastRun: MininetRunDetails = { warnings: [], lines: [] };
   private session: SshSession | undefined;
   private remoteDir: string | undefined;
+  /** live modes this testbed cannot run, with the preflight's one-line reason */
+  private unavailableModes = new Map<string, string>();
 
   constructor(private readonly options: MininetBackendOptions) {
     this.address = parseTestbedUrl(options.testbed);
@@ -155,7 +160,7 @@ export class MininetBackend implements Backend {
     if (py.code !== 0) {
       throw new InputError(`testbed ${this.address.url} has no /usr/bin/python3: apt-get install python3 mininet`);
     }
-    const image = this.options.image ?? "migsim-busybox:1";
+    const image = this.options.image ?? DEFAULT_IMAGE;
     if (!/^[A-Za-z0-9_.:/-]+$/.test(image)) throw new InputError(`invalid image name ${JSON.stringify(image)}`);
     const r = await session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "preflight", "--image", image),
       { timeoutMs: 60_000 });
@@ -163,11 +168,12 @@ export class MininetBackend implements Backend {
     if (r.code !== 0 || !line) {
       throw new InputError(`testbed ${this.address.url}: preflight check failed: ${r.stderr.trim().split("\n").pop()}`);
     }
-    const res = JSON.parse(line) as { missing: { what: string; fix: string }[] };
+    const res = JSON.parse(line) as { missing: { what: string; fix: string }[]; modes?: Record<string, string | null> };
     if (res.missing.length > 0) {
       throw new InputError(`testbed ${this.address.url} is missing ` +
         res.missing.map((m) => `${m.what} (fix: ${m.fix})`).join("; "));
     }
+    this.unavailableModes = new Map(Object.entries(res.modes ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
   }
 
   private driverPath(): string {
@@ -195,6 +201,10 @@ export class MininetBackend implements Backend {
       plans.push(plan);
     }
     const session = await this.connect();
+    spec.migrations.forEach((m, i) => {
+      const why = this.unavailableModes.get(m.mode);
+      if (why) throw new InputError(`testbed ${this.address.url} cannot run mode ${m.mode}: ${why}`, { field: `migrations.${i}.mode` });
+    });
     const planName = `plan-${safeName("cell", spec.cell.replace(/[^A-Za-z0-9_.-]/g, "_"))}-${spec.run}.json`;
     const planPath = `${this.remoteDir}/${planName}`;
     const fault = this.options.faultInjection;
@@ -330,13 +340,7 @@ export function runTimeLimit(spec: RunSpec): number {
 function validateForTestbed(spec: RunSpec): void {
   const field = (f: string) => ({ field: f });
   for (const h of [...spec.topology.hosts, ...spec.topology.switches]) safeName("node", h);
-  spec.migrations.forEach((m, i) => {
-    safeName("container", m.container.name);
-    if (m.mode === "pre-copy" || m.mode === "post-copy") {
-      throw new InputError(`mode ${m.mode} is not supported by the mininet backend: docker checkpoint has no ` +
-        `CRIU pre-dump or lazy-pages option; use cold or stateless`, field(`migrations.${i}.mode`));
-    }
-  });
+  for (const m of spec.migrations) safeName("container", m.container.name);
   for (const [i, t] of spec.traffic.entries()) {
     if (t.kind === "udp" && !(t.rate && t.rate > 0)) {
       throw new InputError("udp traffic needs a rate", field(`traffic.${i}.rate`));

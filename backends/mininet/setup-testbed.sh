@@ -12,7 +12,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 STATE=${MIGSIM_TESTBED_STATE:-/var/lib/migsim-testbed}
 PORT=${MIGSIM_SSH_PORT:-2290}
-IMAGE=migsim-busybox:1
+IMAGE=migsim-busybox:2
 LOG_DIR=/var/log/migsim-testbed
 APT=(apt-get -o DPkg::Lock::Timeout=900 -y --no-install-recommends)
 
@@ -27,7 +27,7 @@ chmod 700 "$STATE"
 
 # Packages: each is checked first, so a second run neither updates lists nor installs anything.
 PACKAGES=(mininet bridge-utils iperf3 docker.io openssh-server openssh-client busybox-static python3
-  iproute2 procps iptables ethtool util-linux ca-certificates xz-utils)
+  iproute2 procps iptables ethtool util-linux ca-certificates xz-utils runc gcc libc6-dev)
 CRIU_BUILD_DEPS=(build-essential pkg-config dpkg-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libprotobuf-dev libnl-3-dev libnet1-dev libcap-dev python3-protobuf libbsd-dev libgnutls28-dev
   libnftables-dev libaio-dev uuid-dev libdrm-dev)
@@ -90,6 +90,8 @@ if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   for applet in $(/bin/busybox --list); do
     [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
   done
+  # the live-migration workload (pre-copy/post-copy): a static C program, so the image stays busybox only
+  gcc -static -O2 -o "$root/bin/migsim-dirty" "$HERE/workload/migsim-dirty.c" || die "cannot compile $HERE/workload/migsim-dirty.c"
   tar -C "$root" -c . | docker import -c 'ENV PATH=/bin' - "$IMAGE" >/dev/null
   rm -rf "$root"
 fi

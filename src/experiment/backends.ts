@@ -57,6 +57,8 @@ function mininetBackend(options: BackendOptions): MininetBackend {
     knownHostsFile: options.knownHosts ?? local?.knownHostsFile,
     fingerprint: options.fingerprint,
     decide: decideBeforeRun,
+    // an image other than the set-up's (docs/testbed.md): to try a workload before setup-testbed.sh builds it
+    image: process.env.MIGSIM_TESTBED_IMAGE || undefined,
     onWarning: warnOnce(),
     faultInjection: faultFromEnvironment(),
   });

@@ -10,6 +10,7 @@ import tempfile
 import time
 
 from jsonout import log
+from livemig import release_runc
 from netutil import containerd_leaks
 from procs import alive, kill_pids, proc_start_time, release_container
 from testbed_names import HANG_FLAG, NAME
@@ -56,6 +57,7 @@ def cleanup_state(state):
     (the host namespaces go with their processes), the run folder."""
     stop_driver(state)
     release_containers(state)
+    release_runc(state)
     # Only the very processes that were recorded: a reused pid has another start time.
     kill_pids([int(pid) for pid, started in state.get("pids", [])
                if started is not None and proc_start_time(pid) == started])

@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from procs import (StepTimeout, alive, container_pid, kill_pids, release_container, run_bounded,  # noqa: E402
                    start_from_checkpoint, stat_fields)
-from testbed_names import LABEL_KEY  # noqa: E402
+from testbed_names import IMAGE_DEFAULT, LABEL_KEY  # noqa: E402
 
 COUNTER = "import sys, time\ni = 0\nwhile True:\n    i += 1\n    open(sys.argv[1], 'w').write(str(i))\n    time.sleep(0.05)\n"
 SHELL_COUNTER = "i=0; while :; do i=$((i+1)); echo $i; usleep 50000; done"
@@ -169,7 +169,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=["plain", "docker"])
     ap.add_argument("--criu")
-    ap.add_argument("--image", default="migsim-busybox:1")
+    ap.add_argument("--image", default=IMAGE_DEFAULT)
     ap.add_argument("--timeout", type=float, default=20)
     a = ap.parse_args()
     if a.stage == "plain":

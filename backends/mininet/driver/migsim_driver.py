@@ -14,7 +14,8 @@ everything else, including the output of child processes, goes to stderr. Stdin 
 connection dropped, or the controller giving up) aborts the run, and every exit path removes the
 network, containers, processes and temporary files, then prints {"type": "cleaned"}.
 
-Modules: testbed_run.py (the run), procs.py (bounded steps, processes, releasing a container a hung
+Modules: testbed_run.py (the run), livemig.py (post-copy under runc, which live modes this testbed can
+run), procs.py (bounded steps, processes, releasing a container a hung
 CRIU holds), hosttools.py (in-namespace helpers), criu_smoke.py (the set-up's CRIU proof), jsonout.py.
 """
 import argparse
@@ -35,6 +36,7 @@ import hosttools  # noqa: E402
 from jsonout import emit, open_stdout  # noqa: E402
 from procs import StepTimeout, alive, release_container, run_bounded  # noqa: E402
 from cleanup import cleanup_state, remove_hang_flag  # noqa: E402
+from livemig import mode_problems  # noqa: E402
 from netutil import netem_available  # noqa: E402
 from testbed_names import IMAGE_DEFAULT, LABEL_KEY  # noqa: E402
 from testbed_run import Aborted, Run  # noqa: E402
@@ -91,7 +93,9 @@ def cmd_preflight(args):
                 missing.append({"what": "image %s" % args.image, "fix": fix})
     if os.geteuid() != 0:
         missing.append({"what": "root", "fix": "log in as root (Mininet, Docker and CRIU need it)"})
-    emit({"type": "preflight", "missing": missing, "netem": netem_available()})
+    # live modes: why each cannot run here (the backend refuses a run that asks for one, before it starts)
+    modes = mode_problems(args.image) if not missing else {}
+    emit({"type": "preflight", "missing": missing, "netem": netem_available(), "modes": modes})
     return 0
 
 

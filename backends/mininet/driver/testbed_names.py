@@ -3,12 +3,19 @@ write the same paths and labels)."""
 import re
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-IMAGE_DEFAULT = "migsim-busybox:1"
+# :2 adds the live-migration workload (WORKLOAD_BIN) to :1's busybox (setup-testbed.sh builds it)
+IMAGE_DEFAULT = "migsim-busybox:2"
+WORKLOAD_BIN = "/bin/migsim-dirty"
 IPERF_BASE_PORT = 5201
 RECV_BASE_PORT = 7100
+# CRIU page servers of post-copy migrations (one per migration index)
+PAGE_SERVER_BASE_PORT = 7300
 # State a container holds beyond the memory we allocate (busybox shell, CRIU metadata): measured
 # around 190 kB for an idle busybox counter, plus one 64 kB pipe buffer.
 CHECKPOINT_BASELINE = 256 * 1024
+# The same for a live-migration container (runc + migsim-dirty): its minimal CRIU image measured
+# about 42 kB, plus 8 pages (33 kB) of the process's own memory beside what it holds.
+LIVE_BASELINE = 75 * 1000
 # Label key on every container migsim makes (runs and the CRIU smoke test): clean-up finds
 # leftovers by it, never by name.
 LABEL_KEY = "migsim.testbed"
