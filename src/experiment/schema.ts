@@ -34,8 +34,8 @@ const TRAFFIC_SCHEMA = z.strictObject({
 const CONTAINER_SCHEMA = z.strictObject({
   name: name.meta({ description: "container name, unique in the experiment" }),
   checkpoint: quantity.optional().meta({ description: "checkpoint image size (required unless stateless)", unit: "size", default: "0B for stateless" }),
-  memory: quantity.optional().meta({ description: "memory pages sent in pre-copy's first round (required for pre-copy)", unit: "size", default: "checkpoint" }),
-  "dirty-rate": quantity.optional().meta({ description: "rate at which the running container dirties memory (pre-copy rounds, post-copy faults)", unit: "rate", default: "0bps" }),
+  memory: quantity.optional().meta({ description: "the working set: memory pages sent in pre-copy's first round (required for pre-copy); on the testbed, the bytes its live-migration workload re-dirties", unit: "size", default: "checkpoint" }),
+  "dirty-rate": quantity.optional().meta({ description: "rate at which the running container dirties its working set (pre-copy rounds, post-copy faults; the testbed's live-migration workload writes at it)", unit: "rate", default: "0bps" }),
 });
 
 const TRIGGER_SCHEMA = z.union([
