@@ -8,7 +8,7 @@ import { runRows } from "./rows.ts";
 
 const data = workerData as { file: string; load: LoadOptions; backend: string; backendOptions: BackendOptions };
 const exp = loadExperiment(data.file, data.load);
-const backend = createBackend(data.backend, data.backendOptions);
+const backend = await createBackend(data.backend, data.backendOptions);
 
 parentPort!.on("message", async (msg: { batch: number; positions: number[] }) => {
   try {
