@@ -25,6 +25,7 @@ for (const shape of shapes) {
           t.is(table.hops[n], p.hops);
           t.is(table.switches[n], p.switches);
           t.is(table.propagation[n], p.propagation);
+          t.is(router.propagation(a, b), p.propagation);
           t.is(table.bottleneck[n], p.bottleneck);
           checked++;
         }

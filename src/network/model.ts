@@ -134,6 +134,11 @@ export interface ModelOptions {
   /** replaces routing, e.g. the explicit routing rule of a workload file */
   route?: RouteFn | undefined;
   /**
+   * `route(src, dst).propagation` without building the route (a Router's per-source tables), for
+   * latency questions about many pairs; must agree with `route` (default: read from the route)
+   */
+  propagation?: ((src: string, dst: string) => number) | undefined;
+  /**
    * Re-solve the whole connected component of the flow-link graph on every change (the plain
    * algorithm) instead of the certificate-checked local set. Same allocation, slower: for
    * cross-checking and for measuring what the local solve saves.

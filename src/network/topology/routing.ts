@@ -63,6 +63,14 @@ export class Router {
     return t;
   }
 
+  /** `route(src, dst).propagation` from the source's table, without building the route */
+  propagation(src: string, dst: string): number {
+    const t = this.table(src);
+    const d = this.node(dst);
+    // no route: route() says so, with its error
+    return Number.isFinite(t.hops[d]!) ? t.propagation[d]! : this.route(src, dst).propagation;
+  }
+
   /** hop distance from `src` to every node (Infinity where unreachable) */
   distances(src: string): Float64Array {
     return this.tree(this.node(src)).dist;
