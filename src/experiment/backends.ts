@@ -1,12 +1,17 @@
 /**
  * The backends an experiment can run on, by name (`--backend sim|mininet`). Experiment code
  * sits above the backends (cli -> experiment -> backends -> model), so the registry lives here.
- * The testbed's modules (ssh2 and the driver protocol) load only when a testbed backend is made:
- * a worker thread of a simulated sweep starts without them.
  */
 import { InputError } from "../errors.ts";
-import type { Backend } from "../runspec.ts";
-import { SimBackend } from "../../backends/sim/backend.ts";
+import { policyInput } from "../policies/input.ts";
+import { resolvePolicy } from "../policies/registry.ts";
+import { staticView } from "../policies/static-view.ts";
+import type { PolicyPlan } from "../policies/types.ts";
+import { subRng } from "../random.ts";
+import type { Backend, RunSpec } from "../runspec.ts";
+import { faultFromEnvironment, MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
+import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";
+import { simBackend } from "./sim-backend.ts";
 
 export interface BackendOptions {
   /** collect host bandwidth traces and phase marks for the Fig. 4 plot */
@@ -22,13 +27,56 @@ export interface BackendOptions {
 
 export const BACKEND_NAMES = ["sim", "mininet"] as const;
 
-export async function createBackend(name: string, options: BackendOptions): Promise<Backend> {
+/** Checks a `--testbed ssh://user@host[:port]` address before anything runs (the CLI reaches backends only through here). */
+export function checkTestbedAddress(text: string): void {
+  parseTestbedUrl(text, "--testbed");
+}
+
+export function createBackend(name: string, options: BackendOptions): Backend {
   switch (name) {
     case "sim":
-      return new SimBackend({ trace: options.trace ?? false });
+      return simBackend(options);
     case "mininet":
-      return (await import("./testbed-backend.ts")).mininetBackend(options);
+      return mininetBackend(options);
     default:
       throw new InputError(`--backend: expected one of ${BACKEND_NAMES.join(", ")}, got "${name}"`);
   }
+}
+
+function mininetBackend(options: BackendOptions): MininetBackend {
+  const local = testbedFromEnvironment();
+  const testbed = options.testbed ?? local?.testbed;
+  if (!testbed) {
+    throw new InputError("--backend mininet needs --testbed ssh://user@host[:port] (or run backends/mininet/setup-testbed.sh for a local one)");
+  }
+  const privateKeyFile = options.testbedKey ?? local?.privateKeyFile;
+  if (!privateKeyFile) throw new InputError("--testbed-key: expected the private key file for the testbed");
+  return new MininetBackend({
+    testbed,
+    privateKeyFile,
+    knownHostsFile: options.knownHosts ?? local?.knownHostsFile,
+    fingerprint: options.fingerprint,
+    decide: decideBeforeRun,
+    onWarning: warnOnce(),
+    faultInjection: faultFromEnvironment(),
+  });
+}
+
+/** Testbed warnings repeat for every run (same topology): print each distinct one once. */
+function warnOnce(): (message: string) => void {
+  const seen = new Set<string>();
+  return (m) => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    process.stderr.write(`migsim: testbed: ${m}\n`);
+  };
+}
+
+/**
+ * Testbed decisions are made before the run, from the topology (no live measurements), with the
+ * same policy code and the same per-migration random stream as the simulator uses.
+ */
+async function decideBeforeRun(spec: RunSpec, i: number): Promise<PolicyPlan> {
+  const policy = await resolvePolicy(spec.policy);
+  return policy.decide(policyInput(spec, i, staticView(spec.topology, spec.network.routing), subRng(spec.seed, `policy:${i}`)));
 }

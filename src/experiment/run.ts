@@ -72,7 +72,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   }
   const experiment = loadExperiment(opts.file, opts);
   const backendName = opts.backend ?? "sim";
-  const backend = await createBackend(backendName, opts.backendOptions ?? {});
+  const backend = createBackend(backendName, opts.backendOptions ?? {});
   await validatePolicies(experiment);
   const outDir = resolve(opts.out ?? join("out", experiment.name));
   const createdOut = makeOutDir(outDir);
