@@ -34,8 +34,8 @@ export type ModelFactory = (
   topo: CompiledTopology,
   params: NetworkParams,
   route: RouteFn,
-  /** `route(src, dst).propagation` from the same router's tables (ModelOptions.propagation) */
-  propagation?: (src: string, dst: string) => number,
+  /** the Router `route` routes with (ModelOptions.router) */
+  router?: Router,
 ) => NetworkModel;
 export type PolicyResolver = (spec: PolicySpec) => Promise<Policy>;
 
@@ -60,7 +60,7 @@ export class SimBackend implements Backend {
   constructor(options: SimBackendOptions = {}) {
     this.options = {
       ...options,
-      createModel: options.createModel ?? ((sim, topo, params, route, propagation) => createNetworkModel(sim, topo, params, { route, propagation })),
+      createModel: options.createModel ?? ((sim, topo, params, route, router) => createNetworkModel(sim, topo, params, { route, router })),
       resolvePolicy: options.resolvePolicy ?? resolvePolicy,
     };
   }
@@ -122,7 +122,7 @@ class Run {
     private readonly router: Router,
     private readonly options: SimBackendOptions & { createModel: ModelFactory },
   ) {
-    this.model = options.createModel(this.sim, topo, spec.network, (a, b) => router.route(a, b), (a, b) => router.propagation(a, b));
+    this.model = options.createModel(this.sim, topo, spec.network, (a, b) => router.route(a, b), router);
     this.vib = new Vib((l) => topo.capacity[l]!, topo.portName);
     this.collector = new Collector(this.sim, this.model, this.vib, spec.measurement.period);
     this.results = new Array(spec.migrations.length);

@@ -5,6 +5,7 @@
  */
 import { UnreachableResultError } from "../errors.ts";
 import type { Signal, Simulator } from "../kernel/index.ts";
+import type { Router } from "./topology/routing.ts";
 import type { CompiledTopology, Path } from "./topology/types.ts";
 
 /**
@@ -134,10 +135,11 @@ export interface ModelOptions {
   /** replaces routing, e.g. the explicit routing rule of a workload file */
   route?: RouteFn | undefined;
   /**
-   * `route(src, dst).propagation` without building the route (a Router's per-source tables), for
-   * latency questions about many pairs; must agree with `route` (default: read from the route)
+   * The Router whose routes `route` returns: latency questions about many pairs are then answered
+   * from its per-source tables and trees without building and keeping a Path per pair. Without
+   * it (or with another `route`, such as an explicit routing rule) they read `route`.
    */
-  propagation?: ((src: string, dst: string) => number) | undefined;
+  router?: Router | undefined;
   /**
    * Re-solve the whole connected component of the flow-link graph on every change (the plain
    * algorithm) instead of the certificate-checked local set. Same allocation, slower: for

@@ -143,14 +143,9 @@ export class MaxMinModel implements NetworkModel {
     }
     this.eff = params.efficiency;
     this.maxRounds = options.exhaustive ? 0 : MAX_ROUNDS;
-    if (options.route) {
-      this.router = options.route;
-      this.propagation = options.propagation ?? ((s, d) => this.router(s, d).propagation);
-    } else {
-      const r = new Router(topo, params.routing);
-      this.router = (s, d) => r.route(s, d);
-      this.propagation = options.propagation ?? ((s, d) => r.propagation(s, d));
-    }
+    const r = options.route ? options.router : new Router(topo, params.routing);
+    this.router = options.route ?? ((s, d) => r!.route(s, d));
+    this.propagation = r ? (s, d) => r.propagation(s, d) : (s, d) => this.router(s, d).propagation;
     const L = (this.L = topo.capacity.length);
     this.lList = Array.from({ length: L }, () => new Int32Array(4));
     this.lCount = new Int32Array(L);
