@@ -15,6 +15,7 @@ for (const shape of shapes) {
     test(`route tables equal the routes, value for value (${/kind: ([a-z-]+)/.exec(shape)![1]}, ${metric})`, (t) => {
       const topo = compileTopology(loadTopologyText(`name: g\ngenerate: ${shape}\n`, "gen.yaml", 7));
       const router = new Router(topo, metric);
+      const scratch: number[] = [];
       const names = topo.topology.hosts;
       let checked = 0;
       for (const a of names) {
@@ -25,6 +26,8 @@ for (const shape of shapes) {
           t.is(table.hops[n], p.hops);
           t.is(table.switches[n], p.switches);
           t.is(table.propagation[n], p.propagation);
+          t.is(router.propagation(a, b), p.propagation);
+          t.deepEqual(router.linksInto(a, b, scratch), p.links);
           t.is(table.bottleneck[n], p.bottleneck);
           checked++;
         }

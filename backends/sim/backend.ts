@@ -29,7 +29,14 @@ import type {
 } from "../../src/runspec.ts";
 
 /** Makes the run's network model, which must route with `route` (the policies' view assumes it). */
-export type ModelFactory = (sim: Simulator, topo: CompiledTopology, params: NetworkParams, route: RouteFn) => NetworkModel;
+export type ModelFactory = (
+  sim: Simulator,
+  topo: CompiledTopology,
+  params: NetworkParams,
+  route: RouteFn,
+  /** the Router `route` routes with (ModelOptions.router) */
+  router?: Router,
+) => NetworkModel;
 export type PolicyResolver = (spec: PolicySpec) => Promise<Policy>;
 
 export interface SimBackendOptions {
@@ -53,7 +60,7 @@ export class SimBackend implements Backend {
   constructor(options: SimBackendOptions = {}) {
     this.options = {
       ...options,
-      createModel: options.createModel ?? ((sim, topo, params, route) => createNetworkModel(sim, topo, params, { route })),
+      createModel: options.createModel ?? ((sim, topo, params, route, router) => createNetworkModel(sim, topo, params, { route, router })),
       resolvePolicy: options.resolvePolicy ?? resolvePolicy,
     };
   }
@@ -115,7 +122,7 @@ class Run {
     private readonly router: Router,
     private readonly options: SimBackendOptions & { createModel: ModelFactory },
   ) {
-    this.model = options.createModel(this.sim, topo, spec.network, (a, b) => router.route(a, b));
+    this.model = options.createModel(this.sim, topo, spec.network, (a, b) => router.route(a, b), router);
     this.vib = new Vib((l) => topo.capacity[l]!, topo.portName);
     this.collector = new Collector(this.sim, this.model, this.vib, spec.measurement.period);
     this.results = new Array(spec.migrations.length);

@@ -9,9 +9,9 @@ import { staticView } from "../policies/static-view.ts";
 import type { PolicyPlan } from "../policies/types.ts";
 import { subRng } from "../random.ts";
 import type { Backend, RunSpec } from "../runspec.ts";
-import { SimBackend } from "../../backends/sim/backend.ts";
 import { faultFromEnvironment, MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
 import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";
+import { simBackend } from "./sim-backend.ts";
 
 export interface BackendOptions {
   /** collect host bandwidth traces and phase marks for the Fig. 4 plot */
@@ -35,7 +35,7 @@ export function checkTestbedAddress(text: string): void {
 export function createBackend(name: string, options: BackendOptions): Backend {
   switch (name) {
     case "sim":
-      return new SimBackend({ trace: options.trace ?? false });
+      return simBackend(options);
     case "mininet":
       return mininetBackend(options);
     default:

@@ -111,12 +111,16 @@ async function executeInWorkers(exp: Experiment, positions: number[], opts: Exec
     const finish = (): void => {
       if (--alive === 0) chain.then(() => (failure ? rejectAll(failure) : resolveAll()), rejectAll);
     };
+    // batches sent and not yet answered, per worker: each worker has one queued behind the one it
+    // runs, so it never waits for a round trip through the main thread between batches
+    const inFlight = new Map<Worker, number>();
     const send = (w: Worker): void => {
       if (failure || nextToSend >= work.length || opts.shouldStop?.()) {
-        void w.terminate();
+        if (!inFlight.get(w)) void w.terminate();
         return;
       }
       const b = nextToSend++;
+      inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
       w.postMessage({ batch: b, positions: work[b] });
     };
     for (let j = 0; j < jobs; j++) {
@@ -132,6 +136,7 @@ async function executeInWorkers(exp: Experiment, positions: number[], opts: Exec
           void w.terminate();
           return;
         }
+        inFlight.set(w, inFlight.get(w)! - 1);
         pending.set(msg.batch, msg.results!);
         chain = chain.then(emitReady);
         chain.catch((e: Error) => { failure ??= e; });
@@ -139,6 +144,7 @@ async function executeInWorkers(exp: Experiment, positions: number[], opts: Exec
       });
       w.on("error", (e) => { failure ??= e; });
       w.on("exit", finish);
+      send(w);
       send(w);
     }
   });

@@ -1,14 +1,16 @@
 /** Worker thread of `executePositions`: loads the experiment once, runs the batches it is sent. */
 import { parentPort, workerData } from "node:worker_threads";
 import { InputError } from "../errors.ts";
-import { createBackend, type BackendOptions } from "./backends.ts";
+import type { BackendOptions } from "./backends.ts";
 import { loadExperiment, type LoadOptions } from "./load.ts";
 import { inRun, specAt } from "./plan.ts";
 import { runRows } from "./rows.ts";
+import { simBackend } from "./sim-backend.ts";
 
 const data = workerData as { file: string; load: LoadOptions; backend: string; backendOptions: BackendOptions };
 const exp = loadExperiment(data.file, data.load);
-const backend = createBackend(data.backend, data.backendOptions);
+// (workers run simulated sweeps; the registry, which loads the testbed's modules, only otherwise)
+const backend = data.backend === "sim" ? simBackend(data.backendOptions) : (await import("./backends.ts")).createBackend(data.backend, data.backendOptions);
 
 parentPort!.on("message", async (msg: { batch: number; positions: number[] }) => {
   try {

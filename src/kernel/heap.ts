@@ -118,22 +118,20 @@ export class MinHeap {
     const keys = this.keys;
     const ties = this.ties;
     const values = this.values;
-    const at = this.at;
+    const from = i;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const pk = keys[parent]!;
       if (pk < key || (pk === key && ties[parent]! < tie)) break;
       keys[i] = pk;
       ties[i] = ties[parent]!;
-      const pv = values[parent]!;
-      values[i] = pv;
-      if (at !== undefined) at[pv] = i;
+      values[i] = values[parent]!;
       i = parent;
     }
     keys[i] = key;
     ties[i] = tie;
     values[i] = value;
-    if (at !== undefined) at[value] = i;
+    if (this.at !== undefined) this.reindex(i, from);
   }
 
   /** Places (key, tie, value) at position i or below it, in a heap of `size` entries. */
@@ -141,8 +139,8 @@ export class MinHeap {
     const keys = this.keys;
     const ties = this.ties;
     const values = this.values;
-    const at = this.at;
     const half = size >> 1;
+    const from = i;
     while (i < half) {
       let child = 2 * i + 1;
       let ck = keys[child]!;
@@ -157,15 +155,25 @@ export class MinHeap {
       if (key < ck || (key === ck && tie < ties[child]!)) break;
       keys[i] = ck;
       ties[i] = ties[child]!;
-      const cv = values[child]!;
-      values[i] = cv;
-      if (at !== undefined) at[cv] = i;
+      values[i] = values[child]!;
       i = child;
     }
     keys[i] = key;
     ties[i] = tie;
     values[i] = value;
-    if (at !== undefined) at[value] = i;
+    if (this.at !== undefined) this.reindex(from, i);
+  }
+
+  /**
+   * Indexed heaps: records the positions of the entries a sift moved, which lie on the path from
+   * `bottom` up to its ancestor `top`. Done after the sift, so the sift loops (the kernel's hot
+   * path) carry no index writes for the heaps that have no index.
+   */
+  private reindex(top: number, bottom: number): void {
+    const at = this.at!;
+    const values = this.values;
+    for (let j = bottom; j > top; j = (j - 1) >> 1) at[values[j]!] = j;
+    at[values[top]!] = top;
   }
 
   private grow(n: number): void {

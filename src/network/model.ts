@@ -5,6 +5,7 @@
  */
 import { UnreachableResultError } from "../errors.ts";
 import type { Signal, Simulator } from "../kernel/index.ts";
+import type { Router } from "./topology/routing.ts";
 import type { CompiledTopology, Path } from "./topology/types.ts";
 
 /**
@@ -133,6 +134,12 @@ export type RouteFn = (src: string, dst: string) => Path;
 export interface ModelOptions {
   /** replaces routing, e.g. the explicit routing rule of a workload file */
   route?: RouteFn | undefined;
+  /**
+   * The Router whose routes `route` returns: latency questions about many pairs are then answered
+   * from its per-source tables and trees without building and keeping a Path per pair. Without
+   * it (or with another `route`, such as an explicit routing rule) they read `route`.
+   */
+  router?: Router | undefined;
   /**
    * Re-solve the whole connected component of the flow-link graph on every change (the plain
    * algorithm) instead of the certificate-checked local set. Same allocation, slower: for

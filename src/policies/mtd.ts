@@ -20,7 +20,7 @@
 import { createHmac } from "node:crypto";
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
-import { reachableCandidates, reaches } from "./common.ts";
+import { type Candidate, reachableCandidates, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
 import { blockLength, type CodedSymbol, Decoder, encoder, recode } from "./crypto/fountain.ts";
 import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
@@ -140,10 +140,18 @@ export function setupFountain(rng: Rng, hosts: readonly string[], manager: strin
   const keys = new Map<string, KeyPoint>();
   const stock = new Map<string, CodedSymbol[]>();
   const encode = encoder(base.secret, k);
-  base.holders.forEach((h, i) => {
-    keys.set(h, { x: BigInt(i + 1), y: new SecretBigInt(`key-${h}`, drbg.below(P521)) });
-    stock.set(h, Array.from({ length: perHost }, () => encode(drbg)));
-  });
+  const holders = base.holders;
+  // every holder's Y in one buffer, read into a BigInt only for the key points that are used
+  const ys = new Uint8Array(holders.length * P521_BYTES);
+  for (let i = 0; i < holders.length; i++) {
+    const h = holders[i]!;
+    const at = i * P521_BYTES;
+    drbg.belowInto(P521, ys, at);
+    keys.set(h, { x: BigInt(i + 1), y: SecretBigInt.fromBytes(`key-${h}`, ys, at, P521_BYTES) });
+    const symbols: CodedSymbol[] = [];
+    for (let j = 0; j < perHost; j++) symbols.push(encode(drbg));
+    stock.set(h, symbols);
+  }
   return { ...base, keys, stock, drbg };
 }
 
@@ -216,19 +224,36 @@ function sample(weights: readonly number[], rng: Rng): number {
 // Policies
 
 interface Context {
-  hosts: readonly string[];
-  allowed: Set<string>;
+  readonly hosts: readonly string[];
+  readonly allowed: ReadonlySet<string>;
   /** reachable key holders other than the source, in topology order */
-  others: string[];
+  readonly others: readonly string[];
 }
 
+/**
+ * Contexts by candidate list (the shared one of reachableCandidates: one per route table and
+ * migration) and manager: every MTD decision for the same source among the same candidates
+ * reads the same sets, so they are built once per migration of a cell, not once per decision.
+ */
+const contexts = new WeakMap<readonly Candidate[], Map<string, Context>>();
+
 function context(name: string, input: PolicyInput): Context {
+  const reachable = reachableCandidates(name, input);
+  let byManager = contexts.get(reachable);
+  const hit = byManager?.get(input.manager);
+  if (hit) return hit;
   const hosts = input.view.topo.topology.hosts;
   const allowed = new Set(mtdCandidates(name, input).map((c) => c.host));
   const others = keyHolders(hosts, input.manager, input.source).filter(
     (h) => h !== input.source && reaches(input.view, input.source, h),
   );
-  return { hosts, allowed, others };
+  const ctx = { hosts, allowed, others };
+  // only a list shared through a route table is the same for every decision of this migration
+  if (input.view.routesFrom) {
+    if (!byManager) contexts.set(reachable, (byManager = new Map()));
+    byManager.set(input.manager, ctx);
+  }
+  return ctx;
 }
 
 /**

@@ -67,6 +67,7 @@ const MAX_ROUNDS = 16;
 export class MaxMinModel implements NetworkModel {
   readonly name = "max-min" as const;
   private readonly router: RouteFn;
+  private readonly propagation: (src: string, dst: string) => number;
   private readonly eff: number;
   private readonly maxRounds: number;
   private readonly L: number;
@@ -142,11 +143,9 @@ export class MaxMinModel implements NetworkModel {
     }
     this.eff = params.efficiency;
     this.maxRounds = options.exhaustive ? 0 : MAX_ROUNDS;
-    if (options.route) this.router = options.route;
-    else {
-      const r = new Router(topo, params.routing);
-      this.router = (s, d) => r.route(s, d);
-    }
+    const r = options.route ? options.router : new Router(topo, params.routing);
+    this.router = options.route ?? ((s, d) => r!.route(s, d));
+    this.propagation = r ? (s, d) => r.propagation(s, d) : (s, d) => this.router(s, d).propagation;
     const L = (this.L = topo.capacity.length);
     this.lList = Array.from({ length: L }, () => new Int32Array(4));
     this.lCount = new Int32Array(L);
@@ -272,7 +271,7 @@ export class MaxMinModel implements NetworkModel {
 
   /** propagation only: max-min keeps no queue state */
   pathDelay(src: string, dst: string): number {
-    return this.route(src, dst).propagation;
+    return this.propagation(src, dst);
   }
 
   /**

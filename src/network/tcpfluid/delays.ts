@@ -12,9 +12,19 @@ import { QueueSolver } from "./solver.ts";
 export class MessageDelays extends QueueSolver {
   /** one-way delay of a small packet now: propagation + queueing on every link + half the host stack round trip */
   pathDelay(src: string, dst: string): number {
-    const path = this.route(src, dst);
-    return path.propagation + this.sumDelay(path.links) + this.waits(path.links, 0) + this.p.stackRtt / 2;
+    const t = this.tables;
+    if (t === undefined) {
+      const path = this.route(src, dst);
+      return path.propagation + this.sumDelay(path.links) + this.waits(path.links, 0) + this.p.stackRtt / 2;
+    }
+    // the same links and sums, without building and keeping a Path per pair (formula (2) asks
+    // for the latency to every key holder on every decision)
+    const links = t.linksInto(src, dst, this.pathLinks);
+    return t.propagation(src, dst) + this.sumDelay(links) + this.waits(links, 0) + this.p.stackRtt / 2;
   }
+
+  /** pathDelay's scratch list of links */
+  private readonly pathLinks: number[] = [];
 
   /**
    * Request/response over the model's queues. Each leg is evaluated when it starts, so a

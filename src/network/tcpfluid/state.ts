@@ -15,6 +15,8 @@ import { tcpFluidParams, type TcpFluidParams } from "./params.ts";
 export class FluidState {
   readonly p: TcpFluidParams;
   private readonly router: Router;
+  /** the Router of `route`'s routes, for latency questions without Paths (ModelOptions.router) */
+  protected readonly tables: Router | undefined;
   private readonly routeFn: (src: string, dst: string) => Path;
   protected readonly L: number;
   protected readonly cc: CongestionControl;
@@ -57,6 +59,7 @@ export class FluidState {
     if (!(params.efficiency > 0 && params.efficiency <= 1)) throw new RangeError(`efficiency must be in (0, 1], got ${params.efficiency}`);
     this.router = new Router(topo, params.routing);
     this.routeFn = options.route ?? ((s, d) => this.router.route(s, d));
+    this.tables = options.route ? options.router : this.router;
     this.L = topo.from.length;
     this.cc = params.congestionControl;
     this.bbr = this.cc === "bbr";

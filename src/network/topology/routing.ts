@@ -63,6 +63,30 @@ export class Router {
     return t;
   }
 
+  /** `route(src, dst).propagation` from the source's table, without building the route */
+  propagation(src: string, dst: string): number {
+    const t = this.table(src);
+    const d = this.node(dst);
+    // no route: route() says so, with its error
+    return Number.isFinite(t.hops[d]!) ? t.propagation[d]! : this.route(src, dst).propagation;
+  }
+
+  /** the links of `route(src, dst)` in path order, written into `out`, without building a Path */
+  linksInto(src: string, dst: string, out: number[]): number[] {
+    const s = this.node(src);
+    const d = this.node(dst);
+    const { dist, via } = this.tree(s);
+    // no route: route() says so, with its error
+    if (!Number.isFinite(dist[d]!)) this.route(src, dst);
+    out.length = 0;
+    for (let n = d; n !== s; ) {
+      const l = via[n]!;
+      out.push(l);
+      n = this.topo.from[l]!;
+    }
+    return out.reverse();
+  }
+
   /** hop distance from `src` to every node (Infinity where unreachable) */
   distances(src: string): Float64Array {
     return this.tree(this.node(src)).dist;

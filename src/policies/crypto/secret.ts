@@ -39,13 +39,34 @@ export class SecretBytes {
 
 /** A BigInt that must never be printed or serialised (share values, key points). */
 export class SecretBigInt {
-  readonly #value: bigint;
+  #value: bigint | undefined;
+  /** big-endian bytes of the value (`#length` of them at `#at`), read into a BigInt on the first reveal */
+  #bytes: Uint8Array | undefined;
+  #at = 0;
+  #length = 0;
   readonly label: string;
   constructor(label: string, value: bigint) {
     this.label = label;
     this.#value = value;
   }
+  /**
+   * The value of the `length` big-endian unsigned bytes at `at` in `bytes` (which must not
+   * change), converted when first revealed: a manager draws key points for every holder of a
+   * set-up, and only the few that are used need a BigInt.
+   */
+  static fromBytes(label: string, bytes: Uint8Array, at = 0, length = bytes.length - at): SecretBigInt {
+    const s = new SecretBigInt(label, 0n);
+    s.#value = undefined;
+    s.#bytes = bytes;
+    s.#at = at;
+    s.#length = length;
+    return s;
+  }
   reveal(): bigint {
+    if (this.#value === undefined) {
+      this.#value = bytesToBigInt(this.#bytes!.subarray(this.#at, this.#at + this.#length));
+      this.#bytes = undefined;
+    }
     return this.#value;
   }
   toJSON(): string {
@@ -71,7 +92,7 @@ export class SecretBigInt {
 export class Drbg {
   readonly #cipher: ReturnType<typeof createCipheriv>;
   /** keystream produced ahead (a CTR keystream is the same however it is cut) */
-  #ahead: Buffer = Buffer.alloc(0);
+  #ahead = new Uint8Array(0);
   #pos = 0;
 
   private constructor(key: Uint8Array) {
@@ -86,14 +107,29 @@ export class Drbg {
     return new Drbg(key);
   }
 
-  bytes(n: number): Uint8Array {
+  /** makes sure n bytes are ahead; returns where they start */
+  #take(n: number): number {
     if (this.#pos + n > this.#ahead.length) {
       const rest = this.#ahead.subarray(this.#pos);
-      this.#ahead = Buffer.concat([rest, this.#cipher.update(Buffer.alloc(Math.max(AHEAD, n - rest.length)))]);
+      const want = n - rest.length;
+      const fresh = this.#cipher.update(want <= AHEAD ? ZEROS : Buffer.alloc(want));
+      const next = new Uint8Array(rest.length + fresh.length);
+      next.set(rest);
+      next.set(fresh, rest.length);
+      this.#ahead = next;
       this.#pos = 0;
     }
-    const out = new Uint8Array(this.#ahead.subarray(this.#pos, this.#pos + n));
+    const at = this.#pos;
     this.#pos += n;
+    return at;
+  }
+
+  bytes(n: number): Uint8Array {
+    const at = this.#take(n);
+    const a = this.#ahead;
+    const out = new Uint8Array(n);
+    // (a loop: slice and subarray cost more than the copy for the few bytes of most draws)
+    for (let i = 0; i < n; i++) out[i] = a[at + i]!;
     return out;
   }
 
@@ -102,23 +138,43 @@ export class Drbg {
     if (n <= 0 || n > 2 ** 32) throw new Error(`Drbg.int: bad range ${n}`);
     const limit = Math.floor(2 ** 32 / n) * n;
     for (;;) {
-      const b = this.bytes(4);
-      const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+      const at = this.#take(4);
+      const b = this.#ahead;
+      const v = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
       if (v < limit) return v % n;
     }
   }
 
   /** uniform BigInt in [0, p) by rejection on the bit length of p */
   below(p: bigint): bigint {
-    let bits = BIT_LENGTHS.get(p);
-    if (bits === undefined) BIT_LENGTHS.set(p, (bits = p.toString(2).length));
-    const nbytes = Math.ceil(bits / 8);
-    const topMask = 0xff >> (nbytes * 8 - bits);
+    return bytesToBigInt(this.belowBytes(p));
+  }
+
+  /**
+   * `below(p)` as its big-endian bytes (as long as p's): the same draws, without making the
+   * BigInt, for values that may never be read.
+   */
+  belowBytes(p: bigint): Uint8Array {
+    const out = new Uint8Array(boundOf(p).bytes.length);
+    this.belowInto(p, out, 0);
+    return out;
+  }
+
+  /**
+   * `belowBytes(p)` written into `out` at `offset`: many draws can share one buffer (a typed
+   * array longer than 64 bytes has a backing store of its own, costly by the thousand).
+   */
+  belowInto(p: bigint, out: Uint8Array, offset: number): void {
+    const bound = boundOf(p);
+    const pb = bound.bytes;
+    const nbytes = pb.length;
+    const topMask = 0xff >> (nbytes * 8 - bound.bits);
     for (;;) {
-      const b = this.bytes(nbytes);
-      b[0] = b[0]! & topMask;
-      const v = bytesToBigInt(b);
-      if (v < p) return v;
+      const at = this.#take(nbytes);
+      const a = this.#ahead;
+      for (let i = 0; i < nbytes; i++) out[offset + i] = a[at + i]!;
+      out[offset] = out[offset]! & topMask;
+      if (lessThan(out, offset, pb)) return;
     }
   }
 
@@ -134,8 +190,26 @@ export class Drbg {
 /** bytes of keystream a Drbg produces at a time: one cipher call per many small draws */
 const AHEAD = 4096;
 
-/** bit lengths of the bounds `below` was asked for (a handful: the field primes, 2^256) */
-const BIT_LENGTHS = new Map<bigint, number>();
+/** the cipher's input: the keystream is the AES-CTR encryption of zeros (never written to) */
+const ZEROS = Buffer.alloc(AHEAD);
+
+/** bit length and bytes of the bounds `below` was asked for (a handful: the field primes, 2^256) */
+const BOUNDS = new Map<bigint, { bits: number; bytes: Uint8Array }>();
+
+function boundOf(p: bigint): { bits: number; bytes: Uint8Array } {
+  let bound = BOUNDS.get(p);
+  if (bound === undefined) {
+    const bits = p.toString(2).length;
+    BOUNDS.set(p, (bound = { bits, bytes: bigIntToBytes(p, Math.ceil(bits / 8)) }));
+  }
+  return bound;
+}
+
+/** a[at..] < b for big-endian unsigned numbers of b's length */
+function lessThan(a: Uint8Array, at: number, b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (a[at + i] !== b[i]) return a[at + i]! < b[i]!;
+  return false;
+}
 
 export function bytesToBigInt(b: Uint8Array): bigint {
   // through hex: shifting a growing BigInt byte by byte is quadratic in the length

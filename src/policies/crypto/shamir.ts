@@ -26,12 +26,29 @@ export function split(secret: SecretBytes, n: number, k: number, drbg: Drbg): Sh
   if (s >= P521) throw new RangeError("shamir: secret larger than the field");
   const coefficients = [s];
   for (let i = 1; i < k; i++) coefficients.push(drbg.below(P521));
+  // f at x = 1..n by forward differences: f(x + 1) = f(x) + D1(x), D1(x + 1) = D1(x) + D2(x), ...
+  // (the differences of a degree K - 1 polynomial at unit steps; exact field additions, so the
+  // same values as Horner's rule at every x, with K additions per share instead of K products)
+  const first = Math.min(k, n);
+  const diff: bigint[] = [];
+  for (let i = 1; i <= first; i++) diff.push(evaluate(coefficients, BigInt(i)));
+  for (let j = 1; j < first; j++) for (let i = first - 1; i >= j; i--) diff[i] = subMod(diff[i]!, diff[i - 1]!);
   const shares: Share[] = [];
   for (let i = 1; i <= n; i++) {
-    const x = BigInt(i);
-    shares.push({ x, y: new SecretBigInt(`share-${i}`, evaluate(coefficients, x)) });
+    shares.push({ x: BigInt(i), y: new SecretBigInt(`share-${i}`, diff[0]!) });
+    for (let j = 0; j < first - 1; j++) diff[j] = addMod(diff[j]!, diff[j + 1]!);
   }
   return shares;
+}
+
+function addMod(a: bigint, b: bigint): bigint {
+  const s = a + b;
+  return s >= P521 ? s - P521 : s;
+}
+
+function subMod(a: bigint, b: bigint): bigint {
+  const s = a - b;
+  return s < 0n ? s + P521 : s;
 }
 
 /** f(0) from the given shares, as `length` bytes; only correct with at least K distinct shares. */
