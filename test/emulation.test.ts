@@ -114,8 +114,10 @@ async function leftovers(): Promise<string[]> {
     const l = await s.exec("ls /sys/class/net");
     // the driver names its switch bridges m<tag>s<n> and host links m<tag>h<n>-eth<k>
     const links = l.stdout.split("\n").filter((x) => /^m[a-z0-9]{2}[hs]\d+/.test(x)).map((x) => `link ${x}`);
-    const ps = await s.exec(shellCommand("ps", "-eo", "comm=,args="));
-    const procs = ps.stdout.split("\n").filter((line) => {
+    // A zombie (state Z) has exited and holds nothing but its pid entry; reaping it is its parent's
+    // or, once that is gone, init's job (this sandbox's PID 1 does not reap), not a leak of the run.
+    const ps = await s.exec(shellCommand("ps", "-eo", "stat=,comm=,args="));
+    const procs = ps.stdout.split("\n").filter((line) => !line.trim().startsWith("Z")).map((line) => line.trim().replace(/^\S+\s+/, "")).filter((line) => {
       const [comm = "", ...rest] = line.trim().split(/\s+/);
       const args = rest.join(" ");
       return comm === "criu" || comm === "iperf3" || comm === "runc" || comm === "migsim-dirty" || /migsim_driver\.py (run|server|agent|probe|recv|send)/.test(args)
