@@ -13,7 +13,7 @@ import { renderSvg, svgToPng } from "../report/plots.ts";
 import { describe as stats, type Stats } from "../report/stats.ts";
 import type { RunFailure, RunRecord } from "../runspec.ts";
 import { InputError } from "../errors.ts";
-import { loadExperiment } from "./load.ts";
+import { loadExperiment, type Experiment } from "./load.ts";
 import { runExperiment, type RunOptions } from "./run.ts";
 
 /** Phases compared, in protocol order. */
@@ -35,6 +35,8 @@ export interface CompareOptions extends Omit<RunOptions, "backend" | "out" | "sh
 }
 
 export interface CompareOutcome {
+  /** the experiment as loaded (under its profile and --set) */
+  experiment: Experiment;
   outDir: string;
   rows: ComparisonRow[];
   /** testbed runs that failed or overran (left out of the comparison, listed in the report) */
@@ -66,7 +68,7 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
     out: join(outDir, "mininet"),
     backendOptions: { ...opts.backendOptions, testbed: opts.testbed ?? opts.backendOptions?.testbed },
   });
-  if (!emu.completed) return { outDir, rows: [], failed: [], emulatedRuns: emu.runsExecuted, probes: [] };
+  if (!emu.completed) return { experiment, outDir, rows: [], failed: [], emulatedRuns: emu.runsExecuted, probes: [] };
   const failedFile = join(outDir, "mininet", FAILED_FILE);
   const failed = existsSync(failedFile) ? readFailedCsv(failedFile) : [];
   const simRows = readRunsCsv(join(outDir, "sim", "runs.csv")).rows.map((r) => r.record);
@@ -78,7 +80,7 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
   const svg = await renderSvg(validationChart(sim.experiment.name, rows));
   writeFileAtomic(join(outDir, "validation.svg"), svg);
   writeFileAtomic(join(outDir, "validation.png"), svgToPng(svg));
-  return { outDir, rows, failed, emulatedRuns: emu.runsExecuted, probes };
+  return { experiment, outDir, rows, failed, emulatedRuns: emu.runsExecuted, probes };
 }
 
 function compareRecords(sim: readonly RunRecord[], emu: readonly RunRecord[]): ComparisonRow[] {

@@ -10,7 +10,6 @@ import { writeFileAtomic } from "../report/atomic.ts";
 import type { RunFailure } from "../runspec.ts";
 import type { BackendOptions } from "./backends.ts";
 import { compareBackends, type ComparisonRow, type ProbeComparison } from "./compare.ts";
-import { loadExperiment } from "./load.ts";
 import { loadProfile } from "./profile.ts";
 import type { ProgressReporter } from "./run.ts";
 import { shippedExperimentsDir } from "./shipped.ts";
@@ -44,6 +43,8 @@ export interface Verdict {
 export interface HeldOutOutcome {
   verdicts: Verdict[];
   failed: RunFailure[];
+  /** testbed runs executed, failed ones included */
+  testbedRuns: number;
   reportFile: string;
 }
 
@@ -62,6 +63,7 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
   const out = resolve(opts.out);
   const verdicts: Verdict[] = [];
   const failed: RunFailure[] = [];
+  let testbedRuns = 0;
   const sections: Array<{ name: string; rows: ComparisonRow[]; probes: ProbeComparison[]; verdicts: Verdict[] }> = [];
   const started = new Date();
   for (const [i, file] of files.entries()) {
@@ -79,8 +81,9 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
       argv: opts.argv,
     });
     failed.push(...r.failed);
+    testbedRuns += r.emulatedRuns;
     // the probe target is for loaded round trips: an idle one is the host stack's noise (sub-ms)
-    const loaded = loadExperiment(file, { profile: opts.profile, runs: opts.runs, set: opts.set }).cells.some((c) => c.base.traffic.length > 0);
+    const loaded = r.experiment.cells.some((c) => c.base.traffic.length > 0);
     const vs = judge(name, r.rows, loaded ? r.probes : []);
     verdicts.push(...vs);
     sections.push({ name, rows: r.rows, probes: r.probes, verdicts: vs });
@@ -110,7 +113,7 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
       report((name) => `img/validation/${name}.svg`),
     );
   }
-  return { verdicts, failed, reportFile };
+  return { verdicts, failed, testbedRuns, reportFile };
 }
 
 export function judge(experiment: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[]): Verdict[] {

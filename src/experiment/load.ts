@@ -11,7 +11,7 @@ import { compileTopology } from "../network/topology/compile.ts";
 import { loadTopology } from "../network/topology/load.ts";
 import { Router } from "../network/topology/routing.ts";
 import type { CompiledTopology, Topology } from "../network/topology/types.ts";
-import { costsFromBlock } from "../migration/costs.ts";
+import { costsAt } from "./costs-at.ts";
 import type {
   CostParams, MigrationSpec, PolicySpec, ProbeSpec, RunSpec, TrafficSpec, TriggerSpec,
 } from "../runspec.ts";
@@ -534,16 +534,6 @@ function resolveTrigger(source: YamlSource, path: FieldPath, t: Entry<"migration
   }
   if (!switches.has(t.switch)) throw source.error([...path, "switch"], `unknown switch "${t.switch}"`);
   return { kind: "switch", switch: t.switch, above: at(source, [...path, "above"], () => parsePacketRate(t.above)), samples: t.for ?? 1 };
-}
-
-function costsAt(source: YamlSource, block: Record<string, unknown>): CostParams {
-  try {
-    return costsFromBlock(block);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    const key = e.location.field?.split(".")[1];
-    throw new InputError(e.detail, { ...source.locate(key === undefined ? ["costs"] : ["costs", key]) });
-  }
 }
 
 function parsePacketRate(v: unknown): number {

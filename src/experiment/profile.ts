@@ -7,9 +7,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { costsFromBlock } from "../migration/costs.ts";
 import { InputError } from "../errors.ts";
 import { YamlSource } from "../yamlsource.ts";
+import { costsAt } from "./costs-at.ts";
 import type { RawDoc } from "./overrides.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "./schema.ts";
 
@@ -51,13 +51,7 @@ export function loadProfile(ref: string, baseDir = process.cwd()): Profile {
     throw new InputError(`expected a testbed profile (a mapping with profile, network, costs; or a built-in: ${Object.keys(BUILTIN_PROFILES).join(", ")})`, { file });
   }
   const document = source.parse(PROFILE_SCHEMA);
-  try {
-    costsFromBlock(document.costs ?? {});
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    const key = e.location.field?.split(".")[1];
-    throw new InputError(e.detail, source.locate(key === undefined ? ["costs"] : ["costs", key]));
-  }
+  costsAt(source, document.costs ?? {});
   return { name: document.profile, file, sha256: sha256(readFileSync(file)), document };
 }
 

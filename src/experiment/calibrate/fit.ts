@@ -6,6 +6,7 @@
  * the late flow's host-stack behaviour, the SFTP per-file requests). Every fitted value carries
  * the measurements it came from and its error on them.
  */
+import { mean, sampleStd } from "../../report/stats.ts";
 import type { ProbeRecord, RunRecord } from "../../runspec.ts";
 import { parseBytes } from "../../units.ts";
 import type { Measurement } from "./plan.ts";
@@ -34,7 +35,6 @@ export interface Calibration {
   fits: Map<string, Fit>;
 }
 
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const sec = (x: number): string => `${Number(x.toFixed(4))}s`;
 
@@ -145,11 +145,8 @@ export async function fitStateless(obs: readonly Observed[], cal: Calibration, s
   await fitOffset("costs.stateless-prepare", "total_s", obs, cal, simulate, "work before the kill");
 }
 
-function std(xs: readonly number[]): number {
-  if (xs.length < 2) return 0;
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-}
+/** Sample standard deviation; 0 for a single run (no spread seen). */
+const std = (xs: readonly number[]): number => (xs.length < 2 ? 0 : sampleStd(xs));
 
 /** network.efficiency by bisection: the simulated copy time of the idle TCP measurement equals the measured mean. */
 export async function fitEfficiency(obs: Observed, cal: Calibration, simulate: Simulate): Promise<void> {
