@@ -316,3 +316,47 @@ test("emulated gsoHeadOfLine: a busy queue-less link delays small packets by hal
   // and never beyond the flow's own queue (2 x 45 x 1514 B = 218 ms) plus the head-of-line part
   t.true(on[199]! < 0.218 + 0.06, `bounded: ${on[199]}`);
 });
+
+test("emulated stack: equal shaped links in series queue at the sender's link, whatever the links' order in the file", (t) => {
+  // h3 -> s1 -> h2, both 10 Mbit/s: Mininet keeps the flow's queue in h3's qdisc, so a probe from
+  // h1 into h2 crosses no standing queue and a probe out of h3 waits behind it. The file lists
+  // s1's link to h2 before h3's, which used to decide where the fluid solve put the queue.
+  const topo: Topology = {
+    name: "star3", hosts: ["h1", "h2", "h3"], switches: ["s1"],
+    links: [link("h1", "s1", 10e6), link("h2", "s1", 10e6), link("h3", "s1", 10e6)],
+  };
+  const probe = (src: string, dst: string, stack: HostStack): number => {
+    const { sim, model } = make(topo, "cubic", stack);
+    model.startFlow({ src: "h3", dst: "h2", kind: "tcp" });
+    let rtt = Number.NaN;
+    sim.scheduleAt(10, () => model.exchange(src, dst, 100, 100, { newConnection: false }).onFire((d) => { rtt = d; }));
+    sim.run(20);
+    return rtt;
+  };
+  t.true(probe("h1", "h2", "emulated") < 0.002, "into the destination: no queue on s1 -> h2");
+  t.true(probe("h3", "h1", "emulated") > 0.05, "out of the sender: behind the flow's queue in its qdisc");
+});
+
+test("emulated gsoHeadOfLine: a late flow into a host another flow fills from upstream starts with the head-of-line wait in its handshake, and starves", (t) => {
+  // h3 -> s1 -> h2 established (its queue in h3's qdisc, s1 -> h2 busy with 45-segment skbs and
+  // no standing queue); at 15 s a 1 MB flow h1 -> h2. On the testbed it took 23.6 s (10 Mbit/s,
+  // CUBIC): its SYN waited behind the skb in service, its min RTT of tens of ms left it 2-segment
+  // skbs (no tcp_tso_autosize bonus), 4 segments beside the other flow's 90 on s1 -> h2.
+  const topo: Topology = {
+    name: "star3", hosts: ["h1", "h2", "h3"], switches: ["s1"],
+    links: [link("h1", "s1", 10e6), link("h2", "s1", 10e6), link("h3", "s1", 10e6)],
+  };
+  const copy = (on: number): number => {
+    const { sim, model } = make(topo, "cubic", "emulated", { extra: { gsoHeadOfLine: on } });
+    model.startFlow({ src: "h3", dst: "h2", kind: "tcp" });
+    let took = Number.NaN;
+    sim.scheduleAt(15, () => model.startFlow({ src: "h1", dst: "h2", kind: "tcp", bytes: 1e6 }).done.onFire((r) => { took = r.end - r.start; }));
+    sim.run(200);
+    return took;
+  };
+  const without = copy(0);
+  const withWait = copy(1);
+  // without the wait its handshake sees an idle s1 -> h2 (the queue is upstream): 64 KiB skbs, an even share
+  t.true(without < 3, `no head-of-line wait: ${without}`);
+  t.true(withWait > 15 && withWait < 30, `with it: ${withWait} (measured 23.6 s)`);
+});

@@ -66,10 +66,13 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
       this.sim.schedule(0, () => f.done.succeed({ start: f.start, end: this.sim.now, bytes, stopped: false }));
       return f;
     }
-    // The handshake's round trip is the first RTT sample (it sees the queues as they are now).
+    // The handshake's round trip is the first RTT sample (it sees the queues as they are now,
+    // and on the emulated stack the wait of a small packet behind a GSO skb in service on a busy
+    // link without a standing queue: a SYN into a host another flow fills from upstream waits
+    // there, so the new flow's min RTT is tens of ms and its skbs small; docs/tcp-fluid.md).
     f.fwdQ = this.sumDelay(path.links);
     f.ackQ = this.sumDelay(ack.links);
-    const rtt0 = base + f.fwdQ + f.ackQ;
+    const rtt0 = base + f.fwdQ + f.ackQ + this.waits(path.links, 0) + this.waits(ack.links, 0);
     f.srtt = rtt0;
     f.minRtt = rtt0;
     f.bbrMinRtt = rtt0;

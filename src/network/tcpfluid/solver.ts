@@ -74,21 +74,22 @@ export class QueueSolver extends CongestionLaws {
     const dirty = this.dirtyList;
     const work = this.work;
     work.length = 0;
+    const rank = this.solveRank;
     if (dirty.length <= 64) {
       // insertion sort: no comparator callback, no allocation (this runs once per step)
       for (const l of dirty) {
         let i = work.length;
         work.push(l);
-        while (i > 0 && work[i - 1]! > l) {
+        while (i > 0 && rank[work[i - 1]!]! > rank[l]!) {
           work[i] = work[i - 1]!;
           i--;
         }
         work[i] = l;
       }
     } else {
-      // a typed array sorts numerically in native code
-      const sorted = Int32Array.from(dirty).sort();
-      for (let i = 0; i < sorted.length; i++) work.push(sorted[i]!);
+      // a typed array sorts numerically in native code; a rank maps back to its link (rank < 0: + L)
+      const sorted = Int32Array.from(dirty, (l) => rank[l]!).sort();
+      for (let i = 0; i < sorted.length; i++) work.push(sorted[i]! < 0 ? sorted[i]! + this.L : sorted[i]!);
     }
     for (const l of work) this.isDirty[l] = 0;
     dirty.length = 0;

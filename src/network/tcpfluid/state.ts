@@ -23,6 +23,14 @@ export class FluidState {
   /** cc === "bbr", tested per flow in the hottest loop (rateFor), where a string compare costs */
   protected readonly bbr: boolean;
   protected readonly emulated: boolean;
+  /**
+   * Gauss-Seidel order of the links (a solve takes them by increasing rank). Emulated stack: a
+   * host's egress links first, since a flow's standing queue builds in the sender's qdisc when its
+   * first link is as slow as the later ones (Mininet: equal shaped links in series queue at the
+   * first, docs/tcp-fluid.md); solved first, that link takes the queue and the later ones see the
+   * flow already at their rate. Otherwise (and among equals) the link id.
+   */
+  protected readonly solveRank: Int32Array;
   protected readonly eff: number;
   /** per directed link: queueing delay (s), wire load (B/s), cumulative wire bytes, goodput capacity left for tcp */
   protected readonly delay: Float64Array;
@@ -65,6 +73,7 @@ export class FluidState {
     this.bbr = this.cc === "bbr";
     this.emulated = params.hostStack === "emulated";
     this.eff = params.efficiency;
+    this.solveRank = Int32Array.from({ length: this.L }, (_, l) => (this.emulated && topo.isHost(topo.from[l]!) ? l - this.L : l));
     this.delay = new Float64Array(this.L);
     this.load = new Float64Array(this.L);
     this.cum = new Float64Array(this.L);
