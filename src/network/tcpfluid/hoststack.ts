@@ -64,7 +64,8 @@ export class HostStack extends FluidState {
         if (!f.tcp || f.finished || !(f.rate > 0)) continue;
         const lim = this.tsqLimit(f);
         skb = Math.max(skb, lim / this.p.tsqSkbs);
-        if (f.fwdQ > 0) held = Math.max(held, lim / this.eff);
+        // what it keeps queued now: TSQ bounds it (CUBIC), or its window does (BBR: ~2 BDP + a few segments)
+        if (f.fwdQ > 0) held = Math.max(held, Math.min(lim, f.rate * f.fwdQ) / this.eff);
       }
     }
     const busy = Math.min(1, (this.load[l]! * 8) / c);
