@@ -1,7 +1,7 @@
 /** The held-out validation's verdicts (src/experiment/heldout.ts): which errors meet which target. */
 import test from "ava";
 import type { ComparisonRow, ProbeComparison } from "../src/experiment/compare.ts";
-import { judge, TARGETS } from "../src/experiment/heldout.ts";
+import { HAND_WRITTEN_MARK, judge, TARGETS, withHandWrittenNotes } from "../src/experiment/heldout.ts";
 import { describe as stats } from "../src/report/stats.ts";
 
 function row(metric: string, sim: number, emu: number, policy = "bandwidth"): ComparisonRow {
@@ -24,4 +24,15 @@ test("a phase the testbed does not have (emulated 0) is not judged; probes are j
   const v = judge("x", [row("total_s", 10, 10), row("transfer_s", 0, 0)], [probe]);
   t.deepEqual(v[0]!.misses, ["probe RTT h1->h2 +30.0%"]);
   t.true(TARGETS.probe_rtt === 0.25 && TARGETS.total_s === 0.15);
+});
+
+test("validate --doc keeps the hand-written part after the mark and rewrites the generated part", (t) => {
+  const notes = `${HAND_WRITTEN_MARK}\n\nWhy the miss: measured.\n`;
+  const previous = `# old report\n\n| old | rows |\n\n${notes}`;
+  const out = withHandWrittenNotes("# new report\n\n| new | rows |\n", previous);
+  t.is(out, `# new report\n\n| new | rows |\n\n${notes}`);
+  t.false(out.includes("old report"));
+  // a file without the mark (or no file) is replaced whole
+  t.is(withHandWrittenNotes("# new\n", "# old\n"), "# new\n");
+  t.is(withHandWrittenNotes("# new\n", undefined), "# new\n");
 });

@@ -4,7 +4,7 @@
  * the targets: total migration time within 15%, checkpoint, transfer and restore within 25%,
  * loaded probe round trips within 25%. Writes one report (docs/validation.md is this report).
  */
-import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../report/atomic.ts";
 import type { RunFailure } from "../runspec.ts";
@@ -108,12 +108,28 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
     const imgDir = join(dirname(doc), "img", "validation");
     mkdirSync(imgDir, { recursive: true });
     for (const x of sections) copyFileSync(join(out, x.name, "validation.svg"), join(imgDir, `${x.name}.svg`));
+    const previous = existsSync(doc) ? readFileSync(doc, "utf8") : undefined;
     writeFileAtomic(
       doc,
-      report((name) => `img/validation/${name}.svg`),
+      withHandWrittenNotes(
+        report((name) => `img/validation/${name}.svg`),
+        previous,
+      ),
     );
   }
   return { verdicts, failed, testbedRuns, reportFile };
+}
+
+/**
+ * A report kept in the repository carries its authors' reading of the numbers below this line;
+ * regenerating the report keeps that part (the rest is rewritten).
+ */
+export const HAND_WRITTEN_MARK = "<!-- Hand-written below: migsim validate --doc keeps everything after this line. -->";
+
+/** the generated report, followed by the previous file's part from HAND_WRITTEN_MARK on (if any) */
+export function withHandWrittenNotes(generated: string, previous: string | undefined): string {
+  const at = previous?.indexOf(HAND_WRITTEN_MARK) ?? -1;
+  return at < 0 ? generated : `${generated.replace(/\n*$/, "\n")}\n${previous!.slice(at)}`;
 }
 
 export function judge(experiment: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[]): Verdict[] {
