@@ -54,9 +54,11 @@ function phaseOf(url: string, fn: string): string | undefined {
     if (p.includes("/csv-stringify/")) return "records";
     return undefined;
   }
-  if (/\/src\/(experiment|yamlsource|units)|\/src\/network\/(load|generators)\.ts/.test(p)) return "load";
-  if (p.includes("/src/network/compile")) return "compile";
-  if (p.includes("/src/network/routing")) return "routing";
+  // (the topology modules live in src/network/topology/ since the network split: matched there,
+  // or compile and routing fall into "network model"; .ts through tsx, .js from dist/)
+  if (/\/src\/(experiment|yamlsource|units)|\/src\/network\/topology\/(load|generators)\.[jt]s/.test(p)) return "load";
+  if (p.includes("/src/network/topology/compile")) return "compile";
+  if (p.includes("/src/network/topology/routing")) return "routing";
   if (p.includes("/src/policies/")) return "policy decisions";
   if (p.includes("/src/kernel/")) return "kernel";
   if (p.includes("/src/network/")) return "network model";
@@ -106,12 +108,14 @@ async function child(file: string, model: string, runs: number, label: string, p
     await session.post("Profiler.enable");
     await session.post("Profiler.start");
   }
-  // imported here so the profile sees module loading as part of "load"
+  // imported here so the profile sees module loading as part of "load"; the compiled dist/ that
+  // `migsim run` executes (npm run bench builds it first), not the sources through tsx, whose
+  // transpiled modules and loader thread added 80-240 MiB to the peak and slowed the first run
   const t0 = performance.now();
-  const { loadExperiment } = await import("../src/experiment/load.ts");
-  const { specAt } = await import("../src/experiment/plan.ts");
-  const { csvLines, runColumns, runRowValues } = await import("../src/report/csv.ts");
-  const { SimBackend } = await import("../backends/sim/backend.ts");
+  const { loadExperiment } = await import("../dist/src/experiment/load.js");
+  const { specAt } = await import("../dist/src/experiment/plan.js");
+  const { csvLines, runColumns, runRowValues } = await import("../dist/src/report/csv.js");
+  const { SimBackend } = await import("../dist/backends/sim/backend.js");
   const exp = loadExperiment(file, { runs });
   const cell = exp.cells.find((c) => c.base.network.model === model);
   if (!cell) throw new Error(`no cell with model ${model} in ${file}`);
@@ -199,7 +203,7 @@ if (argv[0] === "--child") {
     let k16 = join(ROOT, "experiments", "scale", "datacenter.yaml");
     if (rekey === "per-migration") writeFileSync((k16 = join(dir, "datacenter-k16.yaml")), datacenterYaml({ k: 16, flows: 300, migrations: 200, window: 10, runs, rekey }));
     console.log(
-      `${rekey === "period" ? "experiments/scale/datacenter.yaml" : "the k=16 workload, MTD re-keying before every migration,"} ${runs} run(s) of each of the six policies per model, one process per model, profiled`,
+      `${rekey === "period" ? "experiments/scale/datacenter.yaml" : "the k=16 workload, MTD re-keying before every migration,"} ${runs} run(s) of each of the six policies per model, two processes per model (plain, then profiled)`,
     );
     for (const model of ["max-min", "tcp-fluid"]) {
       targets.push(...print(runCase(k16, model, runs, "k=16"), { perRun: model === "max-min" ? 0.3 : 1, peakMiB: 500 }));
