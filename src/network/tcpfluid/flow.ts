@@ -48,8 +48,9 @@ export class FluidFlow implements Flow {
   needsGrow = true;
   /** `delivered` is as of this time (bytes are integrated lazily, when the rate changes) */
   since: number;
-  /** member of the model's restless set */
+  /** member of the model's restless list, and its entry there (-1: none) */
   restless = false;
+  restlessAt = -1;
   grownAt: number;
   /** the window the solver last looked at (grow), and when */
   seenCwnd = 0;

@@ -184,15 +184,25 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
    */
   private advance(t: number): void {
     if (!(t > this.last)) return;
-    // (deleting the current element while iterating a Set is safe; markFlow re-adds only f itself)
-    for (const f of this.restless) {
+    // Visits the restless flows in order, as a Set's iteration would (flows added meanwhile
+    // included, though markFlow re-adds only f itself), and compacts the list behind it.
+    const list = this.restless;
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i]!;
+      if (f.restlessAt !== i) continue;
       if (f.tcp) {
         if (this.grow(f, t - f.grownAt, t)) this.markFlow(f);
         f.grownAt = t;
       }
       f.needsGrow = false;
       if ((!f.changing && f.wakeAt === Infinity) || !f.tcp) this.setRestless(f, false);
+      else {
+        list[kept] = f;
+        f.restlessAt = kept++;
+      }
     }
+    list.length = kept;
     this.last = t;
   }
 
@@ -203,7 +213,10 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     }
     const now = this.sim.now;
     let at = this.finishing.peekKey();
-    for (const f of this.restless) {
+    const list = this.restless;
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i]!;
+      if (f.restlessAt !== i) continue;
       // (a step longer than a round trip integrates the growth laws over it; see grow)
       if (f.tcp && f.changing) at = Math.min(at, now + Math.max(this.p.minStep, f.baseRtt + f.fwdQ + f.ackQ));
       if (f.wakeAt < at) at = Math.max(now, f.wakeAt);

@@ -212,9 +212,14 @@ export class QueueSolver extends CongestionLaws {
 
   /** keeps f.restless (a field, read in hot loops) and the set of restless flows in step */
   protected setRestless(f: FluidFlow, on: boolean): void {
+    if (on === f.restless) return;
     f.restless = on;
-    if (on) this.restless.add(f);
-    else this.restless.delete(f);
+    if (on) {
+      f.restlessAt = this.restless.length;
+      this.restless.push(f);
+    } else {
+      f.restlessAt = -1;
+    }
   }
 
   /** a link to re-balance at the next solve */

@@ -49,8 +49,14 @@ export class FluidState {
   /** flows in flight by id, in start order; the array view is rebuilt only when asked for after a change */
   protected readonly live = new Map<number, FluidFlow>();
   protected liveArray: FluidFlow[] | undefined;
-  /** flows whose windows may still move (changing) or whose inputs moved since they last grew */
-  protected readonly restless = new Set<FluidFlow>();
+  /**
+   * flows whose windows may still move (changing) or whose inputs moved since they last grew,
+   * in the order a Set would keep them (a flow re-added goes to the end). An array with lazy
+   * deletion, not a Set: flows leave and rejoin it on most steps, and a Set's hashing of them
+   * was a tenth of a data-center run. An entry i is a flow's only if f.restlessAt === i (a
+   * deleted or re-added flow leaves a stale entry behind); `advance` compacts it every step.
+   */
+  protected readonly restless: FluidFlow[] = [];
   /**
    * completion times by flow id (ties by id: a deterministic order of simultaneous completions);
    * indexed, so a rate change moves the flow's one entry
