@@ -1,6 +1,6 @@
 /** The held-out validation's verdicts (src/experiment/heldout.ts): which errors meet which target. */
 import test from "ava";
-import type { ComparisonRow, ProbeComparison } from "../src/experiment/compare.ts";
+import { relativeErrorPct, type ComparisonRow, type ProbeComparison } from "../src/experiment/compare.ts";
 import { HAND_WRITTEN_MARK, judge, TARGETS, withHandWrittenNotes } from "../src/experiment/heldout.ts";
 import { describe as stats } from "../src/report/stats.ts";
 
@@ -35,4 +35,11 @@ test("validate --doc keeps the hand-written part after the mark and rewrites the
   // a file without the mark (or no file) is replaced whole
   t.is(withHandWrittenNotes("# new\n", "# old\n"), "# new\n");
   t.is(withHandWrittenNotes("# new\n", undefined), "# new\n");
+});
+
+test("compare's relative error: n/a where both sides are below a millisecond (no -100% for a 60 us decision simulated as 0)", (t) => {
+  t.true(Number.isNaN(relativeErrorPct(0, 0.00006)));
+  t.true(Number.isNaN(relativeErrorPct(1, 0)));
+  t.is(relativeErrorPct(0, 0.002), -100);
+  t.is(relativeErrorPct(11, 10), 10);
 });
