@@ -49,6 +49,41 @@ stop_pidfile() {
   rm -f "$file"
 }
 
+# The sessions of a client that went away mid-run (an interrupted validate) outlive the listener
+# when it stops first: reparented to PID 1, no pid file names them. So its descendants go first,
+# found from the listener's pid (children by /proc/*/stat's parent field), deepest last listed.
+descendants() {
+  local parent=$1 pid ppid
+  for stat in /proc/[0-9]*/stat; do
+    pid=${stat#/proc/}; pid=${pid%/stat}
+    ppid=$(awk '{print $4}' "$stat" 2>/dev/null) || continue
+    if [ "$ppid" = "$parent" ]; then
+      echo "$pid"
+      descendants "$pid"
+    fi
+  done
+}
+
+stop_sessions() {
+  local file=$1 pid sessions
+  [ -s "$file" ] || return 0
+  pid=$(cat "$file")
+  case "$pid" in ''|*[!0-9]*) return 0;; esac
+  running "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sshd ] || return 0
+  sessions=$(descendants "$pid")
+  [ -n "$sessions" ] || return 0
+  # shellcheck disable=SC2086 # a list of pids
+  kill -TERM $sessions 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    local left=0
+    for s in $sessions; do running "$s" && left=1; done
+    [ "$left" = 0 ] && break
+    sleep 0.1
+  done
+  echo "[stop-testbed] ended $(echo "$sessions" | wc -w) sshd session process(es) of pid $pid" >&2
+}
+
+stop_sessions "$STATE/sshd.pid"
 stop_pidfile sshd "$STATE/sshd.pid"
 rm -f "$STATE/address"
 stop_pidfile dockerd "$STATE/dockerd.pid"
