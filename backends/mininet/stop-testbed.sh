@@ -23,8 +23,46 @@ running() {
   [ -n "$state" ] && [ "$state" != Z ]
 }
 
+# "pid ppid" of every live process, from /proc (fields after the last ')': comm may hold spaces)
+process_parents() {
+  local stat line pid
+  for stat in /proc/[0-9]*/stat; do
+    { read -r line < "$stat"; } 2>/dev/null || continue
+    pid=${stat#/proc/}; pid=${pid%/stat}
+    # shellcheck disable=SC2086 # split into state, ppid, ...
+    set -- ${line##*) }
+    if [ "$1" != Z ]; then echo "$pid $2"; fi
+  done
+}
+
+# every live process below pid $1, parents before children
+descendants() {
+  process_parents | awk -v root="$1" '{ kids[$2] = kids[$2] " " $1 }
+    END { n = split(root, q, " "); for (h = 1; h <= n; h++) { m = split(kids[q[h]], c, " "); for (j = 1; j <= m; j++) { print c[j]; q[++n] = c[j] } } }'
+}
+
+# The sessions of a client that went away mid-run (an interrupted validate) outlive the sshd
+# listener when it stops first: reparented to PID 1, no pid file names them. So they go first,
+# found from the listener's pid; what is still below it after 5 s is the same processes (a
+# reused pid would not be its descendant) and gets SIGKILL.
+stop_descendants() {
+  local pid=$1 name=$2 below
+  below=$(descendants "$pid")
+  [ -n "$below" ] || return 0
+  # shellcheck disable=SC2086 # a list of pids
+  kill -TERM $below 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    [ -z "$(descendants "$pid")" ] && break
+    sleep 0.1
+  done
+  below=$(descendants "$pid")
+  # shellcheck disable=SC2086 # a list of pids
+  [ -z "$below" ] || kill -KILL $below 2>/dev/null || true
+  echo "[stop-testbed] ended the processes below $name (pid $pid)" >&2
+}
+
 stop_pidfile() {
-  local name=$1 file=$2 pid
+  local name=$1 file=$2 with_descendants=${3:-} pid
   [ -s "$file" ] || { echo "[stop-testbed] $name: no pid file ($file)" >&2; return 0; }
   pid=$(cat "$file")
   case "$pid" in ''|*[!0-9]*) echo "[stop-testbed] $name: bad pid file $file" >&2; rm -f "$file"; return 0;; esac
@@ -35,6 +73,7 @@ stop_pidfile() {
     return 0
   fi
   if running "$pid"; then
+    [ -z "$with_descendants" ] || stop_descendants "$pid" "$name"
     kill -TERM "$pid"
     for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
     # SIGKILL only the program named: the pid may have been reused after it exited while we waited
@@ -49,41 +88,6 @@ stop_pidfile() {
   rm -f "$file"
 }
 
-# The sessions of a client that went away mid-run (an interrupted validate) outlive the listener
-# when it stops first: reparented to PID 1, no pid file names them. So its descendants go first,
-# found from the listener's pid (children by /proc/*/stat's parent field), deepest last listed.
-descendants() {
-  local parent=$1 pid ppid
-  for stat in /proc/[0-9]*/stat; do
-    pid=${stat#/proc/}; pid=${pid%/stat}
-    ppid=$(awk '{print $4}' "$stat" 2>/dev/null) || continue
-    if [ "$ppid" = "$parent" ]; then
-      echo "$pid"
-      descendants "$pid"
-    fi
-  done
-}
-
-stop_sessions() {
-  local file=$1 pid sessions
-  [ -s "$file" ] || return 0
-  pid=$(cat "$file")
-  case "$pid" in ''|*[!0-9]*) return 0;; esac
-  running "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sshd ] || return 0
-  sessions=$(descendants "$pid")
-  [ -n "$sessions" ] || return 0
-  # shellcheck disable=SC2086 # a list of pids
-  kill -TERM $sessions 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    local left=0
-    for s in $sessions; do running "$s" && left=1; done
-    [ "$left" = 0 ] && break
-    sleep 0.1
-  done
-  echo "[stop-testbed] ended $(echo "$sessions" | wc -w) sshd session process(es) of pid $pid" >&2
-}
-
-stop_sessions "$STATE/sshd.pid"
-stop_pidfile sshd "$STATE/sshd.pid"
+stop_pidfile sshd "$STATE/sshd.pid" with-descendants
 rm -f "$STATE/address"
 stop_pidfile dockerd "$STATE/dockerd.pid"
