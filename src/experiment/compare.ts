@@ -36,7 +36,7 @@ export interface ComparisonRow {
   metric: string;
   sim: Stats;
   emu: Stats;
-  /** (sim mean - emu mean) / emu mean, percent; NaN when the emulated mean is 0 */
+  /** (sim mean - emu mean) / emu mean, percent (relativeErrorPct): NaN when the emulated mean is 0 or both are below 1 ms */
   errorPct: number;
 }
 
