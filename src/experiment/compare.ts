@@ -72,7 +72,7 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
   }
   const name = experiment.name;
   const outDir = resolve(opts.out ?? join("out", `${name}-compare`));
-  const sim = await runExperiment({ ...base, backend: "sim", out: join(outDir, "sim") });
+  const sim = await runExperiment({ ...base, backend: "sim", session: undefined, out: join(outDir, "sim") });
   const emu = await runExperiment({
     ...base,
     backend: "mininet",

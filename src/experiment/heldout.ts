@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "
 import { basename, dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../report/atomic.ts";
 import type { RunFailure } from "../runspec.ts";
-import type { BackendOptions } from "./backends.ts";
+import { createBackend, type BackendOptions } from "./backends.ts";
 import { compareBackends, type ComparisonRow, type ProbeComparison } from "./compare.ts";
 import { loadProfile } from "./profile.ts";
 import type { ProgressReporter } from "./run.ts";
@@ -66,27 +66,33 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
   let testbedRuns = 0;
   const sections: Array<{ name: string; rows: ComparisonRow[]; probes: ProbeComparison[]; verdicts: Verdict[] }> = [];
   const started = new Date();
-  for (const [i, file] of files.entries()) {
-    const name = basename(file).replace(/\.ya?ml$/, "");
-    opts.log(`experiment ${i + 1}/${files.length}: ${name}`);
-    const r = await compareBackends({
-      file,
-      profile: opts.profile,
-      out: join(out, name),
-      runs: opts.runs,
-      set: opts.set,
-      backendOptions: opts.backendOptions,
-      testbed: opts.backendOptions.testbed,
-      progress: opts.progress?.(name),
-      argv: opts.argv,
-    });
-    failed.push(...r.failed);
-    testbedRuns += r.emulatedRuns;
-    // the probe target is for loaded round trips: an idle one is the host stack's noise (sub-ms)
-    const loaded = r.experiment.cells.some((c) => c.base.traffic.length > 0);
-    const vs = judge(name, r.rows, loaded ? r.probes : []);
-    verdicts.push(...vs);
-    sections.push({ name, rows: r.rows, probes: r.probes, verdicts: vs });
+  const session = createBackend("mininet", opts.backendOptions);
+  try {
+    for (const [i, file] of files.entries()) {
+      const name = basename(file).replace(/\.ya?ml$/, "");
+      opts.log(`experiment ${i + 1}/${files.length}: ${name}`);
+      const r = await compareBackends({
+        file,
+        profile: opts.profile,
+        out: join(out, name),
+        runs: opts.runs,
+        set: opts.set,
+        backendOptions: opts.backendOptions,
+        testbed: opts.backendOptions.testbed,
+        session,
+        progress: opts.progress?.(name),
+        argv: opts.argv,
+      });
+      failed.push(...r.failed);
+      testbedRuns += r.emulatedRuns;
+      // the probe target is for loaded round trips: an idle one is the host stack's noise (sub-ms)
+      const loaded = r.experiment.cells.some((c) => c.base.traffic.length > 0);
+      const vs = judge(name, r.rows, loaded ? r.probes : []);
+      verdicts.push(...vs);
+      sections.push({ name, rows: r.rows, probes: r.probes, verdicts: vs });
+    }
+  } finally {
+    await session.close?.();
   }
   const report = (plot: (name: string) => string): string =>
     markdown(

@@ -14,6 +14,7 @@ import { executePositions } from "./execute.ts";
 import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
 import { PartialOutput } from "./partial.ts";
 import type { Shard } from "../report/plan.ts";
+import type { Backend } from "../runspec.ts";
 import { planSize, shardPositions } from "./plan.ts";
 import type { RunRows } from "./rows.ts";
 import { validatePolicies } from "./validate-policies.ts";
@@ -35,6 +36,12 @@ export interface RunOptions extends LoadOptions {
   resume?: boolean | undefined;
   backend?: string | undefined;
   backendOptions?: BackendOptions | undefined;
+  /**
+   * a backend the caller opened (named `backend`) and closes itself: calibrate and validate run
+   * many experiments on one testbed session, so its connection, upload and preflight (about 3 s)
+   * happen once instead of once per experiment
+   */
+  session?: Backend | undefined;
   progress?: ProgressReporter | undefined;
   /** set to true (e.g. by a SIGINT handler) to stop after the runs in flight */
   interrupted?: { value: boolean } | undefined;
@@ -72,7 +79,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   }
   const experiment = loadExperiment(opts.file, opts);
   const backendName = opts.backend ?? "sim";
-  const backend = createBackend(backendName, opts.backendOptions ?? {});
+  if (opts.session && opts.session.name !== backendName) throw new Error(`session is a ${opts.session.name} backend, the run asks for ${backendName}`);
+  const backend = opts.session ?? createBackend(backendName, opts.backendOptions ?? {});
   await validatePolicies(experiment);
   const outDir = resolve(opts.out ?? join("out", experiment.name));
   const createdOut = makeOutDir(outDir);
@@ -132,7 +140,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     // errors found while running (a transfer that cannot finish) name a field of the experiment
     throw locate(locator(experiment.file), e);
   } finally {
-    await backend.close?.();
+    if (!opts.session) await backend.close?.();
   }
   partial.commit(done);
   opts.progress?.stop();

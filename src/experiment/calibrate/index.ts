@@ -49,33 +49,40 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
   const observed = new Map<string, Observed>();
   let failedRuns = 0;
   let testbedRuns = 0;
-  for (const [i, m] of plan.entries()) {
-    const out = join(measurementsDir, m.id);
-    if (opts.refit) {
-      if (!existsSync(join(out, "runs.csv")))
-        throw new InputError(`no measurement ${m.id} there (runs.csv); was it a ${opts.quick ? "full" : "--quick"} calibration?`, { file: out, field: "--refit" });
-    } else {
-      opts.log(`measurement ${i + 1}/${plan.length}: ${m.id} (${m.runs} run${m.runs > 1 ? "s" : ""} on the testbed)`);
-      const r = await runExperiment({
-        file: calibrationFile(m.file),
-        set: m.set,
-        runs: m.runs,
-        backend: "mininet",
-        backendOptions: opts.backendOptions,
-        out,
-        profile: PAPER_PROFILE,
-        plots: false,
-        progress: opts.progress?.(m.id),
-        argv: opts.argv,
-      });
-      if (!r.completed) throw new Error("calibration interrupted");
-      failedRuns += r.runsFailed;
-      testbedRuns += r.runsExecuted;
+  // one testbed session for every measurement (a refit opens none)
+  const session = opts.refit ? undefined : createBackend("mininet", opts.backendOptions);
+  try {
+    for (const [i, m] of plan.entries()) {
+      const out = join(measurementsDir, m.id);
+      if (opts.refit) {
+        if (!existsSync(join(out, "runs.csv")))
+          throw new InputError(`no measurement ${m.id} there (runs.csv); was it a ${opts.quick ? "full" : "--quick"} calibration?`, { file: out, field: "--refit" });
+      } else {
+        opts.log(`measurement ${i + 1}/${plan.length}: ${m.id} (${m.runs} run${m.runs > 1 ? "s" : ""} on the testbed)`);
+        const r = await runExperiment({
+          file: calibrationFile(m.file),
+          set: m.set,
+          runs: m.runs,
+          backend: "mininet",
+          backendOptions: opts.backendOptions,
+          session,
+          out,
+          profile: PAPER_PROFILE,
+          plots: false,
+          progress: opts.progress?.(m.id),
+          argv: opts.argv,
+        });
+        if (!r.completed) throw new Error("calibration interrupted");
+        failedRuns += r.runsFailed;
+        testbedRuns += r.runsExecuted;
+      }
+      const records = readRunsCsv(join(out, "runs.csv")).rows.map((x) => x.record);
+      const probes = readProbesCsv(join(out, "probes.csv"));
+      if (records.length === 0) throw new Error(`calibration measurement ${m.id}: every testbed run failed (see ${out}/failed.csv)`);
+      observed.set(m.id, { measurement: m, records, probes });
     }
-    const records = readRunsCsv(join(out, "runs.csv")).rows.map((x) => x.record);
-    const probes = readProbesCsv(join(out, "probes.csv"));
-    if (records.length === 0) throw new Error(`calibration measurement ${m.id}: every testbed run failed (see ${out}/failed.csv)`);
-    observed.set(m.id, { measurement: m, records, probes });
+  } finally {
+    await session?.close?.();
   }
   const cal = await fitAll(observed, opts.log);
   const document = profileDocument(cal, opts, measuredAt(measurementsDir, plan) ?? started);

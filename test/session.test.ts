@@ -1,0 +1,42 @@
+/**
+ * A backend session shared across experiments (calibrate and validate run many experiments on one
+ * testbed connection): every run goes through it, runExperiment leaves it open for the caller,
+ * and the rows are those of the experiment run on its own.
+ */
+import test from "ava";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createBackend } from "../src/experiment/backends.ts";
+import { runExperiment } from "../src/experiment/run.ts";
+import type { Backend, RunSpec } from "../src/runspec.ts";
+
+const TABLE3 = join(import.meta.dirname, "..", "experiments", "table3.yaml");
+
+test("runs on a caller's session go through it, leave it open and give the same rows", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-session-"));
+  const sim = createBackend("sim", {});
+  let executed = 0;
+  let closed = 0;
+  const session: Backend = {
+    name: "sim",
+    execute: (spec: RunSpec) => {
+      executed++;
+      return sim.execute(spec);
+    },
+    close: async () => {
+      closed++;
+    },
+  };
+  for (const out of ["a", "b"]) await runExperiment({ file: TABLE3, runs: 3, out: join(dir, out), plots: false, session });
+  t.is(executed, 2 * 3 * 3, "two experiments of 3 policies x 3 runs, all on the session");
+  t.is(closed, 0, "the caller closes its session");
+  await runExperiment({ file: TABLE3, runs: 3, out: join(dir, "alone"), plots: false });
+  t.is(readFileSync(join(dir, "a", "runs.csv"), "utf8"), readFileSync(join(dir, "alone", "runs.csv"), "utf8"));
+});
+
+test("a session of another backend than the run asks for is refused", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-session-"));
+  const session: Backend = { name: "mininet", execute: () => Promise.reject(new Error("not reached")) };
+  await t.throwsAsync(runExperiment({ file: TABLE3, runs: 1, out: join(dir, "x"), plots: false, session }), { message: /session is a mininet backend, the run asks for sim/ });
+});
