@@ -266,10 +266,25 @@ export interface RunResult {
   vib?: VibRow[];
 }
 
+/** What a testbed host runs and how busy it is (checkpoint and restore times depend on both). */
+export interface HostState {
+  kernel: string;
+  cpus: number;
+  /** CPU model name */
+  cpu: string;
+  /** the CRIU the testbed proved at set-up ("" if none) */
+  criu: string;
+  /** load average over 1 and 5 minutes */
+  load1: number;
+  load5: number;
+}
+
 /** What every backend implements. */
 export interface Backend {
   readonly name: string;
   execute(spec: RunSpec): Promise<RunResult> | RunResult;
+  /** the machine the runs execute on, now (testbed backends) */
+  host?(): Promise<HostState>;
   /** releases connections (the testbed's SSH session); called once when a command is done */
   close?(): Promise<void>;
 }

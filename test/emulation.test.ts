@@ -7,7 +7,7 @@
 import test from "ava";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
@@ -471,7 +471,15 @@ run("calibrate --quick fits a testbed profile, every value with its measurements
   const took = (performance.now() - t0) / 1000;
   t.log(`calibrate --quick: ${took.toFixed(0)} s; ${cal.stdout.trim().split("\n").slice(-1)[0]}`);
   t.is(cal.status, 0, cal.stderr.slice(-600));
-  const doc = parseYaml(readFileSync(calibratedProfile, "utf8")) as { network: Record<string, unknown>; fits: Record<string, { value: unknown; source: string; error: string }> };
+  const doc = parseYaml(readFileSync(calibratedProfile, "utf8")) as {
+    network: Record<string, unknown>;
+    machine: Record<string, string>;
+    fits: Record<string, { value: unknown; source: string; error: string }>;
+  };
+  // the testbed is this machine: its record names this kernel, and the load at both ends
+  t.is(doc.machine["kernel"], release());
+  t.regex(doc.machine["criu"] ?? "", /^\d+\.\d+/);
+  t.regex(doc.machine["load-average"] ?? "", /^\d+\.\d\d at the start, \d+\.\d\d at the end \(1 min, \d+ CPUs\)$/);
   for (const key of ["costs.checkpoint-base", "costs.checkpoint-rate", "costs.restore-base", "costs.restore-rate", "costs.transfer-setup",
     "costs.ssh-setup", "costs.kill", "costs.start", "costs.checkpoint-files", "network.efficiency", "network.extra.gsoHeadOfLine"]) {
     const fit = doc.fits[key];
@@ -492,6 +500,7 @@ run("a held-out validation cell agrees with the testbed within 15% on total unde
   const val = spawnSync(process.execPath, [BIN, "validate", HELD_OUT_CELL.file, "--profile", calibratedProfile, "--runs", "3",
     ...HELD_OUT_CELL.set.flatMap((s) => ["--set", s]), "--out", out], { encoding: "utf8", timeout: 280_000, env });
   t.log(val.stdout.trim());
+  t.regex(readFileSync(join(out, "validation.md"), "utf8"), /^Testbed host: kernel \S+, CRIU [\d.]+, \d+ x .*; load average /m);
   t.true(val.status === 0 || val.status === 4, val.stderr.slice(-600));
   const rows = readFileSync(join(out, HELD_OUT_CELL.name, "validation.csv"), "utf8").trim().split("\n").map((l) => l.split(","));
   const total = rows.find((r) => r[2] === "total_s");

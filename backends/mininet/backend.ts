@@ -11,7 +11,7 @@ import { InputError } from "../../src/errors.ts";
 import { compileTopology } from "../../src/network/topology/compile.ts";
 import { Router } from "../../src/network/topology/routing.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
-import type { Backend, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
+import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
 import { parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
 import { type ExecResult, parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
 
@@ -174,6 +174,15 @@ export class MininetBackend implements Backend {
         res.missing.map((m) => `${m.what} (fix: ${m.fix})`).join("; "));
     }
     this.unavailableModes = new Map(Object.entries(res.modes ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
+  }
+
+  async host(): Promise<HostState> {
+    const session = await this.connect();
+    const r = await session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "host"), { timeoutMs: 15_000 });
+    const line = r.stdout.split("\n").find((l) => l.startsWith("{"));
+    if (r.code !== 0 || !line) throw new Error(`testbed ${this.address.url}: cannot describe the host: ${r.stderr.trim().split("\n").pop()}`);
+    const { type: _type, ...host } = JSON.parse(line) as HostState & { type: string };
+    return host;
   }
 
   private driverPath(): string {

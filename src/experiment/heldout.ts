@@ -13,6 +13,7 @@ import { compareBackends, type ComparisonRow, type ProbeComparison } from "./com
 import { loadProfile } from "./profile.ts";
 import type { ProgressReporter } from "./run.ts";
 import { shippedExperimentsDir } from "./shipped.ts";
+import { busyWarning, machineDifferences, machineRecord } from "./testbed-host.ts";
 
 /** Largest |error| that meets the target, per compared quantity. */
 export const TARGETS = { total_s: 0.15, checkpoint_s: 0.25, transfer_s: 0.25, restore_s: 0.25, probe_rtt: 0.25 } as const;
@@ -67,7 +68,14 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
   const sections: Array<{ name: string; rows: ComparisonRow[]; probes: ProbeComparison[]; verdicts: Verdict[] }> = [];
   const started = new Date();
   const session = createBackend("mininet", opts.backendOptions);
+  let machine: Record<string, string> | undefined;
+  let differences: string[] = [];
   try {
+    const before = await session.host?.();
+    const busy = before && busyWarning(before, "a validation");
+    if (busy) opts.log(busy);
+    differences = before ? machineDifferences(profile.document.machine, before) : [];
+    for (const d of differences) opts.log(`warning: the profile was fitted on another host: ${d}`);
     for (const [i, file] of files.entries()) {
       const name = basename(file).replace(/\.ya?ml$/, "");
       opts.log(`experiment ${i + 1}/${files.length}: ${name}`);
@@ -91,6 +99,8 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
       verdicts.push(...vs);
       sections.push({ name, rows: r.rows, probes: r.probes, verdicts: vs });
     }
+    const after = await session.host?.();
+    if (before && after) machine = machineRecord(before, after);
   } finally {
     await session.close?.();
   }
@@ -100,6 +110,8 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
       profile.name,
       profile.sha256,
       started,
+      machine,
+      differences,
       verdicts,
       failed,
       sections.map((x) => section(x.name, x.rows, x.probes, x.verdicts, plot(x.name))),
@@ -192,7 +204,17 @@ function section(name: string, rows: readonly ComparisonRow[], probes: readonly 
   return lines.join("\n");
 }
 
-function markdown(opts: HeldOutOptions, profile: string, hash: string, started: Date, vs: readonly Verdict[], failed: readonly RunFailure[], sections: readonly string[]): string {
+function markdown(
+  opts: HeldOutOptions,
+  profile: string,
+  hash: string,
+  started: Date,
+  machine: Readonly<Record<string, string>> | undefined,
+  differences: readonly string[],
+  vs: readonly Verdict[],
+  failed: readonly RunFailure[],
+  sections: readonly string[],
+): string {
   const met = vs.filter((v) => v.misses.length === 0).length;
   const lines = [
     "# Held-out validation of the simulator against the testbed",
@@ -205,6 +227,8 @@ function markdown(opts: HeldOutOptions, profile: string, hash: string, started: 
     "Each cell: simulated and testbed means with 95% CI (Student t), error = (sim - testbed) / testbed.",
     `Targets: total within ${100 * TARGETS.total_s}%, checkpoint, transfer and restore within ${100 * TARGETS.transfer_s}%, loaded probe round trips within ${100 * TARGETS.probe_rtt}%`,
     "(probes of experiments with background traffic; idle round trips are listed, not judged).",
+    ...(machine ? [`Testbed host: kernel ${machine["kernel"]}, CRIU ${machine["criu"]}, ${machine["cpu"]}; load average ${machine["load-average"]}.`] : []),
+    ...(differences.length ? [`**The profile was fitted on another host** (${differences.join("; ")}).`] : []),
     "",
     `**${met} of ${vs.length} (cell, policy) pairs meet every target.**${failed.length ? ` ${failed.length} testbed run(s) failed and are left out (listed per experiment in its validation.md).` : ""}`,
     "",

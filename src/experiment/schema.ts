@@ -135,7 +135,7 @@ export const PROFILE_SCHEMA = z.strictObject({
   description: z.string().optional().meta({ description: "free text" }),
   testbed: z.string().optional().meta({ description: "the testbed it was fitted on (ssh://user@host:port)" }),
   date: z.string().optional().meta({ description: "when the calibration ran (ISO 8601)" }),
-  machine: z.record(z.string(), z.string()).optional().meta({ description: "what the testbed ran: kernel, CRIU version, CPU ..." }),
+  machine: z.record(z.string(), z.string()).optional().meta({ description: "what the testbed ran and how busy it was (calibrate writes kernel, cpu, criu, load-average)" }),
   network: NETWORK_SCHEMA.optional().meta({ description: "network block, as in an experiment" }),
   costs: COSTS_SCHEMA.optional().meta({ description: "costs block, as in an experiment (table under Experiment)" }),
   fits: z.record(z.string(), FIT_SCHEMA).optional().meta({ description: "per fitted field (`costs.checkpoint-base`, `network.efficiency`, `network.extra.NAME`): its provenance" }),

@@ -7,6 +7,7 @@ Run as root with the system Python (Mininet is a package of /usr/bin/python3):
     migsim_driver.py cleanup RUNDIR                       remove what a killed or hung run left behind
     migsim_driver.py cleanup-all                          remove what every migsim run left (stop-testbed.sh)
     migsim_driver.py preflight                            list what the testbed lacks (JSON)
+    migsim_driver.py host                                 kernel, CRIU, CPUs and load average (JSON)
 
 The other sub-commands (server, exchange, agent, probe, recv, send) are helpers the driver starts
 inside Mininet host namespaces (hosttools.py). Stdout carries only JSON lines ({"type": ...});
@@ -59,6 +60,27 @@ def criu_problem():
         return "a CRIU proven on this kernel (CRIU %s was proven on kernel %s, this is %s)" % (
             proven.get("version"), proven.get("kernel"), kernel)
     return None
+
+
+def cmd_host(args):
+    """What the host runs and how busy it is: checkpoint and restore times depend on both (a busy
+    host's come out slower), so calibrations and validations record it."""
+    with open("/proc/loadavg") as f:
+        load = f.read().split()
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    try:
+        with open(CRIU_PROVEN) as f:
+            criu = str(json.load(f).get("version", ""))
+    except (OSError, ValueError):
+        criu = ""
+    emit({"type": "host", "kernel": os.uname().release, "cpus": os.cpu_count() or 0, "cpu": cpu, "criu": criu,
+          "load1": float(load[0]), "load5": float(load[1])})
+    return 0
 
 
 def cmd_preflight(args):
@@ -205,6 +227,7 @@ def main():
     sub.add_parser("cleanup-all")
     p = sub.add_parser("preflight")
     p.add_argument("--image", default=IMAGE_DEFAULT)
+    sub.add_parser("host")
     p = sub.add_parser("server")
     p.add_argument("--ip", required=True)
     p.add_argument("--port", type=int, required=True)
@@ -226,7 +249,8 @@ def main():
         # Helpers print their results on stdout for the driver to read.
         sys.stdout = out
         return getattr(hosttools, "cmd_" + args.cmd)(args) or 0
-    fn = {"run": cmd_run, "cleanup": cmd_cleanup, "cleanup-all": cmd_cleanup_all, "preflight": cmd_preflight}[args.cmd]
+    fn = {"run": cmd_run, "cleanup": cmd_cleanup, "cleanup-all": cmd_cleanup_all, "preflight": cmd_preflight,
+          "host": cmd_host}[args.cmd]
     sys.exit(fn(args) or 0)
 
 

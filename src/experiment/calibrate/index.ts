@@ -3,7 +3,7 @@
  * and writes a testbed profile (docs/profiles.md). The measurements' own output folders (runs.csv,
  * probes.csv, manifest) are kept beside the profile, so every fit can be checked and redone.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { InputError } from "../../errors.ts";
@@ -16,6 +16,7 @@ import { loadExperiment } from "../load.ts";
 import { planSize, specAt } from "../plan.ts";
 import { PAPER_PROFILE } from "../profile.ts";
 import { runExperiment, type ProgressReporter } from "../run.ts";
+import { busyWarning, machineRecord } from "../testbed-host.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "../schema.ts";
 import { fitEfficiency, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
 import { calibrationFile, measurementPlan, type Measurement } from "./plan.ts";
@@ -51,7 +52,11 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
   let testbedRuns = 0;
   // one testbed session for every measurement (a refit opens none)
   const session = opts.refit ? undefined : createBackend("mininet", opts.backendOptions);
+  let machine = opts.refit ? readMachine(measurementsDir) : undefined;
   try {
+    const before = await session?.host?.();
+    const busy = before && busyWarning(before, "a calibration");
+    if (busy) opts.log(busy);
     for (const [i, m] of plan.entries()) {
       const out = join(measurementsDir, m.id);
       if (opts.refit) {
@@ -81,11 +86,16 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
       if (records.length === 0) throw new Error(`calibration measurement ${m.id}: every testbed run failed (see ${out}/failed.csv)`);
       observed.set(m.id, { measurement: m, records, probes });
     }
+    const after = await session?.host?.();
+    if (before && after) {
+      machine = machineRecord(before, after);
+      writeFileAtomic(join(measurementsDir, MACHINE_FILE), `${JSON.stringify(machine, null, 2)}\n`);
+    }
   } finally {
     await session?.close?.();
   }
   const cal = await fitAll(observed, opts.log);
-  const document = profileDocument(cal, opts, measuredAt(measurementsDir, plan) ?? started);
+  const document = profileDocument(cal, opts, measuredAt(measurementsDir, plan) ?? started, machine);
   PROFILE_SCHEMA.parse(document);
   const header = [
     `# Testbed profile written by \`migsim ${(opts.argv ?? []).join(" ")}\`.`,
@@ -162,7 +172,20 @@ function measuredAt(dir: string, plan: readonly Measurement[]): Date | undefined
   return starts.length ? new Date(Math.min(...starts.map((d) => d.getTime()))) : undefined;
 }
 
-function profileDocument(cal: Calibration, opts: CalibrateOptions, started: Date): ProfileDocument {
+/** The testbed host during the measurements, kept beside them so a refit keeps it in the profile. */
+const MACHINE_FILE = "machine.json";
+
+function readMachine(dir: string): Record<string, string> | undefined {
+  const file = join(dir, MACHINE_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+  } catch (e) {
+    throw new InputError(`expected the JSON object calibrate writes: ${(e as Error).message}`, { file, field: "--refit" });
+  }
+}
+
+function profileDocument(cal: Calibration, opts: CalibrateOptions, started: Date, machine: Record<string, string> | undefined): ProfileDocument {
   const network: Record<string, unknown> = { model: "tcp-fluid", "host-stack": "emulated" };
   const extra: Record<string, number> = {};
   const costs: Record<string, unknown> = {};
@@ -179,6 +202,7 @@ function profileDocument(cal: Calibration, opts: CalibrateOptions, started: Date
     description: `fitted by migsim calibrate${opts.quick ? " --quick" : ""} on ${host}${opts.refit ? ` (refitted from ${opts.refit})` : ""}`,
     testbed: host,
     date: started.toISOString(),
+    ...(machine ? { machine } : {}),
     network: network as ProfileDocument["network"],
     costs,
     fits: Object.fromEntries(cal.fits),

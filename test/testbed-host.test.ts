@@ -1,0 +1,35 @@
+/**
+ * The testbed host's record around calibrations and validations: a busy host is warned about
+ * (checkpoint and restore times follow the host's load), and a validation on another kernel, CRIU
+ * or CPU than the profile's is named.
+ */
+import test from "ava";
+import type { HostState } from "../src/runspec.ts";
+import { busyWarning, machineDifferences, machineRecord } from "../src/experiment/testbed-host.ts";
+
+const idle: HostState = { kernel: "6.18.44", cpus: 2, cpu: "AMD EPYC", criu: "4.2.1", load1: 0.4, load5: 0.9 };
+
+test("a 1-minute load above half the CPUs is a busy host", (t) => {
+  t.is(busyWarning(idle, "a calibration"), undefined);
+  t.is(busyWarning({ ...idle, load1: 1 }, "a calibration"), undefined, "one of two cores busy is at the line, not over");
+  const w = busyWarning({ ...idle, load1: 1.5 }, "a calibration");
+  t.regex(w ?? "", /^warning: the testbed host is busy \(load average 1\.50 over 1 min on 2 CPUs\): .* a calibration is best run/);
+  t.truthy(busyWarning({ ...idle, cpus: 8, load1: 4.5 }, "x"));
+  t.is(busyWarning({ ...idle, cpus: 8, load1: 3.9 }, "x"), undefined);
+});
+
+test("the machine record says what the host runs and its load at both ends", (t) => {
+  t.deepEqual(machineRecord(idle, { ...idle, load1: 1.234 }), {
+    kernel: "6.18.44",
+    cpu: "2 x AMD EPYC",
+    criu: "4.2.1",
+    "load-average": "0.40 at the start, 1.23 at the end (1 min, 2 CPUs)",
+  });
+});
+
+test("a validation host differing from the profile's is named field by field; load is not a difference", (t) => {
+  const fitted = machineRecord(idle, idle);
+  t.deepEqual(machineDifferences(fitted, { ...idle, load1: 3 }), []);
+  t.deepEqual(machineDifferences(fitted, { ...idle, kernel: "6.19.1", criu: "4.1.1" }), ["kernel: profile 6.18.44, testbed now 6.19.1", "criu: profile 4.2.1, testbed now 4.1.1"]);
+  t.deepEqual(machineDifferences(undefined, idle), [], "a profile without a machine block (the paper's) is not compared");
+});
