@@ -8,8 +8,9 @@
  */
 import { mean, sampleStd } from "../../report/stats.ts";
 import type { ProbeRecord, RunRecord } from "../../runspec.ts";
-import { parseBytes } from "../../units.ts";
-import type { Measurement } from "./plan.ts";
+import { loadExperiment } from "../load.ts";
+import { PAPER_PROFILE } from "../profile.ts";
+import { calibrationFile, type Measurement } from "./plan.ts";
 
 /** Field path (as in an experiment: `costs.checkpoint-base`, `network.efficiency`) -> value as written. */
 export type Params = Map<string, string | number>;
@@ -53,10 +54,10 @@ function rmsLog(pairs: ReadonlyArray<readonly [number, number]>): number {
   return Math.sqrt(mean(pairs.map(([p, m]) => Math.log(p / m) ** 2)));
 }
 
+/** The named checkpoint of a measurement's migration: its setting, or the calibration file's. */
 function sizeOf(m: Measurement): number {
-  const set = m.set.find((s) => s.startsWith("migrations.0.container.checkpoint="));
-  if (!set) throw new Error(`calibration measurement ${m.id} does not set the checkpoint size`);
-  return parseBytes(set.split("=")[1]);
+  const exp = loadExperiment(calibrationFile(m.file), { set: m.set, profile: PAPER_PROFILE });
+  return exp.cells[0]!.base.migrations[0]!.container.checkpoint;
 }
 
 function describeRuns(obs: readonly Observed[]): string {
@@ -77,7 +78,7 @@ function line(xs: readonly number[], ys: readonly number[]): { a: number; b: num
   return { a: my - b * mx, b };
 }
 
-/** checkpoint and restore: base + size / rate, from the host-costs runs (1 Gbit/s, sizes apart). */
+/** checkpoint and restore: base + size / rate, from every cold migration measured (several sizes, spread over the calibration). */
 export function fitHostCosts(obs: readonly Observed[], cal: Calibration): void {
   const xs: number[] = [];
   const cp: number[] = [];
@@ -86,6 +87,7 @@ export function fitHostCosts(obs: readonly Observed[], cal: Calibration): void {
   for (const o of obs) {
     const size = sizeOf(o.measurement);
     for (const r of o.records) {
+      if (r.mode !== "cold") continue;
       xs.push(size);
       cp.push(r.checkpoint_s);
       rs.push(r.restore_s);
