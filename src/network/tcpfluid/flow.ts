@@ -74,6 +74,9 @@ export class FluidFlow implements Flow {
   readonly cap: number = Infinity;
   /** elastic (tcp) rather than constant-rate (udp); a field, not a getter: solves read it per flow per link */
   readonly tcp: boolean;
+  /** path.links and ack.links, one load closer (the solver walks them per flow per link) */
+  readonly links: readonly number[];
+  readonly ackLinks: readonly number[];
 
   constructor(
     id: number,
@@ -88,6 +91,8 @@ export class FluidFlow implements Flow {
     this.id = id;
     this.start = start;
     this.baseRtt = baseRtt;
+    this.links = path.links;
+    this.ackLinks = ack.links;
     this.size = spec.bytes ?? Infinity;
     this.tcp = spec.kind === "tcp";
     this.udpRate = spec.kind === "udp" ? (spec.rate ?? 0) / 8 : 0;

@@ -31,7 +31,7 @@ export class QueueSolver extends CongestionLaws {
     f.since = now;
     if (r === f.rate) return;
     f.rate = r;
-    for (const l of f.path.links) {
+    for (const l of f.links) {
       if (!this.loadDirty[l]) {
         this.loadDirty[l] = 1;
         this.loadList.push(l);
@@ -112,8 +112,8 @@ export class QueueSolver extends CongestionLaws {
       inWork[l] = 0;
       if (head < changedLinks) this.touch(l);
       const old = this.delay[l]!;
-      const d = this.solveLink(l);
-      this.delay[l] = d;
+      this.solveLink(l);
+      const d = this.delay[l]!;
       const delta = d - old;
       if (delta === 0) continue;
       // a change below 1e-4 of a round trip moves rates by less than 1e-4: not worth re-solving
@@ -125,7 +125,7 @@ export class QueueSolver extends CongestionLaws {
         this.markRate(f);
         // slower flows (delta > 0) cannot congest an idle link: only queued links need a look
         if (spread)
-          for (const m of f.path.links)
+          for (const m of f.links)
             if (m !== l && !inWork[m] && (delta < 0 || this.delay[m]! > 0)) {
               inWork[m] = 1;
               work.push(m);
@@ -135,7 +135,7 @@ export class QueueSolver extends CongestionLaws {
         f.ackQ += delta;
         this.markRate(f);
         if (spread)
-          for (const m of f.path.links)
+          for (const m of f.links)
             if (!inWork[m] && (delta < 0 || this.delay[m]! > 0)) {
               inWork[m] = 1;
               work.push(m);
@@ -148,11 +148,11 @@ export class QueueSolver extends CongestionLaws {
       const f = rateList.items[k]!;
       f.rateDirty = false;
       if (f.finished || !f.tcp) continue;
-      f.fwdQ = this.sumDelay(f.path.links);
-      f.ackQ = this.sumDelay(f.ack.links);
+      f.fwdQ = this.sumDelay(f.links);
+      f.ackQ = this.sumDelay(f.ackLinks);
       f.demand = this.rateFor(f, f.fwdQ, f.ackQ);
       this.markCut(f);
-      for (const l of f.path.links) this.touch(l);
+      for (const l of f.links) this.touch(l);
     }
     rateList.size = 0;
     // Where demand exceeds a link (an overflowing drop-tail queue, or the iteration's tolerance)
@@ -176,7 +176,7 @@ export class QueueSolver extends CongestionLaws {
       const f = cutList.items[k]!;
       f.cutDirty = false;
       let sc = 1;
-      for (const l of f.path.links) sc = Math.min(sc, this.cut[l]!);
+      for (const l of f.links) sc = Math.min(sc, this.cut[l]!);
       this.setRate(f, f.demand * sc);
     }
     cutList.size = 0;
@@ -275,8 +275,12 @@ export class QueueSolver extends CongestionLaws {
     return s;
   }
 
-  /** delay of link l that balances its tcp demand with its capacity, other links held fixed */
-  protected solveLink(l: number): number {
+  /**
+   * Sets delay[l] to the delay that balances link l's tcp demand with its capacity, other links
+   * held fixed. (Stored, not returned: solveLink is too large to inline into resolve, and a double
+   * returned from a call is boxed in a fresh HeapNumber, once per link solve.)
+   */
+  protected solveLink(l: number): void {
     const own = this.delay[l]!;
     const flows = this.through[l]!;
     this.overflow[l] = 0;
@@ -295,7 +299,10 @@ export class QueueSolver extends CongestionLaws {
     }
     const C = Math.max(0, this.eff * (this.topo.capacity[l]! / 8 - u));
     this.avail[l] = C;
-    if (tcpFlows === 0 || atZero <= C * (1 + REL)) return 0;
+    if (tcpFlows === 0 || atZero <= C * (1 + REL)) {
+      this.delay[l] = 0;
+      return;
+    }
     if (this.sOther.length < flows.length) {
       this.sOther = new Float64Array(2 * flows.length);
       this.sAck = new Float64Array(2 * flows.length);
@@ -320,13 +327,17 @@ export class QueueSolver extends CongestionLaws {
       let d = f.cwnd / C - E;
       if (f.ownQueue < Infinity) d = Math.min(d, f.ownQueue / C - other);
       d = Math.max(0, d);
-      if (d <= dmax && Math.abs(this.demandAt(d) - C) <= 1e-9 * C) return d;
+      if (d <= dmax && Math.abs(this.demandAt(d) - C) <= 1e-9 * C) {
+        this.delay[l] = d;
+        return;
+      }
       // (rounding, or a pacing cap in between: fall through to the general solve)
     }
     const atMax = this.demandAt(dmax);
     if (atMax > C * (1 + REL)) {
       this.overflow[l] = 1;
-      return dmax;
+      this.delay[l] = dmax;
+      return;
     }
     // Newton from the previous delay (it moves little between steps: two or three evaluations),
     // safeguarded by a bracket [lo, hi] around the root: the excess demand falls with d, so a
@@ -363,9 +374,12 @@ export class QueueSolver extends CongestionLaws {
         continue;
       }
       // Newton has converged: its step is below the tolerance
-      if (Math.abs(next - d) <= 1e-10 + 1e-12 * next) return next > d ? next : d;
+      if (Math.abs(next - d) <= 1e-10 + 1e-12 * next) {
+        this.delay[l] = next > d ? next : d;
+        return;
+      }
       d = next;
     }
-    return hi;
+    this.delay[l] = hi;
   }
 }
