@@ -91,7 +91,11 @@ export class QueueSolver extends CongestionLaws {
       }
     } else {
       // a typed array sorts numerically in native code; a rank maps back to its link (rank < 0: + L)
-      const sorted = Int32Array.from(dirty.items.subarray(0, dirty.size), (l) => rank[l]!).sort();
+      // (filled by a loop: Int32Array.from with a map function walks its source through the
+      // iterator protocol, an object per element)
+      const sorted = new Int32Array(dirty.size);
+      for (let k = 0; k < dirty.size; k++) sorted[k] = rank[dirty.items[k]!]!;
+      sorted.sort();
       for (let i = 0; i < sorted.length; i++) work.push(sorted[i]! < 0 ? sorted[i]! + this.L : sorted[i]!);
     }
     for (let k = 0; k < work.size; k++) this.isDirty[work.items[k]!] = 0;
