@@ -10,15 +10,27 @@ import type { Path } from "../topology/types.ts";
 /** relative tolerance of rate comparisons */
 export const REL = 1e-9;
 
+/*
+ * Every numeric field starts as a number (an initialiser here, not a bare declaration): with
+ * ES2022 class fields a field declared without one is first defined as undefined, and V8 then
+ * gives it the "tagged" representation for good, so each store of a fractional value allocates a
+ * HeapNumber and each read of it yields a value of unknown kind. `cap` tagged made the rate law's
+ * result (min of cwnd / rtt and cap) a tagged value, boxed on every call: about 1 GB of garbage
+ * per data-center run, charged to solveLink (docs/benchmarks.md, fourth pass). The constructor
+ * still sets them; the initial values are never read.
+ */
 export class FluidFlow implements Flow {
+  readonly id: number = 0;
+  readonly start: number = 0;
+  readonly baseRtt: number = 0;
   delivered = 0;
   /** payload bytes per second */
   rate = 0;
-  cwnd: number;
+  cwnd = 0;
   ssthresh = Infinity;
   slowStart = true;
-  srtt: number;
-  minRtt: number;
+  srtt = 0;
+  minRtt = Infinity;
   lastLoss = -Infinity;
   /** CUBIC */
   wMax = 0;
@@ -47,32 +59,40 @@ export class FluidFlow implements Flow {
   wakeAt = Infinity;
   needsGrow = true;
   /** `delivered` is as of this time (bytes are integrated lazily, when the rate changes) */
-  since: number;
+  since = 0;
   /** member of the model's restless list, and its entry there (-1: none) */
   restless = false;
   restlessAt = -1;
-  grownAt: number;
+  grownAt = 0;
   /** the window the solver last looked at (grow), and when */
   seenCwnd = 0;
   seenAt = -Infinity;
   /** tcp_tso_autosize's min-RTT bonus, bytes (cached: it changes only with minRtt) */
   bonus = 0;
-  readonly size: number;
-  readonly udpRate: number;
-  readonly cap: number;
+  readonly size: number = Infinity;
+  readonly udpRate: number = 0;
+  readonly cap: number = Infinity;
   /** elastic (tcp) rather than constant-rate (udp); a field, not a getter: solves read it per flow per link */
   readonly tcp: boolean;
+  /** path.links and ack.links, one load closer (the solver walks them per flow per link) */
+  readonly links: readonly number[];
+  readonly ackLinks: readonly number[];
 
   constructor(
-    readonly id: number,
+    id: number,
     readonly spec: FlowSpec,
     readonly path: Path,
     readonly ack: Path,
-    readonly start: number,
+    start: number,
     readonly done: Signal<FlowResult>,
-    readonly baseRtt: number,
+    baseRtt: number,
     iw: number,
   ) {
+    this.id = id;
+    this.start = start;
+    this.baseRtt = baseRtt;
+    this.links = path.links;
+    this.ackLinks = ack.links;
     this.size = spec.bytes ?? Infinity;
     this.tcp = spec.kind === "tcp";
     this.udpRate = spec.kind === "udp" ? (spec.rate ?? 0) / 8 : 0;

@@ -5,19 +5,20 @@
  */
 import { REL, type FluidFlow } from "./flow.ts";
 import { CongestionLaws } from "./congestion.ts";
+import { FlowList, LinkList } from "./lists.ts";
 
 export class QueueSolver extends CongestionLaws {
   protected steps = 0;
   /** links to re-balance at the next solve, flows whose rate to recompute, scratch flags */
-  protected readonly dirtyList: number[] = [];
+  protected readonly dirtyList = new LinkList();
   /** the solve's worklist of links (reused: no allocation per step) */
-  protected readonly work: number[] = [];
+  protected readonly work = new LinkList();
   /** links whose wire load must be recomputed at the end of the next solve (a flow's rate changed) */
-  protected readonly loadList: number[] = [];
+  protected readonly loadList = new LinkList();
   protected readonly loadDirty = new Uint8Array(this.L);
   protected readonly isDirty = new Uint8Array(this.L);
   protected udpDirty = false;
-  protected readonly rateList: FluidFlow[] = [];
+  protected readonly rateList = new FlowList();
   protected readonly inWork = new Uint8Array(this.L);
   protected readonly touched = new Uint8Array(this.L);
 
@@ -30,7 +31,7 @@ export class QueueSolver extends CongestionLaws {
     f.since = now;
     if (r === f.rate) return;
     f.rate = r;
-    for (const l of f.path.links) {
+    for (const l of f.links) {
       if (!this.loadDirty[l]) {
         this.loadDirty[l] = 1;
         this.loadList.push(l);
@@ -73,43 +74,50 @@ export class QueueSolver extends CongestionLaws {
     // (sorted: the solve's Gauss-Seidel order must not depend on the order changes came in)
     const dirty = this.dirtyList;
     const work = this.work;
-    work.length = 0;
+    work.size = 0;
     const rank = this.solveRank;
-    if (dirty.length <= 64) {
+    if (dirty.size <= 64) {
       // insertion sort: no comparator callback, no allocation (this runs once per step)
-      for (const l of dirty) {
-        let i = work.length;
+      for (let k = 0; k < dirty.size; k++) {
+        const l = dirty.items[k]!;
+        let i = work.size;
         work.push(l);
-        while (i > 0 && rank[work[i - 1]!]! > rank[l]!) {
-          work[i] = work[i - 1]!;
+        const w = work.items;
+        while (i > 0 && rank[w[i - 1]!]! > rank[l]!) {
+          w[i] = w[i - 1]!;
           i--;
         }
-        work[i] = l;
+        w[i] = l;
       }
     } else {
       // a typed array sorts numerically in native code; a rank maps back to its link (rank < 0: + L)
-      const sorted = Int32Array.from(dirty, (l) => rank[l]!).sort();
+      // (filled by a loop: Int32Array.from with a map function walks its source through the
+      // iterator protocol, an object per element)
+      const sorted = new Int32Array(dirty.size);
+      for (let k = 0; k < dirty.size; k++) sorted[k] = rank[dirty.items[k]!]!;
+      sorted.sort();
       for (let i = 0; i < sorted.length; i++) work.push(sorted[i]! < 0 ? sorted[i]! + this.L : sorted[i]!);
     }
-    for (const l of work) this.isDirty[l] = 0;
-    dirty.length = 0;
+    for (let k = 0; k < work.size; k++) this.isDirty[work.items[k]!] = 0;
+    dirty.size = 0;
     const inWork = this.inWork;
     const touched = this.touched;
     const touchedList = this.touchedList;
-    touchedList.length = 0;
-    for (const l of work) inWork[l] = 1;
-    let budget = 60 * (work.length + 16);
+    touchedList.size = 0;
+    for (let k = 0; k < work.size; k++) inWork[work.items[k]!] = 1;
+    let budget = 60 * (work.size + 16);
     // The links dirty from the start gained or lost flows or capacity: their cuts must be redone.
     // A link reached later changes its flows' demands only through its delay, and those flows'
     // links are touched when their demands are recomputed below.
-    const changedLinks = work.length;
-    for (let head = 0; head < work.length; head++) {
-      const l = work[head]!;
+    const changedLinks = work.size;
+    // (work grows inside the loop: its size and items are read afresh on every pass)
+    for (let head = 0; head < work.size; head++) {
+      const l = work.items[head]!;
       inWork[l] = 0;
       if (head < changedLinks) this.touch(l);
       const old = this.delay[l]!;
-      const d = this.solveLink(l);
-      this.delay[l] = d;
+      this.solveLink(l);
+      const d = this.delay[l]!;
       const delta = d - old;
       if (delta === 0) continue;
       // a change below 1e-4 of a round trip moves rates by less than 1e-4: not worth re-solving
@@ -121,7 +129,7 @@ export class QueueSolver extends CongestionLaws {
         this.markRate(f);
         // slower flows (delta > 0) cannot congest an idle link: only queued links need a look
         if (spread)
-          for (const m of f.path.links)
+          for (const m of f.links)
             if (m !== l && !inWork[m] && (delta < 0 || this.delay[m]! > 0)) {
               inWork[m] = 1;
               work.push(m);
@@ -131,7 +139,7 @@ export class QueueSolver extends CongestionLaws {
         f.ackQ += delta;
         this.markRate(f);
         if (spread)
-          for (const m of f.path.links)
+          for (const m of f.links)
             if (!inWork[m] && (delta < 0 || this.delay[m]! > 0)) {
               inWork[m] = 1;
               work.push(m);
@@ -139,24 +147,26 @@ export class QueueSolver extends CongestionLaws {
       }
     }
     // rates of the flows whose inputs changed, exact path sums (no drift from the updates above)
-    for (const f of this.rateList) {
+    const rateList = this.rateList;
+    for (let k = 0; k < rateList.size; k++) {
+      const f = rateList.items[k]!;
       f.rateDirty = false;
       if (f.finished || !f.tcp) continue;
-      f.fwdQ = this.sumDelay(f.path.links);
-      f.ackQ = this.sumDelay(f.ack.links);
+      f.fwdQ = this.sumDelay(f.links);
+      f.ackQ = this.sumDelay(f.ackLinks);
       f.demand = this.rateFor(f, f.fwdQ, f.ackQ);
       this.markCut(f);
-      for (const l of f.path.links) this.touch(l);
+      for (const l of f.links) this.touch(l);
     }
-    this.rateList.length = 0;
+    rateList.size = 0;
     // Where demand exceeds a link (an overflowing drop-tail queue, or the iteration's tolerance)
     // its flows are cut to the link's share: rate = demand x the smallest cut on the path. The cut
     // of a link is recomputed whenever its demand may have changed (it is touched), so every link
     // stays within capacity: sum of rates <= cut x sum of demands = capacity. A rate changes only
     // with its demand (the flows just recomputed) or a cut on its path (the flows marked here).
-    const n0 = touchedList.length;
+    const n0 = touchedList.size;
     for (let k = 0; k < n0; k++) {
-      const l = touchedList[k]!;
+      const l = touchedList.items[k]!;
       let A = 0;
       for (const f of this.through[l]!) if (f.tcp) A += f.demand;
       const sc = A > this.avail[l]! ? this.avail[l]! / A : 1;
@@ -165,26 +175,30 @@ export class QueueSolver extends CongestionLaws {
         for (const f of this.through[l]!) if (f.tcp) this.markCut(f);
       }
     }
-    for (const f of this.cutList) {
+    const cutList = this.cutList;
+    for (let k = 0; k < cutList.size; k++) {
+      const f = cutList.items[k]!;
       f.cutDirty = false;
       let sc = 1;
-      for (const l of f.path.links) sc = Math.min(sc, this.cut[l]!);
+      for (const l of f.links) sc = Math.min(sc, this.cut[l]!);
       this.setRate(f, f.demand * sc);
     }
-    this.cutList.length = 0;
-    for (const l of touchedList) touched[l] = 0;
+    cutList.size = 0;
+    for (let k = 0; k < touchedList.size; k++) touched[touchedList.items[k]!] = 0;
     // wire loads of the links where a rate changed (setRate listed them)
-    for (const l of this.loadList) {
+    const loadList = this.loadList;
+    for (let k = 0; k < loadList.size; k++) {
+      const l = loadList.items[k]!;
       this.loadDirty[l] = 0;
       let w = 0;
       for (const f of this.through[l]!) w += f.tcp ? f.rate / eff : f.rate;
       this.setLoad(l, Math.min(w, cap[l]! / 8));
     }
-    this.loadList.length = 0;
+    loadList.size = 0;
   }
 
-  protected readonly touchedList: number[] = [];
-  protected readonly cutList: FluidFlow[] = [];
+  protected readonly touchedList = new LinkList();
+  protected readonly cutList = new FlowList();
 
   protected markCut(f: FluidFlow): void {
     if (!f.cutDirty) {
@@ -265,8 +279,12 @@ export class QueueSolver extends CongestionLaws {
     return s;
   }
 
-  /** delay of link l that balances its tcp demand with its capacity, other links held fixed */
-  protected solveLink(l: number): number {
+  /**
+   * Sets delay[l] to the delay that balances link l's tcp demand with its capacity, other links
+   * held fixed. (Stored, not returned: solveLink is too large to inline into resolve, and a double
+   * returned from a call is boxed in a fresh HeapNumber, once per link solve.)
+   */
+  protected solveLink(l: number): void {
     const own = this.delay[l]!;
     const flows = this.through[l]!;
     this.overflow[l] = 0;
@@ -285,7 +303,10 @@ export class QueueSolver extends CongestionLaws {
     }
     const C = Math.max(0, this.eff * (this.topo.capacity[l]! / 8 - u));
     this.avail[l] = C;
-    if (tcpFlows === 0 || atZero <= C * (1 + REL)) return 0;
+    if (tcpFlows === 0 || atZero <= C * (1 + REL)) {
+      this.delay[l] = 0;
+      return;
+    }
     if (this.sOther.length < flows.length) {
       this.sOther = new Float64Array(2 * flows.length);
       this.sAck = new Float64Array(2 * flows.length);
@@ -310,13 +331,17 @@ export class QueueSolver extends CongestionLaws {
       let d = f.cwnd / C - E;
       if (f.ownQueue < Infinity) d = Math.min(d, f.ownQueue / C - other);
       d = Math.max(0, d);
-      if (d <= dmax && Math.abs(this.demandAt(d) - C) <= 1e-9 * C) return d;
+      if (d <= dmax && Math.abs(this.demandAt(d) - C) <= 1e-9 * C) {
+        this.delay[l] = d;
+        return;
+      }
       // (rounding, or a pacing cap in between: fall through to the general solve)
     }
     const atMax = this.demandAt(dmax);
     if (atMax > C * (1 + REL)) {
       this.overflow[l] = 1;
-      return dmax;
+      this.delay[l] = dmax;
+      return;
     }
     // Newton from the previous delay (it moves little between steps: two or three evaluations),
     // safeguarded by a bracket [lo, hi] around the root: the excess demand falls with d, so a
@@ -353,9 +378,12 @@ export class QueueSolver extends CongestionLaws {
         continue;
       }
       // Newton has converged: its step is below the tolerance
-      if (Math.abs(next - d) <= 1e-10 + 1e-12 * next) return next > d ? next : d;
+      if (Math.abs(next - d) <= 1e-10 + 1e-12 * next) {
+        this.delay[l] = next > d ? next : d;
+        return;
+      }
       d = next;
     }
-    return hi;
+    this.delay[l] = hi;
   }
 }

@@ -18,7 +18,8 @@ export class FluidState {
   /** the Router of `route`'s routes, for latency questions without Paths (ModelOptions.router) */
   protected readonly tables: Router | undefined;
   private readonly routeFn: (src: string, dst: string) => Path;
-  protected readonly L: number;
+  // (numbers from the start, not undefined: V8 would keep them tagged; see FluidFlow)
+  protected readonly L: number = 0;
   protected readonly cc: CongestionControl;
   /** cc === "bbr", tested per flow in the hottest loop (rateFor), where a string compare costs */
   protected readonly bbr: boolean;
@@ -31,7 +32,7 @@ export class FluidState {
    * flow already at their rate. Otherwise (and among equals) the link id.
    */
   protected readonly solveRank: Int32Array;
-  protected readonly eff: number;
+  protected readonly eff: number = 1;
   /** per directed link: queueing delay (s), wire load (B/s), cumulative wire bytes, goodput capacity left for tcp */
   protected readonly delay: Float64Array;
   protected readonly load: Float64Array;
