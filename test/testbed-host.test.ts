@@ -6,6 +6,7 @@
 import test from "ava";
 import type { HostState } from "../src/runspec.ts";
 import { busyWarning, machineDifferences, machineRecord } from "../src/experiment/testbed-host.ts";
+import { DriverHostSchema, parseDriverLine } from "../backends/mininet/driver-lines.ts";
 
 const idle: HostState = { kernel: "6.18.44", cpus: 2, cpu: "AMD EPYC", criu: "4.2.1", load1: 0.4, load5: 0.9 };
 
@@ -32,4 +33,13 @@ test("a validation host differing from the profile's is named field by field; lo
   t.deepEqual(machineDifferences(fitted, { ...idle, load1: 3 }), []);
   t.deepEqual(machineDifferences(fitted, { ...idle, kernel: "6.19.1", criu: "4.1.1" }), ["kernel: profile 6.18.44, testbed now 6.19.1", "criu: profile 4.2.1, testbed now 4.1.1"]);
   t.deepEqual(machineDifferences(undefined, idle), [], "a profile without a machine block (the paper's) is not compared");
+});
+
+test("the driver's host line is checked against its contract, never cast", (t) => {
+  // as the driver printed it on this project's testbed
+  const line = '{"type":"host","kernel":"6.18.44-fc-v1045","cpus":2,"cpu":"AMD EPYC","criu":"4.2.1","load1":1.88,"load5":1.25}';
+  const { type, ...host } = parseDriverLine(line, DriverHostSchema);
+  t.is(type, "host");
+  t.deepEqual(host, { kernel: "6.18.44-fc-v1045", cpus: 2, cpu: "AMD EPYC", criu: "4.2.1", load1: 1.88, load5: 1.25 });
+  t.throws(() => parseDriverLine('{"type":"host","kernel":"6.18","cpus":2,"cpu":"x","criu":""}', DriverHostSchema), { message: /breaks its contract \(load1: / });
 });

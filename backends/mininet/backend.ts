@@ -12,7 +12,7 @@ import { compileTopology } from "../../src/network/topology/compile.ts";
 import { Router } from "../../src/network/topology/routing.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
 import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
-import { parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
+import { DriverHostSchema, parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
 import { type ExecResult, parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
 
 export type DecideFn = (spec: RunSpec, migrationIndex: number) => Promise<PolicyPlan> | PolicyPlan;
@@ -181,7 +181,7 @@ export class MininetBackend implements Backend {
     const r = await session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "host"), { timeoutMs: 15_000 });
     const line = r.stdout.split("\n").find((l) => l.startsWith("{"));
     if (r.code !== 0 || !line) throw new Error(`testbed ${this.address.url}: cannot describe the host: ${r.stderr.trim().split("\n").pop()}`);
-    const { type: _type, ...host } = JSON.parse(line) as HostState & { type: string };
+    const { type: _type, ...host } = parseDriverLine(line, DriverHostSchema);
     return host;
   }
 

@@ -57,18 +57,29 @@ export const DriverLineSchema = z.discriminatedUnion("type", [
 ]);
 export type DriverLine = z.infer<typeof DriverLineSchema>;
 
-/** Parses one stdout line of the driver; throws naming the line when it breaks the contract. */
-export function parseDriverLine(text: string): DriverLine {
+/** The answer of `migsim_driver.py host` (a HostState, src/runspec.ts, with its type). */
+export const DriverHostSchema = z.object({
+  type: z.literal("host"),
+  kernel: z.string(),
+  cpus: z.number().int().positive(),
+  cpu: z.string(),
+  criu: z.string(),
+  load1: z.number().finite().nonnegative(),
+  load5: z.number().finite().nonnegative(),
+});
+
+/** Parses one stdout line of the driver (a run's, or `schema`'s); throws naming the line when it breaks the contract. */
+export function parseDriverLine<S extends z.ZodType = typeof DriverLineSchema>(text: string, schema?: S): z.infer<S> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     throw new Error(`testbed driver printed a line that is not JSON: ${text.slice(0, 200)}`);
   }
-  const r = DriverLineSchema.safeParse(raw);
+  const r = (schema ?? DriverLineSchema).safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new Error(`testbed driver line breaks its contract (${issue?.path.join(".") || "type"}: ${issue?.message}): ${text.slice(0, 200)}`);
   }
-  return r.data;
+  return r.data as z.infer<S>;
 }
