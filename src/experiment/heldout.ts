@@ -8,12 +8,12 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "
 import { basename, dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../report/atomic.ts";
 import type { RunFailure } from "../runspec.ts";
-import { createBackend, type BackendOptions } from "./backends.ts";
+import type { BackendOptions } from "./backends.ts";
 import { compareBackends, type ComparisonRow, type ProbeComparison } from "./compare.ts";
 import { loadProfile } from "./profile.ts";
 import type { ProgressReporter } from "./run.ts";
 import { shippedExperimentsDir } from "./shipped.ts";
-import { busyWarning, machineDifferences, machineRecord } from "./testbed-host.ts";
+import { machineDifferences, onTestbedSession } from "./testbed-host.ts";
 
 /** Largest |error| that meets the target, per compared quantity. */
 export const TARGETS = { total_s: 0.15, checkpoint_s: 0.25, transfer_s: 0.25, restore_s: 0.25, probe_rtt: 0.25 } as const;
@@ -67,13 +67,8 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
   let testbedRuns = 0;
   const sections: Array<{ name: string; rows: ComparisonRow[]; probes: ProbeComparison[]; verdicts: Verdict[] }> = [];
   const started = new Date();
-  const session = createBackend("mininet", opts.backendOptions);
-  let machine: Record<string, string> | undefined;
   let differences: string[] = [];
-  try {
-    const before = await session.host?.();
-    const busy = before && busyWarning(before, "a validation");
-    if (busy) opts.log(busy);
+  const { machine } = await onTestbedSession(opts.backendOptions, "a validation", opts.log, async (session, before) => {
     differences = before ? machineDifferences(profile.document.machine, before) : [];
     for (const d of differences) opts.log(`warning: the profile was fitted on another host: ${d}`);
     for (const [i, file] of files.entries()) {
@@ -99,11 +94,7 @@ export async function validateHeldOut(opts: HeldOutOptions): Promise<HeldOutOutc
       verdicts.push(...vs);
       sections.push({ name, rows: r.rows, probes: r.probes, verdicts: vs });
     }
-    const after = await session.host?.();
-    if (before && after) machine = machineRecord(before, after);
-  } finally {
-    await session.close?.();
-  }
+  });
   const report = (plot: (name: string) => string): string =>
     markdown(
       opts,

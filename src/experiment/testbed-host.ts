@@ -4,7 +4,32 @@
  * an idle machine and 0.961 s under other work), so a profile and a validation report say what
  * the host ran and how loaded it was, and a busy host gets a warning before the measurements.
  */
-import type { HostState } from "../runspec.ts";
+import type { Backend, HostState } from "../runspec.ts";
+import { createBackend, type BackendOptions } from "./backends.ts";
+
+/**
+ * Runs `body` on one testbed session (calibrate and validate run all their experiments on one
+ * connection): the host described before (a busy one warned about) and after, the session closed
+ * whatever happens. `machine` is the record of both ends (machineRecord).
+ */
+export async function onTestbedSession<T>(
+  backendOptions: BackendOptions,
+  what: string,
+  log: (line: string) => void,
+  body: (session: Backend, before: HostState | undefined) => Promise<T>,
+): Promise<{ value: T; machine: Record<string, string> | undefined }> {
+  const session = createBackend("mininet", backendOptions);
+  try {
+    const before = await session.host?.();
+    const busy = before && busyWarning(before, what);
+    if (busy) log(busy);
+    const value = await body(session, before);
+    const after = await session.host?.();
+    return { value, machine: before && after ? machineRecord(before, after) : undefined };
+  } finally {
+    await session.close?.();
+  }
+}
 
 /** A 1-minute load average above half the CPUs: other work shares the cores CRIU and Docker need. */
 export function busyWarning(h: HostState, what: string): string | undefined {

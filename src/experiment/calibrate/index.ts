@@ -16,7 +16,7 @@ import { loadExperiment } from "../load.ts";
 import { planSize, specAt } from "../plan.ts";
 import { PAPER_PROFILE } from "../profile.ts";
 import { runExperiment, type ProgressReporter } from "../run.ts";
-import { busyWarning, machineRecord } from "../testbed-host.ts";
+import { onTestbedSession } from "../testbed-host.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "../schema.ts";
 import { fitEfficiency, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
 import { calibrationFile, measurementPlan, type Measurement } from "./plan.ts";
@@ -50,13 +50,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
   const observed = new Map<string, Observed>();
   let failedRuns = 0;
   let testbedRuns = 0;
-  // one testbed session for every measurement (a refit opens none)
-  const session = opts.refit ? undefined : createBackend("mininet", opts.backendOptions);
-  let machine = opts.refit ? readMachine(measurementsDir) : undefined;
-  try {
-    const before = await session?.host?.();
-    const busy = before && busyWarning(before, "a calibration");
-    if (busy) opts.log(busy);
+  const measure = async (session: Backend | undefined): Promise<void> => {
     for (const [i, m] of plan.entries()) {
       const out = join(measurementsDir, m.id);
       if (opts.refit) {
@@ -86,13 +80,14 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
       if (records.length === 0) throw new Error(`calibration measurement ${m.id}: every testbed run failed (see ${out}/failed.csv)`);
       observed.set(m.id, { measurement: m, records, probes });
     }
-    const after = await session?.host?.();
-    if (before && after) {
-      machine = machineRecord(before, after);
-      writeFileAtomic(join(measurementsDir, MACHINE_FILE), `${JSON.stringify(machine, null, 2)}\n`);
-    }
-  } finally {
-    await session?.close?.();
+  };
+  let machine: Record<string, string> | undefined;
+  if (opts.refit) {
+    await measure(undefined);
+    machine = readMachine(measurementsDir);
+  } else {
+    ({ machine } = await onTestbedSession(opts.backendOptions, "a calibration", opts.log, (session) => measure(session)));
+    if (machine) writeFileAtomic(join(measurementsDir, MACHINE_FILE), `${JSON.stringify(machine, null, 2)}\n`);
   }
   const cal = await fitAll(observed, opts.log);
   const document = profileDocument(cal, opts, measuredAt(measurementsDir, plan) ?? started, machine);
