@@ -78,8 +78,13 @@ function line(xs: readonly number[], ys: readonly number[]): { a: number; b: num
   return { a: my - b * mx, b };
 }
 
-/** checkpoint and restore: base + size / rate, from every cold migration measured (several sizes, spread over the calibration). */
-export function fitHostCosts(obs: readonly Observed[], cal: Calibration): void {
+/**
+ * checkpoint and restore: base + size / rate, from every cold migration measured, not only the
+ * host-costs ones: those run in the calibration's first 2-3 minutes, and the host's checkpoint time
+ * drifts by 10-20% over tens of minutes (docs/profiles.md).
+ */
+export function fitHostCosts(measured: readonly Observed[], cal: Calibration): void {
+  const obs = measured.filter((o) => o.records.some((r) => r.mode === "cold"));
   const xs: number[] = [];
   const cp: number[] = [];
   const rs: number[] = [];

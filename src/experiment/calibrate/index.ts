@@ -116,11 +116,7 @@ export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line
     await fn();
     log(`fitted ${what}`);
   };
-  // Every cold migration of the calibration, not only the host-costs ones: they span the whole
-  // calibration (the host-costs runs its first 2-3 minutes), and the host's checkpoint time drifts
-  // by 10-20% over tens of minutes (docs/profiles.md)
-  const cold = [...observed.values()].filter((o) => o.records.some((r) => r.mode === "cold"));
-  await step("checkpoint and restore base and rate, image overhead", () => fitHostCosts(cold, cal));
+  await step("checkpoint and restore base and rate, image overhead", () => fitHostCosts([...observed.values()], cal));
   await step("transfer-setup", () => fitOffset("costs.transfer-setup", "transfer_s", of("host-costs-"), cal, simulate, "the copy's start-up (tool and connection)"));
   await step("network efficiency", () => fitEfficiency(one("link-tcp"), cal, simulate));
   await step("ssh-setup", () => fitOffset("costs.ssh-setup", "transfer_s", [one("link-ssh")], cal, simulate, "SSH key exchange and authentication"));
