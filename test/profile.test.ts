@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fitAll, simulateMeasurement } from "../src/experiment/calibrate/index.ts";
-import type { Observed } from "../src/experiment/calibrate/fit.ts";
-import { measurementPlan } from "../src/experiment/calibrate/plan.ts";
+import { fitStateless, type Calibration, type Observed, type Simulate } from "../src/experiment/calibrate/fit.ts";
+import { measurementPlan, type Measurement } from "../src/experiment/calibrate/plan.ts";
 import { createBackend } from "../src/experiment/backends.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
 import { runExperiment } from "../src/experiment/run.ts";
@@ -117,4 +117,21 @@ test("the fit recovers the parameters that produced its measurements", async (t)
   t.is(cal.params.get("costs.checkpoint-files"), 44);
   t.is(cal.params.get("network.extra.gsoHeadOfLine"), 1);
   for (const [k, f] of cal.fits) t.true(f.source.length > 0 && f.error.length > 0 && f.n > 0, `${k} has provenance`);
+});
+
+test("the stateless kill and start are measured at both ends of the calibration, and fitted on the host's mean over it", async (t) => {
+  const plan = measurementPlan(false);
+  t.is(plan[0]!.file, "stateless");
+  t.is(plan.at(-1)!.file, "stateless");
+  t.not(plan[0]!.id, plan.at(-1)!.id);
+  t.is(plan.filter((m) => m.file === "stateless").length, 2);
+  // the host drifted: kills of 0.2 s at the start, 0.3 s at the end
+  const backend = createBackend("sim", {});
+  const at = async (m: Measurement, kill: string): Promise<Observed> => ({ measurement: m, ...(await simulateMeasurement(backend, m, [...m.set, `costs.kill=${kill}`, "costs.start=0.6s"], 3)) });
+  const obs = [await at(plan[0]!, "0.2s"), await at(plan.at(-1)!, "0.3s")];
+  const cal: Calibration = { params: new Map(), fits: new Map() };
+  const simulate: Simulate = async (m, params) => simulateMeasurement(backend, m, [...m.set, ...[...params].map(([k, v]) => `${k}=${v}`)], 1);
+  await fitStateless(obs, cal, simulate);
+  t.is(cal.params.get("costs.kill"), "0.25s");
+  t.is(cal.fits.get("costs.kill")!.n, 6);
 });
