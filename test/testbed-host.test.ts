@@ -6,7 +6,7 @@
 import test from "ava";
 import type { HostState } from "../src/runspec.ts";
 import { busyWarning, machineDifferences, machineRecord } from "../src/experiment/testbed-host.ts";
-import { DriverHostSchema, parseDriverLine } from "../backends/mininet/driver-lines.ts";
+import { DriverHostSchema, DriverPreflightSchema, parseDriverLine } from "../backends/mininet/driver-lines.ts";
 
 const idle: HostState = { kernel: "6.18.44", cpus: 2, cpu: "AMD EPYC", criu: "4.2.1", load1: 0.4, load5: 0.9 };
 
@@ -42,4 +42,13 @@ test("the driver's host line is checked against its contract, never cast", (t) =
   t.is(type, "host");
   t.deepEqual(host, { kernel: "6.18.44-fc-v1045", cpus: 2, cpu: "AMD EPYC", criu: "4.2.1", load1: 1.88, load5: 1.25 });
   t.throws(() => parseDriverLine('{"type":"host","kernel":"6.18","cpus":2,"cpu":"x","criu":""}', DriverHostSchema), { message: /breaks its contract \(load1: / });
+});
+
+test("the driver's preflight answer is checked against its contract, never cast", (t) => {
+  // the shape the driver prints on this project's testbed (pre-copy lacks soft-dirty tracking there)
+  const line = '{"type":"preflight","missing":[],"netem":true,"modes":{"pre-copy":"pre-copy needs CONFIG_MEM_SOFT_DIRTY","post-copy":null}}';
+  const res = parseDriverLine(line, DriverPreflightSchema);
+  t.deepEqual(res.missing, []);
+  t.deepEqual(res.modes, { "pre-copy": "pre-copy needs CONFIG_MEM_SOFT_DIRTY", "post-copy": null });
+  t.throws(() => parseDriverLine('{"type":"preflight","missing":[{"what":"iperf3"}]}', DriverPreflightSchema), { message: /breaks its contract \(missing\.0\.fix: / });
 });

@@ -12,7 +12,7 @@ import { compileTopology } from "../../src/network/topology/compile.ts";
 import { Router } from "../../src/network/topology/routing.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
 import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
-import { DriverHostSchema, parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
+import { DriverHostSchema, DriverPreflightSchema, parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
 import { type ExecResult, parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
 
 export type DecideFn = (spec: RunSpec, migrationIndex: number) => Promise<PolicyPlan> | PolicyPlan;
@@ -168,7 +168,7 @@ export class MininetBackend implements Backend {
     if (r.code !== 0 || !line) {
       throw new InputError(`testbed ${this.address.url}: preflight check failed: ${r.stderr.trim().split("\n").pop()}`);
     }
-    const res = JSON.parse(line) as { missing: { what: string; fix: string }[]; modes?: Record<string, string | null> };
+    const res = parseDriverLine(line, DriverPreflightSchema);
     if (res.missing.length > 0) {
       throw new InputError(`testbed ${this.address.url} is missing ` +
         res.missing.map((m) => `${m.what} (fix: ${m.fix})`).join("; "));

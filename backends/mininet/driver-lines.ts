@@ -68,6 +68,14 @@ export const DriverHostSchema = z.object({
   load5: z.number().finite().nonnegative(),
 });
 
+/** The answer of `migsim_driver.py preflight`: what the testbed lacks (with the fix) and why each live mode cannot run. */
+export const DriverPreflightSchema = z.object({
+  type: z.literal("preflight"),
+  missing: z.array(z.object({ what: z.string(), fix: z.string() })),
+  netem: z.boolean().optional(),
+  modes: z.record(z.string(), z.string().nullable()).optional(),
+});
+
 /** Parses one stdout line of the driver (a run's, or `schema`'s); throws naming the line when it breaks the contract. */
 export function parseDriverLine<S extends z.ZodType = typeof DriverLineSchema>(text: string, schema?: S): z.infer<S> {
   let raw: unknown;
