@@ -4,15 +4,17 @@
  * from measurements the simulator itself produced with those parameters.
  */
 import test from "ava";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fitAll, simulateMeasurement } from "../src/experiment/calibrate/index.ts";
+import { calibrate, fitAll, simulateMeasurement } from "../src/experiment/calibrate/index.ts";
 import { fitStateless, type Calibration, type Observed, type Simulate } from "../src/experiment/calibrate/fit.ts";
-import { measurementPlan, type Measurement } from "../src/experiment/calibrate/plan.ts";
+import { calibrationFile, measurementPlan, type Measurement } from "../src/experiment/calibrate/plan.ts";
 import { createBackend } from "../src/experiment/backends.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
 import { runExperiment } from "../src/experiment/run.ts";
+import { PAPER_PROFILE } from "../src/experiment/profile.ts";
+import { InputError } from "../src/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "migsim-profile-"));
 const EXPERIMENT = `name: prof
@@ -134,4 +136,25 @@ test("the stateless kill and start are measured at both ends of the calibration,
   await fitStateless(obs, cal, simulate);
   t.is(cal.params.get("costs.kill"), "0.25s");
   t.is(cal.fits.get("costs.kill")!.n, 6);
+});
+
+test("a refit keeps the testbed and host of its measurements, and refuses a machine record that is not one", async (t) => {
+  // a --quick calibration's folder, measured here by the simulator under the command calibrate records
+  const measurements = join(dir, "lab.measurements");
+  const argv = ["calibrate", "--testbed", "ssh://root@lab.example:2290", "--out", "lab.yaml", "--quick"];
+  for (const m of measurementPlan(true)) {
+    await runExperiment({ file: calibrationFile(m.file), set: m.set, runs: m.runs, out: join(measurements, m.id), profile: PAPER_PROFILE, plots: false, argv });
+  }
+  writeFileSync(join(measurements, "machine.json"), JSON.stringify({ kernel: "6.18.44", criu: "4.2.1" }));
+  const out = join(dir, "refitted.yaml");
+  const r = await calibrate({ out, quick: true, refit: measurements, backendOptions: {}, log: () => {} });
+  t.true(existsSync(out));
+  t.is(r.document.testbed, "ssh://root@lab.example:2290");
+  t.deepEqual(r.document.machine, { kernel: "6.18.44", criu: "4.2.1" });
+  t.is(r.testbedRuns, 0, "a refit runs nothing");
+  writeFileSync(join(measurements, "machine.json"), JSON.stringify({ kernel: 6.18 }));
+  const e = await t.throwsAsync(calibrate({ out: join(dir, "bad.yaml"), quick: true, refit: measurements, backendOptions: {}, log: () => {} }));
+  t.true(e instanceof InputError);
+  t.regex(e!.message, /object of strings .*kernel/);
+  t.false(existsSync(join(dir, "bad.yaml")), "nothing written");
 });

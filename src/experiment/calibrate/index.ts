@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
+import { z } from "zod";
 import { InputError } from "../../errors.ts";
 import { writeFileAtomic } from "../../report/atomic.ts";
 import { readProbesCsv, readRunsCsv } from "../../report/csv.ts";
@@ -82,15 +83,17 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
     }
   };
   let machine: Record<string, string> | undefined;
+  let testbed = opts.backendOptions.testbed;
   if (opts.refit) {
     await measure(undefined);
     machine = readMachine(measurementsDir);
+    testbed ??= measuredOn(measurementsDir, plan);
   } else {
     ({ machine } = await onTestbedSession(opts.backendOptions, "a calibration", opts.log, (session) => measure(session)));
     if (machine) writeFileAtomic(join(measurementsDir, MACHINE_FILE), `${JSON.stringify(machine, null, 2)}\n`);
   }
   const cal = await fitAll(observed, opts.log);
-  const document = profileDocument(cal, opts, measuredAt(measurementsDir, plan) ?? started, machine);
+  const document = profileDocument(cal, opts, testbed, measuredAt(measurementsDir, plan) ?? started, machine);
   PROFILE_SCHEMA.parse(document);
   const header = [
     `# Testbed profile written by \`migsim ${(opts.argv ?? []).join(" ")}\`.`,
@@ -167,20 +170,44 @@ function measuredAt(dir: string, plan: readonly Measurement[]): Date | undefined
   return starts.length ? new Date(Math.min(...starts.map((d) => d.getTime()))) : undefined;
 }
 
+/** The testbed URL the measurements ran on, from their manifests' command line (`--testbed URL`), so a refit keeps it. */
+function measuredOn(dir: string, plan: readonly Measurement[]): string | undefined {
+  for (const m of plan) {
+    try {
+      const command = readManifest(join(dir, m.id)).command;
+      const at = command.indexOf("--testbed");
+      if (at >= 0 && command[at + 1]) return command[at + 1];
+      const inline = command.find((a) => a.startsWith("--testbed="));
+      if (inline) return inline.slice("--testbed=".length);
+    } catch {
+      // a measurement without a readable manifest says nothing about the testbed
+    }
+  }
+  return undefined;
+}
+
 /** The testbed host during the measurements, kept beside them so a refit keeps it in the profile. */
 const MACHINE_FILE = "machine.json";
+const MACHINE_SCHEMA = z.record(z.string(), z.string());
 
 function readMachine(dir: string): Record<string, string> | undefined {
   const file = join(dir, MACHINE_FILE);
   if (!existsSync(file)) return undefined;
+  let raw: unknown;
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+    raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
     throw new InputError(`expected the JSON object calibrate writes: ${(e as Error).message}`, { file, field: "--refit" });
   }
+  const r = MACHINE_SCHEMA.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InputError(`expected an object of strings (kernel, cpu, criu, load-average) as calibrate writes it: ${issue?.path.join(".") || "the file"}: ${issue?.message}`, { file, field: "--refit" });
+  }
+  return r.data;
 }
 
-function profileDocument(cal: Calibration, opts: CalibrateOptions, started: Date, machine: Record<string, string> | undefined): ProfileDocument {
+function profileDocument(cal: Calibration, opts: CalibrateOptions, testbed: string | undefined, started: Date, machine: Record<string, string> | undefined): ProfileDocument {
   const network: Record<string, unknown> = { model: "tcp-fluid", "host-stack": "emulated" };
   const extra: Record<string, number> = {};
   const costs: Record<string, unknown> = {};
@@ -191,7 +218,7 @@ function profileDocument(cal: Calibration, opts: CalibrateOptions, started: Date
     else network[key!] = value;
   }
   if (Object.keys(extra).length) network["extra"] = extra;
-  const host = opts.backendOptions.testbed ?? "the local testbed (backends/mininet/setup-testbed.sh)";
+  const host = testbed ?? "the local testbed (backends/mininet/setup-testbed.sh)";
   return {
     profile: `testbed-${started.toISOString().slice(0, 10)}`,
     description: `fitted by migsim calibrate${opts.quick ? " --quick" : ""} on ${host}${opts.refit ? ` (refitted from ${opts.refit})` : ""}`,
