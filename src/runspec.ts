@@ -282,6 +282,8 @@ export interface HostState {
 /** What every backend implements. */
 export interface Backend {
   readonly name: string;
+  /** runs can fail one by one (a testbed): the others go on, and the output folder lists them in failed.csv */
+  readonly runsCanFail?: boolean;
   execute(spec: RunSpec): Promise<RunResult> | RunResult;
   /** the machine the runs execute on, now (testbed backends) */
   host?(): Promise<HostState>;

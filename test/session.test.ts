@@ -4,7 +4,7 @@
  * and the rows are those of the experiment run on its own.
  */
 import test from "ava";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBackend } from "../src/experiment/backends.ts";
@@ -39,4 +39,14 @@ test("a session of another backend than the run asks for is refused", async (t) 
   const dir = mkdtempSync(join(tmpdir(), "migsim-session-"));
   const session: Backend = { name: "mininet", execute: () => Promise.reject(new Error("not reached")) };
   await t.throwsAsync(runExperiment({ file: TABLE3, runs: 1, out: join(dir, "x"), plots: false, session }), { message: /session is a mininet backend, the run asks for sim/ });
+});
+
+test("a backend whose runs can fail gets failed.csv, one that cannot does not: a property of the backend, not of its name", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-session-"));
+  const sim = createBackend("sim", {});
+  const fallible: Backend = { name: "sim", runsCanFail: true, execute: (spec: RunSpec) => sim.execute(spec) };
+  await runExperiment({ file: TABLE3, runs: 1, out: join(dir, "fallible"), plots: false, session: fallible });
+  await runExperiment({ file: TABLE3, runs: 1, out: join(dir, "plain"), plots: false });
+  t.true(existsSync(join(dir, "fallible", "failed.csv")));
+  t.false(existsSync(join(dir, "plain", "failed.csv")));
 });

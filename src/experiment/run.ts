@@ -66,9 +66,6 @@ export interface RunOutcome {
   runsFailed: number;
 }
 
-/** Backends whose runs can fail one by one (a testbed); their output folders get failed.csv. */
-const FALLIBLE_BACKENDS = new Set(["mininet"]);
-
 const COMMIT_INTERVAL_MS = 500;
 
 export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
@@ -88,7 +85,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const axisNames = experiment.axes.map((a) => a.path);
   const positions = shardPositions(experiment, opts.shard);
   const files: Record<string, string> = { "runs.csv": csvLines([runColumns(axisNames)]), "probes.csv": csvLines([probeColumns()]) };
-  if (FALLIBLE_BACKENDS.has(backendName)) files[FAILED_FILE] = failedHeader();
+  if (backend.runsCanFail) files[FAILED_FILE] = failedHeader();
   const partial = PartialOutput.open(outDir, planKey(experiment, opts.shard, backendName), files, opts.resume ?? false);
   const skip = partial.done;
   const todo = positions.slice(skip);
