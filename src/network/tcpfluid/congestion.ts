@@ -5,7 +5,6 @@
  */
 import { REL, type FluidFlow } from "./flow.ts";
 import { HostStack } from "./hoststack.ts";
-import { BASE_RTT, CAP, CWND, OWN_QUEUE, STRIDE } from "./slots.ts";
 
 export class CongestionLaws extends HostStack {
   /**
@@ -18,36 +17,23 @@ export class CongestionLaws extends HostStack {
 
   /** rate of f given the queueing delays of its data path (P) and ACK path (A) */
   protected rateFor(f: FluidFlow, P: number, A: number): number {
-    return this.rateAt(this.slots.hot, f.at, P, A);
-  }
-
-  /**
-   * rateFor of the flow whose values start at b in the slots' hot array (slots.ts): the solver's
-   * inner loops call it with a slot's base, reading no flow object (but BBR's pacing state)
-   */
-  protected rateAt(h: Float64Array, b: number, P: number, A: number): number {
-    const rtt = h[b + BASE_RTT]! + P + A;
-    let x = h[b + CWND]! / rtt;
+    const rtt = f.baseRtt + P + A;
+    let x = f.cwnd / rtt;
     let den = rtt;
-    const cap = h[b + CAP]!;
-    if (cap <= x) {
-      x = cap;
+    if (f.cap <= x) {
+      x = f.cap;
       den = Infinity;
     }
-    if (this.bbr) {
-      const f = this.slots.flows[b / STRIDE]!;
-      if (f.btlBw > 0) {
-        const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
-        const paced = gain * f.btlBw * (f.bbrFull ? this.p.bbrProbeGain : 1);
-        if (paced < x) {
-          x = paced;
-          den = Infinity;
-        }
+    if (this.bbr && f.btlBw > 0) {
+      const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
+      const paced = gain * f.btlBw * (f.bbrFull ? this.p.bbrProbeGain : 1);
+      if (paced < x) {
+        x = paced;
+        den = Infinity;
       }
     }
-    const own = h[b + OWN_QUEUE]!;
-    if (P > 0 && own < Infinity) {
-      const queued = own / P;
+    if (P > 0 && f.ownQueue < Infinity) {
+      const queued = f.ownQueue / P;
       if (queued < x) {
         x = queued;
         den = P;
@@ -213,10 +199,7 @@ export class CongestionLaws extends HostStack {
     for (const l of f.path.links) {
       const C = this.avail[l]!;
       let A = 0;
-      for (const s of this.through[l]!) {
-        const h = this.slots.flows[s]!;
-        if (h.tcp) A += h.rate;
-      }
+      for (const h of this.through[l]!) if (h.tcp) A += h.rate;
       const extra = (g - 1) * f.btlBw;
       if (A + extra > C) r = Math.min(r, (g * f.btlBw * C) / (A + extra));
     }

@@ -6,7 +6,6 @@
 import type { Signal } from "../../kernel/index.ts";
 import type { Flow, FlowResult, FlowSpec } from "../model.ts";
 import type { Path } from "../topology/types.ts";
-import { ACKQ, BASE_RTT, CAP, CWND, DEMAND, type FlowSlots, FWDQ, OWN_QUEUE, RATE, STRIDE } from "./slots.ts";
 
 /** relative tolerance of rate comparisons */
 export const REL = 1e-9;
@@ -19,15 +18,15 @@ export const REL = 1e-9;
  * result (min of cwnd / rtt and cap) a tagged value, boxed on every call: about 1 GB of garbage
  * per data-center run, charged to solveLink (docs/benchmarks.md, fourth pass). The constructor
  * still sets them; the initial values are never read.
- *
- * The values the solver reads per flow per link (rate, cwnd, the queueing delays, the demand,
- * the limits) live in the model's FlowSlots, at this flow's slot (slots.ts); the accessors below
- * read and write them there, for the code that works on one flow at a time.
  */
 export class FluidFlow implements Flow {
   readonly id: number = 0;
   readonly start: number = 0;
+  readonly baseRtt: number = 0;
   delivered = 0;
+  /** payload bytes per second */
+  rate = 0;
+  cwnd = 0;
   ssthresh = Infinity;
   slowStart = true;
   srtt = 0;
@@ -42,10 +41,17 @@ export class FluidFlow implements Flow {
   bbrFull = false;
   fullBw = 0;
   fullBwAt = 0;
+  /** emulated stack: own bytes the flow may keep queued along its path */
+  ownQueue = Infinity;
+  /** last solve: forward and ACK-path queueing delays */
+  fwdQ = 0;
+  ackQ = 0;
   changing = true;
   finished = false;
   rateDirty = false;
   cutDirty = false;
+  /** rate the flow would take without capacity cuts (rateFor), payload B/s */
+  demand = 0;
   /** BBR's own min RTT (10 s window, refreshed by ProbeRTT) and when it was last refreshed */
   bbrMinRtt = Infinity;
   bbrMinRttAt = 0;
@@ -65,14 +71,12 @@ export class FluidFlow implements Flow {
   bonus = 0;
   readonly size: number = Infinity;
   readonly udpRate: number = 0;
+  readonly cap: number = Infinity;
   /** elastic (tcp) rather than constant-rate (udp); a field, not a getter: solves read it per flow per link */
   readonly tcp: boolean;
   /** path.links and ack.links, one load closer (the solver walks them per flow per link) */
   readonly links: readonly number[];
   readonly ackLinks: readonly number[];
-  /** this flow's slot in the model's FlowSlots, and where its values start there (slot * STRIDE) */
-  readonly slot: number = 0;
-  readonly at: number = 0;
 
   constructor(
     id: number,
@@ -83,80 +87,20 @@ export class FluidFlow implements Flow {
     readonly done: Signal<FlowResult>,
     baseRtt: number,
     iw: number,
-    private readonly slots: FlowSlots,
   ) {
     this.id = id;
     this.start = start;
-    this.slot = slots.take();
-    this.at = this.slot * STRIDE;
-    slots.flows[this.slot] = this;
-    // every value of the slot is set: a reused slot holds its last flow's
-    const h = slots.hot;
-    const b = this.at;
-    h[b + BASE_RTT] = baseRtt;
-    h[b + RATE] = 0;
-    h[b + OWN_QUEUE] = Infinity;
-    h[b + FWDQ] = 0;
-    h[b + ACKQ] = 0;
-    h[b + DEMAND] = 0;
+    this.baseRtt = baseRtt;
     this.links = path.links;
     this.ackLinks = ack.links;
     this.size = spec.bytes ?? Infinity;
     this.tcp = spec.kind === "tcp";
     this.udpRate = spec.kind === "udp" ? (spec.rate ?? 0) / 8 : 0;
-    h[b + CAP] = spec.maxRate !== undefined ? spec.maxRate / 8 : Infinity;
-    slots.tcp[this.slot] = this.tcp ? 1 : 0;
+    this.cap = spec.maxRate !== undefined ? spec.maxRate / 8 : Infinity;
     this.cwnd = iw;
     this.grownAt = start;
     this.since = start;
     this.srtt = baseRtt;
     this.minRtt = Infinity;
-  }
-
-  get baseRtt(): number {
-    return this.slots.hot[this.at + BASE_RTT]!;
-  }
-  get cap(): number {
-    return this.slots.hot[this.at + CAP]!;
-  }
-  /** payload bytes per second */
-  get rate(): number {
-    return this.slots.hot[this.at + RATE]!;
-  }
-  set rate(v: number) {
-    this.slots.hot[this.at + RATE] = v;
-  }
-  get cwnd(): number {
-    return this.slots.hot[this.at + CWND]!;
-  }
-  set cwnd(v: number) {
-    this.slots.hot[this.at + CWND] = v;
-  }
-  /** emulated stack: own bytes the flow may keep queued along its path */
-  get ownQueue(): number {
-    return this.slots.hot[this.at + OWN_QUEUE]!;
-  }
-  set ownQueue(v: number) {
-    this.slots.hot[this.at + OWN_QUEUE] = v;
-  }
-  /** last solve: forward and ACK-path queueing delays */
-  get fwdQ(): number {
-    return this.slots.hot[this.at + FWDQ]!;
-  }
-  set fwdQ(v: number) {
-    this.slots.hot[this.at + FWDQ] = v;
-  }
-  get ackQ(): number {
-    return this.slots.hot[this.at + ACKQ]!;
-  }
-  set ackQ(v: number) {
-    this.slots.hot[this.at + ACKQ] = v;
-  }
-  /** rate the flow would take without capacity cuts (rateFor), payload B/s */
-  get demand(): number {
-    return this.slots.hot[this.at + DEMAND]!;
-  }
-  set demand(v: number) {
-    this.slots.hot[this.at + DEMAND] = v;
   }
 }

@@ -60,8 +60,7 @@ export class HostStack extends FluidState {
     let skb = 0;
     let held = 0;
     if (this.delay[l] === 0 && this.load[l]! > 0) {
-      for (const s of this.through[l]!) {
-        const f = this.slots.flows[s]!;
+      for (const f of this.through[l]!) {
         if (!f.tcp || f.finished || !(f.rate > 0)) continue;
         const lim = this.tsqLimit(f);
         skb = Math.max(skb, lim / this.p.tsqSkbs);
@@ -88,10 +87,7 @@ export class HostStack extends FluidState {
   protected integrateStrand(l: number): void {
     const now = this.sim.now;
     let r = 0;
-    for (const s of this.acking[l]!) {
-      const f = this.slots.flows[s]!;
-      if (!f.finished) r += f.rate;
-    }
+    for (const f of this.acking[l]!) if (!f.finished) r += f.rate;
     this.strand[l] = this.strand[l]! + (r / this.p.mss) * this.p.ackBytesPerSegment * (now - this.strandAt[l]!);
     this.strandAt[l] = now;
   }

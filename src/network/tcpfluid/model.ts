@@ -57,13 +57,12 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     }
     this.advance(this.sim.now);
     const base = Math.max(1e-6, path.propagation + ack.propagation + this.p.stackRtt);
-    const f = new FluidFlow(this.nextId++, spec, path, ack, this.sim.now, new Signal<FlowResult>(), base, this.p.initialWindow * this.p.mss, this.slots);
+    const f = new FluidFlow(this.nextId++, spec, path, ack, this.sim.now, new Signal<FlowResult>(), base, this.p.initialWindow * this.p.mss);
     if (f.size === 0 || path.links.length === 0) {
       // nothing to carry, or src == dst: done in this instant without touching any link (as max-min)
       const bytes = Number.isFinite(f.size) ? f.size : 0;
       f.delivered = bytes;
       f.finished = true;
-      this.slots.release(f.slot);
       this.sim.schedule(0, () => f.done.succeed({ start: f.start, end: this.sim.now, bytes, stopped: false }));
       return f;
     }
@@ -83,10 +82,10 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     this.liveArray = undefined;
     this.setRestless(f, true);
     for (const l of path.links) {
-      this.through[l]!.push(f.slot);
+      this.through[l]!.push(f);
       this.usedLinks.add(l);
     }
-    if (f.tcp) for (const l of ack.links) this.acking[l]!.push(f.slot);
+    if (f.tcp) for (const l of ack.links) this.acking[l]!.push(f);
     if (this.emulated && f.tcp) f.ownQueue = this.tsqLimit(f);
     this.markFlow(f);
     this.requestResolve();
@@ -147,17 +146,14 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     this.liveArray = undefined;
     for (const l of f.path.links) {
       const a = this.through[l]!;
-      a.splice(a.indexOf(f.slot), 1);
+      a.splice(a.indexOf(f), 1);
       if (a.length === 0) this.usedLinks.delete(l);
     }
     if (f.tcp)
       for (const l of f.ack.links) {
         const a = this.acking[l]!;
-        a.splice(a.indexOf(f.slot), 1);
+        a.splice(a.indexOf(f), 1);
       }
-    // (after this the flow's rate, delays and window are no longer read: rateOf and
-    // deliveredBytes answer from `finished` and `delivered`)
-    this.slots.release(f.slot);
   }
 
   /**

@@ -6,7 +6,6 @@
 import { REL, type FluidFlow } from "./flow.ts";
 import { CongestionLaws } from "./congestion.ts";
 import { FlowList, LinkList } from "./lists.ts";
-import { ACKQ, BASE_RTT, CWND, DEMAND, FWDQ, OWN_QUEUE, RATE, STRIDE } from "./slots.ts";
 
 export class QueueSolver extends CongestionLaws {
   protected steps = 0;
@@ -26,14 +25,12 @@ export class QueueSolver extends CongestionLaws {
   /** changes a flow's rate, integrating its bytes up to now first */
   protected setRate(f: FluidFlow, r: number): void {
     const now = this.sim.now;
-    const at = f.at + RATE;
-    const rate = this.slots.hot[at]!;
-    if (r === rate && f.since === now) return;
-    if (this.emulated && this.p.gsoHeadOfLine > 0 && r !== rate) for (const l of f.ack.links) if (this.strandOn[l]) this.integrateStrand(l);
-    f.delivered = Math.min(f.size, f.delivered + rate * (now - f.since));
+    if (r === f.rate && f.since === now) return;
+    if (this.emulated && this.p.gsoHeadOfLine > 0 && r !== f.rate) for (const l of f.ack.links) if (this.strandOn[l]) this.integrateStrand(l);
+    f.delivered = Math.min(f.size, f.delivered + f.rate * (now - f.since));
     f.since = now;
-    if (r === rate) return;
-    this.slots.hot[at] = r;
+    if (r === f.rate) return;
+    f.rate = r;
     for (const l of f.links) {
       if (!this.loadDirty[l]) {
         this.loadDirty[l] = 1;
@@ -126,11 +123,9 @@ export class QueueSolver extends CongestionLaws {
       // a change below 1e-4 of a round trip moves rates by less than 1e-4: not worth re-solving
       // the neighbours for (the scaling pass below still keeps every link within capacity)
       const spread = Math.abs(delta) > 1e-4 * (this.p.stackRtt + Math.max(d, old)) && budget-- > 0;
-      // (the slots' arrays are read afresh after markRate, which calls out of this loop)
-      for (const s of this.through[l]!) {
-        if (!this.slots.tcp[s]) continue;
-        this.slots.hot[s * STRIDE + FWDQ]! += delta;
-        const f = this.slots.flows[s]!;
+      for (const f of this.through[l]!) {
+        if (!f.tcp) continue;
+        f.fwdQ += delta;
         this.markRate(f);
         // slower flows (delta > 0) cannot congest an idle link: only queued links need a look
         if (spread)
@@ -140,9 +135,8 @@ export class QueueSolver extends CongestionLaws {
               work.push(m);
             }
       }
-      for (const s of this.acking[l]!) {
-        this.slots.hot[s * STRIDE + ACKQ]! += delta;
-        const f = this.slots.flows[s]!;
+      for (const f of this.acking[l]!) {
+        f.ackQ += delta;
         this.markRate(f);
         if (spread)
           for (const m of f.links)
@@ -158,13 +152,9 @@ export class QueueSolver extends CongestionLaws {
       const f = rateList.items[k]!;
       f.rateDirty = false;
       if (f.finished || !f.tcp) continue;
-      const h = this.slots.hot;
-      const b = f.at;
-      const P = this.sumDelay(f.links);
-      const A = this.sumDelay(f.ackLinks);
-      h[b + FWDQ] = P;
-      h[b + ACKQ] = A;
-      h[b + DEMAND] = this.rateAt(h, b, P, A);
+      f.fwdQ = this.sumDelay(f.links);
+      f.ackQ = this.sumDelay(f.ackLinks);
+      f.demand = this.rateFor(f, f.fwdQ, f.ackQ);
       this.markCut(f);
       for (const l of f.links) this.touch(l);
     }
@@ -175,20 +165,14 @@ export class QueueSolver extends CongestionLaws {
     // stays within capacity: sum of rates <= cut x sum of demands = capacity. A rate changes only
     // with its demand (the flows just recomputed) or a cut on its path (the flows marked here).
     const n0 = touchedList.size;
-    const hot = this.slots.hot;
-    const tcp = this.slots.tcp;
     for (let k = 0; k < n0; k++) {
       const l = touchedList.items[k]!;
-      const ss = this.through[l]!;
       let A = 0;
-      for (let i = 0; i < ss.length; i++) {
-        const s = ss[i]!;
-        if (tcp[s]) A += hot[s * STRIDE + DEMAND]!;
-      }
+      for (const f of this.through[l]!) if (f.tcp) A += f.demand;
       const sc = A > this.avail[l]! ? this.avail[l]! / A : 1;
       if (sc !== this.cut[l]) {
         this.cut[l] = sc;
-        for (const s of ss) if (tcp[s]) this.markCut(this.slots.flows[s]!);
+        for (const f of this.through[l]!) if (f.tcp) this.markCut(f);
       }
     }
     const cutList = this.cutList;
@@ -197,7 +181,7 @@ export class QueueSolver extends CongestionLaws {
       f.cutDirty = false;
       let sc = 1;
       for (const l of f.links) sc = Math.min(sc, this.cut[l]!);
-      this.setRate(f, hot[f.at + DEMAND]! * sc);
+      this.setRate(f, f.demand * sc);
     }
     cutList.size = 0;
     for (let k = 0; k < touchedList.size; k++) touched[touchedList.items[k]!] = 0;
@@ -206,13 +190,8 @@ export class QueueSolver extends CongestionLaws {
     for (let k = 0; k < loadList.size; k++) {
       const l = loadList.items[k]!;
       this.loadDirty[l] = 0;
-      const ss = this.through[l]!;
       let w = 0;
-      for (let i = 0; i < ss.length; i++) {
-        const s = ss[i]!;
-        const r = hot[s * STRIDE + RATE]!;
-        w += tcp[s] ? r / eff : r;
-      }
+      for (const f of this.through[l]!) w += f.tcp ? f.rate / eff : f.rate;
       this.setLoad(l, Math.min(w, cap[l]! / 8));
     }
     loadList.size = 0;
@@ -273,8 +252,7 @@ export class QueueSolver extends CongestionLaws {
   }
 
   // scratch arrays of solveLink (no allocation per call: it runs in every step's inner loop)
-  /** the base (slot * STRIDE) of each tcp flow of the link being solved */
-  protected sAt = new Int32Array(16);
+  protected sFlows: FluidFlow[] = [];
   protected sOther = new Float64Array(16);
   protected sAck = new Float64Array(16);
   protected sCount = 0;
@@ -288,13 +266,12 @@ export class QueueSolver extends CongestionLaws {
   protected demandAt(d: number): number {
     let s = 0;
     let slope = 0;
-    const at = this.sAt;
-    const h = this.slots.hot;
+    const fl = this.sFlows;
     const other = this.sOther;
     const ack = this.sAck;
     for (let i = 0; i < this.sCount; i++) {
       const P = other[i]! + d;
-      const x = this.rateAt(h, at[i]!, P > 0 ? P : 0, ack[i]!);
+      const x = this.rateFor(fl[i]!, P > 0 ? P : 0, ack[i]!);
       s += x;
       if (P > 0) slope -= x / this.rateDenominator;
     }
@@ -311,21 +288,17 @@ export class QueueSolver extends CongestionLaws {
     const own = this.delay[l]!;
     const flows = this.through[l]!;
     this.overflow[l] = 0;
-    const h = this.slots.hot;
-    const tcp = this.slots.tcp;
     // One pass for the common case, a link that stays idle: capacity left by udp, tcp demand at d = 0
     let u = 0;
     let atZero = 0;
     let tcpFlows = 0;
-    for (let i = 0; i < flows.length; i++) {
-      const s = flows[i]!;
-      const b = s * STRIDE;
-      if (tcp[s]) {
-        const P = h[b + FWDQ]! - own;
-        atZero += this.rateAt(h, b, P > 0 ? P : 0, h[b + ACKQ]!);
+    for (const f of flows) {
+      if (f.tcp) {
+        const P = f.fwdQ - own;
+        atZero += this.rateFor(f, P > 0 ? P : 0, f.ackQ);
         tcpFlows++;
       } else {
-        u += h[b + RATE]!;
+        u += f.rate;
       }
     }
     const C = Math.max(0, this.eff * (this.topo.capacity[l]! / 8 - u));
@@ -335,19 +308,16 @@ export class QueueSolver extends CongestionLaws {
       return;
     }
     if (this.sOther.length < flows.length) {
-      this.sAt = new Int32Array(2 * flows.length);
       this.sOther = new Float64Array(2 * flows.length);
       this.sAck = new Float64Array(2 * flows.length);
     }
     // each flow's queueing elsewhere on its data path and on its ACK path, fixed during this solve
     let n = 0;
-    for (let i = 0; i < flows.length; i++) {
-      const s = flows[i]!;
-      if (!tcp[s]) continue;
-      const b = s * STRIDE;
-      this.sAt[n] = b;
-      this.sOther[n] = h[b + FWDQ]! - own;
-      this.sAck[n] = h[b + ACKQ]!;
+    for (const f of flows) {
+      if (!f.tcp) continue;
+      this.sFlows[n] = f;
+      this.sOther[n] = f.fwdQ - own;
+      this.sAck[n] = f.ackQ;
       n++;
     }
     this.sCount = n;
@@ -355,11 +325,11 @@ export class QueueSolver extends CongestionLaws {
     if (n === 1) {
       // one flow: its rate min(cap, W / (E + d), Q / (O + d)) exceeds C at d = 0 (checked above),
       // so every term exceeds C there and the minimum falls to C where the first term does
-      const b = this.sAt[0]!;
+      const f = this.sFlows[0]!;
       const other = this.sOther[0]!;
-      const E = h[b + BASE_RTT]! + other + this.sAck[0]!;
-      let d = h[b + CWND]! / C - E;
-      if (h[b + OWN_QUEUE]! < Infinity) d = Math.min(d, h[b + OWN_QUEUE]! / C - other);
+      const E = f.baseRtt + other + this.sAck[0]!;
+      let d = f.cwnd / C - E;
+      if (f.ownQueue < Infinity) d = Math.min(d, f.ownQueue / C - other);
       d = Math.max(0, d);
       if (d <= dmax && Math.abs(this.demandAt(d) - C) <= 1e-9 * C) {
         this.delay[l] = d;

@@ -10,7 +10,6 @@ import type { CongestionControl, ModelOptions, NetworkParams } from "../model.ts
 import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
 import type { FluidFlow } from "./flow.ts";
-import { FlowSlots } from "./slots.ts";
 import { tcpFluidParams, type TcpFluidParams } from "./params.ts";
 
 export class FluidState {
@@ -44,15 +43,9 @@ export class FluidState {
   protected readonly cut: Float64Array;
   /** per directed link: the time `cum` is integrated to */
   protected readonly lSince: Float64Array;
-  /**
-   * per directed link: the slots of the flows sending over it (tcp and udp), and of the tcp flows
-   * whose ACKs cross it, in the order they started (slots.ts: the solver reads their values by
-   * slot; `slots.flows[s]` is the flow)
-   */
-  protected readonly through: number[][];
-  protected readonly acking: number[][];
-  /** the flows in flight's hot values, by slot */
-  protected readonly slots = new FlowSlots();
+  /** per directed link: active tcp flows sending over it, and flows whose ACKs cross it */
+  protected readonly through: FluidFlow[][];
+  protected readonly acking: FluidFlow[][];
   protected readonly usedLinks = new Set<number>();
   /** flows in flight by id, in start order; the array view is rebuilt only when asked for after a change */
   protected readonly live = new Map<number, FluidFlow>();
