@@ -4,12 +4,6 @@
  * Workers load the experiment file themselves and receive only plan positions: a RunSpec is never
  * serialised per run, and a result comes back as its CSV text (RunRows), so the main thread only
  * appends text and the messaging cost of a sweep stays far below the simulation cost.
- *
- * With --jobs N the calling thread is one of the N: it runs batches itself beside N - 1 workers.
- * Its modules are loaded, its experiment parsed and its backend made already, while a worker
- * pays for all three (and a cold JIT) before its first run: on two cores, with runs of a
- * fraction of a millisecond, two workers plus an idle main thread were slower than one thread
- * (docs/benchmarks.md, fifth pass). The rows still reach onResult in plan order.
  */
 import { Worker } from "node:worker_threads";
 import { InputError, type InputLocation } from "../errors.ts";
@@ -53,7 +47,7 @@ export async function executePositions(exp: Experiment, positions: number[], bac
     }
     return;
   }
-  await executeInWorkers(exp, positions, backend, opts);
+  await executeInWorkers(exp, positions, opts);
 }
 
 /** Batches of positions of the same (cell, policy) group: the unit of work sent to a worker. */
@@ -89,7 +83,7 @@ interface WorkerReply {
   error?: WorkerError;
 }
 
-async function executeInWorkers(exp: Experiment, positions: number[], backend: Backend, opts: ExecuteOptions): Promise<void> {
+async function executeInWorkers(exp: Experiment, positions: number[], opts: ExecuteOptions): Promise<void> {
   const work = batches(exp, positions, 64);
   const here = new URL(import.meta.url);
   const fromSource = here.pathname.endsWith(".ts");
@@ -106,17 +100,13 @@ async function executeInWorkers(exp: Experiment, positions: number[], backend: B
       const results = pending.get(nextToEmit)!;
       pending.delete(nextToEmit);
       const batch = work[nextToEmit]!;
-      for (let i = 0; i < results.length; i++) await opts.onResult(batch[i]!, results[i]!);
+      for (let i = 0; i < batch.length; i++) await opts.onResult(batch[i]!, results[i]!);
       nextToEmit++;
-      // a batch cut short by a Ctrl-C on this thread: nothing after it is emitted (the rows
-      // written stay a prefix of the plan, which --resume relies on)
-      if (results.length < batch.length) nextToEmit = work.length;
     }
   };
 
   await new Promise<void>((resolveAll, rejectAll) => {
-    // the workers, and this thread's own loop (below)
-    let alive = 1;
+    let alive = 0;
     let chain = Promise.resolve();
     const finish = (): void => {
       if (--alive === 0) chain.then(() => (failure ? rejectAll(failure) : resolveAll()), rejectAll);
@@ -133,7 +123,7 @@ async function executeInWorkers(exp: Experiment, positions: number[], backend: B
       inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
       w.postMessage({ batch: b, positions: work[b] });
     };
-    for (let j = 1; j < jobs; j++) {
+    for (let j = 0; j < jobs; j++) {
       const w = new Worker(workerUrl, {
         workerData: { file: opts.file, load: opts.load, backend: opts.backendName, backendOptions: opts.backendOptions },
         execArgv: fromSource ? ["--import", "tsx"] : [],
@@ -157,40 +147,6 @@ async function executeInWorkers(exp: Experiment, positions: number[], backend: B
       send(w);
       send(w);
     }
-    // This thread takes the next batch whenever it is free, as a worker would. It yields to the
-    // event loop every few milliseconds (as --jobs 1 does), so the workers' replies are taken in,
-    // their next batches sent and a Ctrl-C noticed between runs.
-    const local = async (): Promise<void> => {
-      let lastYield = performance.now();
-      while (!failure && nextToSend < work.length && !opts.shouldStop?.()) {
-        const b = nextToSend++;
-        const results: RunRows[] = [];
-        for (const k of work[b]!) {
-          if (performance.now() - lastYield > 5) {
-            await new Promise((r) => setImmediate(r));
-            lastYield = performance.now();
-            if (failure) return;
-            if (opts.shouldStop?.()) break;
-          }
-          let result: RunResult;
-          try {
-            result = await backend.execute(specAt(exp, k));
-          } catch (e) {
-            failure ??= inRun(exp, k, e) as Error;
-            for (const w of workers) void w.terminate();
-            return;
-          }
-          results.push(runRows(exp, k, result));
-        }
-        pending.set(b, results);
-        chain = chain.then(emitReady);
-        chain.catch((e: Error) => { failure ??= e; });
-      }
-    };
-    local().then(finish, (e: Error) => {
-      failure ??= e;
-      finish();
-    });
   });
 }
 
