@@ -202,7 +202,10 @@ function readMachine(dir: string): Record<string, string> | undefined {
   const r = MACHINE_SCHEMA.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new InputError(`expected an object of strings (kernel, cpu, criu, load-average) as calibrate writes it: ${issue?.path.join(".") || "the file"}: ${issue?.message}`, { file, field: "--refit" });
+    throw new InputError(`expected an object of strings (kernel, cpu, criu, load-average) as calibrate writes it: ${issue?.path.join(".") || "the file"}: ${issue?.message}`, {
+      file,
+      field: "--refit",
+    });
   }
   return r.data;
 }
