@@ -284,6 +284,8 @@ export interface Backend {
   readonly name: string;
   /** runs can fail one by one (a testbed): the others go on, and the output folder lists them in failed.csv */
   readonly runsCanFail?: boolean;
+  /** its runs share one machine (a testbed) and execute one at a time, whatever --jobs says */
+  readonly oneRunAtATime?: boolean;
   execute(spec: RunSpec): Promise<RunResult> | RunResult;
   /** the machine the runs execute on, now (testbed backends) */
   host?(): Promise<HostState>;

@@ -50,3 +50,15 @@ test("a backend whose runs can fail gets failed.csv, one that cannot does not: a
   t.true(existsSync(join(dir, "fallible", "failed.csv")));
   t.false(existsSync(join(dir, "plain", "failed.csv")));
 });
+
+test("a backend whose runs share one machine executes them one at a time in this thread, whatever --jobs says", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-session-"));
+  const sim = createBackend("sim", {});
+  let executed = 0;
+  // --jobs 2 on any other backend sends the runs to worker threads (test/run.test.ts), which never reach this object
+  const serial: Backend = { name: "sim", oneRunAtATime: true, execute: (spec: RunSpec) => (executed++, sim.execute(spec)) };
+  await runExperiment({ file: TABLE3, runs: 2, jobs: 2, out: join(dir, "serial"), plots: false, session: serial });
+  t.is(executed, 3 * 2, "every run on the session itself");
+  await runExperiment({ file: TABLE3, runs: 2, out: join(dir, "one"), plots: false });
+  t.is(readFileSync(join(dir, "serial", "runs.csv"), "utf8"), readFileSync(join(dir, "one", "runs.csv"), "utf8"));
+});

@@ -114,6 +114,7 @@ export interface MininetRunDetails {
 export class MininetBackend implements Backend {
   readonly name = "mininet";
   readonly runsCanFail = true;
+  readonly oneRunAtATime = true;
   readonly address: TestbedAddress;
   /** details of the last execute() */
   lastRun: MininetRunDetails = { warnings: [], lines: [] };

@@ -115,8 +115,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   };
   try {
     await executePositions(experiment, todo, backend, {
-      // one testbed runs one experiment at a time
-      jobs: backendName === "mininet" ? 1 : (opts.jobs ?? 1),
+      jobs: backend.oneRunAtATime ? 1 : (opts.jobs ?? 1),
       file: opts.file,
       load: { set: opts.set, runs: opts.runs, seed: opts.seed, allowExternalPlugins: opts.allowExternalPlugins, profile: opts.profile },
       backendName,
