@@ -155,6 +155,6 @@ test("a refit keeps the testbed and host of its measurements, and refuses a mach
   writeFileSync(join(measurements, "machine.json"), JSON.stringify({ kernel: 6.18 }));
   const e = await t.throwsAsync(calibrate({ out: join(dir, "bad.yaml"), quick: true, refit: measurements, backendOptions: {}, log: () => {} }));
   t.true(e instanceof InputError);
-  t.regex(e!.message, /object of strings .*kernel/);
+  t.regex(e!.message, /machine\.json: kernel: expected an object of strings .*: /);
   t.false(existsSync(join(dir, "bad.yaml")), "nothing written");
 });

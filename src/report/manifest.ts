@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { parseJsonInput } from "./json-input.ts";
 import type { PlanSummary, Shard } from "./plan.ts";
 import type { ReferenceBlock } from "./summary.ts";
 
@@ -203,16 +204,5 @@ export function readManifest(dir: string): Manifest {
   } catch {
     throw new InputError("no manifest.json: not a migsim output folder (or the run did not finish)", { file });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`invalid JSON: ${(e as Error).message}`, { file });
-  }
-  const r = manifestSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new InputError(`not a migsim manifest: ${issue.message}`, { file, field: issue.path.join(".") || undefined });
-  }
-  return r.data as Manifest;
+  return parseJsonInput(text, manifestSchema, file, "not a migsim manifest") as Manifest;
 }

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { InputError } from "../../errors.ts";
 import { writeFileAtomic } from "../../report/atomic.ts";
 import { readProbesCsv, readRunsCsv } from "../../report/csv.ts";
+import { parseJsonInput } from "../../report/json-input.ts";
 import { readManifest } from "../../report/manifest.ts";
 import type { Backend, ProbeRecord, RunRecord } from "../../runspec.ts";
 import { createBackend, type BackendOptions } from "../backends.ts";
@@ -193,21 +194,7 @@ const MACHINE_SCHEMA = z.record(z.string(), z.string());
 function readMachine(dir: string): Record<string, string> | undefined {
   const file = join(dir, MACHINE_FILE);
   if (!existsSync(file)) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new InputError(`expected the JSON object calibrate writes: ${(e as Error).message}`, { file, field: "--refit" });
-  }
-  const r = MACHINE_SCHEMA.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InputError(`expected an object of strings (kernel, cpu, criu, load-average) as calibrate writes it: ${issue?.path.join(".") || "the file"}: ${issue?.message}`, {
-      file,
-      field: "--refit",
-    });
-  }
-  return r.data;
+  return parseJsonInput(readFileSync(file, "utf8"), MACHINE_SCHEMA, file, "expected an object of strings (kernel, cpu, criu, load-average) as calibrate writes it");
 }
 
 function profileDocument(cal: Calibration, opts: CalibrateOptions, testbed: string | undefined, started: Date, machine: Record<string, string> | undefined): ProfileDocument {
