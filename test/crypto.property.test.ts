@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { makeRng } from "../src/random.ts";
 import { Decoder, encode, recode } from "../src/policies/crypto/fountain.ts";
 import { Drbg, SecretBytes } from "../src/policies/crypto/secret.ts";
-import { combine, split } from "../src/policies/crypto/shamir.ts";
+import { combine, polynomial, shareAt, split } from "../src/policies/crypto/shamir.ts";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
@@ -43,6 +43,30 @@ test("fountain: recoded symbols decode exactly when their rank reaches k (proper
       return got !== undefined && hex(got.reveal()) === hex(secret.reveal());
     }),
     { numRuns: 150, seed: 42 },
+  );
+  t.pass();
+});
+
+test("Shamir: a share computed alone (shareAt, Horner) is the share split gives at that x (property)", (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 40 }), fc.integer(), (k, extra, seed) => {
+      const n = k + extra;
+      const draw = (): { secret: SecretBytes; drbg: Drbg } => {
+        const drbg = Drbg.fromRng(makeRng(seed), "prop");
+        return { secret: new SecretBytes("s", drbg.bytes(32)), drbg };
+      };
+      const a = draw();
+      const shares = split(a.secret, n, k, a.drbg);
+      const b = draw();
+      const coefficients = polynomial(b.secret, n, k, b.drbg);
+      // the same draws, and the same value at every x
+      if (a.drbg.int(1 << 30) !== b.drbg.int(1 << 30)) return false;
+      return shares.every((s, i) => {
+        const alone = shareAt(coefficients, i + 1);
+        return alone.x === s.x && alone.y.reveal() === s.y.reveal();
+      });
+    }),
+    { numRuns: 100, seed: 43 },
   );
   t.pass();
 });

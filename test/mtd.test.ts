@@ -266,3 +266,33 @@ test("mtd-fountain validation counts symbols, not hosts; too few symbols is an I
   // one symbol per host and only three holders cannot span five blocks
   t.throws(() => p.decide(input(3, { k: 5, "symbols-per-host": 1 })), { instanceOf: InputError, message: /rank 3 < k = 5/ });
 });
+
+test("set-ups build a holder's key material only when it is read, the same whatever is read first", (t) => {
+  const hosts = Array.from({ length: 40 }, (_, i) => `h${i + 1}`);
+  for (const [manager, source] of [["h7", "h2"], ["h2", "h2"], ["h40", "h1"]] as const) {
+    const holders = hosts.filter((h) => h !== manager || h === source);
+    for (const setup of [() => setupShamir(makeRng(5), hosts, manager, source, 3), () => setupFountain(makeRng(5), hosts, manager, source, 3, 2)]) {
+      const first = setup();
+      const second = setup();
+      t.deepEqual([...first.keys.keys()], holders);
+      t.is(first.keys.size, holders.length);
+      t.is(first.keys.has(manager), manager === source);
+      t.is(first.keys.get("h99"), undefined);
+      // read in opposite orders: the same x and secret value per holder (values are kept once built)
+      const forward = holders.map((h) => first.keys.get(h)!);
+      const backward = [...holders].reverse().map((h) => second.keys.get(h)!).reverse();
+      holders.forEach((h, i) => {
+        t.is(forward[i]!.x, BigInt(i + 1), h);
+        t.is(forward[i]!.y.reveal(), backward[i]!.y.reveal(), h);
+      });
+      t.is(first.keys.get(source), forward[holders.indexOf(source)]);
+    }
+    const a = setupFountain(makeRng(5), hosts, manager, source, 3, 2);
+    const b = setupFountain(makeRng(5), hosts, manager, source, 3, 2);
+    const symbols = (s: typeof a, h: string) => s.stock.get(h)!.map((x) => hex(x.coefficients) + hex(x.revealPayload()));
+    t.deepEqual(symbols(a, holders.at(-1)!), symbols(b, holders.at(-1)!));
+    t.deepEqual([...a.stock.values()].map((xs) => xs.length), holders.map(() => 2));
+    // the DRBG continues from the same point whether or not the stock was read
+    t.is(a.drbg.int(1 << 30), b.drbg.int(1 << 30));
+  }
+});

@@ -22,10 +22,11 @@ import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
 import { type Candidate, reachableCandidates, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
-import { blockLength, type CodedSymbol, Decoder, encoder, recode } from "./crypto/fountain.ts";
+import { blockLength, type CodedSymbol, Decoder, recode, symbolMaker } from "./crypto/fountain.ts";
 import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
-import { combine, type Share, SHARE_BYTES, split } from "./crypto/shamir.ts";
+import { combine, polynomial, type Share, SHARE_BYTES, shareAt } from "./crypto/shamir.ts";
 import { decryptTable, type EncryptedTable, encryptTable, formulaIndex, tableBytes } from "./crypto/table.ts";
+import { LazyMap } from "./lazy-map.ts";
 import { bool, type ParamDefs, num, readParams } from "./params.ts";
 import type { MtdSummary, NetworkView, Policy, PolicyInput, PolicyPlan, RekeySchedule, Rng, SetupMessage } from "./types.ts";
 
@@ -105,6 +106,22 @@ function keyHolders(hosts: readonly string[], manager: string, source: string): 
   return hosts.filter((h) => h !== manager || h === source);
 }
 
+/** each host's position in a topology's host list: one map per list, shared by every decision */
+const hostPositions = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
+
+/** a host's position among keyHolders(hosts, manager, source), or -1 when it holds no key */
+function holderIndex(hosts: readonly string[], manager: string, source: string): (host: string) => number {
+  let positions = hostPositions.get(hosts);
+  if (!positions) hostPositions.set(hosts, (positions = new Map(hosts.map((h, i) => [h, i]))));
+  const at = positions;
+  const skipped = manager === source ? -1 : (at.get(manager) ?? -1);
+  return (host) => {
+    const i = at.get(host);
+    if (i === undefined || i === skipped) return -1;
+    return skipped >= 0 && i > skipped ? i - 1 : i;
+  };
+}
+
 /** Fisher-Yates with the DRBG: the table order must be unpredictable without S's generator. */
 function shuffle<T>(xs: readonly T[], drbg: Drbg): T[] {
   const a = [...xs];
@@ -128,8 +145,9 @@ export function setupShamir(rng: Rng, hosts: readonly string[], manager: string,
   const drbg = Drbg.fromRng(rng, "mtd-shamir");
   const base = tableSetup(drbg, hosts, manager, source);
   if (k > base.holders.length) throw new RangeError("k larger than the number of key holders");
-  const list = split(base.secret, base.holders.length, k, drbg);
-  const shares = new Map(base.holders.map((h, i) => [h, list[i]!]));
+  const coefficients = polynomial(base.secret, base.holders.length, k, drbg);
+  // holder i's share is the point at x = i + 1; only the shares a decision reads are computed
+  const shares = new LazyMap(base.holders, holderIndex(hosts, manager, source), (i) => shareAt(coefficients, i + 1));
   return { ...base, shares, keys: shares };
 }
 
@@ -137,21 +155,22 @@ export function setupShamir(rng: Rng, hosts: readonly string[], manager: string,
 export function setupFountain(rng: Rng, hosts: readonly string[], manager: string, source: string, k: number, perHost: number): FountainSetup {
   const drbg = Drbg.fromRng(rng, "mtd-fountain");
   const base = tableSetup(drbg, hosts, manager, source);
-  const keys = new Map<string, KeyPoint>();
-  const stock = new Map<string, CodedSymbol[]>();
-  const encode = encoder(base.secret, k);
   const holders = base.holders;
-  // every holder's Y in one buffer, read into a BigInt only for the key points that are used
+  // Every holder's Y and symbol coefficients are drawn, in holder order (the draws decide the
+  // rest of the DRBG's stream), into two buffers; a key point becomes a BigInt and a symbol gets
+  // its payload only when a decision reads that holder's.
   const ys = new Uint8Array(holders.length * P521_BYTES);
+  const coefficients = new Uint8Array(holders.length * perHost * k);
   for (let i = 0; i < holders.length; i++) {
-    const h = holders[i]!;
-    const at = i * P521_BYTES;
-    drbg.belowInto(P521, ys, at);
-    keys.set(h, { x: BigInt(i + 1), y: SecretBigInt.fromBytes(`key-${h}`, ys, at, P521_BYTES) });
-    const symbols: CodedSymbol[] = [];
-    for (let j = 0; j < perHost; j++) symbols.push(encode(drbg));
-    stock.set(h, symbols);
+    drbg.belowInto(P521, ys, i * P521_BYTES);
+    for (let j = 0; j < perHost; j++) drbg.bytesInto(coefficients, (i * perHost + j) * k, k);
   }
+  const index = holderIndex(hosts, manager, source);
+  const keys = new LazyMap<KeyPoint>(holders, index, (i) => ({ x: BigInt(i + 1), y: SecretBigInt.fromBytes(`key-${holders[i]}`, ys, i * P521_BYTES, P521_BYTES) }));
+  const symbol = symbolMaker(base.secret, k);
+  const stock = new LazyMap<readonly CodedSymbol[]>(holders, index, (i) =>
+    Array.from({ length: perHost }, (_, j) => symbol(coefficients.slice((i * perHost + j) * k, (i * perHost + j + 1) * k))),
+  );
   return { ...base, keys, stock, drbg };
 }
 

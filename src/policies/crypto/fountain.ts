@@ -58,9 +58,17 @@ export function encode(secret: SecretBytes, k: number, drbg: Drbg): CodedSymbol 
 
 /** `encode` for many symbols of one secret: the blocks are cut once, not once per symbol */
 export function encoder(secret: SecretBytes, k: number): (drbg: Drbg) => CodedSymbol {
+  const make = symbolMaker(secret, k);
+  return (drbg) => make(drbg.bytes(k));
+}
+
+/**
+ * The symbol of the secret with the given K coefficients (which it keeps): a set-up can draw
+ * every holder's coefficients first and make the symbols of the few holders that are read.
+ */
+export function symbolMaker(secret: SecretBytes, k: number): (coefficients: Uint8Array) => CodedSymbol {
   const bs = blocks(secret, k);
-  return (drbg) => {
-    const c = drbg.bytes(k);
+  return (c) => {
     const payload = new Uint8Array(bs[0]!.length);
     for (let j = 0; j < k; j++) gfAxpy(payload, c[j]!, bs[j]!);
     return new CodedSymbol(c, payload);

@@ -125,12 +125,17 @@ export class Drbg {
   }
 
   bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    this.bytesInto(out, 0, n);
+    return out;
+  }
+
+  /** `bytes(n)` written into `out` at `offset` (the same draws; many can share one buffer) */
+  bytesInto(out: Uint8Array, offset: number, n: number): void {
     const at = this.#take(n);
     const a = this.#ahead;
-    const out = new Uint8Array(n);
     // (a loop: slice and subarray cost more than the copy for the few bytes of most draws)
-    for (let i = 0; i < n; i++) out[i] = a[at + i]!;
-    return out;
+    for (let i = 0; i < n; i++) out[offset + i] = a[at + i]!;
   }
 
   /** uniform integer in [0, n) by rejection (no modulo bias) */

@@ -20,12 +20,7 @@ export const SHARE_BYTES = 2 + P521_BYTES;
  * (the x of a host is its position among the key holders, plus one).
  */
 export function split(secret: SecretBytes, n: number, k: number, drbg: Drbg): Share[] {
-  if (!(k >= 1 && k <= n)) throw new RangeError(`shamir: need 1 <= k <= n, got k=${k}, n=${n}`);
-  if (n >= 2 ** 16) throw new RangeError("shamir: at most 65535 shares");
-  const s = bytesToBigInt(secret.reveal());
-  if (s >= P521) throw new RangeError("shamir: secret larger than the field");
-  const coefficients = [s];
-  for (let i = 1; i < k; i++) coefficients.push(drbg.below(P521));
+  const coefficients = polynomial(secret, n, k, drbg);
   // f at x = 1..n by forward differences: f(x + 1) = f(x) + D1(x), D1(x + 1) = D1(x) + D2(x), ...
   // (the differences of a degree K - 1 polynomial at unit steps; exact field additions, so the
   // same values as Horner's rule at every x, with K additions per share instead of K products)
@@ -39,6 +34,25 @@ export function split(secret: SecretBytes, n: number, k: number, drbg: Drbg): Sh
     for (let j = 0; j < first - 1; j++) diff[j] = addMod(diff[j]!, diff[j + 1]!);
   }
   return shares;
+}
+
+/**
+ * The polynomial of a split into n shares: the secret, then K - 1 coefficients drawn from `drbg`
+ * (the draws `split` makes). Secret material: keep it inside the set-up that drew it.
+ */
+export function polynomial(secret: SecretBytes, n: number, k: number, drbg: Drbg): bigint[] {
+  if (!(k >= 1 && k <= n)) throw new RangeError(`shamir: need 1 <= k <= n, got k=${k}, n=${n}`);
+  if (n >= 2 ** 16) throw new RangeError("shamir: at most 65535 shares");
+  const s = bytesToBigInt(secret.reveal());
+  if (s >= P521) throw new RangeError("shamir: secret larger than the field");
+  const coefficients = [s];
+  for (let i = 1; i < k; i++) coefficients.push(drbg.below(P521));
+  return coefficients;
+}
+
+/** The share at x (1..n) of a polynomial, by Horner's rule: the share `split` gives there. */
+export function shareAt(coefficients: readonly bigint[], x: number): Share {
+  return { x: BigInt(x), y: new SecretBigInt(`share-${x}`, evaluate(coefficients, BigInt(x))) };
 }
 
 function addMod(a: bigint, b: bigint): bigint {
