@@ -360,3 +360,41 @@ test("emulated gsoHeadOfLine: a late flow into a host another flow fills from up
   t.true(without < 3, `no head-of-line wait: ${without}`);
   t.true(withWait > 15 && withWait < 30, `with it: ${withWait} (measured 23.6 s)`);
 });
+
+test("spreadTolerance trades link solves for precision: 1e-3 solves fewer links than the default, mean and last completion within 1%", (t) => {
+  // two cores, four edge switches of four hosts: flows between edges couple through the core
+  // links; physical CUBIC, whose loss timing is the most sensitive to the solve (docs/tcp-fluid.md)
+  const hosts = Array.from({ length: 16 }, (_, i) => `h${i + 1}`);
+  const edges = ["e1", "e2", "e3", "e4"];
+  const topo: Topology = {
+    name: "two-level", hosts, switches: ["c1", "c2", ...edges],
+    links: [
+      ...hosts.map((h, i) => link(h, edges[Math.floor(i / 4)]!, 1e9, 5e-5)),
+      ...edges.flatMap((e) => [link(e, "c1", 4e8, 5e-5), link(e, "c2", 4e8, 5e-5)]),
+    ],
+  };
+  let seed = 7;
+  const draw = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const flows = Array.from({ length: 24 }, () => {
+    const s = draw(16);
+    return { src: hosts[s]!, dst: hosts[(s + 4 + draw(12)) % 16]!, bytes: 20e6 + draw(40) * 1e6, at: draw(500) / 1000 };
+  });
+  const simulate = (tolerance?: number) => {
+    const { sim, model } = make(topo, "cubic", "physical", tolerance === undefined ? {} : { extra: { spreadTolerance: tolerance } });
+    const took: number[] = [];
+    flows.forEach((f, i) =>
+      sim.scheduleAt(f.at, () => model.startFlow({ src: f.src, dst: f.dst, kind: "tcp", bytes: f.bytes }).done.onFire((r) => (took[i] = r.end - r.start))),
+    );
+    sim.run();
+    const mean = took.reduce((a, b) => a + b, 0) / took.length;
+    return { took, mean, last: Math.max(...took), solves: model.linkSolveCount };
+  };
+  const exact = simulate();
+  t.deepEqual(simulate(TCP_FLUID_DEFAULTS.spreadTolerance), exact, "the default is 1e-4");
+  const loose = simulate(1e-3);
+  t.is(loose.took.filter((x) => x > 0).length, flows.length);
+  t.true(loose.solves < exact.solves, `link solves ${loose.solves} against ${exact.solves}`);
+  t.true(Math.abs(loose.mean - exact.mean) / exact.mean < 0.01, `mean completion ${loose.mean} s against ${exact.mean} s`);
+  t.true(Math.abs(loose.last - exact.last) / exact.last < 0.01, `last completion ${loose.last} s against ${exact.last} s`);
+  t.throws(() => make(topo, "cubic", "physical", { extra: { spreadTolerance: -1 } }), { message: /spreadTolerance must be in \[0, 1\)/ });
+});

@@ -46,6 +46,11 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     return this.steps;
   }
 
+  /** link solves so far, over all steps (for benchmarks and the precision test) */
+  get linkSolveCount(): number {
+    return this.linkSolves;
+  }
+
   startFlow(spec: FlowSpec): Flow {
     if (spec.bytes !== undefined && !(spec.bytes >= 0 && Number.isFinite(spec.bytes))) throw new RangeError(`flow bytes must be finite and >= 0, got ${spec.bytes}`);
     if (spec.kind === "udp" && !(spec.rate !== undefined && spec.rate >= 0 && Number.isFinite(spec.rate))) throw new RangeError(`a udp flow needs a finite rate >= 0, got ${spec.rate}`);

@@ -72,6 +72,13 @@ export const TCP_FLUID_DEFAULTS = {
    * steady state cheap; well below the time scale of a migration
    */
   minStep: 1e-3,
+  /**
+   * precision of a step's queue solve: a link whose delay moved by less than this fraction of a
+   * round trip (stack RTT + the link's delay) does not send its neighbours back to the worklist.
+   * The default is the exact setting every shipped experiment and the calibration use; 1e-3 or
+   * 1e-2 make data-center runs 1.7x and 2.7x faster at a measured cost (docs/tcp-fluid.md, "Precision")
+   */
+  spreadTolerance: 1e-4,
 };
 export type TcpFluidParams = typeof TCP_FLUID_DEFAULTS;
 
@@ -81,6 +88,7 @@ export function tcpFluidParams(params: NetworkParams): TcpFluidParams {
   for (const [k, v] of Object.entries(params.extra ?? {})) {
     if (k in p) {
       if (!Number.isFinite(v)) throw new RangeError(`tcp-fluid parameter ${k} must be a finite number, got ${v}`);
+      if (k === "spreadTolerance" && !(v >= 0 && v < 1)) throw new RangeError(`tcp-fluid parameter spreadTolerance must be in [0, 1), got ${v}`);
       (p as Record<string, number>)[k] = v;
     }
   }

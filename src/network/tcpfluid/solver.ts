@@ -9,6 +9,7 @@ import { FlowList, LinkList } from "./lists.ts";
 
 export class QueueSolver extends CongestionLaws {
   protected steps = 0;
+  protected linkSolves = 0;
   /** links to re-balance at the next solve, flows whose rate to recompute, scratch flags */
   protected readonly dirtyList = new LinkList();
   /** the solve's worklist of links (reused: no allocation per step) */
@@ -116,13 +117,15 @@ export class QueueSolver extends CongestionLaws {
       inWork[l] = 0;
       if (head < changedLinks) this.touch(l);
       const old = this.delay[l]!;
+      this.linkSolves++;
       this.solveLink(l);
       const d = this.delay[l]!;
       const delta = d - old;
       if (delta === 0) continue;
-      // a change below 1e-4 of a round trip moves rates by less than 1e-4: not worth re-solving
-      // the neighbours for (the scaling pass below still keeps every link within capacity)
-      const spread = Math.abs(delta) > 1e-4 * (this.p.stackRtt + Math.max(d, old)) && budget-- > 0;
+      // a change below spreadTolerance (1e-4) of a round trip moves rates by less than that
+      // fraction: not worth re-solving the neighbours for (the scaling pass below still keeps
+      // every link within capacity)
+      const spread = Math.abs(delta) > this.p.spreadTolerance * (this.p.stackRtt + Math.max(d, old)) && budget-- > 0;
       for (const f of this.through[l]!) {
         if (!f.tcp) continue;
         f.fwdQ += delta;
