@@ -102,8 +102,19 @@ export interface FountainSetup extends TableSetup {
   readonly drbg: Drbg;
 }
 
-function keyHolders(hosts: readonly string[], manager: string, source: string): string[] {
-  return hosts.filter((h) => h !== manager || h === source);
+/**
+ * Key holders by host list and manager: every host but the manager, or all of them when the
+ * manager is the source (the same list for every other source, so decisions share it)
+ */
+const holderLists = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+
+function keyHolders(hosts: readonly string[], manager: string, source: string): readonly string[] {
+  let byManager = holderLists.get(hosts);
+  if (!byManager) holderLists.set(hosts, (byManager = new Map()));
+  const key = manager === source ? `=${manager}` : manager;
+  let holders = byManager.get(key);
+  if (!holders) byManager.set(key, (holders = hosts.filter((h) => h !== manager || h === source)));
+  return holders;
 }
 
 /** each host's position in a topology's host list: one map per list, shared by every decision */
@@ -174,8 +185,17 @@ export function setupFountain(rng: Rng, hosts: readonly string[], manager: strin
   return { ...base, keys, stock, drbg };
 }
 
-function setupMessages(manager: string, holders: readonly string[], bytesFor: (h: string) => number): SetupMessage[] {
-  return holders.filter((h) => h !== manager).map((h) => ({ from: manager, to: h, bytes: bytesFor(h) }));
+/** set-up message lists by holder list, manager and size: decisions with the same ones share a list */
+const messageLists = new WeakMap<readonly string[], Map<string, readonly SetupMessage[]>>();
+
+/** the manager's message of `bytes` to every holder but itself */
+function setupMessages(manager: string, holders: readonly string[], bytes: number): readonly SetupMessage[] {
+  let byKey = messageLists.get(holders);
+  if (!byKey) messageLists.set(holders, (byKey = new Map()));
+  const key = `${manager}\n${bytes}`;
+  let messages = byKey.get(key);
+  if (!messages) byKey.set(key, (messages = holders.filter((h) => h !== manager).map((h) => ({ from: manager, to: h, bytes }))));
+  return messages;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +360,7 @@ export const mtdShamirPolicy: Policy = {
     const ctx = context("mtd-shamir", input);
     if (k > ctx.others.length) throw tooFew("mtd-shamir", k, input, ctx.others.length, "key holders are");
     const st = setupShamir(input.rng, ctx.hosts, input.manager, input.source, k);
-    const setup = setupMessages(input.manager, st.holders, () => tableBytes(st.table) + SHARE_BYTES);
+    const setup = setupMessages(input.manager, st.holders, tableBytes(st.table) + SHARE_BYTES);
 
     // K disjoint hosts, uniformly among the reachable holders other than the source (far ones too)
     const pool = [...ctx.others];
@@ -384,7 +404,7 @@ export const mtdFountainPolicy: Policy = {
     if (ctx.others.length === 0) throw tooFew("mtd-fountain", k, input, 0, "key holders are");
     const st = setupFountain(input.rng, ctx.hosts, input.manager, input.source, k, perHost);
     const symbolBytes = k + blockLength(SECRET_BYTES, k);
-    const setup = setupMessages(input.manager, st.holders, () => tableBytes(st.table) + 2 + P521_BYTES + perHost * symbolBytes);
+    const setup = setupMessages(input.manager, st.holders, tableBytes(st.table) + 2 + P521_BYTES + perHost * symbolBytes);
 
     // the reachable hosts' symbols must span the secret, else no number of requests decodes it
     const span = new Decoder(k);
@@ -456,7 +476,7 @@ export const mtdRandomPolicy: Policy = {
     const cs = mtdCandidates("mtd-random", input);
     const st = setupRandom(input.rng);
     const hosts = input.view.topo.topology.hosts;
-    const setup = setupMessages(input.manager, keyHolders(hosts, input.manager, input.source), () => 32);
+    const setup = setupMessages(input.manager, keyHolders(hosts, input.manager, input.source), 32);
     // HMAC-SHA256(key, R as 32 bytes) read as a 256-bit integer, mod the number of candidates
     const mac = createHmac("sha256", st.key.reveal()).update(bigIntToBytes(st.r.reveal(), 32)).digest();
     const i = Number(bytesToBigInt(mac) % BigInt(cs.length));

@@ -63,9 +63,9 @@ export interface KeyRequest {
 
 /** A one-way message the manager sends during MTD set-up (table + key material to a host). */
 export interface SetupMessage {
-  from: string;
-  to: string;
-  bytes: number;
+  readonly from: string;
+  readonly to: string;
+  readonly bytes: number;
 }
 
 export interface PolicyPlan {
@@ -75,7 +75,7 @@ export interface PolicyPlan {
   /** seconds of computation at the source for the decision (hashing, reconstruction, decryption) */
   computeSeconds: number;
   /** MTD set-up messages, reported separately as set-up time */
-  setup: SetupMessage[];
+  setup: readonly SetupMessage[];
   /** how the manager sends them (default: before this migration, one after the other) */
   rekey?: RekeySchedule | undefined;
   /** free text for the record's note (never secrets) */
