@@ -30,6 +30,16 @@ export interface Candidate {
   path(): Path;
 }
 
+const VIEW = Symbol("view");
+const SOURCE = Symbol("source");
+interface RoutedCandidate extends Candidate {
+  [VIEW]: NetworkView;
+  [SOURCE]: string;
+}
+function routeToHost(this: RoutedCandidate): Path {
+  return this[VIEW].route(this[SOURCE], this.host);
+}
+
 /**
  * Candidate lists by route table (one per topology, routing and source) and candidate list
  * (the same array for every run of a migration): every policy and run that decides for the same
@@ -49,15 +59,18 @@ export function reachableCandidates(policy: string, input: PolicyInput): readonl
   let out = byList?.get(candidates);
   if (!out) {
     out = [];
-    const seen = new Set<string>();
+    const { index, names } = view.topo;
+    // (by node index rather than a Set of names: this runs for every host of a data center)
+    const seen = new Uint8Array(names.length);
     for (const c of candidates) {
-      if (!isHost(view, c)) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
-      if (c === source || seen.has(c)) continue;
-      seen.add(c);
+      const n = index.get(c);
+      if (n === undefined || !view.topo.isHost(n)) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
+      if (c === source || seen[n]) continue;
+      seen[n] = 1;
       if (table) {
-        const n = view.topo.index.get(c)!;
         if (!Number.isFinite(table.hops[n]!)) continue;
-        out.push({ host: c, bottleneck: table.bottleneck[n]!, switches: table.switches[n]!, path: () => view.route(source, c) });
+        const candidate: RoutedCandidate = { host: c, bottleneck: table.bottleneck[n]!, switches: table.switches[n]!, path: routeToHost, [VIEW]: view, [SOURCE]: source };
+        out.push(candidate);
       } else {
         const path = tryRoute(view, source, c);
         if (path) out.push({ host: c, bottleneck: path.bottleneck, switches: path.switches, path: () => path });
