@@ -132,3 +132,27 @@ test("a decision at a decimal trigger time sees the sample of that instant (0.1 
   await backend(spy).execute(runSpec({ measurement: { period: 0.1 }, migrations: [migration({ trigger: { kind: "at", at: 0.3 } })] }));
   t.is(times.at(-1), 0.3);
 });
+
+test("a policy that says it does not read the VIB gets none, and its fixed-time decisions cost no polls", async (t) => {
+  const run = async (readsVib: boolean | undefined) => {
+    let vib: unknown = "unset";
+    const spy: Policy = {
+      name: "spy",
+      ...(readsVib === undefined ? {} : { readsVib }),
+      decide(input): PolicyPlan {
+        vib = input.view.vib?.lastPort("s1-eth2");
+        return { destination: input.fixedDestination!, keyRequests: [], computeSeconds: 0, setup: [] };
+      },
+    };
+    const result = await backend(spy).execute(runSpec({ migrations: [migration({ trigger: { kind: "at", at: 3 } })] }));
+    return { vib, total: result.records[0]!.total_s };
+  };
+  const unsaid = await run(undefined);
+  const reads = await run(true);
+  const not = await run(false);
+  t.is((unsaid.vib as { t: number }).t, 3, "by default the VIB is polled up to the decision");
+  t.deepEqual(reads, unsaid);
+  t.is(not.vib, undefined);
+  // the migration itself does not depend on the polls
+  t.is(not.total, unsaid.total);
+});

@@ -152,3 +152,8 @@ test("unknown policies and parameters are clear InputErrors", async (t) => {
   t.notThrows(() => policy("random").validate!({ compute: "2ms" }, { hosts: 5, candidates: 3 }));
   t.is(policy("random").decide(input(fig3(), 1, { params: { compute: "2ms" } })).computeSeconds, 0.002);
 });
+
+test("only available-bandwidth reads the VIB among the builtins (readsVib), and the registry keeps the flag", (t) => {
+  const reading = [...builtinPolicies.values()].filter((p) => p.readsVib !== false).map((p) => p.name);
+  t.deepEqual(reading, ["available-bandwidth"]);
+});

@@ -106,6 +106,8 @@ class Run {
   private readonly sim = new Simulator();
   private readonly model: NetworkModel;
   private readonly vib: Vib;
+  /** false when no poll feeds the VIB (a policy that does not read it, fixed-time triggers) */
+  private vibPolled = true;
   private readonly collector: Collector;
   private readonly results: Array<MigrationResult | undefined>;
   private readonly progress: Progress[];
@@ -160,7 +162,9 @@ class Run {
     const { spec, collector } = this;
     const thresholds = spec.migrations.some((m) => m.trigger.kind !== "at");
     if (thresholds || this.options.trace || this.options.keepVib) collector.continuous();
-    else for (const m of spec.migrations) if (m.trigger.kind === "at") collector.window(m.trigger.at);
+    else if (this.policy.readsVib !== false) for (const m of spec.migrations) if (m.trigger.kind === "at") collector.window(m.trigger.at);
+    // (a policy that decides without measurements, at fixed times, makes the polls pointless)
+    else this.vibPolled = false;
     if (this.options.trace) {
       const hosts = spec.topology.hosts;
       collector.onSample.push((t) => {
@@ -308,7 +312,7 @@ class Run {
       routesFrom: (a) => router.table(a),
       // The controller's estimate: propagation + the queueing it would measure now.
       latency: (a, b) => model.pathDelay(a, b),
-      vib: this.vib,
+      vib: this.vibPolled ? this.vib : undefined,
       now: this.sim.now,
     };
   }

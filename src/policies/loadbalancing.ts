@@ -33,6 +33,7 @@ function tieNote(ties: readonly { host: string }[]): string {
 
 export const randomPolicy: Policy = {
   name: "random",
+  readsVib: false,
   validate: validateLb("random"),
   decide(input) {
     const cs = reachableCandidates("random", input);
@@ -44,6 +45,7 @@ export const randomPolicy: Policy = {
 
 export const bandwidthPolicy: Policy = {
   name: "bandwidth",
+  readsVib: false,
   validate: validateLb("bandwidth"),
   decide(input) {
     const cs = reachableCandidates("bandwidth", input);
@@ -54,6 +56,7 @@ export const bandwidthPolicy: Policy = {
 
 export const shortestPathPolicy: Policy = {
   name: "shortest-path",
+  readsVib: false,
   validate: validateLb("shortest-path"),
   decide(input) {
     const cs = reachableCandidates("shortest-path", input);
@@ -100,6 +103,7 @@ export const availableBandwidthPolicy: Policy = {
 
 export const fixedPolicy: Policy = {
   name: "fixed",
+  readsVib: false,
   validate: validateLb("fixed"),
   decide(input) {
     const d = input.fixedDestination;

@@ -353,6 +353,7 @@ function verifiedTable(table: EncryptedTable, recovered: SecretBytes, name: stri
 
 export const mtdShamirPolicy: Policy = {
   name: "mtd-shamir",
+  readsVib: false,
   validate: validateKeyed("mtd-shamir", SHAMIR_PARAMS),
   decide(input): PolicyPlan {
     const p = readParams("mtd-shamir", SHAMIR_PARAMS, input.params);
@@ -394,6 +395,7 @@ export const mtdShamirPolicy: Policy = {
 
 export const mtdFountainPolicy: Policy = {
   name: "mtd-fountain",
+  readsVib: false,
   validate: validateKeyed("mtd-fountain", FOUNTAIN_PARAMS),
   decide(input): PolicyPlan {
     const p = readParams("mtd-fountain", FOUNTAIN_PARAMS, input.params);
@@ -468,6 +470,7 @@ export function setupRandom(rng: Rng): { key: SecretBytes; r: SecretBigInt } {
 
 export const mtdRandomPolicy: Policy = {
   name: "mtd-random",
+  readsVib: false,
   validate(params) {
     readParams("mtd-random", RANDOM_PARAMS, params);
   },

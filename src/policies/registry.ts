@@ -16,6 +16,7 @@ import type { Policy, PolicyInput, PolicyPlan } from "./types.ts";
 function checked(policy: Policy): Policy {
   return {
     name: policy.name,
+    ...(policy.readsVib !== undefined ? { readsVib: policy.readsVib } : {}),
     ...(policy.validate ? { validate: policy.validate.bind(policy) } : {}),
     decide(input: PolicyInput): PolicyPlan {
       const plan = policy.decide(input);
@@ -86,9 +87,12 @@ async function loadPlugin(file: string): Promise<Policy> {
   if (typeof name !== "string" || name.trim() === "") throw new InputError(`plugin must export \`name\` (a non-empty string)`, { file });
   if (typeof decide !== "function") throw new InputError(`plugin must export a function \`decide(input)\``, { file });
   if (validate !== undefined && typeof validate !== "function") throw new InputError(`plugin: \`validate\`, when exported, must be a function`, { file });
+  const readsVib = src.readsVib;
+  if (readsVib !== undefined && typeof readsVib !== "boolean") throw new InputError(`plugin: \`readsVib\`, when exported, must be true or false`, { file });
 
   const policy: Policy = {
     name,
+    ...(readsVib !== undefined ? { readsVib } : {}),
     decide(input) {
       let raw: unknown;
       try {

@@ -114,6 +114,12 @@ export interface MtdSummary {
 
 export interface Policy {
   readonly name: string;
+  /**
+   * whether `decide` reads `view.vib` (default true). With false, a run whose migrations all
+   * trigger at fixed times skips the measurement polls before each decision, and the policy's
+   * view has no VIB: every builtin but available-bandwidth decides without measurements.
+   */
+  readonly readsVib?: boolean;
   /** validates parameters once, before any run; throws InputError with a clear message */
   validate?(params: Readonly<Record<string, unknown>>, context: { hosts: number; candidates: number }): void;
   decide(input: PolicyInput): PolicyPlan;
