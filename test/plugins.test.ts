@@ -66,7 +66,8 @@ test("plugin failures are InputErrors naming the plugin file and the problem", a
   await t.throwsAsync(resolvePolicy({ name: "x", params: {}, plugin: plugin(`export function decide() {}`) }), { instanceOf: InputError, message: /must export `name`/ });
   await t.throwsAsync(resolvePolicy({ name: "x", params: {}, plugin: "/nonexistent/policy.mjs" }), { instanceOf: InputError, message: /not found/ });
   await t.throwsAsync(resolvePolicy({ name: "x", params: {}, plugin: plugin(`export const name = "n"; export const readsVib = "no"; export function decide() {}`) }), {
-    instanceOf: InputError, message: /`readsVib`, when exported, must be true or false/,
+    instanceOf: InputError,
+    message: /`readsVib`, when exported, must be true or false/,
   });
   t.is((await resolvePolicy({ name: "x", params: {}, plugin: plugin(`export const name = "n"; export const readsVib = false; export function decide() {}`) })).readsVib, false);
   t.is((await resolvePolicy({ name: "x", params: {}, plugin: plugin(`export const name = "n"; export function decide() {}`) })).readsVib, undefined);
