@@ -4,7 +4,7 @@
  * from measurements the simulator itself produced with those parameters.
  */
 import test from "ava";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { calibrate, fitAll, simulateMeasurement } from "../src/experiment/calibrate/index.ts";
@@ -157,4 +157,16 @@ test("a refit keeps the testbed and host of its measurements, and refuses a mach
   t.true(e instanceof InputError);
   t.regex(e!.message, /machine\.json: kernel: expected an object of strings .*: /);
   t.false(existsSync(join(dir, "bad.yaml")), "nothing written");
+  writeFileSync(join(measurements, "machine.json"), JSON.stringify({ kernel: "6.18.44" }));
+  // a --quick folder refitted as a full calibration, and a folder from before stateless-start/end
+  const full = await t.throwsAsync(calibrate({ out: join(dir, "full.yaml"), quick: false, refit: measurements, backendOptions: {}, log: () => {} }));
+  t.regex(full!.message, /holds a --quick calibration; refit it with --quick/);
+  renameSync(join(measurements, "stateless-start"), join(measurements, "stateless"));
+  const old = await t.throwsAsync(calibrate({ out: join(dir, "old.yaml"), quick: true, refit: measurements, backendOptions: {}, log: () => {} }));
+  t.regex(old!.message, /stateless-start there .*older migsim, with one stateless measurement.*calibrate again/);
+  rmSync(join(measurements, "stateless"), { recursive: true });
+  rmSync(join(measurements, "stateless-end"), { recursive: true });
+  const other = await t.throwsAsync(calibrate({ out: join(dir, "other.yaml"), quick: true, refit: measurements, backendOptions: {}, log: () => {} }));
+  t.regex(other!.message, /expected the folder of measurements that migsim calibrate --quick writes \(\d+ of them\)/);
+  for (const f of ["full.yaml", "old.yaml", "other.yaml"]) t.false(existsSync(join(dir, f)), `${f} not written`);
 });

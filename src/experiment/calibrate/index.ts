@@ -43,6 +43,17 @@ export interface CalibrateOutcome {
   testbedRuns: number;
 }
 
+/** Why a measurements folder lacks measurement `id`, from what it does hold. */
+function missingMeasurement(dir: string, id: string, quick: boolean): string {
+  const held = (plan: readonly Measurement[]): boolean => plan.every((m) => existsSync(join(dir, m.id, "runs.csv")));
+  if (held(measurementPlan(!quick))) return `no measurement ${id} there (runs.csv): the folder holds a ${quick ? "full" : "--quick"} calibration; refit it ${quick ? "without" : "with"} --quick`;
+  // before the stateless move was measured at both ends of a calibration it had one folder
+  if (existsSync(join(dir, "stateless", "runs.csv"))) {
+    return `no measurement ${id} there (runs.csv): the folder was measured by an older migsim, with one stateless measurement where calibrations now take one at the start and one at the end; calibrate again`;
+  }
+  return `no measurement ${id} there (runs.csv); expected the folder of measurements that migsim calibrate${quick ? " --quick" : ""} writes (${measurementPlan(quick).length} of them)`;
+}
+
 export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcome> {
   const profileFile = resolve(opts.out);
   if (!existsSync(dirname(profileFile))) throw new InputError(`the folder of --out does not exist: ${dirname(profileFile)}`, { field: "--out" });
@@ -56,8 +67,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
     for (const [i, m] of plan.entries()) {
       const out = join(measurementsDir, m.id);
       if (opts.refit) {
-        if (!existsSync(join(out, "runs.csv")))
-          throw new InputError(`no measurement ${m.id} there (runs.csv); was it a ${opts.quick ? "full" : "--quick"} calibration?`, { file: out, field: "--refit" });
+        if (!existsSync(join(out, "runs.csv"))) throw new InputError(missingMeasurement(measurementsDir, m.id, opts.quick), { file: out, field: "--refit" });
       } else {
         opts.log(`measurement ${i + 1}/${plan.length}: ${m.id} (${m.runs} run${m.runs > 1 ? "s" : ""} on the testbed)`);
         const r = await runExperiment({
