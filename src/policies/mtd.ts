@@ -117,20 +117,15 @@ function keyHolders(hosts: readonly string[], manager: string, source: string): 
   return holders;
 }
 
-/** each host's position in a topology's host list: one map per list, shared by every decision */
-const hostPositions = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
+/** each host's position in a (shared) list of key holders: one map per list */
+const holderPositions = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
 
-/** a host's position among keyHolders(hosts, manager, source), or -1 when it holds no key */
-function holderIndex(hosts: readonly string[], manager: string, source: string): (host: string) => number {
-  let positions = hostPositions.get(hosts);
-  if (!positions) hostPositions.set(hosts, (positions = new Map(hosts.map((h, i) => [h, i]))));
+/** a host's position among `holders`, or -1 when it holds no key */
+function holderIndex(holders: readonly string[]): (host: string) => number {
+  let positions = holderPositions.get(holders);
+  if (!positions) holderPositions.set(holders, (positions = new Map(holders.map((h, i) => [h, i]))));
   const at = positions;
-  const skipped = manager === source ? -1 : (at.get(manager) ?? -1);
-  return (host) => {
-    const i = at.get(host);
-    if (i === undefined || i === skipped) return -1;
-    return skipped >= 0 && i > skipped ? i - 1 : i;
-  };
+  return (host) => at.get(host) ?? -1;
 }
 
 /** Fisher-Yates with the DRBG: the table order must be unpredictable without S's generator. */
@@ -158,7 +153,7 @@ export function setupShamir(rng: Rng, hosts: readonly string[], manager: string,
   if (k > base.holders.length) throw new RangeError("k larger than the number of key holders");
   const coefficients = polynomial(base.secret, base.holders.length, k, drbg);
   // holder i's share is the point at x = i + 1; only the shares a decision reads are computed
-  const shares = new LazyMap(base.holders, holderIndex(hosts, manager, source), (i) => shareAt(coefficients, i + 1));
+  const shares = new LazyMap(base.holders, holderIndex(base.holders), (i) => shareAt(coefficients, i + 1));
   return { ...base, shares, keys: shares };
 }
 
@@ -176,7 +171,7 @@ export function setupFountain(rng: Rng, hosts: readonly string[], manager: strin
     drbg.belowInto(P521, ys, i * P521_BYTES);
     for (let j = 0; j < perHost; j++) drbg.bytesInto(coefficients, (i * perHost + j) * k, k);
   }
-  const index = holderIndex(hosts, manager, source);
+  const index = holderIndex(holders);
   const keys = new LazyMap<KeyPoint>(holders, index, (i) => ({ x: BigInt(i + 1), y: SecretBigInt.fromBytes(`key-${holders[i]}`, ys, i * P521_BYTES, P521_BYTES) }));
   const symbol = symbolMaker(base.secret, k);
   const stock = new LazyMap<readonly CodedSymbol[]>(holders, index, (i) =>
