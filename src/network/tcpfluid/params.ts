@@ -88,9 +88,9 @@ export function tcpFluidParams(params: NetworkParams): TcpFluidParams {
   for (const [k, v] of Object.entries(params.extra ?? {})) {
     if (k in p) {
       if (!Number.isFinite(v)) throw new RangeError(`tcp-fluid parameter ${k} must be a finite number, got ${v}`);
-      if (k === "spreadTolerance" && !(v >= 0 && v < 1)) throw new RangeError(`tcp-fluid parameter spreadTolerance must be in [0, 1), got ${v}`);
       (p as Record<string, number>)[k] = v;
     }
   }
+  if (!(p.spreadTolerance >= 0 && p.spreadTolerance < 1)) throw new RangeError(`tcp-fluid parameter spreadTolerance must be in [0, 1), got ${p.spreadTolerance}`);
   return p;
 }
