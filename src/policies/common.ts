@@ -14,9 +14,14 @@ export function tryRoute(view: NetworkView, src: string, dst: string): Path | un
   }
 }
 
-function isHost(view: NetworkView, name: string): boolean {
+/** the node index of `name` when it is a host of the topology */
+function hostNode(view: NetworkView, name: string): number | undefined {
   const n = view.topo.index.get(name);
-  return n !== undefined && view.topo.isHost(n);
+  return n !== undefined && view.topo.isHost(n) ? n : undefined;
+}
+
+function isHost(view: NetworkView, name: string): boolean {
+  return hostNode(view, name) !== undefined;
 }
 
 /** A candidate a policy may choose, with what its route offers (no Path is built to score it). */
@@ -59,12 +64,11 @@ export function reachableCandidates(policy: string, input: PolicyInput): readonl
   let out = byList?.get(candidates);
   if (!out) {
     out = [];
-    const { index, names } = view.topo;
     // (by node index rather than a Set of names: this runs for every host of a data center)
-    const seen = new Uint8Array(names.length);
+    const seen = new Uint8Array(view.topo.names.length);
     for (const c of candidates) {
-      const n = index.get(c);
-      if (n === undefined || !view.topo.isHost(n)) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
+      const n = hostNode(view, c);
+      if (n === undefined) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
       if (c === source || seen[n]) continue;
       seen[n] = 1;
       if (table) {

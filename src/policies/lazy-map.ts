@@ -6,14 +6,14 @@
  */
 export class LazyMap<V> implements ReadonlyMap<string, V> {
   readonly #keys: readonly string[];
-  readonly #indexOf: (key: string) => number;
+  readonly #positions: ReadonlyMap<string, number>;
   readonly #build: (index: number) => V;
   readonly #values: Array<V | undefined>;
 
-  /** `indexOf(key)` is the key's position in `keys`, or -1 when it is not one of them */
-  constructor(keys: readonly string[], indexOf: (key: string) => number, build: (index: number) => V) {
+  /** `positions` maps each of `keys` to its index there (shared by the maps over the same keys) */
+  constructor(keys: readonly string[], positions: ReadonlyMap<string, number>, build: (index: number) => V) {
     this.#keys = keys;
-    this.#indexOf = indexOf;
+    this.#positions = positions;
     this.#build = build;
     this.#values = new Array<V | undefined>(keys.length);
   }
@@ -23,12 +23,12 @@ export class LazyMap<V> implements ReadonlyMap<string, V> {
   }
 
   has(key: string): boolean {
-    return this.#indexOf(key) >= 0;
+    return this.#positions.has(key);
   }
 
   get(key: string): V | undefined {
-    const i = this.#indexOf(key);
-    return i < 0 ? undefined : this.#at(i);
+    const i = this.#positions.get(key);
+    return i === undefined ? undefined : this.#at(i);
   }
 
   #at(i: number): V {

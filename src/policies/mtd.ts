@@ -102,6 +102,15 @@ export interface FountainSetup extends TableSetup {
   readonly drbg: Drbg;
 }
 
+/** `build()` for (owner, key), built once while `owner` lives: what decisions of a cell share */
+function shared<O extends object, V>(cache: WeakMap<O, Map<string, V>>, owner: O, key: string, build: () => V): V {
+  let byKey = cache.get(owner);
+  if (!byKey) cache.set(owner, (byKey = new Map()));
+  let value = byKey.get(key);
+  if (value === undefined) byKey.set(key, (value = build()));
+  return value;
+}
+
 /**
  * Key holders by host list and manager: every host but the manager, or all of them when the
  * manager is the source (the same list for every other source, so decisions share it)
@@ -109,23 +118,16 @@ export interface FountainSetup extends TableSetup {
 const holderLists = new WeakMap<readonly string[], Map<string, readonly string[]>>();
 
 function keyHolders(hosts: readonly string[], manager: string, source: string): readonly string[] {
-  let byManager = holderLists.get(hosts);
-  if (!byManager) holderLists.set(hosts, (byManager = new Map()));
-  const key = manager === source ? `=${manager}` : manager;
-  let holders = byManager.get(key);
-  if (!holders) byManager.set(key, (holders = hosts.filter((h) => h !== manager || h === source)));
-  return holders;
+  return shared(holderLists, hosts, manager === source ? `=${manager}` : manager, () => hosts.filter((h) => h !== manager || h === source));
 }
 
-/** each host's position in a (shared) list of key holders: one map per list */
+/** each holder's position in a (shared) list of key holders: one map per list */
 const holderPositions = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
 
-/** a host's position among `holders`, or -1 when it holds no key */
-function holderIndex(holders: readonly string[]): (host: string) => number {
+function positionsIn(holders: readonly string[]): ReadonlyMap<string, number> {
   let positions = holderPositions.get(holders);
   if (!positions) holderPositions.set(holders, (positions = new Map(holders.map((h, i) => [h, i]))));
-  const at = positions;
-  return (host) => at.get(host) ?? -1;
+  return positions;
 }
 
 /** Fisher-Yates with the DRBG: the table order must be unpredictable without S's generator. */
@@ -153,7 +155,7 @@ export function setupShamir(rng: Rng, hosts: readonly string[], manager: string,
   if (k > base.holders.length) throw new RangeError("k larger than the number of key holders");
   const coefficients = polynomial(base.secret, base.holders.length, k, drbg);
   // holder i's share is the point at x = i + 1; only the shares a decision reads are computed
-  const shares = new LazyMap(base.holders, holderIndex(base.holders), (i) => shareAt(coefficients, i + 1));
+  const shares = new LazyMap(base.holders, positionsIn(base.holders), (i) => shareAt(coefficients, i + 1));
   return { ...base, shares, keys: shares };
 }
 
@@ -171,10 +173,10 @@ export function setupFountain(rng: Rng, hosts: readonly string[], manager: strin
     drbg.belowInto(P521, ys, i * P521_BYTES);
     for (let j = 0; j < perHost; j++) drbg.bytesInto(coefficients, (i * perHost + j) * k, k);
   }
-  const index = holderIndex(holders);
-  const keys = new LazyMap<KeyPoint>(holders, index, (i) => ({ x: BigInt(i + 1), y: SecretBigInt.fromBytes(`key-${holders[i]}`, ys, i * P521_BYTES, P521_BYTES) }));
+  const positions = positionsIn(holders);
+  const keys = new LazyMap<KeyPoint>(holders, positions, (i) => ({ x: BigInt(i + 1), y: SecretBigInt.fromBytes(`key-${holders[i]}`, ys, i * P521_BYTES, P521_BYTES) }));
   const symbol = symbolMaker(base.secret, k);
-  const stock = new LazyMap<readonly CodedSymbol[]>(holders, index, (i) =>
+  const stock = new LazyMap<readonly CodedSymbol[]>(holders, positions, (i) =>
     Array.from({ length: perHost }, (_, j) => symbol(coefficients.slice((i * perHost + j) * k, (i * perHost + j + 1) * k))),
   );
   return { ...base, keys, stock, drbg };
@@ -185,12 +187,7 @@ const messageLists = new WeakMap<readonly string[], Map<string, readonly SetupMe
 
 /** the manager's message of `bytes` to every holder but itself */
 function setupMessages(manager: string, holders: readonly string[], bytes: number): readonly SetupMessage[] {
-  let byKey = messageLists.get(holders);
-  if (!byKey) messageLists.set(holders, (byKey = new Map()));
-  const key = `${manager}\n${bytes}`;
-  let messages = byKey.get(key);
-  if (!messages) byKey.set(key, (messages = holders.filter((h) => h !== manager).map((h) => ({ from: manager, to: h, bytes }))));
-  return messages;
+  return shared(messageLists, holders, `${manager}\n${bytes}`, () => holders.filter((h) => h !== manager).map((h) => ({ from: manager, to: h, bytes })));
 }
 
 // ---------------------------------------------------------------------------------------------
