@@ -33,6 +33,9 @@ const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
 const SELF = fileURLToPath(import.meta.url);
 /** the looser tcp-fluid precision the bench also times (docs/tcp-fluid.md, "Precision") */
 const LOOSE_TOLERANCE = 1e-2;
+/** deadlines of one case's process: a k=16 case takes well under a minute, k=32 tens of minutes */
+const K16_DEADLINE_S = 20 * 60;
+const K32_DEADLINE_S = 3 * 60 * 60;
 
 interface CaseReport {
   label: string;
@@ -157,17 +160,20 @@ async function child(file: string, model: string, runs: number, label: string, p
  * the case's times and peak memory from a plain process, its phases from a profiled one
  * (`profile` false: the plain pass only, for cases that take minutes)
  */
-function runCase(file: string, model: string, runs: number, label: string, profile = true, set: string[] = []): CaseReport {
-  const plain = spawnCase(file, model, runs, label, false, set);
-  return profile ? { ...plain, phases: spawnCase(file, model, runs, label, true, set).phases } : plain;
+function runCase(file: string, model: string, runs: number, label: string, profile = true, set: string[] = [], deadlineS = K16_DEADLINE_S): CaseReport {
+  const plain = spawnCase(file, model, runs, label, false, set, deadlineS);
+  return profile ? { ...plain, phases: spawnCase(file, model, runs, label, true, set, deadlineS).phases } : plain;
 }
 
-function spawnCase(file: string, model: string, runs: number, label: string, profiled: boolean, set: string[]): CaseReport {
+function spawnCase(file: string, model: string, runs: number, label: string, profiled: boolean, set: string[], deadlineS: number): CaseReport {
   const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", SELF, "--child", file, model, String(runs), label, String(profiled), ...set], {
     encoding: "utf8",
     maxBuffer: 1 << 26,
     stdio: ["ignore", "pipe", "inherit"],
+    // (the child is one Node process with no children of its own: killing it leaves nothing behind)
+    timeout: deadlineS * 1000,
   });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT") throw new Error(`${label} ${model} did not finish within ${deadlineS} s; stopped`);
   if (r.status !== 0) throw new Error(`${label} ${model} failed (${r.status ?? r.signal})`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as CaseReport;
 }
@@ -224,7 +230,7 @@ if (argv[0] === "--child") {
       const file = join(dir, "datacenter-k32.yaml");
       writeFileSync(file, datacenterYaml({ k: 32, flows: 1000, migrations: 1000, window: 10, runs, rekey }));
       // (not profiled: one pass of this case takes far longer than the k=16 ones; docs/benchmarks.md)
-      targets.push(...print(runCase(file, "tcp-fluid", runs, "k=32", false), { perRun: 10, peakMiB: 2048 }));
+      targets.push(...print(runCase(file, "tcp-fluid", runs, "k=32", false, [], K32_DEADLINE_S), { perRun: 10, peakMiB: 2048 }));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
