@@ -20,13 +20,37 @@ export const REL = 1e-9;
  * still sets them; the initial values are never read.
  */
 export class FluidFlow implements Flow {
-  readonly id: number = 0;
-  readonly start: number = 0;
+  // (declared in this order on purpose: the fields a solve reads per flow per link come first, so
+  // they share the object's first cache lines and their number boxes lie together)
+  /** elastic (tcp) rather than constant-rate (udp); a field, not a getter: solves read it per flow per link */
+  readonly tcp: boolean;
+  /** path.links and ack.links, one load closer (the solver walks them per flow per link) */
+  readonly links: readonly number[];
+  readonly ackLinks: readonly number[];
   readonly baseRtt: number = 0;
-  delivered = 0;
+  cwnd = 0;
+  readonly cap: number = Infinity;
+  /** emulated stack: own bytes the flow may keep queued along its path */
+  ownQueue = Infinity;
+  /** last solve: forward and ACK-path queueing delays */
+  fwdQ = 0;
+  ackQ = 0;
+  /** rate the flow would take without capacity cuts (rateFor), payload B/s */
+  demand = 0;
   /** payload bytes per second */
   rate = 0;
-  cwnd = 0;
+  /** BBR: bottleneck bandwidth estimate (B/s), phase clock */
+  btlBw = 0;
+  bbrFull = false;
+  finished = false;
+  /** member of the model's restless list, and its entry there (-1: none) */
+  restless = false;
+  rateDirty = false;
+  cutDirty = false;
+  needsGrow = true;
+  readonly id: number = 0;
+  readonly start: number = 0;
+  delivered = 0;
   ssthresh = Infinity;
   slowStart = true;
   srtt = 0;
@@ -35,33 +59,17 @@ export class FluidFlow implements Flow {
   /** CUBIC */
   wMax = 0;
   epoch = 0;
-  /** BBR: bottleneck bandwidth estimate (B/s), phase clock */
-  btlBw = 0;
   startupClock = 0;
-  bbrFull = false;
   fullBw = 0;
   fullBwAt = 0;
-  /** emulated stack: own bytes the flow may keep queued along its path */
-  ownQueue = Infinity;
-  /** last solve: forward and ACK-path queueing delays */
-  fwdQ = 0;
-  ackQ = 0;
   changing = true;
-  finished = false;
-  rateDirty = false;
-  cutDirty = false;
-  /** rate the flow would take without capacity cuts (rateFor), payload B/s */
-  demand = 0;
   /** BBR's own min RTT (10 s window, refreshed by ProbeRTT) and when it was last refreshed */
   bbrMinRtt = Infinity;
   bbrMinRttAt = 0;
   /** a flow at rest that must still take a step then (physical BBR's ProbeRTT), seconds */
   wakeAt = Infinity;
-  needsGrow = true;
   /** `delivered` is as of this time (bytes are integrated lazily, when the rate changes) */
   since = 0;
-  /** member of the model's restless list, and its entry there (-1: none) */
-  restless = false;
   restlessAt = -1;
   grownAt = 0;
   /** the window the solver last looked at (grow), and when */
@@ -71,13 +79,6 @@ export class FluidFlow implements Flow {
   bonus = 0;
   readonly size: number = Infinity;
   readonly udpRate: number = 0;
-  readonly cap: number = Infinity;
-  /** elastic (tcp) rather than constant-rate (udp); a field, not a getter: solves read it per flow per link */
-  readonly tcp: boolean;
-  /** path.links and ack.links, one load closer (the solver walks them per flow per link) */
-  readonly links: readonly number[];
-  readonly ackLinks: readonly number[];
-
   constructor(
     id: number,
     readonly spec: FlowSpec,
