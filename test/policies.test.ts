@@ -5,6 +5,8 @@ import type { VibReader } from "../src/measurement/vib.ts";
 import type { Policy, PolicyInput, PolicyPlan } from "../src/policies/types.ts";
 import type { Topology } from "../src/network/topology/types.ts";
 import { fig3, link, makeView, policyInputOn } from "./helpers/view.ts";
+import { pickMax, pickMaxAt, reachableCandidates, reachableView } from "../src/policies/common.ts";
+import { makeRng } from "../src/random.ts";
 
 const CANDIDATES = ["h3", "h4", "h5"];
 
@@ -156,4 +158,60 @@ test("unknown policies and parameters are clear InputErrors", async (t) => {
 test("only available-bandwidth reads the VIB among the builtins (readsVib), and the registry keeps the flag", (t) => {
   const reading = [...builtinPolicies.values()].filter((p) => p.readsVib !== false).map((p) => p.name);
   t.deepEqual(reading, ["available-bandwidth"]);
+});
+
+/** fig3 with an island (h6, h7 behind a switch linked to nothing else) */
+function withIsland(): Topology {
+  const topo = fig3();
+  return { ...topo, hosts: [...topo.hosts, "h6", "h7"], switches: [...topo.switches, "s9"], links: [...topo.links, link("h6", "s9"), link("h7", "s9")] };
+}
+
+test("reachableView reads the route table by position: the candidates of reachableCandidates, in their order, with their routes", (t) => {
+  // the source, a duplicate and unreachable hosts among the candidates
+  const candidates = ["h5", "h2", "h6", "h3", "h5", "h1", "h4", "h7"];
+  for (const source of ["h2", "h4", "h6"]) {
+    const i = input(withIsland(), 1, { source, candidates });
+    if (source === "h6") {
+      // only h7 is reachable from the island
+      t.deepEqual(reachableCandidates("test", i).map((c) => c.host), ["h7"]);
+    }
+    const objects = reachableCandidates("test", i);
+    const view = reachableView("test", i);
+    t.is(view.size, objects.length, source);
+    for (let k = 0; k < view.size; k++) {
+      t.is(view.host(k), objects[k]!.host);
+      t.is(view.bottleneck(k), objects[k]!.bottleneck);
+      t.is(view.switches(k), objects[k]!.switches);
+      t.is(objects[k]!.path().bottleneck, objects[k]!.bottleneck);
+    }
+    // one list per (route table, candidate list): the objects are kept, not rebuilt per decision
+    t.is(reachableCandidates("test", i), objects);
+  }
+  t.throws(() => reachableView("test", input(withIsland(), 1, { candidates: ["h6", "h7"] })), { instanceOf: InputError, message: /no candidate host is reachable/ });
+  t.throws(() => reachableView("test", input(withIsland(), 1, { source: "s1" })), { instanceOf: InputError, message: /source s1 is not a host/ });
+  t.throws(() => reachableView("test", input(withIsland(), 1, { candidates: ["h3", "s2"] })), { instanceOf: InputError, message: /candidate s2 is not a host/ });
+});
+
+test("pickMaxAt draws among the positions pickMax draws among, with the same stream", (t) => {
+  const scores = [3, 7, 7, 1, 7 * (1 + 1e-12), 2];
+  for (let seed = 0; seed < 20; seed++) {
+    const byItem = pickMax(scores, (x) => x, makeRng(seed));
+    const byPosition = pickMaxAt(scores.length, (k) => scores[k]!, makeRng(seed));
+    t.deepEqual(byPosition.ties, [1, 2, 4]);
+    t.is(scores[byPosition.chosen], byItem.chosen);
+    t.deepEqual(byPosition.ties.map((k) => scores[k]), byItem.ties);
+  }
+});
+
+test("every builtin decides alike on a view with route tables and on one without (each candidate routed on its own)", (t) => {
+  const candidates = ["h5", "h2", "h6", "h3", "h4", "h7"];
+  for (const name of ALL) {
+    const extra = name === "fixed" ? { fixedDestination: "h4" } : {};
+    for (let s = 0; s < 10; s++) {
+      const tables = input(withIsland(), s, { ...extra, candidates });
+      const { routesFrom: _, ...withoutTables } = tables.view;
+      const plain = input(withIsland(), s, { ...extra, candidates, view: withoutTables });
+      t.is(serial(policy(name).decide(tables)), serial(policy(name).decide(plain)), `${name} seed ${s}`);
+    }
+  }
 });

@@ -20,6 +20,10 @@ function hostNode(view: NetworkView, name: string): number | undefined {
   return n !== undefined && view.topo.isHost(n) ? n : undefined;
 }
 
+function notAHost(policy: string, source: string): InputError {
+  return new InputError(`policy ${policy}: source ${source} is not a host of the topology`);
+}
+
 function isHost(view: NetworkView, name: string): boolean {
   return hostNode(view, name) !== undefined;
 }
@@ -46,11 +50,54 @@ function routeToHost(this: RoutedCandidate): Path {
 }
 
 /**
- * Candidate lists by route table (one per topology, routing and source) and candidate list
- * (the same array for every run of a migration): every policy and run that decides for the same
- * source among the same candidates shares one list.
+ * The reachable candidates of a source among a candidate list, as node indices in list order,
+ * by route table (one per topology, routing and source) and list (the same array for every run
+ * of a migration): every policy and run that decides for the same source among the same
+ * candidates shares one. Four bytes a candidate: a k=32 fat-tree's 1,000 migrations among 8,191
+ * hosts each keep 32 MB here, where Candidate objects would take 800 MB.
  */
-const shared = new WeakMap<RouteTable, WeakMap<readonly string[], Candidate[]>>();
+const nodeLists = new WeakMap<RouteTable, WeakMap<readonly string[], Int32Array>>();
+
+/**
+ * Candidate objects built from a node list, kept while their topology's budget lasts (per
+ * topology, so a cell's budget goes with it): a data-center cell of 200 migrations among 1,023
+ * hosts keeps all of its lists, a larger one builds those past the budget at each decision
+ * (which costs time, not results).
+ */
+const candidateObjects = new WeakMap<Int32Array, readonly Candidate[]>();
+const objectsLeft = new WeakMap<object, { left: number }>();
+const CANDIDATE_OBJECTS_KEPT = 1_000_000;
+
+/**
+ * The node list `reachableCandidates` draws from, shared by every decision for the same source
+ * among the same candidates (so it also keys what a policy derives from them); undefined when
+ * the view has no route tables. Throws an InputError for a source or candidate that is not a host.
+ */
+export function reachableNodes(policy: string, input: PolicyInput): Int32Array | undefined {
+  const { view, source, candidates } = input;
+  if (!isHost(view, source)) throw notAHost(policy, source);
+  const table = view.routesFrom?.(source);
+  if (!table) return undefined;
+  let byList = nodeLists.get(table);
+  let nodes = byList?.get(candidates);
+  if (!nodes) {
+    const out: number[] = [];
+    // (by node index rather than a Set of names: this runs for every host of a data center)
+    const seen = new Uint8Array(view.topo.names.length);
+    const s = hostNode(view, source);
+    for (const c of candidates) {
+      const n = hostNode(view, c);
+      if (n === undefined) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
+      if (n === s || seen[n] || !Number.isFinite(table.hops[n]!)) continue;
+      seen[n] = 1;
+      out.push(n);
+    }
+    nodes = Int32Array.from(out);
+    if (!byList) nodeLists.set(table, (byList = new WeakMap()));
+    byList.set(candidates, nodes);
+  }
+  return nodes;
+}
 
 /**
  * The candidates a policy may choose, in the experiment's order with their routes: the source,
@@ -58,39 +105,73 @@ const shared = new WeakMap<RouteTable, WeakMap<readonly string[], Candidate[]>>(
  */
 export function reachableCandidates(policy: string, input: PolicyInput): readonly Candidate[] {
   const { view, source, candidates } = input;
-  if (!isHost(view, source)) throw new InputError(`policy ${policy}: source ${source} is not a host of the topology`);
-  const table = view.routesFrom?.(source);
-  const byList = table && shared.get(table);
-  let out = byList?.get(candidates);
-  if (!out) {
-    out = [];
-    // (by node index rather than a Set of names: this runs for every host of a data center)
-    const seen = new Uint8Array(view.topo.names.length);
-    for (const c of candidates) {
-      const n = hostNode(view, c);
-      if (n === undefined) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
-      if (c === source || seen[n]) continue;
-      seen[n] = 1;
-      if (table) {
-        if (!Number.isFinite(table.hops[n]!)) continue;
-        const candidate: RoutedCandidate = { host: c, bottleneck: table.bottleneck[n]!, switches: table.switches[n]!, path: routeToHost, [VIEW]: view, [SOURCE]: source };
-        out.push(candidate);
-      } else {
-        const path = tryRoute(view, source, c);
-        if (path) out.push({ host: c, bottleneck: path.bottleneck, switches: path.switches, path: () => path });
-      }
-    }
-    if (table) {
-      if (!shared.has(table)) shared.set(table, new WeakMap());
-      shared.get(table)!.set(candidates, out);
-    }
-  }
+  if (!isHost(view, source)) throw notAHost(policy, source);
+  const nodes = reachableNodes(policy, input);
+  let out: readonly Candidate[] | undefined = nodes && candidateObjects.get(nodes);
+  if (!out) out = nodes ? routedCandidates(view, source, nodes) : probedCandidates(policy, input);
   if (out.length === 0) {
     const listed = candidates.filter((c) => c !== source);
     throw new InputError(
       `policy ${policy}: no candidate host is reachable from the source ${source}` +
         (listed.length ? ` (candidates: ${listed.join(", ")})` : " (no candidates other than the source)"),
     );
+  }
+  return out;
+}
+
+/**
+ * The reachable candidates of a decision by position (the order of reachableCandidates), with
+ * what their routes offer: for policies that score every candidate, without an object per
+ * candidate when the view has route tables (a data-center decision has thousands).
+ */
+export interface CandidateView {
+  readonly size: number;
+  host(i: number): string;
+  /** smallest nominal capacity on the route, bits per second */
+  bottleneck(i: number): number;
+  /** switches on the route */
+  switches(i: number): number;
+}
+
+/** reachableCandidates by position: the same candidates, the same order, the same errors */
+export function reachableView(policy: string, input: PolicyInput): CandidateView {
+  const nodes = reachableNodes(policy, input);
+  if (!nodes || nodes.length === 0) {
+    const cs = reachableCandidates(policy, input);
+    return { size: cs.length, host: (i) => cs[i]!.host, bottleneck: (i) => cs[i]!.bottleneck, switches: (i) => cs[i]!.switches };
+  }
+  const table = input.view.routesFrom!(input.source);
+  const names = input.view.topo.names;
+  return { size: nodes.length, host: (i) => names[nodes[i]!]!, bottleneck: (i) => table.bottleneck[nodes[i]!]!, switches: (i) => table.switches[nodes[i]!]! };
+}
+
+/** the Candidates of a node list, from the source's route table; kept while the budget lasts */
+function routedCandidates(view: NetworkView, source: string, nodes: Int32Array): readonly Candidate[] {
+  const table = view.routesFrom!(source);
+  const names = view.topo.names;
+  const out: RoutedCandidate[] = [];
+  for (const n of nodes) out.push({ host: names[n]!, bottleneck: table.bottleneck[n]!, switches: table.switches[n]!, path: routeToHost, [VIEW]: view, [SOURCE]: source });
+  let budget = objectsLeft.get(view.topo);
+  if (!budget) objectsLeft.set(view.topo, (budget = { left: CANDIDATE_OBJECTS_KEPT }));
+  if (budget.left >= out.length) {
+    budget.left -= out.length;
+    candidateObjects.set(nodes, out);
+  }
+  return out;
+}
+
+/** the candidates of a view without route tables, each routed on its own (not kept) */
+function probedCandidates(policy: string, input: PolicyInput): Candidate[] {
+  const { view, source, candidates } = input;
+  const out: Candidate[] = [];
+  const seen = new Uint8Array(view.topo.names.length);
+  for (const c of candidates) {
+    const n = hostNode(view, c);
+    if (n === undefined) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
+    if (c === source || seen[n]) continue;
+    seen[n] = 1;
+    const path = tryRoute(view, source, c);
+    if (path) out.push({ host: c, bottleneck: path.bottleneck, switches: path.switches, path: () => path });
   }
   return out;
 }
@@ -111,14 +192,20 @@ const TIE = 1e-9;
  * One draw is always made, so the stream advances the same way whatever the number of ties.
  */
 export function pickMax<T>(items: readonly T[], score: (t: T) => number, rng: Rng): { chosen: T; ties: T[] } {
+  const { chosen, ties } = pickMaxAt(items.length, (i) => score(items[i]!), rng);
+  return { chosen: items[chosen]!, ties: ties.map((i) => items[i]!) };
+}
+
+/** pickMax over positions 0 .. size - 1 (of a CandidateView) */
+export function pickMaxAt(size: number, score: (i: number) => number, rng: Rng): { chosen: number; ties: number[] } {
   let best = -Infinity;
-  for (const t of items) best = Math.max(best, score(t));
-  const ties = items.filter((t) => {
-    const s = score(t);
-    return s === best || Math.abs(s - best) <= TIE * Math.max(Math.abs(s), Math.abs(best));
-  });
-  const chosen = ties[randomInt(rng, ties.length)]!;
-  return { chosen, ties };
+  for (let i = 0; i < size; i++) best = Math.max(best, score(i));
+  const ties: number[] = [];
+  for (let i = 0; i < size; i++) {
+    const s = score(i);
+    if (s === best || Math.abs(s - best) <= TIE * Math.max(Math.abs(s), Math.abs(best))) ties.push(i);
+  }
+  return { chosen: ties[randomInt(rng, ties.length)]!, ties };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
 import { formatMbps } from "../units.ts";
-import { pickMax, reachableCandidates } from "./common.ts";
+import { type CandidateView, pickMax, pickMaxAt, reachableCandidates, reachableView } from "./common.ts";
 import { type ParamDefs, num, readParams } from "./params.ts";
 import type { Path } from "../network/topology/types.ts";
 import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "./types.ts";
@@ -28,7 +28,11 @@ function validateLb(name: string) {
 }
 
 function tieNote(ties: readonly { host: string }[]): string {
-  return ties.length > 1 ? `; tie among ${ties.map((t) => t.host).join(", ")} broken at random` : "";
+  return tieNoteAt({ host: (i) => ties[i]!.host }, ties.map((_, i) => i));
+}
+
+function tieNoteAt(cs: Pick<CandidateView, "host">, ties: readonly number[]): string {
+  return ties.length > 1 ? `; tie among ${ties.map((i) => cs.host(i)).join(", ")} broken at random` : "";
 }
 
 export const randomPolicy: Policy = {
@@ -36,9 +40,8 @@ export const randomPolicy: Policy = {
   readsVib: false,
   validate: validateLb("random"),
   decide(input) {
-    const cs = reachableCandidates("random", input);
-    const c = cs[randomInt(input.rng, cs.length)]!;
-    return plan(input, "random", c.host, `uniform over ${cs.length} reachable candidates`);
+    const cs = reachableView("random", input);
+    return plan(input, "random", cs.host(randomInt(input.rng, cs.size)), `uniform over ${cs.size} reachable candidates`);
   },
 };
 
@@ -48,9 +51,9 @@ export const bandwidthPolicy: Policy = {
   readsVib: false,
   validate: validateLb("bandwidth"),
   decide(input) {
-    const cs = reachableCandidates("bandwidth", input);
-    const { chosen, ties } = pickMax(cs, (c) => c.bottleneck, input.rng);
-    return plan(input, "bandwidth", chosen.host, `path bottleneck ${formatMbps(chosen.bottleneck)} (nominal)${tieNote(ties)}`);
+    const cs = reachableView("bandwidth", input);
+    const { chosen, ties } = pickMaxAt(cs.size, (i) => cs.bottleneck(i), input.rng);
+    return plan(input, "bandwidth", cs.host(chosen), `path bottleneck ${formatMbps(cs.bottleneck(chosen))} (nominal)${tieNoteAt(cs, ties)}`);
   },
 };
 
@@ -59,9 +62,9 @@ export const shortestPathPolicy: Policy = {
   readsVib: false,
   validate: validateLb("shortest-path"),
   decide(input) {
-    const cs = reachableCandidates("shortest-path", input);
-    const { chosen, ties } = pickMax(cs, (c) => -c.switches, input.rng);
-    return plan(input, "shortest-path", chosen.host, `${chosen.switches} switches on the path${tieNote(ties)}`);
+    const cs = reachableView("shortest-path", input);
+    const { chosen, ties } = pickMaxAt(cs.size, (i) => -cs.switches(i), input.rng);
+    return plan(input, "shortest-path", cs.host(chosen), `${cs.switches(chosen)} switches on the path${tieNoteAt(cs, ties)}`);
   },
 };
 

@@ -20,7 +20,7 @@
 import { createHmac } from "node:crypto";
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
-import { type Candidate, reachableCandidates, reaches } from "./common.ts";
+import { reachableCandidates, reachableNodes, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
 import { blockLength, type CodedSymbol, Decoder, recode, symbolMaker } from "./crypto/fountain.ts";
 import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
@@ -200,7 +200,7 @@ function setupMessages(manager: string, holders: readonly string[], bytes: numbe
  */
 export function lookup(
   slots: ReadonlyArray<string | null>,
-  allowed: ReadonlySet<string>,
+  allowed: HostSet,
   r: bigint,
   key: KeyPoint,
   n: number,
@@ -256,32 +256,46 @@ function sample(weights: readonly number[], rng: Rng): number {
 
 interface Context {
   readonly hosts: readonly string[];
-  readonly allowed: ReadonlySet<string>;
+  /** the candidates the policy may choose (reachable, not the manager), in candidate order */
+  readonly choices: HostList;
+  /** the same, as a set */
+  readonly allowed: HostSet;
   /** reachable key holders other than the source, in topology order */
   readonly others: readonly string[];
 }
 
+/** membership of host names, as `lookup` asks it */
+interface HostSet {
+  has(host: string): boolean;
+}
+
+/** host names by position */
+interface HostList {
+  readonly size: number;
+  host(i: number): string;
+}
+
 /**
- * Contexts by candidate list (the shared one of reachableCandidates: one per route table and
+ * Contexts by reachable node list (the shared one of reachableNodes: one per route table and
  * migration) and manager: every MTD decision for the same source among the same candidates
  * reads the same sets, so they are built once per migration of a cell, not once per decision.
+ * Node indices, not names or Candidate objects: a k=32 fat-tree's 1,000 migrations among 8,191
+ * hosts each would otherwise keep hundreds of MB of sets.
  */
-const contexts = new WeakMap<readonly Candidate[], Map<string, Context>>();
+const contexts = new WeakMap<Int32Array, Map<string, Context>>();
 
 function context(name: string, input: PolicyInput): Context {
-  const reachable = reachableCandidates(name, input);
-  let byManager = contexts.get(reachable);
+  const key = reachableNodes(name, input);
+  let byManager = key && contexts.get(key);
   const hit = byManager?.get(input.manager);
   if (hit) return hit;
   const hosts = input.view.topo.topology.hosts;
-  const allowed = new Set(mtdCandidates(name, input).map((c) => c.host));
-  const others = keyHolders(hosts, input.manager, input.source).filter(
-    (h) => h !== input.source && reaches(input.view, input.source, h),
-  );
-  const ctx = { hosts, allowed, others };
+  const choices = key && key.length > 0 ? choiceNodes(name, input, key) : choiceObjects(name, input);
+  const others = keyHolders(hosts, input.manager, input.source).filter((h) => h !== input.source && reaches(input.view, input.source, h));
+  const ctx = { hosts, choices, allowed: hostSet(input.view, choices), others };
   // only a list shared through a route table is the same for every decision of this migration
-  if (input.view.routesFrom) {
-    if (!byManager) contexts.set(reachable, (byManager = new Map()));
+  if (key) {
+    if (!byManager) contexts.set(key, (byManager = new Map()));
     byManager.set(input.manager, ctx);
   }
   return ctx;
@@ -292,15 +306,33 @@ function context(name: string, input: PolicyInput): Context {
  * secret and every host's table (a container moved there would sit on the one host whose
  * compromise reveals all destinations). A table slot or PRF draw naming it is re-drawn.
  */
-function mtdCandidates(name: string, input: PolicyInput): ReturnType<typeof reachableCandidates> {
+function choiceNodes(name: string, input: PolicyInput, reachable: Int32Array): HostList {
+  const manager = input.view.topo.index.get(input.manager);
+  const nodes = reachable.filter((n) => n !== manager);
+  if (nodes.length === 0) throw onlyTheManager(name, input);
+  const names = input.view.topo.names;
+  return { size: nodes.length, host: (i) => names[nodes[i]!]! };
+}
+
+/** choiceNodes for a view without route tables */
+function choiceObjects(name: string, input: PolicyInput): HostList {
   const cs = reachableCandidates(name, input).filter((c) => c.host !== input.manager);
-  if (cs.length === 0) {
-    throw new InputError(
-      `policy ${name}: the only reachable candidate is the manager ${input.manager}, which an MTD policy never chooses;` +
-        " add candidates or move the manager",
-    );
-  }
-  return cs;
+  if (cs.length === 0) throw onlyTheManager(name, input);
+  return { size: cs.length, host: (i) => cs[i]!.host };
+}
+
+function onlyTheManager(name: string, input: PolicyInput): InputError {
+  return new InputError(
+    `policy ${name}: the only reachable candidate is the manager ${input.manager}, which an MTD policy never chooses; add candidates or move the manager`,
+  );
+}
+
+/** the hosts of a list as a set, one byte per node of the topology (a data center has thousands) */
+function hostSet(view: NetworkView, list: HostList): HostSet {
+  const index = view.topo.index;
+  const marks = new Uint8Array(view.topo.names.length);
+  for (let i = 0; i < list.size; i++) marks[index.get(list.host(i))!] = 1;
+  return { has: (host) => marks[index.get(host) ?? -1] === 1 };
 }
 
 function tooFew(name: string, k: number, input: PolicyInput, others: number, what: string): InputError {
@@ -468,20 +500,20 @@ export const mtdRandomPolicy: Policy = {
   },
   decide(input): PolicyPlan {
     const p = readParams("mtd-random", RANDOM_PARAMS, input.params);
-    const cs = mtdCandidates("mtd-random", input);
+    const cs = context("mtd-random", input).choices;
     const st = setupRandom(input.rng);
     const hosts = input.view.topo.topology.hosts;
     const setup = setupMessages(input.manager, keyHolders(hosts, input.manager, input.source), 32);
     // HMAC-SHA256(key, R as 32 bytes) read as a 256-bit integer, mod the number of candidates
     const mac = createHmac("sha256", st.key.reveal()).update(bigIntToBytes(st.r.reveal(), 32)).digest();
-    const i = Number(bytesToBigInt(mac) % BigInt(cs.length));
+    const i = Number(bytesToBigInt(mac) % BigInt(cs.size));
     const mtd: MtdSummary = {
       draws: 1, walked: false, requests: 0, dependentAnswers: 0, verified: false, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
     };
     return {
-      destination: cs[i]!.host, keyRequests: [], setup, mtd, ...rekey(p),
+      destination: cs.host(i), keyRequests: [], setup, mtd, ...rekey(p),
       computeSeconds: num(p, "compute", MTD_DEFAULTS.computeRandom),
-      note: `pseudo-random function over ${cs.length} reachable candidates; no key retrieval`,
+      note: `pseudo-random function over ${cs.size} reachable candidates; no key retrieval`,
     };
   },
 };
