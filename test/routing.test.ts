@@ -36,3 +36,24 @@ for (const shape of shapes) {
     });
   }
 }
+
+for (const metric of ["hops", "latency"] as const) {
+  test(`a router keeping two trees routes as one keeping all (fat-tree k=4, ${metric}, sources in turn and again)`, (t) => {
+    const topo = compileTopology(loadTopologyText(`name: g\ngenerate: ${shapes[0]}\n`, "gen.yaml", 7));
+    const all = new Router(topo, metric);
+    const two = new Router(topo, metric, { maxTrees: 2 });
+    const names = topo.topology.hosts;
+    const scratch: number[] = [];
+    // every source is asked twice, far apart, so its tree has been dropped in between
+    for (const round of [0, 1]) {
+      for (const a of names) {
+        for (const b of round === 0 ? names.slice(0, 8) : names.slice(8)) {
+          t.deepEqual(two.route(a, b), all.route(a, b));
+          t.deepEqual(two.linksInto(a, b, scratch), all.route(a, b).links);
+          t.deepEqual(two.distances(a), all.distances(a));
+        }
+      }
+    }
+    t.is((two as unknown as { trees: Map<number, unknown> }).trees.size, 2);
+  });
+}

@@ -22,17 +22,31 @@ export interface RouteTable {
   readonly bottleneck: Float64Array;
 }
 
+const TREE_BYTES = 64 * 1024 * 1024;
+
 export class Router {
+  /**
+   * Shortest-path trees by source, the oldest dropped past `maxTrees` (rebuilt if asked again):
+   * every host of a data center becomes a source (ACK paths, key holders answering the manager)
+   * and a k=32 fat-tree's 8,192 trees of 10,240 nodes would keep 1 GB. Routes and route tables
+   * are kept whole, so a dropped tree costs a search only when a new route from its source is asked.
+   */
   private readonly trees = new Map<number, { dist: Float64Array; via: Int32Array }>();
+  private readonly maxTrees: number;
   private readonly paths = new Map<number, Path>();
   private readonly tables = new Map<number, RouteTable>();
   /** adjacency sorted by neighbour id, built once (the BFS tie-break needs that order) */
   private sortedAdj: Int32Array | undefined;
 
+  /** `maxTrees`: how many shortest-path trees to keep (default: 64 MB of them, at least 64) */
   constructor(
     readonly topo: CompiledTopology,
     readonly metric: RoutingMetric = "hops",
-  ) {}
+    options: { maxTrees?: number } = {},
+  ) {
+    // 64 MB of trees (12 bytes a node): every source of a k=16 fat-tree (1,344 nodes), 520 at k=32
+    this.maxTrees = options.maxTrees ?? Math.max(64, Math.floor(TREE_BYTES / (12 * Math.max(1, topo.nodeCount))));
+  }
 
   route(src: string, dst: string): Path {
     const s = this.node(src);
@@ -156,6 +170,7 @@ export class Router {
     let t = this.trees.get(s);
     if (!t) {
       t = this.metric === "hops" ? this.bfs(s) : this.dijkstra(s);
+      if (this.trees.size >= this.maxTrees) this.trees.delete(this.trees.keys().next().value!);
       this.trees.set(s, t);
     }
     return t;
