@@ -345,13 +345,18 @@ interface CellContext {
   compiled: CompiledTopology;
   router: Router;
   hosts: Set<string>;
+  /** the compiled node index of each of topology.hosts, by position */
+  hostNodes: Int32Array;
 }
 
 function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: Map<string, Topology>): CellSpec {
   const doc = source.parse(EXPERIMENT_SCHEMA, raw);
   const topology = resolveTopology(source, doc, seed, topologies);
   const compiled = compileTopology(topology);
-  const cx: CellContext = { source, topology, compiled, router: new Router(compiled), hosts: new Set(topology.hosts) };
+  const cx: CellContext = {
+    source, topology, compiled, router: new Router(compiled), hosts: new Set(topology.hosts),
+    hostNodes: Int32Array.from(topology.hosts, (h) => compiled.index.get(h)!),
+  };
   const network = resolveNetwork(doc);
   const costs: CostParams = costsAt(source, doc.costs ?? {});
   const traffic = (doc.traffic ?? []).map((t, i) => resolveTraffic(cx, t, ["traffic", i]));
@@ -457,16 +462,21 @@ function resolveContainer(cx: CellContext, m: Entry<"migrations">, p: FieldPath,
 function resolveCandidates(cx: CellContext, m: Entry<"migrations">, p: FieldPath): string[] {
   const { source } = cx;
   let candidates: string[];
+  // (hop distances by node index: a data center's migrations each check thousands of candidates)
+  const dist = cx.router.distances(m.source);
   if (m.candidates === undefined || m.candidates === "all") {
-    candidates = cx.topology.hosts.filter((h) => h !== m.source);
+    const hosts = cx.topology.hosts;
+    const nodes = cx.hostNodes;
+    candidates = [];
+    for (let i = 0; i < hosts.length; i++) if (hosts[i] !== m.source && Number.isFinite(dist[nodes[i]!]!)) candidates.push(hosts[i]!);
   } else {
     if (m.candidates.length === 0) throw source.error([...p, "candidates"], "expected at least one candidate host (or all), got an empty list");
     candidates = m.candidates.map((h, j) => host(cx, [...p, "candidates", j], h));
     const dup = candidates.find((h, j) => candidates.indexOf(h) !== j);
     if (dup) throw source.error([...p, "candidates"], `candidate "${dup}" listed twice`);
     if (candidates.includes(m.source)) throw source.error([...p, "candidates"], `the source "${m.source}" cannot be a candidate`);
+    candidates = candidates.filter((h) => Number.isFinite(dist[cx.compiled.index.get(h)!]!));
   }
-  candidates = candidates.filter((h) => cx.router.reachable(m.source, h));
   if (candidates.length === 0) throw source.error([...p, "candidates"], `no candidate host reachable from the source "${m.source}" (expected at least one)`);
   return candidates;
 }
