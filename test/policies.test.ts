@@ -215,3 +215,10 @@ test("every builtin decides alike on a view with route tables and on one without
     }
   }
 });
+
+test("the static view's latency is the route's propagation, pair for pair (read from route tables)", (t) => {
+  const view = makeView(withIsland());
+  const reachable = ["h1", "h2", "h3", "h4", "h5"];
+  for (const a of reachable) for (const b of reachable) t.is(view.latency(a, b), view.route(a, b).propagation, `${a} -> ${b}`);
+  t.throws(() => view.latency("h2", "h6"), { message: /no route from h2 to h6/ });
+});
