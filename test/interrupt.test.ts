@@ -7,7 +7,7 @@
  */
 import test from "ava";
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -108,4 +108,35 @@ test("crash, Ctrl-C, a refused resume of another plan, then resume: the rows of 
   const rows = readFileSync(join(out, "runs.csv"), "utf8").trim().split("\n");
   t.is(rows.length, 1 + TOTAL * 2, "one row per migration of every run: none lost, none twice");
   t.is(new Set(rows).size, rows.length);
+});
+
+test("a second Ctrl-C aborts at once, also in the middle of one long run", async (t) => {
+  // one run of a million probes: about 10 s on the project's machine, with nothing committed
+  // before it ends; the simulator hands the event loop a turn every 100 ms, so the handler runs
+  const long = join(dir, "long.yaml");
+  writeFileSync(
+    long,
+    "name: long\ntopology: net.yaml\nruns: 1\nhorizon: 100000s\nnetwork: { model: max-min }\n" +
+      "traffic:\n  - { from: h1, to: h2, kind: tcp }\n" +
+      "probes:\n  - { from: h2, to: h4, at: 0s, bytes: 100B, every: 0.01s, count: 1000000 }\npolicies: [random]\n",
+  );
+  const child = spawn(process.execPath, ["bin/migsim.js", "run", long, "--out", join(dir, "long"), "--no-plots"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+  const exit = new Promise<number | null>((done) => child.on("close", done));
+  // the progress line printed when the runs start, then a second into the run
+  const deadline = Date.now() + 30_000;
+  while (!/run: 1 runs/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.regex(stderr, /run: 1 runs/, "the run never started");
+  await new Promise((r) => setTimeout(r, 1000));
+  child.kill("SIGINT");
+  await new Promise((r) => setTimeout(r, 300));
+  const second = Date.now();
+  child.kill("SIGINT");
+  const code = await exit;
+  const after = Date.now() - second;
+  t.is(code, 130, stderr);
+  t.regex(stderr, /Ctrl-C again to abort/);
+  t.false(/1\/1 runs/.test(stderr), "the run ended before the second Ctrl-C: make it longer");
+  t.true(after < 4000, `exited ${after} ms after the second Ctrl-C`);
 });

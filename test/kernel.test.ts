@@ -488,3 +488,52 @@ test("an event that throws leaves the queue sound: the next run goes on with the
   t.deepEqual(seen, ["a", "b", "after-throw", "c"]);
   t.is(sim.pending, 0);
 });
+
+/** a random mix of events, cancellations and processes; returns what ran, in order */
+function busyWorkload(sim: Simulator): Array<[number, number]> {
+  const rng = makeRng(5);
+  const seen: Array<[number, number]> = [];
+  let n = 0;
+  const tick = (id: number): void => {
+    seen.push([sim.now, id]);
+    if (n++ < 30_000) {
+      const next = sim.schedule(exponential(rng, 1), tick, n);
+      if (rng() < 0.1) sim.cancel(next);
+      else if (rng() < 0.3) sim.schedule(exponential(rng, 2), tick, -n);
+    }
+  };
+  for (let i = 0; i < 20; i++) sim.schedule(exponential(rng, 1), tick, 100_000 + i);
+  return seen;
+}
+
+test("runYielding runs the events of run, in the same order, and lets Node's event loop in between", async (t) => {
+  const plain = new Simulator();
+  const expected = busyWorkload(plain);
+  plain.run(5000);
+  const yielding = new Simulator();
+  const seen = busyWorkload(yielding);
+  // a timer set before the run fires while it runs (a yield every 0 ms: every 256 events)
+  let firedAt: number | undefined;
+  setImmediate(() => (firedAt = seen.length));
+  await yielding.runYielding(5000, 0);
+  t.true(expected.length > 20_000);
+  t.deepEqual(seen, expected);
+  t.is(yielding.now, plain.now);
+  t.is(yielding.eventCount, plain.eventCount);
+  t.true(firedAt !== undefined && firedAt > 0 && firedAt < expected.length, `fired after ${firedAt} of ${expected.length} events`);
+});
+
+test("runYielding stops at until and after stop(), as run does", async (t) => {
+  const sim = new Simulator();
+  const seen: number[] = [];
+  for (let i = 1; i <= 10_000; i++) sim.schedule(i, (x: number) => seen.push(x), i);
+  await sim.runYielding(5000.5, 0);
+  t.is(seen.length, 5000);
+  t.is(sim.now, 5000.5);
+  sim.schedule(0.25, () => sim.stop());
+  await sim.runYielding(Infinity, 0);
+  t.is(seen.length, 5000);
+  t.is(sim.now, 5000.75);
+  await sim.runYielding(Infinity, 0);
+  t.is(seen.length, 10_000);
+});

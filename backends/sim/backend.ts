@@ -65,21 +65,34 @@ export class SimBackend implements Backend {
     };
   }
 
+  /**
+   * A run, handing Node's event loop a turn every 100 ms of a long one (a data-center run takes
+   * minutes), so that signals and timers are seen during it: a second Ctrl-C aborts at once. The
+   * same result as `run`.
+   */
   async execute(spec: RunSpec): Promise<RunResult> {
     validateRunSpec(spec);
     const policy = await this.policy(spec.policy);
     policy.validate?.(spec.policy.params, validationContext(spec));
-    return this.run(spec, policy);
+    const run = this.prepare(spec, policy);
+    await run.simulateYielding();
+    return run.result();
   }
 
   /** the synchronous core, for callers that resolved the policy already */
   run(spec: RunSpec, policy: Policy): RunResult {
+    const run = this.prepare(spec, policy);
+    run.simulate();
+    return run.result();
+  }
+
+  private prepare(spec: RunSpec, policy: Policy): Run {
     // Compiled topology and routes are pure functions of the Topology object: shared across runs.
     let c = this.compiled.get(spec.topology);
     if (!c) this.compiled.set(spec.topology, (c = { topo: compileTopology(spec.topology), routers: new Map() }));
     let router = c.routers.get(spec.network.routing);
     if (!router) c.routers.set(spec.network.routing, (router = new Router(c.topo, spec.network.routing)));
-    return new Run(spec, policy, c.topo, router, this.options).execute();
+    return new Run(spec, policy, c.topo, router, this.options);
   }
 
   private policy(spec: PolicySpec): Promise<Policy> {
@@ -132,14 +145,27 @@ class Run {
     this.migrationsLeft = spec.migrations.length;
   }
 
-  execute(): RunResult {
-    const { spec, sim } = this;
+  simulate(): void {
+    if (this.start()) this.sim.run(this.spec.horizon);
+  }
+
+  async simulateYielding(): Promise<void> {
+    if (this.start()) await this.sim.runYielding(this.spec.horizon);
+  }
+
+  /** starts everything the run schedules; false when nothing is left to simulate */
+  private start(): boolean {
     // Collectors first: their polls at a decision instant must run before the decision.
     this.startMeasurement();
     this.startTraffic();
     this.startProbes();
     this.startMigrations();
-    if (this.migrationsLeft > 0 || this.probesLeft > 0) sim.run(spec.horizon);
+    return this.migrationsLeft > 0 || this.probesLeft > 0;
+  }
+
+  /** the run's records, once simulated (errors for what the horizon left unfinished) */
+  result(): RunResult {
+    const { spec } = this;
     if (this.migrationsLeft > 0) this.horizonError();
     if (this.probesLeft > 0) {
       throw new UnreachableResultError(`${this.probesLeft} probe request(s) unfinished at the horizon ${spec.horizon}s; ${horizonHint(spec.horizon)}, or lower the probe count`, { field: "probes" });

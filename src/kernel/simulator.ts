@@ -25,6 +25,9 @@ export interface Waitable<T> {
 
 export type ProcessBody<T> = Generator<Yieldable, T, unknown>;
 
+/** events between two looks at the wall clock in `runYielding` */
+const SLICE_EVENTS = 256;
+
 export class Simulator {
   private readonly queue = new EventQueue();
   /** Callback of slot i at 2i and its payload at 2i+1: one cache line per event, not two. */
@@ -97,14 +100,39 @@ export class Simulator {
   /** Runs events until the queue is empty, `until` is passed, or `stop()` is called. */
   run(until = Infinity): void {
     this.stopped = false;
+    this.slice(until, Infinity);
+    this.reach(until);
+  }
+
+  /**
+   * `run`, handing Node's event loop a turn every `everyMs` of wall time (checked every
+   * SLICE_EVENTS events): a run of minutes then leaves timers and signals (a second Ctrl-C)
+   * their turn. The events and their order are `run`'s; nothing else may
+   * schedule on this simulator while it waits.
+   */
+  async runYielding(until = Infinity, everyMs = 100): Promise<void> {
+    this.stopped = false;
+    let last = performance.now();
+    while (this.slice(until, SLICE_EVENTS)) {
+      if (performance.now() - last < everyMs) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      last = performance.now();
+    }
+    this.reach(until);
+  }
+
+  /** Runs at most `budget` events of `run(until)`; true when the budget ran out first. */
+  private slice(until: number, budget: number): boolean {
     const q = this.queue;
     const events = this.events;
+    let left = budget;
     try {
       while (!this.stopped) {
         const slot = q.peekSlot();
         if (slot === -1) break;
         const t = q.peekTime();
         if (t > until) break;
+        if (left-- === 0) return true;
         const fn = events[2 * slot] as Callback<unknown> | undefined;
         const payload = events[2 * slot + 1];
         this.generation[slot] = (this.generation[slot]! + 1) >>> 0;
@@ -123,6 +151,11 @@ export class Simulator {
       // An event threw: its slot is still the top of the heap; drop it so the queue stays sound.
       if (this.running !== -1) this.retire(this.running);
     }
+    return false;
+  }
+
+  /** a run up to `until` that ran out of events ends with the clock at `until` */
+  private reach(until: number): void {
     if (until !== Infinity && !this.stopped && until > this.clock) this.clock = until;
   }
 
