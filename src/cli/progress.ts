@@ -8,7 +8,9 @@ import type { ProgressReporter } from "../experiment/run.ts";
 export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr, unit = "runs"): ProgressReporter {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 200 },
+      // (the elapsed time is redrawn by the bar's own timer, also in the middle of a long run:
+      // simulated runs hand the event loop a turn every 100 ms)
+      { format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | {duration_formatted} | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 200 },
       cliProgress.Presets.shades_classic,
     );
     let t0 = performance.now();
