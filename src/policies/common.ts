@@ -20,10 +20,6 @@ function hostNode(view: NetworkView, name: string): number | undefined {
   return n !== undefined && view.topo.isHost(n) ? n : undefined;
 }
 
-function notAHost(policy: string, source: string): InputError {
-  return new InputError(`policy ${policy}: source ${source} is not a host of the topology`);
-}
-
 function isHost(view: NetworkView, name: string): boolean {
   return hostNode(view, name) !== undefined;
 }
@@ -75,28 +71,33 @@ const CANDIDATE_OBJECTS_KEPT = 1_000_000;
  */
 export function reachableNodes(policy: string, input: PolicyInput): Int32Array | undefined {
   const { view, source, candidates } = input;
-  if (!isHost(view, source)) throw notAHost(policy, source);
+  if (!isHost(view, source)) throw new InputError(`policy ${policy}: source ${source} is not a host of the topology`);
   const table = view.routesFrom?.(source);
   if (!table) return undefined;
   let byList = nodeLists.get(table);
   let nodes = byList?.get(candidates);
   if (!nodes) {
-    const out: number[] = [];
-    // (by node index rather than a Set of names: this runs for every host of a data center)
-    const seen = new Uint8Array(view.topo.names.length);
-    const s = hostNode(view, source);
-    for (const c of candidates) {
-      const n = hostNode(view, c);
-      if (n === undefined) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
-      if (n === s || seen[n] || !Number.isFinite(table.hops[n]!)) continue;
-      seen[n] = 1;
-      out.push(n);
-    }
-    nodes = Int32Array.from(out);
+    nodes = Int32Array.from(candidateNodes(policy, view, source, candidates).filter((n) => Number.isFinite(table.hops[n]!)));
     if (!byList) nodeLists.set(table, (byList = new WeakMap()));
     byList.set(candidates, nodes);
   }
   return nodes;
+}
+
+/** the candidates' node indices in list order, without the source and duplicates; a name that is not a host is an InputError */
+function candidateNodes(policy: string, view: NetworkView, source: string, candidates: readonly string[]): number[] {
+  const out: number[] = [];
+  // (by node index rather than a Set of names: this runs for every host of a data center)
+  const seen = new Uint8Array(view.topo.names.length);
+  const s = hostNode(view, source);
+  for (const c of candidates) {
+    const n = hostNode(view, c);
+    if (n === undefined) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
+    if (n === s || seen[n]) continue;
+    seen[n] = 1;
+    out.push(n);
+  }
+  return out;
 }
 
 /**
@@ -105,7 +106,6 @@ export function reachableNodes(policy: string, input: PolicyInput): Int32Array |
  */
 export function reachableCandidates(policy: string, input: PolicyInput): readonly Candidate[] {
   const { view, source, candidates } = input;
-  if (!isHost(view, source)) throw notAHost(policy, source);
   const nodes = reachableNodes(policy, input);
   let out: readonly Candidate[] | undefined = nodes && candidateObjects.get(nodes);
   if (!out) out = nodes ? routedCandidates(view, source, nodes) : probedCandidates(policy, input);
@@ -164,14 +164,10 @@ function routedCandidates(view: NetworkView, source: string, nodes: Int32Array):
 function probedCandidates(policy: string, input: PolicyInput): Candidate[] {
   const { view, source, candidates } = input;
   const out: Candidate[] = [];
-  const seen = new Uint8Array(view.topo.names.length);
-  for (const c of candidates) {
-    const n = hostNode(view, c);
-    if (n === undefined) throw new InputError(`policy ${policy}: candidate ${c} is not a host of the topology`);
-    if (c === source || seen[n]) continue;
-    seen[n] = 1;
-    const path = tryRoute(view, source, c);
-    if (path) out.push({ host: c, bottleneck: path.bottleneck, switches: path.switches, path: () => path });
+  for (const n of candidateNodes(policy, view, source, candidates)) {
+    const host = view.topo.names[n]!;
+    const path = tryRoute(view, source, host);
+    if (path) out.push({ host, bottleneck: path.bottleneck, switches: path.switches, path: () => path });
   }
   return out;
 }
