@@ -20,7 +20,7 @@
 import { createHmac } from "node:crypto";
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
-import { reachableCandidates, reachableNodes, reaches } from "./common.ts";
+import { type CandidateView, reachableCandidates, reachableNodes, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
 import { blockLength, type CodedSymbol, Decoder, recode, symbolMaker } from "./crypto/fountain.ts";
 import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
@@ -270,10 +270,7 @@ interface HostSet {
 }
 
 /** host names by position */
-interface HostList {
-  readonly size: number;
-  host(i: number): string;
-}
+type HostList = Pick<CandidateView, "size" | "host">;
 
 /**
  * Contexts by reachable node list (the shared one of reachableNodes: one per route table and
