@@ -120,7 +120,8 @@ test("a second Ctrl-C aborts at once, also in the middle of one long run", async
       "traffic:\n  - { from: h1, to: h2, kind: tcp }\n" +
       "probes:\n  - { from: h2, to: h4, at: 0s, bytes: 100B, every: 0.01s, count: 1000000 }\npolicies: [random]\n",
   );
-  const child = spawn(process.execPath, ["bin/migsim.js", "run", long, "--out", join(dir, "long"), "--no-plots"], { stdio: ["ignore", "ignore", "pipe"] });
+  // (a deadline: whatever an assertion below says, the child does not outlive the test by long)
+  const child = spawn(process.execPath, ["bin/migsim.js", "run", long, "--out", join(dir, "long"), "--no-plots"], { stdio: ["ignore", "ignore", "pipe"], timeout: 60_000, killSignal: "SIGKILL" });
   let stderr = "";
   child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
   const exit = new Promise<number | null>((done) => child.on("close", done));
