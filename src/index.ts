@@ -53,6 +53,7 @@ export type {
   PolicySpec,
   ProbeRecord,
   ProbeSpec,
+  RunProgress,
   RunRecord,
   RunResult,
   RunSpec,

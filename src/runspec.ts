@@ -279,6 +279,17 @@ export interface HostState {
   load5: number;
 }
 
+/** How far a run in flight has come: what a backend reports during a long run. */
+export interface RunProgress {
+  /** simulated seconds so far (the simulator's clock) */
+  simulated: number;
+  /** the run's horizon, seconds of simulated time */
+  horizon: number;
+  /** migrations finished so far, and in the run */
+  migrationsDone: number;
+  migrations: number;
+}
+
 /** What every backend implements. */
 export interface Backend {
   readonly name: string;
@@ -286,7 +297,11 @@ export interface Backend {
   readonly runsCanFail?: boolean;
   /** its runs share one machine (a testbed) and execute one at a time, whatever --jobs says */
   readonly oneRunAtATime?: boolean;
-  execute(spec: RunSpec): Promise<RunResult> | RunResult;
+  /**
+   * Runs one spec. A backend that can tell how far a long run has come calls `onProgress` now and
+   * then during it (the simulator: about every 100 ms of wall time; never for a short run).
+   */
+  execute(spec: RunSpec, onProgress?: (progress: RunProgress) => void): Promise<RunResult> | RunResult;
   /** the machine the runs execute on, now (testbed backends) */
   host?(): Promise<HostState>;
   /** releases connections (the testbed's SSH session); called once when a command is done */

@@ -523,6 +523,21 @@ test("runYielding runs the events of run, in the same order, and lets Node's eve
   t.true(firedAt !== undefined && firedAt > 0 && firedAt < expected.length, `fired after ${firedAt} of ${expected.length} events`);
 });
 
+test("runYielding calls beforeYield before each turn it hands Node, with the clock where the run stands", async (t) => {
+  const plain = new Simulator();
+  const expected = busyWorkload(plain);
+  plain.run(5000);
+  const sim = new Simulator();
+  const seen = busyWorkload(sim);
+  const clocks: number[] = [];
+  await sim.runYielding(5000, 0, () => clocks.push(sim.now));
+  t.deepEqual(seen, expected);
+  // a turn every 256 events, and none after the last event
+  t.true(clocks.length >= Math.floor(expected.length / 256) - 1, `${clocks.length} turns for ${expected.length} events`);
+  for (let i = 1; i < clocks.length; i++) t.true(clocks[i]! >= clocks[i - 1]!);
+  t.true(clocks[0]! > 0 && clocks.at(-1)! <= plain.now);
+});
+
 test("runYielding stops at until and after stop(), as run does", async (t) => {
   const sim = new Simulator();
   const seen: number[] = [];

@@ -25,7 +25,7 @@ import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/types.t
 import { subRng, type Rng } from "../../src/random.ts";
 import { formatMbps, formatMegabytes } from "../../src/units.ts";
 import type {
-  Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
+  Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunProgress, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
 } from "../../src/runspec.ts";
 
 /** Makes the run's network model, which must route with `route` (the policies' view assumes it). */
@@ -48,6 +48,8 @@ export interface SimBackendOptions {
   trace?: boolean;
   /** return the VIB's samples as CSV rows (RunResult.vib); polls every measurement period */
   keepVib?: boolean;
+  /** wall-clock milliseconds between two turns of Node's event loop during a run (default 100) */
+  yieldEveryMs?: number;
 }
 
 export class SimBackend implements Backend {
@@ -67,15 +69,15 @@ export class SimBackend implements Backend {
 
   /**
    * A run, handing Node's event loop a turn every 100 ms of a long one (a data-center run takes
-   * minutes), so that signals and timers are seen during it: a second Ctrl-C aborts at once. The
-   * same result as `run`.
+   * minutes), so that signals and timers are seen during it: a second Ctrl-C aborts at once; at
+   * each turn `onProgress` learns how far the run has come. The same result as `run`.
    */
-  async execute(spec: RunSpec): Promise<RunResult> {
+  async execute(spec: RunSpec, onProgress?: (progress: RunProgress) => void): Promise<RunResult> {
     validateRunSpec(spec);
     const policy = await this.policy(spec.policy);
     policy.validate?.(spec.policy.params, validationContext(spec));
     const run = this.prepare(spec, policy);
-    await run.simulateYielding();
+    await run.simulateYielding(this.options.yieldEveryMs ?? 100, onProgress);
     return run.result();
   }
 
@@ -149,8 +151,15 @@ class Run {
     if (this.start()) this.sim.run(this.spec.horizon);
   }
 
-  async simulateYielding(): Promise<void> {
-    if (this.start()) await this.sim.runYielding(this.spec.horizon);
+  async simulateYielding(everyMs: number, onProgress?: (progress: RunProgress) => void): Promise<void> {
+    if (!this.start()) return;
+    const report = onProgress && ((): void => onProgress(this.progressNow()));
+    await this.sim.runYielding(this.spec.horizon, everyMs, report);
+  }
+
+  private progressNow(): RunProgress {
+    const migrations = this.spec.migrations.length;
+    return { simulated: this.sim.now, horizon: this.spec.horizon, migrationsDone: migrations - this.migrationsLeft, migrations };
   }
 
   /** starts everything the run schedules; false when nothing is left to simulate */

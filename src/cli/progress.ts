@@ -1,47 +1,72 @@
 /**
  * Progress of long work: a bar with rate and ETA on a terminal (cli-progress), plain lines every
- * 10% (at most one every 5 s) otherwise, so logs of batch jobs stay short and readable.
+ * 10% (at most one every 5 s) otherwise, so logs of batch jobs stay short and readable. A run that
+ * takes long (a data-center run with tcp-fluid: minutes) also shows how far it has come: on the
+ * bar, and in a plain line at most every 30 s.
  */
 import cliProgress from "cli-progress";
 import type { ProgressReporter } from "../experiment/run.ts";
+import type { RunProgress } from "../runspec.ts";
 
-export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr, unit = "runs"): ProgressReporter {
+/** wall-clock milliseconds between two plain lines about a run in flight */
+const IN_RUN_LINE_MS = 30_000;
+
+/** "12.3 s simulated, 420/1000 migrations done" */
+function describeRunProgress(p: RunProgress): string {
+  return `${p.simulated.toFixed(1)} s simulated, ${p.migrationsDone}/${p.migrations} migrations done`;
+}
+
+export function progressReporter(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  unit = "runs",
+  /** milliseconds, for the plain lines' pacing (tests pass their own clock) */
+  clock: () => number = () => performance.now(),
+): ProgressReporter {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       // (the elapsed time is redrawn by the bar's own timer, also in the middle of a long run:
       // simulated runs hand the event loop a turn every 100 ms)
-      { format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | {duration_formatted} | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 200 },
+      { format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | {duration_formatted} | ETA {eta_formatted}{inRun}`, stream, hideCursor: true, etaBuffer: 200 },
       cliProgress.Presets.shades_classic,
     );
-    let t0 = performance.now();
+    let t0 = clock();
     let base = 0;
     return {
-      start: (total, done) => { base = done; t0 = performance.now(); bar.start(total, done, { rate: "0" }); },
-      tick: (done) => bar.update(done, { rate: ((done - base) / Math.max(1e-3, (performance.now() - t0) / 1000)).toFixed(0) }),
+      start: (total, done) => { base = done; t0 = clock(); bar.start(total, done, { rate: "0", inRun: "" }); },
+      tick: (done) => bar.update(done, { rate: ((done - base) / Math.max(1e-3, (clock() - t0) / 1000)).toFixed(0), inRun: "" }),
+      inRun: (p) => bar.update({ inRun: p ? ` | run in flight: ${describeRunProgress(p)}` : "" }),
       stop: () => bar.stop(),
     };
   }
   let total = 0;
   let lastPct = -1;
   let lastAt = 0;
-  let t0 = performance.now();
+  let t0 = clock();
+  const elapsed = (now: number): string => `${((now - t0) / 1000).toFixed(1)} s`;
   return {
     start: (n, done) => {
       total = n;
       lastPct = -1;
-      t0 = performance.now();
+      t0 = clock();
       // from the start, not from process start: a slow start-up must not print the first tick
       lastAt = t0;
       stream.write(`${label}: ${n} ${unit}${done ? `, ${done} already done (resumed)` : ""}\n`);
     },
     tick: (done) => {
       const pct = Math.floor((100 * done) / Math.max(1, total) / 10) * 10;
-      const now = performance.now();
+      const now = clock();
       if (pct > lastPct && (now - lastAt > 5000 || done === total)) {
         lastPct = pct;
         lastAt = now;
-        stream.write(`${label}: ${done}/${total} ${unit} (${pct}%), ${((now - t0) / 1000).toFixed(1)} s\n`);
+        stream.write(`${label}: ${done}/${total} ${unit} (${pct}%), ${elapsed(now)}\n`);
       }
+    },
+    inRun: (p) => {
+      const now = clock();
+      if (!p || now - lastAt < IN_RUN_LINE_MS) return;
+      lastAt = now;
+      stream.write(`${label}: run in flight: ${describeRunProgress(p)}, ${elapsed(now)}\n`);
     },
     stop: () => undefined,
   };

@@ -7,7 +7,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { InputError, type InputLocation } from "../errors.ts";
-import type { Backend, RunResult } from "../runspec.ts";
+import type { Backend, RunProgress, RunResult } from "../runspec.ts";
 import type { BackendOptions } from "./backends.ts";
 import type { Experiment, LoadOptions } from "./load.ts";
 import { groupOf, inRun, specAt } from "./plan.ts";
@@ -22,6 +22,11 @@ export interface ExecuteOptions {
   backendOptions: BackendOptions;
   /** called in plan order */
   onResult: (position: number, rows: RunRows) => void | Promise<void>;
+  /**
+   * how far a run in flight has come (long runs only; from workers too), and `undefined` once a run
+   * that reported has finished (a worker's results come back a batch at a time, later)
+   */
+  onProgress?: (position: number, progress: RunProgress | undefined) => void;
   /** polled between batches; true stops dispatching (Ctrl-C) */
   shouldStop?: () => boolean;
 }
@@ -38,11 +43,14 @@ export async function executePositions(exp: Experiment, positions: number[], bac
       }
       if (opts.shouldStop?.()) return;
       let result: RunResult;
+      const onProgress = opts.onProgress;
+      let reported = false;
       try {
-        result = await backend.execute(specAt(exp, k));
+        result = await backend.execute(specAt(exp, k), onProgress && ((p) => { reported = true; onProgress(k, p); }));
       } catch (e) {
         throw inRun(exp, k, e);
       }
+      if (reported) onProgress?.(k, undefined);
       await opts.onResult(k, runRows(exp, k, result));
     }
     return;
@@ -81,6 +89,12 @@ interface WorkerReply {
   batch: number;
   results?: RunRows[];
   error?: WorkerError;
+}
+
+/** what a worker posts during a long run, when asked to (workerData.progress); null: it finished */
+export interface WorkerProgress {
+  position: number;
+  progress: RunProgress | null;
 }
 
 async function executeInWorkers(exp: Experiment, positions: number[], opts: ExecuteOptions): Promise<void> {
@@ -125,12 +139,16 @@ async function executeInWorkers(exp: Experiment, positions: number[], opts: Exec
     };
     for (let j = 0; j < jobs; j++) {
       const w = new Worker(workerUrl, {
-        workerData: { file: opts.file, load: opts.load, backend: opts.backendName, backendOptions: opts.backendOptions },
+        workerData: { file: opts.file, load: opts.load, backend: opts.backendName, backendOptions: opts.backendOptions, progress: opts.onProgress !== undefined },
         execArgv: fromSource ? ["--import", "tsx"] : [],
       });
       workers.push(w);
       alive++;
-      w.on("message", (msg: WorkerReply) => {
+      w.on("message", (msg: WorkerReply | WorkerProgress) => {
+        if ("progress" in msg) {
+          opts.onProgress?.(msg.position, msg.progress ?? undefined);
+          return;
+        }
         if (msg.error) {
           failure ??= rebuildError(msg.error);
           void w.terminate();

@@ -14,7 +14,7 @@ import { executePositions } from "./execute.ts";
 import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
 import { PartialOutput } from "./partial.ts";
 import type { Shard } from "../report/plan.ts";
-import type { Backend } from "../runspec.ts";
+import type { Backend, RunProgress } from "../runspec.ts";
 import { planSize, shardPositions } from "./plan.ts";
 import type { RunRows } from "./rows.ts";
 import { validatePolicies } from "./validate-policies.ts";
@@ -25,6 +25,8 @@ import { removePreviousOutputs } from "../report/previous.ts";
 export interface ProgressReporter {
   start(total: number, alreadyDone: number): void;
   tick(done: number): void;
+  /** how far the oldest run still in flight has come (long runs only; see Backend.execute); undefined: none is */
+  inRun?(progress: RunProgress | undefined): void;
   stop(): void;
 }
 
@@ -96,6 +98,18 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   let done = skip;
   let failed = 0;
   let lastCommit = performance.now();
+  // runs in flight and how far each has come (--jobs N: several); the reporter shows the oldest
+  const inFlight = new Map<number, RunProgress>();
+  const showInRun = opts.progress?.inRun?.bind(opts.progress);
+  const onProgress =
+    showInRun &&
+    ((k: number, p: RunProgress | undefined): void => {
+      if (p) inFlight.set(k, p);
+      else inFlight.delete(k);
+      let oldest = Infinity;
+      for (const j of inFlight.keys()) if (j < oldest) oldest = j;
+      showInRun(inFlight.get(oldest));
+    });
   const onResult = (k: number, rows: RunRows): void => {
     if (rows.failed) {
       partial.append(FAILED_FILE, rows.failed);
@@ -121,6 +135,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
       backendName,
       backendOptions: opts.backendOptions ?? {},
       onResult,
+      ...(onProgress && { onProgress }),
       shouldStop: () => opts.interrupted?.value === true,
     });
   } catch (e) {

@@ -1,13 +1,15 @@
 /** Worker thread of `executePositions`: loads the experiment once, runs the batches it is sent. */
 import { parentPort, workerData } from "node:worker_threads";
 import { InputError } from "../errors.ts";
+import type { RunProgress } from "../runspec.ts";
 import type { BackendOptions } from "./backends.ts";
 import { loadExperiment, type LoadOptions } from "./load.ts";
 import { inRun, specAt } from "./plan.ts";
 import { runRows } from "./rows.ts";
+import type { WorkerProgress } from "./execute.ts";
 import { simBackend } from "./sim-backend.ts";
 
-const data = workerData as { file: string; load: LoadOptions; backend: string; backendOptions: BackendOptions };
+const data = workerData as { file: string; load: LoadOptions; backend: string; backendOptions: BackendOptions; progress: boolean };
 const exp = loadExperiment(data.file, data.load);
 // (workers run simulated sweeps; the registry, which loads the testbed's modules, only otherwise)
 const backend = data.backend === "sim" ? simBackend(data.backendOptions) : (await import("./backends.ts")).createBackend(data.backend, data.backendOptions);
@@ -17,7 +19,18 @@ parentPort!.on("message", async (msg: { batch: number; positions: number[] }) =>
     const results = [];
     for (const k of msg.positions) {
       try {
-        results.push(runRows(exp, k, await backend.execute(specAt(exp, k))));
+        // (only runs long enough to report say when they end: a message per run would cost sweeps)
+        let reported = false;
+        const post = (progress: RunProgress | null): void => parentPort!.postMessage({ position: k, progress } satisfies WorkerProgress);
+        const onProgress = data.progress
+          ? (p: RunProgress) => {
+              reported = true;
+              post(p);
+            }
+          : undefined;
+        const result = await backend.execute(specAt(exp, k), onProgress);
+        if (reported) post(null);
+        results.push(runRows(exp, k, result));
       } catch (e) {
         throw inRun(exp, k, e);
       }

@@ -108,13 +108,15 @@ export class Simulator {
    * `run`, handing Node's event loop a turn every `everyMs` of wall time (checked every
    * SLICE_EVENTS events): a run of minutes then leaves timers and signals (a second Ctrl-C)
    * their turn. The events and their order are `run`'s; nothing else may
-   * schedule on this simulator while it waits.
+   * schedule on this simulator while it waits. `beforeYield` is called before each turn (a
+   * caller reports how far the run has come).
    */
-  async runYielding(until = Infinity, everyMs = 100): Promise<void> {
+  async runYielding(until = Infinity, everyMs = 100, beforeYield?: () => void): Promise<void> {
     this.stopped = false;
     let last = performance.now();
     while (this.slice(until, SLICE_EVENTS)) {
       if (performance.now() - last < everyMs) continue;
+      beforeYield?.();
       await new Promise((resolve) => setImmediate(resolve));
       last = performance.now();
     }
