@@ -24,7 +24,7 @@ export class MinHeap {
   private at: Int32Array | undefined;
 
   constructor(options: { indexed?: boolean; capacity?: number } = {}) {
-    const n = options.capacity ?? 16;
+    const n = options.capacity ?? 8;
     this.keys = new Float64Array(n);
     this.ties = new Float64Array(n);
     this.values = new Int32Array(n);

@@ -32,7 +32,7 @@ export class Simulator {
   private readonly queue = new EventQueue();
   /** Callback of slot i at 2i and its payload at 2i+1: one cache line per event, not two. */
   private events: unknown[] = [];
-  private generation: Uint32Array = new Uint32Array(1024);
+  private generation: Uint32Array = new Uint32Array(16);
   private clock = 0;
   private executed = 0;
   private stopped = false;

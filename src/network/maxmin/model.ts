@@ -29,6 +29,7 @@
  * and the link, instead of letting the run end silently with the transfer pending.
  */
 import { MinHeap, Signal, type EventId, type Simulator } from "../../kernel/index.ts";
+import { Arena } from "../../arena.ts";
 import {
   BlockedLinkError,
   StarvedFlowError,
@@ -81,20 +82,21 @@ export class MaxMinModel implements NetworkModel {
   private fLinks: Int32Array[] = [];
   /** position of the flow in each of its links' lists (elastic flows only) */
   private fPos: Int32Array[] = [];
-  private fRate: Float64Array = new Float64Array(this.cap);
-  private fDelivered: Float64Array = new Float64Array(this.cap);
-  private fStamp: Float64Array = new Float64Array(this.cap);
-  private fSize: Float64Array = new Float64Array(this.cap);
-  private fMax: Float64Array = new Float64Array(this.cap);
-  private fElastic: Uint8Array = new Uint8Array(this.cap);
-  private fBott: Int32Array = new Int32Array(this.cap);
-  private fEvent: Float64Array = new Float64Array(this.cap);
-  private fStarved: Uint8Array = new Uint8Array(this.cap);
-  private fInS: Uint8Array = new Uint8Array(this.cap);
-  private fFrozen: Uint8Array = new Uint8Array(this.cap);
-  private fNew: Float64Array = new Float64Array(this.cap);
+  // (the arrays of the first `cap` slots and of the links are views of one buffer: src/arena.ts)
+  private fRate: Float64Array;
+  private fDelivered: Float64Array;
+  private fStamp: Float64Array;
+  private fSize: Float64Array;
+  private fMax: Float64Array;
+  private fElastic: Uint8Array;
+  private fBott: Int32Array;
+  private fEvent: Float64Array;
+  private fStarved: Uint8Array;
+  private fInS: Uint8Array;
+  private fFrozen: Uint8Array;
+  private fNew: Float64Array;
   private active: MaxMinFlow[] = [];
-  private activeIndex: Int32Array = new Int32Array(this.cap);
+  private activeIndex: Int32Array;
 
   // --- per directed link ---
   private readonly lList: Int32Array[];
@@ -109,7 +111,7 @@ export class MaxMinModel implements NetworkModel {
   private readonly udpFlows: number[] = [];
 
   // --- solver workspace, reused by every recomputation ---
-  private S: Int32Array = new Int32Array(64);
+  private S: Int32Array;
   private sN = 0;
   private readonly T: Int32Array;
   private tN = 0;
@@ -147,25 +149,42 @@ export class MaxMinModel implements NetworkModel {
     this.router = options.route ?? ((s, d) => r!.route(s, d));
     this.propagation = r ? (s, d) => r.propagation(s, d) : (s, d) => this.router(s, d).propagation;
     const L = (this.L = topo.capacity.length);
+    // per slot: 7 Float64Arrays, 4 Uint8Arrays, 2 Int32Arrays; S; per link: 10 Float64Arrays, 3 Int32Arrays, 1 Uint32Array, 1 Uint8Array
+    const arena = new Arena(this.cap * (7 * 8 + 4 + 2 * 4) + 64 * 4 + L * (10 * 8 + 3 * 4 + 4 + 1) + 256);
+    const n = this.cap;
+    this.fRate = arena.float64(n);
+    this.fDelivered = arena.float64(n);
+    this.fStamp = arena.float64(n);
+    this.fSize = arena.float64(n);
+    this.fMax = arena.float64(n);
+    this.fElastic = arena.uint8(n);
+    this.fBott = arena.int32(n);
+    this.fEvent = arena.float64(n);
+    this.fStarved = arena.uint8(n);
+    this.fInS = arena.uint8(n);
+    this.fFrozen = arena.uint8(n);
+    this.fNew = arena.float64(n);
+    this.activeIndex = arena.int32(n);
+    this.S = arena.int32(64);
     this.lList = Array.from({ length: L }, () => new Int32Array(4));
-    this.lCount = new Int32Array(L);
-    this.lElastic = new Float64Array(L);
-    this.lUdp = new Float64Array(L);
-    this.lWire = new Float64Array(L);
-    this.lBytes = new Float64Array(L);
-    this.lStamp = new Float64Array(L);
-    this.lTol = new Float64Array(L);
+    this.lCount = arena.int32(L);
+    this.lElastic = arena.float64(L);
+    this.lUdp = arena.float64(L);
+    this.lWire = arena.float64(L);
+    this.lBytes = arena.float64(L);
+    this.lStamp = arena.float64(L);
+    this.lTol = arena.float64(L);
     for (let l = 0; l < L; l++) {
       this.lElastic[l] = topo.capacity[l]! * this.eff;
       this.lTol[l] = topo.capacity[l]! * REL;
     }
-    this.T = new Int32Array(L);
-    this.inT = new Uint8Array(L);
-    this.rem = new Float64Array(L);
-    this.cnt = new Int32Array(L);
-    this.load = new Float64Array(L);
-    this.maxR = new Float64Array(L);
-    this.lEpoch = new Uint32Array(L);
+    this.T = arena.int32(L);
+    this.inT = arena.uint8(L);
+    this.rem = arena.float64(L);
+    this.cnt = arena.int32(L);
+    this.load = arena.float64(L);
+    this.maxR = arena.float64(L);
+    this.lEpoch = arena.uint32(L);
   }
 
   route(src: string, dst: string): Path {

@@ -9,9 +9,9 @@ import { FluidState } from "./state.ts";
 
 export class HostStack extends FluidState {
   /** emulated: bytes stranded on a link a flow keeps busy from upstream (linkWait), since when, whether counting */
-  protected readonly strand = new Float64Array(this.L);
-  protected readonly strandAt = new Float64Array(this.L);
-  protected readonly strandOn = new Uint8Array(this.L);
+  protected readonly strand = this.arena.float64(this.L);
+  protected readonly strandAt = this.arena.float64(this.L);
+  protected readonly strandOn = this.arena.uint8(this.L);
 
   /** tcp_tso_autosize's extra bytes for flows with a small min RTT (Linux >= 6.2) */
   protected tsoBonus(f: FluidFlow): number {

@@ -8,7 +8,7 @@ import type { FluidFlow } from "./flow.ts";
 
 /** link ids, in insertion order */
 export class LinkList {
-  items = new Int32Array(64);
+  items = new Int32Array(16);
   size = 0;
 
   push(l: number): void {

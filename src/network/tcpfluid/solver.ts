@@ -16,12 +16,12 @@ export class QueueSolver extends CongestionLaws {
   protected readonly work = new LinkList();
   /** links whose wire load must be recomputed at the end of the next solve (a flow's rate changed) */
   protected readonly loadList = new LinkList();
-  protected readonly loadDirty = new Uint8Array(this.L);
-  protected readonly isDirty = new Uint8Array(this.L);
+  protected readonly loadDirty = this.arena.uint8(this.L);
+  protected readonly isDirty = this.arena.uint8(this.L);
   protected udpDirty = false;
   protected readonly rateList = new FlowList();
-  protected readonly inWork = new Uint8Array(this.L);
-  protected readonly touched = new Uint8Array(this.L);
+  protected readonly inWork = this.arena.uint8(this.L);
+  protected readonly touched = this.arena.uint8(this.L);
 
   /** changes a flow's rate, integrating its bytes up to now first */
   protected setRate(f: FluidFlow, r: number): void {
@@ -256,8 +256,8 @@ export class QueueSolver extends CongestionLaws {
 
   // scratch arrays of solveLink (no allocation per call: it runs in every step's inner loop)
   protected sFlows: FluidFlow[] = [];
-  protected sOther = new Float64Array(16);
-  protected sAck = new Float64Array(16);
+  protected sOther = new Float64Array(8);
+  protected sAck = new Float64Array(8);
   protected sCount = 0;
 
   /**

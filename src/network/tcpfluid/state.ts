@@ -11,10 +11,10 @@ import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
 import type { FluidFlow } from "./flow.ts";
 import { tcpFluidParams, type TcpFluidParams } from "./params.ts";
+import { Arena } from "../../arena.ts";
 
 export class FluidState {
   readonly p: TcpFluidParams;
-  private readonly router: Router;
   /** the Router of `route`'s routes, for latency questions without Paths (ModelOptions.router) */
   protected readonly tables: Router | undefined;
   private readonly routeFn: (src: string, dst: string) => Path;
@@ -33,6 +33,12 @@ export class FluidState {
    */
   protected readonly solveRank: Int32Array;
   protected readonly eff: number = 1;
+  /**
+   * the per-link arrays of this layer and the ones above it, views of one buffer: a run of a
+   * small topology is over in a fraction of a millisecond, and a buffer of their own each was a
+   * tenth of a sweep's time (src/arena.ts)
+   */
+  protected readonly arena: Arena;
   /** per directed link: queueing delay (s), wire load (B/s), cumulative wire bytes, goodput capacity left for tcp */
   protected readonly delay: Float64Array;
   protected readonly load: Float64Array;
@@ -72,22 +78,26 @@ export class FluidState {
   ) {
     this.p = tcpFluidParams(params);
     if (!(params.efficiency > 0 && params.efficiency <= 1)) throw new RangeError(`efficiency must be in (0, 1], got ${params.efficiency}`);
-    this.router = new Router(topo, params.routing);
-    this.routeFn = options.route ?? ((s, d) => this.router.route(s, d));
-    this.tables = options.route ? options.router : this.router;
+    // (a router of its own only when the caller routes with none: ModelOptions)
+    const router = options.route ? undefined : new Router(topo, params.routing);
+    this.routeFn = options.route ?? ((s, d) => router!.route(s, d));
+    this.tables = router ?? options.router;
     this.L = topo.from.length;
+    // 8 Float64Arrays, 6 Uint8Arrays and an Int32Array of L over the layers (a miscount only costs a second buffer)
+    this.arena = new Arena(this.L * (8 * 8 + 6 + 4) + 64);
     this.cc = params.congestionControl;
     this.bbr = this.cc === "bbr";
     this.emulated = params.hostStack === "emulated";
     this.eff = params.efficiency;
-    this.solveRank = Int32Array.from({ length: this.L }, (_, l) => (this.emulated && topo.isHost(topo.from[l]!) ? l - this.L : l));
-    this.delay = new Float64Array(this.L);
-    this.load = new Float64Array(this.L);
-    this.cum = new Float64Array(this.L);
-    this.lSince = new Float64Array(this.L);
-    this.avail = new Float64Array(this.L);
-    this.overflow = new Uint8Array(this.L);
-    this.cut = new Float64Array(this.L).fill(1);
+    this.solveRank = this.arena.int32(this.L);
+    for (let l = 0; l < this.L; l++) this.solveRank[l] = this.emulated && topo.isHost(topo.from[l]!) ? l - this.L : l;
+    this.delay = this.arena.float64(this.L);
+    this.load = this.arena.float64(this.L);
+    this.cum = this.arena.float64(this.L);
+    this.lSince = this.arena.float64(this.L);
+    this.avail = this.arena.float64(this.L);
+    this.overflow = this.arena.uint8(this.L);
+    this.cut = this.arena.float64(this.L).fill(1);
     this.through = Array.from({ length: this.L }, () => []);
     this.acking = Array.from({ length: this.L }, () => []);
   }
