@@ -13,14 +13,14 @@ import { hostLoad, ThresholdTrigger, triggerKey, type ThresholdSpec } from "../.
 import { Vib } from "../../src/measurement/vib.ts";
 import { migrationProcess, type MigrationEnv, type MigrationResult, type Progress } from "../../src/migration/protocol.ts";
 import { validateRunSpec } from "../../src/migration/validate.ts";
-import { compileTopology } from "../../src/network/topology/compile.ts";
+import { compiledOf, routerOf } from "../../src/network/topology/shared.ts";
 import { toGraph, type TopologyGraph } from "../../src/network/topology/graph.ts";
 import { createNetworkModel, type RouteFn } from "../../src/network/index.ts";
-import { Router } from "../../src/network/topology/routing.ts";
+import type { Router } from "../../src/network/topology/routing.ts";
 import { policyInput, validationContext } from "../../src/policies/input.ts";
 import { resolvePolicy } from "../../src/policies/registry.ts";
 import { BlockedLinkError, StarvedFlowError, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
-import type { CompiledTopology, Topology } from "../../src/network/topology/types.ts";
+import type { CompiledTopology } from "../../src/network/topology/types.ts";
 import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/types.ts";
 import { subRng, type Rng } from "../../src/random.ts";
 import { formatMbps, formatMegabytes } from "../../src/units.ts";
@@ -54,7 +54,6 @@ export interface SimBackendOptions {
 
 export class SimBackend implements Backend {
   readonly name = "sim";
-  private readonly compiled = new WeakMap<Topology, { topo: CompiledTopology; routers: Map<string, Router> }>();
   private readonly policies = new Map<string, Promise<Policy>>();
 
   private readonly options: Required<Pick<SimBackendOptions, "createModel" | "resolvePolicy">> & SimBackendOptions;
@@ -89,12 +88,9 @@ export class SimBackend implements Backend {
   }
 
   private prepare(spec: RunSpec, policy: Policy): Run {
-    // Compiled topology and routes are pure functions of the Topology object: shared across runs.
-    let c = this.compiled.get(spec.topology);
-    if (!c) this.compiled.set(spec.topology, (c = { topo: compileTopology(spec.topology), routers: new Map() }));
-    let router = c.routers.get(spec.network.routing);
-    if (!router) c.routers.set(spec.network.routing, (router = new Router(c.topo, spec.network.routing)));
-    return new Run(spec, policy, c.topo, router, this.options);
+    // Compiled topology and routes are pure functions of the Topology object: shared across runs
+    // (and with the loader's and the pre-run check's, topology/shared.ts).
+    return new Run(spec, policy, compiledOf(spec.topology), routerOf(spec.topology, spec.network.routing), this.options);
   }
 
   private policy(spec: PolicySpec): Promise<Policy> {

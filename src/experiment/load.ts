@@ -7,9 +7,9 @@ import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { InputError } from "../errors.ts";
 import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../network/model.ts";
-import { compileTopology } from "../network/topology/compile.ts";
 import { loadTopology } from "../network/topology/load.ts";
-import { Router } from "../network/topology/routing.ts";
+import type { Router } from "../network/topology/routing.ts";
+import { compiledOf, routerOf } from "../network/topology/shared.ts";
 import type { CompiledTopology, Topology } from "../network/topology/types.ts";
 import { costsAt } from "./costs-at.ts";
 import type {
@@ -352,9 +352,9 @@ interface CellContext {
 function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: Map<string, Topology>): CellSpec {
   const doc = source.parse(EXPERIMENT_SCHEMA, raw);
   const topology = resolveTopology(source, doc, seed, topologies);
-  const compiled = compileTopology(topology);
+  const compiled = compiledOf(topology);
   const cx: CellContext = {
-    source, topology, compiled, router: new Router(compiled), hosts: new Set(topology.hosts),
+    source, topology, compiled, router: routerOf(topology), hosts: new Set(topology.hosts),
     hostNodes: Int32Array.from(topology.hosts, (h) => compiled.index.get(h)!),
   };
   const network = resolveNetwork(doc);

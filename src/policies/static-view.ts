@@ -2,16 +2,16 @@
  * A NetworkView from the topology alone (routes by the given metric, latency = propagation, no
  * measurements): what a policy sees when decisions are made before a run, as for the testbed.
  */
-import { compileTopology } from "../network/topology/compile.ts";
 import { toGraph, type TopologyGraph } from "../network/topology/graph.ts";
 import type { RoutingMetric } from "../network/model.ts";
-import { Router } from "../network/topology/routing.ts";
+import { compiledOf, routerOf } from "../network/topology/shared.ts";
 import type { Topology } from "../network/topology/types.ts";
 import type { NetworkView } from "./types.ts";
 
 export function staticView(topology: Topology, routing: RoutingMetric = "hops", now = 0): NetworkView {
-  const topo = compileTopology(topology);
-  const router = new Router(topo, routing);
+  // (the thread's shared compiled topology and router: the simulator's runs reuse its route tables)
+  const topo = compiledOf(topology);
+  const router = routerOf(topology, routing);
   let graph: TopologyGraph | undefined;
   return {
     topo,
