@@ -46,6 +46,23 @@ test("plain lines: a run in flight is reported at most every 30 s, after the run
   );
 });
 
+test("the pre-run check is reported only once it has taken 2 s, then every 5 s, and never when done", (t) => {
+  let now = 0;
+  const { stream, text } = capture(false);
+  const r = progressReporter("run", stream, "runs", () => now);
+  now = 1_500;
+  r.checking!(10, 6000);
+  now = 2_100;
+  r.checking!(400, 6000);
+  now = 4_000;
+  r.checking!(900, 6000);
+  now = 7_200;
+  r.checking!(2000, 6000);
+  now = 12_000;
+  r.checking!(6000, 6000);
+  t.is(text(), "run: checking the policies before the runs: 400/6000 trial decisions, 2.1 s\n" + "run: checking the policies before the runs: 2000/6000 trial decisions, 7.2 s\n");
+});
+
 test("the bar shows the run in flight until the next run completes", (t) => {
   const { stream, text } = capture(true);
   const r = progressReporter("run", stream);

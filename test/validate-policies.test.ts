@@ -35,8 +35,11 @@ test.serial("a sweep over what no decision sees (the network model) makes the tr
   counter.trialDecisions = 0;
   const exp = loadExperiment(experiment("network.model: [max-min, tcp-fluid]"));
   t.is(exp.cells.length, 2);
-  await validatePolicies(exp);
+  const reports: Array<[number, number]> = [];
+  await validatePolicies(exp, (done, total) => reports.push([done, total]));
   t.is(counter.trialDecisions, 2);
+  // the last report: every trial decision (2 migrations x 2 policies, one cell) made
+  t.deepEqual(reports.at(-1), [4, 4]);
 });
 
 test.serial("a sweep over what a decision sees (a checkpoint size) makes them in every cell", async (t) => {

@@ -10,6 +10,24 @@ import type { RunProgress } from "../runspec.ts";
 
 /** wall-clock milliseconds between two plain lines about a run in flight */
 const IN_RUN_LINE_MS = 30_000;
+/** the pre-run check says how far it has come only once it has taken this long, and then this often */
+const CHECK_QUIET_MS = 2_000;
+const CHECK_LINE_MS = 5_000;
+
+/**
+ * Lines about the pre-run check (before the runs, so plain lines on a terminal too): none for a
+ * check of under 2 s, then one every 5 s.
+ */
+function checkLines(label: string, stream: NodeJS.WriteStream, clock: () => number): (done: number, total: number) => void {
+  const t0 = clock();
+  let lastAt = t0 + CHECK_QUIET_MS - CHECK_LINE_MS;
+  return (done, total) => {
+    const now = clock();
+    if (now - lastAt < CHECK_LINE_MS || done >= total) return;
+    lastAt = now;
+    stream.write(`${label}: checking the policies before the runs: ${done}/${total} trial decisions, ${((now - t0) / 1000).toFixed(1)} s\n`);
+  };
+}
 
 /** "12.3 s simulated, 420/1000 migrations done" */
 function describeRunProgress(p: RunProgress): string {
@@ -36,6 +54,7 @@ export function progressReporter(
       start: (total, done) => { base = done; t0 = clock(); bar.start(total, done, { rate: "0", inRun: "" }); },
       tick: (done) => bar.update(done, { rate: ((done - base) / Math.max(1e-3, (clock() - t0) / 1000)).toFixed(0), inRun: "" }),
       inRun: (p) => bar.update({ inRun: p ? ` | run in flight: ${describeRunProgress(p)}` : "" }),
+      checking: checkLines(label, stream, clock),
       stop: () => bar.stop(),
     };
   }
@@ -68,6 +87,7 @@ export function progressReporter(
       lastAt = now;
       stream.write(`${label}: run in flight: ${describeRunProgress(p)}, ${elapsed(now)}\n`);
     },
+    checking: checkLines(label, stream, clock),
     stop: () => undefined,
   };
 }

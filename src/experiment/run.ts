@@ -27,6 +27,8 @@ export interface ProgressReporter {
   tick(done: number): void;
   /** how far the oldest run still in flight has come (long runs only; see Backend.execute); undefined: none is */
   inRun?(progress: RunProgress | undefined): void;
+  /** before the runs: how far the pre-run check has come ((cell, policy) pairs), now and then while it lasts */
+  checking?(done: number, total: number): void;
   stop(): void;
 }
 
@@ -80,7 +82,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const backendName = opts.backend ?? "sim";
   if (opts.session && opts.session.name !== backendName) throw new Error(`session is a ${opts.session.name} backend, the run asks for ${backendName}`);
   const backend = opts.session ?? createBackend(backendName, opts.backendOptions ?? {});
-  await validatePolicies(experiment);
+  await validatePolicies(experiment, opts.progress?.checking?.bind(opts.progress));
   const outDir = resolve(opts.out ?? join("out", experiment.name));
   const createdOut = makeOutDir(outDir);
 

@@ -20,25 +20,44 @@ import type { Experiment } from "./load.ts";
 import { locate, locator, type Locator } from "./locate.ts";
 import { specAt } from "./plan.ts";
 
-export async function validatePolicies(exp: Experiment): Promise<void> {
+/** how far the check has come: trial decisions made of all it will make */
+export type CheckProgress = (done: number, total: number) => void;
+
+/** wall-clock milliseconds between two turns the check hands Node's event loop (Ctrl-C, progress) */
+const TURN_MS = 100;
+
+export async function validatePolicies(exp: Experiment, onProgress?: CheckProgress): Promise<void> {
   const perCell = exp.policies.length * exp.runs;
   const where = locator(exp.file);
+  const specs = exp.cells.map((cell) => specAt(exp, cell.index * perCell));
+  // A cell whose decisions see what an earlier cell's saw (a sweep over the network model, the
+  // costs, the traffic) would repeat its trial decisions but for their random draws: a k=32
+  // data center's two models took 24 s for 12,000 of them.
+  const deciding: RunSpec[] = [];
+  const decides = specs.map((spec) => {
+    if (deciding.some((earlier) => sameDecisions(earlier, spec))) return false;
+    deciding.push(spec);
+    return true;
+  });
+  const total = specs.reduce((n, spec, c) => n + (decides[c] ? exp.policies.length * spec.migrations.length : 0), 0);
+  let done = 0;
+  let lastTurn = performance.now();
+  // a k=32 data center's check takes seconds: signals and the progress line get their turns
+  const turn = async (): Promise<void> => {
+    if (performance.now() - lastTurn < TURN_MS) return;
+    onProgress?.(done, total);
+    await new Promise((resolve) => setImmediate(resolve));
+    lastTurn = performance.now();
+  };
   // one static view per topology and routing metric: cells of a sweep over anything else share
   // its route tables (and what the policies cache per table)
   const views = new Map<Topology, Map<RoutingMetric, NetworkView>>();
-  const tried: RunSpec[] = [];
-  for (const cell of exp.cells) {
-    const spec = specAt(exp, cell.index * perCell);
+  for (const [c, spec] of specs.entries()) {
     located(where, () => validateRunSpec(spec), []);
     let byRouting = views.get(spec.topology);
     if (!byRouting) views.set(spec.topology, (byRouting = new Map()));
     let view = byRouting.get(spec.network.routing);
     if (!view) byRouting.set(spec.network.routing, (view = staticView(spec.topology, spec.network.routing)));
-    // A cell whose decisions see what an earlier cell's saw (a sweep over the network model, the
-    // costs, the traffic) would repeat its trial decisions but for their random draws: a k=32
-    // data center's two models took 24 s for 12,000 of them.
-    const repeat = tried.some((t) => sameDecisions(t, spec));
-    if (!repeat) tried.push(spec);
     const context = validationContext(spec);
     for (const [p, ps] of exp.policies.entries()) {
       // a policy names its own parameter (`mtd-shamir.k`): below its entry `policies.N`
@@ -46,14 +65,17 @@ export async function validatePolicies(exp: Experiment): Promise<void> {
       const policy = await locatedPlugin(where, ps, p);
       const withPolicy = { ...spec, policy: ps };
       if (policy.validate) located(where, () => policy.validate!(ps.params, context), at);
-      if (repeat) continue;
+      if (!decides[c]) continue;
       // A trial decision on the topology alone: what a policy can only find out while deciding
       // (too few reachable key holders, a plugin returning the source) fails here, before any run.
-      spec.migrations.forEach((_, i) => {
+      for (let i = 0; i < spec.migrations.length; i++) {
         located(where, () => policy.decide(policyInput(withPolicy, i, view, subRng(spec.seed, `validate:${i}`))), at);
-      });
+        done++;
+        await turn();
+      }
     }
   }
+  onProgress?.(done, total);
 }
 
 /**
