@@ -506,10 +506,16 @@ function busyWorkload(sim: Simulator): Array<[number, number]> {
   return seen;
 }
 
-test("runYielding runs the events of run, in the same order, and lets Node's event loop in between", async (t) => {
+/** the busy workload run plainly to 5000 s: the events `runYielding` must reproduce */
+function plainBusyRun(): { plain: Simulator; expected: Array<[number, number]> } {
   const plain = new Simulator();
   const expected = busyWorkload(plain);
   plain.run(5000);
+  return { plain, expected };
+}
+
+test("runYielding runs the events of run, in the same order, and lets Node's event loop in between", async (t) => {
+  const { plain, expected } = plainBusyRun();
   const yielding = new Simulator();
   const seen = busyWorkload(yielding);
   // a timer set before the run fires while it runs (a yield every 0 ms: every 256 events)
@@ -524,9 +530,7 @@ test("runYielding runs the events of run, in the same order, and lets Node's eve
 });
 
 test("runYielding calls beforeYield before each turn it hands Node, with the clock where the run stands", async (t) => {
-  const plain = new Simulator();
-  const expected = busyWorkload(plain);
-  plain.run(5000);
+  const { plain, expected } = plainBusyRun();
   const sim = new Simulator();
   const seen = busyWorkload(sim);
   const clocks: number[] = [];
