@@ -8,8 +8,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../../src/errors.ts";
-import { compileTopology } from "../../src/network/topology/compile.ts";
-import { Router } from "../../src/network/topology/routing.ts";
+import type { Router } from "../../src/network/topology/routing.ts";
+import { routerOf } from "../../src/network/topology/shared.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
 import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
 import { DriverHostSchema, DriverPreflightSchema, parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
@@ -232,7 +232,7 @@ export class MininetBackend implements Backend {
     let error: { message: string; phase: string; migration: number | null } | undefined;
     let contractError: Error | undefined;
     let cleaned = false;
-    const router = new Router(compileTopology(spec.topology));
+    const router = routerOf(spec.topology);
     const failure = (phase: string, message: string, migration = -1): RunResult => ({
       records: [], probes: [],
       failure: {
@@ -336,7 +336,7 @@ export function runTimeLimit(spec: RunSpec): number {
   let last = 0;
   for (const m of spec.migrations) last = Math.max(last, m.trigger.kind === "at" ? m.trigger.at : spec.horizon);
   for (const p of spec.probes) last = Math.max(last, p.at + p.every * p.count);
-  const router = new Router(compileTopology(spec.topology));
+  const router = routerOf(spec.topology);
   let transfers = 0;
   for (const m of spec.migrations) {
     let slowest = Infinity;
