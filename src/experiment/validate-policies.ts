@@ -11,9 +11,7 @@ import { policyInput, validationContext } from "../policies/input.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { staticView } from "../policies/static-view.ts";
 import { subRng } from "../random.ts";
-import type { RoutingMetric } from "../network/model.ts";
-import type { Topology } from "../network/topology/types.ts";
-import type { NetworkView, Policy } from "../policies/types.ts";
+import type { Policy } from "../policies/types.ts";
 import type { PolicySpec, RunSpec } from "../runspec.ts";
 import type { FieldPath } from "../yamlsource.ts";
 import type { Experiment } from "./load.ts";
@@ -49,15 +47,11 @@ export async function validatePolicies(exp: Experiment, onProgress?: CheckProgre
     await new Promise((resolve) => setImmediate(resolve));
     lastTurn = performance.now();
   };
-  // one static view per topology and routing metric: cells of a sweep over anything else share
-  // its route tables (and what the policies cache per table)
-  const views = new Map<Topology, Map<RoutingMetric, NetworkView>>();
   for (const [c, spec] of specs.entries()) {
     located(where, () => validateRunSpec(spec), []);
-    let byRouting = views.get(spec.topology);
-    if (!byRouting) views.set(spec.topology, (byRouting = new Map()));
-    let view = byRouting.get(spec.network.routing);
-    if (!view) byRouting.set(spec.network.routing, (view = staticView(spec.topology, spec.network.routing)));
+    // (cells of one topology share its route tables through topology/shared.ts, and with them
+    // what the policies cache per table)
+    const view = staticView(spec.topology, spec.network.routing);
     const context = validationContext(spec);
     for (const [p, ps] of exp.policies.entries()) {
       // a policy names its own parameter (`mtd-shamir.k`): below its entry `policies.N`
