@@ -7,7 +7,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { InputError, type InputLocation } from "../errors.ts";
-import type { Backend, RunProgress, RunResult } from "../runspec.ts";
+import type { Backend, RunProgress, RunResult, RunSpec } from "../runspec.ts";
 import type { BackendOptions } from "./backends.ts";
 import type { Experiment, LoadOptions } from "./load.ts";
 import { groupOf, inRun, specAt } from "./plan.ts";
@@ -44,18 +44,32 @@ export async function executePositions(exp: Experiment, positions: number[], bac
       if (opts.shouldStop?.()) return;
       let result: RunResult;
       const onProgress = opts.onProgress;
-      let reported = false;
       try {
-        result = await backend.execute(specAt(exp, k), onProgress && ((p) => { reported = true; onProgress(k, p); }));
+        result = await executeReporting(backend, specAt(exp, k), onProgress && ((p) => onProgress(k, p)));
       } catch (e) {
         throw inRun(exp, k, e);
       }
-      if (reported) onProgress?.(k, undefined);
       await opts.onResult(k, runRows(exp, k, result));
     }
     return;
   }
   await executeInWorkers(exp, positions, opts);
+}
+
+/**
+ * `backend.execute`, telling `onProgress` how far the run has come and, only when it did tell (a
+ * long run), `undefined` once the run has ended: an end notice for every short run would cost a
+ * sweep a message per run. (This thread and the workers alike.)
+ */
+export async function executeReporting(backend: Backend, spec: RunSpec, onProgress?: (progress: RunProgress | undefined) => void): Promise<RunResult> {
+  if (!onProgress) return backend.execute(spec);
+  let reported = false;
+  const result = await backend.execute(spec, (p) => {
+    reported = true;
+    onProgress(p);
+  });
+  if (reported) onProgress(undefined);
+  return result;
 }
 
 /** Batches of positions of the same (cell, policy) group: the unit of work sent to a worker. */

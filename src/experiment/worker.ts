@@ -6,7 +6,7 @@ import type { BackendOptions } from "./backends.ts";
 import { loadExperiment, type LoadOptions } from "./load.ts";
 import { inRun, specAt } from "./plan.ts";
 import { runRows } from "./rows.ts";
-import type { WorkerProgress } from "./execute.ts";
+import { executeReporting, type WorkerProgress } from "./execute.ts";
 import { simBackend } from "./sim-backend.ts";
 
 const data = workerData as { file: string; load: LoadOptions; backend: string; backendOptions: BackendOptions; progress: boolean };
@@ -19,17 +19,8 @@ parentPort!.on("message", async (msg: { batch: number; positions: number[] }) =>
     const results = [];
     for (const k of msg.positions) {
       try {
-        // (only runs long enough to report say when they end: a message per run would cost sweeps)
-        let reported = false;
-        const post = (progress: RunProgress | null): void => parentPort!.postMessage({ position: k, progress } satisfies WorkerProgress);
-        const onProgress = data.progress
-          ? (p: RunProgress) => {
-              reported = true;
-              post(p);
-            }
-          : undefined;
-        const result = await backend.execute(specAt(exp, k), onProgress);
-        if (reported) post(null);
+        const post = (progress: RunProgress | undefined): void => parentPort!.postMessage({ position: k, progress: progress ?? null } satisfies WorkerProgress);
+        const result = await executeReporting(backend, specAt(exp, k), data.progress ? post : undefined);
         results.push(runRows(exp, k, result));
       } catch (e) {
         throw inRun(exp, k, e);
