@@ -102,6 +102,33 @@ test("--draw writes an SVG atomically with hosts and switches told apart", (t) =
   t.false(readdirSync(dir).some((f) => f.includes(".tmp-")));
 });
 
+test("--draw x.png writes a PNG (not SVG text under a .png name); another extension is refused", (t) => {
+  const out = join(dir, "tree.png");
+  const r = migsim("topo", "topologies/tree.yaml", "--draw", out);
+  t.is(r.status, 0, r.stderr);
+  const png = readFileSync(out);
+  t.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const bad = migsim("topo", "topologies/tree.yaml", "--draw", join(dir, "tree.jpg"));
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /^migsim: --draw: expected a file name ending in \.svg or \.png, got "tree\.jpg"\n$/);
+  t.false(existsSync(join(dir, "tree.jpg")));
+});
+
+test("the capacity legend lists only capacities a link has", (t) => {
+  const chain = file(
+    "chain.yaml",
+    "name: chain\nswitches: [s1, s2, s3]\nhosts: [h1, h2, h3]\nlinks:\n" +
+      "  - { a: h1, b: s1, capacity: 50Mbps }\n  - { a: h2, b: s2, capacity: 100Mbps }\n  - { a: h3, b: s3, capacity: 50Mbps }\n" +
+      "  - { a: s1, b: s2, capacity: 100Mbps }\n  - { a: s2, b: s3, capacity: 100Mbps }\n",
+  );
+  const out = join(dir, "chain.svg");
+  const r = migsim("topo", chain, "--draw", out);
+  t.is(r.status, 0, r.stderr);
+  const svg = readFileSync(out, "utf8");
+  const legend = svg.slice(svg.indexOf(">capacity</text>"));
+  t.deepEqual([...legend.matchAll(/>([^<]+bps)<\/text>/g)].map((m) => m[1]), ["50Mbps", "100Mbps"]);
+});
+
 test("--draw into a missing folder and drawings too large are refused", (t) => {
   const r = migsim("topo", "topologies/tree.yaml", "--draw", join(dir, "no/such/dir/x.svg"));
   t.is(r.status, 2);

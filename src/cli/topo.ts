@@ -1,7 +1,8 @@
 /**
  * `migsim topo FILE`: validate and summarise a topology (hosts, switches, links, host-to-host
- * diameter, capacity and latency ranges), optionally list shortest paths and draw it as SVG.
+ * diameter, capacity and latency ranges), optionally list shortest paths and draw it as SVG or PNG.
  */
+import { basename, extname } from "node:path";
 import type { CommandModule } from "yargs";
 import { InputError } from "../errors.ts";
 import { hostDiameter, rangeOf } from "../network/topology/analysis.ts";
@@ -12,6 +13,7 @@ import { Router } from "../network/topology/routing.ts";
 import type { CompiledTopology, Path } from "../network/topology/types.ts";
 import { writeFileAtomic } from "../report/atomic.ts";
 import { drawTopology } from "../report/draw.ts";
+import { svgToPng } from "../report/plots.ts";
 import { formatDuration, formatRate, formatSignificant } from "../units.ts";
 
 interface TopoArgs {
@@ -36,11 +38,12 @@ export const topoCommand: CommandModule<object, TopoArgs> = {
       .option("k", { type: "number", describe: "with --paths a,b: the k shortest loop-free paths instead (by hops)" })
       .option("json", { type: "boolean", default: false, describe: "print the summary (and paths) as JSON" })
       .option("seed", { type: "number", default: 1, describe: "seed for generated topologies with drawn link properties" })
-      .option("draw", { type: "string", describe: "draw the topology to this SVG file" })
+      .option("draw", { type: "string", describe: "draw the topology to this file: SVG, or PNG when it ends in .png" })
       .example("$0 topo topologies/tree.yaml", "summary")
       .example("$0 topo topologies/tree.yaml --paths h1,h9", "every shortest path between two hosts")
       .example("$0 topo topologies/fat-tree.yaml --paths h1,h16 --k 8", "the 8 shortest paths")
-      .example("$0 topo topologies/fat-tree.yaml --draw out/fat-tree.svg", "drawing") as never,
+      .example("$0 topo topologies/fat-tree.yaml --draw out/fat-tree.svg", "drawing")
+      .example("$0 topo topologies/fat-tree.yaml --draw out/fat-tree.png", "drawing as PNG") as never,
   handler: (args) => {
     if (!Number.isInteger(args.seed)) throw new InputError(`expected an integer seed, got ${args.seed}`, { field: "--seed" });
     const topology = loadTopologyFile(args.file, args.seed);
@@ -52,8 +55,12 @@ export const topoCommand: CommandModule<object, TopoArgs> = {
     if (args.k !== undefined && !(Number.isInteger(args.k) && args.k >= 1)) {
       throw new InputError(`expected a positive integer, got ${args.k}`, { field: "--k" });
     }
+    const format = args.draw === undefined ? undefined : drawingFormat(args.draw);
     const paths = args.paths === undefined ? undefined : routes(compiled, args.paths, args.k);
-    if (args.draw !== undefined) writeDrawing(args.draw, drawTopology(compiled));
+    if (args.draw !== undefined) {
+      const svg = drawTopology(compiled);
+      writeDrawing(args.draw, format === "png" ? svgToPng(svg) : svg);
+    }
     if (args.json) {
       const json: Record<string, unknown> = { ...summary, seed: args.seed };
       if (paths) json.paths = paths.map(pathJson(compiled));
@@ -160,8 +167,15 @@ function pathJson(t: CompiledTopology): (p: Path) => Record<string, unknown> {
   });
 }
 
+/** The drawing's format from its file name: a .png holds a PNG, a .svg an SVG; others are refused. */
+function drawingFormat(file: string): "svg" | "png" {
+  const ext = extname(file).toLowerCase();
+  if (ext === ".png" || ext === ".svg") return ext === ".png" ? "png" : "svg";
+  throw new InputError(`expected a file name ending in .svg or .png, got "${basename(file)}"`, { field: "--draw" });
+}
+
 /** A reader never sees half a drawing; a missing folder is the user's typo, not created. */
-function writeDrawing(file: string, text: string): void {
+function writeDrawing(file: string, text: string | Uint8Array): void {
   try {
     writeFileAtomic(file, text, false);
   } catch (e) {

@@ -165,17 +165,31 @@ export function drawTopology(t: CompiledTopology): string {
   out.push(`<rect x="${lx}" y="${ly - 8}" width="22" height="14" rx="3" fill="#dbe7f5" stroke="#2b5c8a"/><text x="${lx + 28}" y="${ly + 3}">switch</text>`);
   out.push(`<circle cx="${lx + 100}" cy="${ly - 1}" r="8" fill="#fde8c8" stroke="#b36b00"/><text x="${lx + 114}" y="${ly + 3}">host</text>`);
   out.push(`<text x="${lx}" y="${ly + 32}">capacity</text>`);
-  const steps: number = cmax > cmin ? 5 : 1;
-  for (let i = 0; i < steps; i++) {
-    const f = steps === 1 ? 1 : i / (steps - 1);
-    const c = cmax > cmin ? Number(Math.exp(Math.log(cmin) + f * (Math.log(cmax) - Math.log(cmin))).toPrecision(3)) : cmin;
+  legendCapacities(t.capacity).forEach((c, i) => {
+    const f = scale(c);
     const sx = lx + 62 + i * 104;
     out.push(`<line x1="${sx}" y1="${ly + 28}" x2="${sx + 30}" y2="${ly + 28}" stroke="${colour(f)}" stroke-width="${r1(1.5 + 3.5 * f)}"/>`);
     out.push(`<text x="${sx + 34}" y="${ly + 32}">${esc(formatRate(c))}</text>`);
-  }
+  });
   out.push(`</g>`);
   out.push(`</svg>`);
   return out.join("\n") + "\n";
+}
+
+/** Capacity legend entries at most: more distinct capacities are shown by a spread of them. */
+const LEGEND_STEPS = 5;
+
+/**
+ * The capacities the legend shows: each one a link has (as drawn: the lower of its two
+ * directions), all of them when there are few, else the lowest, the highest and ones spread
+ * evenly between them in rank; never a value in between that no link has.
+ */
+export function legendCapacities(capacity: Float64Array): number[] {
+  const drawn = new Set<number>();
+  for (let d = 0; d < capacity.length; d += 2) drawn.add(Math.min(capacity[d]!, capacity[d + 1]!));
+  const sorted = [...drawn].sort((a, b) => a - b);
+  if (sorted.length <= LEGEND_STEPS) return sorted;
+  return Array.from({ length: LEGEND_STEPS }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (LEGEND_STEPS - 1))]!);
 }
 
 /**
