@@ -15,7 +15,7 @@ import { costsAt } from "./costs-at.ts";
 import type {
   CostParams, MigrationSpec, PolicySpec, ProbeSpec, RunSpec, TrafficSpec, TriggerSpec,
 } from "../runspec.ts";
-import { checked, describe, parseBytes, parseDuration, parseRate } from "../units.ts";
+import { checked, describe, formatRate, parseBytes, parseDuration, parseRate } from "../units.ts";
 import { at, formatPath, YamlSource, type FieldPath } from "../yamlsource.ts";
 import { getPath, label, parseAssignment, setPath, splitPath, type RawDoc } from "./overrides.ts";
 import { CELL_FIELDS, EXPERIMENT_SCHEMA, type ExperimentDocument } from "./schema.ts";
@@ -173,7 +173,8 @@ function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions
   const topologies = new Map<string, Topology>();
   const cells: Cell[] = [];
   const combos = cartesian(axes.map((a) => a.values.length));
-  checkSweptBaseValues(raw, axes, (doc) => resolveCell(source, doc, seed, topologies));
+  // (a swept value's own check: whether the udp load fits is a question for each cell, not for a value no cell uses)
+  checkSweptBaseValues(raw, axes, (doc) => resolveCell(source, doc, seed, topologies, false));
   combos.forEach((combo, index) => {
     let cellDoc = raw;
     const cellAxes: Record<string, string> = {};
@@ -349,7 +350,7 @@ interface CellContext {
   hostNodes: Int32Array;
 }
 
-function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: Map<string, Topology>): CellSpec {
+function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: Map<string, Topology>, checkLoad = true): CellSpec {
   const doc = source.parse(EXPERIMENT_SCHEMA, raw);
   const topology = resolveTopology(source, doc, seed, topologies);
   const compiled = compiledOf(topology);
@@ -360,6 +361,7 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
   const network = resolveNetwork(doc);
   const costs: CostParams = costsAt(source, doc.costs ?? {});
   const traffic = (doc.traffic ?? []).map((t, i) => resolveTraffic(cx, t, ["traffic", i]));
+  if (checkLoad) checkUdpLoad(cx, network.routing, traffic);
   const migrations = (doc.migrations ?? []).map((m, i) => resolveMigration(cx, m, ["migrations", i]));
   checkServices(source, traffic, migrations);
   const probes = (doc.probes ?? []).map((pr, i) => resolveProbe(cx, pr, ["probes", i]));
@@ -479,6 +481,33 @@ function resolveCandidates(cx: CellContext, m: Entry<"migrations">, p: FieldPath
   }
   if (candidates.length === 0) throw source.error([...p, "candidates"], `no candidate host reachable from the source "${m.source}" (expected at least one)`);
   return candidates;
+}
+
+/**
+ * Constant-rate (udp) traffic is not elastic: where the udp flows sending at the same time add
+ * up to a link's capacity or more, nothing else crossing that link (a migration's transfer, its
+ * messages, a probe) gets any rate and the run could never finish. That is refused here, per
+ * cell, rather than found mid-run. The flow named is the one whose start fills the link; the
+ * sweep value that makes it so is named by the caller (withSweepLocation).
+ */
+function checkUdpLoad(cx: CellContext, routing: NetworkParams["routing"], traffic: readonly TrafficSpec[]): void {
+  const udp = traffic.flatMap((t, i) => (t.kind === "udp" && t.rate !== undefined ? [{ i, t, rate: t.rate, links: routerOf(cx.topology, routing).route(t.from, t.to).links }] : []));
+  if (udp.length === 0) return;
+  const { compiled } = cx;
+  const activeAt = (t: TrafficSpec, when: number): boolean => t.start <= when && (t.stop === undefined || t.stop > when);
+  for (const f of udp) {
+    for (const l of f.links) {
+      const sharing = udp.filter((g) => g.links.includes(l) && activeAt(g.t, f.t.start));
+      const load = sharing.reduce((s, g) => s + g.rate, 0);
+      const capacity = compiled.capacity[l]!;
+      if (load < capacity) continue;
+      const link = `${compiled.names[compiled.from[l]!]}->${compiled.names[compiled.to[l]!]}`;
+      const what = sharing.length > 1
+        ? `the udp traffic ${sharing.map((g) => `traffic.${g.i} (${formatRate(g.rate)})`).join(" and ")} send ${formatRate(load)} in all`
+        : `the udp traffic traffic.${f.i} sends ${formatRate(load)}`;
+      throw cx.source.error(["traffic", f.i, "rate"], `${what} over link ${link}, which carries ${formatRate(capacity)}: nothing else could cross it (expected a total below ${formatRate(capacity)})`);
+    }
+  }
 }
 
 /** Container names are unique, and a flow serving a container ends where it runs. */
