@@ -56,28 +56,22 @@ test("a udp flow filling a link is refused at load, naming the traffic entry and
 });
 
 test("udp flows sending at the same time add up on a shared link; flows at different times do not", async (t) => {
-  const together = experiment(
-    "udp-together",
-    `runs: 1\ntraffic:\n  - { from: h1, to: h4, kind: udp, rate: 6Mbps }\n  - { from: h3, to: h4, kind: udp, rate: 4Mbps, start: 5s }\n${MIGRATION}`,
-  );
+  const together = experiment("udp-together", `runs: 1\ntraffic:\n  - { from: h1, to: h4, kind: udp, rate: 6Mbps }\n  - { from: h3, to: h4, kind: udp, rate: 4Mbps, start: 5s }\n${MIGRATION}`);
   const e = await t.throwsAsync(runExperiment({ file: together, out: join(dir, "out-together") }), { instanceOf: InputError });
   t.regex(e!.message, /:6:\d+: traffic\.1\.rate: the udp traffic traffic\.0 \(6Mbps\) and traffic\.1 \(4Mbps\) send 10Mbps in all over link s1->h4, which carries 10Mbps/);
-  const apart = experiment(
-    "udp-apart",
-    `runs: 1\ntraffic:\n  - { from: h1, to: h4, kind: udp, rate: 6Mbps, stop: 5s }\n  - { from: h3, to: h4, kind: udp, rate: 4Mbps, start: 5s }\n${MIGRATION}`,
-  );
+  const apart = experiment("udp-apart", `runs: 1\ntraffic:\n  - { from: h1, to: h4, kind: udp, rate: 6Mbps, stop: 5s }\n  - { from: h3, to: h4, kind: udp, rate: 4Mbps, start: 5s }\n${MIGRATION}`);
   await t.notThrowsAsync(runExperiment({ file: apart, out: join(dir, "out-apart") }));
 });
 
 test("a sweep value that makes a udp rate fill a link is named, through the CLI: exit 2, one line, no output folder, no partial state", (t) => {
-  const file = experiment(
-    "udp-sweep",
-    `runs: 1\ntraffic:\n  - { from: h1, to: h4, kind: udp, rate: 1Mbps }\n${MIGRATION}sweep:\n  traffic.0.rate: [1Mbps, 12Mbps]\n`,
-  );
+  const file = experiment("udp-sweep", `runs: 1\ntraffic:\n  - { from: h1, to: h4, kind: udp, rate: 1Mbps }\n${MIGRATION}sweep:\n  traffic.0.rate: [1Mbps, 12Mbps]\n`);
   const out = join(dir, "out-udp-sweep");
   const r = spawnSync(process.execPath, ["bin/migsim.js", "run", file, "--out", out, "--quiet"], { encoding: "utf8" });
   t.is(r.status, 2);
-  t.is(r.stderr, `migsim: ${file}:13:27: sweep.traffic.0.rate.1: the udp traffic traffic.0 sends 12Mbps over link h1->s1, which carries 10Mbps: nothing else could cross it (expected a total below 10Mbps)\n`);
+  t.is(
+    r.stderr,
+    `migsim: ${file}:13:27: sweep.traffic.0.rate.1: the udp traffic traffic.0 sends 12Mbps over link h1->s1, which carries 10Mbps: nothing else could cross it (expected a total below 10Mbps)\n`,
+  );
   t.false(existsSync(out));
   t.false(existsSync(join(out, ".migsim-partial")));
 });
