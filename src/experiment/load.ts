@@ -90,6 +90,7 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     throw new InputError("expected a mapping with name, topology, migrations, policies ...", { file });
   }
   let raw = source.data as RawDoc;
+  refuseTopologyFile(source, raw);
   const sets: Array<{ path: string; text: string }> = [];
   for (const text of options.set ?? []) {
     const { path, value } = parseAssignment(text);
@@ -107,6 +108,23 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
   const ref: ProfileRef = { name: profile.name, file: profile.file, sha256: profile.sha256 };
   const withProfile = { ...exp, profile: ref, profileChosen: chosen !== undefined, inputFiles: profile.file ? [...exp.inputFiles, profile.file] : exp.inputFiles };
   return withoutChangedReference(withProfile, sets.map((s) => s.path));
+}
+
+/** fields of a topology file that an experiment file never has at its top level */
+const TOPOLOGY_FIELDS = ["switches", "hosts", "links", "generate", "defaults"];
+
+/**
+ * A topology file given where an experiment belongs (`migsim run topologies/tree.yaml`) is a
+ * mix-up of files, not a list of misspelt fields: said so, with the command meant for it.
+ */
+function refuseTopologyFile(source: YamlSource, raw: RawDoc): void {
+  const own = TOPOLOGY_FIELDS.filter((k) => k in raw);
+  if (own.length === 0 || "topology" in raw || "migrations" in raw || "policies" in raw) return;
+  throw new InputError(
+    `this looks like a topology file (${own.join(", ")}; no topology, migrations or policies): ` +
+      `check it with \`migsim topo ${source.file}\`, or name it in an experiment's topology: field and run that experiment`,
+    { file: source.file },
+  );
 }
 
 /**
