@@ -4,6 +4,7 @@ import { BACKEND_NAMES, type BackendOptions } from "../experiment/backends.ts";
 import { parseShard } from "../report/plan.ts";
 import { runExperiment } from "../experiment/run.ts";
 import { shellCommand } from "../shell.ts";
+import { invokedAs } from "./invocation.ts";
 import { progressReporter } from "./progress.ts";
 
 /** What every command that runs an experiment file accepts (run, compare). */
@@ -34,11 +35,12 @@ export interface RunArgs extends ExperimentArgs {
 /**
  * The command that continues an interrupted run: the original one, every option kept (a dropped
  * `--runs` would make it a different plan, which --resume refuses), plus --resume, each
- * argument shell-quoted so that it can be pasted as printed.
+ * argument shell-quoted so that it can be pasted as printed, started the way the user started
+ * this one (`npx migsim`, `migsim`, `node bin/migsim.js`: invocation.ts).
  */
-function resumeCommand(argv: readonly string[]): string {
+export function resumeCommand(argv: readonly string[], program: readonly string[] = invokedAs()): string {
   const args = argv.includes("--resume") ? [...argv] : [...argv, "--resume"];
-  return shellCommand("migsim", ...args);
+  return shellCommand(program[0]!, ...program.slice(1), ...args);
 }
 
 /** The options that reach a testbed (run --backend mininet, compare, calibrate, validate). */
