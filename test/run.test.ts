@@ -7,7 +7,7 @@ import test from "ava";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 const CLI = join(import.meta.dirname, "..", "bin", "migsim.js");
 const TABLE3 = join(import.meta.dirname, "..", "experiments", "table3.yaml");
@@ -54,7 +54,9 @@ test("a run interrupted with Ctrl-C resumes to the same rows as an uninterrupted
   // a folder name the shell would split: the printed command must quote it
   const out = join(d, "inter rupted");
   const args = [CLI, "run", TABLE3, "--runs", "1500", "--out", out];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // started with node, as npx would not (the test runner may itself run under npx)
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "npm_command"));
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
   let stderr = "";
   child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
   // Interrupt once some runs are committed (the partial state says so).
@@ -67,9 +69,10 @@ test("a run interrupted with Ctrl-C resumes to the same rows as an uninterrupted
   child.kill("SIGINT");
   const code = await new Promise<number>((r) => child.on("exit", (c) => r(c ?? -1)));
   t.is(code, 130, stderr);
-  // the hint is the whole original command (--runs 1500 kept) plus --resume, shell-quoted
+  // the hint is the whole original command (--runs 1500 kept) plus --resume, shell-quoted,
+  // started as this one was
   const hint = /continue with: (.*)$/m.exec(stderr)?.[1];
-  t.is(hint, `migsim run ${TABLE3} --runs 1500 --out '${out}' --resume`);
+  t.is(hint, `node ${relative(process.cwd(), CLI)} run ${TABLE3} --runs 1500 --out '${out}' --resume`);
   // Nothing half-written in the output folder: only the partial state.
   t.deepEqual(readdirSync(out), [".migsim-partial"]);
   const done = (JSON.parse(readFileSync(progress, "utf8")) as { done: number }).done;

@@ -117,6 +117,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         plots: args.plots,
         interrupted,
         argv: process.argv.slice(2),
+        previousRuns: "refuse",
+        notice: (text) => process.stderr.write(`migsim: note: ${text}\n`),
       });
       if (!outcome.completed) {
         process.stderr.write(`migsim: stopped after ${outcome.runsExecuted} runs; continue with: ${resumeCommand(process.argv.slice(2))}\n`);

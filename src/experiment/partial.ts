@@ -23,6 +23,18 @@ export interface Progress {
 
 const FLUSH_BYTES = 1 << 20;
 
+/** What a run without --resume does with the finished runs of an earlier, unfinished run of its plan. */
+export type PreviousRuns = "refuse" | "discard";
+
+/** progress.json; an unreadable one (a crash while it was first written) counts as nothing done */
+function readProgress(file: string): Progress | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Progress;
+  } catch {
+    return undefined;
+  }
+}
+
 export class PartialOutput {
   readonly dir: string;
   private fds = new Map<string, number>();
@@ -30,18 +42,31 @@ export class PartialOutput {
   /** text appended but not yet written: one write per file and commit, not one per run */
   private pending = new Map<string, string[]>();
   private pendingBytes = 0;
+  /** finished runs of an earlier partial state that opening this one threw away */
+  discarded = 0;
 
   private constructor(readonly outDir: string, progress: Progress) {
     this.dir = join(outDir, ".migsim-partial");
     this.progress = progress;
   }
 
-  /** Starts fresh (removing any earlier partial state) or resumes a matching one. */
-  static open(outDir: string, planKey: string, headers: Record<string, string>, resume: boolean): PartialOutput {
+  /**
+   * Starts fresh (removing any earlier partial state) or resumes a matching one. Without
+   * `resume`, finished runs of the same plan are not thrown away unless `previous` is "discard":
+   * "refuse" says how to continue them instead (a rerun that forgot --resume would otherwise
+   * start hours of runs over without a word).
+   */
+  static open(outDir: string, planKey: string, headers: Record<string, string>, resume: boolean, previous: PreviousRuns = "discard"): PartialOutput {
     const dir = join(outDir, ".migsim-partial");
     const progressFile = join(dir, "progress.json");
-    if (resume && existsSync(progressFile)) {
-      const saved = JSON.parse(readFileSync(progressFile, "utf8")) as Progress;
+    const saved = existsSync(progressFile) ? readProgress(progressFile) : undefined;
+    if (!resume && saved && saved.done > 0 && saved.planKey === planKey && previous === "refuse") {
+      throw new InputError(
+        `${outDir} holds ${saved.done} finished runs of this same experiment, from a run that was interrupted or failed: ` +
+          `add --resume to continue them, or delete ${join(outDir, ".migsim-partial")} to start over`,
+      );
+    }
+    if (resume && saved) {
       if (saved.planKey !== planKey) {
         throw new InputError(`--resume: ${outDir} holds a run of a different plan (experiment, seed, runs or shard changed); run without --resume to start over`);
       }
@@ -60,6 +85,7 @@ export class PartialOutput {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const out = new PartialOutput(outDir, { planKey, done: 0, bytes: {}, index: [] });
+    out.discarded = !resume && saved ? saved.done : 0;
     for (const [name, header] of Object.entries(headers)) {
       const fd = openSync(join(dir, name), "w");
       out.fds.set(name, fd);

@@ -12,7 +12,7 @@ import { FAILED_FILE, failedHeader } from "../report/failed.ts";
 import { createBackend, type BackendOptions } from "./backends.ts";
 import { executePositions } from "./execute.ts";
 import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
-import { PartialOutput } from "./partial.ts";
+import { PartialOutput, type PreviousRuns } from "./partial.ts";
 import type { Shard } from "../report/plan.ts";
 import type { Backend, RunProgress } from "../runspec.ts";
 import { planSize, shardPositions } from "./plan.ts";
@@ -53,6 +53,13 @@ export interface RunOptions extends LoadOptions {
   argv?: readonly string[] | undefined;
   /** write plots (default true); summary and manifest are always written */
   plots?: boolean | undefined;
+  /**
+   * without `resume`: refuse to throw away the finished runs an unfinished earlier run of the
+   * same plan left in the folder (`migsim run`), or discard them (default; the caller is told)
+   */
+  previousRuns?: PreviousRuns | undefined;
+  /** a line the user should read (finished runs discarded); not printed when absent */
+  notice?: ((text: string) => void) | undefined;
 }
 
 export interface RunOutcome {
@@ -90,7 +97,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const positions = shardPositions(experiment, opts.shard);
   const files: Record<string, string> = { "runs.csv": csvLines([runColumns(axisNames)]), "probes.csv": csvLines([probeColumns()]) };
   if (backend.runsCanFail) files[FAILED_FILE] = failedHeader();
-  const partial = PartialOutput.open(outDir, planKey(experiment, opts.shard, backendName), files, opts.resume ?? false);
+  const partial = PartialOutput.open(outDir, planKey(experiment, opts.shard, backendName), files, opts.resume ?? false, opts.previousRuns);
+  if (partial.discarded > 0) opts.notice?.(`discarded the ${partial.discarded} finished runs of an earlier, unfinished run in ${outDir} (runs.csv, summary and plots of a completed run are replaced only when this one completes)`);
   const skip = partial.done;
   const todo = positions.slice(skip);
   opts.progress?.start(positions.length, skip);
