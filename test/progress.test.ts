@@ -3,7 +3,7 @@
  * from this thread and from workers (a data-center run with tcp-fluid takes minutes).
  */
 import test from "ava";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { progressReporter } from "../src/cli/progress.ts";
@@ -117,3 +117,31 @@ for (const jobs of [1, 2]) {
     t.true(seen.filter((p) => p === undefined).length >= 1);
   });
 }
+
+test("after the runs, a line says what is being written, on the bar's terminal and in plain output", (t) => {
+  for (const tty of [true, false]) {
+    const { stream, text } = capture(tty);
+    const r = progressReporter("run", stream);
+    r.start(2, 0);
+    r.tick(2);
+    r.stop();
+    r.writing!("writing summary, plots and manifest");
+    t.true(text().endsWith("run: writing summary, plots and manifest\n"), JSON.stringify(text().slice(-120)));
+  }
+});
+
+test("runExperiment says it is writing after the last run and before the summary and plots exist", async (t) => {
+  const { runExperiment } = await import("../src/experiment/run.ts");
+  const file = join(import.meta.dirname, "..", "experiments", "table3.yaml");
+  const out = mkdtempSync(join(tmpdir(), "migsim-writing-"));
+  const seen: string[] = [];
+  const progress: ProgressReporter = {
+    start: () => undefined,
+    tick: (done) => seen.push(`tick ${done}`),
+    stop: () => seen.push("stop"),
+    writing: (what) => seen.push(`${what}; summary.md ${existsSync(join(out, "summary.md")) ? "exists" : "not yet"}`),
+  };
+  await runExperiment({ file, out, runs: 1, progress });
+  t.deepEqual(seen.slice(-3), ["tick 3", "stop", "writing summary, plots and manifest; summary.md not yet"]);
+  t.true(existsSync(join(out, "plots")));
+});

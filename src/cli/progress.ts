@@ -2,7 +2,8 @@
  * Progress of long work: a bar with rate and ETA on a terminal (cli-progress), plain lines every
  * 10% (at most one every 5 s) otherwise, so logs of batch jobs stay short and readable. A run that
  * takes long (a data-center run with tcp-fluid: minutes) also shows how far it has come: on the
- * bar, and in a plain line at most every 30 s.
+ * bar, and in a plain line at most every 30 s. After the runs, a line says what is being written
+ * (the plots of a large sweep take seconds after the bar has reached 100%).
  */
 import cliProgress from "cli-progress";
 import type { ProgressReporter } from "../experiment/run.ts";
@@ -56,6 +57,7 @@ export function progressReporter(
       inRun: (p) => bar.update({ inRun: p ? ` | run in flight: ${describeRunProgress(p)}` : "" }),
       checking: checkLines(label, stream, clock),
       stop: () => bar.stop(),
+      writing: (what) => stream.write(`${label}: ${what}\n`),
     };
   }
   let total = 0;
@@ -89,5 +91,6 @@ export function progressReporter(
     },
     checking: checkLines(label, stream, clock),
     stop: () => undefined,
+    writing: (what) => stream.write(`${label}: ${what}\n`),
   };
 }

@@ -30,6 +30,8 @@ export interface ProgressReporter {
   /** before the runs: how far the pre-run check has come ((cell, policy) pairs), now and then while it lasts */
   checking?(done: number, total: number): void;
   stop(): void;
+  /** after the runs (and stop): what is being written now, e.g. "writing summary, plots and manifest" (plots take seconds) */
+  writing?(what: string): void;
 }
 
 export interface RunOptions extends LoadOptions {
@@ -172,6 +174,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     return { experiment, outDir, completed, wallSeconds: (performance.now() - t0) / 1000, runSeconds, writeSeconds: 0, runsExecuted: done - skip, runsFailed: failed };
   }
   const tWrite = performance.now();
+  opts.progress?.writing?.(opts.shard ? "writing rows and manifest" : opts.plots !== false ? "writing summary, plots and manifest" : "writing summary and manifest");
   const index = partial.index;
   // the previous run's outputs go only now: an interrupted or failed run leaves them whole
   removePreviousOutputs(outDir);
