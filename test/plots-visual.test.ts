@@ -17,6 +17,7 @@ import { phaseChart } from "../src/report/plot-phases.ts";
 import { sweepChart } from "../src/report/plot-sweep.ts";
 import { bandwidthChart, samplingInterval } from "../src/report/plot-trace.ts";
 import { validationChart } from "../src/report/plot-validation.ts";
+import { renderSvg } from "../src/report/plots.ts";
 import { writeReport, writeTracePlot } from "../src/report/report.ts";
 import { summarize, type SummaryRow } from "../src/report/summary.ts";
 import type { PhaseMarks, TraceSample } from "../src/runspec.ts";
@@ -87,7 +88,8 @@ async function layout(spec: TopLevelSpec): Promise<Laid> {
   };
   walk((view.scenegraph() as unknown as { root: Mark }).root, 0, 0);
   const out = { view, texts, width: view.width(), height: view.height() };
-  const svg = await view.toSVG();
+  // the size of the file written: vega's layout cut to what is drawn
+  const svg = await renderSvg(spec);
   const m = /width="([0-9.]+)" height="([0-9.]+)"/.exec(svg)!;
   out.width = Number(m[1]);
   out.height = Number(m[2]);
@@ -153,8 +155,16 @@ test("phases: one readable chart per cell, phases in protocol order", async (t) 
   const cell = SUMMARY.filter((r) => r.cell === SUMMARY[0]!.cell);
   const laid = await layout(phaseChart(cell, { title: "policies-tree: migration time by phase", cell: "tree fanout 3, checkpoint size 5 MB, traffic rate 1 Mbit/s" }));
   checkReadable(t, laid, [...POLICIES, "checkpoint size 5 MB", "transfer", "retrieval", "time (s)"]);
-  const phase = (s: string) => laid.texts.find((x) => x.text === s)!.x1;
-  t.true(phase("decision") < phase("checkpoint") && phase("checkpoint") < phase("transfer") && phase("transfer") < phase("total"));
+  // one panel per phase, read in protocol order (rows, then columns), each its own y scale
+  const order = ["decision", "key retrieval", "checkpoint", "transfer", "restore", "downtime", "total"].map((p) => `${p} (s)`);
+  const headers = laid.texts.filter((x) => order.includes(x.text));
+  const read = [...headers].sort((a, b) => Math.round(a.y1 / 20) - Math.round(b.y1 / 20) || a.x1 - b.x1).map((h) => h.text);
+  t.deepEqual(read, order);
+  // the decision panel (under a second) is ticked in hundredths: it has its own scale, not the transfer's
+  t.true(
+    laid.texts.some((x) => /^0\.0[1-9]$/.test(x.text)),
+    laid.texts.map((x) => x.text).join(" "),
+  );
 });
 
 for (const axis of INFOS) {
@@ -170,7 +180,9 @@ for (const axis of INFOS) {
       headers.length,
       others.reduce((n, o) => n * o.order.length, 1),
     );
-    t.true(new Set(headers.map((h) => Math.round((h.x1 + h.x2) / 2))).size <= 3);
+    const rows = new Map<number, number>();
+    for (const h of headers) rows.set(Math.round(h.y1), (rows.get(Math.round(h.y1)) ?? 0) + 1);
+    t.true(Math.max(...rows.values()) <= 3, JSON.stringify([...rows]));
     // reading order (rows, then columns) follows the numeric order of the first other axis
     const first = others[0]!;
     const read = [...headers].sort((a, b) => a.y1 - b.y1 || a.x1 - b.x1).map((h) => first.order.find((v) => h.text.startsWith(`${first.label} ${first.format(v)} /`)));
@@ -241,4 +253,94 @@ test("written plots: SVG and PNG of the same size, file names carrying the swept
     t.is(h, Math.round(2 * Number(m[2])), png);
     t.true(w <= 2 * README_WIDTH && h <= 2 * 760, `${png}: ${w}x${h}`);
   }
+});
+
+/** The fixture's summary with one policy's total made bimodal: a mean of 10 s whose Student-t interval reaches -20 s. */
+function bimodal(rows: readonly SummaryRow[]): SummaryRow[] {
+  return rows.map((r) => (r.policy === "random" && (r.metric === "total_s" || r.metric === "transfer_s") ? { ...r, stats: { ...r.stats, mean: 10, ci95: 30 } } : r));
+}
+
+/** Tick labels a reader would read as negative times (vega writes a minus sign, U+2212). */
+const negative = (laid: Laid): string[] => laid.texts.map((x) => x.text).filter((s) => /^[-\u2212][0-9]/.test(s));
+
+test("no plot draws an interval below 0 s, and the caption says which were cut", async (t) => {
+  const rows = bimodal(SUMMARY);
+  const axis = INFOS[0]!;
+  const sweep = sweepChart(rows, { title: "sweep", axis, otherAxes: INFOS.filter((a) => a !== axis) });
+  const cell = rows.filter((r) => r.cell === rows[0]!.cell);
+  const phases = phaseChart(cell, { title: "phases" });
+  const total = cell.filter((r) => r.metric === "total_s" || r.metric === "transfer_s");
+  const validation = validationChart(
+    "v",
+    total.map((r) => ({ cell: r.cell, policy: r.policy, metric: r.metric, sim: r.stats, emu: r.stats })),
+  );
+  for (const [name, spec] of [
+    ["sweep", sweep],
+    ["phases", phases],
+    ["validation", validation],
+  ] as const) {
+    const laid = await layout(spec);
+    t.deepEqual(negative(laid), [], name);
+    const data = JSON.stringify(spec);
+    t.false(/"lo":-/.test(data), `${name}: an interval drawn from below 0`);
+    t.true(
+      laid.texts.some((x) => /intervals? reach(es)? below 0 s and (is|are) drawn from 0 \(a time is never negative\)/.test(x.text)),
+      `${name}: caption`,
+    );
+  }
+  // and no such caption where nothing was cut
+  const narrow = SUMMARY.filter((r) => r.cell === SUMMARY[0]!.cell).map((r) => ({ ...r, stats: { ...r.stats, ci95: r.stats.mean / 10 } }));
+  const plain = await layout(phaseChart(narrow, { title: "phases" }));
+  t.false(plain.texts.some((x) => x.text.includes("below 0 s")));
+});
+
+test("a categorical sweep axis (network model) shows points, not lines between models; a numeric one joins them", async (t) => {
+  const model = ["max-min", "tcp-fluid"];
+  const rows: SummaryRow[] = SUMMARY.flatMap((r) => model.map((m, i) => ({ ...r, axes: { ...r.axes, "network.model": m }, stats: { ...r.stats, mean: r.stats.mean * (1 + i / 10) } })));
+  const infos = describeAxes([...AXES, "network.model"], rows);
+  const axis = infos.find((a) => a.path === "network.model")!;
+  t.is(axis.kind, "name");
+  const marks = (spec: TopLevelSpec): string[] => [...JSON.stringify(spec).matchAll(/"mark":\{"type":"([a-z]+)"/g)].map((m) => m[1]!);
+  const categorical = sweepChart(rows, { title: "model", axis, otherAxes: [] });
+  t.deepEqual(marks(categorical), ["rule", "point"]);
+  const numeric = infos.find((a) => a.short === "checkpoint")!;
+  t.deepEqual(marks(sweepChart(rows, { title: "checkpoint", axis: numeric, otherAxes: [] })), ["rule", "line", "point"]);
+  checkReadable(t, await layout(categorical), ["max-min", "tcp-fluid", "network model"]);
+});
+
+test("sweep panels of different magnitudes each get their own y scale", async (t) => {
+  const axis = INFOS.find((a) => a.short === "rate")!;
+  const others = INFOS.filter((a) => a !== axis);
+  // one panel a hundred times faster than the rest: ticked in its own range, not flattened at 0
+  const small = SUMMARY[0]!.axes;
+  const rows = SUMMARY.map((r) => (others.every((o) => r.axes[o.path] === small[o.path]) ? { ...r, stats: { ...r.stats, mean: r.stats.mean / 100, ci95: r.stats.ci95 / 100 } } : r));
+  const laid = await layout(sweepChart(rows, { title: "rate", axis, otherAxes: others }));
+  const ticks = laid.texts.map((x) => Number(x.text)).filter((v) => Number.isFinite(v) && v > 0 && v < 1);
+  t.true(ticks.length >= 2, "the small panel has tick labels below 1 s");
+});
+
+test("the written figure has no empty band: what is drawn reaches within a few pixels of every edge", async (t) => {
+  const { Resvg } = await import("@resvg/resvg-js");
+  const axis = INFOS[0]!;
+  // one panel under a long title and subtitle (vega's estimate of their width left 30% of it empty)
+  const svg = await renderSvg(
+    sweepChart(
+      SUMMARY.filter((r) => r.cell === SUMMARY[0]!.cell || r.axes[INFOS[1]!.path] === SUMMARY[0]!.axes[INFOS[1]!.path]),
+      { title: "policies-tree: total migration time vs tree fanout", axis, otherAxes: [] },
+    ),
+  );
+  const img = new Resvg(svg, { font: { fontFiles: ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"], loadSystemFonts: false } }).render();
+  const { width, height, pixels } = img;
+  let [x1, y1, x2, y2] = [width, height, -1, -1];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = 4 * (y * width + x);
+      if (pixels[i]! < 240 || pixels[i + 1]! < 240 || pixels[i + 2]! < 240) [x1, y1, x2, y2] = [Math.min(x1, x), Math.min(y1, y), Math.max(x2, x), Math.max(y2, y)];
+    }
+  }
+  const margins = [x1, y1, width - 1 - x2, height - 1 - y2];
+  t.true(
+    margins.every((m) => m <= 16),
+    `margins ${margins.join(", ")} px of ${width}x${height}`,
+  );
 });

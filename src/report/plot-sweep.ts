@@ -1,14 +1,18 @@
 /**
- * Mean total migration time against one sweep axis, one line per policy with its 95% CI as an
+ * Mean total migration time against one sweep axis, one series per policy with its 95% CI as an
  * error bar; one panel per combination of the other axes, at most three panels a row, in
- * numeric order. The x axis is numeric in the axis's unit (log when the values span a decade),
- * ticked at the swept values. Each policy's points are shifted a few pixels sideways, and each
- * has its own colour, marker and dash, so series that coincide (e.g. random and shortest-path
- * on a star) stay each visible and error bars do not hide one another.
+ * numeric order, each panel with its own y scale (a 5 MB panel's times are not flattened by a
+ * 200 MB panel's), or one log y scale for all when a panel spans two decades. A numeric x axis
+ * is in the axis's unit (log when the values span a decade), ticked at the swept values, and a
+ * policy's points are joined by a line; a categorical axis (network model, transport) shows
+ * points only: a line between two models would draw values that do not exist. Each policy's
+ * points are shifted sideways, and each has its own colour, marker and dash, so series that
+ * coincide (random and shortest-path on a star) stay each visible and error bars do not hide one
+ * another. Intervals are drawn from 0 where they would reach below it (plots.ts timeInterval).
  */
 import type { TopLevelSpec } from "vega-lite";
 import { cellText, type AxisInfo } from "./axes.ts";
-import { CONFIG, policiesOf, policyChannels, SCHEMA } from "./plots.ts";
+import { CONFIG, cutNote, INTERVAL, policiesOf, policyChannels, SCHEMA, timeInterval } from "./plots.ts";
 import type { SummaryRow } from "./summary.ts";
 
 export interface SweepChartOptions {
@@ -20,21 +24,37 @@ export interface SweepChartOptions {
 }
 
 const PANELS_PER_ROW = 3;
+/** sideways shift between policies: small on a numeric axis (the x value matters), wider between categories */
 const DODGE_PX = 4;
+const CATEGORY_DODGE_PX = 9;
 const EDGE_PX = 24;
 const HEADER_FONT = 11;
+/** a panel whose intervals span this ratio (highest top / lowest bottom) gets a log y axis */
+const LOG_Y_RATIO = 100;
 
 /** Pixel-exact placement on a linear or log x scale of known width: domain and sideways shift. */
-function placement(nums: readonly number[], log: boolean, width: number, count: number) {
+function placement(nums: readonly number[], log: boolean, width: number, count: number, dodge: number) {
   const f = log ? Math.log10 : (v: number) => v;
   const inv = log ? (v: number) => 10 ** v : (v: number) => v;
   const lo = f(Math.min(...nums));
   const hi = f(Math.max(...nums));
+  const edge = Math.max(EDGE_PX, ((count - 1) / 2) * dodge + 12);
   const span = hi > lo ? hi - lo : 1;
-  const perPx = span / (width - 2 * EDGE_PX);
-  const domain = [inv(lo - EDGE_PX * perPx), inv(hi + EDGE_PX * perPx)];
-  const shift = (v: number, i: number) => inv(f(v) + (i - (count - 1) / 2) * DODGE_PX * perPx);
+  const perPx = span / (width - 2 * edge);
+  const domain = [inv(lo - edge * perPx), inv(hi + edge * perPx)];
+  const shift = (v: number, i: number) => inv(f(v) + (i - (count - 1) / 2) * dodge * perPx);
   return { domain, shift };
+}
+
+/** Log y when some panel spans two decades and nothing drawn is at 0 (log has no 0). */
+function logY(values: ReadonlyArray<{ panel: string; lo: number; hi: number }>): boolean {
+  if (values.some((v) => !(v.lo > 0))) return false;
+  const panels = new Map<string, { lo: number; hi: number }>();
+  for (const v of values) {
+    const p = panels.get(v.panel) ?? { lo: Infinity, hi: 0 };
+    panels.set(v.panel, { lo: Math.min(p.lo, v.lo), hi: Math.max(p.hi, v.hi) });
+  }
+  return [...panels.values()].some((p) => p.hi / p.lo >= LOG_Y_RATIO);
 }
 
 function combinations(axes: readonly AxisInfo[]): Array<Record<string, string>> {
@@ -57,9 +77,10 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
   // a header wider than its panel would widen the column and push the panel off its y axis
   const header = Math.max(0, ...panels.flatMap((p) => p.split(", ")).map((l) => Math.ceil(0.8 * HEADER_FONT * l.length)));
   const width = faceted ? Math.max(210, header) : 440;
-  const { domain, shift } = placement(ticks, log, width, policies.length);
+  const categorical = a.kind === "name";
+  const dodge = categorical ? CATEGORY_DODGE_PX : DODGE_PX;
+  const { domain, shift } = placement(ticks, log, width, policies.length, dodge);
   const values = sel.map((r) => {
-    const ci = Number.isNaN(r.stats.ci95) ? 0 : r.stats.ci95;
     const v = r.axes[a.path] ?? "";
     return {
       policy: r.policy,
@@ -67,8 +88,7 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
       x: shift(pos(v), policies.indexOf(r.policy)),
       panel: cellText(opts.otherAxes, r.axes),
       mean: r.stats.mean,
-      lo: r.stats.mean - ci,
-      hi: r.stats.mean + ci,
+      ...timeInterval(r.stats),
     };
   });
   const labels = Object.fromEntries(a.order.map((v) => [String(pos(v)), a.kind === "name" ? v : String(a.numeric(v))]));
@@ -79,32 +99,44 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
     scale: log ? { type: "log", domain, nice: false } : { type: "linear", domain, nice: false, zero: false },
     axis: { values: ticks, labelExpr: `${JSON.stringify(labels)}[datum.value] || ''`, labelFlush: false, grid: true },
   };
-  // a time is never negative: a wide CI of few runs is cut at 0 rather than stretching the axis
-  const y = { field: "mean", type: "quantitative" as const, title: "total migration time (s)", scale: { zero: true, domainMin: 0 } };
+  const yLog = logY(values);
+  const y = {
+    field: "mean",
+    type: "quantitative" as const,
+    title: `total migration time (s${yLog ? ", log scale" : ""})`,
+    scale: yLog ? { type: "log" } : { zero: true },
+  };
   const ch = policyChannels(policies);
   const layer = [
     {
-      mark: { type: "rule", strokeWidth: 1.2, opacity: 0.75, clip: true },
+      mark: { type: "rule", strokeWidth: 1.2, opacity: 0.75 },
       encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color: ch.color },
     },
-    {
-      mark: { type: "line", strokeWidth: 1.8 },
-      // its own field: a legend left off one channel of a field is left off all of that field's
-      encoding: { x, y, color: ch.color, strokeDash: { ...ch.strokeDash, field: "dash", legend: null } },
-    },
+    // a line joins a policy's values along a numeric axis only
+    ...(categorical
+      ? []
+      : [
+          {
+            mark: { type: "line", strokeWidth: 1.8 },
+            // its own field: a legend left off one channel of a field is left off all of that field's
+            encoding: { x, y, color: ch.color, strokeDash: { ...ch.strokeDash, field: "dash", legend: null } },
+          },
+        ]),
     {
       mark: { type: "point", filled: false, size: 45, strokeWidth: 1.6, opacity: 1 },
       encoding: { x, y, color: ch.color, shape: ch.shape },
     },
   ];
   const runs = Math.min(...sel.map((r) => r.stats.n));
+  const cut = cutNote(values);
   const base = {
     $schema: SCHEMA,
     title: {
       text: opts.title,
       subtitle: [
-        `mean of ${runs} run${runs === 1 ? "" : "s"} per point; bars: 95% confidence interval (Student t);`,
-        `points of each policy shifted ${DODGE_PX} px sideways so that equal values stay visible`,
+        `mean of ${runs} run${runs === 1 ? "" : "s"} per point; bars: ${INTERVAL}${faceted ? "; each panel its own y scale" : ""};`,
+        `points of each policy shifted ${dodge} px sideways so that equal values stay visible${cut ? ";" : ""}`,
+        ...(cut ? [cut] : []),
       ],
     },
     data: { values },
@@ -127,6 +159,7 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
     columns: panels.length === 4 ? 2 : Math.min(PANELS_PER_ROW, panels.length),
     spacing: { row: 18, column: 14 },
     spec: { width, height: 190, layer },
-    resolve: { axis: { x: "independent" } },
+    // log: one scale type for all panels, each its own domain
+    resolve: { axis: { x: "independent", y: "independent" }, scale: { y: "independent" } },
   } as unknown as TopLevelSpec;
 }

@@ -157,8 +157,19 @@ export function bandwidthChart(trace: readonly TraceSample[], marks: readonly Ph
         mark: { type: "line", strokeWidth: 2, interpolate: "step-before", clip: true, point: { size: 14, filled: true } },
         encoding: {
           x,
-          // padded so a line at 0 or at the top does not run along the frame
-          y: { field: "mbps", type: "quantitative", title: "bandwidth (Mbit/s)", scale: { padding: 8 } },
+          // padded so a line at 0 or at the top does not run along the frame; the padding below 0
+          // gets no tick, label or grid line: a bandwidth is never negative
+          y: {
+            field: "mbps",
+            type: "quantitative",
+            title: "bandwidth (Mbit/s)",
+            scale: { padding: 8 },
+            axis: {
+              labelExpr: "datum.value < 0 ? '' : datum.label",
+              tickOpacity: { condition: { test: "datum.value < 0", value: 0 }, value: 1 },
+              gridOpacity: { condition: { test: "datum.value < 0", value: 0 }, value: 1 },
+            },
+          },
           color: {
             field: "host",
             type: "nominal",

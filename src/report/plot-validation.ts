@@ -1,6 +1,9 @@
-/** Simulator against testbed (`migsim compare`): mean total and transfer time with 95% CI, per policy. */
+/**
+ * Simulator against testbed (`migsim compare`): mean total and transfer time with 95% CI, per
+ * policy. Intervals are drawn from 0 where they would reach below it, and the caption says so.
+ */
 import type { TopLevelSpec } from "vega-lite";
-import { CONFIG, PALETTE, SCHEMA } from "./plots.ts";
+import { CONFIG, cutNote, INTERVAL, PALETTE, SCHEMA, timeInterval } from "./plots.ts";
 import type { Stats } from "./stats.ts";
 import { phaseLabel, type DurationColumn } from "./summary.ts";
 
@@ -18,17 +21,14 @@ export function validationChart(name: string, rows: readonly ValidationChartRow[
   const manyCells = new Set(rows.map((r) => r.cell)).size > 1;
   const shown = rows.filter((r) => SHOWN.includes(r.metric));
   const group = (r: ValidationChartRow) => `${manyCells ? `${r.cell}: ` : ""}${r.policy}, ${phaseLabel(r.metric as DurationColumn)}`;
-  const bar = (r: ValidationChartRow, backend: string, s: Stats) => {
-    const ci = Number.isNaN(s.ci95) ? 0 : s.ci95;
-    return { group: group(r), backend, mean: s.mean, lo: s.mean - ci, hi: s.mean + ci };
-  };
+  const bar = (r: ValidationChartRow, backend: string, s: Stats) => ({ group: group(r), backend, mean: s.mean, ...timeInterval(s) });
   const data = shown.flatMap((r) => [bar(r, "simulator", r.sim), bar(r, "testbed", r.emu)]);
   const groups = [...new Set(data.map((d) => d.group))];
   const y = { field: "group", type: "nominal" as const, sort: groups, title: null };
   const yOffset = { field: "backend", type: "nominal" as const, sort: ["simulator", "testbed"] };
   return {
     $schema: SCHEMA,
-    title: { text: `${name}: simulator vs testbed`, subtitle: "mean time with 95% confidence interval (Student t)" },
+    title: { text: `${name}: simulator vs testbed`, subtitle: [`mean time with ${INTERVAL}`, ...(cutNote(data) ? [cutNote(data)] : [])] },
     data: { values: data },
     width: 420,
     height: Math.max(120, 34 * groups.length),
@@ -36,10 +36,9 @@ export function validationChart(name: string, rows: readonly ValidationChartRow[
       {
         mark: "bar",
         encoding: {
-          // a time is never negative: a CI reaching below 0 is cut there
           y,
           yOffset,
-          x: { field: "mean", type: "quantitative", title: "time (s)", scale: { domainMin: 0 } },
+          x: { field: "mean", type: "quantitative", title: "time (s)", scale: { zero: true } },
           color: {
             field: "backend",
             type: "nominal",
@@ -50,7 +49,7 @@ export function validationChart(name: string, rows: readonly ValidationChartRow[
           },
         },
       },
-      { mark: { type: "rule", color: "#222", clip: true }, encoding: { y, yOffset, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } } },
+      { mark: { type: "rule", color: "#222" }, encoding: { y, yOffset, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } } },
     ],
     config: CONFIG,
   } as unknown as TopLevelSpec;

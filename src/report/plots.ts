@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
+import type { Stats } from "./stats.ts";
 
 const FONT_FAMILY = "DejaVu Sans";
 const DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu";
@@ -73,6 +74,36 @@ export function policyChannels(policies: readonly string[]) {
   };
 }
 
+/** What the error bars of every plot show (one wording, in every caption). */
+export const INTERVAL = "95% confidence interval (Student t)";
+
+/** An interval as drawn: never below the physical minimum of the quantity. */
+export interface DrawnInterval {
+  lo: number;
+  hi: number;
+  /** the interval reached below the minimum and is drawn from it */
+  cut: boolean;
+}
+
+/**
+ * The 95% CI of a mean time as a plot draws it. A time is never negative, but a symmetric
+ * Student-t interval of skewed or bimodal run times can reach below 0 (a y axis down to -20 s):
+ * the drawn interval starts at 0 then, and the caption says so (`cutNote`). Undefined (n < 2):
+ * no bar, the mean alone.
+ */
+export function timeInterval(s: Pick<Stats, "mean" | "ci95">, minimum = 0): DrawnInterval {
+  const ci = Number.isNaN(s.ci95) ? 0 : s.ci95;
+  const lo = s.mean - ci;
+  return { lo: Math.max(minimum, lo), hi: s.mean + ci, cut: lo < minimum };
+}
+
+/** The caption's word on intervals cut at 0, or nothing when none is. */
+export function cutNote(intervals: ReadonlyArray<{ cut: boolean }>): string {
+  const n = intervals.filter((i) => i.cut).length;
+  if (n === 0) return "";
+  return `${n === 1 ? "1 interval reaches" : `${n} intervals reach`} below 0 s and ${n === 1 ? "is" : "are"} drawn from 0 (a time is never negative)`;
+}
+
 /** One value per policy in order of first appearance. */
 export function policiesOf(rows: ReadonlyArray<{ policy: string }>): string[] {
   return [...new Set(rows.map((r) => r.policy))];
@@ -87,17 +118,54 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const vgSpec = compile(spec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: "none" });
   try {
-    const svg = await view.toSVG();
+    const svg = fitToContent(await view.toSVG());
     return svg.endsWith("\n") ? svg : `${svg}\n`;
   } finally {
     view.finalize();
   }
 }
 
+function resvg(): typeof import("@resvg/resvg-js") {
+  return createRequire(import.meta.url)("@resvg/resvg-js") as typeof import("@resvg/resvg-js");
+}
+
+/** white space kept around the drawing, px (strokes are not in resvg's box) */
+const FIT_PAD = 8;
+const ROOT = /^<svg ([^>]*)width="([0-9.]+)" height="([0-9.]+)" viewBox="0 0 [0-9.]+ [0-9.]+">(<rect width="[0-9.]+" height="[0-9.]+" fill="white"\/>)?/;
+
+/**
+ * The SVG cut to what is drawn, plus a small pad. vega lays a chart out by estimated text widths
+ * (no canvas in Node: 0.8 x font size per character, wider than DejaVu's), so a long title or
+ * subtitle leaves a band of empty space at the right of the figure (30% of a one-panel PNG).
+ * resvg measures the drawing with the real fonts; without the fonts the SVG stays as vega made it.
+ */
+function fitToContent(svg: string): string {
+  const root = ROOT.exec(svg);
+  let files: string[];
+  try {
+    files = fontFiles();
+  } catch {
+    return svg;
+  }
+  if (!root) return svg;
+  const body = svg.slice(root[0].length);
+  // vega's group backgrounds and foregrounds without fill or stroke are invisible, yet resvg's box
+  // holds their geometry (a legend's is as wide as its estimated text): measured without them
+  const drawn = body.replace(/<path class="(?:background|foreground)"(?![^>]*(?:fill|stroke)=)[^>]*\/>/g, "");
+  const bbox = new (resvg().Resvg)(`<svg ${root[1]}width="${root[2]}" height="${root[3]}" viewBox="0 0 ${root[2]} ${root[3]}">${drawn}`, {
+    font: { fontFiles: files, loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
+  }).getBBox();
+  if (!bbox) return svg;
+  const x = Math.floor(bbox.x - FIT_PAD);
+  const y = Math.floor(bbox.y - FIT_PAD);
+  const w = Math.ceil(bbox.x + bbox.width + FIT_PAD) - x;
+  const h = Math.ceil(bbox.y + bbox.height + FIT_PAD) - y;
+  return `<svg ${root[1]}width="${w}" height="${h}" viewBox="${x} ${y} ${w} ${h}"><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="white"/>${body}`;
+}
+
 /** PNG of an SVG at `scale` times its size (2: sharp on high-density screens and in papers). */
 export function svgToPng(svg: string, scale = 2): Buffer {
-  const { Resvg } = createRequire(import.meta.url)("@resvg/resvg-js") as typeof import("@resvg/resvg-js");
-  const r = new Resvg(svg, {
+  const r = new (resvg().Resvg)(svg, {
     font: { fontFiles: fontFiles(), loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
     fitTo: { mode: "zoom", value: scale },
     background: "white",
