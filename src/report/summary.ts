@@ -131,17 +131,51 @@ export function summaryCsv(rows: readonly SummaryRow[], axes: readonly string[])
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-/** A number for a markdown table: 3 decimals below 100, 1 above; "n/a" for undefined. */
-export function fmt(x: number | undefined, digits?: number): string {
+/** A number with a fixed number of decimals (a percentage); "n/a" for undefined. */
+export function fmt(x: number | undefined, digits: number): string {
   if (x === undefined || Number.isNaN(x)) return "n/a";
-  const d = digits ?? (Math.abs(x) >= 100 ? 1 : 3);
-  const s = x.toFixed(d);
+  return noNegativeZero(x.toFixed(digits));
+}
+
+function noNegativeZero(s: string): string {
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
 }
 
-function meanCi(s: { mean: number; ci95?: number; ci?: number }, digits?: number): string {
+/** significant digits of a confidence interval's half-width in summary.md and tables.md */
+const CI_DIGITS = 2;
+/** significant digits of a mean shown without an interval (the phases), never fewer than its integer digits */
+const MEAN_DIGITS = 3;
+
+/** Decimals that show `x` to `digits` significant digits (negative: rounded to tens, hundreds...). */
+function decimalsFor(x: number, digits: number): number {
+  return x === 0 ? 0 : digits - 1 - Math.floor(Math.log10(Math.abs(x)));
+}
+
+/** `x` rounded to `decimals` places (negative: to tens, hundreds...), as text. */
+function roundTo(x: number, decimals: number): string {
+  if (decimals >= 0) return noNegativeZero(x.toFixed(decimals));
+  const unit = 10 ** -decimals;
+  return noNegativeZero(String(Math.round(x / unit) * unit));
+}
+
+/** A mean without its interval: 3 significant digits (0.0670, 9.65, 127), "n/a" for undefined. */
+export function formatMean(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return "n/a";
+  return roundTo(x, Math.max(0, decimalsFor(x, MEAN_DIGITS)));
+}
+
+/**
+ * "mean ± half-width": the half-width to 2 significant digits and the mean rounded to the same
+ * place, so no digit is shown that the interval says is noise (`128 ± 50`, not `127.7 ± 49.906`;
+ * `17.10 ± 0.16`). An undefined interval (n < 2) is "n/a", an exact one (every run the same) "0".
+ */
+export function meanCi(s: { mean: number; ci95?: number; ci?: number }): string {
   const ci = s.ci95 ?? s.ci;
-  return ci === undefined || Number.isNaN(ci) ? `${fmt(s.mean, digits)} ± n/a` : `${fmt(s.mean, digits)} ± ${fmt(ci, digits)}`;
+  if (ci === undefined || Number.isNaN(ci)) return `${formatMean(s.mean)} ± n/a`;
+  if (ci === 0) return `${formatMean(s.mean)} ± 0`;
+  const rounded = Number(ci.toPrecision(CI_DIGITS));
+  const decimals = decimalsFor(rounded, CI_DIGITS);
+  return `${roundTo(s.mean, decimals)} ± ${roundTo(rounded, decimals)}`;
 }
 
 function mdEscape(s: string): string {
@@ -182,7 +216,8 @@ export function summaryMarkdown(rows: readonly SummaryRow[], opts: SummaryMdOpti
   const out: string[] = [`# ${opts.experiment}: summary`, ""];
   out.push(
     "Times in seconds: mean ± half-width of the 95% confidence interval (Student t), over n runs; " +
-      "n/a where n < 2. Phases are means; total runs from the trigger to SUCCESS.",
+      "n/a where n < 2. The half-width has 2 significant digits and the mean is rounded to the same place; " +
+      "phases are means to 3 significant digits; total runs from the trigger to SUCCESS.",
   );
   const hasRef = opts.reference !== undefined && rows.some((r) => r.reference);
   if (hasRef) {
@@ -213,7 +248,7 @@ export function summaryMarkdown(rows: readonly SummaryRow[], opts: SummaryMdOpti
         line.push(total.reference ? meanCi(total.reference) : "");
         line.push(total.error_pct === undefined ? "" : `${total.error_pct >= 0 ? "+" : ""}${fmt(total.error_pct, 1)}%`);
       }
-      for (const m of DURATION_COLUMNS) if (m !== "total_s") line.push(fmt(by(m).stats.mean));
+      for (const m of DURATION_COLUMNS) if (m !== "total_s") line.push(formatMean(by(m).stats.mean));
       return line;
     });
     out.push("", mdTable(header, body));
@@ -247,8 +282,8 @@ export function paperTable(title: string, rows: readonly PaperRow[]): string {
     const err = errorPct(r.simulated.mean, r.paper.mean);
     return [
       r.policy,
-      meanCi(r.simulated, 2),
-      meanCi(r.paper, 2),
+      meanCi(r.simulated),
+      meanCi(r.paper),
       `${err >= 0 ? "+" : ""}${fmt(err, 1)}%`,
       ok ? "yes" : "no",
     ];
