@@ -44,3 +44,8 @@ test("summary.md and tables.md use it throughout: no `127.7 ± 49.906`", (t) => 
   const table = paperTable("T", [{ policy: "random", simulated: describe([17.1, 17.1, 17.1]), paper: { mean: 17.1, ci: 0.16 } }]);
   t.true(table.includes("| random | 17.1 ± 0 | 17.10 ± 0.16 |"), table);
 });
+
+test("a half-width finer than runs.csv's 6 decimals (floating-point noise of equal runs) is no spread", (t) => {
+  t.is(meanCi({ mean: 9.285963000000002, ci95: 8.5e-16 }), "9.29 ± 0");
+  t.is(meanCi({ mean: 17.14437, ci95: 0.00076 }), "17.14437 ± 0.00076");
+});

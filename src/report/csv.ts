@@ -18,7 +18,8 @@ import {
 } from "../runspec.ts";
 import { AtomicFile } from "./atomic.ts";
 
-const DECIMALS = 6;
+/** decimals of runs.csv and probes.csv */
+export const DECIMALS = 6;
 
 /**
  * The one number format of every CSV migsim writes (see the module comment); replay's

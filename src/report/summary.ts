@@ -4,7 +4,7 @@
  * the order of their first row in runs.csv, which is plan order.
  */
 import { describe, type Stats } from "./stats.ts";
-import { csvLines, formatNumber } from "./csv.ts";
+import { csvLines, DECIMALS as CSV_DECIMALS, formatNumber } from "./csv.ts";
 import type { RunRow } from "./csv.ts";
 
 export const DURATION_COLUMNS = [
@@ -172,9 +172,10 @@ export function formatMean(x: number | undefined): string {
 export function meanCi(s: { mean: number; ci95?: number; ci?: number }): string {
   const ci = s.ci95 ?? s.ci;
   if (ci === undefined || Number.isNaN(ci)) return `${formatMean(s.mean)} ± n/a`;
-  if (ci === 0) return `${formatMean(s.mean)} ± 0`;
   const rounded = Number(ci.toPrecision(CI_DIGITS));
   const decimals = decimalsFor(rounded, CI_DIGITS);
+  // finer than runs.csv holds (floating-point noise of equal runs): no spread at all
+  if (ci === 0 || decimals > CSV_DECIMALS) return `${formatMean(s.mean)} ± 0`;
   return `${roundTo(s.mean, decimals)} ± ${roundTo(rounded, decimals)}`;
 }
 
