@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, posix, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
 
@@ -114,4 +114,37 @@ test('the packed tarball installs offline, imports as "migsim", and a plugin typ
   const out = execFileSync(process.execPath, ["run.mjs"], { cwd: project, encoding: "utf8" }).trim();
   // tree.yaml: h2 shares h1's edge switch (1 switch on the path), h5 and h9 are 3 switches away
   t.is(out, "least-hops-then-capacity h2");
+});
+
+/** Relative link targets of a markdown text (inline links and images; web and in-page links left out). */
+function relativeLinks(markdown: string): string[] {
+  const out: string[] = [];
+  for (const m of markdown.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = m[1]!.split("#")[0]!;
+    if (target && !/^[a-z]+:/i.test(target)) out.push(target);
+  }
+  return out;
+}
+
+test("the packed package holds the docs, and every relative link of its README and docs leads to a packed file", (t) => {
+  const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts", "--silent"], { cwd: root, encoding: "utf8" })) as Array<{ files: Array<{ path: string }> }>;
+  const files = new Set(packed!.files.map((f) => f.path));
+  const folders = new Set(
+    [...files].flatMap((f) =>
+      f
+        .split("/")
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join("/")),
+    ),
+  );
+  const docs = [...files].filter((f) => f === "README.md" || (f.startsWith("docs/") && f.endsWith(".md")));
+  t.true(docs.includes("docs/reproduction.md") && docs.includes("docs/figures.md"), "the docs are packed");
+  const dead: string[] = [];
+  for (const doc of docs) {
+    for (const link of relativeLinks(readFileSync(join(root, doc), "utf8"))) {
+      const target = posix.normalize(posix.join(dirname(doc), link)).replace(/\/$/, "");
+      if (!files.has(target) && !folders.has(target)) dead.push(`${doc}: ${link}`);
+    }
+  }
+  t.deepEqual(dead, []);
 });

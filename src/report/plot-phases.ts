@@ -31,7 +31,7 @@ export function phaseChart(rows: readonly SummaryRow[], opts: PhaseChartOptions)
   const headroom = [...top].map(([phase, hi]) => ({ phase, top: hi * 1.08 }));
   const n = Math.min(...rows.map((r) => r.stats.n));
   const notes = [
-    `mean of ${n} run${n === 1 ? "" : "s"} per policy; error bars: ${INTERVAL}; each panel its own y scale`,
+    `mean of ${n} migration${n === 1 ? "" : "s"} per policy; error bars: ${INTERVAL}; each panel its own y scale`,
     ...(zero.length ? [`0 s for every policy, not shown: ${zero.map(phaseLabel).join(", ")}`] : []),
     ...(cutNote(values) ? [cutNote(values)] : []),
   ];

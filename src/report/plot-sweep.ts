@@ -76,8 +76,10 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
   const panels = combinations(opts.otherAxes).map((c) => cellText(opts.otherAxes, c));
   // a header wider than its panel would widen the column and push the panel off its y axis
   const header = Math.max(0, ...panels.flatMap((p) => p.split(", ")).map((l) => Math.ceil(0.8 * HEADER_FONT * l.length)));
-  const width = faceted ? Math.max(210, header) : 440;
   const categorical = a.kind === "name";
+  // categories need room for their points side by side, not the span of a numeric axis
+  const wanted = categorical ? Math.min(440, a.order.length * (policies.length * CATEGORY_DODGE_PX + 90)) : 440;
+  const width = faceted ? Math.max(210, header) : wanted;
   const dodge = categorical ? CATEGORY_DODGE_PX : DODGE_PX;
   const { domain, shift } = placement(ticks, log, width, policies.length, dodge);
   const values = sel.map((r) => {
@@ -104,7 +106,8 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
     field: "mean",
     type: "quantitative" as const,
     title: `total migration time (s${yLog ? ", log scale" : ""})`,
-    scale: yLog ? { type: "log" } : { zero: true },
+    // points and intervals need no zero baseline (bars would): the differences fill the panel
+    scale: yLog ? { type: "log" } : { zero: false },
   };
   const ch = policyChannels(policies);
   const layer = [
@@ -127,14 +130,15 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
       encoding: { x, y, color: ch.color, shape: ch.shape },
     },
   ];
-  const runs = Math.min(...sel.map((r) => r.stats.n));
+  // (a run of several migrations gives several: the mean is over migrations)
+  const n = Math.min(...sel.map((r) => r.stats.n));
   const cut = cutNote(values);
   const base = {
     $schema: SCHEMA,
     title: {
       text: opts.title,
       subtitle: [
-        `mean of ${runs} run${runs === 1 ? "" : "s"} per point; bars: ${INTERVAL}${faceted ? "; each panel its own y scale" : ""};`,
+        `mean of ${n} migration${n === 1 ? "" : "s"} per point; bars: ${INTERVAL}${faceted ? "; each panel its own y scale" : ""};`,
         `points of each policy shifted ${dodge} px sideways so that equal values stay visible${cut ? ";" : ""}`,
         ...(cut ? [cut] : []),
       ],
