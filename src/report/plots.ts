@@ -129,7 +129,7 @@ function resvg(): typeof import("@resvg/resvg-js") {
   return createRequire(import.meta.url)("@resvg/resvg-js") as typeof import("@resvg/resvg-js");
 }
 
-/** white space kept around the drawing, px (strokes are not in resvg's box) */
+/** white space kept around the drawing, px */
 const FIT_PAD = 8;
 const ROOT = /^<svg ([^>]*)width="([0-9.]+)" height="([0-9.]+)" viewBox="0 0 [0-9.]+ [0-9.]+">(<rect width="[0-9.]+" height="[0-9.]+" fill="white"\/>)?/;
 
@@ -137,7 +137,9 @@ const ROOT = /^<svg ([^>]*)width="([0-9.]+)" height="([0-9.]+)" viewBox="0 0 [0-
  * The SVG cut to what is drawn, plus a small pad. vega lays a chart out by estimated text widths
  * (no canvas in Node: 0.8 x font size per character, wider than DejaVu's), so a long title or
  * subtitle leaves a band of empty space at the right of the figure (30% of a one-panel PNG).
- * resvg measures the drawing with the real fonts; without the fonts the SVG stays as vega made it.
+ * What is drawn is found in pixels: the figure rendered once by resvg with the real fonts on a
+ * transparent background (geometry boxes would count invisible group backgrounds and lines cut
+ * by a plot's clip). Without the fonts the SVG stays as vega made it.
  */
 function fitToContent(svg: string): string {
   const root = ROOT.exec(svg);
@@ -149,17 +151,26 @@ function fitToContent(svg: string): string {
   }
   if (!root) return svg;
   const body = svg.slice(root[0].length);
-  // vega's group backgrounds and foregrounds without fill or stroke are invisible, yet resvg's box
-  // holds their geometry (a legend's is as wide as its estimated text): measured without them
-  const drawn = body.replace(/<path class="(?:background|foreground)"(?![^>]*(?:fill|stroke)=)[^>]*\/>/g, "");
-  const bbox = new (resvg().Resvg)(`<svg ${root[1]}width="${root[2]}" height="${root[3]}" viewBox="0 0 ${root[2]} ${root[3]}">${drawn}`, {
+  const img = new (resvg().Resvg)(`<svg ${root[1]}width="${root[2]}" height="${root[3]}" viewBox="0 0 ${root[2]} ${root[3]}">${body}`, {
     font: { fontFiles: files, loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
-  }).getBBox();
-  if (!bbox) return svg;
-  const x = Math.floor(bbox.x - FIT_PAD);
-  const y = Math.floor(bbox.y - FIT_PAD);
-  const w = Math.ceil(bbox.x + bbox.width + FIT_PAD) - x;
-  const h = Math.ceil(bbox.y + bbox.height + FIT_PAD) - y;
+  }).render();
+  const { width, height, pixels } = img;
+  let [x1, y1, x2, y2] = [width, height, -1, -1];
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (pixels[4 * (row + x) + 3] === 0) continue;
+      if (x < x1) x1 = x;
+      if (x > x2) x2 = x;
+      if (y < y1) y1 = y;
+      y2 = y;
+    }
+  }
+  if (x2 < 0) return svg;
+  const x = x1 - FIT_PAD;
+  const y = y1 - FIT_PAD;
+  const w = x2 + 1 + FIT_PAD - x;
+  const h = y2 + 1 + FIT_PAD - y;
   return `<svg ${root[1]}width="${w}" height="${h}" viewBox="${x} ${y} ${w} ${h}"><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="white"/>${body}`;
 }
 
