@@ -344,3 +344,28 @@ test("the written figure has no empty band: what is drawn reaches within a few p
     `margins ${margins.join(", ")} px of ${width}x${height}`,
   );
 });
+
+test("a sweep whose panel spans two decades gets a log y axis, said in its title; one with an interval at 0 cannot", async (t) => {
+  const path = "migrations.0.container.checkpoint";
+  const axis = INFOS.find((a) => a.path === path)!;
+  const others = INFOS.filter((a) => a !== axis);
+  const spread = (r: SummaryRow, lowAtZero: boolean): SummaryRow => {
+    const mean = r.axes[path] === "20MB" ? r.stats.mean * 100 : r.stats.mean;
+    return { ...r, stats: { ...r.stats, mean, ci95: lowAtZero ? mean : mean / 10 } };
+  };
+  const log = await layout(
+    sweepChart(
+      SUMMARY.map((r) => spread(r, false)),
+      { title: "log y", axis, otherAxes: others },
+    ),
+  );
+  t.true(log.texts.some((x) => x.text === "total migration time (s, log scale)"));
+  t.deepEqual(negative(log), []);
+  const linear = await layout(
+    sweepChart(
+      SUMMARY.map((r) => spread(r, true)),
+      { title: "linear y", axis, otherAxes: others },
+    ),
+  );
+  t.true(linear.texts.some((x) => x.text === "total migration time (s)"));
+});
