@@ -17,7 +17,7 @@ import { phaseChart } from "../src/report/plot-phases.ts";
 import { sweepChart } from "../src/report/plot-sweep.ts";
 import { bandwidthChart, samplingInterval } from "../src/report/plot-trace.ts";
 import { validationChart } from "../src/report/plot-validation.ts";
-import { renderSvg } from "../src/report/plots.ts";
+import { renderSvg, svgToPng } from "../src/report/plots.ts";
 import { writeReport, writeTracePlot } from "../src/report/report.ts";
 import { summarize, type SummaryRow } from "../src/report/summary.ts";
 import type { PhaseMarks, TraceSample } from "../src/runspec.ts";
@@ -249,6 +249,8 @@ test("written plots: SVG and PNG of the same size, file names carrying the swept
     const [w, h] = [buf.readUInt32BE(16), buf.readUInt32BE(20)];
     const svg = readFileSync(join(dir, "plots", png.replace(/png$/, "svg")), "utf8");
     const m = /width="([0-9.]+)" height="([0-9.]+)"/.exec(svg)!;
+    // the PNG is the written SVG's, byte for byte
+    t.true(Buffer.compare(buf, svgToPng(svg)) === 0, png);
     t.is(w, Math.round(2 * Number(m[1])), png);
     t.is(h, Math.round(2 * Number(m[2])), png);
     t.true(w <= 2 * README_WIDTH && h <= 2 * 760, `${png}: ${w}x${h}`);

@@ -114,15 +114,30 @@ export function policiesOf(rows: ReadonlyArray<{ policy: string }>): string[] {
  * CLI command would otherwise pay at start-up whether it plots or not.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  return (await renderPlot(spec, false)).svg;
+}
+
+/** PNG scale: twice the SVG's size, sharp on high-density screens and in papers */
+const PNG_SCALE = 2;
+
+/**
+ * The figure as SVG and, with `png`, as PNG drawn from that same SVG. One resvg parse serves both
+ * (the parse, fonts and text layout, is most of a figure's cost): it finds what is drawn
+ * (`fitToContent`), and the PNG is that render cut to the same box, byte for byte what rendering
+ * the cut SVG anew gives.
+ */
+export async function renderPlot(spec: TopLevelSpec, png: boolean): Promise<{ svg: string; png?: Buffer }> {
   const [vega, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
-  const vgSpec = compile(spec).spec;
-  const view = new vega.View(vega.parse(vgSpec), { renderer: "none" });
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  let raw: string;
   try {
-    const svg = fitToContent(await view.toSVG());
-    return svg.endsWith("\n") ? svg : `${svg}\n`;
+    raw = await view.toSVG();
   } finally {
     view.finalize();
   }
+  const fitted = fitToContent(raw, png);
+  const svg = fitted.svg.endsWith("\n") ? fitted.svg : `${fitted.svg}\n`;
+  return fitted.png ? { svg, png: fitted.png } : { svg };
 }
 
 function resvg(): typeof import("@resvg/resvg-js") {
@@ -131,51 +146,70 @@ function resvg(): typeof import("@resvg/resvg-js") {
 
 /** white space kept around the drawing, px */
 const FIT_PAD = 8;
-const ROOT = /^<svg ([^>]*)width="([0-9.]+)" height="([0-9.]+)" viewBox="0 0 [0-9.]+ [0-9.]+">(<rect width="[0-9.]+" height="[0-9.]+" fill="white"\/>)?/;
+const ROOT = /^<svg ([^>]*)width="([0-9.]+)" height="([0-9.]+)" viewBox="0 0 [0-9.]+ [0-9.]+">(?:<rect width="[0-9.]+" height="[0-9.]+" fill="white"\/>)?/;
 
 /**
- * The SVG cut to what is drawn, plus a small pad. vega lays a chart out by estimated text widths
- * (no canvas in Node: 0.8 x font size per character, wider than DejaVu's), so a long title or
- * subtitle leaves a band of empty space at the right of the figure (30% of a one-panel PNG).
- * What is drawn is found in pixels: the figure rendered once by resvg with the real fonts on a
- * transparent background (geometry boxes would count invisible group backgrounds and lines cut
- * by a plot's clip). Without the fonts the SVG stays as vega made it.
+ * The SVG cut to what is drawn, plus a small pad (and with `png` the PNG of the cut SVG). vega
+ * lays a chart out by estimated text widths (no canvas in Node: 0.8 x font size per character,
+ * wider than DejaVu's), so a long title or subtitle leaves a band of empty space at the right of
+ * the figure (30% of a one-panel PNG). What is drawn is found in pixels, the figure rendered by
+ * resvg with the real fonts on white (geometry boxes would count vega's invisible group
+ * backgrounds and lines cut by a plot's clip). Without the fonts the SVG stays as vega made it
+ * (and a PNG is refused, MissingFontError).
  */
-function fitToContent(svg: string): string {
-  const root = ROOT.exec(svg);
+function fitToContent(raw: string, png: boolean): { svg: string; png?: Buffer } {
+  const root = ROOT.exec(raw);
   let files: string[];
   try {
     files = fontFiles();
-  } catch {
-    return svg;
+  } catch (e) {
+    if (png) throw e;
+    return { svg: raw };
   }
-  if (!root) return svg;
-  const body = svg.slice(root[0].length);
-  const img = new (resvg().Resvg)(`<svg ${root[1]}width="${root[2]}" height="${root[3]}" viewBox="0 0 ${root[2]} ${root[3]}">${body}`, {
+  if (!root) return png ? { svg: raw, png: svgToPng(raw) } : { svg: raw };
+  const body = raw.slice(root[0].length);
+  const [width, height] = [Number(root[2]), Number(root[3])];
+  const r = new (resvg().Resvg)(`<svg ${root[1]}width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${body}`, {
     font: { fontFiles: files, loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
-  }).render();
+    fitTo: { mode: "zoom", value: PNG_SCALE },
+    background: "white",
+  });
+  const drawn = inkBox(r.render());
+  if (!drawn) return png ? { svg: raw, png: svgToPng(raw) } : { svg: raw };
+  // (pixels of the render at PNG scale, back in SVG units, rounded outwards)
+  const x = Math.floor(drawn.x1 / PNG_SCALE) - FIT_PAD;
+  const y = Math.floor(drawn.y1 / PNG_SCALE) - FIT_PAD;
+  const w = Math.ceil((drawn.x2 + 1) / PNG_SCALE) + FIT_PAD - x;
+  const h = Math.ceil((drawn.y2 + 1) / PNG_SCALE) + FIT_PAD - y;
+  const svg = `<svg ${root[1]}width="${w}" height="${h}" viewBox="${x} ${y} ${w} ${h}"><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="white"/>${body}`;
+  if (!png) return { svg };
+  const box = r.getBBox();
+  if (!box) return { svg, png: svgToPng(svg) };
+  Object.assign(box, { x, y, width: w, height: h });
+  r.cropByBBox(box);
+  return { svg, png: r.render().asPng() };
+}
+
+/** The box of the pixels that are not white (undefined: nothing is drawn). */
+function inkBox(img: { width: number; height: number; pixels: Buffer }): { x1: number; y1: number; x2: number; y2: number } | undefined {
   const { width, height, pixels } = img;
   let [x1, y1, x2, y2] = [width, height, -1, -1];
   for (let y = 0; y < height; y++) {
-    const row = y * width;
+    const row = 4 * y * width;
     for (let x = 0; x < width; x++) {
-      if (pixels[4 * (row + x) + 3] === 0) continue;
+      const i = row + 4 * x;
+      if (pixels[i] === 255 && pixels[i + 1] === 255 && pixels[i + 2] === 255) continue;
       if (x < x1) x1 = x;
       if (x > x2) x2 = x;
       if (y < y1) y1 = y;
       y2 = y;
     }
   }
-  if (x2 < 0) return svg;
-  const x = x1 - FIT_PAD;
-  const y = y1 - FIT_PAD;
-  const w = x2 + 1 + FIT_PAD - x;
-  const h = y2 + 1 + FIT_PAD - y;
-  return `<svg ${root[1]}width="${w}" height="${h}" viewBox="${x} ${y} ${w} ${h}"><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="white"/>${body}`;
+  return x2 < 0 ? undefined : { x1, y1, x2, y2 };
 }
 
-/** PNG of an SVG at `scale` times its size (2: sharp on high-density screens and in papers). */
-export function svgToPng(svg: string, scale = 2): Buffer {
+/** PNG of an SVG at `scale` times its size. */
+export function svgToPng(svg: string, scale = PNG_SCALE): Buffer {
   const r = new (resvg().Resvg)(svg, {
     font: { fontFiles: fontFiles(), loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
     fitTo: { mode: "zoom", value: scale },

@@ -11,7 +11,7 @@ import { cellFileName, cellText, describeAxes, fileSafe } from "./axes.ts";
 import { phaseChart } from "./plot-phases.ts";
 import { sweepChart } from "./plot-sweep.ts";
 import { bandwidthChart, type BandwidthChartOptions } from "./plot-trace.ts";
-import { renderSvg, slug, svgToPng } from "./plots.ts";
+import { renderPlot, slug } from "./plots.ts";
 import { summarize, summaryCsv, summaryMarkdown, type ReferenceBlock, type SummaryRow } from "./summary.ts";
 
 export interface ReportInput {
@@ -33,13 +33,13 @@ export interface ReportResult {
   files: string[];
 }
 
-async function writePlot(dir: string, name: string, spec: Parameters<typeof renderSvg>[0], formats: PlotFormats, files: string[]): Promise<void> {
+async function writePlot(dir: string, name: string, spec: Parameters<typeof renderPlot>[0], formats: PlotFormats, files: string[]): Promise<void> {
   if (formats === "none") return;
-  const svg = await renderSvg(spec);
+  const { svg, png } = await renderPlot(spec, formats === "svg+png");
   writeFileAtomic(join(dir, "plots", `${name}.svg`), svg);
   files.push(`plots/${name}.svg`);
-  if (formats === "svg+png") {
-    writeFileAtomic(join(dir, "plots", `${name}.png`), svgToPng(svg));
+  if (png) {
+    writeFileAtomic(join(dir, "plots", `${name}.png`), png);
     files.push(`plots/${name}.png`);
   }
 }
