@@ -251,8 +251,15 @@ export interface RunFailure extends RunKey {
   /** protocol phase it was in: set-up, trigger, decision, checkpoint, transfer, restore, ... */
   phase: string;
   message: string;
+  /**
+   * Set when the run was ended at its deadline while this migration was under way: seconds since
+   * its trigger (a lower bound on its total time: a censored observation) and the bytes its copy
+   * had delivered by then.
+   */
+  censored_after_s?: number | undefined;
+  bytes_moved?: number | undefined;
 }
-export const FAILURE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "seed", "migration", "phase", "message"] as const;
+export const FAILURE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "seed", "migration", "phase", "message", "censored_after_s", "bytes_moved"] as const;
 
 export interface RunResult {
   records: RunRecord[];

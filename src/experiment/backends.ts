@@ -23,6 +23,8 @@ export interface BackendOptions {
   knownHosts?: string | undefined;
   /** pinned host key fingerprint `SHA256:...` */
   fingerprint?: string | undefined;
+  /** seconds a testbed run may take before the driver ends it (default: from the run's transfers, generous) */
+  runTimeoutS?: number | undefined;
 }
 
 export const BACKEND_NAMES = ["sim", "mininet"] as const;
@@ -61,6 +63,7 @@ function mininetBackend(options: BackendOptions): MininetBackend {
     image: process.env.MIGSIM_TESTBED_IMAGE || undefined,
     onWarning: warnOnce(),
     faultInjection: faultFromEnvironment(),
+    runTimeoutS: options.runTimeoutS,
   });
 }
 
