@@ -90,11 +90,11 @@ function plan(destination: string, keys: [string, boolean][] = [], setup: Policy
   };
 }
 
-function backend(decide: DecideFn, over: { key?: string; knownHosts?: string } = {}): MininetBackend {
+function backend(decide: DecideFn, over: { key?: string; knownHosts?: string; runTimeoutS?: number } = {}): MininetBackend {
   return new MininetBackend({
     testbed: creds!.testbed, privateKeyFile: over.key ?? creds!.privateKeyFile,
     knownHostsFile: over.knownHosts ?? creds!.knownHostsFile, decide, handleSigint: false,
-    image: IMAGE,
+    image: IMAGE, runTimeoutS: over.runTimeoutS,
   });
 }
 
@@ -116,13 +116,20 @@ async function leftovers(): Promise<string[]> {
     const links = l.stdout.split("\n").filter((x) => /^m[a-z0-9]{2}[hs]\d+/.test(x)).map((x) => `link ${x}`);
     // A zombie (state Z) has exited and holds nothing but its pid entry; reaping it is its parent's
     // or, once that is gone, init's job (this sandbox's PID 1 does not reap), not a leak of the run.
+    // ssh, scp and sshd sessions inside a Mininet host's network namespace (not the machine's own):
+    // an overrun copy's client and the session serving it, which outlive the run if nothing kills them
+    const rootNs = (await s.exec("readlink /proc/self/ns/net")).stdout.trim().replace(/\D/g, "");
+    const nsps = await s.exec(shellCommand("ps", "-eo", "stat=,netns=,comm=,args="));
+    const inHosts = nsps.stdout.split("\n").map((line) => line.trim().split(/\s+/)).filter(([stat = "Z", ns = "-", comm = ""]) =>
+      !stat.startsWith("Z") && ns !== "-" && ns !== rootNs && ["ssh", "scp", "sshd", "sftp-server"].includes(comm),
+    ).map((f) => `process in a host namespace: ${f.slice(2, 6).join(" ")}`);
     const ps = await s.exec(shellCommand("ps", "-eo", "stat=,comm=,args="));
-    const procs = ps.stdout.split("\n").filter((line) => !line.trim().startsWith("Z")).map((line) => line.trim().replace(/^\S+\s+/, "")).filter((line) => {
+    const procs = [...inHosts, ...ps.stdout.split("\n").filter((line) => !line.trim().startsWith("Z")).map((line) => line.trim().replace(/^\S+\s+/, "")).filter((line) => {
       const [comm = "", ...rest] = line.trim().split(/\s+/);
       const args = rest.join(" ");
       return comm === "criu" || comm === "iperf3" || comm === "runc" || comm === "migsim-dirty" || /migsim_driver\.py (run|server|agent|probe|recv|send)/.test(args)
         || /^bash .*mininet:/.test(args) || (comm === "sshd" && args.includes("migsim-tbrun-"));
-    }).map((line) => `process ${line.trim().split(/\s+/).slice(0, 4).join(" ")}`);
+    }).map((line) => `process ${line.trim().split(/\s+/).slice(0, 4).join(" ")}`)];
     return [...new Set([...c.stdout.split("\n"), ...n.stdout.split("\n"), ...d.stdout.split("\n"), ...links, ...procs])]
       .filter(Boolean).sort();
   } finally {
@@ -169,6 +176,34 @@ run("cold migration: CRIU checkpoint across a shaped bottleneck with a backgroun
   } finally {
     await b.close();
   }
+});
+
+// A copy that cannot finish before the run's deadline: the driver ends the run at that deadline (not
+// the controller's later one), says how far the migration got, and leaves nothing running: not the
+// scp client's own ssh, not the destination sshd's session serving it.
+run("a run past its deadline ends there, is reported as censored with its phase and bytes, and leaves no process", async (t) => {
+  const deadline = 30;
+  const b = backend(() => plan("h3"), { runTimeoutS: deadline });
+  try {
+    const t0 = performance.now();
+    const res = await b.execute(spec({
+      migrations: [migration({ container: { name: "app", checkpoint: 30 * MB, memory: 30 * MB, dirtyRate: 0 }, transport: "ssh" })],
+    }));
+    const took = (performance.now() - t0) / 1000;
+    t.log(`ended after ${took.toFixed(1)} s (deadline ${deadline} s): ${JSON.stringify(res.failure)}`);
+    t.is(res.records.length, 0);
+    const f = res.failure!;
+    t.truthy(f);
+    t.regex(f.message, /deadline/);
+    t.true(f.censored_after_s !== undefined && f.censored_after_s > 0 && f.censored_after_s < deadline, `censored after ${f.censored_after_s} s`);
+    t.true(["checkpoint", "transfer", "restore"].includes(f.phase), f.phase);
+    if (f.phase === "transfer") t.true(f.bytes_moved! > 0 && f.bytes_moved! < 31 * MB, `${f.bytes_moved} bytes moved`);
+    // the driver's own deadline, then its clean-up: well before the controller's deadline + 60 s
+    t.true(took < deadline + 45, `the run took ${took.toFixed(1)} s`);
+  } finally {
+    await b.close();
+  }
+  t.deepEqual((await leftovers()).filter((x) => !baseline.includes(x)), []);
 });
 
 const POLICY_PLANS: [string, PolicyPlan, "ssh" | "tcp"][] = [

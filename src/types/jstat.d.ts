@@ -9,8 +9,6 @@ declare module "jstat" {
     normal: {
       inv(p: number, mean: number, std: number): number;
     };
-    /** the k-th percentile (0..1) of the values, interpolated between order statistics */
-    percentile(values: readonly number[], k: number, exclusive?: boolean): number;
   }
   const jStat: JStatStatic;
   export default jStat;

@@ -702,6 +702,10 @@ class Run:
                 if self.stop.is_set() and self.errors:
                     break
         if self.errors:
+            # a step bounded by what was left of the run (an scp, a receiver) times out at the deadline
+            # itself, sometimes before the loop above sees it: that is the deadline too
+            if time.monotonic() >= self.deadline - 1.0:
+                self.report_censored()
             first = self.errors[0]
             raise RunFailed(first["phase"], "; ".join(e["message"] for e in self.errors), first["migration"])
         counters = {}

@@ -4,7 +4,7 @@
  * a bottleneck somewhere on its path, background TCP flows placed relative to that migration, an
  * optional UDP stream and loaded probes. Each draw is an ordinary experiment document, so a
  * scenario can be rerun by hand; the draw is a pure function of (seed, index, attempt).
- * docs/validation.md ("Randomly drawn scenarios") states the distribution; keep the two together.
+ * docs/validation-random.md ("The distribution") states it; keep the two together.
  */
 import { deriveSeed, makeRng, type Rng } from "../../random.ts";
 

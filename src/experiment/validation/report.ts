@@ -5,11 +5,10 @@
  * simulated against testbed totals on log axes.
  */
 import type { TopLevelSpec } from "vega-lite";
-import jStat from "jstat";
 import type { ScenarioParameters } from "./draw.ts";
 import { type PairResult, pct, PHASE_TARGET, QUANTITIES, TOTAL_TARGET, worstError } from "./pairs.ts";
 import { csvLines } from "../../report/csv.ts";
-import { median } from "../../report/stats.ts";
+import { median, quantile } from "../../report/stats.ts";
 import { CONFIG, PALETTE, SCHEMA } from "../../report/plots.ts";
 
 const PARAMETER_COLUMNS: ReadonlyArray<keyof ScenarioParameters> = [
@@ -86,7 +85,7 @@ export function errorDistribution(pairs: readonly PairResult[]): Distribution[] 
       quantity: q,
       n: xs.length,
       median: median(xs),
-      p90: xs.length ? jStat.percentile(xs, 0.9) : Number.NaN,
+      p90: quantile(xs, 0.9),
       max: xs.length ? Math.max(...xs) : Number.NaN,
       within: xs.filter((x) => x <= target).length,
     };
@@ -122,7 +121,7 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
     "",
     `<!-- Written by \`${r.command}\` on ${r.started.toISOString()}. -->`,
     "",
-    `Seed ${r.seed}: ${r.drawn} scenarios drawn from the distribution in docs/validation.md ("Randomly drawn scenarios"), each an`,
+    `Seed ${r.seed}: ${r.drawn} scenarios drawn from the distribution in docs/validation-random.md ("The distribution"), each an`,
     "ordinary experiment file (scenarios/), run on the simulator and on the testbed under the same seeds.",
     `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}). ${r.redrawn.length} draw(s) were over the budget of ${r.budgetS} s of simulated time a run and were redrawn${r.redrawn.length ? ` (${r.redrawn.map((x) => `${x.scenario}: ${x.simulatedS.toFixed(0)} s`).join(", ")})` : ""}.`,
     `Testbed deadline of a run: ${r.deadlineRule}; a run ended there is censored (its time so far bounds its total from below) and counts as a miss.`,
