@@ -91,7 +91,9 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
   rmSync(join(out, ".budget"), { recursive: true, force: true });
   // 2. each scenario on the simulator and the testbed
   const pairs: PairResult[] = [];
-  const { machine } = await onTestbedSession(opts.backendOptions, "a validation", opts.log, async (session) => {
+  // Each scenario opens its own testbed session: a session's backend has one run deadline, and each
+  // scenario has its own. The outer session only describes the host before and after.
+  const { machine } = await onTestbedSession(opts.backendOptions, "a validation", opts.log, async () => {
     for (const [i, { scenario, file, deadlineS }] of chosen.entries()) {
       opts.log(`scenario ${i + 1}/${chosen.length}: ${scenario.name} (${scenario.parameters.mode}, ${scenario.parameters.topology}; testbed deadline ${deadlineS} s a run)`);
       const r = await compareBackends({
@@ -101,7 +103,6 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
         runs: opts.runs,
         backendOptions: { ...opts.backendOptions, runTimeoutS: deadlineS },
         testbed: opts.backendOptions.testbed,
-        session,
         progress: opts.progress?.(scenario.name),
         argv: opts.argv,
       });
