@@ -104,6 +104,13 @@ export interface CostParams {
   /** post-copy: bytes of minimal state moved before restore */
   postcopyMinimal: number;
   /**
+   * post-copy: bytes of the first page request of the background pull, and the step by which
+   * each request without a fault since grows (CRIU lazy-pages: 64 KiB, up to 4 MiB)
+   */
+  postcopyChunk: number;
+  /** post-copy: seconds between the restored container's faults on pages not pulled yet (each resets the request size) */
+  postcopyFaultInterval: number;
+  /**
    * fixed cost of one MTD key request beyond its network round trips: the key holder
    * authenticating the source and deriving its answer, seconds
    */
