@@ -469,7 +469,7 @@ class Run:
             if manager != src else (0.0, [])
         rec["migrate_msg_s"] = migrate_s
         if m["mode"] == "stateless":
-            rec.update(self.move_stateless(i, m, cname, dst))
+            rec.update(self.move_stateless(i, m, cname, src, dst))
         elif m["mode"] == "cold":
             rec.update(self.move_cold(i, m, cname, src, dst))
         elif m["mode"] == "post-copy":
@@ -504,7 +504,7 @@ class Run:
         self.set_phase(i, "done")
         emit(rec)
 
-    def move_stateless(self, i, m, cname, dst):
+    def move_stateless(self, i, m, cname, src, dst):
         """Kill at the source, start a fresh container at the destination (its state starts over)."""
         new_name = "%s-r" % cname
         self.set_phase(i, "kill")
