@@ -61,12 +61,15 @@ test("a valid experiment resolves units, defaults and the plan", (t) => {
   t.is(spec.traffic[0]!.start, 0);
 });
 
-test("run seeds depend on cell and run, not on policy or position", (t) => {
-  const exp = loadExperiment(scratch(BASE));
+test("run seeds depend on the run index alone, not on cell, policy or position", (t) => {
+  const exp = loadExperiment(scratch(`${BASE}sweep:\n  network.model: [max-min, tcp-fluid]\n`));
   t.is(specAt(exp, 0).seed, specAt(exp, 3).seed, "same run index, other policy: common random numbers");
+  t.is(specAt(exp, 0).seed, specAt(exp, 6).seed, "same run index, other cell: common random numbers");
+  t.is(specAt(exp, 7).seed, specAt(exp, 10).seed);
   t.not(specAt(exp, 0).seed, specAt(exp, 1).seed);
   const again = loadExperiment(scratch(BASE));
   t.is(specAt(again, 2).seed, specAt(exp, 2).seed);
+  t.not(specAt(loadExperiment(scratch(BASE), { seed: 8 }), 2).seed, specAt(exp, 2).seed, "another experiment seed");
 });
 
 test("sweep axes expand as a cartesian product in file order", (t) => {
