@@ -17,6 +17,8 @@ export interface DifferenceChartOptions {
   /** the panel a difference is drawn in ("" for one panel) */
   panel: (d: Difference) => string;
   method: IntervalMethod;
+  /** every policy of the experiment in its order: each keeps the colour and marker of the other plots */
+  allPolicies: readonly string[];
 }
 
 const PANELS_PER_ROW = 3;
@@ -40,7 +42,7 @@ export function differenceChart(ds: readonly Difference[], opts: DifferenceChart
     lo: Number.isNaN(d.low) ? d.difference : d.low,
     hi: Number.isNaN(d.high) ? d.difference : d.high,
   }));
-  const ch = policyChannels(policies);
+  const ch = policyChannels(opts.allPolicies);
   const y = { field: "policy", type: "nominal" as const, sort: policies, title: null, axis: { grid: false } };
   // in the subtitle, not under every panel: an axis title wider than its panel would widen the
   // column and push the panel off its y axis, and each title costs a row of height
@@ -99,7 +101,13 @@ function shortCellText(axes: readonly AxisInfo[], values: Readonly<Record<string
   return axes.map((a) => `${a.short} ${a.format(values[a.path] ?? "")}`).join(", ");
 }
 
-export function differencePlots(ds: readonly Difference[], axes: readonly AxisInfo[], experiment: string, method: IntervalMethod): Array<{ name: string; spec: TopLevelSpec }> {
+export function differencePlots(
+  ds: readonly Difference[],
+  axes: readonly AxisInfo[],
+  experiment: string,
+  method: IntervalMethod,
+  allPolicies: readonly string[],
+): Array<{ name: string; spec: TopLevelSpec }> {
   const out: Array<{ name: string; spec: TopLevelSpec }> = [];
   const byPolicy = ds.filter((d) => d.comparison === "policy");
   if (byPolicy.length > 0) {
@@ -111,6 +119,7 @@ export function differencePlots(ds: readonly Difference[], axes: readonly AxisIn
         what: `each policy's run minus ${baseline}'s run with the same index (the same random draws)`,
         panel: (d) => shortCellText(axes, d.axes),
         method,
+        allPolicies,
       }),
     });
   }
@@ -126,6 +135,7 @@ export function differencePlots(ds: readonly Difference[], axes: readonly AxisIn
         what: `each policy's run at the panel's ${axis.label} minus its run with the same index at ${first}`,
         panel: (d) => [`${axis.short} ${axis.format(d.axes[axis.path] ?? "")}`, shortCellText(others, d.axes)].filter((x) => x).join(", "),
         method,
+        allPolicies,
       }),
     });
   }

@@ -11,7 +11,7 @@ import { cellFileName, cellText, describeAxes, fileSafe } from "./axes.ts";
 import { phaseChart } from "./plot-phases.ts";
 import { sweepChart } from "./plot-sweep.ts";
 import { bandwidthChart, type BandwidthChartOptions } from "./plot-trace.ts";
-import { renderSvg, slug, svgToPng } from "./plots.ts";
+import { policiesOf, renderSvg, slug, svgToPng } from "./plots.ts";
 import { summarize, summaryCsv, summaryMarkdown, type ReferenceBlock, type SummaryRow } from "./summary.ts";
 import { differencesCsv, pairedDifferences } from "./differences.ts";
 import { differencesMarkdown } from "./differences-md.ts";
@@ -90,7 +90,7 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
     });
     await writePlot(dir, `sweep-${fileSafe(axis.short)}-${sweptValues(axis.order)}`, spec, formats, files);
   }
-  for (const p of differencePlots(differences, axes, input.experiment, interval.method)) await writePlot(dir, p.name, p.spec, formats, files);
+  for (const p of differencePlots(differences, axes, input.experiment, interval.method, policiesOf(summary))) await writePlot(dir, p.name, p.spec, formats, files);
   return { summary, files };
 }
 
