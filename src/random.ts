@@ -32,6 +32,12 @@ export function subRng(seed: number, purpose: string): Rng {
   return makeRng(deriveSeed(seed, purpose));
 }
 
+/**
+ * Which way runs draw (seeds, stream names, what each purpose draws): part of the plan --resume
+ * checks, so a resumed run never mixes rows drawn two ways. Changes with any of them.
+ */
+export const DRAWS_VERSION = 2;
+
 /** The seed of run `run` of an experiment: the same in every cell and for every policy. */
 export function runSeed(experimentSeed: number, run: number): number {
   return deriveSeed(experimentSeed, "run", run);
