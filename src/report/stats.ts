@@ -99,6 +99,8 @@ export function meanInterval(xs: readonly number[], spec: IntervalSpec, key: str
     const h = ciHalfWidth(xs);
     return [m - h, m + h];
   }
+  // every resample of equal values has their mean: no draws needed (phases that are 0 throughout)
+  if (xs.every((x) => x === xs[0])) return [m, m];
   const rng = subRng(spec.seed, `bootstrap:${key}`);
   const means = new Float64Array(BOOTSTRAP_RESAMPLES);
   for (let b = 0; b < BOOTSTRAP_RESAMPLES; b++) {
