@@ -7,7 +7,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import { fileSafe, type AxisInfo } from "./axes.ts";
 import type { Difference } from "./differences.ts";
-import { CONFIG, policiesOf, policyChannels, SCHEMA } from "./plots.ts";
+import { CONFIG, panelColumns, panelHeaderWidth, panelLayout, policiesOf, policyChannels, SCHEMA } from "./plots.ts";
 import { intervalName, type IntervalMethod } from "./stats.ts";
 
 export interface DifferenceChartOptions {
@@ -21,10 +21,8 @@ export interface DifferenceChartOptions {
   allPolicies: readonly string[];
 }
 
-const PANELS_PER_ROW = 3;
 const ROW_PX = 20;
 const MIN_ROW_PX = 12;
-const HEADER_FONT = 11;
 /** the tallest figure that still fits a page (and README_WIDTH x 760 of test/plots-visual) */
 const MAX_HEIGHT_PX = 700;
 /** a panel row's height besides its panel: header lines, x axis labels, spacing */
@@ -69,24 +67,13 @@ export function differenceChart(ds: readonly Difference[], opts: DifferenceChart
     config: CONFIG,
   };
   if (panels.length <= 1) return { ...base, width: 420, height: Math.max(60, policies.length * ROW_PX), layer } as unknown as TopLevelSpec;
-  const columns = panels.length === 4 ? 2 : Math.min(PANELS_PER_ROW, panels.length);
-  const panelRows = Math.ceil(panels.length / columns);
+  const panelRows = Math.ceil(panels.length / panelColumns(panels));
   const perPolicy = Math.max(MIN_ROW_PX, Math.min(ROW_PX, Math.floor((MAX_HEIGHT_PX / panelRows - PANEL_ROW_EXTRA_PX) / policies.length)));
   const height = Math.max(40, policies.length * perPolicy);
-  // a header wider than its panel would widen the column and push the panel off its y axis
-  const header = Math.max(0, ...panels.flatMap((p) => p.split(", ")).map((l) => Math.ceil(0.8 * HEADER_FONT * l.length)));
   return {
     ...base,
-    facet: {
-      field: "panel",
-      type: "nominal",
-      sort: panels,
-      title: null,
-      header: { labelExpr: "split(datum.label, ', ')", labelFontSize: HEADER_FONT, labelPadding: 4 },
-    },
-    columns,
-    spacing: { row: 18, column: 14 },
-    spec: { width: Math.max(200, header), height, layer },
+    ...panelLayout(panels),
+    spec: { width: Math.max(200, panelHeaderWidth(panels)), height, layer },
     resolve: { scale: { x: "independent" } },
   } as unknown as TopLevelSpec;
 }
