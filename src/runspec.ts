@@ -140,7 +140,7 @@ export interface RunSpec {
   /** index of the cell in the plan (for ordering outputs) */
   cellIndex: number;
   run: number;
-  /** the run's seed (derived from experiment seed, cell, run index) */
+  /** the run's seed (derived from the experiment seed and the run index: random.ts runSeed) */
   seed: number;
   /** sweep axis values as written in the file, column name -> value */
   axes: Record<string, string>;

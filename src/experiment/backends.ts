@@ -7,7 +7,6 @@ import { policyInput } from "../policies/input.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { staticView } from "../policies/static-view.ts";
 import type { PolicyPlan } from "../policies/types.ts";
-import { subRng } from "../random.ts";
 import type { Backend, RunSpec } from "../runspec.ts";
 import { faultFromEnvironment, MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
 import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";
@@ -83,5 +82,5 @@ function warnOnce(): (message: string) => void {
  */
 async function decideBeforeRun(spec: RunSpec, i: number): Promise<PolicyPlan> {
   const policy = await resolvePolicy(spec.policy);
-  return policy.decide(policyInput(spec, i, staticView(spec.topology, spec.network.routing), subRng(spec.seed, `policy:${i}`)));
+  return policy.decide(policyInput(spec, i, staticView(spec.topology, spec.network.routing)));
 }
