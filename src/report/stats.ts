@@ -61,19 +61,6 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/**
- * The p-quantile (0..1) with linear interpolation between order statistics (Hyndman-Fan type 7,
- * R's and numpy's default). jstat's `percentile` returns the smallest value for high p on short
- * samples (0.9 of two values), so it is not used.
- */
-export function quantile(xs: readonly number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const h = (s.length - 1) * p;
-  const lo = Math.floor(h);
-  return lo + 1 < s.length ? s[lo]! + (h - lo) * (s[lo + 1]! - s[lo]!) : s[lo]!;
-}
-
 /** Half-width of the `level` confidence interval of the mean (NaN for n < 2). */
 export function ciHalfWidth(xs: readonly number[], level = 0.95): number {
   const n = xs.length;

@@ -4,11 +4,12 @@
  * distribution, the worst five with their scenario files, every pair) and the scatter plot of
  * simulated against testbed totals on log axes.
  */
+import jStat from "jstat";
 import type { TopLevelSpec } from "vega-lite";
 import type { ScenarioParameters } from "./draw.ts";
 import { type PairResult, pct, PHASE_TARGET, QUANTITIES, TOTAL_TARGET, worstError } from "./pairs.ts";
 import { csvLines } from "../../report/csv.ts";
-import { median, quantile } from "../../report/stats.ts";
+import { median } from "../../report/stats.ts";
 import { CONFIG, PALETTE, SCHEMA } from "../../report/plots.ts";
 
 const PARAMETER_COLUMNS: ReadonlyArray<keyof ScenarioParameters> = [
@@ -85,7 +86,7 @@ export function errorDistribution(pairs: readonly PairResult[]): Distribution[] 
       quantity: q,
       n: xs.length,
       median: median(xs),
-      p90: quantile(xs, 0.9),
+      p90: xs.length > 1 ? jStat.quantiles(xs, [0.9], 1, 1)[0]! : (xs[0] ?? Number.NaN),
       max: xs.length ? Math.max(...xs) : Number.NaN,
       within: xs.filter((x) => x <= target).length,
     };
