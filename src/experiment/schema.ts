@@ -141,5 +141,18 @@ export const PROFILE_SCHEMA = z.strictObject({
   network: NETWORK_SCHEMA.optional().meta({ description: "network block, as in an experiment" }),
   costs: COSTS_SCHEMA.optional().meta({ description: "costs block, as in an experiment (table under Experiment)" }),
   fits: z.record(z.string(), FIT_SCHEMA).optional().meta({ description: "per fitted field (`costs.checkpoint-base`, `network.efficiency`, `network.extra.NAME`): its provenance" }),
+  "cross-validation": z
+    .strictObject({
+      rms: z.strictObject({ fitted: z.number(), "held-out": z.number(), defaults: z.number(), n: z.number().int() }).optional(),
+      measurements: z.record(
+        z.string(),
+        z.strictObject({ "measured-s": z.number(), fitted: z.number(), "held-out": z.number().nullable(), defaults: z.number() }),
+      ),
+    })
+    .optional()
+    .meta({
+      description:
+        "per calibration measurement, the relative error of total_s under the fit of every measurement, under the fit of the others (leave one out; null where the fit needs it) and under the built-in defaults; rms over those with all three",
+    }),
 });
 export type ProfileDocument = z.infer<typeof PROFILE_SCHEMA>;
