@@ -244,6 +244,8 @@ test("written plots: SVG and PNG of the same size, file names carrying the swept
   t.true(files.includes("sweep-fanout-3-4-5.svg"));
   t.true(files.includes("sweep-rate-1Mbps-8Mbps.png"));
   t.true(files.includes("trace-checkpoint-20MB-bandwidth-run0.png"));
+  // paired differences: policies against the baseline, and each axis's values against its first
+  for (const name of ["differences-policies", "differences-fanout", "differences-checkpoint", "differences-rate"]) t.true(files.includes(`${name}.png`), name);
   for (const png of files.filter((n) => n.endsWith(".png"))) {
     const buf = readFileSync(join(dir, "plots", png));
     const [w, h] = [buf.readUInt32BE(16), buf.readUInt32BE(20)];
@@ -257,9 +259,14 @@ test("written plots: SVG and PNG of the same size, file names carrying the swept
   }
 });
 
+/** Statistics with the given mean and a symmetric interval of half-width `half` (as Student t gives). */
+function interval(stats: SummaryRow["stats"], mean: number, half: number): SummaryRow["stats"] {
+  return { ...stats, mean, ci95: half, low: mean - half, high: mean + half };
+}
+
 /** The fixture's summary with one policy's total made bimodal: a mean of 10 s whose Student-t interval reaches -20 s. */
 function bimodal(rows: readonly SummaryRow[]): SummaryRow[] {
-  return rows.map((r) => (r.policy === "random" && (r.metric === "total_s" || r.metric === "transfer_s") ? { ...r, stats: { ...r.stats, mean: 10, ci95: 30 } } : r));
+  return rows.map((r) => (r.policy === "random" && (r.metric === "total_s" || r.metric === "transfer_s") ? { ...r, stats: interval(r.stats, 10, 30) } : r));
 }
 
 /** Tick labels a reader would read as negative times (vega writes a minus sign, U+2212). */
@@ -291,7 +298,7 @@ test("no plot draws an interval below 0 s, and the caption says which were cut",
     );
   }
   // and no such caption where nothing was cut
-  const narrow = SUMMARY.filter((r) => r.cell === SUMMARY[0]!.cell).map((r) => ({ ...r, stats: { ...r.stats, ci95: r.stats.mean / 10 } }));
+  const narrow = SUMMARY.filter((r) => r.cell === SUMMARY[0]!.cell).map((r) => ({ ...r, stats: interval(r.stats, r.stats.mean, r.stats.mean / 10) }));
   const plain = await layout(phaseChart(narrow, { title: "phases" }));
   t.false(plain.texts.some((x) => x.text.includes("below 0 s")));
 });
@@ -315,7 +322,7 @@ test("sweep panels of different magnitudes each get their own y scale", async (t
   const others = INFOS.filter((a) => a !== axis);
   // one panel a hundred times faster than the rest: ticked in its own range, not flattened at 0
   const small = SUMMARY[0]!.axes;
-  const rows = SUMMARY.map((r) => (others.every((o) => r.axes[o.path] === small[o.path]) ? { ...r, stats: { ...r.stats, mean: r.stats.mean / 100, ci95: r.stats.ci95 / 100 } } : r));
+  const rows = SUMMARY.map((r) => (others.every((o) => r.axes[o.path] === small[o.path]) ? { ...r, stats: interval(r.stats, r.stats.mean / 100, r.stats.ci95 / 100) } : r));
   const laid = await layout(sweepChart(rows, { title: "rate", axis, otherAxes: others }));
   const ticks = laid.texts.map((x) => Number(x.text)).filter((v) => Number.isFinite(v) && v > 0 && v < 1);
   t.true(ticks.length >= 2, "the small panel has tick labels below 1 s");
@@ -353,7 +360,7 @@ test("a sweep whose panel spans two decades gets a log y axis, said in its title
   const others = INFOS.filter((a) => a !== axis);
   const spread = (r: SummaryRow, lowAtZero: boolean): SummaryRow => {
     const mean = r.axes[path] === "20MB" ? r.stats.mean * 100 : r.stats.mean;
-    return { ...r, stats: { ...r.stats, mean, ci95: lowAtZero ? mean : mean / 10 } };
+    return { ...r, stats: interval(r.stats, mean, lowAtZero ? mean : mean / 10) };
   };
   const log = await layout(
     sweepChart(

@@ -27,15 +27,17 @@ export interface Ordering {
 }
 
 interface Interval {
-  mean: number;
-  ci: number;
+  low: number;
+  high: number;
 }
 
-const simulated = (s: Stats): Interval => ({ mean: s.mean, ci: Number.isNaN(s.ci95) ? 0 : s.ci95 });
+const published = (p: { mean: number; ci: number }): Interval => ({ low: p.mean - p.ci, high: p.mean + p.ci });
+/** the interval the report shows (Student t or bootstrap); none (n < 2): the mean */
+const simulated = (s: Stats): Interval => (Number.isNaN(s.low) ? { low: s.mean, high: s.mean } : { low: s.low, high: s.high });
 
 /** `a` lies wholly below `b`. */
 function below(a: Interval, b: Interval): boolean {
-  return a.mean + a.ci < b.mean - b.ci;
+  return a.high < b.low;
 }
 
 /**
@@ -47,11 +49,11 @@ export function paperOrderings(rows: readonly PaperRow[], stated: ReadonlyArray<
   for (let i = 0; i < rows.length; i++) {
     for (let j = i + 1; j < rows.length; j++) {
       const [faster, slower] = rows[i]!.paper.mean <= rows[j]!.paper.mean ? [rows[i]!, rows[j]!] : [rows[j]!, rows[i]!];
-      const significant = below(faster.paper, slower.paper);
+      const significant = below(published(faster.paper), published(slower.paper));
       if (!significant && !stated.some(([f, s]) => f === faster.policy && s === slower.policy)) continue;
       const [f, s] = [simulated(faster.simulated), simulated(slower.simulated)];
-      const paperGap = slower.paper.mean - slower.paper.ci - (faster.paper.mean + faster.paper.ci);
-      const simulatedGap = s.mean - f.mean;
+      const paperGap = published(slower.paper).low - published(faster.paper).high;
+      const simulatedGap = slower.simulated.mean - faster.simulated.mean;
       const status: OrderingStatus = below(f, s) ? (simulatedGap >= paperGap ? "held" : "too small") : below(s, f) ? "reversed" : "overlap";
       out.push({ faster, slower, significant, status, paperGap, simulatedGap });
     }

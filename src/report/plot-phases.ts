@@ -6,10 +6,13 @@
  * caption says which. Intervals are drawn from 0 where they would reach below it.
  */
 import type { TopLevelSpec } from "vega-lite";
-import { CONFIG, cutNote, INTERVAL, PALETTE, policiesOf, SCHEMA, timeInterval } from "./plots.ts";
+import type { IntervalMethod } from "./stats.ts";
+import { CONFIG, cutNote, intervalCaption, PALETTE, policiesOf, SCHEMA, timeInterval } from "./plots.ts";
 import { DURATION_COLUMNS, phaseLabel, type SummaryRow } from "./summary.ts";
 
 export interface PhaseChartOptions {
+  /** the interval the report shows (default Student t) */
+  interval?: IntervalMethod | undefined;
   title: string;
   /** what the cell is, e.g. "tree fanout 3, checkpoint size 5 MB" (a line of its own) */
   cell?: string | undefined;
@@ -31,7 +34,7 @@ export function phaseChart(rows: readonly SummaryRow[], opts: PhaseChartOptions)
   const headroom = [...top].map(([phase, hi]) => ({ phase, top: hi * 1.08 }));
   const n = Math.min(...rows.map((r) => r.stats.n));
   const notes = [
-    `mean of ${n} migration${n === 1 ? "" : "s"} per policy; error bars: ${INTERVAL}; each panel its own y scale`,
+    `mean of ${n} migration${n === 1 ? "" : "s"} per policy; error bars: ${intervalCaption(opts.interval)}; each panel its own y scale`,
     ...(zero.length ? [`0 s for every policy, not shown: ${zero.map(phaseLabel).join(", ")}`] : []),
     ...(cutNote(values) ? [cutNote(values)] : []),
   ];

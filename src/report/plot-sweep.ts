@@ -11,11 +11,14 @@
  * another. Intervals are drawn from 0 where they would reach below it (plots.ts timeInterval).
  */
 import type { TopLevelSpec } from "vega-lite";
+import type { IntervalMethod } from "./stats.ts";
 import { cellText, type AxisInfo } from "./axes.ts";
-import { CONFIG, cutNote, INTERVAL, policiesOf, policyChannels, SCHEMA, timeInterval } from "./plots.ts";
+import { CONFIG, cutNote, intervalCaption, panelHeaderWidth, panelLayout, policiesOf, policyChannels, SCHEMA, timeInterval } from "./plots.ts";
 import type { SummaryRow } from "./summary.ts";
 
 export interface SweepChartOptions {
+  /** the interval the report shows (default Student t) */
+  interval?: IntervalMethod | undefined;
   title: string;
   axis: AxisInfo;
   /** the other sweep axes: one panel per combination of their values */
@@ -23,12 +26,10 @@ export interface SweepChartOptions {
   metric?: string;
 }
 
-const PANELS_PER_ROW = 3;
 /** sideways shift between policies: small on a numeric axis (the x value matters), wider between categories */
 const DODGE_PX = 4;
 const CATEGORY_DODGE_PX = 9;
 const EDGE_PX = 24;
-const HEADER_FONT = 11;
 /** a panel whose intervals span this ratio (highest top / lowest bottom) gets a log y axis */
 const LOG_Y_RATIO = 100;
 
@@ -74,8 +75,7 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
   const log = a.kind !== "name" && a.log;
   const faceted = opts.otherAxes.length > 0;
   const panels = combinations(opts.otherAxes).map((c) => cellText(opts.otherAxes, c));
-  // a header wider than its panel would widen the column and push the panel off its y axis
-  const header = Math.max(0, ...panels.flatMap((p) => p.split(", ")).map((l) => Math.ceil(0.8 * HEADER_FONT * l.length)));
+  const header = panelHeaderWidth(panels);
   const categorical = a.kind === "name";
   // categories need room for their points side by side, not the span of a numeric axis
   const wanted = categorical ? Math.min(440, a.order.length * (policies.length * CATEGORY_DODGE_PX + 90)) : 440;
@@ -138,7 +138,7 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
     title: {
       text: opts.title,
       subtitle: [
-        `mean of ${n} migration${n === 1 ? "" : "s"} per point; bars: ${INTERVAL}${faceted ? "; each panel its own y scale" : ""};`,
+        `mean of ${n} migration${n === 1 ? "" : "s"} per point; bars: ${intervalCaption(opts.interval)}${faceted ? "; each panel its own y scale" : ""};`,
         `points of each policy shifted ${dodge} px sideways so that equal values stay visible${cut ? ";" : ""}`,
         ...(cut ? [cut] : []),
       ],
@@ -152,16 +152,7 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
   if (!faceted) return { ...base, width, height: 260, layer } as unknown as TopLevelSpec;
   return {
     ...base,
-    facet: {
-      field: "panel",
-      type: "nominal",
-      sort: panels,
-      title: null,
-      header: { labelExpr: "split(datum.label, ', ')", labelFontSize: HEADER_FONT, labelPadding: 4 },
-    },
-    // 2 x 2 rather than 3 + 1
-    columns: panels.length === 4 ? 2 : Math.min(PANELS_PER_ROW, panels.length),
-    spacing: { row: 18, column: 14 },
+    ...panelLayout(panels),
     spec: { width, height: 190, layer },
     // log: one scale type for all panels, each its own domain
     resolve: { axis: { x: "independent", y: "independent" }, scale: { y: "independent" } },

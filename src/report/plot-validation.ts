@@ -3,7 +3,7 @@
  * policy. Intervals are drawn from 0 where they would reach below it, and the caption says so.
  */
 import type { TopLevelSpec } from "vega-lite";
-import { CONFIG, cutNote, INTERVAL, PALETTE, SCHEMA, timeInterval } from "./plots.ts";
+import { CONFIG, cutNote, intervalCaption, PALETTE, SCHEMA, timeInterval } from "./plots.ts";
 import type { Stats } from "./stats.ts";
 import { phaseLabel, type DurationColumn } from "./summary.ts";
 
@@ -28,7 +28,7 @@ export function validationChart(name: string, rows: readonly ValidationChartRow[
   const yOffset = { field: "backend", type: "nominal" as const, sort: ["simulator", "testbed"] };
   return {
     $schema: SCHEMA,
-    title: { text: `${name}: simulator vs testbed`, subtitle: [`mean time with ${INTERVAL}`, ...(cutNote(data) ? [cutNote(data)] : [])] },
+    title: { text: `${name}: simulator vs testbed`, subtitle: [`mean time with ${intervalCaption()}`, ...(cutNote(data) ? [cutNote(data)] : [])] },
     data: { values: data },
     width: 420,
     height: Math.max(120, 34 * groups.length),

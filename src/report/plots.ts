@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import type { Stats } from "./stats.ts";
+import { intervalName, type IntervalMethod, type Stats } from "./stats.ts";
 
 const FONT_FAMILY = "DejaVu Sans";
 const DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu";
@@ -75,7 +75,9 @@ export function policyChannels(policies: readonly string[]) {
 }
 
 /** What the error bars of every plot show (one wording, in every caption). */
-export const INTERVAL = "95% confidence interval (Student t)";
+export function intervalCaption(method: IntervalMethod = "t"): string {
+  return `95% confidence interval (${intervalName(method)})`;
+}
 
 /** An interval as drawn: never below the physical minimum of the quantity. */
 export interface DrawnInterval {
@@ -86,15 +88,15 @@ export interface DrawnInterval {
 }
 
 /**
- * The 95% CI of a mean time as a plot draws it. A time is never negative, but a symmetric
- * Student-t interval of skewed or bimodal run times can reach below 0 (a y axis down to -20 s):
- * the drawn interval starts at 0 then, and the caption says so (`cutNote`). Undefined (n < 2):
- * no bar, the mean alone.
+ * The 95% interval of a mean time (the one the report shows: Student t or bootstrap) as a plot
+ * draws it. A time is never negative, but a symmetric Student-t interval of skewed or bimodal
+ * run times can reach below 0 (a y axis down to -20 s): the drawn interval starts at 0 then, and
+ * the caption says so (`cutNote`). Undefined (n < 2): no bar, the mean alone.
  */
-export function timeInterval(s: Pick<Stats, "mean" | "ci95">, minimum = 0): DrawnInterval {
-  const ci = Number.isNaN(s.ci95) ? 0 : s.ci95;
-  const lo = s.mean - ci;
-  return { lo: Math.max(minimum, lo), hi: s.mean + ci, cut: lo < minimum };
+export function timeInterval(s: Pick<Stats, "mean" | "low" | "high">, minimum = 0): DrawnInterval {
+  const lo = Number.isNaN(s.low) ? s.mean : s.low;
+  const hi = Number.isNaN(s.high) ? s.mean : s.high;
+  return { lo: Math.max(minimum, lo), hi, cut: lo < minimum };
 }
 
 /** The caption's word on intervals cut at 0, or nothing when none is. */
@@ -102,6 +104,37 @@ export function cutNote(intervals: ReadonlyArray<{ cut: boolean }>): string {
   const n = intervals.filter((i) => i.cut).length;
   if (n === 0) return "";
   return `${n === 1 ? "1 interval reaches" : `${n} intervals reach`} below 0 s and ${n === 1 ? "is" : "are"} drawn from 0 (a time is never negative)`;
+}
+
+const PANELS_PER_ROW = 3;
+const HEADER_FONT = 11;
+
+/**
+ * The widest line of the panel headers (one line per ", "-separated part), in pixels as vega
+ * estimates text: a panel narrower than its header would widen the column and push the panel
+ * off its y axis.
+ */
+export function panelHeaderWidth(panels: readonly string[]): number {
+  return Math.max(0, ...panels.flatMap((p) => p.split(", ")).map((l) => Math.ceil(0.8 * HEADER_FONT * l.length)));
+}
+
+/** A panel per value of the `panel` field in the given order, at most three a row (2 x 2 rather than 3 + 1). */
+export function panelLayout(panels: readonly string[]) {
+  return {
+    facet: {
+      field: "panel",
+      type: "nominal" as const,
+      sort: [...panels],
+      title: null,
+      header: { labelExpr: "split(datum.label, ', ')", labelFontSize: HEADER_FONT, labelPadding: 4 },
+    },
+    columns: panelColumns(panels),
+    spacing: { row: 18, column: 14 },
+  };
+}
+
+export function panelColumns(panels: readonly string[]): number {
+  return panels.length === 4 ? 2 : Math.min(PANELS_PER_ROW, panels.length);
 }
 
 /** One value per policy in order of first appearance. */

@@ -3,7 +3,7 @@
  * column of runs.csv, and the published reference beside total_s. Cells and policies appear in
  * the order of their first row in runs.csv, which is plan order.
  */
-import { describe, type Stats } from "./stats.ts";
+import { describe, intervalName, STUDENT_T, type IntervalSpec, type Stats } from "./stats.ts";
 import { csvLines, DECIMALS as CSV_DECIMALS, formatNumber } from "./csv.ts";
 import type { RunRow } from "./csv.ts";
 import type { Ordering } from "./orderings.ts";
@@ -57,6 +57,8 @@ export interface SummaryInput {
   /** sweep axis names, experiment order */
   axes: readonly string[];
   reference?: ReferenceBlock | undefined;
+  /** the interval of the means (default Student t) */
+  interval?: IntervalSpec | undefined;
 }
 
 interface Group {
@@ -91,7 +93,7 @@ export function summarize(input: SummaryInput): SummaryRow[] {
   const out: SummaryRow[] = [];
   for (const g of groups(input.rows)) {
     for (const metric of DURATION_COLUMNS) {
-      const stats = describe(g.rows.map((r) => r.record[metric]));
+      const stats = describe(g.rows.map((r) => r.record[metric]), input.interval ?? STUDENT_T, [g.cell, g.policy, metric].join("\u001f"));
       const row: SummaryRow = { experiment: g.experiment, cell: g.cell, axes: g.axes, policy: g.policy, metric, stats };
       const ref = referenceFor(input.reference, g.policy, metric);
       if (ref) {
@@ -107,7 +109,7 @@ export function summarize(input: SummaryInput): SummaryRow[] {
 function summaryColumns(axes: readonly string[]): string[] {
   return [
     "experiment", "cell", ...axes, "policy", "metric", "n", "mean", "ci95", "std", "median", "min", "max",
-    "reference", "reference_ci", "error_pct",
+    "reference", "reference_ci", "error_pct", "ci_low", "ci_high",
   ];
 }
 
@@ -123,7 +125,7 @@ export function summaryCsv(rows: readonly SummaryRow[], axes: readonly string[])
     lines.push([
       r.experiment, r.cell, ...axes.map((a) => r.axes[a] ?? ""), r.policy, r.metric,
       String(s.n), num(s.mean), num(s.ci95), num(s.std), num(s.median), num(s.min), num(s.max),
-      num(r.reference?.mean), num(r.reference?.ci), num(r.error_pct),
+      num(r.reference?.mean), num(r.reference?.ci), num(r.error_pct), num(s.low), num(s.high),
     ]);
   }
   return csvLines(lines);
@@ -180,6 +182,32 @@ export function meanCi(s: { mean: number; ci95?: number; ci?: number }): string 
   return `${roundTo(s.mean, decimals)} ± ${roundTo(rounded, decimals)}`;
 }
 
+/**
+ * "12.3 [10.1, 15.0]": the mean and the interval the report shows (a bootstrap's need not be
+ * symmetric), rounded as `meanCi` rounds: to 2 significant digits of the half-width.
+ */
+function meanInterval(s: Stats): string {
+  if (Number.isNaN(s.low)) return `${formatMean(s.mean)} [n/a]`;
+  const d = intervalDecimals(s.low, s.high);
+  return `${roundedTo(s.mean, d)} [${roundedTo(s.low, d)}, ${roundedTo(s.high, d)}]`;
+}
+
+/**
+ * The decimals that show an interval [low, high] and its mean to 2 significant digits of the
+ * half-width (`meanCi`'s rule); undefined when there is no interval or no spread runs.csv holds.
+ */
+export function intervalDecimals(low: number, high: number): number | undefined {
+  if (Number.isNaN(low) || Number.isNaN(high)) return undefined;
+  const half = Number(((high - low) / 2).toPrecision(CI_DIGITS));
+  const decimals = decimalsFor(half, CI_DIGITS);
+  return half === 0 || decimals > CSV_DECIMALS ? undefined : decimals;
+}
+
+/** `x` to `decimals` places (`intervalDecimals`), or to 3 significant digits when undefined. */
+export function roundedTo(x: number, decimals: number | undefined): string {
+  return decimals === undefined ? formatMean(x) : roundTo(x, decimals);
+}
+
 function mdEscape(s: string): string {
   return s.replace(/\|/g, "\\|");
 }
@@ -211,14 +239,19 @@ export interface SummaryMdOptions {
   experiment: string;
   axes: readonly string[];
   reference?: ReferenceBlock | undefined;
+  /** the interval the tables show (default Student t) */
+  interval?: IntervalSpec["method"] | undefined;
 }
 
 /** summary.md: one table per cell, rows = policies: total mean ± CI, reference, error, phases. */
 export function summaryMarkdown(rows: readonly SummaryRow[], opts: SummaryMdOptions): string {
   const out: string[] = [`# ${opts.experiment}: summary`, ""];
+  const bootstrap = opts.interval === "bootstrap";
   out.push(
-    "Times in seconds: mean ± half-width of the 95% confidence interval (Student t), over n runs; " +
-      "n/a where n < 2. The half-width has 2 significant digits and the mean is rounded to the same place; " +
+    (bootstrap
+      ? `Times in seconds: mean [95% confidence interval (${intervalName("bootstrap")})], over n runs; `
+      : `Times in seconds: mean ± half-width of the 95% confidence interval (${intervalName("t")}), over n runs; `) +
+      "n/a where n < 2. The interval has 2 significant digits (of its half-width) and the mean is rounded to the same place; " +
       "phases are means to 3 significant digits; total runs from the trigger to SUCCESS.",
   );
   const hasRef = opts.reference !== undefined && rows.some((r) => r.reference);
@@ -245,7 +278,7 @@ export function summaryMarkdown(rows: readonly SummaryRow[], opts: SummaryMdOpti
     const body = policies.map((p) => {
       const by = (m: DurationColumn) => cellRows.find((r) => r.policy === p && r.metric === m)!;
       const total = by("total_s");
-      const line = [p, String(total.stats.n), meanCi(total.stats)];
+      const line = [p, String(total.stats.n), bootstrap ? meanInterval(total.stats) : meanCi(total.stats)];
       if (hasRef) {
         line.push(total.reference ? meanCi(total.reference) : "");
         line.push(total.error_pct === undefined ? "" : `${total.error_pct >= 0 ? "+" : ""}${fmt(total.error_pct, 1)}%`);
