@@ -1,16 +1,19 @@
 #!/usr/bin/python3
-"""The pre-copy proof: the driver's pre-copy (driver/precopy.py) on a kernel with soft-dirty tracking,
-CRIU run directly (no runc, no network: the copy step is a local copy into a destination folder,
-paced to a link's rate).
+"""The pre-copy proof: the driver's own pre-copy (livemig.py Live.pre_copy with runc, driving the
+rounds of precopy.py) on a kernel with soft-dirty tracking, one machine standing in for the testbed:
+no Mininet (every runc in this namespace), no Docker (the containers' root is a folder holding the
+static workload), and the copy step a local copy paced to a link's rate. The restored container is
+verified by the driver's own check (Live.verify: counter continued, two page checks passed).
 
     proof.py WORKLOAD WORKDIR [--hold BYTES] [--wset BYTES] [--threshold BYTES] [--max-rounds N] [--link-bps BITS]
 
-Runs as root on the kernel under test (run-vm.sh boots one and runs this inside). Prints one JSON
-line {"type": "precopy-proof", ...}: the record's fields (rounds, converged, downtime_s, ...), each
-round's pages, bytes, copy time and dirty amount, and the restored workload's counters; exit 0 when
-the restored process continued from its checkpointed counter and passed two page checks, 1 otherwise.
+Runs as root on the kernel under test, with runc, CRIU and cgroup v2 (run-vm.sh boots one and runs
+this inside); WORKDIR must not exist. Prints one JSON line {"type": "precopy-proof", ...}: the
+record's fields (rounds, converged, downtime_s, ...), each round's pages, bytes, copy time and dirty
+amount, and the restored workload's counters; exit 0 when the restored container continued from its
+checkpointed counter and passed two page checks, 1 otherwise.
 
-The dirty rate is derived from this machine's speed, not fixed: a probe process of the same size is
+The dirty rate is derived from this machine's speed, not fixed: a probe container of the same size is
 pre-dumped twice, the first round (everything) taking T1, the second (nothing dirty) taking T0, CRIU's
 cost of a round whatever it copies. With rate R a round leaves about R x (its duration) dirty, so the
 rule converges when R x T0 < threshold and needs a second round when R x T1 > threshold; the rate
@@ -18,19 +21,21 @@ threshold / sqrt(T0 x T1) leaves both sides the same margin, sqrt(T1 / T0). Unde
 the absolute times mean nothing; that the rounds shrink, stop by the rule and restore whole does.
 """
 import argparse
-import ctypes
 import json
 import math
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "driver"))
-from precopy import PAGE_SIZE, describe, pre_copy, process_tree, relink, stage  # noqa: E402
+from livemig import Live, RuncPreCopy, release_runc  # noqa: E402
+from netutil import dir_bytes  # noqa: E402
+from precopy import PAGE_SIZE, relink, stage  # noqa: E402
+from testbed_names import LIVE_BASELINE, WORKLOAD_BIN  # noqa: E402
 
-PR_SET_CHILD_SUBREAPER = 36
 STEP_S = 300
 # migsim-dirty checks its pages every 20 counter values (workload/migsim-dirty.c)
 CHECK_EVERY = 20
@@ -51,150 +56,93 @@ def run(cmd, what, timeout=STEP_S):
     return r.stdout
 
 
-def log_tail(path):
-    try:
-        with open(path, errors="replace") as f:
-            errs = [l.strip() for l in f if "Error" in l]
-        return " | ".join(errs[-3:])
-    except OSError:
-        return ""
+class LocalRun:
+    """What the driver's Live (livemig.py) asks of a testbed run, on one machine: no Mininet hosts
+    (every runc runs in this namespace), no Docker (the rootfs is a folder holding the workload), and
+    a transfer that is a local copy paced to a link's rate (a copy inside one machine is no network:
+    pacing gives each round the time its bytes would take on one)."""
 
+    def __init__(self, rundir, link_bps):
+        self.rundir = rundir
+        self.link_bps = link_bps
+        self.procs = []
+        self.lock = threading.RLock()
+        self.state = {}
 
-class Criu:
-    """The runtime pre_copy drives: criu on one process tree (a session leader, stdio in files)."""
-
-    def __init__(self, proc, logs, out=None):
-        self.proc = proc
-        self.out = out
-        # the output file's length when the final dump stopped the process (what it printed before)
-        self.printed = None
-        self.pid = proc.pid
-        self.logs = logs
-        self.restored = None
-
-    def pids(self):
-        return process_tree(self.pid)
-
-    def _criu(self, action, folder, parent, extra):
-        logf = os.path.join(self.logs, "%s-%s.log" % (action, os.path.basename(folder)))
-        cmd = ["criu", action, "-D", folder, "-o", logf, "-v4"] + extra
-        if parent:
-            cmd += ["--prev-images-dir", os.path.join("..", parent)]
-        try:
-            run(cmd, "criu %s %s" % (action, os.path.basename(folder)))
-        except Failed as e:
-            raise Failed("%s; %s" % (e, log_tail(logf)))
-
-    def pre_dump(self, folder, parent):
-        os.makedirs(folder)
-        self._criu("pre-dump", folder, parent, ["-t", str(self.pid), "--track-mem"])
-
-    def dump(self, folder, parent):
-        os.makedirs(folder)
-        self._criu("dump", folder, parent, ["-t", str(self.pid), "--track-mem"])
-        # CRIU killed it: reap it, or its pid stays taken and the restore cannot have it back
-        self.proc.wait(timeout=30)
-        if self.out:
-            self.printed = os.path.getsize(self.out)
-
-    def restore(self, folder):
-        self._criu("restore", folder, None, ["-d"])
-        self.restored = self.pid
-
-
-class Output:
-    """migsim-dirty's stdout file: counter lines, or CORRUPT."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def read(self, offset=0, limit=-1):
-        with open(self.path, errors="replace") as f:
-            f.seek(offset)
-            text = f.read(limit)
-        lines = [l.strip() for l in text.splitlines()]
-        corrupt = next((l for l in lines if l.startswith("CORRUPT")), None)
-        return [int(l) for l in lines if l.isdigit()], corrupt
-
-    def wait(self, pred, seconds, offset=0):
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            values, corrupt = self.read(offset)
-            if corrupt:
-                raise Failed("the workload reported %s" % corrupt)
-            if values and pred(values[-1]):
-                return values
-            time.sleep(0.1)
-        values, _ = self.read(offset)
-        raise Failed("the workload's counter stopped at %s" % (values[-1] if values else "nothing"))
-
-
-def start(workload, args, workdir, name):
-    out = os.path.join(workdir, "%s.out" % name)
-    err = open(os.path.join(workdir, "%s.err" % name), "w")
-    # a session leader with no terminal: CRIU dumps it without --shell-job
-    p = subprocess.Popen([workload] + [str(a) for a in args], stdout=open(out, "w"), stderr=err,
-                         stdin=subprocess.DEVNULL, start_new_session=True, cwd=workdir)
-    Output(out).wait(lambda v: v >= 2, 120)
-    return p, Output(out)
-
-
-def stop(p):
-    if p is not None and p.poll() is None:
-        p.kill()
-        p.wait(timeout=30)
-
-
-def kill_pid(pid):
-    try:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    except (OSError, ChildProcessError):
+    def save_state(self):
         pass
 
+    def track_pid(self, pid):
+        pass
 
-def local_copy(dest, link_bps):
-    """The copy step: one staged round into `dest`, paced to a link of `link_bps` bits/s (a copy
-    inside one machine is no network: pacing gives each round the time its bytes would take on
-    one); the received rounds are siblings there."""
-    def copy(staged):
+    def left(self, cap=STEP_S):
+        return cap
+
+    def set_phase(self, i, phase):
+        pass
+
+    def transfer(self, m, src, dst, folder, index):
         t = time.monotonic()
-        target = os.path.join(dest, os.path.basename(staged))
-        shutil.copytree(staged, target)
+        target = os.path.join(self.rundir, "recv", str(index), os.path.basename(folder))
+        shutil.copytree(folder, target)
         os.sync()
-        size = sum(os.path.getsize(os.path.join(target, f)) for f in os.listdir(target))
-        done = t + size * 8 / link_bps
+        done = t + dir_bytes(target) * 8 / self.link_bps
         while time.monotonic() < done:
             time.sleep(min(0.1, done - time.monotonic()))
-        seconds = time.monotonic() - t
-        return seconds, size, target
-    return copy
+        return time.monotonic() - t, target
 
 
-def probe_round_times(workload, workdir, hold, link_bps):
-    """(T1, T0): a first pre-dump plus copy of a process holding `hold` bytes, then a second one with
-    nothing dirty (CRIU's cost of a round whatever it copies)."""
-    pdir = os.path.join(workdir, "probe")
-    os.makedirs(pdir)
-    p, _ = start(workload, [hold, PAGE_SIZE, 0], pdir, "probe")
-    try:
-        rt = Criu(p, pdir)
-        copy = local_copy(os.path.join(pdir, "dest"), link_bps)
-        os.makedirs(os.path.join(pdir, "dest"))
-        times = []
-        parent = None
-        for n in (1, 2):
-            folder = os.path.join(pdir, "pre%d" % n)
-            t = time.monotonic()
-            rt.pre_dump(folder, parent)
-            _, _, received = copy(stage(folder, os.path.join(pdir, "send")))
-            relink(received, parent)
-            times.append(time.monotonic() - t)
-            parent = "pre%d" % n
-        return times[0], times[1]
-    finally:
-        stop(p)
-        shutil.rmtree(pdir, ignore_errors=True)
+class VmLive(Live):
+    """The driver's Live with one difference: the containers' root is writable. Restoring a container
+    whose root is read-only fails in the VM (CRIU 4.2.1 on Debian's 6.1: "Can't create a temporary
+    directory: Read-only file system" when it pivots into the restored root), which the testbed's
+    kernel does not show; nothing of pre-copy depends on it (the workload writes only its memory)."""
+
+    def bundle(self, cid, args):
+        b = super().bundle(cid, args)
+        path = os.path.join(b, "config.json")
+        with open(path) as f:
+            cfg = json.load(f)
+        cfg["root"]["readonly"] = False
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        return b
+
+
+def rootfs(workload, rundir):
+    """The containers' root: the static workload at the path the driver starts it from."""
+    r = os.path.join(rundir, "rootfs")
+    os.makedirs(os.path.join(r, os.path.dirname(WORKLOAD_BIN).lstrip("/")))
+    shutil.copy(workload, os.path.join(r, WORKLOAD_BIN.lstrip("/")))
+    return r
+
+
+def container(hold, wset, rate):
+    """A container spec whose workload_args are migsim-dirty HOLD WSET RATE."""
+    return {"checkpoint": hold + LIVE_BASELINE, "memory": wset, "dirtyRate": rate}
+
+
+def probe_round_times(live, hold):
+    """(T1, T0): a first pre-dump plus copy of a container holding `hold` bytes, then a second one
+    with nothing dirty (CRIU's cost of a round whatever it copies)."""
+    cid = "probe"
+    live.start(cid, container(hold, PAGE_SIZE, 0), "set-up")
+    work = os.path.join(live.run.rundir, "probe")
+    os.makedirs(work)
+    rt = RuncPreCopy(live, cid, None, None, None, None, work, STEP_S)
+    times, parent = [], None
+    for n in (1, 2):
+        folder = os.path.join(work, "pre%d" % n)
+        t = time.monotonic()
+        rt.pre_dump(folder, parent)
+        _, received = live.run.transfer(None, None, None, stage(folder, os.path.join(work, "send")), "probe")
+        relink(received, parent)
+        times.append(time.monotonic() - t)
+        parent = "pre%d" % n
+    run(["runc", "--root", live.root, "delete", "-f", cid], "runc delete %s" % cid, 60)
+    shutil.rmtree(work)
+    shutil.rmtree(os.path.join(live.run.rundir, "recv", "probe"))
+    return times[0], times[1]
 
 
 def main():
@@ -206,49 +154,43 @@ def main():
     # the simulator's defaults (src/migration/costs.ts)
     ap.add_argument("--threshold", type=float, default=1e6)
     ap.add_argument("--max-rounds", type=int, default=8)
-    ap.add_argument("--link-bps", type=float, default=32e6)
+    ap.add_argument("--link-bps", type=float, default=16e6)
     a = ap.parse_args()
-    libc = ctypes.CDLL(None, use_errno=True)
-    # restored processes (criu restore -d) become our children, so they are reaped and stopped here
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    result = {"type": "precopy-proof", "kernel": os.uname().release}
-    proc = None
-    rt = None
+    result = {"type": "precopy-proof", "kernel": os.uname().release, "runtime": "runc"}
+    os.makedirs(a.workdir)
+    live = VmLive(LocalRun(a.workdir, a.link_bps))
+    live.rootfs = rootfs(a.workload, a.workdir)
+    live.run.state["runc_root"] = live.root
+    live.run.state["runc_ids"] = []
     try:
         features = run(["criu", "check", "--feature", "mem_dirty_track"], "criu check --feature mem_dirty_track", 60)
         result["criu_check"] = features.strip().splitlines()[-1] if features.strip() else "ok"
         result["criu"] = run(["criu", "--version"], "criu --version", 60).split("\n")[0]
-        t1, t0 = probe_round_times(a.workload, a.workdir, a.hold, a.link_bps)
+        t1, t0 = probe_round_times(live, a.hold)
         rate = int(a.threshold / math.sqrt(max(t0, 1e-3) * t1))
         result["probe"] = {"first_round_s": t1, "empty_round_s": t0, "margin": math.sqrt(t1 / max(t0, 1e-3))}
         result["workload"] = {"hold": a.hold, "wset": a.wset, "rate": rate}
-        result["threshold"] = a.threshold
-        result["max_rounds"] = a.max_rounds
-        result["link_bps"] = a.link_bps
-        proc, out = start(a.workload, [a.hold, a.wset, rate], a.workdir, "workload")
-        rt = Criu(proc, a.workdir, out.path)
-        dest = os.path.join(a.workdir, "dest")
-        os.makedirs(dest)
-        fields = pre_copy(rt, local_copy(dest, a.link_bps), os.path.join(a.workdir, "src"), a.threshold, a.max_rounds)
-        before = out.read(0, rt.printed)[0][-1]
-        after = out.wait(lambda v: v >= before + 2 * CHECK_EVERY + 1, 180, rt.printed)
-        if after[0] != before + 1:
+        result.update(threshold=a.threshold, max_rounds=a.max_rounds, link_bps=a.link_bps)
+        c = container(a.hold, a.wset, rate)
+        live.start("workload", c, "set-up")
+        fields = live.pre_copy(0, {"container": c, "transport": "tcp"}, "workload", None, None, STEP_S,
+                               {"precopyThreshold": a.threshold, "precopyMaxRounds": a.max_rounds})
+        new, before = fields.pop("_verify")
+        first, last = live.verify(new, before)
+        if first != before + 1:
             raise Failed("the restored counter did not continue from the checkpointed one (checkpointed %d, "
-                         "restored %d)" % (before, after[0]))
-        if os.waitpid(rt.restored, os.WNOHANG) != (0, 0):
-            raise Failed("the restored process ended")
-        result.update({k: v for k, v in fields.items() if k != "precopy_note"})
-        result["note"] = describe(fields)
-        result.update(counter_checkpointed=before, counter_restored=after[0], counter_last=after[-1],
-                      page_checks_passed=after[-1] // CHECK_EVERY - before // CHECK_EVERY, verified=True)
+                         "restored %d)" % (before, first))
+        result.update(fields)
+        result["note"] = result.pop("_note")
+        result.update(counter_restored=first, counter_last=last,
+                      page_checks_passed=last // CHECK_EVERY - before // CHECK_EVERY, verified=True)
         code = 0
-    except (Failed, OSError, ValueError) as e:
-        result.update(verified=False, error=str(e))
+    except Exception as e:  # noqa: BLE001 - every failure is the proof's result, printed as its line
+        result.update(verified=False, error="%s: %s" % (type(e).__name__, e))
         code = 1
     finally:
-        stop(proc)
-        if rt is not None and rt.restored:
-            kill_pid(rt.restored)
+        live.cleanup()
+        release_runc(live.run.state)
     print(json.dumps(result), flush=True)
     return code
 

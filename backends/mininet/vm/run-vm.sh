@@ -38,8 +38,9 @@ vm_timeout="${MIGSIM_VM_TIMEOUT:-600}"
 case "$vm_timeout" in ''|*[!0-9]*) fail "MIGSIM_VM_TIMEOUT: expected whole seconds, got $vm_timeout" ;; esac
 
 # 9p root over virtio; the rest because CRIU probes them before any action (libcrc32c, which
-# nf_tables needs, wants a crc32c first) and dumps sockets through the diag modules
-VM_MODULES="virtio_pci 9pnet_virtio 9p crc32c_generic nf_tables veth tun unix_diag inet_diag tcp_diag udp_diag netlink_diag af_packet_diag"
+# nf_tables needs, wants a crc32c first), dumps a network namespace's conntrack entries and its sockets
+# through netlink (nf_conntrack_netlink, the diag modules)
+VM_MODULES="virtio_pci 9pnet_virtio 9p crc32c_generic nf_tables nf_conntrack_netlink veth tun unix_diag inet_diag tcp_diag udp_diag netlink_diag af_packet_diag"
 apt_bounded() { timeout -k 10 600 apt-get -o DPkg::Lock::Timeout=300 "$@"; }
 
 # The kernel package linux-image-amd64 depends on, and its version: the cache key.
