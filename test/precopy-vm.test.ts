@@ -20,10 +20,7 @@ function onPath(tool: string): boolean {
   return spawnSync("sh", ["-c", 'command -v "$1"', "sh", tool], { timeout: 10_000 }).status === 0;
 }
 
-const missing = [
-  ...(process.getuid?.() === 0 ? [] : ["root"]),
-  ...["qemu-system-x86_64", "criu"].filter((t) => !onPath(t)),
-];
+const missing = [...(process.getuid?.() === 0 ? [] : ["root"]), ...["qemu-system-x86_64", "criu"].filter((t) => !onPath(t))];
 const required = process.env["MIGSIM_PRECOPY_VM_REQUIRED"] === "1";
 const maybe = missing.length === 0 || required ? test : test.skip;
 if (missing.length > 0 && !required) console.log(`pre-copy VM test skipped: needs ${missing.join(", ")}`);
