@@ -58,7 +58,9 @@ maybe("pre-copy in a VM with soft-dirty: rounds shrink, stop by the threshold, a
     });
     t.is(r.status, 0, `run-vm.sh exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
     if (r.status !== 0) return;
-    const p = JSON.parse(readFileSync(out, "utf8")) as Proof;
+    const text = readFileSync(out, "utf8");
+    t.log(text.trim());
+    const p = JSON.parse(text) as Proof;
     t.log(`rounds ${p.round_log.map((x) => `${x.pages} pages`).join(", ")}; final ${p.final.pages} pages; downtime ${p.downtime_s.toFixed(2)} s (emulated)`);
     t.true(p.verified, p.error);
     t.true(p.rounds >= 2, `rounds ${p.rounds}`);

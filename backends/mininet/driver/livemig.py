@@ -1,5 +1,6 @@
-"""Live migration on the testbed: post-copy with CRIU lazy pages, and the checks that decide which
-live modes this testbed can run at all.
+"""Live migration on the testbed: post-copy with CRIU lazy pages, pre-copy with CRIU's incremental
+pre-dumps (the rounds are precopy.py's; RuncPreCopy is their runtime here), and the checks that
+decide which live modes this testbed can run at all.
 
 Docker's `checkpoint create` offers neither CRIU pre-dump nor lazy pages, so a container that is
 to be migrated live runs under runc directly: its own bundle (the workload image's files, exported
@@ -18,6 +19,10 @@ Post-copy, timed like the cold mode:
   page pull   the lazy-pages daemon pushes the rest in the background and exits when every page
               has arrived; the source's checkpoint ends when its page server has served them all
 downtime = checkpoint start -> restore end; transfer_s = minimal copy + page pull (as the simulator).
+
+Pre-copy: see precopy.py; `runc checkpoint --pre-dump --parent-path` rounds in the source host, each
+round's folder across the emulated network by the run's transfer, the final `runc checkpoint` and
+`runc restore` in the destination host, verified as post-copy.
 """
 import json
 import os
@@ -350,8 +355,7 @@ class Live:
         src_out.closed.wait(5)
         before = src_out.values[-1] if src_out.values else None
         note = precopy.describe(fields)
-        for k in ("final", "precopy_note"):
-            fields.pop(k)
+        fields.pop("precopy_note")
         return dict(fields, counter_checkpointed=before, _verify=(new, before), _note=note)
 
     def verify(self, new, before):

@@ -124,7 +124,8 @@ def check_rule(threshold, max_rounds):
     return threshold, max_rounds
 
 
-def pre_copy(rt, copy, workdir, threshold, max_rounds, on_phase=lambda phase: None, clock=time.monotonic):
+def pre_copy(rt, copy, workdir, threshold, max_rounds, on_phase=lambda phase: None, clock=time.monotonic,
+             dirty_bytes=soft_dirty_bytes):
     """Migrates one running process tree by pre-copy.
 
     rt.pids()                   the process tree (its root first) whose memory is tracked
@@ -133,6 +134,8 @@ def pre_copy(rt, copy, workdir, threshold, max_rounds, on_phase=lambda phase: No
     rt.restore(folder)          restore from the received final folder; returns when the process runs
     copy(staged)                sends one staged folder; returns (seconds, bytes on the destination,
                                 the received folder's path); received rounds must be siblings
+    dirty_bytes(pids)           what the tree dirtied since the last pre-dump (soft-dirty bits; a
+                                test passes its own)
     Returns the record's fields: checkpoint_s, transfer_s, restore_s, downtime_s, checkpoint_bytes,
     transferred_bytes, rounds, converged, round_log (one dict per pre-dump round) and final.
     """
@@ -154,7 +157,7 @@ def pre_copy(rt, copy, workdir, threshold, max_rounds, on_phase=lambda phase: No
         pages = pages_written(folder)
         seconds, nbytes, received = copy(stage(folder, staging))
         relink(received, parent)
-        dirty = soft_dirty_bytes(rt.pids())
+        dirty = dirty_bytes(rt.pids())
         log.append({"round": n, "pages": pages, "dumped_bytes": pages * PAGE_SIZE, "dump_s": dump_s,
                     "copied_bytes": nbytes, "copy_s": seconds, "dirty_bytes": dirty})
         checkpoint_s += dump_s
