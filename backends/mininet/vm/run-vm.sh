@@ -52,12 +52,19 @@ fi
 [ -n "$kpkg" ] || fail "apt knows no linux-image-amd64 (a Debian package source is needed)"
 kver="$(apt-cache policy "$kpkg" | awk '/Candidate:/ {print $2}')"
 krel="${kpkg#linux-image-}"
-cache="${MIGSIM_VM_CACHE:-/var/cache/migsim-vm}/${kpkg}_${kver}"
+cache_root="${MIGSIM_VM_CACHE:-/var/cache/migsim-vm}"
+cache="$cache_root/${kpkg}_${kver}"
+mkdir -p "$cache_root"
+# one build of the cache at a time (a second run waits for the first's, then uses it)
+exec 9>"$cache_root/lock"
+timeout 900 flock 9 || fail "another run-vm.sh held $cache_root/lock for 15 minutes"
 
 if [ ! -f "$cache/ready" ]; then
   rm -rf "$cache"
   mkdir -p "$cache/deb"
-  (cd "$cache/deb" && apt_bounded download "$kpkg" busybox-static >/dev/null) \
+  # stale package lists name a kernel the mirror has replaced: refresh them once and retry
+  (cd "$cache/deb" && { apt_bounded download "$kpkg" busybox-static >/dev/null \
+    || { apt_bounded update >/dev/null && apt_bounded download "$kpkg" busybox-static >/dev/null; }; }) \
     || fail "apt-get download $kpkg busybox-static failed"
   x="$cache/x"
   mkdir -p "$x"
@@ -86,6 +93,7 @@ if [ ! -f "$cache/ready" ]; then
   rm -rf "$x" "$r" "$cache/deb"
   echo "$kpkg $kver" > "$cache/ready"
 fi
+exec 9>&-
 
 # not under /tmp: the VM mounts a fresh /tmp over the shared root's
 runs="${MIGSIM_VM_CACHE:-/var/cache/migsim-vm}/runs"
