@@ -400,7 +400,8 @@ class RuncPreCopy:
 
     def pids(self):
         if self.pid is None:
-            out = run_bounded(["runc", "--root", self.live.root, "state", self.cid], self.live.run.left(30), "pre-copy round")
+            out = run_bounded(["runc", "--root", self.live.root, "state", self.cid], self.live.run.left(30),
+                              "pre-copy round")
             self.pid = int(json.loads(out)["pid"])
         return precopy.process_tree(self.pid)
 

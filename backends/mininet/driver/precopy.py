@@ -142,58 +142,50 @@ def pre_copy(rt, copy, workdir, threshold, max_rounds, on_phase=lambda phase: No
     threshold, max_rounds = check_rule(threshold, max_rounds)
     staging = os.path.join(workdir, "send")
     os.makedirs(staging, exist_ok=True)
-    log, parent, received = [], None, None
-    checkpoint_s = transfer_s = 0.0
-    sent = 0
-    converged, dirty = True, 0
-    while True:
-        n = len(log) + 1
-        name = "pre%d" % n
+
+    def step(dump, name, parent):
+        """One dump into WORKDIR/name and its copy: when the dump started, the received folder, the figures."""
         folder = os.path.join(workdir, name)
-        on_phase("pre-copy round")
-        t = clock()
-        rt.pre_dump(folder, parent)
-        dump_s = clock() - t
+        start = clock()
+        dump(folder, parent)
+        dump_s = clock() - start
         pages = pages_written(folder)
         seconds, nbytes, received = copy(stage(folder, staging))
         relink(received, parent)
+        return start, received, {"pages": pages, "dumped_bytes": pages * PAGE_SIZE, "dump_s": dump_s,
+                                 "copied_bytes": nbytes, "copy_s": seconds}
+
+    log, parent = [], None
+    converged = True
+    while True:
+        n = len(log) + 1
+        on_phase("pre-copy round")
+        _, _, figures = step(rt.pre_dump, "pre%d" % n, parent)
         dirty = dirty_bytes(rt.pids())
-        log.append({"round": n, "pages": pages, "dumped_bytes": pages * PAGE_SIZE, "dump_s": dump_s,
-                    "copied_bytes": nbytes, "copy_s": seconds, "dirty_bytes": dirty})
-        checkpoint_s += dump_s
-        transfer_s += seconds
-        sent += nbytes
-        parent = name
+        log.append(dict({"round": n}, dirty_bytes=dirty, **figures))
+        parent = "pre%d" % n
         if dirty <= threshold:
             break
         if n >= max_rounds:
             converged = False
             break
     on_phase("stop-and-copy")
-    folder = os.path.join(workdir, "final")
-    t_down = clock()
-    rt.dump(folder, parent)
-    dump_s = clock() - t_down
-    pages = pages_written(folder)
-    seconds, nbytes, received = copy(stage(folder, staging))
-    relink(received, parent)
-    checkpoint_s += dump_s
-    transfer_s += seconds
-    sent += nbytes
+    t_down, received, final = step(rt.dump, "final", parent)
     on_phase("restore")
     t = clock()
     rt.restore(received)
     end = clock()
-    final = {"pages": pages, "dumped_bytes": pages * PAGE_SIZE, "dump_s": dump_s, "copied_bytes": nbytes,
-             "copy_s": seconds}
-    # the whole image the restore reads: every round's pages plus the final folder's
-    image = sum(folder_bytes(os.path.join(workdir, "pre%d" % r["round"])) for r in log) + folder_bytes(folder)
+    steps = log + [final]
+    # the whole image the restore reads: every round's folder plus the final one
+    names = ["pre%d" % r["round"] for r in log] + ["final"]
+    image = sum(folder_bytes(os.path.join(workdir, name)) for name in names)
     note = None
     if not converged:
         note = "pre-copy stopped at the round limit (%d) with %d B still dirty (threshold %d B)" % (
             max_rounds, dirty, threshold)
-    return dict(checkpoint_s=checkpoint_s, transfer_s=transfer_s, restore_s=end - t, downtime_s=end - t_down,
-                checkpoint_bytes=image, transferred_bytes=sent, rounds=len(log), converged=converged,
+    return dict(checkpoint_s=sum(x["dump_s"] for x in steps), transfer_s=sum(x["copy_s"] for x in steps),
+                restore_s=end - t, downtime_s=end - t_down, checkpoint_bytes=image,
+                transferred_bytes=sum(x["copied_bytes"] for x in steps), rounds=len(log), converged=converged,
                 round_log=log, final=final, precopy_note=note)
 
 
