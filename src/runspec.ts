@@ -104,6 +104,13 @@ export interface CostParams {
   /** post-copy: bytes of minimal state moved before restore */
   postcopyMinimal: number;
   /**
+   * post-copy: bytes of the first page request of the background pull, and the step by which
+   * each request without a fault since grows (CRIU lazy-pages: 64 KiB, up to 4 MiB)
+   */
+  postcopyChunk: number;
+  /** post-copy: seconds between the restored container's faults on pages not pulled yet (each resets the request size) */
+  postcopyFaultInterval: number;
+  /**
    * fixed cost of one MTD key request beyond its network round trips: the key holder
    * authenticating the source and deriving its answer, seconds
    */
@@ -133,7 +140,7 @@ export interface RunSpec {
   /** index of the cell in the plan (for ordering outputs) */
   cellIndex: number;
   run: number;
-  /** the run's seed (derived from experiment seed, cell, run index) */
+  /** the run's seed (derived from the experiment seed and the run index: random.ts runSeed) */
   seed: number;
   /** sweep axis values as written in the file, column name -> value */
   axes: Record<string, string>;
@@ -251,8 +258,15 @@ export interface RunFailure extends RunKey {
   /** protocol phase it was in: set-up, trigger, decision, checkpoint, transfer, restore, ... */
   phase: string;
   message: string;
+  /**
+   * Set when the run was ended at its deadline while this migration was under way: seconds since
+   * its trigger (a lower bound on its total time: a censored observation) and the bytes its copy
+   * had delivered by then.
+   */
+  censored_after_s?: number | undefined;
+  bytes_moved?: number | undefined;
 }
-export const FAILURE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "seed", "migration", "phase", "message"] as const;
+export const FAILURE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "seed", "migration", "phase", "message", "censored_after_s", "bytes_moved"] as const;
 
 export interface RunResult {
   records: RunRecord[];

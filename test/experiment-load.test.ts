@@ -61,12 +61,15 @@ test("a valid experiment resolves units, defaults and the plan", (t) => {
   t.is(spec.traffic[0]!.start, 0);
 });
 
-test("run seeds depend on cell and run, not on policy or position", (t) => {
-  const exp = loadExperiment(scratch(BASE));
+test("run seeds depend on the run index alone, not on cell, policy or position", (t) => {
+  const exp = loadExperiment(scratch(`${BASE}sweep:\n  network.model: [max-min, tcp-fluid]\n`));
   t.is(specAt(exp, 0).seed, specAt(exp, 3).seed, "same run index, other policy: common random numbers");
+  t.is(specAt(exp, 0).seed, specAt(exp, 6).seed, "same run index, other cell: common random numbers");
+  t.is(specAt(exp, 7).seed, specAt(exp, 10).seed);
   t.not(specAt(exp, 0).seed, specAt(exp, 1).seed);
   const again = loadExperiment(scratch(BASE));
   t.is(specAt(again, 2).seed, specAt(exp, 2).seed);
+  t.not(specAt(loadExperiment(scratch(BASE), { seed: 8 }), 2).seed, specAt(exp, 2).seed, "another experiment seed");
 });
 
 test("sweep axes expand as a cartesian product in file order", (t) => {
@@ -110,4 +113,28 @@ test("refusals name file, line and field", (t) => {
   refusal(t, BASE.replace("policies: [random, bandwidth]", "policies: [{ mine: { plugin: ../elsewhere/p.js } }]"), /outside the experiment's folder/);
   refusal(t, BASE, /--set migrations\.2\.source: there is no field "migrations\.2"/, ["migrations.2.source=h1"]);
   refusal(t, "name: e\ntopology: topo.yaml\nmigrations: [\n", /YAML syntax error/);
+});
+
+test("--set sweep.AXIS=[...] replaces a sweep axis's values; --set on the swept field itself is refused, naming the sweep", (t) => {
+  const file = scratch(`${BASE}sweep:\n  network.model: [max-min, tcp-fluid]\n  migrations.0.container.checkpoint: [5MB, 20MB]\n`);
+  const exp = loadExperiment(file, { set: ["sweep.network.model=[tcp-fluid]"] });
+  t.deepEqual(exp.cells.map((c) => c.id), ["network.model=tcp-fluid&migrations.0.container.checkpoint=5MB", "network.model=tcp-fluid&migrations.0.container.checkpoint=20MB"]);
+  // a --set on the field, then the sweep replaced by a later --set: still refused (the sweep sets it)
+  for (const set of [["network.model=tcp-fluid"], ["network.model=tcp-fluid", "sweep.network.model=[max-min]"]]) {
+    const err = t.throws(() => loadExperiment(file, { set }), { instanceOf: InputError })!;
+    t.regex(err.message, /^--set network\.model=tcp-fluid: network\.model is swept \(.*exp\.yaml:\d+: sweep: network\.model: \[/);
+    t.regex(err.message, /--set 'sweep\.network\.model=\[tcp-fluid\]'$/);
+    t.false(err.message.includes("\n"));
+  }
+  // a new axis by --set
+  t.is(loadExperiment(scratch(BASE), { set: ["sweep.horizon=[100s, 200s]"] }).cells.length, 2);
+});
+
+test("baseline and ci: defaults, a named baseline, and a baseline that is no policy refused", (t) => {
+  const plain = loadExperiment(scratch(BASE));
+  t.deepEqual([plain.baseline, plain.ci], ["random", "t"]);
+  const set = loadExperiment(scratch(`${BASE}baseline: bandwidth\nci: bootstrap\n`));
+  t.deepEqual([set.baseline, set.ci], ["bandwidth", "bootstrap"]);
+  refusal(t, `${BASE}baseline: fastest\n`, /exp\.yaml:\d+:\d+: baseline: expected one of the experiment's policies \(random, bandwidth\), got "fastest"$/);
+  refusal(t, `${BASE}ci: wide\n`, /ci: /);
 });

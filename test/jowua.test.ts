@@ -12,7 +12,7 @@ import { SimBackend } from "../backends/sim/backend.ts";
 import { costsFromBlock, JOWUA_TABLE2, mean } from "../src/migration/costs.ts";
 import { DEFAULT_NETWORK_PARAMS } from "../src/network/model.ts";
 import { loadTopologyFile } from "../src/network/topology/load.ts";
-import { deriveSeed } from "../src/random.ts";
+import { runSeed } from "../src/random.ts";
 import type { RunSpec } from "../src/runspec.ts";
 import { InputError } from "../src/errors.ts";
 
@@ -26,7 +26,7 @@ test("JoWUA clock: simulated downtime and total beside Table 2", async (t) => {
   const m = doc.migrations[0];
   const costs = costsFromBlock(doc.costs);
   const spec = (run: number): RunSpec => ({
-    experiment: doc.name, cell: "c0", cellIndex: 0, run, seed: deriveSeed(doc.seed, "c0", run), axes: {},
+    experiment: doc.name, cell: "c0", cellIndex: 0, run, seed: runSeed(doc.seed, run), axes: {},
     topology,
     network: { ...DEFAULT_NETWORK_PARAMS, model: doc.network.model },
     costs,

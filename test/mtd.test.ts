@@ -215,9 +215,10 @@ function bigRenderings(v: bigint): string[] {
 
 test("secrets never appear in plans, notes, inspection or error messages", (t) => {
   const seed = 11;
-  const sh = setupShamir(makeRng(seed), HOSTS, "h1", "h2", 3);
-  const fo = setupFountain(makeRng(seed), HOSTS, "h1", "h2", 3, 2);
-  const ra = setupRandom(makeRng(seed));
+  // the key material the decisions below draw: the same input's keyRng
+  const sh = setupShamir(input(seed).keyRng, HOSTS, "h1", "h2", 3);
+  const fo = setupFountain(input(seed).keyRng, HOSTS, "h1", "h2", 3, 2);
+  const ra = setupRandom(input(seed).keyRng);
   const secrets = [
     ...renderings(sh.secret.reveal()), ...bigRenderings(sh.r.reveal()),
     ...[...sh.shares.values()].flatMap((s) => bigRenderings(s.y.reveal())),

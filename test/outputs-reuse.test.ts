@@ -71,7 +71,7 @@ test("--no-plots writes no plot file, and its completion line says so", (t) => {
   t.is(r.code, 0, r.stderr);
   // the earlier run's plots went with its other outputs, and none were drawn
   t.false(existsSync(join(out, "plots")));
-  t.deepEqual(readdirSync(out).sort(), ["manifest.json", "probes.csv", "runs.csv", "summary.csv", "summary.md"]);
+  t.deepEqual(readdirSync(out).sort(), ["differences.csv", "manifest.json", "probes.csv", "runs.csv", "summary.csv", "summary.md"]);
   t.regex(r.stdout, /, summary and manifest in /);
 });
 

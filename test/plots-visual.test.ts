@@ -232,6 +232,8 @@ test("written plots: SVG and PNG of the same size, file names carrying the swept
   t.true(files.includes("sweep-fanout-3-4-5.svg"));
   t.true(files.includes("sweep-rate-1Mbps-8Mbps.png"));
   t.true(files.includes("trace-checkpoint-20MB-bandwidth-run0.png"));
+  // paired differences: policies against the baseline, and each axis's values against its first
+  for (const name of ["differences-policies", "differences-fanout", "differences-checkpoint", "differences-rate"]) t.true(files.includes(`${name}.png`), name);
   for (const png of files.filter((n) => n.endsWith(".png"))) {
     const buf = readFileSync(join(dir, "plots", png));
     const [w, h] = [buf.readUInt32BE(16), buf.readUInt32BE(20)];

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { InputError } from "../src/errors.ts";
 import { builtinPolicies } from "../src/policies/registry.ts";
 import { tryRoute } from "../src/policies/common.ts";
-import { makeRng } from "../src/random.ts";
+import { makeRng, subRng } from "../src/random.ts";
 import type { Topology } from "../src/network/topology/types.ts";
 import { link, makeView } from "./helpers/view.ts";
 
@@ -68,6 +68,7 @@ test("no policy chooses the source, a non-candidate or an unreachable host; MTD 
           destination = builtinPolicies.get(name)!.decide({
             view,
             rng: makeRng(seed),
+            keyRng: subRng(seed, "keys"),
             source,
             candidates,
             manager,
@@ -106,6 +107,7 @@ test("MTD policies refuse a candidate set that holds only the manager", (t) => {
         builtinPolicies.get(name)!.decide({
           view: makeView(topology),
           rng: makeRng(1),
+          keyRng: subRng(1, "keys"),
           source: "h2",
           candidates: ["h1"],
           manager: "h1",

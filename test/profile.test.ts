@@ -3,6 +3,7 @@
  * precedence under the experiment, the manifest's record, and fits that recover known parameters
  * from measurements the simulator itself produced with those parameters.
  */
+import { crossValidate } from "../src/experiment/calibrate/cross-validate.ts";
 import test from "ava";
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -121,6 +122,25 @@ test("the fit recovers the parameters that produced its measurements", async (t)
   for (const [k, f] of cal.fits) t.true(f.source.length > 0 && f.error.length > 0 && f.n > 0, `${k} has provenance`);
 });
 
+test("cross-validation predicts each measurement from the fit of the others, beside the training and default errors", async (t) => {
+  // measurements the model itself made under known values: a fit without any one of them still
+  // recovers what predicts it, so held-out errors are as small as training errors; the defaults
+  // (JoWUA's stateless costs, no SFTP per-file requests) are far off
+  const observed = await measuredBy(["costs.kill=0.25s", "costs.start=0.65s", "costs.checkpoint-files=44", "network.extra.gsoHeadOfLine=1", "costs.transfer-setup=0.2s"]);
+  const full = await fitAll(observed, () => {});
+  const backend = createBackend("sim", {});
+  const simulate: Simulate = async (m, params) => simulateMeasurement(backend, m, [...m.set, ...[...params].map(([k, v]) => `${k}=${v}`)], 1);
+  const cv = await crossValidate(observed, full, (o) => fitAll(o, () => {}), simulate);
+  t.deepEqual(Object.keys(cv.perMeasurement).sort(), [...observed.keys()].sort());
+  t.true(cv.rms.n >= 4, `${cv.rms.n} measurements could be left out`);
+  t.is(cv.perMeasurement["link-tcp"]!.held_out_error, null, "the only measurement of the network efficiency cannot be left out");
+  for (const [id, e] of Object.entries(cv.perMeasurement)) {
+    t.true(Math.abs(e.fitted_error) < 0.03, `${id}: fitted ${e.fitted_error}`);
+    if (e.held_out_error !== null && !id.startsWith("loaded-")) t.true(Math.abs(e.held_out_error) < 0.05, `${id}: left out ${e.held_out_error}`);
+  }
+  t.true(cv.rms.defaults > 5 * cv.rms.fitted, `defaults ${cv.rms.defaults} against fitted ${cv.rms.fitted}`);
+});
+
 test("the stateless kill and start are measured at both ends of the calibration, and fitted on the host's mean over it", async (t) => {
   const plan = measurementPlan(false);
   t.is(plan[0]!.file, "stateless");
@@ -152,6 +172,15 @@ test("a refit keeps the testbed and host of its measurements, and refuses a mach
   t.is(r.document.testbed, "ssh://root@lab.example:2290");
   t.deepEqual(r.document.machine, { kernel: "6.18.44", criu: "4.2.1" });
   t.is(r.testbedRuns, 0, "a refit runs nothing");
+  const cv = r.document["cross-validation"]!;
+  t.deepEqual(
+    Object.keys(cv.measurements).sort(),
+    measurementPlan(true)
+      .map((m) => m.id)
+      .sort(),
+    "every measurement has its cross-validated error",
+  );
+  t.true(cv.rms!.n > 0 && cv.rms!["held-out"] >= 0);
   writeFileSync(join(measurements, "machine.json"), JSON.stringify({ kernel: 6.18 }));
   const e = await t.throwsAsync(calibrate({ out: join(dir, "bad.yaml"), quick: true, refit: measurements, backendOptions: {}, log: () => {} }));
   t.true(e instanceof InputError);

@@ -30,6 +30,20 @@ test("runs.csv is identical for --jobs 1 and --jobs 2", (t) => {
   t.is(readFileSync(join(d, "j2", "runs.csv"), "utf8"), a);
 });
 
+test("a baseline and bootstrap intervals survive sharding: merged shards write the summary and differences one process writes", (t) => {
+  const d = scratch();
+  const set = ["--set", "baseline=mtd-shamir", "--set", "ci=bootstrap", "--runs", "6", "--quiet", "--no-plots"];
+  for (const i of [1, 2]) t.is(migsim("run", TABLE3, ...set, "--shard", `${i}/2`, "--out", join(d, `s${i}`)).code, 0);
+  t.is(migsim("run", TABLE3, ...set, "--out", join(d, "one")).code, 0);
+  const m = migsim("merge", join(d, "s1"), join(d, "s2"), "--out", join(d, "merged"), "--no-png");
+  t.is(m.code, 0, m.stderr);
+  for (const f of ["summary.csv", "summary.md", "differences.csv"]) {
+    t.is(readFileSync(join(d, "merged", f), "utf8"), readFileSync(join(d, "one", f), "utf8"), f);
+  }
+  const md = readFileSync(join(d, "one", "summary.md"), "utf8");
+  t.true(md.includes("percentile bootstrap") && md.includes("### Each policy against mtd-shamir"), md);
+});
+
 test("three shards merged give exactly what one process writes", (t) => {
   const d = scratch();
   for (const i of [1, 2, 3]) t.is(migsim("run", TABLE3, "--runs", "7", "--shard", `${i}/3`, "--out", join(d, `s${i}`), "--quiet", "--trace").code, 0);

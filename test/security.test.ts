@@ -18,7 +18,7 @@ import { specAt } from "../src/experiment/plan.ts";
 import { bigIntToBytes, bytesToBigInt } from "../src/policies/crypto/secret.ts";
 import { decryptTable } from "../src/policies/crypto/table.ts";
 import { lookup, MTD_DEFAULTS, setupFountain, setupRandom, setupShamir } from "../src/policies/mtd.ts";
-import { subRng } from "../src/random.ts";
+import { runStream } from "../src/random.ts";
 
 function sources(dir: string, exts: string[]): string[] {
   const out: string[] = [];
@@ -111,11 +111,11 @@ const MTD_EXPERIMENT = "name: mtd\ntopology: t.yaml\nruns: 3\nseed: 5\nmanager: 
   "  - container: { name: app, checkpoint: 2MB }\n    source: h2\n    candidates: all\n    trigger: { at: 2s }\n" +
   "policies:\n  - mtd-shamir: { k: 3 }\n  - mtd-fountain: { k: 3 }\n  - mtd-random\n";
 
-/** The secrets each run's policy drew: its rng is subRng(seed, "policy:0"), its first use the set-up. */
+/** The secrets each run's policy drew: its key material is runStream(seed, "keys", 0), the stream of migration 0. */
 function mtdSecrets(seed: number, hosts: readonly string[]): string[] {
-  const sh = setupShamir(subRng(seed, "policy:0"), hosts, "h1", "h2", 3);
-  const fo = setupFountain(subRng(seed, "policy:0"), hosts, "h1", "h2", 3, 2);
-  const ra = setupRandom(subRng(seed, "policy:0"));
+  const sh = setupShamir(runStream(seed, "keys", 0), hosts, "h1", "h2", 3);
+  const fo = setupFountain(runStream(seed, "keys", 0), hosts, "h1", "h2", 3, 2);
+  const ra = setupRandom(runStream(seed, "keys", 0));
   return [
     ...renderings(sh.secret.reveal()), ...bigRenderings(sh.r.reveal()), ...[...sh.shares.values()].flatMap((s) => bigRenderings(s.y.reveal())),
     ...renderings(fo.secret.reveal()), ...bigRenderings(fo.r.reveal()), ...[...fo.keys.values()].flatMap((k) => bigRenderings(k.y.reveal())),
@@ -153,10 +153,10 @@ test("MTD secrets never appear in any output of migsim run (all three MTD polici
     const seed = Number(row[col("seed")]);
     const destination = row[col("destination")];
     if (row[col("policy")] === "mtd-shamir") {
-      const sh = setupShamir(subRng(seed, "policy:0"), hosts, "h1", "h2", 3);
+      const sh = setupShamir(runStream(seed, "keys", 0), hosts, "h1", "h2", 3);
       t.is(destination, lookup(decryptTable(sh.table, sh.secret), allowed, sh.r.reveal(), sh.keys.get("h2")!, sh.n, MTD_DEFAULTS.maxRedraws).destination);
     } else if (row[col("policy")] === "mtd-random") {
-      const ra = setupRandom(subRng(seed, "policy:0"));
+      const ra = setupRandom(runStream(seed, "keys", 0));
       const mac = createHmac("sha256", ra.key.reveal()).update(bigIntToBytes(ra.r.reveal(), 32)).digest();
       const cs = [...allowed];
       t.is(destination, cs[Number(bytesToBigInt(mac) % BigInt(cs.length))]!);

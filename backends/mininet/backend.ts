@@ -239,13 +239,18 @@ export class MininetBackend implements Backend {
     let contractError: Error | undefined;
     let cleaned = false;
     const router = routerOf(spec.topology);
-    const failure = (phase: string, message: string, migration = -1): RunResult => ({
-      records: [], probes: [],
-      failure: {
-        experiment: spec.experiment, cell: spec.cell, backend: this.name, policy: spec.policy.name,
-        run: spec.run, seed: spec.seed, migration, phase, message,
-      } satisfies RunFailure,
-    });
+    const censored = new Map<number, { phase: string; elapsed_s: number; bytes_moved: number }>();
+    const failure = (phase: string, message: string, migration = -1): RunResult => {
+      const c = censored.get(migration);
+      return {
+        records: [], probes: [],
+        failure: {
+          experiment: spec.experiment, cell: spec.cell, backend: this.name, policy: spec.policy.name,
+          run: spec.run, seed: spec.seed, migration, phase: c?.phase ?? phase, message,
+          ...(c ? { censored_after_s: c.elapsed_s, bytes_moved: c.bytes_moved } : {}),
+        } satisfies RunFailure,
+      };
+    };
 
     const abort = new AbortController();
     let interrupted = false;
@@ -297,6 +302,9 @@ export class MininetBackend implements Backend {
                 break;
               case "error":
                 error = line;
+                break;
+              case "censored":
+                censored.set(line.migration, line);
                 break;
               case "cleaned":
                 cleaned = true;

@@ -52,6 +52,13 @@ export const DriverLineSchema = z.discriminatedUnion("type", [
     phase: z.string().default("set-up"),
     migration: z.number().int().nullable().default(null),
   }),
+  z.object({
+    type: z.literal("censored"),
+    migration: z.number().int().nonnegative(),
+    phase: z.string(),
+    elapsed_s: seconds,
+    bytes_moved: z.number().int().nonnegative(),
+  }),
   z.object({ type: z.literal("done") }),
   z.object({ type: z.literal("cleaned") }),
 ]);

@@ -22,7 +22,6 @@ import { resolvePolicy } from "../../src/policies/registry.ts";
 import { BlockedLinkError, StarvedFlowError, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
 import type { CompiledTopology } from "../../src/network/topology/types.ts";
 import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/types.ts";
-import { subRng, type Rng } from "../../src/random.ts";
 import { formatMbps, formatMegabytes } from "../../src/units.ts";
 import type {
   Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunProgress, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
@@ -350,7 +349,7 @@ class Run {
 
   private decide(i: number): PolicyPlan {
     const m = this.spec.migrations[i]!;
-    const plan = this.policy.decide(policyInput(this.spec, i, this.view(), lazyRng(this.spec.seed, `policy:${i}`)));
+    const plan = this.policy.decide(policyInput(this.spec, i, this.view()));
     if (plan.destination === m.source || !(m.candidates.includes(plan.destination) || plan.destination === m.destination)) {
       throw new Error(`policy ${this.policy.name} chose ${plan.destination} for ${m.container.name}, which is not a candidate other than the source`);
     }
@@ -448,12 +447,6 @@ class Run {
 /** What `horizon` is and how to raise it, for errors of runs that did not finish in time. */
 function horizonHint(horizon: number): string {
   return `horizon is the simulated time after which a run is given up (default 3600s); raise it in the experiment file (horizon: ${horizon * 10}s) or with --set horizon=${horizon * 10}s`;
-}
-
-/** subRng(seed, purpose), seeded on the first draw: deterministic policies never pay for it */
-function lazyRng(seed: number, purpose: string): Rng {
-  let g: Rng | undefined;
-  return () => (g ??= subRng(seed, purpose))();
 }
 
 function describeTrigger(m: MigrationSpec): string {

@@ -7,7 +7,6 @@ import { policyInput } from "../policies/input.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { staticView } from "../policies/static-view.ts";
 import type { PolicyPlan } from "../policies/types.ts";
-import { subRng } from "../random.ts";
 import type { Backend, RunSpec } from "../runspec.ts";
 import { faultFromEnvironment, MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
 import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";
@@ -23,6 +22,8 @@ export interface BackendOptions {
   knownHosts?: string | undefined;
   /** pinned host key fingerprint `SHA256:...` */
   fingerprint?: string | undefined;
+  /** seconds a testbed run may take before the driver ends it (default: from the run's transfers, generous) */
+  runTimeoutS?: number | undefined;
 }
 
 export const BACKEND_NAMES = ["sim", "mininet"] as const;
@@ -61,6 +62,7 @@ function mininetBackend(options: BackendOptions): MininetBackend {
     image: process.env.MIGSIM_TESTBED_IMAGE || undefined,
     onWarning: warnOnce(),
     faultInjection: faultFromEnvironment(),
+    runTimeoutS: options.runTimeoutS,
   });
 }
 
@@ -80,5 +82,5 @@ function warnOnce(): (message: string) => void {
  */
 async function decideBeforeRun(spec: RunSpec, i: number): Promise<PolicyPlan> {
   const policy = await resolvePolicy(spec.policy);
-  return policy.decide(policyInput(spec, i, staticView(spec.topology, spec.network.routing), subRng(spec.seed, `policy:${i}`)));
+  return policy.decide(policyInput(spec, i, staticView(spec.topology, spec.network.routing)));
 }

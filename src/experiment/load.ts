@@ -17,10 +17,11 @@ import type {
 } from "../runspec.ts";
 import { checked, describe, parseBytes, parseDuration, parseRate } from "../units.ts";
 import { at, formatPath, YamlSource, type FieldPath } from "../yamlsource.ts";
-import { getPath, label, parseAssignment, setPath, splitPath, type RawDoc } from "./overrides.ts";
+import { getPath, label, parseAssignment, setAssignment, setPath, splitPath, sweepOver, sweptFieldError, type RawDoc } from "./overrides.ts";
 import { CELL_FIELDS, EXPERIMENT_SCHEMA, type ExperimentDocument } from "./schema.ts";
 import { applyProfile, loadProfile, PAPER_PROFILE, profileOf, type Profile, type ProfileRef } from "./profile.ts";
 import { isKnownPolicy, knownPolicyNames } from "./policies.ts";
+import type { IntervalMethod } from "../report/stats.ts";
 
 export interface SweepAxis {
   path: string;
@@ -53,6 +54,10 @@ export interface Experiment {
   seed: number;
   runs: number;
   policies: PolicySpec[];
+  /** the policy the others are compared with in differences.csv (`baseline`, default the first) */
+  baseline: string;
+  /** the 95% interval the reports show (`ci`) */
+  ci: IntervalMethod;
   axes: SweepAxis[];
   cells: Cell[];
   reference: Reference | undefined;
@@ -90,15 +95,23 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
     throw new InputError("expected a mapping with name, topology, migrations, policies ...", { file });
   }
   let raw = source.data as RawDoc;
-  const sets: Array<{ path: string; text: string }> = [];
+  const sets: Array<{ path: string; text: string; value: unknown }> = [];
   for (const text of options.set ?? []) {
     const { path, value } = parseAssignment(text);
     try {
-      raw = setPath(raw, path, value);
+      raw = setAssignment(raw, path, value);
     } catch (e) {
       throw e instanceof InputError ? new InputError(`--set ${path}: ${e.detail}`) : e;
     }
-    sets.push({ path, text });
+    sets.push({ path, text, value });
+  }
+  // checked against the sweep as the last --set left it (a `--set sweep.AXIS=...` may come later)
+  for (const set of sets) {
+    const axis = sweepOver(raw, set.path);
+    if (axis === undefined) continue;
+    const loc = source.locate(["sweep", axis]);
+    const where = loc.line === undefined ? "" : `${source.file}:${loc.line}: `;
+    throw sweptFieldError(raw, set.text, set.path, set.value, axis, where);
   }
   const chosen = options.profile ?? profileOf(source.file, raw);
   const profile = withSetLocation(source.file, sets, () => chosenProfile(source, chosen, options.profile !== undefined));
@@ -124,7 +137,7 @@ function chosenProfile(source: YamlSource, chosen: string | undefined, fromOptio
 }
 
 /** --set paths that leave the published scenario as it is (the sample, not the setting, changes) */
-const SCENARIO_NEUTRAL = new Set(["runs", "seed", "name", "description"]);
+const SCENARIO_NEUTRAL = new Set(["runs", "seed", "name", "description", "baseline", "ci"]);
 
 /**
  * A reference (the paper's published values) belongs to the scenario the file describes: once a
@@ -167,6 +180,10 @@ function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions
   if (!(Number.isInteger(runs) && runs >= 1)) throw new InputError(`--runs: expected a whole number >= 1, got ${runs}`);
   const seed = options.seed ?? doc.seed ?? DEFAULT_SEED;
   const policies = resolvePolicies(source, doc, options);
+  const baseline = doc.baseline ?? policies[0]!.name;
+  if (!policies.some((p) => p.name === baseline)) {
+    throw source.error(["baseline"], `expected one of the experiment's policies (${policies.map((p) => p.name).join(", ")}), got "${baseline}"`);
+  }
   const axes = resolveAxes(source, doc);
   const reference = resolveReference(doc);
 
@@ -190,7 +207,7 @@ function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions
     ...new Set([...topologies.values()].map((t) => t.file).filter((f): f is string => f !== undefined && f !== source.file)),
     ...policies.flatMap((p) => (p.plugin ? [p.plugin] : [])),
   ];
-  return { name: doc.name, file: source.file, seed, runs, policies, axes, cells, reference, document: raw, inputFiles };
+  return { name: doc.name, file: source.file, seed, runs, policies, baseline, ci: doc.ci ?? "t", axes, cells, reference, document: raw, inputFiles };
 }
 
 /** Every combination of indices, the first axis varying slowest (the order a reader expects). */

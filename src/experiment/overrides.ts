@@ -2,9 +2,15 @@
  * Field paths into the raw experiment document (`migrations.0.container.checkpoint`): reading and
  * writing them, for `--set path=value` and for sweep axes. Lists are never extended, and a name
  * that is not part of the format is refused by the schema, so a typo never creates a silent no-op.
+ *
+ * A swept field is set by its sweep in every cell, so `--set` on it (or on a field inside it or
+ * around it) would change nothing: it is refused, naming the sweep. `--set sweep.AXIS=[v, ...]`
+ * replaces that axis's values instead (AXIS is the sweep's key, dots and all; a new key adds an
+ * axis).
  */
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { InputError } from "../errors.ts";
+import { quote } from "../shell.ts";
 
 export type RawDoc = Record<string, unknown>;
 
@@ -46,6 +52,46 @@ export function setPath(doc: RawDoc, path: string, value: unknown): RawDoc {
     (node as Record<string, unknown>)[String(last)] = value;
   }
   return copy;
+}
+
+const SWEEP_PREFIX = "sweep.";
+
+/**
+ * `--set path=value` on the raw document: `sweep.AXIS` replaces a sweep axis's values (the
+ * schema then checks them: a list of at least one), any other path goes through setPath.
+ */
+export function setAssignment(doc: RawDoc, path: string, value: unknown): RawDoc {
+  if (!path.startsWith(SWEEP_PREFIX)) return setPath(doc, path, value);
+  const axis = path.slice(SWEEP_PREFIX.length);
+  splitPath(axis);
+  const copy = structuredClone(doc);
+  const sweep = copy["sweep"];
+  copy["sweep"] = { ...(sweep && typeof sweep === "object" && !Array.isArray(sweep) ? sweep : {}), [axis]: value };
+  return copy;
+}
+
+/** The sweep axis that sets `path` in every cell (the same field, one inside it or one around it), if any. */
+export function sweepOver(doc: RawDoc, path: string): string | undefined {
+  if (path.startsWith(SWEEP_PREFIX) || path === "sweep") return undefined;
+  const sweep = doc["sweep"];
+  if (!sweep || typeof sweep !== "object" || Array.isArray(sweep)) return undefined;
+  return Object.keys(sweep).find((axis) => axis === path || path.startsWith(`${axis}.`) || axis.startsWith(`${path}.`));
+}
+
+/** The one-line refusal of `--set text` on a field the sweep over `axis` sets, with the override that works. */
+export function sweptFieldError(doc: RawDoc, text: string, path: string, value: unknown, axis: string, where: string): InputError {
+  const values = (doc["sweep"] as Record<string, unknown>)[axis];
+  const example = axis === path ? [value] : Array.isArray(values) ? values.slice(0, 1) : [];
+  const replacement = `sweep.${axis}=${toYaml(example, { collectionStyle: "flow", flowCollectionPadding: false }).trim()}`;
+  const swept = `${where}sweep: ${axis}: ${toYaml(values, { collectionStyle: "flow", flowCollectionPadding: false }).trim()}`;
+  const hint = `replace the sweep's values: --set ${quote(replacement)}`;
+  const detail =
+    axis === path
+      ? `${path} is swept (${swept}), so the sweep sets it in every cell and this --set would change nothing; to run only some of its values, ${hint}`
+      : path.startsWith(`${axis}.`)
+        ? `${path} is inside the swept field ${axis} (${swept}), which the sweep replaces whole in every cell; ${hint}`
+        : `${path} holds the swept field ${axis} (${swept}), which the sweep overrides in every cell; set the fields beside it one by one, or ${hint}`;
+  return new InputError(detail, { field: `--set ${text}` });
 }
 
 export function getPath(doc: unknown, parts: ReadonlyArray<string | number>): unknown {

@@ -1,11 +1,12 @@
 /**
- * Planning: an experiment expands into RunSpecs in plan order (cell, then policy, then run). Each
- * run's seed is derived from (experiment seed, cell id, run index) by hashing, so every policy of
- * a cell sees the same random workload (common random numbers) and no result depends on
- * execution order, --jobs or sharding.
+ * Planning: an experiment expands into RunSpecs in plan order (cell, then policy, then run). A
+ * run's seed is derived from (experiment seed, run index) alone (src/random.ts runSeed), so run r
+ * of every policy in every cell draws the same numbers for the same purpose (common random
+ * numbers across the whole experiment), and no result depends on execution order, --jobs or
+ * sharding.
  */
 import { InputError } from "../errors.ts";
-import { deriveSeed } from "../random.ts";
+import { runSeed } from "../random.ts";
 import { shardIndices, type Shard } from "../report/plan.ts";
 import type { RunSpec } from "../runspec.ts";
 import type { Experiment } from "./load.ts";
@@ -28,7 +29,7 @@ export function policyAt(exp: Experiment, k: number): Experiment["policies"][num
 export function specAt(exp: Experiment, k: number): RunSpec {
   const cell = cellAt(exp, k);
   const run = k % exp.runs;
-  return { ...cell.base, policy: policyAt(exp, k), run, seed: deriveSeed(exp.seed, cell.id, run) };
+  return { ...cell.base, policy: policyAt(exp, k), run, seed: runSeed(exp.seed, run) };
 }
 
 /** Which run plan position k is, as an error message names it: cell (sweep values), policy, run. */

@@ -62,7 +62,9 @@ export async function writeReports(i: ReportInputs): Promise<void> {
     for (const t of traces) writeTraceData(i.outDir, t);
   } else {
     const { rows, axes } = readRunsCsv(join(i.outDir, "runs.csv"));
-    await writeReport(i.outDir, { experiment: exp.name, axes, rows, reference, plots: i.plots ? "svg+png" : "none" });
+    await writeReport(i.outDir, {
+      experiment: exp.name, axes, rows, reference, baseline: exp.baseline, interval: { method: exp.ci, seed: exp.seed }, plots: i.plots ? "svg+png" : "none",
+    });
     if (i.plots) for (const t of traces) await writeTracePlot(i.outDir, t.run, t.trace, t.marks, t.options);
   }
   writeManifest(i.outDir, buildManifest({

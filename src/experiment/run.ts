@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
+import { DRAWS_VERSION } from "../random.ts";
 import { csvLines, probeColumns, runColumns } from "../report/csv.ts";
 import { FAILED_FILE, failedHeader } from "../report/failed.ts";
 import { createBackend, type BackendOptions } from "./backends.ts";
@@ -207,6 +208,6 @@ function makeOutDir(dir: string): boolean {
 /** A digest of everything that determines the rows, so --resume never mixes two plans. */
 function planKey(exp: Experiment, shard: Shard | undefined, backend: string): string {
   return createHash("sha256")
-    .update(JSON.stringify({ doc: exp.document, seed: exp.seed, runs: exp.runs, shard, backend, size: planSize(exp) }))
+    .update(JSON.stringify({ doc: exp.document, seed: exp.seed, draws: DRAWS_VERSION, runs: exp.runs, shard, backend, size: planSize(exp) }))
     .digest("hex");
 }

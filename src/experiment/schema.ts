@@ -89,7 +89,7 @@ export const EXPERIMENT_SCHEMA = z.strictObject({
   description: z.string().optional().meta({ description: "free text" }),
   topology: z.union([z.string(), z.record(z.string(), z.unknown())]).meta({ description: "a topology file (relative to the experiment) or a topology inline (see Topology)" }),
   runs: z.number().int().min(1).optional().meta({ description: "runs per cell and policy (`--runs` overrides)", default: "20" }),
-  seed: z.number().int().min(0).optional().meta({ description: "experiment seed; each run's seed derives from it, the cell and the run index (`--seed` overrides)", default: "1" }),
+  seed: z.number().int().min(0).optional().meta({ description: "experiment seed; run r's seed derives from it and r alone, the same in every cell and for every policy (common random numbers, docs/outputs.md; `--seed` overrides)", default: "1" }),
   manager: name.optional().meta({ description: "manager host (runs the decision, holds the MTD master secret)", default: "the first host" }),
   horizon: quantity.optional().meta({ description: "simulated time limit; a run unfinished by then is an error", unit: "duration", default: "3600s" }),
   profile: z.string().optional().meta({ description: "a testbed profile (a file relative to the experiment, or the built-in `paper`): its `network` and `costs` values are the defaults under this file's (`--profile` overrides)", default: "paper" }),
@@ -101,6 +101,8 @@ export const EXPERIMENT_SCHEMA = z.strictObject({
   traffic: z.array(TRAFFIC_SCHEMA).optional().meta({ description: "background flows", default: "none" }),
   migrations: z.array(MIGRATION_SCHEMA).optional().meta({ description: "the migrations of every run", default: "none" }),
   policies: z.array(POLICY_ENTRY_SCHEMA).min(1).optional().meta({ description: "policies compared, each run once per policy: a name, or `name: { param: value }`, or `name: { plugin: ./file.ts }` (docs/policies.md)" }),
+  baseline: name.optional().meta({ description: "the policy every other policy is compared with, run by run, in differences.csv and summary.md (docs/outputs.md)", default: "the first policy" }),
+  ci: z.enum(["t", "bootstrap"]).optional().meta({ description: "the 95% interval of means and paired differences: Student t, or the percentile bootstrap (2000 resamples, deterministic in the seed)", default: "t" }),
   probes: z.array(PROBE_SCHEMA).optional().meta({ description: "request/response round-trip probes (probes.csv)", default: "none" }),
   sweep: z.record(z.string(), z.array(z.unknown()).min(1)).optional().meta({ description: "sweep axes: field path (e.g. `migrations.0.container.checkpoint`) -> list of values; cells are their cartesian product" }),
   reference: z
@@ -112,7 +114,7 @@ export const EXPERIMENT_SCHEMA = z.strictObject({
 
 /**
  * The top-level fields each sweep cell reads: what a sweep axis may change. The others (name,
- * runs, seed, policies, sweep, reference) hold for the whole experiment.
+ * runs, seed, policies, baseline, ci, sweep, reference) hold for the whole experiment.
  */
 export const CELL_FIELDS = ["topology", "manager", "horizon", "network", "measurement", "costs", "traffic", "migrations", "probes"] as const;
 
@@ -139,5 +141,18 @@ export const PROFILE_SCHEMA = z.strictObject({
   network: NETWORK_SCHEMA.optional().meta({ description: "network block, as in an experiment" }),
   costs: COSTS_SCHEMA.optional().meta({ description: "costs block, as in an experiment (table under Experiment)" }),
   fits: z.record(z.string(), FIT_SCHEMA).optional().meta({ description: "per fitted field (`costs.checkpoint-base`, `network.efficiency`, `network.extra.NAME`): its provenance" }),
+  "cross-validation": z
+    .strictObject({
+      rms: z.strictObject({ fitted: z.number(), "held-out": z.number(), defaults: z.number(), n: z.number().int() }).optional(),
+      measurements: z.record(
+        z.string(),
+        z.strictObject({ "measured-s": z.number(), fitted: z.number(), "held-out": z.number().nullable(), defaults: z.number() }),
+      ),
+    })
+    .optional()
+    .meta({
+      description:
+        "per calibration measurement, the relative error of total_s under the fit of every measurement, under the fit of the others (leave one out; null where the fit needs it) and under the built-in defaults; rms over those with all three",
+    }),
 });
 export type ProfileDocument = z.infer<typeof PROFILE_SCHEMA>;

@@ -10,7 +10,6 @@ import { validateRunSpec } from "../migration/validate.ts";
 import { policyInput, validationContext } from "../policies/input.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { staticView } from "../policies/static-view.ts";
-import { subRng } from "../random.ts";
 import type { Policy } from "../policies/types.ts";
 import type { PolicySpec, RunSpec } from "../runspec.ts";
 import type { FieldPath } from "../yamlsource.ts";
@@ -63,7 +62,7 @@ export async function validatePolicies(exp: Experiment, onProgress?: CheckProgre
       // A trial decision on the topology alone: what a policy can only find out while deciding
       // (too few reachable key holders, a plugin returning the source) fails here, before any run.
       for (let i = 0; i < spec.migrations.length; i++) {
-        located(where, () => policy.decide(policyInput(withPolicy, i, view, subRng(spec.seed, `validate:${i}`))), at);
+        located(where, () => policy.decide(policyInput(withPolicy, i, view)), at);
         done++;
         await turn();
       }

@@ -75,6 +75,11 @@ export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   precopyMaxRounds: 8,
   // Assumption: the non-memory state (descriptors, registers, mappings) a lazy restore needs.
   postcopyMinimal: 1e6,
+  // CRIU's lazy-pages daemon asks the source for DEFAULT_XFER_LEN (64 KiB) at a time, 64 KiB more
+  // after each answer with no fault in between, and falls back to 64 KiB at every fault (uffd.c).
+  postcopyChunk: 65536,
+  // The testbed's live workload checks all its pages every second (backends/mininet/workload/).
+  postcopyFaultInterval: 1,
   // Calibrated per testbed (`migsim calibrate`); the paper's fit has none of them.
   transferSetup: 0,
   sshSetup: 0,
@@ -142,6 +147,8 @@ export const COST_FIELDS: Readonly<Record<string, { field: keyof CostParams; uni
   "precopy-threshold": { field: "precopyThreshold", unit: "bytes" },
   "precopy-max-rounds": { field: "precopyMaxRounds", unit: "count" },
   "postcopy-minimal": { field: "postcopyMinimal", unit: "bytes" },
+  "postcopy-chunk": { field: "postcopyChunk", unit: "bytes" },
+  "postcopy-fault-interval": { field: "postcopyFaultInterval", unit: "duration" },
   "control-bytes": { field: "controlBytes", unit: "bytes" },
   "transfer-setup": { field: "transferSetup", unit: "duration" },
   "ssh-setup": { field: "sshSetup", unit: "duration" },

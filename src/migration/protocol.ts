@@ -15,6 +15,10 @@ import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
 import { formatMbps } from "../units.ts";
 import { openConnection, sendBytes } from "./transport.ts";
 
+/** CRIU's MAX_XFER_LEN (uffd.c): the largest range one lazy-pages request asks for */
+const MAX_PULL_CHUNK = 4 << 20;
+const PAGE_BYTES = 4096;
+
 export type Phase =
   | "waiting for trigger" | "decision" | "set-up" | "key retrieval" | "MIGRATE" | "prepare" | "kill" | "checkpoint"
   | "connection" | "transfer" | "pre-copy round" | "stop-and-copy" | "restore" | "start" | "page pull"
@@ -120,6 +124,40 @@ class Steps {
     return seconds;
   }
 
+  /**
+   * Post-copy's background pull, as CRIU's lazy-pages daemon does it: the destination asks the
+   * source for a range, the source sends it, the next request follows the answer. A request is
+   * `postcopyChunk` bytes, one chunk larger after each answer with no fault in between, back to
+   * one chunk when the restored container faults (every postcopyFaultInterval, or on every page
+   * it dirties: one fault per page at its dirty rate). So each request pays the reverse path's
+   * queue: beside flows that fill the destination -> source direction, the pull is bound by
+   * round trips, not by the data path's rate.
+   */
+  *pullPages(bytes: number): ProcessBody<number> {
+    const t0 = this.now;
+    const { postcopyChunk: step, postcopyFaultInterval, controlBytes } = this.costs;
+    const dirty = this.m.container.dirtyRate;
+    const faultEvery = dirty > 0 ? Math.min(postcopyFaultInterval, PAGE_BYTES / dirty) : postcopyFaultInterval;
+    let left = bytes;
+    let chunk = step;
+    let lastFault = this.now;
+    while (left > 0) {
+      const n = Math.min(chunk, left);
+      yield this.env.model.message(this.destination, this.m.source, controlBytes);
+      // the page server's own TCP connection, whatever carried the image (no SFTP requests)
+      this.progress.phase = "page pull";
+      const onWire = wireBytes(this.costs, n);
+      this.wire += onWire;
+      yield* sendBytes(this.env.model, this.costs, "tcp", this.m.source, this.destination, onWire, `pages:${this.m.container.name}`, this.progress);
+      left -= n;
+      if (this.now - lastFault >= faultEvery) {
+        chunk = step;
+        lastFault = this.now;
+      } else chunk = Math.min(chunk + step, MAX_PULL_CHUNK);
+    }
+    return this.now - t0;
+  }
+
   /** Sends `bytes` of checkpoint files (compressed and framed on the wire). */
   *send(phase: Phase, bytes: number): ProcessBody<number> {
     this.progress.phase = phase;
@@ -222,7 +260,7 @@ function* preCopy(s: Steps): ProcessBody<ModeOutcome> {
   return { checkpointS, transferS, restoreS, prepareS: 0, downStart, downEnd, checkpointed, transferred, restored: downEnd, rounds, converged, note };
 }
 
-/** Minimal state first (CRIU lazy pages), restore and resume, then the pages are pulled as one flow. */
+/** Minimal state first (CRIU lazy pages), restore and resume, then the pages are pulled by request. */
 function* postCopy(s: Steps): ProcessBody<ModeOutcome> {
   const image = s.m.container.checkpoint;
   const downStart = s.now;
@@ -233,7 +271,7 @@ function* postCopy(s: Steps): ProcessBody<ModeOutcome> {
   transferS += yield* s.send("transfer", minimal);
   const restoreS = yield* s.restore("restore", minimal);
   const downEnd = s.now;
-  transferS += yield* s.send("page pull", image - minimal);
+  transferS += yield* s.pullPages(image - minimal);
   const transferred = s.now;
   return { checkpointS, transferS, restoreS, prepareS: 0, downStart, downEnd, checkpointed, transferred, restored: downEnd, rounds: 0, converged: true };
 }

@@ -106,7 +106,7 @@ const NON_NEGATIVE_COSTS = [
   "statelessPrepare", "statelessSwitchover", "precopyThreshold", "postcopyMinimal", "controlBytes", "sftpFileRtts", "sftpFileCpu",
   "transferSetup", "sshSetup", "imageOverhead",
 ] as const;
-const POSITIVE_COSTS = ["checkpointRate", "restoreRate", "sshCipherRate"] as const;
+const POSITIVE_COSTS = ["checkpointRate", "restoreRate", "sshCipherRate", "postcopyChunk", "postcopyFaultInterval"] as const;
 /** CostParams field -> its key in the experiment file's `costs:` block */
 const COST_KEY = Object.fromEntries(Object.entries(COST_FIELDS).map(([key, f]) => [f.field, `costs.${key}`])) as Record<keyof CostParams, string>;
 

@@ -2,16 +2,21 @@
  * The one place a policy's input is built from a RunSpec, so that the simulator, the testbed's
  * before-the-run decisions and the pre-run validation hand a policy exactly the same facts.
  */
-import type { Rng } from "../random.ts";
+import { runStream } from "../random.ts";
 import type { MigrationSpec, RunSpec } from "../runspec.ts";
 import type { NetworkView, PolicyInput } from "./types.ts";
 
-/** The input of migration `i`'s decision, seen through `view` and drawing from `rng`. */
-export function policyInput(spec: RunSpec, i: number, view: NetworkView, rng: Rng): PolicyInput {
+/**
+ * The input of migration `i`'s decision, seen through `view`, drawing from the run's `decision`
+ * and `keys` streams of that migration (src/random.ts): every policy and every cell of a run
+ * index gets the same draws.
+ */
+export function policyInput(spec: RunSpec, i: number, view: NetworkView): PolicyInput {
   const m = spec.migrations[i]!;
   return {
     view,
-    rng,
+    rng: runStream(spec.seed, "decision", i),
+    keyRng: runStream(spec.seed, "keys", i),
     source: m.source,
     candidates: candidatesOf(m),
     container: { name: m.container.name, checkpoint: m.container.checkpoint, memory: m.container.memory },

@@ -15,7 +15,7 @@
  *    from the last index to the next candidate slot. So the destination is always a candidate
  *    and never the source.
  *
- * The run's seeded rng keys everything (see Drbg): reproducible, and a simulation keying choice.
+ * The run's seeded `keyRng` keys everything (see Drbg): reproducible, and a simulation keying choice.
  */
 import { createHmac } from "node:crypto";
 import { InputError } from "../errors.ts";
@@ -381,7 +381,7 @@ export const mtdShamirPolicy: Policy = {
     const k = num(p, "k", MTD_DEFAULTS.k);
     const ctx = context("mtd-shamir", input);
     if (k > ctx.others.length) throw tooFew("mtd-shamir", k, input, ctx.others.length, "key holders are");
-    const st = setupShamir(input.rng, ctx.hosts, input.manager, input.source, k);
+    const st = setupShamir(input.keyRng, ctx.hosts, input.manager, input.source, k);
     const setup = setupMessages(input.manager, st.holders, tableBytes(st.table) + SHARE_BYTES);
 
     // K disjoint hosts, uniformly among the reachable holders other than the source (far ones too)
@@ -425,7 +425,7 @@ export const mtdFountainPolicy: Policy = {
     const maxRequests = num(p, "max-requests", MTD_DEFAULTS.maxRequests);
     const ctx = context("mtd-fountain", input);
     if (ctx.others.length === 0) throw tooFew("mtd-fountain", k, input, 0, "key holders are");
-    const st = setupFountain(input.rng, ctx.hosts, input.manager, input.source, k, perHost);
+    const st = setupFountain(input.keyRng, ctx.hosts, input.manager, input.source, k, perHost);
     const symbolBytes = k + blockLength(SECRET_BYTES, k);
     const setup = setupMessages(input.manager, st.holders, tableBytes(st.table) + 2 + P521_BYTES + perHost * symbolBytes);
 
@@ -498,7 +498,7 @@ export const mtdRandomPolicy: Policy = {
   decide(input): PolicyPlan {
     const p = readParams("mtd-random", RANDOM_PARAMS, input.params);
     const cs = context("mtd-random", input).choices;
-    const st = setupRandom(input.rng);
+    const st = setupRandom(input.keyRng);
     const hosts = input.view.topo.topology.hosts;
     const setup = setupMessages(input.manager, keyHolders(hosts, input.manager, input.source), 32);
     // HMAC-SHA256(key, R as 32 bytes) read as a 256-bit integer, mod the number of candidates

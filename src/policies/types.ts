@@ -40,7 +40,10 @@ export interface NetworkView {
 
 export interface PolicyInput {
   view: NetworkView;
+  /** the decision's draws: the destination of `random`, tie-breaks, which key holders are asked */
   rng: Rng;
+  /** key material (MTD secrets, tables, R): its own stream, so keying never shifts `rng`'s draws */
+  keyRng: Rng;
   source: string;
   /** free candidate hosts, source excluded, in the order the experiment lists them */
   candidates: readonly string[];

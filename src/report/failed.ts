@@ -14,10 +14,12 @@ export function failedHeader(): string {
 }
 
 export function failedRow(f: RunFailure): string {
-  return csvLines([FAILURE_COLUMNS.map((c) => f[c])]);
+  return csvLines([FAILURE_COLUMNS.map((c) => f[c] ?? "")]);
 }
 
 const NUMBER_COLUMNS: ReadonlySet<string> = new Set(["run", "seed", "migration"]);
+/** numbers that only a censored run has: empty otherwise */
+const OPTIONAL_NUMBER_COLUMNS: ReadonlySet<string> = new Set(["censored_after_s", "bytes_moved"]);
 
 /** The failures a failed.csv lists; a file that is not one is refused with the file and line. */
 export function readFailedCsv(file: string): RunFailure[] {
@@ -29,7 +31,9 @@ export function readFailedCsv(file: string): RunFailure[] {
     const rec: Record<string, string | number> = {};
     FAILURE_COLUMNS.forEach((col, j) => {
       const cell = cells[j] ?? "";
-      rec[col] = NUMBER_COLUMNS.has(col) ? parseNumberCell(cell, { file, line: i + 2, field: col }) : cell;
+      if (OPTIONAL_NUMBER_COLUMNS.has(col)) {
+        if (cell !== "") rec[col] = parseNumberCell(cell, { file, line: i + 2, field: col });
+      } else rec[col] = NUMBER_COLUMNS.has(col) ? parseNumberCell(cell, { file, line: i + 2, field: col }) : cell;
     });
     return rec as unknown as RunFailure;
   });

@@ -45,7 +45,7 @@ export interface Manifest {
     /** the resolved experiment as the planner saw it (caller-defined, JSON) */
     resolved?: unknown;
   };
-  /** experiment seed (run seeds are derived from it, cell and run index) */
+  /** experiment seed (run seeds are derived from it and the run index) */
   seed: number;
   /** the testbed profile applied (absent in manifests written before profiles existed) */
   profile?: ProfileEntry | undefined;

@@ -13,6 +13,7 @@ import { CsvFileWriter, checkProbesHeader, parseRunsRaw, readCsvRaw, axesOfRunsH
 import { buildManifest, readManifest, writeManifest, type Manifest, type RunIndexEntry } from "./manifest.ts";
 import { formatShard, shardIndices } from "./plan.ts";
 import { removePreviousOutputs } from "./previous.ts";
+import type { IntervalSpec } from "./stats.ts";
 import { writeReport, writeTracePlot, type PlotFormats, type TraceData } from "./report.ts";
 
 export interface MergeOptions {
@@ -128,6 +129,15 @@ function checkShards(shards: ShardInput[]): { ordered: ShardInput[]; warnings: s
   return { ordered, warnings };
 }
 
+/** The experiment's `baseline` and `ci` as the shards' resolved document holds them (checked when it was loaded). */
+function analysisOf(resolved: unknown, seed: number): { baseline?: string; interval: IntervalSpec } {
+  const doc = (resolved ?? {}) as { baseline?: unknown; ci?: unknown };
+  return {
+    ...(typeof doc.baseline === "string" ? { baseline: doc.baseline } : {}),
+    interval: { method: doc.ci === "bootstrap" ? "bootstrap" : "t", seed },
+  };
+}
+
 export async function mergeShards(dirs: readonly string[], outDir: string, opts: MergeOptions): Promise<MergeResult> {
   const started = new Date();
   if (dirs.length === 0) throw new InputError("no shard folders given");
@@ -177,6 +187,7 @@ export async function mergeShards(dirs: readonly string[], outDir: string, opts:
     axes: parsed.axes,
     rows: parsed.rows,
     reference: m0.reference,
+    ...analysisOf(m0.inputs.resolved, m0.seed),
     plots: opts.plots ?? "svg+png",
   });
   const files = ["runs.csv", "probes.csv", ...report.files];

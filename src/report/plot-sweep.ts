@@ -8,7 +8,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { cellText, type AxisInfo } from "./axes.ts";
-import { CONFIG, policiesOf, policyChannels, SCHEMA } from "./plots.ts";
+import { CONFIG, panelHeaderWidth, panelLayout, policiesOf, policyChannels, SCHEMA } from "./plots.ts";
 import type { SummaryRow } from "./summary.ts";
 
 export interface SweepChartOptions {
@@ -19,10 +19,8 @@ export interface SweepChartOptions {
   metric?: string;
 }
 
-const PANELS_PER_ROW = 3;
 const DODGE_PX = 4;
 const EDGE_PX = 24;
-const HEADER_FONT = 11;
 
 /** Pixel-exact placement on a linear or log x scale of known width: domain and sideways shift. */
 function placement(nums: readonly number[], log: boolean, width: number, count: number) {
@@ -54,8 +52,7 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
   const log = a.kind !== "name" && a.log;
   const faceted = opts.otherAxes.length > 0;
   const panels = combinations(opts.otherAxes).map((c) => cellText(opts.otherAxes, c));
-  // a header wider than its panel would widen the column and push the panel off its y axis
-  const header = Math.max(0, ...panels.flatMap((p) => p.split(", ")).map((l) => Math.ceil(0.8 * HEADER_FONT * l.length)));
+  const header = panelHeaderWidth(panels);
   const width = faceted ? Math.max(210, header) : 440;
   const { domain, shift } = placement(ticks, log, width, policies.length);
   const values = sel.map((r) => {
@@ -116,16 +113,7 @@ export function sweepChart(rows: readonly SummaryRow[], opts: SweepChartOptions)
   if (!faceted) return { ...base, width, height: 260, layer } as unknown as TopLevelSpec;
   return {
     ...base,
-    facet: {
-      field: "panel",
-      type: "nominal",
-      sort: panels,
-      title: null,
-      header: { labelExpr: "split(datum.label, ', ')", labelFontSize: HEADER_FONT, labelPadding: 4 },
-    },
-    // 2 x 2 rather than 3 + 1
-    columns: panels.length === 4 ? 2 : Math.min(PANELS_PER_ROW, panels.length),
-    spacing: { row: 18, column: 14 },
+    ...panelLayout(panels),
     spec: { width, height: 190, layer },
     resolve: { axis: { x: "independent" } },
   } as unknown as TopLevelSpec;

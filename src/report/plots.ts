@@ -73,6 +73,37 @@ export function policyChannels(policies: readonly string[]) {
   };
 }
 
+const PANELS_PER_ROW = 3;
+const HEADER_FONT = 11;
+
+/**
+ * The widest line of the panel headers (one line per ", "-separated part), in pixels as vega
+ * estimates text: a panel narrower than its header would widen the column and push the panel
+ * off its y axis.
+ */
+export function panelHeaderWidth(panels: readonly string[]): number {
+  return Math.max(0, ...panels.flatMap((p) => p.split(", ")).map((l) => Math.ceil(0.8 * HEADER_FONT * l.length)));
+}
+
+/** A panel per value of the `panel` field in the given order, at most three a row (2 x 2 rather than 3 + 1). */
+export function panelLayout(panels: readonly string[]) {
+  return {
+    facet: {
+      field: "panel",
+      type: "nominal" as const,
+      sort: [...panels],
+      title: null,
+      header: { labelExpr: "split(datum.label, ', ')", labelFontSize: HEADER_FONT, labelPadding: 4 },
+    },
+    columns: panelColumns(panels),
+    spacing: { row: 18, column: 14 },
+  };
+}
+
+export function panelColumns(panels: readonly string[]): number {
+  return panels.length === 4 ? 2 : Math.min(PANELS_PER_ROW, panels.length);
+}
+
 /** One value per policy in order of first appearance. */
 export function policiesOf(rows: ReadonlyArray<{ policy: string }>): string[] {
   return [...new Set(rows.map((r) => r.policy))];

@@ -11,10 +11,10 @@ import { removeStaleTemps } from "./atomic.ts";
 import { FAILED_FILE } from "./failed.ts";
 
 /** files migsim writes at the top of an output folder */
-const TOP_FILES = ["runs.csv", "probes.csv", FAILED_FILE, "summary.csv", "summary.md", "manifest.json"];
+const TOP_FILES = ["runs.csv", "probes.csv", FAILED_FILE, "summary.csv", "summary.md", "differences.csv", "manifest.json"];
 /** sub-folders and the names migsim writes in them */
 const SUB_FILES: Record<string, RegExp> = {
-  plots: /^(phases|sweep|trace)-.*\.(svg|png)$/,
+  plots: /^(phases|sweep|trace|differences)-.*\.(svg|png)$/,
   traces: /^trace-.*\.json$/,
 };
 

@@ -1,6 +1,6 @@
 /**
  * The analysis half of an output folder, regenerated from runs.csv alone: summary.csv,
- * summary.md and the summary plots. `migsim run` calls it after the runs; `migsim merge` after
+ * summary.md, differences.csv and the summary plots. `migsim run` calls it after the runs; `migsim merge` after
  * joining shards; both therefore produce the same files from the same rows.
  */
 import { join } from "node:path";
@@ -11,8 +11,12 @@ import { cellFileName, cellText, describeAxes, fileSafe } from "./axes.ts";
 import { phaseChart } from "./plot-phases.ts";
 import { sweepChart } from "./plot-sweep.ts";
 import { bandwidthChart, type BandwidthChartOptions } from "./plot-trace.ts";
-import { renderSvg, slug, svgToPng } from "./plots.ts";
+import { policiesOf, renderSvg, slug, svgToPng } from "./plots.ts";
 import { summarize, summaryCsv, summaryMarkdown, type ReferenceBlock, type SummaryRow } from "./summary.ts";
+import { differencesCsv, pairedDifferences } from "./differences.ts";
+import { differencesMarkdown } from "./differences-md.ts";
+import { differencePlots } from "./plot-differences.ts";
+import { STUDENT_T, type IntervalSpec } from "./stats.ts";
 
 export interface ReportInput {
   experiment: string;
@@ -20,6 +24,10 @@ export interface ReportInput {
   axes: readonly string[];
   rows: readonly RunRow[];
   reference?: ReferenceBlock | undefined;
+  /** the policy the others are compared with (default the first) */
+  baseline?: string | undefined;
+  /** the interval of means and differences (default Student t) */
+  interval?: IntervalSpec | undefined;
   /** which plot files to write (default both formats) */
   plots?: PlotFormats;
 }
@@ -46,12 +54,17 @@ async function writePlot(dir: string, name: string, spec: Parameters<typeof rend
 
 export async function writeReport(dir: string, input: ReportInput): Promise<ReportResult> {
   const files: string[] = [];
-  const summary = summarize({ rows: input.rows, axes: input.axes, reference: input.reference });
+  const interval = input.interval ?? STUDENT_T;
+  const summary = summarize({ rows: input.rows, axes: input.axes, reference: input.reference, interval });
   writeFileAtomic(join(dir, "summary.csv"), summaryCsv(summary, input.axes));
   files.push("summary.csv");
+  const differences = pairedDifferences({ rows: input.rows, axes: input.axes, baseline: input.baseline, interval });
   writeFileAtomic(join(dir, "summary.md"),
-    summaryMarkdown(summary, { experiment: input.experiment, axes: input.axes, reference: input.reference }));
+    summaryMarkdown(summary, { experiment: input.experiment, axes: input.axes, reference: input.reference, interval: interval.method }) +
+      differencesMarkdown(differences, input.axes, interval.method));
   files.push("summary.md");
+  writeFileAtomic(join(dir, "differences.csv"), differencesCsv(differences, input.axes, interval));
+  files.push("differences.csv");
 
   const formats = input.plots ?? "svg+png";
   if (formats === "none") return { summary, files };
@@ -77,6 +90,7 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
     });
     await writePlot(dir, `sweep-${fileSafe(axis.short)}-${sweptValues(axis.order)}`, spec, formats, files);
   }
+  for (const p of differencePlots(differences, axes, input.experiment, interval.method, policiesOf(summary))) await writePlot(dir, p.name, p.spec, formats, files);
   return { summary, files };
 }
 

@@ -3,7 +3,7 @@
  * column of runs.csv, and the published reference beside total_s. Cells and policies appear in
  * the order of their first row in runs.csv, which is plan order.
  */
-import { describe, type Stats } from "./stats.ts";
+import { describe, intervalName, STUDENT_T, type IntervalSpec, type Stats } from "./stats.ts";
 import { csvLines, formatNumber } from "./csv.ts";
 import type { RunRow } from "./csv.ts";
 
@@ -56,6 +56,8 @@ export interface SummaryInput {
   /** sweep axis names, experiment order */
   axes: readonly string[];
   reference?: ReferenceBlock | undefined;
+  /** the interval of the means (default Student t) */
+  interval?: IntervalSpec | undefined;
 }
 
 interface Group {
@@ -90,7 +92,7 @@ export function summarize(input: SummaryInput): SummaryRow[] {
   const out: SummaryRow[] = [];
   for (const g of groups(input.rows)) {
     for (const metric of DURATION_COLUMNS) {
-      const stats = describe(g.rows.map((r) => r.record[metric]));
+      const stats = describe(g.rows.map((r) => r.record[metric]), input.interval ?? STUDENT_T, [g.cell, g.policy, metric].join("\u001f"));
       const row: SummaryRow = { experiment: g.experiment, cell: g.cell, axes: g.axes, policy: g.policy, metric, stats };
       const ref = referenceFor(input.reference, g.policy, metric);
       if (ref) {
@@ -106,7 +108,7 @@ export function summarize(input: SummaryInput): SummaryRow[] {
 function summaryColumns(axes: readonly string[]): string[] {
   return [
     "experiment", "cell", ...axes, "policy", "metric", "n", "mean", "ci95", "std", "median", "min", "max",
-    "reference", "reference_ci", "error_pct",
+    "reference", "reference_ci", "error_pct", "ci_low", "ci_high",
   ];
 }
 
@@ -122,7 +124,7 @@ export function summaryCsv(rows: readonly SummaryRow[], axes: readonly string[])
     lines.push([
       r.experiment, r.cell, ...axes.map((a) => r.axes[a] ?? ""), r.policy, r.metric,
       String(s.n), num(s.mean), num(s.ci95), num(s.std), num(s.median), num(s.min), num(s.max),
-      num(r.reference?.mean), num(r.reference?.ci), num(r.error_pct),
+      num(r.reference?.mean), num(r.reference?.ci), num(r.error_pct), num(s.low), num(s.high),
     ]);
   }
   return csvLines(lines);
@@ -142,6 +144,11 @@ export function fmt(x: number | undefined, digits?: number): string {
 function meanCi(s: { mean: number; ci95?: number; ci?: number }, digits?: number): string {
   const ci = s.ci95 ?? s.ci;
   return ci === undefined || Number.isNaN(ci) ? `${fmt(s.mean, digits)} ± n/a` : `${fmt(s.mean, digits)} ± ${fmt(ci, digits)}`;
+}
+
+/** "12.3 [10.1, 15.0]": the mean and the interval the report shows. */
+function meanInterval(s: Stats): string {
+  return Number.isNaN(s.low) ? `${fmt(s.mean)} [n/a]` : `${fmt(s.mean)} [${fmt(s.low)}, ${fmt(s.high)}]`;
 }
 
 function mdEscape(s: string): string {
@@ -175,13 +182,18 @@ export interface SummaryMdOptions {
   experiment: string;
   axes: readonly string[];
   reference?: ReferenceBlock | undefined;
+  /** the interval the tables show (default Student t) */
+  interval?: IntervalSpec["method"] | undefined;
 }
 
 /** summary.md: one table per cell, rows = policies: total mean ± CI, reference, error, phases. */
 export function summaryMarkdown(rows: readonly SummaryRow[], opts: SummaryMdOptions): string {
   const out: string[] = [`# ${opts.experiment}: summary`, ""];
+  const bootstrap = opts.interval === "bootstrap";
   out.push(
-    "Times in seconds: mean ± half-width of the 95% confidence interval (Student t), over n runs; " +
+    (bootstrap
+      ? `Times in seconds: mean [95% confidence interval (${intervalName("bootstrap")})], over n runs; `
+      : `Times in seconds: mean ± half-width of the 95% confidence interval (${intervalName("t")}), over n runs; `) +
       "n/a where n < 2. Phases are means; total runs from the trigger to SUCCESS.",
   );
   const hasRef = opts.reference !== undefined && rows.some((r) => r.reference);
@@ -208,7 +220,7 @@ export function summaryMarkdown(rows: readonly SummaryRow[], opts: SummaryMdOpti
     const body = policies.map((p) => {
       const by = (m: DurationColumn) => cellRows.find((r) => r.policy === p && r.metric === m)!;
       const total = by("total_s");
-      const line = [p, String(total.stats.n), meanCi(total.stats)];
+      const line = [p, String(total.stats.n), bootstrap ? meanInterval(total.stats) : meanCi(total.stats)];
       if (hasRef) {
         line.push(total.reference ? meanCi(total.reference) : "");
         line.push(total.error_pct === undefined ? "" : `${total.error_pct >= 0 ? "+" : ""}${fmt(total.error_pct, 1)}%`);

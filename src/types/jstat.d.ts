@@ -9,6 +9,8 @@ declare module "jstat" {
     normal: {
       inv(p: number, mean: number, std: number): number;
     };
+    /** quantiles of arr at the probabilities qs (alphap = betap = 1: type 7, linear interpolation) */
+    quantiles(arr: readonly number[], qs: readonly number[], alphap?: number, betap?: number): number[];
   }
   const jStat: JStatStatic;
   export default jStat;

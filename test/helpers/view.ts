@@ -3,7 +3,7 @@ import { staticView } from "../../src/policies/static-view.ts";
 import type { LinkSpec, Topology } from "../../src/network/topology/types.ts";
 import type { VibReader } from "../../src/measurement/vib.ts";
 import type { NetworkView, PolicyInput } from "../../src/policies/types.ts";
-import { makeRng } from "../../src/random.ts";
+import { makeRng, subRng } from "../../src/random.ts";
 
 export function makeView(topology: Topology, options: { vib?: VibReader; now?: number } = {}): NetworkView {
   return { ...staticView(topology, "hops", options.now ?? 0), vib: options.vib };
@@ -17,6 +17,7 @@ export function policyInputOn(topology: Topology, seed: number, extra: Partial<P
   return {
     view: makeView(topology),
     rng: makeRng(seed),
+    keyRng: subRng(seed, "keys"),
     source: "h2",
     candidates: ["h3", "h4", "h5"],
     container: { name: "app", checkpoint: 10e6, memory: 64e6 },

@@ -321,7 +321,9 @@ class Live:
         restore_s = t_up - t
         downtime = t_up - t_cp
         run.set_phase(i, "page pull")
-        self.wait(lazy, run.left(criu_cap), "page pull", "criu lazy-pages (pages still missing)")
+        # the pull is a copy across the emulated network (as slow as its bottleneck and the flows on
+        # it), not a CRIU step: bounded by the run's deadline like the image copy
+        self.wait(lazy, run.left(run.deadline), "page pull", "criu lazy-pages (pages still missing)")
         pages_s = time.monotonic() - t_up
         self.wait(ck, run.left(30), "page pull", "the source's page server (runc checkpoint)")
         lazy_bytes = lazy_pages_bytes(os.path.join(dst_work, "lazy-pages.log"))

@@ -94,6 +94,13 @@ def kill_pids(pids):
             pass
 
 
+def kill_tree(pid):
+    """SIGKILL a process and everything below it, children first (they are found from their parent
+    only while it lives)."""
+    kill_pids(descendants(pid))
+    kill_pids([int(pid)])
+
+
 def container_pid(name, timeout=10):
     """The container's init pid (0 when not running or unknown)."""
     try:

@@ -24,7 +24,8 @@ from jsonout import emit, log, warn
 from livemig import LIVE_MODES, Live
 from netutil import (allow_congestion_control, containerd_leaks, dir_bytes, has_cycle, net_dev, netem_available,
                      prioritised_bridge_class, spanning_tree_root)
-from procs import StepTimeout, container_pid, proc_start_time, run_bounded, start_from_checkpoint
+from procs import (StepTimeout, children_map, container_pid, descendants, kill_pids, kill_tree, proc_start_time, run_bounded,
+                   start_from_checkpoint)
 from testbed_names import CHECKPOINT_BASELINE, CONTAINER_LABEL, HANG_FLAG, IMAGE_DEFAULT, IPERF_BASE_PORT, NAME, RECV_BASE_PORT, STEP_CAP, \
     CRIU_STEP_BASE, CRIU_MIN_RATE
 
@@ -70,6 +71,9 @@ class Run:
         self.lock = threading.RLock()
         self.stop = threading.Event()
         self.errors = []
+        # per triggered migration: when it was triggered and where its copy lands, so a run ended at
+        # its deadline can say how far each migration got (a censored observation, not a gap)
+        self.progress = {}
         self.t0 = None
         self.started = time.monotonic()
         self.live = Live(self)
@@ -110,11 +114,14 @@ class Run:
         p = self.host(host).popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                   text=True)
         self.procs.append(p)
+        self.track_pid(p.pid)
         limit = self.left(timeout)
         try:
             out, err = p.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
-            p.kill()
+            # scp runs its own ssh client: killing scp alone would leave that (and the sshd session
+            # serving it) running for as long as the machine lives
+            kill_tree(p.pid)
             p.communicate()
             raise StepTimeout(phase, "%s on %s" % (args[0], host), limit)
         return p.returncode, out, err
@@ -398,6 +405,8 @@ class Run:
     def transfer(self, m, src, dst, folder, index):
         dest_dir = os.path.join(self.rundir, "recv", str(index))
         os.makedirs(dest_dir, exist_ok=True)
+        with self.lock:
+            self.progress.setdefault(index, {})["recv_dir"] = dest_dir
         if m["transport"] == "ssh":
             t = time.monotonic()
             code, _, err = self.run_in(src, [
@@ -441,6 +450,8 @@ class Run:
             self.wait_threshold(trig)
         t_trig = time.monotonic()
         rec["trigger_s"] = t_trig - self.t0
+        with self.lock:
+            self.progress.setdefault(i, {})["t_trig"] = t_trig
         self.set_phase(i, "decision")
         keys = [{"host": k["host"], "req": k["requestBytes"], "resp": k["responseBytes"], "new": k["newConnection"]}
                 for k in plan.get("keyRequests", [])]
@@ -458,7 +469,7 @@ class Run:
             if manager != src else (0.0, [])
         rec["migrate_msg_s"] = migrate_s
         if m["mode"] == "stateless":
-            rec.update(self.move_stateless(i, m, cname, dst))
+            rec.update(self.move_stateless(i, m, cname, src, dst))
         elif m["mode"] == "cold":
             rec.update(self.move_cold(i, m, cname, src, dst))
         elif m["mode"] == "post-copy":
@@ -503,13 +514,17 @@ class Run:
         self.set_phase(i, "done")
         emit(rec)
 
-    def move_stateless(self, i, m, cname, dst):
+    def move_stateless(self, i, m, cname, src, dst):
         """Kill at the source, start a fresh container at the destination (its state starts over)."""
         new_name = "%s-r" % cname
         self.set_phase(i, "kill")
         t = time.monotonic()
         self.docker(["rm", "-f", cname], "kill")
         kill_s = time.monotonic() - t
+        # RESTART: the source opens the migration's connection to the destination, as in every mode
+        # (the protocol's message that has the destination start the container)
+        self.set_phase(i, "RESTART message")
+        restart_s = self.restart_message(m, src, dst)
         self.set_phase(i, "start")
         t = time.monotonic()
         self.create_container(new_name, m, "start")
@@ -518,10 +533,26 @@ class Run:
         first = self.first_counter(new_name, "start")
         if first is None:
             raise RuntimeError("stateless restart of %s on %s produced no output" % (cname, dst))
-        # as the simulator records a stateless move: the kill in checkpoint_s, the start in restore_s
-        return dict(checkpoint_s=kill_s, transfer_s=0.0, restore_s=start_s, downtime_s=kill_s + start_s,
+        # as the simulator records a stateless move: the kill in checkpoint_s, the RESTART connection in
+        # transfer_s, the start in restore_s
+        return dict(checkpoint_s=kill_s, transfer_s=restart_s, restore_s=start_s, downtime_s=kill_s + restart_s + start_s,
                     checkpoint_bytes=0, transferred_bytes=0, rounds=0,
-                    note="stateless: kill %.3fs, start %.3fs; counter restarted at %d" % (kill_s, start_s, first))
+                    note="stateless: kill %.3fs, RESTART %.3fs, start %.3fs; counter restarted at %d" % (kill_s, restart_s, start_s, first))
+
+    def restart_message(self, m, src, dst):
+        """Seconds to open the migration's connection from the source to the destination: an ssh
+        login running nothing (key exchange and authentication) or a new TCP request/response."""
+        if m["transport"] != "ssh":
+            seconds, _ = self.exchange(src, [{"host": dst, "req": int(self.spec["costs"]["controlBytes"]), "resp": 1, "new": True}])
+            return seconds
+        t = time.monotonic()
+        code, _, err = self.run_in(src, [
+            "ssh", "-q", "-i", os.path.join(self.rundir, "client_key"),
+            "-o", "UserKnownHostsFile=%s" % os.path.join(self.rundir, "known_hosts"), "-o", "StrictHostKeyChecking=yes",
+            "-o", "ConnectTimeout=30", "-o", "BatchMode=yes", "root@%s" % self.ip[dst], "true"], "RESTART message", timeout=self.deadline)
+        if code != 0:
+            raise RuntimeError("ssh %s->%s failed: %s" % (src, dst, err.strip()[-300:]))
+        return time.monotonic() - t
 
     def move_cold(self, i, m, cname, src, dst):
         """CRIU checkpoint at the source, the files across the emulated network, restore at the destination;
@@ -694,12 +725,17 @@ class Run:
                     busy = self.in_flight()
                     first = next((i for i, p in sorted(self.phase.items()) if p != "done"), None)
                     self.stop.set()
+                    self.report_censored()
                     raise RunFailed(self.phase[first] if first is not None else "set-up",
                                     "run exceeded its deadline of %.0f s%s"
                                     % (self.deadline - self.started, " (%s)" % busy if busy else ""), first)
                 if self.stop.is_set() and self.errors:
                     break
         if self.errors:
+            # a step bounded by what was left of the run (an scp, a receiver) times out at the deadline
+            # itself, sometimes before the loop above sees it: that is the deadline too
+            if time.monotonic() >= self.deadline - 1.0:
+                self.report_censored()
             first = self.errors[0]
             raise RunFailed(first["phase"], "; ".join(e["message"] for e in self.errors), first["migration"])
         counters = {}
@@ -710,6 +746,20 @@ class Run:
         emit({"type": "counters", "hosts": counters})
         emit({"type": "setup", "setup_s": setup_s})
 
+    def report_censored(self):
+        """At the deadline: for each migration triggered and not done, the phase it reached, how long it
+        had been going (a lower bound on its total) and the bytes its copy had delivered."""
+        now = time.monotonic()
+        with self.lock:
+            progress = {i: dict(p) for i, p in self.progress.items()}
+            phases = dict(self.phase)
+        for i, p in sorted(progress.items()):
+            if "t_trig" not in p or phases.get(i) == "done":
+                continue
+            recv = p.get("recv_dir")
+            emit({"type": "censored", "migration": i, "phase": phases.get(i, "trigger"),
+                  "elapsed_s": now - p["t_trig"], "bytes_moved": dir_bytes(recv) if recv and os.path.isdir(recv) else 0})
+
     def cleanup(self):
         self.stop.set()
         # First release the containers (a hung CRIU holds them, and the processes below wait on it).
@@ -717,6 +767,12 @@ class Run:
             state = json.loads(json.dumps(self.state))
         release_containers(state)
         self.live.cleanup()
+        # children first (an scp's ssh client, an sshd's sessions): once their parent is gone they
+        # are re-parented and no longer found from it
+        kids = children_map()
+        for p in self.procs:
+            if p.poll() is None:
+                kill_pids(descendants(p.pid, kids))
         for p in self.procs:
             if p.poll() is None:
                 try:

@@ -3,6 +3,7 @@
  * and writes a testbed profile (docs/profiles.md). The measurements' own output folders (runs.csv,
  * probes.csv, manifest) are kept beside the profile, so every fit can be checked and redone.
  */
+import { crossValidate, type CrossValidation } from "./cross-validate.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -104,7 +105,19 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
     if (machine) writeFileAtomic(join(measurementsDir, MACHINE_FILE), `${JSON.stringify(machine, null, 2)}\n`);
   }
   const cal = await fitAll(observed, opts.log);
-  const document = profileDocument(cal, opts, testbed, measuredAt(measurementsDir, plan) ?? started, machine);
+  const cv = await crossValidate(observed, cal, (obs) => fitAll(obs, () => {}), simulator());
+  for (const [id, e] of Object.entries(cv.perMeasurement)) {
+    opts.log(
+      `held out ${id}: total ${e.measured_s.toFixed(2)} s measured; error fitted ${pctOf(e.fitted_error)}, left out of the fit ${e.held_out_error === null ? "n/a (the fit needs it)" : pctOf(e.held_out_error)}, defaults ${pctOf(e.default_error)}`,
+    );
+  }
+  if (cv.rms.n > 0) {
+    opts.log(
+      `cross-validation (rms of total_s over ${cv.rms.n} measurements): fitted ${pctOf(cv.rms.fitted)}, left out ${pctOf(cv.rms.heldOut)}, defaults ${pctOf(cv.rms.defaults)}` +
+        (cv.rms.heldOut > cv.rms.defaults ? ": the fit predicts the measurements it did not see WORSE than the defaults" : ""),
+    );
+  }
+  const document = profileDocument(cal, opts, testbed, measuredAt(measurementsDir, plan) ?? started, machine, cv);
   PROFILE_SCHEMA.parse(document);
   const header = [
     `# Testbed profile written by \`migsim ${(opts.argv ?? []).join(" ")}\`.`,
@@ -207,7 +220,10 @@ function readMachine(dir: string): Record<string, string> | undefined {
   return parseJsonInput(readFileSync(file, "utf8"), MACHINE_SCHEMA, file, "expected an object of strings (kernel, cpu, criu, load-average) as calibrate writes it");
 }
 
-function profileDocument(cal: Calibration, opts: CalibrateOptions, testbed: string | undefined, started: Date, machine: Record<string, string> | undefined): ProfileDocument {
+const pctOf = (x: number): string => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
+const round4 = (x: number): number => Number(x.toFixed(4));
+
+function profileDocument(cal: Calibration, opts: CalibrateOptions, testbed: string | undefined, started: Date, machine: Record<string, string> | undefined, cv: CrossValidation): ProfileDocument {
   const network: Record<string, unknown> = { model: "tcp-fluid", "host-stack": "emulated" };
   const extra: Record<string, number> = {};
   const costs: Record<string, unknown> = {};
@@ -228,5 +244,14 @@ function profileDocument(cal: Calibration, opts: CalibrateOptions, testbed: stri
     network: network as ProfileDocument["network"],
     costs,
     fits: Object.fromEntries(cal.fits),
+    "cross-validation": {
+      ...(cv.rms.n > 0 ? { rms: { fitted: round4(cv.rms.fitted), "held-out": round4(cv.rms.heldOut), defaults: round4(cv.rms.defaults), n: cv.rms.n } } : {}),
+      measurements: Object.fromEntries(
+        Object.entries(cv.perMeasurement).map(([id, e]) => [
+          id,
+          { "measured-s": round4(e.measured_s), fitted: round4(e.fitted_error), "held-out": e.held_out_error === null ? null : round4(e.held_out_error), defaults: round4(e.default_error) },
+        ]),
+      ),
+    },
   };
 }

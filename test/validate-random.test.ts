@@ -1,0 +1,178 @@
+/**
+ * `migsim validate --random`: the draw is deterministic in its seed, covers the distribution that
+ * docs/validation.md states, and writes experiments that load; a pair is judged on total and
+ * every phase, and a run ended at its deadline counts as a censored miss with a bounded error.
+ */
+import test from "ava";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { loadExperiment } from "../src/experiment/load.ts";
+import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "../src/experiment/validation/draw.ts";
+import { judgePair } from "../src/experiment/validation/pairs.ts";
+import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationCsv } from "../src/experiment/validation/report.ts";
+import { routerOf } from "../src/network/topology/shared.ts";
+import { failedHeader, failedRow, readFailedCsv } from "../src/report/failed.ts";
+import type { RunFailure, RunRecord } from "../src/runspec.ts";
+
+const DRAWS = Array.from({ length: 300 }, (_, i) => drawScenario(77, i));
+
+test("the same seed draws the same scenarios; another seed others", (t) => {
+  t.deepEqual(drawScenario(77, 5), DRAWS[5]);
+  t.deepEqual(drawScenario(77, 5, 1), drawScenario(77, 5, 1));
+  t.notDeepEqual(drawScenario(78, 5).experiment, DRAWS[5]!.experiment);
+  t.notDeepEqual(drawScenario(77, 5, 1).experiment, DRAWS[5]!.experiment, "a redraw is a new scenario");
+});
+
+test("the draws cover the stated distribution", (t) => {
+  const seen = (f: (s: Scenario) => string | string[]) => new Set(DRAWS.flatMap(f));
+  t.deepEqual([...seen((s) => s.parameters.topology)].sort(), [...TOPOLOGY_KINDS].sort());
+  t.deepEqual([...seen((s) => s.parameters.bottleneck_at)].sort(), ["access", "core"]);
+  t.deepEqual([...seen((s) => s.parameters.mode)].sort(), ["cold", "post-copy", "stateless"]);
+  t.deepEqual([...seen((s) => s.parameters.transport)].sort(), ["ssh", "tcp"]);
+  t.deepEqual([...seen((s) => s.parameters.congestion_control)].sort(), ["bbr", "cubic"]);
+  t.deepEqual([...seen((s) => s.parameters.flow_placements.split(" ").filter(Boolean))].sort(), [...FLOW_PLACEMENTS].sort());
+  t.deepEqual([...seen((s) => String(s.parameters.tcp_flows))].sort(), ["0", "1", "2", "3"]);
+  t.true(DRAWS.some((s) => s.parameters.udp_mbps > 0) && DRAWS.some((s) => s.parameters.probes > 0));
+  for (const s of DRAWS) {
+    const p = s.parameters;
+    t.true(p.hosts >= 3 && p.hosts <= 12, `${s.name}: ${p.hosts} hosts`);
+    t.true(p.bottleneck_mbps >= 1 && p.bottleneck_mbps <= p.other_links_mbps && p.other_links_mbps <= 100, s.name);
+    t.true(p.queue_pkt >= 50 && p.queue_pkt <= 1000, s.name);
+    if (p.mode !== "stateless") t.true(p.checkpoint_mb >= 1 && p.checkpoint_mb <= 50, `${s.name}: ${p.checkpoint_mb} MB`);
+    for (const lead of p.flow_leads_s.split(" ").filter(Boolean).map(Number)) t.true(lead >= 0 && lead <= 30);
+  }
+  t.false(
+    DRAWS.some((s) => s.parameters.mode === "pre-copy"),
+    "pre-copy only when asked",
+  );
+  t.true(
+    Array.from({ length: 100 }, (_, i) => drawScenario(77, i, 0, { precopy: true })).some((s) => s.parameters.mode === "pre-copy"),
+    "asked for, pre-copy is drawn",
+  );
+});
+
+test("every drawn scenario is an experiment that loads, with its bottleneck on the migration's path and UDP below capacity", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-draw-"));
+  for (const s of DRAWS.slice(0, 60)) {
+    const file = join(dir, `${s.name}.yaml`);
+    writeFileSync(file, stringify(s.experiment));
+    const exp = loadExperiment(file);
+    const cell = exp.cells[0]!.base;
+    const m = cell.migrations[0]!;
+    const route = routerOf(cell.topology).route(m.source, m.candidates[0]!);
+    t.is(route.bottleneck, s.parameters.bottleneck_mbps * 1e6, `${s.name}: bottleneck on the path to the first candidate`);
+    for (const f of cell.traffic.filter((x) => x.kind === "udp")) {
+      t.true(f.rate! < routerOf(cell.topology).route(f.from, f.to).bottleneck, `${s.name}: UDP below the capacity it crosses`);
+    }
+    for (const f of cell.traffic.filter((x) => x.kind === "tcp")) t.true(f.start <= (m.trigger.kind === "at" ? m.trigger.at : 0), "flows are established before the migration");
+  }
+});
+
+function record(over: Partial<RunRecord>): RunRecord {
+  return {
+    experiment: "e",
+    cell: "default",
+    backend: "sim",
+    policy: "shortest-path",
+    run: 0,
+    seed: 1,
+    container: "app",
+    source: "h1",
+    destination: "h2",
+    trigger_s: 2,
+    decision_s: 0,
+    key_retrieval_s: 0,
+    checkpoint_s: 1,
+    transfer_s: 4,
+    restore_s: 1,
+    downtime_s: 6,
+    total_s: 6.1,
+    checkpoint_bytes: 1e6,
+    transferred_bytes: 1e6,
+    path_hops: 2,
+    bottleneck_bps: 1e6,
+    mode: "cold",
+    transport: "tcp",
+    setup_s: 0,
+    rounds: 1,
+    converged: true,
+    note: "",
+    control_s: 0.1,
+    prepare_s: 0,
+    redirect_s: 8,
+    ...over,
+  };
+}
+const PARAMS = DRAWS.find((s) => s.parameters.mode === "cold")!.parameters;
+const STATELESS = DRAWS.find((s) => s.parameters.mode === "stateless")!.parameters;
+
+test("a pair meets the targets only within 15% on total and 25% on every phase that applies", (t) => {
+  const sim = [record({})];
+  const close = [record({ backend: "mininet", total_s: 6.5, checkpoint_s: 1.2, transfer_s: 4.2, restore_s: 0.9, downtime_s: 6.3 })];
+  const ok = judgePair("s", "f.yaml", PARAMS, "shortest-path", sim, close, []);
+  t.is(ok.status, "met");
+  t.is(ok.errors.total_s.toFixed(4), ((6.1 - 6.5) / 6.5).toFixed(4));
+  const phaseOff = judgePair("s", "f.yaml", PARAMS, "shortest-path", sim, [record({ backend: "mininet", total_s: 6.5, checkpoint_s: 0.7 })], []);
+  t.is(phaseOff.status, "miss", "a total within target does not hide a phase 43% off");
+  t.deepEqual(phaseOff.misses, ["checkpoint +42.9%"]);
+  // a stateless move has no transfer: not judged, empty in the CSV
+  const stateless = judgePair("s", "f.yaml", STATELESS, "shortest-path", [record({ mode: "stateless", transfer_s: 0.03 })], [record({ mode: "stateless", transfer_s: 0 })], []);
+  t.true(Number.isNaN(stateless.errors.transfer_s));
+});
+
+test("a run ended at its deadline is a censored miss whose error is bounded by the time it had taken", (t) => {
+  const censoredRun: RunFailure = {
+    experiment: "e",
+    cell: "default",
+    backend: "mininet",
+    policy: "shortest-path",
+    run: 0,
+    seed: 1,
+    migration: 0,
+    phase: "transfer",
+    message: "run exceeded its deadline of 344 s",
+    censored_after_s: 340,
+    bytes_moved: 123456,
+  };
+  const p = judgePair("s", "f.yaml", PARAMS, "shortest-path", [record({ total_s: 24.2 })], [], [censoredRun]);
+  t.is(p.status, "censored");
+  t.true(p.censored);
+  t.is(p.testbed.total_s, 340);
+  t.is(p.errors.total_s.toFixed(3), ((24.2 - 340) / 340).toFixed(3));
+  t.deepEqual(p.misses, ["total at most -92.9%"]);
+  const crashed = judgePair("s", "f.yaml", PARAMS, "shortest-path", [record({})], [], [{ ...censoredRun, censored_after_s: undefined, bytes_moved: undefined }]);
+  t.is(crashed.status, "failed", "a failure without a deadline is not censored: no testbed value at all");
+  // the censored fields survive failed.csv
+  const dir = mkdtempSync(join(tmpdir(), "migsim-failed-"));
+  const file = join(dir, "failed.csv");
+  writeFileSync(file, failedHeader() + failedRow(censoredRun) + failedRow({ ...censoredRun, run: 1, censored_after_s: undefined, bytes_moved: undefined }));
+  const back = readFailedCsv(file);
+  t.is(back[0]!.censored_after_s, 340);
+  t.is(back[0]!.bytes_moved, 123456);
+  t.is(back[1]!.censored_after_s, undefined);
+});
+
+test("validation.csv has a row per pair with the drawn parameters, the censored flag and an error column per quantity", (t) => {
+  const pairs = [
+    judgePair("a", "scenarios/a.yaml", PARAMS, "bandwidth", [record({})], [record({ total_s: 5 })], []),
+    judgePair("b", "scenarios/b.yaml", STATELESS, "random", [record({ mode: "stateless" })], [record({ mode: "stateless", transfer_s: 0 })], []),
+  ];
+  const lines = randomValidationCsv(pairs).trim().split("\n");
+  const header = lines[0]!.split(",");
+  t.deepEqual(header, [...RANDOM_VALIDATION_COLUMNS]);
+  for (const c of ["scenario", "policy", "censored", "error_total_s", "error_checkpoint_s", "error_transfer_s", "error_restore_s", "error_downtime_s", "bottleneck_mbps", "mode"]) {
+    t.true(header.includes(c), c);
+  }
+  t.is(lines.length, 3);
+  const row = (i: number) => Object.fromEntries(header.map((h, j) => [h, lines[i]!.split(",")[j]]));
+  t.is(row(1)["censored"], "false");
+  t.is(Number(row(1)["error_total_s"]).toFixed(3), ((6.1 - 5) / 5).toFixed(3));
+  t.is(row(2)["error_transfer_s"], "", "no transfer in a stateless move");
+  const dist = errorDistribution(pairs).find((d) => d.quantity === "total_s")!;
+  t.is(dist.n, 2);
+  t.true(dist.median <= dist.p90 && dist.p90 <= dist.max);
+  // the 90th percentile interpolates between the two errors (type 7): 0.1 and 0.22 give 0.208
+  t.is(dist.p90.toFixed(4), (Math.abs(pairs[1]!.errors.total_s) + 0.9 * (Math.abs(pairs[0]!.errors.total_s) - Math.abs(pairs[1]!.errors.total_s))).toFixed(4));
+});
