@@ -124,7 +124,7 @@ chmod 755 "$work/proof.sh"
 console="$work/console.log"
 echo "run-vm.sh: booting $kpkg $kver under QEMU (software emulation), bound ${vm_timeout} s" >&2
 set +e
-# one vCPU: the proof needs no more, and CI runs it beside the timed emulation suite
+# one vCPU: the proof needs no more, and ava runs it beside other test files
 timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
   -accel tcg -cpu max -smp 1 -m 2048 \
   -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.cpio.gz" \
