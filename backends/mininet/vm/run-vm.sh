@@ -7,8 +7,8 @@
 #
 # The VM's root is this host's own file system, shared read-only over virtio-9p: a busybox
 # initramfs (Debian's busybox-static) loads the kernel's 9p and virtio modules, mounts it, gives
-# it fresh /proc, /sys, /dev, /tmp and /run, and runs proof.py in it with the host's python3 and
-# CRIU (setup-testbed.sh installs that CRIU; this script refuses to start without one). The
+# it fresh /proc, /sys, /dev, /tmp and /run, and runs proof.py in it with the host's python3, runc
+# and CRIU (setup-testbed.sh installs them; this script refuses to start without them). The
 # workload is compiled statically here. The proof's JSON line goes to stdout (and --out FILE);
 # exit 0 when the proof passed, 1 when it ran and failed, 2 when it could not run.
 #
@@ -29,6 +29,7 @@ done
 fail() { echo "run-vm.sh: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || fail "needs root (CRIU in the VM runs as root over the host's file system)"
 command -v criu >/dev/null || fail "criu is missing: run backends/mininet/setup-testbed.sh (it builds and installs the CRIU this proof uses)"
+command -v runc >/dev/null || fail "runc is missing: apt-get install runc (setup-testbed.sh installs it)"
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing: apt-get install --no-install-recommends qemu-system-x86"
 for tool in gcc apt-get apt-cache dpkg-deb gzip timeout; do
   command -v "$tool" >/dev/null || fail "$tool is missing"
