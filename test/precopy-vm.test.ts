@@ -1,8 +1,9 @@
 /**
  * Pre-copy for real, on a kernel with soft-dirty tracking: backends/mininet/vm/run-vm.sh boots
- * Debian's kernel under QEMU and runs the driver's pre-copy (driver/precopy.py) on migsim-dirty
- * with CRIU. Needs root, qemu-system-x86_64 and the testbed's CRIU (setup-testbed.sh); skipped
- * without them, unless MIGSIM_PRECOPY_VM_REQUIRED=1 (.ci/run sets it), where it fails instead.
+ * Debian's kernel under QEMU and runs the driver's pre-copy (driver/livemig.py Live.pre_copy with
+ * runc, its rounds driver/precopy.py's) on migsim-dirty. Needs root, qemu-system-x86_64, gcc and the
+ * testbed's runc and CRIU (setup-testbed.sh); skipped without them, unless
+ * MIGSIM_PRECOPY_VM_REQUIRED=1 (.ci/run sets it), where it fails instead.
  * `npm run test:precopy-vm` runs this file alone.
  */
 import test from "ava";
@@ -20,7 +21,7 @@ function onPath(tool: string): boolean {
   return spawnSync("sh", ["-c", 'command -v "$1"', "sh", tool], { timeout: 10_000 }).status === 0;
 }
 
-const missing = [...(process.getuid?.() === 0 ? [] : ["root"]), ...["qemu-system-x86_64", "criu"].filter((t) => !onPath(t))];
+const missing = [...(process.getuid?.() === 0 ? [] : ["root"]), ...["qemu-system-x86_64", "criu", "runc", "gcc"].filter((t) => !onPath(t))];
 const required = process.env["MIGSIM_PRECOPY_VM_REQUIRED"] === "1";
 const maybe = missing.length === 0 || required ? test : test.skip;
 if (missing.length > 0 && !required) console.log(`pre-copy VM test skipped: needs ${missing.join(", ")}`);
