@@ -32,7 +32,7 @@ import { randomInt } from "../random.ts";
 import { type CandidateView, reachableCandidates, reachableNodes, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
 import { blockLength, type CodedSymbol, Decoder, recode, symbolMaker } from "./crypto/fountain.ts";
-import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
+import { belowAccepts, bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
 import { combine, polynomial, type Share, SHARE_BYTES, shareAt } from "./crypto/shamir.ts";
 import { decryptTable, drawTableIv, type EncryptedTable, encryptTableWith, formulaIndex, tableBytesOf } from "./crypto/table.ts";
 import { LazyMap } from "./lazy-map.ts";
@@ -242,9 +242,19 @@ export function setupFountain(rng: Rng, hosts: readonly string[], manager: strin
   const ys = new Uint8Array((allKeys ? holders.length : 1) * P521_BYTES);
   const yAt = (i: number): number => (allKeys ? i * P521_BYTES : 0);
   const coefficients = new Uint8Array(holders.length * perHost * k);
-  // (a rejected Y draws again, past this: 2^-521 a draw)
-  drbg.reserve(holders.length * (P521_BYTES + perHost * k));
-  for (let i = 0; i < holders.length; i++) {
+  // Read out of one view of the keystream while every Y is accepted at the first draw (a Y is
+  // rejected with probability 2^-521), then drawn one by one from the first rejected Y on.
+  const perHolder = perHost * k;
+  const stride = P521_BYTES + perHolder;
+  const block = drbg.peek(holders.length * stride);
+  let i = 0;
+  for (; i < holders.length; i++) {
+    const at = i * stride;
+    if (!belowAccepts(P521, block, at, allKeys || i === sourceAt ? ys : undefined, yAt(i))) break;
+    for (let j = 0; j < perHolder; j++) coefficients[i * perHolder + j] = block[at + P521_BYTES + j]!;
+  }
+  drbg.skip(i * stride);
+  for (; i < holders.length; i++) {
     if (allKeys || i === sourceAt) drbg.belowInto(P521, ys, yAt(i));
     else drbg.skipBelow(P521);
     for (let j = 0; j < perHost; j++) drbg.bytesInto(coefficients, (i * perHost + j) * k, k);
@@ -311,13 +321,14 @@ export function lookup(
  * P(i, k) = 1 / sum_{j != i} latency(i,k)/latency(i,j) = (1/latency(i,k)) / sum_j 1/latency(i,j).
  * Zero latencies are the limit of that formula: the zero-latency hosts share all the probability.
  */
-function fountainWeights(view: NetworkView, source: string, hosts: readonly string[]): Float64Array {
+function fountainWeights(view: NetworkView, source: string, hosts: NodeList): Float64Array {
   // one array, rewritten in place: a data center's source weighs thousands of holders per decision
-  const w = new Float64Array(hosts.length);
+  const w = new Float64Array(hosts.size);
+  const byNode = view.latencyByNode?.(source);
   let zeros = 0;
-  for (let i = 0; i < hosts.length; i++) {
-    const l = view.latency(source, hosts[i]!);
-    if (!(l >= 0) || !Number.isFinite(l)) throw new InputError(`mtd-fountain: latency from ${source} to ${hosts[i]} is not a finite non-negative number`);
+  for (let i = 0; i < hosts.size; i++) {
+    const l = byNode ? byNode(hosts.node(i)) : view.latency(source, hosts.host(i));
+    if (!(l >= 0) || !Number.isFinite(l)) throw new InputError(`mtd-fountain: latency from ${source} to ${hosts.host(i)} is not a finite non-negative number`);
     w[i] = l;
     if (l === 0) zeros++;
   }
@@ -353,7 +364,12 @@ interface Context {
   /** the same, as a set */
   readonly allowed: HostSet;
   /** reachable key holders other than the source, in topology order */
-  readonly others: readonly string[];
+  readonly others: NodeList;
+}
+
+/** hosts by position, with their node indices */
+interface NodeList extends HostList {
+  node(i: number): number;
 }
 
 /** membership of host names, as `lookup` asks it */
@@ -380,14 +396,46 @@ function context(name: string, input: PolicyInput): Context {
   if (hit) return hit;
   const hosts = input.view.topo.topology.hosts;
   const choices = key && key.length > 0 ? choiceNodes(name, input, key) : choiceObjects(name, input);
-  const others = keyHolders(hosts, input.manager, input.source).filter((h) => h !== input.source && reaches(input.view, input.source, h));
-  const ctx = { hosts, choices, allowed: hostSet(input.view, choices), others };
+  const ctx = { hosts, choices, allowed: hostSet(input.view, choices), others: reachableHolders(input) };
   // only a list shared through a route table is the same for every decision of this migration
   if (key) {
     if (!byManager) contexts.set(key, (byManager = new Map()));
     byManager.set(input.manager, ctx);
   }
   return ctx;
+}
+
+/** node indices of the hosts of a (shared) list of key holders */
+const holderNodes = new WeakMap<readonly string[], Int32Array>();
+
+/**
+ * The key holders other than the source that the source reaches, in topology order. Kept per
+ * migration: when the source reaches every holder (a data center), a view of the shared holder
+ * list that skips the source, not a list of its own per migration.
+ */
+function reachableHolders(input: PolicyInput): NodeList {
+  const { view, source } = input;
+  const holders = keyHolders(view.topo.topology.hosts, input.manager, source);
+  let nodes = holderNodes.get(holders);
+  if (!nodes) holderNodes.set(holders, (nodes = Int32Array.from(holders, (h) => view.topo.index.get(h)!)));
+  const self = view.topo.index.get(source)!;
+  const table = view.routesFrom?.(source);
+  const reached = table ? (n: number) => Number.isFinite(table.hops[n]!) : (n: number) => reaches(view, source, view.topo.names[n]!);
+  const kept: number[] = [];
+  let skip = -1;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    if (n === self) skip = i;
+    else if (reached(n)) kept.push(i);
+  }
+  const names = view.topo.names;
+  if (kept.length === nodes.length - (skip >= 0 ? 1 : 0)) {
+    const all = nodes;
+    const at = (i: number): number => (skip >= 0 && i >= skip ? i + 1 : i);
+    return { size: kept.length, node: (i) => all[at(i)]!, host: (i) => names[all[at(i)]!]! };
+  }
+  const some = Int32Array.from(kept, (i) => nodes[i]!);
+  return { size: some.length, node: (i) => some[i]!, host: (i) => names[some[i]!]! };
 }
 
 /**
@@ -472,18 +520,20 @@ export const mtdShamirPolicy: Policy = {
     const p = readParams("mtd-shamir", SHAMIR_PARAMS, input.params);
     const k = num(p, "k", MTD_DEFAULTS.k);
     const ctx = context("mtd-shamir", input);
-    if (k > ctx.others.length) throw tooFew("mtd-shamir", k, input, ctx.others.length, "key holders are");
+    if (k > ctx.others.size) throw tooFew("mtd-shamir", k, input, ctx.others.size, "key holders are");
     const verify = bool(p, "verify", false);
     const st = setupShamir(input.rng, ctx.hosts, input.manager, input.source, k);
     const setup = setupMessages(input.manager, st.holders, st.lookup.bytes + SHARE_BYTES);
 
     // K disjoint hosts, uniformly among the reachable holders other than the source (far ones too)
-    const pool = [...ctx.others];
+    // (the first K steps of a Fisher-Yates shuffle of the holders, positions moved kept aside)
+    const moved = new Map<number, number>();
     const asked: string[] = [];
     for (let i = 0; i < k; i++) {
-      const j = i + randomInt(input.rng, pool.length - i);
-      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-      asked.push(pool[i]!);
+      const j = i + randomInt(input.rng, ctx.others.size - i);
+      const picked = moved.get(j) ?? j;
+      moved.set(j, moved.get(i) ?? i);
+      asked.push(ctx.others.host(picked));
     }
     const responseBytes = num(p, "share-bytes", SHARE_BYTES);
     const keyRequests = asked.map((host) => ({
@@ -518,7 +568,7 @@ export const mtdFountainPolicy: Policy = {
     const perHost = num(p, "symbols-per-host", Math.max(1, k - 1));
     const maxRequests = num(p, "max-requests", MTD_DEFAULTS.maxRequests);
     const ctx = context("mtd-fountain", input);
-    if (ctx.others.length === 0) throw tooFew("mtd-fountain", k, input, 0, "key holders are");
+    if (ctx.others.size === 0) throw tooFew("mtd-fountain", k, input, 0, "key holders are");
     const verify = bool(p, "verify", false);
     const st = setupFountain(input.rng, ctx.hosts, input.manager, input.source, k, perHost, false);
     const symbolBytes = k + blockLength(SECRET_BYTES, k);
@@ -527,13 +577,12 @@ export const mtdFountainPolicy: Policy = {
     // the reachable hosts' symbols must span the secret, else no number of requests decodes it
     const span = new Decoder(k);
     // (once the rank is k, further symbols cannot change the verdict)
-    for (const h of ctx.others) {
-      if (span.rank >= k) break;
-      for (const s of st.stock.get(h)!) span.add(s);
+    for (let i = 0; i < ctx.others.size && span.rank < k; i++) {
+      for (const s of st.stock.get(ctx.others.host(i))!) span.add(s);
     }
     if (span.rank < k) {
       throw new InputError(
-        `mtd-fountain: the ${ctx.others.length} key holders reachable from ${input.source} hold symbols of rank ${span.rank} < k = ${k};` +
+        `mtd-fountain: the ${ctx.others.size} key holders reachable from ${input.source} hold symbols of rank ${span.rank} < k = ${k};` +
           " raise symbols-per-host or lower k",
         { field: "mtd-fountain.k" },
       );
@@ -550,7 +599,7 @@ export const mtdFountainPolicy: Policy = {
           field: "mtd-fountain.max-requests",
         });
       }
-      const host = ctx.others[sample(weights, input.rng)]!;
+      const host = ctx.others.host(sample(weights, input.rng));
       keyRequests.push({
         host,
         requestBytes: num(p, "request-bytes", MTD_DEFAULTS.requestBytes),

@@ -136,6 +136,21 @@ export class Drbg {
     this.#pos = 0;
   }
 
+  /**
+   * The next n bytes of keystream without drawing them: a view to read before anything is drawn
+   * past it. A caller that parses many draws out of it (a set-up's thousands of holders) then
+   * draws what it read with `skip`.
+   */
+  peek(n: number): Uint8Array {
+    this.reserve(n);
+    return this.#ahead.subarray(this.#pos, this.#pos + n);
+  }
+
+  /** draws n bytes (read beforehand with `peek`) */
+  skip(n: number): void {
+    this.#take(n);
+  }
+
   bytes(n: number): Uint8Array {
     const out = new Uint8Array(n);
     this.bytesInto(out, 0, n);
@@ -251,6 +266,22 @@ function boundOf(p: bigint): { bits: number; bytes: Uint8Array } {
   }
   last = { p, bound };
   return bound;
+}
+
+/**
+ * Whether `belowInto(p, ...)` accepts the draw that starts at `at` in `bytes` (keystream from
+ * `peek`); `into` then receives the value as belowInto writes it, at `intoAt`.
+ */
+export function belowAccepts(p: bigint, bytes: Uint8Array, at: number, into?: Uint8Array, intoAt = 0): boolean {
+  const bound = boundOf(p);
+  const pb = bound.bytes;
+  const topMask = 0xff >> (pb.length * 8 - bound.bits);
+  if (!maskedLessThan(bytes, at, topMask, pb)) return false;
+  if (into) {
+    for (let i = 0; i < pb.length; i++) into[intoAt + i] = bytes[at + i]!;
+    into[intoAt] = into[intoAt]! & topMask;
+  }
+  return true;
 }
 
 /** a[at..] < b, a's first byte masked with `topMask`, for big-endian unsigned numbers of b's length */
