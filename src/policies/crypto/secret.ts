@@ -87,7 +87,7 @@ export class SecretBigInt {
  * SIMULATION KEYING CHOICE: the MTD secrets of a run are a function of the run seed, so runs are
  * reproducible byte for byte. Anyone who knows the seed can recompute them; a deployment would
  * seed this stream from crypto.randomBytes instead. The cryptography itself (HKDF, AES-GCM,
- * Shamir, fountain decoding) is real and runs on every decision.
+ * Shamir, fountain decoding) is real; what a decision computes of it: src/policies/mtd.ts.
  */
 export class Drbg {
   readonly #cipher: ReturnType<typeof createCipheriv>;
