@@ -443,12 +443,15 @@ function reachableHolders(input: PolicyInput): NodeList {
  * secret and every host's table (a container moved there would sit on the one host whose
  * compromise reveals all destinations). A table slot or PRF draw naming it is re-drawn.
  */
-function choiceNodes(name: string, input: PolicyInput, reachable: Int32Array): HostList {
+function choiceNodes(name: string, input: PolicyInput, reachable: Int32Array): NodeList {
   const manager = input.view.topo.index.get(input.manager);
-  const nodes = reachable.filter((n) => n !== manager);
-  if (nodes.length === 0) throw onlyTheManager(name, input);
+  const skip = reachable.indexOf(manager ?? -1);
+  const size = reachable.length - (skip >= 0 ? 1 : 0);
+  if (size === 0) throw onlyTheManager(name, input);
   const names = input.view.topo.names;
-  return { size: nodes.length, host: (i) => names[nodes[i]!]! };
+  // the shared list without the manager's position, not a copy per migration
+  const at = (i: number): number => reachable[skip >= 0 && i >= skip ? i + 1 : i]!;
+  return { size, node: at, host: (i) => names[at(i)]! };
 }
 
 /** choiceNodes for a view without route tables */
@@ -465,10 +468,11 @@ function onlyTheManager(name: string, input: PolicyInput): InputError {
 }
 
 /** the hosts of a list as a set, one byte per node of the topology (a data center has thousands) */
-function hostSet(view: NetworkView, list: HostList): HostSet {
+function hostSet(view: NetworkView, list: HostList | NodeList): HostSet {
   const index = view.topo.index;
   const marks = new Uint8Array(view.topo.names.length);
-  for (let i = 0; i < list.size; i++) marks[index.get(list.host(i))!] = 1;
+  if ("node" in list) for (let i = 0; i < list.size; i++) marks[list.node(i)] = 1;
+  else for (let i = 0; i < list.size; i++) marks[index.get(list.host(i))!] = 1;
   return { has: (host) => marks[index.get(host) ?? -1] === 1 };
 }
 
