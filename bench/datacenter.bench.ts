@@ -1,25 +1,22 @@
 /**
- * Data-center scale (issue 17): experiments/scale/datacenter.yaml (k=16 fat-tree, 1,024 hosts,
- * 300 background TCP flows, 200 concurrent cold migrations of 200 MB - 1 GB within 10 s), one run
- * of each of the six policies on each network model, through the sim backend as `migsim run`
- * drives it (load, then runs of one cell in plan order, records formatted as CSV rows). Each
- * (size, model) case runs twice, each time in a Node process of its own: once plain, for the
- * per-run times and the peak memory, and once under the V8 sampling profiler, for "where the
- * time goes" (the profile's self time by source file, native code (crypto, GC) charged to the
- * project code that called it). The profiler's own buffers are a few hundred MiB on a
- * tcp-fluid case and its sampling slows the runs, so neither figure is taken from that pass.
+ * Data-center scale (issue 31): the workload of bench/datacenter-workload.ts with the MTD
+ * policies' default semantics (a fresh secret and table before every migration, sent to every
+ * key holder one after the other), one run of each of the six policies per network model, timed
+ * as a user waits for it: a whole `migsim run FILE --runs N --no-plots` process (Node's start,
+ * loading, the pre-run check, the runs, the tables), its wall time divided by its runs, its CPU
+ * time and its peak memory.
  *
- *   npm run bench -- datacenter            k=16, max-min and tcp-fluid
- *   npm run bench -- datacenter --large    also k=32 (8,192 hosts, 1,000 flows, 1,000 migrations), tcp-fluid
- *   npm run bench -- datacenter --rekey-per-migration
- *                                          the same workload with the MTD policies' default re-keying
- *                                          (before every migration, one holder after the other)
- *   node --expose-gc --import tsx bench/datacenter.bench.ts [--large] [--rekey-per-migration] [--runs N]
+ *   npm run bench -- datacenter            k=16 (1,024 hosts, 300 flows, 200 migrations), both models
+ *   npm run bench -- datacenter --large    also k=32 (8,192 hosts, 1,000 flows, 1,000 migrations):
+ *                                          minutes with max-min, far longer with tcp-fluid, where every
+ *                                          MTD migration first re-keys 8,191 holders over the queues
+ *                                          (docs/benchmarks.md)
+ *   --runs N                               runs per policy (default 1)
+ *   --profile                              also where the time of each k=16 case goes: the same
+ *                                          runs in-process under V8's sampling profiler, by phase
  *
- * Targets: k=16 under 0.3 s a run with max-min and under 1 s a run with tcp-fluid, peak memory
- * under 500 MB (tcp-fluid also timed at spreadTolerance 1e-2, its documented looser precision,
- * and max-min also with the file's own runs per policy, as `migsim run` of it does); k=32 under
- * 10 s a run with tcp-fluid and under 2 GB. (`--jobs 2` against `--jobs 1` is bench/sweep.bench.ts.)
+ * Targets: k=16 under 0.3 s a run with max-min and under 1 s a run with tcp-fluid, peak under
+ * 500 MB; k=32 under 5 s a run with max-min and under 30 s a run with tcp-fluid, peak under 2 GB.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -31,8 +28,7 @@ import { datacenterYaml } from "./datacenter-workload.ts";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
 const SELF = fileURLToPath(import.meta.url);
-/** the looser tcp-fluid precision the bench also times (docs/tcp-fluid.md, "Precision") */
-const LOOSE_TOLERANCE = 1e-2;
+const CLI = join(ROOT, "bin", "migsim.js");
 /** deadlines of one case's process: a k=16 case takes well under a minute, k=32 tens of minutes */
 const K16_DEADLINE_S = 20 * 60;
 const K32_DEADLINE_S = 3 * 60 * 60;
@@ -156,15 +152,6 @@ async function child(file: string, model: string, runs: number, label: string, p
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-/**
- * the case's times and peak memory from a plain process, its phases from a profiled one
- * (`profile` false: the plain pass only, for cases that take minutes)
- */
-function runCase(file: string, model: string, runs: number, label: string, profile = true, set: string[] = [], deadlineS = K16_DEADLINE_S): CaseReport {
-  const plain = spawnCase(file, model, runs, label, false, set, deadlineS);
-  return profile ? { ...plain, phases: spawnCase(file, model, runs, label, true, set, deadlineS).phases } : plain;
-}
-
 function spawnCase(file: string, model: string, runs: number, label: string, profiled: boolean, set: string[], deadlineS: number): CaseReport {
   const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", SELF, "--child", file, model, String(runs), label, String(profiled), ...set], {
     encoding: "utf8",
@@ -178,26 +165,37 @@ function spawnCase(file: string, model: string, runs: number, label: string, pro
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as CaseReport;
 }
 
-function print(c: CaseReport, aims: { perRun: number; peakMiB: number }): string[] {
-  const secs = c.runs.map((r) => r.seconds);
-  const mean = secs.reduce((a, b) => a + b, 0) / secs.length;
-  console.log(
-    `${c.label}, ${c.model}: ${c.hosts} hosts, ${c.migrations} migrations; load ${c.loadS.toFixed(2)} s, ${c.runs.length} runs, mean ${mean.toFixed(3)} s/run, peak ${c.peakMiB.toFixed(0)} MiB`,
-  );
-  console.log(`  per run: ${c.runs.map((r) => `${r.policy} ${r.seconds.toFixed(3)}`).join(", ")}`);
+/** where a profiled case's time went, by phase */
+function printProfile(c: CaseReport): void {
   const total = Object.values(c.phases).reduce((a, b) => a + b, 0);
-  if (total === 0) return verdicts(c, mean, aims);
   const parts = PHASES.filter((p) => (c.phases[p] ?? 0) > 0).map((p) => `${p} ${c.phases[p]!.toFixed(2)} s (${((100 * c.phases[p]!) / total).toFixed(0)}%)`);
-  console.log(`  profile (self time in a second, profiled process, ${total.toFixed(2)} s): ${parts.join(", ")}`);
-  return verdicts(c, mean, aims);
+  console.log(`  ${c.label}, profile (self time, ${total.toFixed(2)} s): ${parts.join(", ")}`);
+  console.log(`  per run (profiled): ${c.runs.map((r) => `${r.policy} ${r.seconds.toFixed(3)}`).join(", ")}`);
 }
 
-function verdicts(c: CaseReport, mean: number, aims: { perRun: number; peakMiB: number }): string[] {
-  const verdict = (ok: boolean): string => (ok ? "met" : "MISSED");
-  return [
-    `${c.label} ${c.model}: ${mean.toFixed(3)} s/run (aim < ${aims.perRun} s) ${verdict(mean < aims.perRun)}`,
-    `${c.label} ${c.model}: peak ${c.peakMiB.toFixed(0)} MiB (aim < ${aims.peakMiB} MiB) ${verdict(c.peakMiB < aims.peakMiB)}`,
-  ];
+/** a whole `migsim run` of `file`: wall seconds, CPU seconds and peak RSS of the process, its runs */
+function wholeRun(file: string, runs: number, deadlineS: number): { seconds: number; cpuS: number; peakMiB: number; runs: number } {
+  const out = mkdtempSync(join(tmpdir(), "migsim-bench-dc-out-"));
+  try {
+    // (the preload reports the process's own peak and CPU time as it exits: no external `time`)
+    const report = "process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write(`\\nbench-usage ${u.maxRSS} ${u.userCPUTime+u.systemCPUTime}\\n`)})";
+    const args = ["--import", `data:text/javascript,${encodeURIComponent(report)}`, CLI, "run", file, "--runs", String(runs), "--no-plots", "--quiet", "--out", out];
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 26, timeout: deadlineS * 1000 });
+    const seconds = (performance.now() - t0) / 1000;
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT") throw new Error(`migsim run ${file} did not finish within ${deadlineS} s; stopped`);
+    if (r.status !== 0) throw new Error(`migsim run ${file} failed (${r.status ?? r.signal}): ${r.stderr}`);
+    const usage = /bench-usage (\d+) (\d+)/.exec(r.stderr);
+    const done = /(\d+) runs in /.exec(r.stdout);
+    if (!usage || !done) throw new Error(`migsim run ${file}: no usage or run count in its output`);
+    return { seconds, cpuS: Number(usage[2]) / 1e6, peakMiB: Number(usage[1]) / 1024, runs: Number(done[1]) };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function verdict(ok: boolean): string {
+  return ok ? "met" : "MISSED";
 }
 
 const argv = process.argv.slice(2);
@@ -205,32 +203,28 @@ if (argv[0] === "--child") {
   await child(argv[1]!, argv[2]!, Number(argv[3]), argv[4]!, argv[5] === "true", argv.slice(6));
 } else {
   const runs = argv.includes("--runs") ? Number(argv[argv.indexOf("--runs") + 1]) : 1;
-  const rekey = argv.includes("--rekey-per-migration") ? "per-migration" : "period";
   const targets: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), "migsim-bench-dc-"));
+  const sizes = [
+    { k: 16, flows: 300, migrations: 200, aims: { "max-min": 0.3, "tcp-fluid": 1 }, peakMiB: 500, deadlineS: K16_DEADLINE_S },
+    ...(argv.includes("--large") ? [{ k: 32, flows: 1000, migrations: 1000, aims: { "max-min": 5, "tcp-fluid": 30 }, peakMiB: 2048, deadlineS: K32_DEADLINE_S }] : []),
+  ];
   try {
-    let k16 = join(ROOT, "experiments", "scale", "datacenter.yaml");
-    if (rekey === "per-migration") writeFileSync((k16 = join(dir, "datacenter-k16.yaml")), datacenterYaml({ k: 16, flows: 300, migrations: 200, window: 10, runs, rekey }));
-    console.log(
-      `${rekey === "period" ? "experiments/scale/datacenter.yaml" : "the k=16 workload, MTD re-keying before every migration,"} ${runs} run(s) of each of the six policies per model, two processes per model (plain, then profiled)`,
-    );
-    for (const model of ["max-min", "tcp-fluid"]) {
-      targets.push(...print(runCase(k16, model, runs, "k=16"), { perRun: model === "max-min" ? 0.3 : 1, peakMiB: 500 }));
-    }
-    // One run per policy weighs the cell's first run (route tables, candidate lists) a sixth; the
-    // experiment as shipped runs each policy `runs` times, so max-min is also timed that way.
-    const { loadExperiment } = await import("../dist/src/experiment/load.js");
-    const fileRuns = loadExperiment(k16, {}).runs;
-    if (fileRuns !== runs) targets.push(...print(runCase(k16, "max-min", fileRuns, `k=16 (${fileRuns} runs per policy, as the file)`, false), { perRun: 0.3, peakMiB: 500 }));
-    // tcp-fluid's looser precision (docs/tcp-fluid.md, "Precision"): the same runs, timed only;
-    // its deviation from the default is measured there
-    const loose = `network.extra.spreadTolerance=${LOOSE_TOLERANCE}`;
-    targets.push(...print(runCase(k16, "tcp-fluid", runs, `k=16 (spreadTolerance ${LOOSE_TOLERANCE})`, false, [loose]), { perRun: 1, peakMiB: 500 }));
-    if (argv.includes("--large")) {
-      const file = join(dir, "datacenter-k32.yaml");
-      writeFileSync(file, datacenterYaml({ k: 32, flows: 1000, migrations: 1000, window: 10, runs, rekey }));
-      // (not profiled: one pass of this case takes far longer than the k=16 ones; docs/benchmarks.md)
-      targets.push(...print(runCase(file, "tcp-fluid", runs, "k=32", false, [], K32_DEADLINE_S), { perRun: 10, peakMiB: 2048 }));
+    console.log(`whole \`migsim run --runs ${runs} --no-plots\` processes, six policies, MTD re-keying before every migration (one holder after the other)`);
+    for (const size of sizes) {
+      for (const model of ["max-min", "tcp-fluid"] as const) {
+        const file = join(dir, `datacenter-k${size.k}-${model}.yaml`);
+        writeFileSync(file, datacenterYaml({ k: size.k, flows: size.flows, migrations: size.migrations, window: 10, runs, rekey: "per-migration", model }));
+        const w = wholeRun(file, runs, size.deadlineS);
+        const perRun = w.seconds / w.runs;
+        console.log(
+          `k=${size.k} ${model}: ${size.k ** 3 / 4} hosts, ${size.flows} flows, ${size.migrations} migrations; ${w.runs} runs in ${w.seconds.toFixed(2)} s wall` +
+            ` (${perRun.toFixed(3)} s/run), ${w.cpuS.toFixed(2)} s CPU, peak ${w.peakMiB.toFixed(0)} MiB`,
+        );
+        targets.push(`k=${size.k} ${model}: ${perRun.toFixed(3)} s/run (aim < ${size.aims[model]} s) ${verdict(perRun < size.aims[model])}`);
+        targets.push(`k=${size.k} ${model}: peak ${w.peakMiB.toFixed(0)} MiB (aim < ${size.peakMiB} MiB) ${verdict(w.peakMiB < size.peakMiB)}`);
+        if (argv.includes("--profile") && size.k === 16) printProfile(spawnCase(file, model, runs, `k=16 ${model} in-process`, true, [], K16_DEADLINE_S));
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -318,6 +318,11 @@ export interface Backend {
   execute(spec: RunSpec, onProgress?: (progress: RunProgress) => void): Promise<RunResult> | RunResult;
   /** the machine the runs execute on, now (testbed backends) */
   host?(): Promise<HostState>;
+  /**
+   * Migration modes this backend cannot run, each with its one-line reason (a testbed's preflight:
+   * e.g. pre-copy on a kernel without soft-dirty tracking); asked once, before the first run.
+   */
+  unavailableModes?(): Promise<ReadonlyMap<string, string>>;
   /** releases connections (the testbed's SSH session); called once when a command is done */
   close?(): Promise<void>;
 }

@@ -7,7 +7,7 @@
 import test from "ava";
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -485,12 +485,37 @@ run("a live mode the testbed cannot run is refused before the run starts, saying
   try {
     const e = await t.throwsAsync(b.execute(spec({ migrations: [migration({ mode: "pre-copy" })] })),
       { instanceOf: InputError });
-    // this kernel has no soft-dirty tracking; on one that has, the driver still has no pre-copy
-    t.regex(e!.message, /cannot run mode pre-copy: pre-copy (needs CRIU's memory dirty tracking|is not implemented)/);
+    // this kernel has no soft-dirty tracking (a kernel that has runs pre-copy: test/precopy-vm.test.ts)
+    t.regex(e!.message, /cannot run mode pre-copy: pre-copy needs CRIU's memory dirty tracking.*CONFIG_MEM_SOFT_DIRTY/);
     t.deepEqual(b.lastRun.lines, [], "no run was started");
   } finally {
     await b.close();
   }
+});
+
+run("without soft-dirty tracking a pre-copy experiment is refused before any run; compare --skip-precopy runs the rest", async (t) => {
+  const s = await SshSession.connect(parseTestbedUrl(creds!.testbed),
+    { privateKeyFile: creds!.privateKeyFile, knownHostsFile: creds!.knownHostsFile });
+  const dirty = await s.exec(shellCommand("criu", "check", "--feature", "mem_dirty_track")).finally(() => s.close());
+  t.not(dirty.code, 0, "this case is for a testbed kernel without soft-dirty tracking (pre-copy runs on one that has it)");
+  const fixture = fileURLToPath(new URL("fixtures/emulation/cold-and-precopy.yaml", import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), "migsim-precopy-"));
+  const env = { ...process.env, MIGSIM_TESTBED: creds!.testbed };
+  const refused = spawnSync(process.execPath, [BIN, "run", fixture, "--backend", "mininet", "--out", join(dir, "run")],
+    { encoding: "utf8", timeout: 120_000, env });
+  t.is(refused.status, 2, refused.stderr);
+  t.is(refused.stderr.trimEnd().split("\n").length, 1, refused.stderr);
+  t.regex(refused.stderr, /cannot run mode pre-copy \(1 of 2 cells use it; refused before any run\): .*CONFIG_MEM_SOFT_DIRTY/);
+  t.false(existsSync(join(dir, "run")), "nothing ran, nothing written");
+  const cmp = spawnSync(process.execPath, [BIN, "compare", fixture, "--skip-precopy", "--out", join(dir, "cmp")],
+    { encoding: "utf8", timeout: 300_000, env });
+  t.is(cmp.status, 0, cmp.stderr);
+  t.regex(cmp.stdout, /skipped on the testbed: 1 cell\(s\) of mode pre-copy/);
+  const runs = readFileSync(join(dir, "cmp", "mininet", "runs.csv"), "utf8").trim().split("\n").slice(1);
+  t.is(runs.length, 1);
+  t.regex(runs[0]!, /,cold,/);
+  t.regex(readFileSync(join(dir, "cmp", "validation.md"), "utf8"), /## cells skipped on the testbed[\s\S]*\| pre-copy \| pre-copy needs CRIU's memory dirty tracking/);
+  t.deepEqual(await leftovers(), baseline);
 });
 
 // Trust in the simulator, end to end: calibrate on this testbed (the quick set), then one cell of

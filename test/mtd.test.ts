@@ -1,4 +1,9 @@
 import test from "ava";
+import { spawnSync } from "node:child_process";
+import { hkdfSync } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inspect } from "node:util";
 import { InputError } from "../src/errors.ts";
 import { makeRng } from "../src/random.ts";
@@ -6,12 +11,13 @@ import { builtinPolicies } from "../src/policies/registry.ts";
 import { interpolate, P521 } from "../src/policies/crypto/field.ts";
 import { CodedSymbol, Decoder, encode } from "../src/policies/crypto/fountain.ts";
 import { gfMul } from "../src/policies/crypto/gf256.ts";
-import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "../src/policies/crypto/secret.ts";
+import { belowAccepts, bigIntToBytes, bytesToBigInt, Drbg, hkdfSha256, SecretBigInt, SecretBytes } from "../src/policies/crypto/secret.ts";
 import { combine, type Share, split } from "../src/policies/crypto/shamir.ts";
-import { decryptTable, encryptTable, formulaIndex, TableAuthError } from "../src/policies/crypto/table.ts";
+import { decryptTable, encryptTable, formulaIndex, TableAuthError, tableBytes } from "../src/policies/crypto/table.ts";
 import { lookup, setupFountain, setupRandom, setupShamir } from "../src/policies/mtd.ts";
 import type { Policy, PolicyInput } from "../src/policies/types.ts";
-import { fig3, policyInputOn } from "./helpers/view.ts";
+import type { Topology } from "../src/network/topology/types.ts";
+import { fig3, link, policyInputOn } from "./helpers/view.ts";
 
 const HOSTS = ["h1", "h2", "h3", "h4", "h5"];
 
@@ -142,7 +148,7 @@ test("lookup re-draws R + a until a free candidate, walks the table after max-re
 
 test("mtd-shamir: K disjoint holders, never the source or the manager, secret verified", (t) => {
   for (let s = 0; s < 30; s++) {
-    const plan = policy("mtd-shamir").decide(input(s, { k: 3 }));
+    const plan = policy("mtd-shamir").decide(input(s, { k: 3, verify: true }));
     const asked = plan.keyRequests.map((r) => r.host);
     t.is(asked.length, 3);
     t.is(new Set(asked).size, 3);
@@ -163,7 +169,7 @@ test("mtd-shamir: K disjoint holders, never the source or the manager, secret ve
 test("mtd-fountain: asks again after dependent symbols, K useful answers each time", (t) => {
   let more = 0;
   for (let s = 0; s < 200; s++) {
-    const plan = policy("mtd-fountain").decide(input(s, { k: 3 }));
+    const plan = policy("mtd-fountain").decide(input(s, { k: 3, verify: true }));
     const m = plan.mtd!;
     t.is(m.requests - m.dependentAnswers, 3);
     t.is(plan.keyRequests.length, m.requests);
@@ -261,7 +267,7 @@ test("mtd-fountain validation counts symbols, not hosts; too few symbols is an I
   t.notThrows(() => p.validate!({ k: 5, "symbols-per-host": 4 }, { hosts: 3, candidates: 2 }));
   t.throws(() => p.validate!({ k: 5, "symbols-per-host": 2 }, { hosts: 3, candidates: 2 }), { instanceOf: InputError, message: /mtd-fountain.k: .*hold 4/ });
   // k = 5 from the three reachable holders, each holding 4 symbols: decodes, with more requests than holders
-  const plan = p.decide(input(3, { k: 5, "symbols-per-host": 4 }));
+  const plan = p.decide(input(3, { k: 5, "symbols-per-host": 4, verify: true }));
   t.true(plan.mtd!.verified);
   t.true(plan.keyRequests.length >= 5);
   // one symbol per host and only three holders cannot span five blocks
@@ -296,4 +302,115 @@ test("set-ups build a holder's key material only when it is read, the same whate
     // the DRBG continues from the same point whether or not the stock was read
     t.is(a.drbg.int(1 << 30), b.drbg.int(1 << 30));
   }
+});
+
+/** 30 hosts on six switches around a core, with distinct latencies (formula (2) weighs them) */
+function twoLevel(): Topology {
+  const hosts = Array.from({ length: 30 }, (_, i) => `h${i + 1}`);
+  const switches = ["s0", ...Array.from({ length: 6 }, (_, i) => `s${i + 1}`)];
+  const links = [
+    ...switches.slice(1).map((s, i) => link("s0", s, 10e6 * (1 + i), (1 + i) * 0.4e-3)),
+    ...hosts.map((h, i) => link(h, `s${1 + (i % 6)}`, 5e6, (1 + (i % 7)) * 0.1e-3)),
+  ];
+  return { name: "two-level", hosts, switches, links };
+}
+
+test("a decision computes only what it reads: the same plans and draws as with verify (S recovered, table decrypted)", (t) => {
+  const topo = twoLevel();
+  let compared = 0;
+  for (const name of ["mtd-shamir", "mtd-fountain"]) {
+    for (const source of ["h2", "h17", "h1"]) {
+      const candidates = topo.hosts.filter((h) => h !== source);
+      for (let seed = 0; seed < 25; seed++) {
+        const rngs = [makeRng(seed), makeRng(seed)];
+        const [lazy, full] = [{ k: 3 }, { k: 3, verify: true }].map((params, i) =>
+          policy(name).decide(policyInputOn(topo, seed, { params, source, candidates, rng: rngs[i]! })),
+        );
+        t.false(lazy!.mtd!.verified);
+        t.true(full!.mtd!.verified);
+        t.deepEqual({ ...lazy!, mtd: { ...lazy!.mtd!, verified: true } }, full!);
+        // the same draws from the run's rng: what follows in the run is the same too
+        t.is(rngs[0]!(), rngs[1]!());
+        compared++;
+      }
+    }
+  }
+  t.is(compared, 150);
+});
+
+test("set-up sizes without encrypting: the table's size is that of its encryption, the lazy table encrypts as the full one", (t) => {
+  const hosts = twoLevel().hosts;
+  for (let seed = 0; seed < 5; seed++) {
+    const sh = setupShamir(makeRng(seed), hosts, "h1", "h5", 3);
+    t.is(sh.lookup.bytes, tableBytes(sh.table));
+    t.deepEqual(decryptTable(sh.table, sh.secret), sh.lookup.reveal());
+    const fo = setupFountain(makeRng(seed), hosts, "h1", "h5", 3, 2);
+    const lean = setupFountain(makeRng(seed), hosts, "h1", "h5", 3, 2, false);
+    t.is(lean.keys.get("h5")!.y.reveal(), fo.keys.get("h5")!.y.reveal());
+    t.throws(() => lean.keys.get("h6"), { message: /not kept/ });
+    t.deepEqual(hex(lean.table.ciphertext), hex(fo.table.ciphertext));
+    t.is(lean.drbg.int(1 << 30), fo.drbg.int(1 << 30));
+  }
+});
+
+test("Drbg: HKDF by two HMACs gives node:crypto's hkdfSync bytes; skipBelow draws as belowInto", (t) => {
+  for (const [ikm, salt, info] of [[new Uint8Array(32).fill(7), "migsim-mtd-drbg", "mtd-shamir"], [new Uint8Array(5), "s", ""]] as const) {
+    t.is(hex(hkdfSha256(ikm, salt, info)), hex(new Uint8Array(hkdfSync("sha256", ikm, salt, info, 32))));
+  }
+  for (let seed = 0; seed < 20; seed++) {
+    const a = Drbg.fromRng(makeRng(seed), "t");
+    const b = Drbg.fromRng(makeRng(seed), "t");
+    // a bound whose draws are rejected half the time: 2^8 + 1 over two bytes masked to 9 bits
+    const p = 257n;
+    const out = new Uint8Array(2);
+    for (let i = 0; i < 50; i++) {
+      a.belowInto(p, out, 0);
+      b.skipBelow(p);
+      a.belowInto(P521, new Uint8Array(66), 0);
+      b.skipBelow(P521);
+    }
+    t.is(a.int(1 << 30), b.int(1 << 30));
+  }
+  // draws parsed out of peek with belowAccepts, one by one after the first rejected one, as a
+  // set-up does: the values and the stream's position of belowInto
+  for (let seed = 0; seed < 20; seed++) {
+    const a = Drbg.fromRng(makeRng(seed), "t");
+    const b = Drbg.fromRng(makeRng(seed), "t");
+    const p = 257n;
+    const want = new Uint8Array(2 * 40);
+    for (let i = 0; i < 40; i++) a.belowInto(p, want, 2 * i);
+    const got = new Uint8Array(2 * 40);
+    const block = b.peek(2 * 40);
+    let i = 0;
+    while (i < 40 && belowAccepts(p, block, 2 * i, got, 2 * i)) i++;
+    b.skip(2 * i);
+    t.true(i < 40, "some draw was rejected");
+    for (; i < 40; i++) b.belowInto(p, got, 2 * i);
+    t.is(hex(got), hex(want));
+    t.is(a.int(1 << 30), b.int(1 << 30));
+  }
+});
+
+test("migsim run gives the same runs.csv with and without verify (tcp-fluid, both keyed MTD policies)", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-verify-"));
+  writeFileSync(
+    join(dir, "t.yaml"),
+    "name: t\ndefaults: { capacity: 10Mbps, latency: 1ms }\nswitches: [s1, s2]\nhosts: [h1, h2, h3, h4, h5, h6]\nlinks:\n" +
+      "  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: h3, b: s1 }\n  - { a: s1, b: s2 }\n  - { a: h4, b: s2 }\n  - { a: h5, b: s2 }\n  - { a: h6, b: s2 }\n",
+  );
+  const runs = [false, true].map((verify) => {
+    writeFileSync(
+      join(dir, `e-${verify}.yaml`),
+      "name: mtd\ntopology: t.yaml\nruns: 4\nseed: 5\nmanager: h1\nnetwork: { model: tcp-fluid }\ntraffic:\n  - { from: h3, to: h2, kind: tcp }\nmigrations:\n" +
+        "  - container: { name: app, checkpoint: 2MB }\n    source: h2\n    candidates: all\n    trigger: { at: 2s }\n" +
+        "  - container: { name: db, checkpoint: 3MB }\n    source: h4\n    candidates: all\n    trigger: { at: 2.5s }\n" +
+        `policies:\n  - mtd-shamir: { k: 3, verify: ${verify} }\n  - mtd-fountain: { k: 3, verify: ${verify} }\n`,
+    );
+    const out = join(dir, `out-${verify}`);
+    const r = spawnSync(process.execPath, ["bin/migsim.js", "run", join(dir, `e-${verify}.yaml`), "--out", out, "--quiet", "--no-plots"], { encoding: "utf8" });
+    t.is(r.status, 0, r.stderr);
+    return readFileSync(join(out, "runs.csv"), "utf8");
+  });
+  t.is(runs[0]!.trim().split("\n").length, 1 + 2 * 4 * 2);
+  t.is(runs[0], runs[1]);
 });

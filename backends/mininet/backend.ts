@@ -121,7 +121,7 @@ export class MininetBackend implements Backend {
   private session: SshSession | undefined;
   private remoteDir: string | undefined;
   /** live modes this testbed cannot run, with the preflight's one-line reason */
-  private unavailableModes = new Map<string, string>();
+  private refusedModes = new Map<string, string>();
 
   constructor(private readonly options: MininetBackendOptions) {
     this.address = parseTestbedUrl(options.testbed);
@@ -157,6 +157,12 @@ export class MininetBackend implements Backend {
     return session;
   }
 
+  /** Live modes this testbed cannot run, with the preflight's one-line reason (connects first). */
+  async unavailableModes(): Promise<ReadonlyMap<string, string>> {
+    await this.connect();
+    return this.refusedModes;
+  }
+
   private async preflight(session: SshSession): Promise<void> {
     const py = await session.exec(shellCommand("test", "-x", "/usr/bin/python3"), { timeoutMs: 15_000 });
     if (py.code !== 0) {
@@ -175,7 +181,7 @@ export class MininetBackend implements Backend {
       throw new InputError(`testbed ${this.address.url} is missing ` +
         res.missing.map((m) => `${m.what} (fix: ${m.fix})`).join("; "));
     }
-    this.unavailableModes = new Map(Object.entries(res.modes ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
+    this.refusedModes = new Map(Object.entries(res.modes ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
   }
 
   async host(): Promise<HostState> {
@@ -213,7 +219,7 @@ export class MininetBackend implements Backend {
     }
     const session = await this.connect();
     spec.migrations.forEach((m, i) => {
-      const why = this.unavailableModes.get(m.mode);
+      const why = this.refusedModes.get(m.mode);
       if (why) throw new InputError(`testbed ${this.address.url} cannot run mode ${m.mode}: ${why}`, { field: `migrations.${i}.mode` });
     });
     const planName = `plan-${safeName("cell", spec.cell.replace(/[^A-Za-z0-9_.-]/g, "_"))}-${spec.run}.json`;

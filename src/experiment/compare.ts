@@ -13,8 +13,10 @@ import { renderSvg, svgToPng } from "../report/plots.ts";
 import { describe as stats, type Stats } from "../report/stats.ts";
 import type { RunFailure, RunRecord } from "../runspec.ts";
 import { InputError } from "../errors.ts";
+import { createBackend } from "./backends.ts";
 import { loadExperiment, type Experiment } from "./load.ts";
-import { runExperiment, type RunOptions } from "./run.ts";
+import { checkModes, type SkippedCell } from "./modes.ts";
+import { runExperiment, type RunOptions, type RunOutcome } from "./run.ts";
 
 /** Phases compared, in protocol order. */
 const COMPARED = ["decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s", "downtime_s", "total_s"] as const;
@@ -40,9 +42,11 @@ export interface ComparisonRow {
   errorPct: number;
 }
 
-export interface CompareOptions extends Omit<RunOptions, "backend" | "out" | "shard"> {
+export interface CompareOptions extends Omit<RunOptions, "backend" | "out" | "shard" | "skipModes"> {
   out?: string | undefined;
   testbed?: string | undefined;
+  /** run the other modes when the testbed cannot run pre-copy, its cells reported as skipped (otherwise refused) */
+  skipPrecopy?: boolean | undefined;
 }
 
 export interface CompareOutcome {
@@ -56,6 +60,8 @@ export interface CompareOutcome {
   emulatedRuns: number;
   /** probe round trips, simulated vs emulated, per (cell, from, to) */
   probes: ProbeComparison[];
+  /** cells the testbed could not run (--skip-precopy) */
+  skipped: SkippedCell[];
 }
 
 export async function compareBackends(opts: CompareOptions): Promise<CompareOutcome> {
@@ -72,14 +78,21 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
   }
   const name = experiment.name;
   const outDir = resolve(opts.out ?? join("out", `${name}-compare`));
-  const sim = await runExperiment({ ...base, backend: "sim", session: undefined, out: join(outDir, "sim") });
-  const emu = await runExperiment({
-    ...base,
-    backend: "mininet",
-    out: join(outDir, "mininet"),
-    backendOptions: { ...opts.backendOptions, testbed: opts.testbed ?? opts.backendOptions?.testbed },
-  });
-  if (!emu.completed) return { experiment, outDir, rows: [], failed: [], emulatedRuns: emu.runsExecuted, probes: [] };
+  const backendOptions = { ...opts.backendOptions, testbed: opts.testbed ?? opts.backendOptions?.testbed };
+  const skipModes = opts.skipPrecopy ? ["pre-copy"] : [];
+  // the testbed's preflight first: a mode it cannot run is refused before the simulator's runs too
+  const testbed = opts.session ?? createBackend("mininet", backendOptions);
+  let sim: RunOutcome;
+  let emu: RunOutcome;
+  try {
+    await checkModes(experiment, testbed, skipModes);
+    sim = await runExperiment({ ...base, backend: "sim", session: undefined, out: join(outDir, "sim") });
+    emu = await runExperiment({ ...base, backend: "mininet", session: testbed, skipModes, out: join(outDir, "mininet"), backendOptions });
+  } finally {
+    if (!opts.session) await testbed.close?.();
+  }
+  const { skipped } = emu;
+  if (!emu.completed) return { experiment, outDir, rows: [], failed: [], emulatedRuns: emu.runsExecuted, probes: [], skipped };
   const failedFile = join(outDir, "mininet", FAILED_FILE);
   const failed = existsSync(failedFile) ? readFailedCsv(failedFile) : [];
   const simRows = readRunsCsv(join(outDir, "sim", "runs.csv")).rows.map((r) => r.record);
@@ -87,11 +100,11 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
   const rows = compareRecords(simRows, emuRows);
   const probes = compareProbes(join(outDir, "sim", "probes.csv"), join(outDir, "mininet", "probes.csv"));
   writeFileAtomic(join(outDir, "validation.csv"), validationCsv(rows));
-  writeFileAtomic(join(outDir, "validation.md"), validationMarkdown(sim.experiment.name, rows, probes, failed));
+  writeFileAtomic(join(outDir, "validation.md"), validationMarkdown(sim.experiment.name, rows, probes, failed, skipped));
   const svg = await renderSvg(validationChart(sim.experiment.name, rows));
   writeFileAtomic(join(outDir, "validation.svg"), svg);
   writeFileAtomic(join(outDir, "validation.png"), svgToPng(svg));
-  return { experiment, outDir, rows, failed, emulatedRuns: emu.runsExecuted, probes };
+  return { experiment, outDir, rows, failed, emulatedRuns: emu.runsExecuted, probes, skipped };
 }
 
 function compareRecords(sim: readonly RunRecord[], emu: readonly RunRecord[]): ComparisonRow[] {
@@ -155,7 +168,7 @@ function validationCsv(rows: readonly ComparisonRow[]): string {
 }
 
 function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[],
-  failed: readonly RunFailure[] = []): string {
+  failed: readonly RunFailure[] = [], skipped: readonly SkippedCell[] = []): string {
   const lines = [`# Validation of the simulator against the testbed: ${name}`, "",
     "Simulated and emulated means with 95% CI half-widths (Student t); error = (sim - emu) / emu.", ""];
   const cells = [...new Set(rows.map((r) => r.cell))];
@@ -178,6 +191,13 @@ function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes
     for (const x of failed) {
       lines.push(`| ${x.cell} | ${x.policy} | ${x.run} | ${x.migration < 0 ? "-" : x.migration} | ${x.phase} | ${x.message.replace(/\|/g, "\\|")} |`);
     }
+    lines.push("");
+  }
+  if (skipped.length) {
+    lines.push("## cells skipped on the testbed", "",
+      "Run by the simulator only: the testbed cannot run their mode (`--skip-precopy`).", "",
+      "| cell | mode | why |", "|---|---|---|");
+    for (const x of skipped) lines.push(`| ${x.cell} | ${x.mode} | ${x.reason.replace(/\|/g, "\\|")} |`);
     lines.push("");
   }
   return `${lines.join("\n")}\n`;

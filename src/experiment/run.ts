@@ -13,6 +13,7 @@ import { FAILED_FILE, failedHeader } from "../report/failed.ts";
 import { createBackend, type BackendOptions } from "./backends.ts";
 import { executePositions } from "./execute.ts";
 import { loadExperiment, type Experiment, type LoadOptions } from "./load.ts";
+import { checkModes, type SkippedCell } from "./modes.ts";
 import { PartialOutput, type PreviousRuns } from "./partial.ts";
 import type { Shard } from "../report/plan.ts";
 import type { Backend, RunProgress } from "../runspec.ts";
@@ -63,6 +64,8 @@ export interface RunOptions extends LoadOptions {
   previousRuns?: PreviousRuns | undefined;
   /** a line the user should read (finished runs discarded); not printed when absent */
   notice?: ((text: string) => void) | undefined;
+  /** modes whose cells are left out when the backend cannot run them (otherwise such an experiment is refused) */
+  skipModes?: readonly string[] | undefined;
 }
 
 export interface RunOutcome {
@@ -78,6 +81,8 @@ export interface RunOutcome {
   runsExecuted: number;
   /** runs that could not finish (listed in failed.csv); the others went on */
   runsFailed: number;
+  /** cells left out because the backend cannot run their mode (skipModes) */
+  skipped: SkippedCell[];
 }
 
 const COMMIT_INTERVAL_MS = 500;
@@ -88,11 +93,20 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   for (const [name, v, min] of [["jobs", opts.jobs, 1], ["runs", opts.runs, 1], ["seed", opts.seed, 0]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new InputError(`--${name}: expected a whole number >= ${min}, got ${v}`);
   }
-  const experiment = loadExperiment(opts.file, opts);
+  const loaded = loadExperiment(opts.file, opts);
   const backendName = opts.backend ?? "sim";
   if (opts.session && opts.session.name !== backendName) throw new Error(`session is a ${opts.session.name} backend, the run asks for ${backendName}`);
   const backend = opts.session ?? createBackend(backendName, opts.backendOptions ?? {});
-  await validatePolicies(experiment, opts.progress?.checking?.bind(opts.progress));
+  let checked: Awaited<ReturnType<typeof checkModes>>;
+  try {
+    await validatePolicies(loaded, opts.progress?.checking?.bind(opts.progress));
+    // a mode the backend cannot run is refused now, before the first run and before any file
+    checked = await checkModes(loaded, backend, opts.skipModes);
+  } catch (e) {
+    if (!opts.session) await backend.close?.();
+    throw e;
+  }
+  const { experiment, skipped } = checked;
   const outDir = resolve(opts.out ?? join("out", experiment.name));
   const createdOut = makeOutDir(outDir);
 
@@ -172,7 +186,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const runSeconds = (performance.now() - tRun) / 1000;
   if (!completed) {
     partial.closeFiles();
-    return { experiment, outDir, completed, wallSeconds: (performance.now() - t0) / 1000, runSeconds, writeSeconds: 0, runsExecuted: done - skip, runsFailed: failed };
+    return { experiment, outDir, completed, wallSeconds: (performance.now() - t0) / 1000, runSeconds, writeSeconds: 0, runsExecuted: done - skip, runsFailed: failed, skipped };
   }
   const tWrite = performance.now();
   opts.progress?.writing?.(opts.shard ? "writing rows and manifest" : opts.plots !== false ? "writing summary, plots and manifest" : "writing summary and manifest");
@@ -185,7 +199,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     argv: opts.argv ?? process.argv.slice(2), plots: opts.plots !== false,
   });
   const end = performance.now();
-  return { experiment, outDir, completed, wallSeconds: (end - t0) / 1000, runSeconds, writeSeconds: (end - tWrite) / 1000, runsExecuted: done - skip, runsFailed: failed };
+  return { experiment, outDir, completed, wallSeconds: (end - t0) / 1000, runSeconds, writeSeconds: (end - tWrite) / 1000, runsExecuted: done - skip, runsFailed: failed, skipped };
 }
 
 /** Creates the output folder; returns whether it was created (a bad --out is an InputError). */

@@ -52,16 +52,21 @@ export async function validatePolicies(exp: Experiment, onProgress?: CheckProgre
     // what the policies cache per table)
     const view = staticView(spec.topology, spec.network.routing);
     const context = validationContext(spec);
+    const policies: Array<{ policy: Policy; withPolicy: RunSpec; at: FieldPath }> = [];
     for (const [p, ps] of exp.policies.entries()) {
       // a policy names its own parameter (`mtd-shamir.k`): below its entry `policies.N`
       const at: FieldPath = ["policies", p];
       const policy = await locatedPlugin(where, ps, p);
-      const withPolicy = { ...spec, policy: ps };
       if (policy.validate) located(where, () => policy.validate!(ps.params, context), at);
-      if (!decides[c]) continue;
-      // A trial decision on the topology alone: what a policy can only find out while deciding
-      // (too few reachable key holders, a plugin returning the source) fails here, before any run.
-      for (let i = 0; i < spec.migrations.length; i++) {
+      policies.push({ policy, withPolicy: { ...spec, policy: ps }, at });
+    }
+    if (!decides[c]) continue;
+    // A trial decision on the topology alone: what a policy can only find out while deciding
+    // (too few reachable key holders, a plugin returning the source) fails here, before any run.
+    // Every policy decides for a migration before the next migration: they read the same source's
+    // route table, which a router of a data center with thousands of sources may not keep long.
+    for (let i = 0; i < spec.migrations.length; i++) {
+      for (const { policy, withPolicy, at } of policies) {
         located(where, () => policy.decide(policyInput(withPolicy, i, view)), at);
         done++;
         await turn();

@@ -216,7 +216,8 @@ export function planProblem(plan: unknown, input: PolicyInput): string | undefin
   if (!input.candidates.includes(p.destination)) {
     return `returned ${p.destination}, which is not a candidate (candidates: ${input.candidates.join(", ")})`;
   }
-  if (!tryRoute(input.view, input.source, p.destination)) return `returned ${p.destination}, which the source ${input.source} cannot reach`;
+  // (from the route table when the view has one: a Path per check would build the source's tree)
+  if (!reaches(input.view, input.source, p.destination)) return `returned ${p.destination}, which the source ${input.source} cannot reach`;
   if (!Array.isArray(p.keyRequests)) return "returned a plan whose keyRequests is not a list";
   for (const r of p.keyRequests) {
     if (typeof r?.host !== "string" || !isHost(input.view, r.host)) return `has a key request to an unknown host ${String(r?.host)}`;

@@ -1,6 +1,6 @@
 /**
  * The moving-target-defense policies of the paper (section IV.B): mtd-shamir, mtd-fountain,
- * mtd-random. Every decision runs the real cryptography (node:crypto and BigInt arithmetic):
+ * mtd-random, with the real cryptography (node:crypto and BigInt arithmetic):
  *
  * 1. Set-up by the manager: a fresh 32-byte master secret S, a lookup table index -> host
  *    (a secret permutation of the N hosts in slots 0..N-1, slot N empty) encrypted with
@@ -16,16 +16,25 @@
  *    and never the source.
  *
  * The run's seeded `keyRng` keys everything (see Drbg): reproducible, and a simulation keying choice.
+ *
+ * A set-up draws everything above, in this order, on every decision (the draws decide the rest
+ * of the stream, so the run is the same whatever is computed), but computes only what the
+ * decision reads: the table's slots, R, the source's key point, the coefficient vectors of the
+ * symbols asked for (their rank decides how many requests are made) and the plan's sizes. The
+ * material that only proves the scheme works (encrypting the table, recovering S from the shares
+ * or symbols, decrypting and authenticating the table with it) is computed on every decision
+ * with the parameter `verify: true`, and on first read otherwise. Both give the same plan.
  */
 import { createHmac } from "node:crypto";
+import { inspect } from "node:util";
 import { InputError } from "../errors.ts";
 import { randomInt } from "../random.ts";
 import { type CandidateView, reachableCandidates, reachableNodes, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
 import { blockLength, type CodedSymbol, Decoder, recode, symbolMaker } from "./crypto/fountain.ts";
-import { bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
+import { belowAccepts, bigIntToBytes, bytesToBigInt, Drbg, SecretBigInt, SecretBytes } from "./crypto/secret.ts";
 import { combine, polynomial, type Share, SHARE_BYTES, shareAt } from "./crypto/shamir.ts";
-import { decryptTable, type EncryptedTable, encryptTable, formulaIndex, tableBytes } from "./crypto/table.ts";
+import { decryptTable, drawTableIv, type EncryptedTable, encryptTableWith, formulaIndex, tableBytesOf } from "./crypto/table.ts";
 import { LazyMap } from "./lazy-map.ts";
 import { bool, type ParamDefs, num, readParams } from "./params.ts";
 import type { MtdSummary, NetworkView, Policy, PolicyInput, PolicyPlan, RekeySchedule, Rng, SetupMessage } from "./types.ts";
@@ -64,6 +73,10 @@ const KEYED: ParamDefs = {
   "share-bytes": { kind: "bytes", min: 0, doc: "size of an answer (default: the real encoded share or symbol)" },
   "new-connection": { kind: "boolean", doc: "open a new connection for every key request" },
   "max-redraws": { kind: "int", min: 1, doc: "draws of R before walking the table" },
+  verify: {
+    kind: "boolean",
+    doc: "recover S and decrypt the lookup table with it on every decision (default false: the plaintext table; the same destinations and timings)",
+  },
 };
 const SHAMIR_PARAMS: ParamDefs = KEYED;
 const FOUNTAIN_PARAMS: ParamDefs = {
@@ -88,9 +101,49 @@ export interface TableSetup {
   /** hosts that receive key material: every host but the manager (the source always) */
   readonly holders: readonly string[];
   readonly secret: SecretBytes;
+  /** the lookup table as the holders receive it (encrypted when first read) */
   readonly table: EncryptedTable;
+  /** the table's plaintext, as the manager made it */
+  readonly lookup: LookupTable;
   readonly keys: ReadonlyMap<string, KeyPoint>;
   readonly r: SecretBigInt;
+}
+
+/**
+ * The manager's lookup table: its slots (secret: they say where every container may go), its
+ * encryption under S made when first asked for, and its size on the wire, which does not need it.
+ */
+export class LookupTable {
+  readonly #slots: ReadonlyArray<string | null>;
+  readonly #secret: SecretBytes;
+  readonly #iv: Uint8Array;
+  #encrypted: EncryptedTable | undefined;
+  /** bytes of the encrypted table (tableBytes of `encrypted`) */
+  readonly bytes: number;
+
+  constructor(slots: ReadonlyArray<string | null>, secret: SecretBytes, iv: Uint8Array, bytes: number) {
+    this.#slots = slots;
+    this.#secret = secret;
+    this.#iv = iv;
+    this.bytes = bytes;
+  }
+
+  get encrypted(): EncryptedTable {
+    this.#encrypted ??= encryptTableWith(this.#slots, this.#secret, this.#iv);
+    return this.#encrypted;
+  }
+
+  /** the plaintext slots: index -> host, null for the empty slot */
+  reveal(): ReadonlyArray<string | null> {
+    return this.#slots;
+  }
+
+  toJSON(): string {
+    return "lookup-table:[redacted]";
+  }
+  [inspect.custom](): string {
+    return "LookupTable([redacted])";
+  }
 }
 
 export interface ShamirSetup extends TableSetup {
@@ -140,12 +193,18 @@ function shuffle<T>(xs: readonly T[], drbg: Drbg): T[] {
   return a;
 }
 
-function tableSetup(drbg: Drbg, hosts: readonly string[], manager: string, source: string): Omit<TableSetup, "keys"> {
+/** the size of an encrypted table over each host list (the same for every order of its slots) */
+const tableSizes = new WeakMap<readonly string[], number>();
+
+function tableSetup(drbg: Drbg, hosts: readonly string[], manager: string, source: string): Omit<TableSetup, "keys" | "table"> {
   const secret = new SecretBytes("master-secret", drbg.bytes(SECRET_BYTES));
-  const slots: Array<string | null> = [...shuffle(hosts, drbg), null];
-  const table = encryptTable(slots, secret, drbg);
+  const slots: Array<string | null> = shuffle(hosts, drbg);
+  slots.push(null);
+  let bytes = tableSizes.get(hosts);
+  if (bytes === undefined) tableSizes.set(hosts, (bytes = tableBytesOf(slots)));
+  const lookup = new LookupTable(slots, secret, drawTableIv(drbg), bytes);
   const r = new SecretBigInt("R", drbg.below(1n << R_BITS));
-  return { n: hosts.length, holders: keyHolders(hosts, manager, source), secret, table, r };
+  return { n: hosts.length, holders: keyHolders(hosts, manager, source), secret, lookup, r };
 }
 
 /** Shamir set-up: the key point of holder i is its share (i + 1, f(i + 1)). */
@@ -156,30 +215,65 @@ export function setupShamir(rng: Rng, hosts: readonly string[], manager: string,
   const coefficients = polynomial(base.secret, base.holders.length, k, drbg);
   // holder i's share is the point at x = i + 1; only the shares a decision reads are computed
   const shares = new LazyMap(base.holders, positionsIn(base.holders), (i) => shareAt(coefficients, i + 1));
-  return { ...base, shares, keys: shares };
+  const { n, holders, secret, lookup, r } = base;
+  return {
+    n, holders, secret, lookup, r, shares, keys: shares,
+    get table() {
+      return lookup.encrypted;
+    },
+  };
 }
 
-/** Fountain set-up: a random key point per holder, and `perHost` coded symbols of S each. */
-export function setupFountain(rng: Rng, hosts: readonly string[], manager: string, source: string, k: number, perHost: number): FountainSetup {
+/**
+ * Fountain set-up: a random key point per holder, and `perHost` coded symbols of S each.
+ * `allKeys` false keeps the source's key point only (the same draws): `keys` then throws for
+ * any other holder.
+ */
+export function setupFountain(rng: Rng, hosts: readonly string[], manager: string, source: string, k: number, perHost: number, allKeys = true): FountainSetup {
   const drbg = Drbg.fromRng(rng, "mtd-fountain");
   const base = tableSetup(drbg, hosts, manager, source);
   const holders = base.holders;
   // Every holder's Y and symbol coefficients are drawn, in holder order (the draws decide the
-  // rest of the DRBG's stream), into two buffers; a key point becomes a BigInt and a symbol gets
-  // its payload only when a decision reads that holder's.
-  const ys = new Uint8Array(holders.length * P521_BYTES);
+  // rest of the DRBG's stream). The coefficients are kept in one buffer; a Y is kept only with
+  // `allKeys` (else the source's alone: no decision reads another holder's). A key point becomes
+  // a BigInt and a symbol gets its payload only when a decision reads that holder's.
+  const positions = positionsIn(holders);
+  const sourceAt = positions.get(source)!;
+  const ys = new Uint8Array((allKeys ? holders.length : 1) * P521_BYTES);
+  const yAt = (i: number): number => (allKeys ? i * P521_BYTES : 0);
   const coefficients = new Uint8Array(holders.length * perHost * k);
-  for (let i = 0; i < holders.length; i++) {
-    drbg.belowInto(P521, ys, i * P521_BYTES);
+  // Read out of one view of the keystream while every Y is accepted at the first draw (a Y is
+  // rejected with probability 2^-521), then drawn one by one from the first rejected Y on.
+  const perHolder = perHost * k;
+  const stride = P521_BYTES + perHolder;
+  const block = drbg.peek(holders.length * stride);
+  let i = 0;
+  for (; i < holders.length; i++) {
+    const at = i * stride;
+    if (!belowAccepts(P521, block, at, allKeys || i === sourceAt ? ys : undefined, yAt(i))) break;
+    for (let j = 0; j < perHolder; j++) coefficients[i * perHolder + j] = block[at + P521_BYTES + j]!;
+  }
+  drbg.skip(i * stride);
+  for (; i < holders.length; i++) {
+    if (allKeys || i === sourceAt) drbg.belowInto(P521, ys, yAt(i));
+    else drbg.skipBelow(P521);
     for (let j = 0; j < perHost; j++) drbg.bytesInto(coefficients, (i * perHost + j) * k, k);
   }
-  const positions = positionsIn(holders);
-  const keys = new LazyMap<KeyPoint>(holders, positions, (i) => ({ x: BigInt(i + 1), y: SecretBigInt.fromBytes(`key-${holders[i]}`, ys, i * P521_BYTES, P521_BYTES) }));
+  const keys = new LazyMap<KeyPoint>(holders, positions, (i) => {
+    if (!allKeys && i !== sourceAt) throw new Error(`setupFountain: the key point of ${holders[i]} was not kept (allKeys false)`);
+    return { x: BigInt(i + 1), y: SecretBigInt.fromBytes(`key-${holders[i]}`, ys, yAt(i), P521_BYTES) };
+  });
   const symbol = symbolMaker(base.secret, k);
   const stock = new LazyMap<readonly CodedSymbol[]>(holders, positions, (i) =>
     Array.from({ length: perHost }, (_, j) => symbol(coefficients.slice((i * perHost + j) * k, (i * perHost + j + 1) * k))),
   );
-  return { ...base, keys, stock, drbg };
+  const { n, secret, lookup, r } = base;
+  return {
+    n, holders, secret, lookup, r, keys, stock, drbg,
+    get table() {
+      return lookup.encrypted;
+    },
+  };
 }
 
 /** set-up message lists by holder list, manager and size: decisions with the same ones share a list */
@@ -227,19 +321,28 @@ export function lookup(
  * P(i, k) = 1 / sum_{j != i} latency(i,k)/latency(i,j) = (1/latency(i,k)) / sum_j 1/latency(i,j).
  * Zero latencies are the limit of that formula: the zero-latency hosts share all the probability.
  */
-function fountainWeights(view: NetworkView, source: string, hosts: readonly string[]): number[] {
-  const lat = hosts.map((h) => view.latency(source, h));
-  for (const [i, l] of lat.entries()) {
-    if (!(l >= 0) || !Number.isFinite(l)) throw new InputError(`mtd-fountain: latency from ${source} to ${hosts[i]} is not a finite non-negative number`);
+function fountainWeights(view: NetworkView, source: string, hosts: NodeList): Float64Array {
+  // one array, rewritten in place: a data center's source weighs thousands of holders per decision
+  const w = new Float64Array(hosts.size);
+  const byNode = view.latencyByNode?.(source);
+  let zeros = 0;
+  for (let i = 0; i < hosts.size; i++) {
+    const l = byNode ? byNode(hosts.node(i)) : view.latency(source, hosts.host(i));
+    if (!(l >= 0) || !Number.isFinite(l)) throw new InputError(`mtd-fountain: latency from ${source} to ${hosts.host(i)} is not a finite non-negative number`);
+    w[i] = l;
+    if (l === 0) zeros++;
   }
-  const zeros = lat.filter((l) => l === 0).length;
-  if (zeros > 0) return lat.map((l) => (l === 0 ? 1 / zeros : 0));
-  const inv = lat.map((l) => 1 / l);
-  const sum = inv.reduce((a, b) => a + b, 0);
-  return inv.map((w) => w / sum);
+  if (zeros > 0) {
+    for (let i = 0; i < w.length; i++) w[i] = w[i] === 0 ? 1 / zeros : 0;
+    return w;
+  }
+  let sum = 0;
+  for (let i = 0; i < w.length; i++) sum += (w[i] = 1 / w[i]!);
+  for (let i = 0; i < w.length; i++) w[i] = w[i]! / sum;
+  return w;
 }
 
-function sample(weights: readonly number[], rng: Rng): number {
+function sample(weights: Float64Array, rng: Rng): number {
   const u = rng();
   let acc = 0;
   for (let i = 0; i < weights.length; i++) {
@@ -261,7 +364,12 @@ interface Context {
   /** the same, as a set */
   readonly allowed: HostSet;
   /** reachable key holders other than the source, in topology order */
-  readonly others: readonly string[];
+  readonly others: NodeList;
+}
+
+/** hosts by position, with their node indices */
+interface NodeList extends HostList {
+  node(i: number): number;
 }
 
 /** membership of host names, as `lookup` asks it */
@@ -288,8 +396,7 @@ function context(name: string, input: PolicyInput): Context {
   if (hit) return hit;
   const hosts = input.view.topo.topology.hosts;
   const choices = key && key.length > 0 ? choiceNodes(name, input, key) : choiceObjects(name, input);
-  const others = keyHolders(hosts, input.manager, input.source).filter((h) => h !== input.source && reaches(input.view, input.source, h));
-  const ctx = { hosts, choices, allowed: hostSet(input.view, choices), others };
+  const ctx = { hosts, choices, allowed: hostSet(input.view, choices), others: reachableHolders(input) };
   // only a list shared through a route table is the same for every decision of this migration
   if (key) {
     if (!byManager) contexts.set(key, (byManager = new Map()));
@@ -298,17 +405,53 @@ function context(name: string, input: PolicyInput): Context {
   return ctx;
 }
 
+/** node indices of the hosts of a (shared) list of key holders */
+const holderNodes = new WeakMap<readonly string[], Int32Array>();
+
+/**
+ * The key holders other than the source that the source reaches, in topology order. Kept per
+ * migration: when the source reaches every holder (a data center), a view of the shared holder
+ * list that skips the source, not a list of its own per migration.
+ */
+function reachableHolders(input: PolicyInput): NodeList {
+  const { view, source } = input;
+  const holders = keyHolders(view.topo.topology.hosts, input.manager, source);
+  let nodes = holderNodes.get(holders);
+  if (!nodes) holderNodes.set(holders, (nodes = Int32Array.from(holders, (h) => view.topo.index.get(h)!)));
+  const self = view.topo.index.get(source)!;
+  const table = view.routesFrom?.(source);
+  const reached = table ? (n: number) => Number.isFinite(table.hops[n]!) : (n: number) => reaches(view, source, view.topo.names[n]!);
+  const kept: number[] = [];
+  let skip = -1;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    if (n === self) skip = i;
+    else if (reached(n)) kept.push(i);
+  }
+  const names = view.topo.names;
+  if (kept.length === nodes.length - (skip >= 0 ? 1 : 0)) {
+    const all = nodes;
+    const at = (i: number): number => (skip >= 0 && i >= skip ? i + 1 : i);
+    return { size: kept.length, node: (i) => all[at(i)]!, host: (i) => names[all[at(i)]!]! };
+  }
+  const some = Int32Array.from(kept, (i) => nodes[i]!);
+  return { size: some.length, node: (i) => some[i]!, host: (i) => names[some[i]!]! };
+}
+
 /**
  * The reachable candidates an MTD policy may choose: never the manager, which holds the master
  * secret and every host's table (a container moved there would sit on the one host whose
  * compromise reveals all destinations). A table slot or PRF draw naming it is re-drawn.
  */
-function choiceNodes(name: string, input: PolicyInput, reachable: Int32Array): HostList {
+function choiceNodes(name: string, input: PolicyInput, reachable: Int32Array): NodeList {
   const manager = input.view.topo.index.get(input.manager);
-  const nodes = reachable.filter((n) => n !== manager);
-  if (nodes.length === 0) throw onlyTheManager(name, input);
+  const skip = reachable.indexOf(manager ?? -1);
+  const size = reachable.length - (skip >= 0 ? 1 : 0);
+  if (size === 0) throw onlyTheManager(name, input);
   const names = input.view.topo.names;
-  return { size: nodes.length, host: (i) => names[nodes[i]!]! };
+  // the shared list without the manager's position, not a copy per migration
+  const at = (i: number): number => reachable[skip >= 0 && i >= skip ? i + 1 : i]!;
+  return { size, node: at, host: (i) => names[at(i)]! };
 }
 
 /** choiceNodes for a view without route tables */
@@ -325,10 +468,11 @@ function onlyTheManager(name: string, input: PolicyInput): InputError {
 }
 
 /** the hosts of a list as a set, one byte per node of the topology (a data center has thousands) */
-function hostSet(view: NetworkView, list: HostList): HostSet {
+function hostSet(view: NetworkView, list: HostList | NodeList): HostSet {
   const index = view.topo.index;
   const marks = new Uint8Array(view.topo.names.length);
-  for (let i = 0; i < list.size; i++) marks[index.get(list.host(i))!] = 1;
+  if ("node" in list) for (let i = 0; i < list.size; i++) marks[list.node(i)] = 1;
+  else for (let i = 0; i < list.size; i++) marks[index.get(list.host(i))!] = 1;
   return { has: (host) => marks[index.get(host) ?? -1] === 1 };
 }
 
@@ -380,17 +524,20 @@ export const mtdShamirPolicy: Policy = {
     const p = readParams("mtd-shamir", SHAMIR_PARAMS, input.params);
     const k = num(p, "k", MTD_DEFAULTS.k);
     const ctx = context("mtd-shamir", input);
-    if (k > ctx.others.length) throw tooFew("mtd-shamir", k, input, ctx.others.length, "key holders are");
+    if (k > ctx.others.size) throw tooFew("mtd-shamir", k, input, ctx.others.size, "key holders are");
+    const verify = bool(p, "verify", false);
     const st = setupShamir(input.keyRng, ctx.hosts, input.manager, input.source, k);
-    const setup = setupMessages(input.manager, st.holders, tableBytes(st.table) + SHARE_BYTES);
+    const setup = setupMessages(input.manager, st.holders, st.lookup.bytes + SHARE_BYTES);
 
     // K disjoint hosts, uniformly among the reachable holders other than the source (far ones too)
-    const pool = [...ctx.others];
+    // (the first K steps of a Fisher-Yates shuffle of the holders, positions moved kept aside)
+    const moved = new Map<number, number>();
     const asked: string[] = [];
     for (let i = 0; i < k; i++) {
-      const j = i + randomInt(input.rng, pool.length - i);
-      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-      asked.push(pool[i]!);
+      const j = i + randomInt(input.rng, ctx.others.size - i);
+      const picked = moved.get(j) ?? j;
+      moved.set(j, moved.get(i) ?? i);
+      asked.push(ctx.others.host(picked));
     }
     const responseBytes = num(p, "share-bytes", SHARE_BYTES);
     const keyRequests = asked.map((host) => ({
@@ -399,12 +546,13 @@ export const mtdShamirPolicy: Policy = {
       responseBytes,
       newConnection: bool(p, "new-connection", MTD_DEFAULTS.newConnection),
     }));
-    const recovered = combine(asked.map((h) => st.shares.get(h)!), SECRET_BYTES, "recovered-secret");
-    const slots = verifiedTable(st.table, recovered, "mtd-shamir");
+    const slots = verify
+      ? verifiedTable(st.table, combine(asked.map((h) => st.shares.get(h)!), SECRET_BYTES, "recovered-secret"), "mtd-shamir")
+      : st.lookup.reveal();
     const found = lookup(slots, ctx.allowed, st.r.reveal(), st.keys.get(input.source)!, st.n, num(p, "max-redraws", MTD_DEFAULTS.maxRedraws));
     const mtd: MtdSummary = {
       index: found.index, draws: found.draws, walked: found.walked, requests: keyRequests.length, dependentAnswers: 0,
-      verified: true, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
+      verified: verify, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
     };
     return {
       destination: found.destination, keyRequests, setup, mtd, ...rekey(p),
@@ -424,21 +572,21 @@ export const mtdFountainPolicy: Policy = {
     const perHost = num(p, "symbols-per-host", Math.max(1, k - 1));
     const maxRequests = num(p, "max-requests", MTD_DEFAULTS.maxRequests);
     const ctx = context("mtd-fountain", input);
-    if (ctx.others.length === 0) throw tooFew("mtd-fountain", k, input, 0, "key holders are");
-    const st = setupFountain(input.keyRng, ctx.hosts, input.manager, input.source, k, perHost);
+    if (ctx.others.size === 0) throw tooFew("mtd-fountain", k, input, 0, "key holders are");
+    const verify = bool(p, "verify", false);
+    const st = setupFountain(input.keyRng, ctx.hosts, input.manager, input.source, k, perHost, false);
     const symbolBytes = k + blockLength(SECRET_BYTES, k);
-    const setup = setupMessages(input.manager, st.holders, tableBytes(st.table) + 2 + P521_BYTES + perHost * symbolBytes);
+    const setup = setupMessages(input.manager, st.holders, st.lookup.bytes + 2 + P521_BYTES + perHost * symbolBytes);
 
     // the reachable hosts' symbols must span the secret, else no number of requests decodes it
     const span = new Decoder(k);
     // (once the rank is k, further symbols cannot change the verdict)
-    for (const h of ctx.others) {
-      if (span.rank >= k) break;
-      for (const s of st.stock.get(h)!) span.add(s);
+    for (let i = 0; i < ctx.others.size && span.rank < k; i++) {
+      for (const s of st.stock.get(ctx.others.host(i))!) span.add(s);
     }
     if (span.rank < k) {
       throw new InputError(
-        `mtd-fountain: the ${ctx.others.length} key holders reachable from ${input.source} hold symbols of rank ${span.rank} < k = ${k};` +
+        `mtd-fountain: the ${ctx.others.size} key holders reachable from ${input.source} hold symbols of rank ${span.rank} < k = ${k};` +
           " raise symbols-per-host or lower k",
         { field: "mtd-fountain.k" },
       );
@@ -455,7 +603,7 @@ export const mtdFountainPolicy: Policy = {
           field: "mtd-fountain.max-requests",
         });
       }
-      const host = ctx.others[sample(weights, input.rng)]!;
+      const host = ctx.others.host(sample(weights, input.rng));
       keyRequests.push({
         host,
         requestBytes: num(p, "request-bytes", MTD_DEFAULTS.requestBytes),
@@ -464,12 +612,11 @@ export const mtdFountainPolicy: Policy = {
       });
       if (!decoder.add(recode(st.stock.get(host)!, st.drbg))) dependent++;
     }
-    const recovered = decoder.decode(SECRET_BYTES, "recovered-secret")!;
-    const slots = verifiedTable(st.table, recovered, "mtd-fountain");
+    const slots = verify ? verifiedTable(st.table, decoder.decode(SECRET_BYTES, "recovered-secret")!, "mtd-fountain") : st.lookup.reveal();
     const found = lookup(slots, ctx.allowed, st.r.reveal(), st.keys.get(input.source)!, st.n, num(p, "max-redraws", MTD_DEFAULTS.maxRedraws));
     const mtd: MtdSummary = {
       index: found.index, draws: found.draws, walked: found.walked, requests: keyRequests.length, dependentAnswers: dependent,
-      verified: true, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
+      verified: verify, setupBytes: setup.reduce((a, m) => a + m.bytes, 0),
     };
     const counts = new Map<string, number>();
     for (const r of keyRequests) counts.set(r.host, (counts.get(r.host) ?? 0) + 1);

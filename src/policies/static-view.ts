@@ -23,6 +23,10 @@ export function staticView(topology: Topology, routing: RoutingMetric = "hops", 
     // (from the source's route table, not a Path built and kept per pair: mtd-fountain asks for
     // the latency to every key holder on every decision, 8 million pairs in a k=32 data center)
     latency: (a, b) => router.propagation(a, b),
+    latencyByNode: (a) => {
+      const propagation = router.table(a).propagation;
+      return (n) => propagation[n]!;
+    },
     vib: undefined,
     now,
   };

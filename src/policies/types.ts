@@ -32,6 +32,12 @@ export interface NetworkView {
    * queueing), seconds; formula (2) of the paper uses it
    */
   latency(src: string, dst: string): number;
+  /**
+   * `latency(src, host)` by the host's node index, for hosts `src` reaches; optional: a view
+   * whose latency is a route's propagation offers it from the source's route table (formula (2)
+   * weighs every key holder of a data center on every decision)
+   */
+  latencyByNode?(src: string): (node: number) => number;
   /** measured statistics; undefined when no collector runs */
   readonly vib: VibReader | undefined;
   /** simulated time of the decision, seconds */

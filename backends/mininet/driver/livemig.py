@@ -1,5 +1,6 @@
-"""Live migration on the testbed: post-copy with CRIU lazy pages, and the checks that decide which
-live modes this testbed can run at all.
+"""Live migration on the testbed: post-copy with CRIU lazy pages, pre-copy with CRIU's incremental
+pre-dumps (the rounds are precopy.py's; RuncPreCopy is their runtime here), and the checks that
+decide which live modes this testbed can run at all.
 
 Docker's `checkpoint create` offers neither CRIU pre-dump nor lazy pages, so a container that is
 to be migrated live runs under runc directly: its own bundle (the workload image's files, exported
@@ -18,6 +19,10 @@ Post-copy, timed like the cold mode:
   page pull   the lazy-pages daemon pushes the rest in the background and exits when every page
               has arrived; the source's checkpoint ends when its page server has served them all
 downtime = checkpoint start -> restore end; transfer_s = minimal copy + page pull (as the simulator).
+
+Pre-copy: see precopy.py; `runc checkpoint --pre-dump --parent-path` rounds in the source host, each
+round's folder across the emulated network by the run's transfer, the final `runc checkpoint` and
+`runc restore` in the destination host, verified as post-copy.
 """
 import json
 import os
@@ -28,6 +33,7 @@ import subprocess
 import threading
 import time
 
+import precopy
 from jsonout import warn
 from netutil import dir_bytes
 from procs import StepTimeout, descendants, kill_pids, run_bounded
@@ -65,27 +71,32 @@ def image_has_workload(image):
     return r.returncode == 0
 
 
+PRECOPY_REFUSAL = ("pre-copy needs CRIU's memory dirty tracking, which this kernel lacks (`criu check --feature "
+                   "mem_dirty_track`: %s; the kernel needs CONFIG_MEM_SOFT_DIRTY, without it CRIU's pre-dump aborts)")
+
+
 def mode_problems(image):
     """For each live mode, why this testbed cannot run it (one line), or None when it can."""
+    common = []
+    if shutil.which("runc") is None:
+        common.append("runc (apt-get install runc)")
+    if not image_has_workload(image):
+        common.append("%s in image %s (run backends/mininet/setup-testbed.sh)" % (WORKLOAD_BIN, image))
     ok, why = criu_feature("mem_dirty_track")
     if not ok:
-        pre = ("pre-copy needs CRIU's memory dirty tracking, which this kernel lacks (`criu check --feature "
-               "mem_dirty_track`: %s; the kernel needs CONFIG_MEM_SOFT_DIRTY, without it CRIU's pre-dump aborts)" % why)
+        pre = PRECOPY_REFUSAL % why
     else:
-        pre = "pre-copy is not implemented by this driver yet (only post-copy is)"
-    missing = []
+        pre = "pre-copy needs %s" % ", ".join(common) if common else None
+    lazy = []
     if not os.path.exists("/dev/userfaultfd"):
         ok, why = criu_feature("uffd-noncoop")
         if not ok:
-            missing.append("userfaultfd (`criu check --feature uffd-noncoop`: %s)" % why)
-    if shutil.which("runc") is None:
-        missing.append("runc (apt-get install runc)")
-    if not missing:
+            lazy.append("userfaultfd (`criu check --feature uffd-noncoop`: %s)" % why)
+    if not lazy and shutil.which("runc") is not None:
         ok, why = criu_feature("uffd-noncoop")
         if not ok:
-            missing.append("CRIU lazy pages (`criu check --feature uffd-noncoop`: %s)" % why)
-    if not image_has_workload(image):
-        missing.append("%s in image %s (run backends/mininet/setup-testbed.sh)" % (WORKLOAD_BIN, image))
+            lazy.append("CRIU lazy pages (`criu check --feature uffd-noncoop`: %s)" % why)
+    missing = lazy + common
     post = "post-copy needs %s" % ", ".join(missing) if missing else None
     return {"pre-copy": pre, "post-copy": post}
 
@@ -326,6 +337,29 @@ class Live:
                     rounds=0, minimal_bytes=minimal, lazy_bytes=lazy_bytes, minimal_transfer_s=transfer_s,
                     pages_s=pages_s, counter_checkpointed=before, _verify=(new, before))
 
+    def pre_copy(self, i, m, cid, src, dst, criu_cap, costs):
+        """Moves a running container by pre-copy (precopy.py's rounds, runc as the runtime, each
+        round's folder across the emulated network by the run's transfer); returns the record's fields."""
+        run = self.run
+        workdir = os.path.join(run.rundir, "precopy%d" % i)
+        os.makedirs(workdir)
+        new = cid + "-r"
+        rt = RuncPreCopy(self, cid, new, src, dst, self.bundle(new, workload_args(m["container"])), workdir, criu_cap)
+
+        def copy(staged):
+            seconds, received = run.transfer(m, src, dst, staged, i)
+            return seconds, dir_bytes(received), received
+
+        fields = precopy.pre_copy(rt, copy, workdir, costs["precopyThreshold"], costs["precopyMaxRounds"],
+                                  on_phase=lambda phase: run.set_phase(i, phase))
+        # The source printed its last value before the final dump stopped it; its pipe closed when it was removed.
+        src_out = self.outputs[cid]
+        src_out.closed.wait(5)
+        before = src_out.values[-1] if src_out.values else None
+        note = precopy.describe(fields)
+        fields.pop("precopy_note")
+        return dict(fields, counter_checkpointed=before, _verify=(new, before), _note=note)
+
     def verify(self, new, before):
         """The restored container continued from the checkpointed counter and, two page checks later
         (every page's stamp summed, once a second), still runs with its memory intact."""
@@ -354,6 +388,53 @@ class Live:
         for p in self.procs:
             if p.poll() is None:
                 self.stop_tree(p)
+
+
+class RuncPreCopy:
+    """precopy.pre_copy's runtime on the testbed: runc checkpoint --pre-dump rounds in the source host,
+    the final checkpoint, and runc restore in the destination host (as post-copy, in the host's
+    network namespace only)."""
+
+    def __init__(self, live, cid, new, src, dst, bundle, workdir, criu_cap):
+        self.live, self.cid, self.new, self.src, self.dst = live, cid, new, src, dst
+        self.bundle, self.workdir, self.criu_cap = bundle, workdir, criu_cap
+        self.pid = None
+
+    def pids(self):
+        if self.pid is None:
+            out = run_bounded(["runc", "--root", self.live.root, "state", self.cid], self.live.run.left(30),
+                              "pre-copy round")
+            self.pid = int(json.loads(out)["pid"])
+        return precopy.process_tree(self.pid)
+
+    def _checkpoint(self, folder, parent, pre, phase):
+        live = self.live
+        # CRIU's logs apart from the images, so only the images cross the network
+        work = folder + "-work"
+        os.makedirs(work)
+        args = ["runc", "--root", live.root, "checkpoint", "--image-path", folder, "--work-path", work]
+        if pre:
+            args.append("--pre-dump")
+        if parent:
+            args += ["--parent-path", os.path.join("..", parent)]
+        p = live.popen(self.src, args + [self.cid])
+        live.wait(p, live.run.left(self.criu_cap), phase, "runc checkpoint%s" % (" --pre-dump" if pre else ""))
+
+    def pre_dump(self, folder, parent):
+        self._checkpoint(folder, parent, True, "pre-copy round")
+
+    def dump(self, folder, parent):
+        self._checkpoint(folder, parent, False, "stop-and-copy")
+
+    def restore(self, folder):
+        live = self.live
+        work = os.path.join(self.workdir, "restore-work")
+        os.makedirs(work)
+        live.track(self.new)
+        p = live.popen(self.dst, ["runc", "--root", live.root, "restore", "-d", "--image-path", folder,
+                                  "--work-path", work, "--bundle", self.bundle, self.new], stdout=subprocess.PIPE)
+        live.outputs[self.new] = Output(p.stdout)
+        live.wait(p, live.run.left(self.criu_cap), "restore", "runc restore")
 
 
 def lazy_pages_bytes(log):

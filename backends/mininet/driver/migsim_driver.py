@@ -15,8 +15,8 @@ everything else, including the output of child processes, goes to stderr. Stdin 
 connection dropped, or the controller giving up) aborts the run, and every exit path removes the
 network, containers, processes and temporary files, then prints {"type": "cleaned"}.
 
-Modules: testbed_run.py (the run), livemig.py (post-copy under runc, which live modes this testbed can
-run), procs.py (bounded steps, processes, releasing a container a hung
+Modules: testbed_run.py (the run), livemig.py (post-copy and pre-copy under runc, which live modes
+this testbed can run), precopy.py (pre-copy's rounds), procs.py (bounded steps, processes, releasing a container a hung
 CRIU holds), hosttools.py (in-namespace helpers), criu_smoke.py (the set-up's CRIU proof), jsonout.py.
 """
 import argparse

@@ -475,6 +475,9 @@ class Run:
         elif m["mode"] == "post-copy":
             criu_cap = CRIU_STEP_BASE + float(m["container"]["checkpoint"]) / CRIU_MIN_RATE
             rec.update(self.live.post_copy(i, m, cname, src, dst, criu_cap))
+        elif m["mode"] == "pre-copy":
+            criu_cap = CRIU_STEP_BASE + float(m["container"]["checkpoint"]) / CRIU_MIN_RATE
+            rec.update(self.live.pre_copy(i, m, cname, src, dst, criu_cap, costs))
         else:
             raise RuntimeError("mode %s is not supported on this testbed" % m["mode"])
         # SUCCESS: destination -> source (acknowledged); then the service's traffic follows.
@@ -488,16 +491,23 @@ class Run:
         rec["redirect_s"] = now - self.t0
         self.set_phase(i, "redirect")
         self.redirect(m["container"]["name"], src, dst)
-        rec["converged"] = True
+        # pre-copy says whether its rounds converged; every other mode has nothing to converge
+        rec.setdefault("converged", True)
         verify = rec.pop("_verify", None)
+        note = rec.pop("_note", None)
         if verify:
             # after the clock stops: the restored counter continued and its pages passed two checks
             self.set_phase(i, "verify")
             first, last = self.live.verify(*verify)
             rec["counter_restored"] = first
-            rec["note"] = "post-copy: CRIU lazy pages verified (counter %d -> %d, %d page checks passed to %d); " \
-                "%d B minimal image, %d B of pages pulled in %.3f s after the restore" % (
-                    verify[1], first, (last - first) // 20, last, rec["minimal_bytes"], rec["lazy_bytes"], rec["pages_s"])
+            if note:
+                rec["note"] = "%s; restore verified (counter %d -> %d, %d page checks passed to %d)" % (
+                    note, verify[1], first, (last - first) // 20, last)
+            else:
+                rec["note"] = "post-copy: CRIU lazy pages verified (counter %d -> %d, %d page checks passed to %d); " \
+                    "%d B minimal image, %d B of pages pulled in %.3f s after the restore" % (
+                        verify[1], first, (last - first) // 20, last, rec["minimal_bytes"], rec["lazy_bytes"],
+                        rec["pages_s"])
         if m["mode"] == "cold":
             self.set_phase(i, "clean-up")
             self.docker(["rm", "-f", cname], "clean-up", check=False)

@@ -6,7 +6,8 @@
  *   - every page of HOLD carries a stamp (the write that last touched it), and every second the
  *     process checks the sum of the stamps against the sum it keeps, so a page lost or stale after
  *     a restore (pre-copy rounds, post-copy lazy pages) stops it with "CORRUPT" and exit code 3.
- * A page is dirtied by writing its stamp: one word per page makes the whole page dirty for CRIU.
+ * A page is dirtied by writing its stamp: one word per page makes the whole page dirty for CRIU
+ * (the memory is kept out of transparent huge pages, so "page" means 4 KiB for CRIU too).
  *
  *   migsim-dirty HOLD WSET RATE      (bytes, bytes, bytes per second; WSET <= HOLD)
  *
@@ -54,6 +55,10 @@ int main(int argc, char **argv) {
     perror("migsim-dirty: mmap");
     return 2;
   }
+  /* 4 KiB pages, not transparent huge pages: the kernel's soft-dirty bit marks a huge page dirty
+   * as a whole, so one stamp would make CRIU's next pre-dump write 2 MiB instead of the 4 KiB page
+   * the dirty rate counts (advice only: a kernel without THP has nothing to turn off) */
+  madvise(mem, pages * PAGE, MADV_NOHUGEPAGE);
   uint64_t stamp = 0, sum = 0;
   for (unsigned long p = 0; p < pages; p++) {
     /* the whole page is written (not only the stamp), so no page is a shared zero page */

@@ -14,6 +14,7 @@ import { renderSvg, svgToPng } from "../../report/plots.ts";
 import type { RunFailure, RunRecord } from "../../runspec.ts";
 import type { BackendOptions } from "../backends.ts";
 import { compareBackends } from "../compare.ts";
+import { InputError } from "../../errors.ts";
 import { withHandWrittenNotes } from "../heldout.ts";
 import { loadProfile } from "../profile.ts";
 import { runExperiment, type ProgressReporter } from "../run.ts";
@@ -65,35 +66,38 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
   const budget = opts.budgetS ?? DEFAULT_BUDGET_S;
   const profile = loadProfile(opts.profile);
   const scenariosDir = join(out, "scenarios");
-  mkdirSync(scenariosDir, { recursive: true });
   const started = new Date();
   const redrawn: Array<{ scenario: string; simulatedS: number }> = [];
-  // 1. the draws, each checked against the budget on the simulator
-  const chosen: Array<{ scenario: Scenario; file: string; deadlineS: number }> = [];
-  for (let i = 0; i < opts.count; i++) {
-    for (let attempt = 0; ; attempt++) {
-      if (attempt > MAX_REDRAWS) throw new Error(`scenario ${i + 1}: ${MAX_REDRAWS} draws in a row were over the budget of ${budget} s`);
-      const scenario = drawScenario(opts.seed, i, attempt, { precopy: opts.precopy, runs: opts.runs });
-      const file = join(scenariosDir, `${scenario.name}.yaml`);
-      writeFileAtomic(file, `# ${scenario.experiment["description"]}\n${stringify(scenario.experiment)}`);
-      const budgetDir = join(out, ".budget", scenario.name);
-      await runExperiment({ file, profile: opts.profile, runs: opts.runs, backend: "sim", out: budgetDir, plots: false });
-      const end = simulatedEnd(readRunsCsv(join(budgetDir, "runs.csv")).rows.map((r) => r.record));
-      rmSync(budgetDir, { recursive: true, force: true });
-      if (end <= budget) {
-        chosen.push({ scenario, file, deadlineS: Math.ceil(DEADLINE_FACTOR * end + DEADLINE_SLACK_S) });
-        break;
-      }
-      redrawn.push({ scenario: `${scenario.name} (draw ${attempt + 1})`, simulatedS: end });
-      opts.log(`${scenario.name}: a simulated run takes ${end.toFixed(0)} s, over the budget of ${budget} s: redrawn`);
-    }
-  }
-  rmSync(join(out, ".budget"), { recursive: true, force: true });
-  // 2. each scenario on the simulator and the testbed
   const pairs: PairResult[] = [];
   // Each scenario opens its own testbed session: a session's backend has one run deadline, and each
   // scenario has its own. The outer session only describes the host before and after.
-  const { machine } = await onTestbedSession(opts.backendOptions, "a validation", opts.log, async () => {
+  const chosen: Array<{ scenario: Scenario; file: string; deadlineS: number }> = [];
+  const { machine } = await onTestbedSession(opts.backendOptions, "a validation", opts.log, async (session) => {
+    // pre-copy draws only where the testbed runs pre-copy: refused before anything is drawn or run
+    const refusedPrecopy = opts.precopy ? (await session.unavailableModes?.())?.get("pre-copy") : undefined;
+    if (refusedPrecopy) throw new InputError(`--precopy: the testbed cannot run pre-copy (refused before any draw): ${refusedPrecopy}`, { field: "--precopy" });
+    mkdirSync(scenariosDir, { recursive: true });
+    // 1. the draws, each checked against the budget on the simulator
+    for (let i = 0; i < opts.count; i++) {
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > MAX_REDRAWS) throw new Error(`scenario ${i + 1}: ${MAX_REDRAWS} draws in a row were over the budget of ${budget} s`);
+        const scenario = drawScenario(opts.seed, i, attempt, { precopy: opts.precopy, runs: opts.runs });
+        const file = join(scenariosDir, `${scenario.name}.yaml`);
+        writeFileAtomic(file, `# ${scenario.experiment["description"]}\n${stringify(scenario.experiment)}`);
+        const budgetDir = join(out, ".budget", scenario.name);
+        await runExperiment({ file, profile: opts.profile, runs: opts.runs, backend: "sim", out: budgetDir, plots: false });
+        const end = simulatedEnd(readRunsCsv(join(budgetDir, "runs.csv")).rows.map((r) => r.record));
+        rmSync(budgetDir, { recursive: true, force: true });
+        if (end <= budget) {
+          chosen.push({ scenario, file, deadlineS: Math.ceil(DEADLINE_FACTOR * end + DEADLINE_SLACK_S) });
+          break;
+        }
+        redrawn.push({ scenario: `${scenario.name} (draw ${attempt + 1})`, simulatedS: end });
+        opts.log(`${scenario.name}: a simulated run takes ${end.toFixed(0)} s, over the budget of ${budget} s: redrawn`);
+      }
+    }
+    rmSync(join(out, ".budget"), { recursive: true, force: true });
+    // 2. each scenario on the simulator and the testbed
     for (const [i, { scenario, file, deadlineS }] of chosen.entries()) {
       opts.log(`scenario ${i + 1}/${chosen.length}: ${scenario.name} (${scenario.parameters.mode}, ${scenario.parameters.topology}; testbed deadline ${deadlineS} s a run)`);
       const r = await compareBackends({

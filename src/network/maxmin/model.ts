@@ -108,6 +108,13 @@ export class MaxMinModel implements NetworkModel {
   private readonly lBytes: Float64Array;
   private readonly lStamp: Float64Array;
   private readonly lTol: Float64Array;
+  /**
+   * the water level a new flow would reach on the link (waterLevel), -1 when unknown: a pure
+   * function of the link's flow rates and elastic capacity, so it is kept until one of them
+   * changes. An MTD re-key sends a message to every host, over the same few links near the
+   * manager, many times between two changes of the allocation.
+   */
+  private readonly lLevel: Float64Array;
   private readonly udpFlows: number[] = [];
 
   // --- solver workspace, reused by every recomputation ---
@@ -149,8 +156,8 @@ export class MaxMinModel implements NetworkModel {
     this.router = options.route ?? ((s, d) => r!.route(s, d));
     this.propagation = r ? (s, d) => r.propagation(s, d) : (s, d) => this.router(s, d).propagation;
     const L = (this.L = topo.capacity.length);
-    // per slot: 7 Float64Arrays, 4 Uint8Arrays, 2 Int32Arrays; S; per link: 10 Float64Arrays, 3 Int32Arrays, 1 Uint32Array, 1 Uint8Array
-    const arena = new Arena(this.cap * (7 * 8 + 4 + 2 * 4) + 64 * 4 + L * (10 * 8 + 3 * 4 + 4 + 1) + 256);
+    // per slot: 7 Float64Arrays, 4 Uint8Arrays, 2 Int32Arrays; S; per link: 11 Float64Arrays, 3 Int32Arrays, 1 Uint32Array, 1 Uint8Array
+    const arena = new Arena(this.cap * (7 * 8 + 4 + 2 * 4) + 64 * 4 + L * (11 * 8 + 3 * 4 + 4 + 1) + 256);
     const n = this.cap;
     this.fRate = arena.float64(n);
     this.fDelivered = arena.float64(n);
@@ -174,6 +181,7 @@ export class MaxMinModel implements NetworkModel {
     this.lBytes = arena.float64(L);
     this.lStamp = arena.float64(L);
     this.lTol = arena.float64(L);
+    this.lLevel = arena.float64(L).fill(-1);
     for (let l = 0; l < L; l++) {
       this.lElastic[l] = topo.capacity[l]! * this.eff;
       this.lTol[l] = topo.capacity[l]! * REL;
@@ -387,6 +395,7 @@ export class MaxMinModel implements NetworkModel {
     }
     list[n] = slot;
     this.lCount[l] = n + 1;
+    this.lLevel[l] = -1;
     return n;
   }
 
@@ -397,6 +406,7 @@ export class MaxMinModel implements NetworkModel {
       const l = links[k]!;
       const list = this.lList[l]!;
       const last = --this.lCount[l]!;
+      this.lLevel[l] = -1;
       const p = pos[k]!;
       if (p !== last) {
         const moved = list[last]!;
@@ -438,6 +448,7 @@ export class MaxMinModel implements NetworkModel {
       }
       const w = this.lWire[l]! + wireDelta;
       this.lWire[l] = w > 0 ? w : 0;
+      this.lLevel[l] = -1;
     }
     this.fRate[slot] = rate;
     this.schedule(slot);
@@ -554,6 +565,7 @@ export class MaxMinModel implements NetworkModel {
       if (udp[l] !== this.lUdp[l]) {
         this.lUdp[l] = udp[l]!;
         this.lElastic[l] = Math.max(0, topo.capacity[l]! - udp[l]!) * this.eff;
+        this.lLevel[l] = -1;
         this.touch(l);
       }
     }
@@ -772,11 +784,13 @@ export class MaxMinModel implements NetworkModel {
 
   /** max-min water level a new elastic flow would reach on link l alone */
   private waterLevel(l: number): number {
+    const known = this.lLevel[l]!;
+    if (known >= 0) return known;
     const n = this.lCount[l]!;
     const list = this.lList[l]!;
     const rates = new Float64Array(n);
     for (let j = 0; j < n; j++) rates[j] = this.fRate[list[j]!]!;
-    return waterLevel(rates, this.lElastic[l]!);
+    return (this.lLevel[l] = waterLevel(rates, this.lElastic[l]!));
   }
 
   private transferTime(path: Path, bytes: number): number {

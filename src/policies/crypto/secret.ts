@@ -5,7 +5,7 @@
  * fields, so JSON.stringify, util.inspect, template strings and spreading never show them; only
  * an explicit `reveal()` does. Plans, notes and errors are built from public data only.
  */
-import { createCipheriv, hkdfSync } from "node:crypto";
+import { createCipheriv, createHmac } from "node:crypto";
 import { inspect } from "node:util";
 import type { Rng } from "../../random.ts";
 
@@ -87,7 +87,7 @@ export class SecretBigInt {
  * SIMULATION KEYING CHOICE: the MTD secrets of a run are a function of the run seed, so runs are
  * reproducible byte for byte. Anyone who knows the seed can recompute them; a deployment would
  * seed this stream from crypto.randomBytes instead. The cryptography itself (HKDF, AES-GCM,
- * Shamir, fountain decoding) is real and runs on every decision.
+ * Shamir, fountain decoding) is real; what a decision computes of it: src/policies/mtd.ts.
  */
 export class Drbg {
   readonly #cipher: ReturnType<typeof createCipheriv>;
@@ -103,25 +103,52 @@ export class Drbg {
   static fromRng(rng: Rng, purpose: string): Drbg {
     const ikm = Buffer.alloc(32);
     for (let i = 0; i < 8; i++) ikm.writeUInt32BE(Math.floor(rng() * 2 ** 32) >>> 0, 4 * i);
-    const key = new Uint8Array(hkdfSync("sha256", ikm, "migsim-mtd-drbg", purpose, 32));
-    return new Drbg(key);
+    return new Drbg(hkdfSha256(ikm, "migsim-mtd-drbg", purpose));
   }
 
   /** makes sure n bytes are ahead; returns where they start */
   #take(n: number): number {
-    if (this.#pos + n > this.#ahead.length) {
-      const rest = this.#ahead.subarray(this.#pos);
-      const want = n - rest.length;
-      const fresh = this.#cipher.update(want <= AHEAD ? ZEROS : Buffer.alloc(want));
+    if (this.#pos + n > this.#ahead.length) this.reserve(n);
+    const at = this.#pos;
+    this.#pos += n;
+    return at;
+  }
+
+  /**
+   * Produces at least n bytes of keystream ahead in one piece (draws are unchanged): a caller
+   * about to make many small draws (a set-up's draws for thousands of holders) makes one cipher
+   * call instead of one per 4 KiB.
+   */
+  reserve(n: number): void {
+    const rest = this.#ahead.subarray(this.#pos);
+    if (rest.length >= n) return;
+    const want = Math.max(n - rest.length, AHEAD);
+    if (zeros.length < want) zeros = Buffer.alloc(want);
+    const fresh = this.#cipher.update(zeros.subarray(0, want));
+    if (rest.length === 0) {
+      this.#ahead = fresh;
+    } else {
       const next = new Uint8Array(rest.length + fresh.length);
       next.set(rest);
       next.set(fresh, rest.length);
       this.#ahead = next;
-      this.#pos = 0;
     }
-    const at = this.#pos;
-    this.#pos += n;
-    return at;
+    this.#pos = 0;
+  }
+
+  /**
+   * The next n bytes of keystream without drawing them: a view to read before anything is drawn
+   * past it. A caller that parses many draws out of it (a set-up's thousands of holders) then
+   * draws what it read with `skip`.
+   */
+  peek(n: number): Uint8Array {
+    this.reserve(n);
+    return this.#ahead.subarray(this.#pos, this.#pos + n);
+  }
+
+  /** draws n bytes (read beforehand with `peek`) */
+  skip(n: number): void {
+    this.#take(n);
   }
 
   bytes(n: number): Uint8Array {
@@ -183,6 +210,20 @@ export class Drbg {
     }
   }
 
+  /**
+   * The draws of `belowInto(p, ...)` without keeping the value: a set-up draws a key point for
+   * every holder, and a decision reads the source's only.
+   */
+  skipBelow(p: bigint): void {
+    const bound = boundOf(p);
+    const pb = bound.bytes;
+    const topMask = 0xff >> (pb.length * 8 - bound.bits);
+    for (;;) {
+      const at = this.#take(pb.length);
+      if (maskedLessThan(this.#ahead, at, topMask, pb)) return;
+    }
+  }
+
   /** toJSON/inspect: the generator state is key material */
   toJSON(): string {
     return `drbg:${REDACTED}`;
@@ -192,22 +233,63 @@ export class Drbg {
   }
 }
 
+/**
+ * HKDF-SHA256 (RFC 5869) of 32 bytes: extract, then the first block of expand. The bytes of
+ * node:crypto's hkdfSync("sha256", ikm, salt, info, 32), with two HMACs instead of its call,
+ * which costs twice as much (a decision makes one).
+ */
+export function hkdfSha256(ikm: Uint8Array, salt: string, info: string): Uint8Array {
+  const prk = createHmac("sha256", salt).update(ikm).digest();
+  return new Uint8Array(createHmac("sha256", prk).update(info).update(ONE).digest());
+}
+
+const ONE = Uint8Array.of(1);
+
 /** bytes of keystream a Drbg produces at a time: one cipher call per many small draws */
 const AHEAD = 4096;
 
-/** the cipher's input: the keystream is the AES-CTR encryption of zeros (never written to) */
-const ZEROS = Buffer.alloc(AHEAD);
+/** the cipher's input: the keystream is the AES-CTR encryption of zeros (never written to; grown to the largest reservation) */
+let zeros = Buffer.alloc(AHEAD);
 
 /** bit length and bytes of the bounds `below` was asked for (a handful: the field primes, 2^256) */
 const BOUNDS = new Map<bigint, { bits: number; bytes: Uint8Array }>();
 
+/** the last bound asked for: set-ups ask for the same one thousands of times in a row */
+let last: { p: bigint; bound: { bits: number; bytes: Uint8Array } } | undefined;
+
 function boundOf(p: bigint): { bits: number; bytes: Uint8Array } {
+  if (last !== undefined && last.p === p) return last.bound;
   let bound = BOUNDS.get(p);
   if (bound === undefined) {
     const bits = p.toString(2).length;
     BOUNDS.set(p, (bound = { bits, bytes: bigIntToBytes(p, Math.ceil(bits / 8)) }));
   }
+  last = { p, bound };
   return bound;
+}
+
+/**
+ * Whether `belowInto(p, ...)` accepts the draw that starts at `at` in `bytes` (keystream from
+ * `peek`); `into` then receives the value as belowInto writes it, at `intoAt`.
+ */
+export function belowAccepts(p: bigint, bytes: Uint8Array, at: number, into?: Uint8Array, intoAt = 0): boolean {
+  const bound = boundOf(p);
+  const pb = bound.bytes;
+  const topMask = 0xff >> (pb.length * 8 - bound.bits);
+  if (!maskedLessThan(bytes, at, topMask, pb)) return false;
+  if (into) {
+    for (let i = 0; i < pb.length; i++) into[intoAt + i] = bytes[at + i]!;
+    into[intoAt] = into[intoAt]! & topMask;
+  }
+  return true;
+}
+
+/** a[at..] < b, a's first byte masked with `topMask`, for big-endian unsigned numbers of b's length */
+function maskedLessThan(a: Uint8Array, at: number, topMask: number, b: Uint8Array): boolean {
+  const first = a[at]! & topMask;
+  if (first !== b[0]) return first < b[0]!;
+  for (let i = 1; i < b.length; i++) if (a[at + i] !== b[i]) return a[at + i]! < b[i]!;
+  return false;
 }
 
 /** a[at..] < b for big-endian unsigned numbers of b's length */

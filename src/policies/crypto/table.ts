@@ -2,11 +2,13 @@
  * The MTD lookup table (index -> host) encrypted with AES-256-GCM under a key derived from the
  * master secret by HKDF-SHA256, and formula (1) of the paper that picks the index.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from "node:crypto";
-import { bigIntToBytes, bytesToBigInt, type Drbg, SecretBytes } from "./secret.ts";
+import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
+import { bigIntToBytes, bytesToBigInt, type Drbg, hkdfSha256, SecretBytes } from "./secret.ts";
 
 const AAD = Buffer.from("migsim-mtd-lookup-table-v1");
 const IV_BYTES = 12;
+/** AES-GCM's authentication tag (getAuthTag's default length) */
+const TAG_BYTES = 16;
 
 /** The encrypted table as it travels to the hosts: public data. */
 export interface EncryptedTable {
@@ -19,14 +21,31 @@ export function tableBytes(t: EncryptedTable): number {
   return t.iv.length + t.ciphertext.length + t.tag.length;
 }
 
+/**
+ * `tableBytes` of any table over these slots, without encrypting: AES-GCM's ciphertext is as
+ * long as the plaintext, the JSON of the slots, whose length does not depend on their order
+ */
+export function tableBytesOf(slots: ReadonlyArray<string | null>): number {
+  return IV_BYTES + Buffer.byteLength(JSON.stringify(slots)) + TAG_BYTES;
+}
+
 /** AES-256 key for the table: HKDF-SHA256(ikm = S, salt = "migsim-mtd", info = "lookup-table") */
 function tableKey(secret: SecretBytes): SecretBytes {
-  return new SecretBytes("table-key", new Uint8Array(hkdfSync("sha256", secret.reveal(), "migsim-mtd", "lookup-table", 32)));
+  return new SecretBytes("table-key", hkdfSha256(secret.reveal(), "migsim-mtd", "lookup-table"));
 }
 
 /** slots[i] is the host of index i; null marks an empty slot (the "+1" slot N of formula (1)) */
 export function encryptTable(slots: ReadonlyArray<string | null>, secret: SecretBytes, drbg: Drbg): EncryptedTable {
-  const iv = drbg.bytes(IV_BYTES);
+  return encryptTableWith(slots, secret, drawTableIv(drbg));
+}
+
+/** the table's IV: the draw `encryptTable` makes */
+export function drawTableIv(drbg: Drbg): Uint8Array {
+  return drbg.bytes(IV_BYTES);
+}
+
+/** `encryptTable` with its IV drawn beforehand (drawTableIv): a set-up may encrypt only when asked */
+export function encryptTableWith(slots: ReadonlyArray<string | null>, secret: SecretBytes, iv: Uint8Array): EncryptedTable {
   const c = createCipheriv("aes-256-gcm", tableKey(secret).reveal(), iv);
   c.setAAD(AAD);
   const ciphertext = Buffer.concat([c.update(JSON.stringify(slots), "utf8"), c.final()]);
