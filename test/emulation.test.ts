@@ -330,7 +330,10 @@ run("concurrent migrations: a cold one and a stateless one in the same run", asy
     t.is(stateless.mode, "stateless");
     t.is(stateless.checkpoint_bytes, 0);
     t.true(stateless.checkpoint_s > 0, "the kill, recorded where the simulator records it");
-    t.is(stateless.transfer_s, 0);
+    // the protocol's RESTART: the migration's connection from the source to the destination (an ssh login)
+    t.true(stateless.transfer_s > 0 && stateless.transfer_s < 10, `RESTART ${stateless.transfer_s} s`);
+    t.regex(stateless.note, /RESTART \d+\.\d+s/);
+    t.true(stateless.downtime_s >= stateless.checkpoint_s + stateless.transfer_s + stateless.restore_s - 0.01);
     // a fresh start: no state carried over, the counter starts again
     t.regex(stateless.note, /counter restarted at [12]\b/);
     t.true(stateless.downtime_s > 0 && stateless.downtime_s < cold.downtime_s + 5);
