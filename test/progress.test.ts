@@ -80,7 +80,7 @@ test("the bar shows the run in flight until the next run completes", (t) => {
   t.notRegex(second.text().slice(second.text().lastIndexOf("1/36 runs")), /in flight/);
 });
 
-/** an experiment of two runs of about half a second each: 50,000 probes every 10 ms */
+/** an experiment of two runs of a second or more each on this machine: 200,000 probes every 10 ms */
 function longExperiment(): string {
   const dir = mkdtempSync(join(tmpdir(), "migsim-progress-"));
   copyFileSync(join(import.meta.dirname, "fixtures", "fuzz", "net.yaml"), join(dir, "net.yaml"));
@@ -89,7 +89,7 @@ function longExperiment(): string {
     file,
     "name: long\ntopology: net.yaml\nruns: 2\nhorizon: 100000s\nnetwork: { model: max-min }\n" +
       "migrations:\n  - { container: { name: app, checkpoint: 2MB }, source: h2, candidates: [h4], trigger: { at: 1s } }\n" +
-      "probes:\n  - { from: h2, to: h4, at: 0s, bytes: 100B, every: 0.01s, count: 50000 }\npolicies: [random]\n",
+      "probes:\n  - { from: h2, to: h4, at: 0s, bytes: 100B, every: 0.01s, count: 200000 }\npolicies: [random]\n",
   );
   return file;
 }
@@ -109,7 +109,7 @@ for (const jobs of [1, 2]) {
     t.true(reports.length >= 2, `${reports.length} reports in ${JSON.stringify(seen.slice(0, 20))}`);
     for (const p of reports) {
       t.is(p.migrations, 1);
-      t.true(p.simulated > 0 && p.simulated <= 500);
+      t.true(p.simulated > 0 && p.simulated <= 2100);
     }
     // each run that reported is cleared when it ends: the last word before the last tick is "none in flight"
     t.is(seen.at(-1), "tick");
