@@ -117,9 +117,14 @@ trap 'exit 2' INT TERM
 chmod 755 "$work"
 gcc -static -O2 -o "$work/migsim-dirty" "$repo/backends/mininet/workload/migsim-dirty.c" \
   || fail "gcc -static could not build the workload (apt-get install gcc libc6-dev)"
+# the proof and the driver it runs, copied beside the workload: the checkout itself may be under
+# /tmp or /run, which the VM mounts afresh (CI clones into a folder of its own choosing)
+mkdir -p "$work/vm"
+cp "$here/proof.py" "$work/vm/proof.py"
+cp -r "$repo/backends/mininet/driver" "$work/driver"
 # what the VM's init runs, by path on the shared root (paths quoted once, here)
 printf '#!/bin/sh\nexport PATH=/usr/sbin:/usr/bin:/sbin:/bin\nexec /usr/bin/python3 %q %q /tmp/precopy-proof\n' \
-  "$here/proof.py" "$work/migsim-dirty" > "$work/proof.sh"
+  "$work/vm/proof.py" "$work/migsim-dirty" > "$work/proof.sh"
 chmod 755 "$work/proof.sh"
 
 console="$work/console.log"
