@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { loadExperiment } from "../src/experiment/load.ts";
 import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "../src/experiment/validation/draw.ts";
 import { judgePair } from "../src/experiment/validation/pairs.ts";
-import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationCsv } from "../src/experiment/validation/report.ts";
+import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/experiment/validation/report.ts";
 import { routerOf } from "../src/network/topology/shared.ts";
 import { failedHeader, failedRow, readFailedCsv } from "../src/report/failed.ts";
 import type { RunFailure, RunRecord } from "../src/runspec.ts";
@@ -175,4 +175,23 @@ test("validation.csv has a row per pair with the drawn parameters, the censored 
   t.true(dist.median <= dist.p90 && dist.p90 <= dist.max);
   // the 90th percentile interpolates between the two errors (type 7): 0.1 and 0.22 give 0.208
   t.is(dist.p90.toFixed(4), (Math.abs(pairs[1]!.errors.total_s) + 0.9 * (Math.abs(pairs[0]!.errors.total_s) - Math.abs(pairs[1]!.errors.total_s))).toFixed(4));
+});
+
+test("the scatter plot's legend names a censored point only when one is drawn", (t) => {
+  const finished = judgePair("a", "a.yaml", PARAMS, "bandwidth", [record({})], [record({ total_s: 5 })], []);
+  const censored = judgePair(
+    "b",
+    "b.yaml",
+    PARAMS,
+    "bandwidth",
+    [record({})],
+    [],
+    [{ experiment: "e", cell: "default", backend: "mininet", policy: "bandwidth", run: 0, seed: 1, migration: 0, phase: "transfer", message: "deadline", censored_after_s: 40, bytes_moved: 1 }],
+  );
+  const shapeDomain = (pairs: Parameters<typeof randomValidationChart>[0]): unknown => {
+    const spec = randomValidationChart(pairs) as unknown as { layer: Array<{ encoding: { shape?: { scale: { domain: string[] } } } }> };
+    return spec.layer[1]!.encoding.shape!.scale.domain;
+  };
+  t.deepEqual(shapeDomain([finished]), ["finished"]);
+  t.deepEqual(shapeDomain([finished, censored]), ["finished", "censored (testbed > x)"]);
 });

@@ -169,6 +169,11 @@ export function describeParameters(p: ScenarioParameters): string {
   );
 }
 
+const SHAPES: ReadonlyArray<readonly [string, string]> = [
+  ["finished", "circle"],
+  ["censored (testbed > x)", "triangle-right"],
+];
+
 /** Simulated against testbed total, one point per pair, log axes; the diagonal and the 15% band. */
 export function randomValidationChart(pairs: readonly PairResult[]): TopLevelSpec {
   const points = pairs
@@ -191,7 +196,7 @@ export function randomValidationChart(pairs: readonly PairResult[]): TopLevelSpe
     layer: [
       {
         data: { values: diagonal },
-        mark: { type: "line", color: "#888", strokeWidth: 1 },
+        mark: { type: "line", color: "#888", strokeWidth: 1, clip: true },
         encoding: {
           x: { field: "x", type: "quantitative", scale },
           y: { field: "y", type: "quantitative", scale },
@@ -206,7 +211,16 @@ export function randomValidationChart(pairs: readonly PairResult[]): TopLevelSpe
           x: { field: "testbed", type: "quantitative", scale, title: "testbed total (s)" },
           y: { field: "sim", type: "quantitative", scale, title: "simulated total (s)" },
           color: { field: "mode", type: "nominal", title: "mode", scale: { range: PALETTE } },
-          shape: { field: "censored", type: "nominal", title: null, scale: { domain: ["finished", "censored (testbed > x)"], range: ["circle", "triangle-right"] } },
+          // the legend names only the kinds of point drawn
+          shape: {
+            field: "censored",
+            type: "nominal",
+            title: null,
+            scale: {
+              domain: SHAPES.map(([k]) => k).filter((k) => points.some((p) => p.censored === k)),
+              range: SHAPES.filter(([k]) => points.some((p) => p.censored === k)).map(([, s]) => s),
+            },
+          },
           tooltip: [{ field: "scenario" }],
         },
       },
