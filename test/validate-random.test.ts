@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadExperiment } from "../src/experiment/load.ts";
+import { validatePolicies } from "../src/experiment/validate-policies.ts";
 import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "../src/experiment/validation/draw.ts";
 import { judgePair } from "../src/experiment/validation/pairs.ts";
 import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/experiment/validation/report.ts";
@@ -53,12 +54,14 @@ test("the draws cover the stated distribution", (t) => {
   );
 });
 
-test("every drawn scenario is an experiment that loads, with its bottleneck on the migration's path and UDP below capacity", (t) => {
+test("every drawn scenario is an experiment that loads and passes the pre-run policy check, with its bottleneck on the migration's path and UDP below capacity", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "migsim-draw-"));
-  for (const s of DRAWS.slice(0, 60)) {
+  for (const s of DRAWS.slice(0, 120)) {
     const file = join(dir, `${s.name}.yaml`);
     writeFileSync(file, stringify(s.experiment));
     const exp = loadExperiment(file);
+    // (an MTD policy drawn on a network too small for its k failed only here, once the runs began)
+    await t.notThrowsAsync(validatePolicies(exp), `${s.name}: ${s.parameters.policy} on ${s.parameters.hosts} hosts`);
     const cell = exp.cells[0]!.base;
     const m = cell.migrations[0]!;
     const route = routerOf(cell.topology).route(m.source, m.candidates[0]!);

@@ -15,7 +15,9 @@ export const FLOW_PLACEMENTS = ["with-migration", "against-migration", "into-des
 export type FlowPlacement = (typeof FLOW_PLACEMENTS)[number];
 /** Modes drawn, with their weights; pre-copy joins only where the testbed's kernel runs it. */
 const MODE_WEIGHTS = { cold: 0.5, stateless: 0.2, "post-copy": 0.3 } as const;
-const POLICIES = ["shortest-path", "bandwidth", "random", "mtd-shamir", "mtd-fountain", "mtd-random"] as const;
+const LB_POLICIES = ["shortest-path", "bandwidth", "random"] as const;
+const POLICIES = [...LB_POLICIES, "mtd-shamir", "mtd-fountain", "mtd-random"] as const;
+const MTD_K = 3;
 
 export interface DrawOptions {
   /** include pre-copy among the modes (only on a testbed whose kernel has soft-dirty tracking) */
@@ -181,7 +183,8 @@ export function drawScenario(seed: number, index: number, attempt = 0, opts: Dra
     const h = pick(rng, others);
     if (!candidates.includes(h)) candidates.push(h);
   }
-  const policy = nCand === 1 ? pick(rng, ["shortest-path", "bandwidth"] as const) : pick(rng, POLICIES);
+  // the MTD policies' default k = 3 needs key holders besides the source (fountain: their symbols)
+  const policy = nCand === 1 ? pick(rng, ["shortest-path", "bandwidth"] as const) : pick(rng, hosts.length > MTD_K + 1 ? POLICIES : LB_POLICIES);
   // capacities: every link `other`, one link on the way to the first candidate the bottleneck
   const other = round2(logUniform(rng, 5, 100));
   const bottleneck = round2(logUniform(rng, 1, other));

@@ -14,7 +14,7 @@ import { renderSvg, svgToPng } from "../../report/plots.ts";
 import type { RunFailure, RunRecord } from "../../runspec.ts";
 import type { BackendOptions } from "../backends.ts";
 import { compareBackends } from "../compare.ts";
-import { InputError } from "../../errors.ts";
+import { InputError, UnreachableResultError } from "../../errors.ts";
 import { withHandWrittenNotes } from "../heldout.ts";
 import { loadProfile } from "../profile.ts";
 import { runExperiment, type ProgressReporter } from "../run.ts";
@@ -85,15 +85,23 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
         const file = join(scenariosDir, `${scenario.name}.yaml`);
         writeFileAtomic(file, `# ${scenario.experiment["description"]}\n${stringify(scenario.experiment)}`);
         const budgetDir = join(out, ".budget", scenario.name);
-        await runExperiment({ file, profile: opts.profile, runs: opts.runs, backend: "sim", out: budgetDir, plots: false });
-        const end = simulatedEnd(readRunsCsv(join(budgetDir, "runs.csv")).rows.map((r) => r.record));
+        // simulated no further than the budget: a draw that would run for minutes is known to be
+        // over it as soon as its horizon passes, not after it has been simulated to the end
+        let end: number;
+        try {
+          await runExperiment({ file, profile: opts.profile, runs: opts.runs, backend: "sim", out: budgetDir, plots: false, set: [`horizon=${budget}s`] });
+          end = simulatedEnd(readRunsCsv(join(budgetDir, "runs.csv")).rows.map((r) => r.record));
+        } catch (e) {
+          if (!(e instanceof UnreachableResultError)) throw e;
+          end = Number.POSITIVE_INFINITY;
+        }
         rmSync(budgetDir, { recursive: true, force: true });
         if (end <= budget) {
           chosen.push({ scenario, file, deadlineS: Math.ceil(DEADLINE_FACTOR * end + DEADLINE_SLACK_S) });
           break;
         }
         redrawn.push({ scenario: `${scenario.name} (draw ${attempt + 1})`, simulatedS: end });
-        opts.log(`${scenario.name}: a simulated run takes ${end.toFixed(0)} s, over the budget of ${budget} s: redrawn`);
+        opts.log(`${scenario.name}: a simulated run takes ${Number.isFinite(end) ? `${end.toFixed(0)} s` : `more than ${budget} s`}, over the budget of ${budget} s: redrawn`);
       }
     }
     rmSync(join(out, ".budget"), { recursive: true, force: true });
