@@ -8,7 +8,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { UnreachableResultError } from "../src/errors.ts";
 import { loadExperiment } from "../src/experiment/load.ts";
+import { runExperiment } from "../src/experiment/run.ts";
 import { validatePolicies } from "../src/experiment/validate-policies.ts";
 import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "../src/experiment/validation/draw.ts";
 import { judgePair } from "../src/experiment/validation/pairs.ts";
@@ -197,4 +199,14 @@ test("the scatter plot's legend names a censored point only when one is drawn", 
   };
   t.deepEqual(shapeDomain([finished]), ["finished"]);
   t.deepEqual(shapeDomain([finished, censored]), ["finished", "censored (testbed > x)"]);
+});
+
+test("a drawn run over the budget is known at the horizon: runExperiment throws an UnreachableResultError, located at the run", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-budget-"));
+  const s = DRAWS.find((d) => d.parameters.mode === "cold" && d.parameters.checkpoint_mb > 20)!;
+  const file = join(dir, `${s.name}.yaml`);
+  writeFileSync(file, stringify(s.experiment));
+  const e = await t.throwsAsync(runExperiment({ file, runs: 1, backend: "sim", out: join(dir, "out"), plots: false, set: ["horizon=3s"] }));
+  t.true(e instanceof UnreachableResultError, e?.constructor.name);
+  t.regex(e!.message, /in run 0 of policy .*unfinished at the horizon 3s/);
 });

@@ -26,5 +26,7 @@ export function locator(file: string): Locator {
 export function locate(where: Locator, e: unknown, base: FieldPath = []): unknown {
   if (!(e instanceof InputError) || e.location.file) return e;
   const inner = (e.location.field ?? "").split(".").filter((k) => k !== "").map((k) => (/^[0-9]+$/.test(k) ? Number(k) : k));
-  return new InputError(e.detail, where([...base, ...inner]));
+  // the same kind of error (an unreachable result stays one), now located
+  const Kind = e.constructor as typeof InputError;
+  return new Kind(e.detail, where([...base, ...inner]));
 }

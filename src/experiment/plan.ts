@@ -42,7 +42,9 @@ function describeRun(exp: Experiment, k: number): string {
 /** `e` (an error of the run at plan position k) naming that run; other errors unchanged. */
 export function inRun(exp: Experiment, k: number, e: unknown): unknown {
   if (!(e instanceof InputError)) return e;
-  return new InputError(`in ${describeRun(exp, k)}: ${e.detail}`, e.location);
+  // the same kind of error (an unreachable result stays one), now naming the run
+  const Kind = e.constructor as typeof InputError;
+  return new Kind(`in ${describeRun(exp, k)}: ${e.detail}`, e.location);
 }
 
 /** Plan positions this shard runs (the shard rule is report/plan.ts's, which merge checks). */
