@@ -6,7 +6,7 @@
  * in: its runs end at a deadline set from the simulated time and count as censored misses.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { writeFileAtomic } from "../../report/atomic.ts";
 import { readRunsCsv } from "../../report/csv.ts";
@@ -167,11 +167,15 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
     mkdirSync(imgDir, { recursive: true });
     const plotName = `random-${opts.seed}.svg`;
     copyFileSync(join(out, "validation.svg"), join(imgDir, plotName));
+    // the scenario files go beside the report, so its links stay inside the folder it is in
+    const scenarioDir = join(dirname(doc), "validation", `random-${opts.seed}`);
+    mkdirSync(scenarioDir, { recursive: true });
+    for (const { file } of chosen) copyFileSync(file, join(scenarioDir, basename(file)));
     const previous = existsSync(doc) ? readFileSync(doc, "utf8") : undefined;
     writeFileAtomic(
       doc,
       withHandWrittenNotes(
-        report(`img/validation/${plotName}`, (f) => relative(dirname(doc), join(out, f))),
+        report(`img/validation/${plotName}`, (f) => relative(dirname(doc), join(scenarioDir, basename(f)))),
         previous,
       ),
     );
