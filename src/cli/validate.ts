@@ -38,7 +38,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       .option("set", { type: "string", array: true, default: [], describe: "override a field in every file: path=value (repeatable; the report lists it)" })
       .option("out", { type: "string", default: "out/validation", describe: "output folder: one compare folder per experiment and validation.md" })
       .option("doc", { type: "string", describe: "also write the report here (e.g. docs/validation.md), plots in img/validation/ beside it" })
-      .option("random", { type: "number", describe: "instead of the held-out set: draw N scenarios (docs/validation.md) and compare each" })
+      .option("random", { type: "number", describe: "instead of the held-out set: draw N scenarios (docs/validation-random.md) and compare each" })
       .option("seed", { type: "number", describe: "seed of the random draw (--random; required with it)" })
       .option("budget", { type: "number", default: DEFAULT_BUDGET_S, describe: "seconds of simulated time a drawn run may take; longer draws are redrawn (--random)" })
       .option("precopy", { type: "boolean", default: false, describe: "draw pre-copy scenarios too (only on a testbed whose kernel has soft-dirty tracking)" })

@@ -10,7 +10,7 @@
 import type { ProcessBody, Simulator, Waitable } from "../kernel/index.ts";
 import type { Flow, NetworkModel } from "../network/model.ts";
 import type { PolicyPlan, SetupMessage } from "../policies/types.ts";
-import type { CostParams, MigrationSpec, PhaseMarks, RunRecord } from "../runspec.ts";
+import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from "../runspec.ts";
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
 import { formatMbps } from "../units.ts";
 import { openConnection, sendBytes } from "./transport.ts";
@@ -145,10 +145,7 @@ class Steps {
       const n = Math.min(chunk, left);
       yield this.env.model.message(this.destination, this.m.source, controlBytes);
       // the page server's own TCP connection, whatever carried the image (no SFTP requests)
-      this.progress.phase = "page pull";
-      const onWire = wireBytes(this.costs, n);
-      this.wire += onWire;
-      yield* sendBytes(this.env.model, this.costs, "tcp", this.m.source, this.destination, onWire, `pages:${this.m.container.name}`, this.progress);
+      yield* this.send("page pull", n, "tcp", `pages:${this.m.container.name}`);
       left -= n;
       if (this.now - lastFault >= faultEvery) {
         chunk = step;
@@ -159,11 +156,11 @@ class Steps {
   }
 
   /** Sends `bytes` of checkpoint files (compressed and framed on the wire). */
-  *send(phase: Phase, bytes: number): ProcessBody<number> {
+  *send(phase: Phase, bytes: number, transport: Transport = this.m.transport, label = `checkpoint:${this.m.container.name}`): ProcessBody<number> {
     this.progress.phase = phase;
     const onWire = wireBytes(this.costs, bytes);
     this.wire += onWire;
-    return yield* sendBytes(this.env.model, this.costs, this.m.transport, this.m.source, this.destination, onWire, `checkpoint:${this.m.container.name}`, this.progress);
+    return yield* sendBytes(this.env.model, this.costs, transport, this.m.source, this.destination, onWire, label, this.progress);
   }
 
   /** CRIU restores `bytes` at the destination, slower while other restores run there. */

@@ -12,7 +12,7 @@ import time
 from jsonout import log
 from livemig import release_runc
 from netutil import containerd_leaks
-from procs import alive, children_map, descendants, kill_pids, proc_start_time, release_container
+from procs import alive, kill_descendants, kill_pids, proc_start_time, release_container
 from testbed_names import HANG_FLAG, NAME
 
 
@@ -62,8 +62,7 @@ def cleanup_state(state):
     # runs below them: an scp's ssh client, the sessions of a host's sshd.
     recorded = [int(pid) for pid, started in state.get("pids", [])
                 if started is not None and proc_start_time(pid) == started]
-    kids = children_map()
-    kill_pids([d for pid in recorded for d in descendants(pid, kids)])
+    kill_descendants(recorded)
     kill_pids(recorded)
     for br in state.get("links", []):
         if NAME.match(br) and os.path.exists("/sys/class/net/%s" % br):

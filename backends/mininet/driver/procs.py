@@ -94,10 +94,16 @@ def kill_pids(pids):
             pass
 
 
+def kill_descendants(pids):
+    """SIGKILL everything that runs below these processes (an scp's ssh client, an sshd's sessions);
+    before the parents go, since children are found from their parent only while it lives."""
+    kids = children_map()
+    kill_pids([d for pid in pids for d in descendants(pid, kids)])
+
+
 def kill_tree(pid):
-    """SIGKILL a process and everything below it, children first (they are found from their parent
-    only while it lives)."""
-    kill_pids(descendants(pid))
+    """SIGKILL a process and everything below it, children first."""
+    kill_descendants([pid])
     kill_pids([int(pid)])
 
 

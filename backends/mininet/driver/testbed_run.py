@@ -24,7 +24,7 @@ from jsonout import emit, log, warn
 from livemig import LIVE_MODES, Live
 from netutil import (allow_congestion_control, containerd_leaks, dir_bytes, has_cycle, net_dev, netem_available,
                      prioritised_bridge_class, spanning_tree_root)
-from procs import (StepTimeout, children_map, container_pid, descendants, kill_pids, kill_tree, proc_start_time, run_bounded,
+from procs import (StepTimeout, container_pid, kill_descendants, kill_tree, proc_start_time, run_bounded,
                    start_from_checkpoint)
 from testbed_names import CHECKPOINT_BASELINE, CONTAINER_LABEL, HANG_FLAG, IMAGE_DEFAULT, IPERF_BASE_PORT, NAME, RECV_BASE_PORT, STEP_CAP, \
     CRIU_STEP_BASE, CRIU_MIN_RATE
@@ -409,10 +409,7 @@ class Run:
             self.progress.setdefault(index, {})["recv_dir"] = dest_dir
         if m["transport"] == "ssh":
             t = time.monotonic()
-            code, _, err = self.run_in(src, [
-                "scp", "-q", "-r", "-B", "-i", os.path.join(self.rundir, "client_key"),
-                "-o", "UserKnownHostsFile=%s" % os.path.join(self.rundir, "known_hosts"),
-                "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=30",
+            code, _, err = self.run_in(src, ["scp", "-q", "-r", "-B"] + self.ssh_client_options() + [
                 folder, "root@%s:%s/" % (self.ip[dst], dest_dir)], "transfer", timeout=self.deadline)
             elapsed = time.monotonic() - t
             if code != 0:
@@ -539,6 +536,12 @@ class Run:
                     checkpoint_bytes=0, transferred_bytes=0, rounds=0,
                     note="stateless: kill %.3fs, RESTART %.3fs, start %.3fs; counter restarted at %d" % (kill_s, restart_s, start_s, first))
 
+    def ssh_client_options(self):
+        """How scp and ssh reach a destination host's sshd: the run's key, its sshds' host key checked."""
+        return ["-i", os.path.join(self.rundir, "client_key"),
+                "-o", "UserKnownHostsFile=%s" % os.path.join(self.rundir, "known_hosts"),
+                "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=30"]
+
     def restart_message(self, m, src, dst):
         """Seconds to open the migration's connection from the source to the destination: an ssh
         login running nothing (key exchange and authentication) or a new TCP request/response."""
@@ -546,10 +549,8 @@ class Run:
             seconds, _ = self.exchange(src, [{"host": dst, "req": int(self.spec["costs"]["controlBytes"]), "resp": 1, "new": True}])
             return seconds
         t = time.monotonic()
-        code, _, err = self.run_in(src, [
-            "ssh", "-q", "-i", os.path.join(self.rundir, "client_key"),
-            "-o", "UserKnownHostsFile=%s" % os.path.join(self.rundir, "known_hosts"), "-o", "StrictHostKeyChecking=yes",
-            "-o", "ConnectTimeout=30", "-o", "BatchMode=yes", "root@%s" % self.ip[dst], "true"], "RESTART message", timeout=self.deadline)
+        code, _, err = self.run_in(src, ["ssh", "-q", "-o", "BatchMode=yes"] + self.ssh_client_options() + [
+            "root@%s" % self.ip[dst], "true"], "RESTART message", timeout=self.deadline)
         if code != 0:
             raise RuntimeError("ssh %s->%s failed: %s" % (src, dst, err.strip()[-300:]))
         return time.monotonic() - t
@@ -767,12 +768,7 @@ class Run:
             state = json.loads(json.dumps(self.state))
         release_containers(state)
         self.live.cleanup()
-        # children first (an scp's ssh client, an sshd's sessions): once their parent is gone they
-        # are re-parented and no longer found from it
-        kids = children_map()
-        for p in self.procs:
-            if p.poll() is None:
-                kill_pids(descendants(p.pid, kids))
+        kill_descendants([p.pid for p in self.procs if p.poll() is None])
         for p in self.procs:
             if p.poll() is None:
                 try:
