@@ -15,7 +15,10 @@ const maybe = existsSync(PYTHON) ? test : test.skip;
 
 maybe("the driver's protocol, timeouts and deadline in a fake world (python3 -m unittest)", (t) => {
   const r = spawnSync(PYTHON, ["-m", "unittest", "discover", "-s", join(DRIVER, "tests"), "-t", join(DRIVER, "tests")], {
-    cwd: DRIVER, encoding: "utf8", timeout: 240_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", MIGSIM_DRIVER_GOLDEN: "" },
+    cwd: DRIVER,
+    encoding: "utf8",
+    timeout: 240_000,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", MIGSIM_DRIVER_GOLDEN: "" },
   });
   t.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
   t.regex(r.stderr, /^Ran \d+ tests/m);
