@@ -172,15 +172,20 @@ class FakeIntf:
         self.node, self.name = node, name
 
 
+class FakeBridgeEnd:
+    """A switch's end of a link: commands run in the driver's namespace, as Mininet's do."""
+
+    def __init__(self, world, name):
+        self.world, self.name = world, name
+
+    def popen(self, args, **_kw):
+        return self.world.host_command(self, list(args))
+
+
 class FakeLink:
     def __init__(self, a, b, na, nb):
         self.intf1 = FakeIntf(a, "%s-eth%d" % (a.name, na))
         self.intf2 = FakeIntf(b, "%s-eth%d" % (b.name, nb))
-
-
-class FakeSwitch:
-    def __init__(self, name):
-        self.name = name
 
 
 class World:
@@ -202,6 +207,8 @@ class World:
         self.dirty = []
         self.children = {}
         self.rundir = None
+        self.reads = 0
+        self.netem = True
 
     # --- bookkeeping
     def record(self, *entry):
@@ -249,7 +256,7 @@ class World:
 
             def addSwitch(self, name, cls=None, stp=False, prio=None, dpid=None):
                 world.record("mininet", "addSwitch", name, cls.__name__, stp, prio, dpid)
-                s = FakeSwitch(name)
+                s = FakeBridgeEnd(world, name)
                 world.nodes[name] = s
                 self.switches.append(s)
                 return s
@@ -434,7 +441,12 @@ class World:
         return {k: list(v) for k, v in self.children.items()}
 
     def net_dev(self, pid):
-        return {"lo": [5] * 16, "eth0": [1000 + i for i in range(16)]}
+        """Every interface's counters, all grown by the same amount at each read."""
+        with self.lock:
+            self.reads += 1
+            n = self.reads
+            names = ["lo"] + ["%s-eth%d" % (node, k) for node, last in sorted(self.ports.items()) for k in range(last + 1)]
+        return {name: [n * 100000 + i for i in range(16)] for name in names}
 
     def dir_bytes(self, path):
         total = 0
@@ -464,7 +476,7 @@ class World:
             "kill_pids": self.kill_pids,
             "children_map": self.children_map,
             "net_dev": self.net_dev,
-            "netem_available": lambda: True,
+            "netem_available": lambda: world.netem,
             "allow_congestion_control": lambda cc: world.record("allow_congestion_control", cc),
             "mode_problems": lambda image: {"pre-copy": None, "post-copy": None},
             "raise_pipe_max_size": lambda: world.record("raise_pipe_max_size"),

@@ -62,10 +62,11 @@ def plan(mode, transport, destination="h4", keys=(), setup=(), trigger_at=0.2):
     return {"spec": spec, "plans": [p], "options": {}}
 
 
-def drive(plan_obj, deadline=30.0, faults=None, dirty=()):
+def drive(plan_obj, deadline=30.0, faults=None, dirty=(), netem=True):
     """One `migsim_driver.py run` in a fresh fake world: (JSON lines printed, the world)."""
     scratch = tempfile.mkdtemp(prefix="migsim-driver-test-")
     world = fakeworld.World(scratch)
+    world.netem = netem
     world.faults = dict(faults or {})
     world.dirty = list(dirty)
     path = os.path.join(scratch, "plan.json")
@@ -283,6 +284,32 @@ class ModeOrder(unittest.TestCase, Golden):
         self.assertEqual([(l["flow"], l["from"], l["to"]) for l in moved], [(0, "h3", "h4")])
         self.assertEqual(len(self.record(lines)["key_requests"]), 2)
         self.check_golden("traffic-cold-tcp", world, lines)
+
+
+    def test_threshold_trigger_loops_and_no_netem(self):
+        # a triangle of switches (spanning tree, prioritised bridges), queues sized by tc without netem,
+        # and a migration triggered when the switch's sent packets stay above a rate
+        p = plan("stateless", "tcp", destination="h3")
+        topo = p["spec"]["topology"]
+        topo["switches"] = ["s1", "s2", "s3"]
+        topo["links"] = topo["links"] + [link("s2", "s3", 10 * MB), link("s3", "s1", 2000 * MB)]
+        p["spec"]["measurement"] = {"period": 0.1}
+        p["spec"]["migrations"][0]["trigger"] = {"kind": "switch", "switch": "s1", "above": 1000, "samples": 2}
+        code, lines, world = drive(p, netem=False)
+        self.assertEqual(code, 0, lines)
+        self.assertEqual(protocol_steps(world, dst="h3"), ["MIGRATE", "kill", "RESTART", "create", "start", "SUCCESS"])
+        self.assertTrue(any(e[:2] == ["mininet", "waitConnected"] for e in world.log))
+        self.assertEqual(len([e for e in world.log if e[0] == "popen" and e[2][:3] == ["tc", "qdisc", "add"]]), 12)
+        self.assertTrue(any(l["type"] == "warning" and "above what HTB shapes" in l["message"] for l in lines))
+        self.check_golden("threshold-loops-stateless-tcp", world, lines)
+
+    def test_threshold_port_trigger(self):
+        p = plan("cold", "ssh")
+        p["spec"]["measurement"] = {"period": 0.1}
+        p["spec"]["migrations"][0]["trigger"] = {"kind": "port", "port": "h1-eth0", "above": 1000, "samples": 3}
+        code, lines, world = drive(p)
+        self.assertEqual(code, 0, lines)
+        self.check_golden("threshold-port-cold-ssh", world, lines)
 
 
 class Failures(unittest.TestCase, Golden):
