@@ -312,6 +312,14 @@ class ModeOrder(unittest.TestCase, Golden):
         self.check_golden("threshold-port-cold-ssh", world, lines)
 
 
+class Contract(unittest.TestCase):
+    def test_every_mode_has_its_moves(self):
+        import modes
+        import protocol
+        self.assertEqual(tuple(protocol.MOVES), modes.MODES)
+        self.assertTrue(set(modes.LIVE_MODES) < set(modes.MODES))
+
+
 class Failures(unittest.TestCase, Golden):
     def test_step_timeout_kills_the_process_tree(self):
         code, lines, world = drive(plan("cold", "ssh"), faults={"scp": "timeout"})
