@@ -117,11 +117,12 @@ class Network:
     def host(self, name):
         return self.mininet.get(self.hname[name])
 
-    def run_in(self, host, args, phase, timeout=STEP_CAP):
-        """Runs a command inside a host's namespace (no shell); returns (code, stdout, stderr)."""
+    def run_in(self, host, args, phase, timeout=STEP_CAP, stdin_file=None):
+        """Runs a command inside a host's namespace (no shell), its stdin from `stdin_file` if given;
+        returns (code, stdout, stderr)."""
         run = self.run
-        p = self.host(host).popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                  text=True)
+        with open(stdin_file, "rb") if stdin_file else open(os.devnull, "rb") as stdin:
+            p = self.host(host).popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin, text=True)
         run.procs.append(p)
         run.track_pid(p.pid)
         limit = run.left(timeout)

@@ -1,6 +1,6 @@
 """The NetSoft 2019 migration protocol on the testbed, step for step as the simulator runs it
-(src/migration/protocol.ts, docs/migration.md): trigger -> decision (the plan's key requests, its
-compute time) -> MIGRATE (manager -> source) -> the mode's moves (checkpoint, RESTART and the
+(src/migration/protocol.ts, docs/migration.md): trigger -> decision (the MTD set-up, the plan's
+key requests, its compute time) -> MIGRATE (manager -> source) -> the mode's moves (checkpoint, RESTART and the
 checkpoint files source -> destination, restore) -> SUCCESS (destination -> source) -> the
 service's traffic redirected. Each message and file crosses the emulated network, and each step
 is real: Docker and CRIU (containers.py), runc and CRIU's lazy pages and pre-dumps (livemig.py,
@@ -11,6 +11,7 @@ returns the record's fields for its moves. The record is the driver's `record` l
 (backends/mininet/driver-lines.ts checks it).
 """
 import os
+import threading
 import time
 
 from containers import criu_step_cap
@@ -185,15 +186,67 @@ def decide(run, src, plan, t_trig):
     return {"key_retrieval_s": key_s, "key_requests": key_each, "decision_s": time.monotonic() - t_trig}
 
 
-def setup_messages(run):
-    """The plans' set-up messages (MTD re-keying), before t = 0: their seconds together."""
-    msgs = []
-    for p in run.plan["plans"]:
-        msgs += p.get("setup", [])
-    total = 0.0
-    for msg in msgs:
-        total += run.network.message(msg["from"], msg["to"], msg["bytes"])
-    return total
+def set_up(run, i, plan):
+    """MTD set-up at the decision, as the simulator's protocol has it: by default the manager re-keys
+    before every migration (a fresh secret and table), sending each key holder its material in an
+    SSH session that runs a command, one holder after the other (`rekey.parallel`: all at once;
+    `rekey.every`: once per period, later migrations of the period wait for it). Returns the
+    seconds this migration waited for it."""
+    msgs = [s for s in plan.get("setup", []) if s["from"] != s["to"]]
+    if not msgs:
+        return 0.0
+    rekey = plan.get("rekey") or {}
+    every = float(rekey.get("every", 0))
+    parallel = bool(rekey.get("parallel", False))
+    t = time.monotonic()
+    if every <= 0:
+        send_setup(run, i, msgs, parallel)
+        return time.monotonic() - t
+    period = int((t - run.t0) // every)
+    with run.lock:
+        done = run.rekeys.get(period)
+        first = done is None
+        if first:
+            done = run.rekeys[period] = threading.Event()
+    if first:
+        try:
+            send_setup(run, i, msgs, parallel)
+        finally:
+            done.set()
+    else:
+        while not done.wait(0.2):
+            run.check_abort()
+    return time.monotonic() - t
+
+
+def send_setup(run, i, msgs, parallel):
+    """Each set-up message as an SSH session carrying its bytes: in turn, or all at once."""
+    def send(k, msg):
+        payload = os.path.join(run.rundir, "setup-%d-%d" % (i, k))
+        with open(payload, "wb") as f:
+            f.write(b"\0" * int(msg["bytes"]))
+        run.copies.session(msg["from"], msg["to"], payload, "set-up")
+    if not parallel:
+        for k, msg in enumerate(msgs):
+            run.check_abort()
+            send(k, msg)
+        return
+    errors = []
+
+    def one(k, msg):
+        try:
+            send(k, msg)
+        except Exception as e:  # noqa: BLE001 - reported below, with the others
+            errors.append(e)
+    threads = [threading.Thread(target=one, args=(k, msg), daemon=True) for k, msg in enumerate(msgs)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        while th.is_alive():
+            th.join(0.2)
+            run.check_abort()
+    if errors:
+        raise errors[0]
 
 
 def migrate(run, i, m, plan):
@@ -210,6 +263,8 @@ def migrate(run, i, m, plan):
     rec["trigger_s"] = t_trig - run.t0
     with run.lock:
         run.progress.setdefault(i, {})["t_trig"] = t_trig
+    s.phase("set-up")
+    rec["setup_s"] = set_up(run, i, plan)
     s.phase("decision")
     rec.update(decide(run, src, plan, t_trig))
     run.check_abort()

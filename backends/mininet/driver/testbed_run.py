@@ -73,6 +73,8 @@ class Run:
         # per triggered migration: when it was triggered and where its copy lands, so a run ended at
         # its deadline can say how far each migration got (a censored observation, not a gap)
         self.progress = {}
+        # MTD re-key periods (rekey.every): period -> set when its set-up was sent
+        self.rekeys = {}
         self.t0 = None
         self.started = time.monotonic()
         # per migration: its container's name
@@ -166,8 +168,7 @@ class Run:
                 self.docker.create(name, m, "set-up")
                 self.docker.start(name, "set-up")
             self.containers.append(name)
-        setup_s = protocol.setup_messages(self)
-        emit({"type": "ready", "setup_s": setup_s, "build_s": time.monotonic() - t,
+        emit({"type": "ready", "build_s": time.monotonic() - t,
               "hosts": {h: self.network.ip[h] for h in spec["topology"]["hosts"]}})
         self.t0 = time.monotonic()
         self.traffic.start()
@@ -197,7 +198,6 @@ class Run:
             first = self.errors[0]
             raise RunFailed(first["phase"], "; ".join(e["message"] for e in self.errors), first["migration"])
         emit({"type": "counters", "hosts": self.network.host_counters()})
-        emit({"type": "setup", "setup_s": setup_s})
 
     def report_censored(self):
         """At the deadline: for each migration triggered and not done, the phase it reached, how long it

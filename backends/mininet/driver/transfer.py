@@ -2,7 +2,8 @@
 src/migration/transport.ts models it: the connection that carries RESTART (an ssh login running
 nothing, or a new TCP request/response) and the copy of a checkpoint folder (scp, which speaks
 SFTP, to an sshd the run starts in the destination host; or a tar stream over one TCP connection,
-hosttools.py send/recv). Every copy crosses the emulated network."""
+hosttools.py send/recv); and the SSH sessions of the MTD set-up. Every copy crosses the emulated
+network."""
 import os
 import shutil
 import subprocess
@@ -13,14 +14,20 @@ from procs import StepTimeout, run_bounded
 from testbed_names import RECV_BASE_PORT
 
 
+def setup_targets(plan):
+    """Key holders the MTD set-up reaches by SSH (their sshd must run)."""
+    return {s["to"] for p in plan["plans"] for s in p.get("setup", []) if s["from"] != s["to"]}
+
+
 class Transfer:
     def __init__(self, run):
         self.run = run
 
     def start_servers(self):
-        """An sshd in each host an ssh migration goes to, with a key made for this run."""
+        """An sshd, with a key made for this run, in each host an ssh migration goes to and each key
+        holder the MTD set-up reaches."""
         run, net = self.run, self.run.network
-        if not any(m["transport"] == "ssh" for m in run.spec["migrations"]):
+        if not (any(m["transport"] == "ssh" for m in run.spec["migrations"]) or setup_targets(run.plan)):
             return
         d = run.rundir
         run_bounded(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(d, "host_key")], 30, "services")
@@ -32,7 +39,7 @@ class Transfer:
             for h in run.spec["topology"]["hosts"]:
                 f.write("%s %s %s\n" % (net.ip[h], hostkey[0], hostkey[1]))
         os.makedirs("/run/sshd", exist_ok=True)
-        dests = set()
+        dests = setup_targets(run.plan)
         for i, m in enumerate(run.spec["migrations"]):
             if m["transport"] == "ssh":
                 dests.add(run.plan["plans"][i]["destination"])
@@ -73,6 +80,15 @@ class Transfer:
         if code != 0:
             raise RuntimeError("ssh %s->%s failed: %s" % (src, dst, err.strip()[-300:]))
         return time.monotonic() - t
+
+    def session(self, src, dst, payload, phase):
+        """An SSH session from `src` to `dst` that runs a command reading the file `payload` (the MTD
+        set-up's key material) from its stdin."""
+        run, net = self.run, self.run.network
+        code, _, err = net.run_in(src, ["ssh", "-q", "-o", "BatchMode=yes"] + self.ssh_client_options() + [
+            "root@%s" % net.ip[dst], "cat > /dev/null"], phase, timeout=run.deadline, stdin_file=payload)
+        if code != 0:
+            raise RuntimeError("%s %s->%s failed: %s" % (phase, src, dst, err.strip()[-300:]))
 
     def send(self, m, src, dst, folder, index):
         """Copies a folder from the source host to the destination's RUNDIR/recv/INDEX (connection
