@@ -39,7 +39,8 @@ COSTS = {
     "decisionCompute": 0, "killDuration": 0.1, "startDuration": 0.3, "statelessPrepare": 0,
     "precopyThreshold": 1e6, "precopyMaxRounds": 8, "postcopyMinimal": 0, "postcopyChunk": 65536,
     "postcopyFaultInterval": 1, "controlBytes": 200, "checkpointFiles": 1, "sftpFileRtts": 0, "sftpFileCpu": 0,
-    "transferSetup": 0, "sshSetup": 0, "imageOverhead": 0,
+    "transferSetup": 0, "sshSetup": 0, "sshCommand": 0, "imageOverhead": 0, "postcopyCheckpointBase": 0.3,
+    "postcopyRestoreBase": 0.4,
 }
 
 
@@ -310,6 +311,20 @@ class ModeOrder(unittest.TestCase, Golden):
         code, lines, world = drive(p)
         self.assertEqual(code, 0, lines)
         self.check_golden("threshold-port-cold-ssh", world, lines)
+
+
+    def test_set_up_sessions_in_parallel(self):
+        p = plan("cold", "tcp", setup=[{"from": "h2", "to": "h3", "bytes": 300}, {"from": "h2", "to": "h4", "bytes": 300},
+                                       {"from": "h2", "to": "h2", "bytes": 300}])
+        p["plans"][0]["rekey"] = {"parallel": True}
+        code, lines, world = drive(p)
+        self.assertEqual(code, 0, lines)
+        sessions = sorted(e[2][-2] for e in world.log if e[0] == "popen" and e[2][0] == "ssh")
+        # a session to each other key holder (none to the manager itself), at the decision
+        self.assertEqual(sessions, ["root@10.0.0.3", "root@10.0.0.4"])
+        steps = protocol_steps(world)
+        self.assertEqual(steps[:2], ["MIGRATE", "checkpoint"])
+        self.assertGreater(self.record(lines)["setup_s"], 0)
 
 
 class Contract(unittest.TestCase):
