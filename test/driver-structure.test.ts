@@ -27,9 +27,15 @@ maybe("the driver's protocol, timeouts and deadline in a fake world (python3 -m 
   t.regex(r.stderr, /^OK$/m);
 });
 
-test("no driver module is over 500 lines", (t) => {
+test("no driver module (tests included) is over 500 lines", (t) => {
+  const files = [
+    ...MODULES,
+    ...readdirSync(join(DRIVER, "tests"))
+      .filter((f) => f.endsWith(".py"))
+      .map((f) => join("tests", f)),
+  ];
   t.true(MODULES.length > 10, "the scan sees the driver");
-  const long = MODULES.map((f) => [f, readFileSync(join(DRIVER, f), "utf8").split("\n").length - 1] as const).filter(([, n]) => n > 500);
+  const long = files.map((f) => [f, readFileSync(join(DRIVER, f), "utf8").split("\n").length - 1] as const).filter(([, n]) => n > 500);
   t.deepEqual(long, []);
 });
 
