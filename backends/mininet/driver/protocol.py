@@ -1,8 +1,8 @@
 """The NetSoft 2019 migration protocol on the testbed, step for step as the simulator runs it
 (src/migration/protocol.ts, docs/migration.md): trigger -> decision (the MTD set-up, the plan's
-key requests, its compute time) -> MIGRATE (manager -> source) -> the mode's moves (checkpoint, RESTART and the
-checkpoint files source -> destination, restore) -> SUCCESS (destination -> source) -> the
-service's traffic redirected. Each message and file crosses the emulated network, and each step
+key requests, its compute time) -> MIGRATE (manager -> source) -> the mode's moves (checkpoint,
+RESTART and the checkpoint files source -> destination, restore) -> SUCCESS (destination ->
+source) -> the service's traffic redirected. Each message and file crosses the emulated network, and each step
 is real: Docker and CRIU (containers.py), runc and CRIU's lazy pages and pre-dumps (livemig.py,
 precopy.py), scp or a TCP stream (transfer.py), the hosts' exchange agents (network.py).
 
@@ -173,19 +173,6 @@ def wait_trigger(run, trig):
             return
 
 
-def decide(run, src, plan, t_trig):
-    """The plan's key requests one after the other from the source, then the computation (manager
-    + plan); the record's decision fields."""
-    costs = run.spec["costs"]
-    keys = [{"host": k["host"], "req": k["requestBytes"], "resp": k["responseBytes"], "new": k["newConnection"]}
-            for k in plan.get("keyRequests", [])]
-    key_s, key_each = run.network.exchange(src, keys)
-    compute = float(costs.get("decisionCompute", 0)) + float(plan.get("computeSeconds", 0))
-    if compute > 0:
-        run.sleep_until(time.monotonic() + compute)
-    return {"key_retrieval_s": key_s, "key_requests": key_each, "decision_s": time.monotonic() - t_trig}
-
-
 def set_up(run, i, plan):
     """MTD set-up at the decision, as the simulator's protocol has it: by default the manager re-keys
     before every migration (a fresh secret and table), sending each key holder its material in an
@@ -249,6 +236,34 @@ def send_setup(run, i, msgs, parallel):
         raise errors[0]
 
 
+def decide(run, i, src, plan, t_trig):
+    """The decision: the MTD set-up, the plan's key requests one after the other from the source,
+    then the computation (manager + plan); the record's decision fields."""
+    run.set_phase(i, "set-up")
+    setup_s = set_up(run, i, plan)
+    run.set_phase(i, "decision")
+    costs = run.spec["costs"]
+    keys = [{"host": k["host"], "req": k["requestBytes"], "resp": k["responseBytes"], "new": k["newConnection"]}
+            for k in plan.get("keyRequests", [])]
+    key_s, key_each = run.network.exchange(src, keys)
+    compute = float(costs.get("decisionCompute", 0)) + float(plan.get("computeSeconds", 0))
+    if compute > 0:
+        run.sleep_until(time.monotonic() + compute)
+    return {"setup_s": setup_s, "key_retrieval_s": key_s, "key_requests": key_each,
+            "decision_s": time.monotonic() - t_trig}
+
+
+def live_note(rec, note, before, first, last):
+    """A live mode's note once its restore is verified (migsim-dirty checks its pages every 20
+    counter values): pre-copy's rounds (`note`), or post-copy's minimal image and page pull."""
+    if note:
+        return "%s; restore verified (counter %d -> %d, %d page checks passed to %d)" % (
+            note, before, first, (last - first) // 20, last)
+    return "post-copy: CRIU lazy pages verified (counter %d -> %d, %d page checks passed to %d); " \
+        "%d B minimal image, %d B of pages pulled in %.3f s after the restore" % (
+            before, first, (last - first) // 20, last, rec["minimal_bytes"], rec["lazy_bytes"], rec["pages_s"])
+
+
 def migrate(run, i, m, plan):
     """Migration `i` from its trigger to its record line."""
     s = Steps(run, i, m, plan)
@@ -263,10 +278,7 @@ def migrate(run, i, m, plan):
     rec["trigger_s"] = t_trig - run.t0
     with run.lock:
         run.progress.setdefault(i, {})["t_trig"] = t_trig
-    s.phase("set-up")
-    rec["setup_s"] = set_up(run, i, plan)
-    s.phase("decision")
-    rec.update(decide(run, src, plan, t_trig))
+    rec.update(decide(run, i, src, plan, t_trig))
     run.check_abort()
     # MIGRATE: manager -> source (acknowledged).
     s.phase("MIGRATE message")
@@ -296,14 +308,7 @@ def migrate(run, i, m, plan):
         s.phase("verify")
         first, last = run.live.verify(*verify)
         rec["counter_restored"] = first
-        if note:
-            rec["note"] = "%s; restore verified (counter %d -> %d, %d page checks passed to %d)" % (
-                note, verify[1], first, (last - first) // 20, last)
-        else:
-            rec["note"] = "post-copy: CRIU lazy pages verified (counter %d -> %d, %d page checks passed to %d); " \
-                "%d B minimal image, %d B of pages pulled in %.3f s after the restore" % (
-                    verify[1], first, (last - first) // 20, last, rec["minimal_bytes"], rec["lazy_bytes"],
-                    rec["pages_s"])
+        rec["note"] = live_note(rec, note, verify[1], first, last)
     if m["mode"] == "cold":
         s.phase("clean-up")
         run.docker.remove(s.cname, "clean-up", check=False)
