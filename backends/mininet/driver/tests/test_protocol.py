@@ -268,6 +268,14 @@ class ModeOrder(unittest.TestCase, Golden):
         rec = self.record(lines)
         self.assertEqual((rec["rounds"], rec["converged"]), (1, False))
         self.assertRegex(rec["note"], r"pre-copy stopped at the round limit \(1\) with 5000000 B still dirty")
+        self.check_golden("pre-copy-tcp-round-limit", world, lines)
+
+    def test_post_copy_ssh(self):
+        code, lines, world = drive(plan("post-copy", "ssh"))
+        self.assertEqual(code, 0, lines)
+        self.assertEqual(protocol_steps(world), ["MIGRATE", "checkpoint", "RESTART+transfer", "page client", "restore",
+                                                 "SUCCESS"])
+        self.check_golden("post-copy-ssh", world, lines)
 
 
     def test_traffic_probes_and_redirect(self):
@@ -363,6 +371,7 @@ class Failures(unittest.TestCase, Golden):
         self.assertEqual((err["phase"], err["migration"]), ("restore", 0))
         self.assertRegex(err["message"], r"restore hung: runc restore --lazy-pages did not finish")
         self.assertEqual(world.alive(), [])
+        self.check_golden("timeout-runc-restore", world, lines)
 
     def test_deadline_gives_a_censored_record(self):
         code, lines, world = drive(plan("cold", "ssh", trigger_at=0.1), deadline=3.0, faults={"scp": "until-killed"})
