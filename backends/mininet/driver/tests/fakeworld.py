@@ -284,7 +284,9 @@ class World:
         return FakeProc(self, args)
 
     def kill_pids(self, pids):
-        self.record("kill_pids", list(pids))
+        # one entry per signal: what the machine would see, however the driver batches its calls
+        for pid in pids:
+            self.record("SIGKILL", pid)
         for p in self.procs:
             if p.pid in pids:
                 p._end(-9)
