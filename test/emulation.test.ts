@@ -59,7 +59,7 @@ const COSTS: CostParams = {
   statelessSwitchover: 0, mtdSession: 0,
   checkpointBase: 0.3, checkpointRate: 1e8, restoreBase: 0.4, restoreRate: 1e8, restorePerContainer: 0,
   compression: 1, sshHandshakeRtts: 4, sshCipherRate: 1e9, decisionCompute: 0, killDuration: 0.1,
-  startDuration: 0.3, statelessPrepare: 0, precopyThreshold: 0, precopyMaxRounds: 1, postcopyMinimal: 0, postcopyChunk: 65536, postcopyFaultInterval: 1,
+  startDuration: 0.3, statelessPrepare: 0, precopyThreshold: 0, precopyMaxRounds: 1, postcopyMinimal: 0, postcopyChunk: 65536, postcopyFaultInterval: 1, postcopyRequestCpu: 0,
   controlBytes: 200, checkpointFiles: 1, sftpFileRtts: 0, sftpFileCpu: 0, transferSetup: 0, sshSetup: 0, sshCommand: 0, imageOverhead: 0,
   postcopyCheckpointBase: 0.3, postcopyRestoreBase: 0.4,
 };

@@ -305,6 +305,15 @@ test("post-copy pays its own fixed dump and lazy-restore costs, other modes the 
   close(t, cold.restore_s, 4, "cold restore keeps restore-base");
 });
 
+test("post-copy's restore waits for the lazy-pages daemon's connection to the source's page server", async (t) => {
+  // 10 ms per link: h2 -> h1 one way 20 ms; a new connection = its handshake, then request and answer
+  const far = await one(runSpec({ topology: star(["h1", "h2", "h3"], 8e6, 0.01), migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  const near = await one(runSpec({ migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  close(t, near.restore_s, 2.5, "restore 2 + 0.5 MB with no latency");
+  t.true(far.restore_s - near.restore_s >= 0.08 - 1e-9, `at least the handshake and one exchange (2 x 40 ms round trips), got ${far.restore_s - near.restore_s}`);
+  t.true(far.restore_s - near.restore_s < 0.2, "no more than a few round trips");
+});
+
 test("a stateless RESTART over SSH pays the command session's host time; over TCP, and a copy's connection, do not", async (t) => {
   const costs = { ...SIMPLE_COSTS, sshCommand: 0.3 };
   const ssh = await one(runSpec({ costs, migrations: [migration({ mode: "stateless", transport: "ssh" })] }));
