@@ -50,8 +50,9 @@ test("cold over ssh: the cipher cap limits the flow and the handshake pays round
   const sftp = 6 * exchange + 3 * 0.01;
   close(t, r.transfer_s, connection + sftp + 4, "ssh connection + SFTP per-file round trips + capped flow");
   close(t, r.downtime_s, 2.5 + connection + sftp + 4 + 4, "downtime");
-  // MIGRATE h3 -> h1 and SUCCESS h2 -> h1: one-way 1 ms + 800 bits at 8 Mbps each
-  close(t, r.control_s, 2 * (0.001 + 800 / 8e6), "control messages");
+  // MIGRATE h3 -> h1 and SUCCESS h2 -> h1: each a new TCP connection (one 2 ms RTT handshake),
+  // the command and its acknowledgement
+  close(t, r.control_s, 2 * (0.002 + exchange), "control messages");
   sums(t, r);
 });
 

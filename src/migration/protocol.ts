@@ -347,8 +347,11 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
   const destination = plan.destination;
   const decided = sim.now;
 
+  // MIGRATE and SUCCESS are commands over a new connection each, answered by an acknowledgement:
+  // over a loaded path each pays the handshake and both directions' queues, not one way
+  const command = (from: string, to: string): Waitable<number> => model.exchange(from, to, costs.controlBytes, costs.controlBytes, { newConnection: true });
   progress.phase = "MIGRATE";
-  if (env.manager !== source) yield model.message(env.manager, source, costs.controlBytes);
+  if (env.manager !== source) yield command(env.manager, source);
   let control = sim.now - decided;
 
   const steps = new Steps(env, m, destination, progress);
@@ -356,7 +359,7 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
 
   progress.phase = "SUCCESS";
   const beforeSuccess = sim.now;
-  yield model.message(destination, source, costs.controlBytes);
+  yield command(destination, source);
   control += sim.now - beforeSuccess;
   const success = sim.now;
   // The source stops its container (already stopped in every mode here: the final checkpoint
