@@ -8,8 +8,9 @@
  *
  * Beside the --jobs 2 verdict it prints what this machine allows: two independent --jobs 1
  * processes of half the runs each, started together (nothing shared, no messages). Their
- * throughput over one process's is the ceiling of any split of the sweep in two here; on the
- * two-vCPU machine of docs/benchmarks.md it is about 1.2-1.3x, not 2x.
+ * throughput over one process's is the ceiling of any split of the sweep in two here; on a
+ * two-vCPU machine it stays far below 2x, as one process already keeps more than a core busy
+ * (docs/benchmarks.md has the figures).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
