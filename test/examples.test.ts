@@ -12,7 +12,7 @@ import test from "ava";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Case, casesOf, EXPECTED, exampleFiles, expectedFiles, ROOT, UPDATE_COMMAND } from "./examples/cases.ts";
-import { inTurns, runExample } from "./examples/run.ts";
+import { inTurns, runExample, staleBuild } from "./examples/run.ts";
 
 const files = exampleFiles();
 const cases: Case[] = files.flatMap((f) => casesOf(f) ?? []);
@@ -37,16 +37,21 @@ function firstDifference(expected: string, got: string): string {
   return "same lines, different bytes";
 }
 
+const stale = staleBuild();
+
 // Two CLI processes at a time: the machine this runs on has 2 cores, and other test files run beside it.
-const results = inTurns(cases, 2, (c) =>
-  runExample(c).then(
-    (got) => ({ got }),
-    (error: Error) => ({ error }),
-  ),
-);
+const results = stale
+  ? Promise.resolve([])
+  : inTurns(cases, 2, (c) =>
+      runExample(c).then(
+        (got) => ({ got }),
+        (error: Error) => ({ error }),
+      ),
+    );
 
 cases.forEach((c, i) => {
   test(`${c.id} (${c.source}) matches ${EXPECTED}/`, async (t) => {
+    if (stale) return t.fail(stale);
     const r = (await results)[i]!;
     if ("error" in r) return t.fail(r.error.message);
     for (const [expected, got] of r.got) {

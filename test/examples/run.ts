@@ -3,7 +3,7 @@
  * first) from the repository root, and returns what it wrote for each of its expected files.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Case, ROOT } from "./cases.ts";
@@ -29,6 +29,28 @@ function migsim(args: string[]): Promise<string> {
       else fail(new Error(`migsim ${args.join(" ")}: ${signal ? `killed by ${signal} after ${TIMEOUT_MS / 1000} s` : `exit ${status}`}\n${stderr}`));
     });
   });
+}
+
+/** Newest modification time (ms) of the files under `dir` whose names pass `keep`; 0 when none. */
+function newest(dir: string, keep: (name: string) => boolean): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newest(path, keep));
+    else if (keep(e.name)) t = Math.max(t, statSync(path).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * Why the CLI's compiled code may not be what src/ and backends/ say, or undefined: the examples
+ * run dist/, so against a stale build they would check old code, and could pass.
+ */
+export function staleBuild(): string | undefined {
+  const source = (name: string): boolean => name.endsWith(".ts") && !name.endsWith(".test.ts");
+  const built = newest(join(ROOT, "dist"), (name) => name.endsWith(".js"));
+  const edited = Math.max(newest(join(ROOT, "src"), source), newest(join(ROOT, "backends"), source));
+  return built < edited ? "dist/ is older than src/ or backends/: run npm run build first" : undefined;
 }
 
 /** The topology's summary and every shortest path between the two ends of its diameter. */

@@ -3,14 +3,19 @@
  * expected file no case makes. Review the diff before committing it; then `npm run docs:readme`
  * carries the new figures into README.md's tables.
  *
- *   npm run examples:update          all cases (needs `npm run build` first; about a minute)
+ *   npm run examples:update          all cases (after `npm run build`; about half a minute)
  *   npm run examples:update -- ID    only the cases whose id contains ID, e.g. topologies/star
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Case, casesOf, EXPECTED, exampleFiles, expectedFiles, ROOT } from "./cases.ts";
-import { inTurns, runExample } from "./run.ts";
+import { inTurns, runExample, staleBuild } from "./run.ts";
 
+const stale = staleBuild();
+if (stale) {
+  console.error(stale);
+  process.exit(2);
+}
 const filter = process.argv[2];
 const all: Case[] = [];
 const unknown: string[] = [];
