@@ -122,6 +122,16 @@ export interface CostParams {
   transferSetup: number;
   /** SSH copies: key exchange and authentication CPU beyond their round trips, seconds */
   sshSetup: number;
+  /**
+   * host time of an SSH login that runs a remote command (the stateless RESTART, an MTD set-up
+   * session) beyond its round trips: client start, key exchange, authentication, the session and
+   * the command's shell, seconds. A copy's own SSH start-up is sshSetup.
+   */
+  sshCommand: number;
+  /** post-copy: fixed cost of dumping the minimal state for a lazy restore (CRIU under runc), seconds */
+  postcopyCheckpointBase: number;
+  /** post-copy: fixed cost of the lazy restore up to the container running again, seconds */
+  postcopyRestoreBase: number;
   /** bytes a checkpoint folder holds beyond the container's named checkpoint (CRIU's process images) */
   imageOverhead: number;
   /** control message sizes (MIGRATE, RESTART, SUCCESS), bytes */

@@ -305,6 +305,31 @@ test("bad parameters are refused with one-line InputErrors before the run", asyn
   t.notThrows(() => validateRunSpec(runSpec()));
 });
 
+test("post-copy pays its own fixed dump and lazy-restore costs, other modes the cold ones", async (t) => {
+  const costs = { ...SIMPLE_COSTS, postcopyCheckpointBase: 0.1, postcopyRestoreBase: 0.2 };
+  const post = await one(runSpec({ costs, migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  // minimal 0.5 MB: dump 0.1 + 0.5, send 0.5, restore 0.2 + 0.5
+  close(t, post.checkpoint_s, 0.6, "post-copy dump");
+  close(t, post.restore_s, 0.7, "lazy restore");
+  close(t, post.downtime_s, 0.6 + 0.5 + 0.7, "downtime");
+  const cold = await one(runSpec({ costs, migrations: [migration({ mode: "cold", checkpoint: 2e6 })] }));
+  close(t, cold.checkpoint_s, 2.5, "cold dump keeps checkpoint-base");
+  close(t, cold.restore_s, 4, "cold restore keeps restore-base");
+});
+
+test("a stateless RESTART over SSH pays the command session's host time; over TCP, and a copy's connection, do not", async (t) => {
+  const costs = { ...SIMPLE_COSTS, sshCommand: 0.3 };
+  const ssh = await one(runSpec({ costs, migrations: [migration({ mode: "stateless", transport: "ssh" })] }));
+  const tcp = await one(runSpec({ costs, migrations: [migration({ mode: "stateless", transport: "tcp" })] }));
+  const sshWithout = await one(runSpec({ migrations: [migration({ mode: "stateless", transport: "ssh" })] }));
+  close(t, ssh.transfer_s - sshWithout.transfer_s, 0.3, "the RESTART command");
+  close(t, ssh.downtime_s - sshWithout.downtime_s, 0.3, "inside the downtime");
+  t.true(tcp.transfer_s < 0.01, `a TCP RESTART is one exchange, got ${tcp.transfer_s}`);
+  const cold = await one(runSpec({ costs, migrations: [migration({ mode: "cold", transport: "ssh", checkpoint: 2e6 })] }));
+  const coldWithout = await one(runSpec({ migrations: [migration({ mode: "cold", transport: "ssh", checkpoint: 2e6 })] }));
+  close(t, cold.transfer_s, coldWithout.transfer_s, "a copy pays ssh-setup, not the command session");
+});
+
 test("path and bottleneck describe the source -> destination route", async (t) => {
   const topo = { name: "line", hosts: ["h1", "h2", "h3"], switches: ["s1", "s2"], links: [link("h1", "s1", 8e6), link("s1", "s2", 4e6), link("s2", "h2", 8e6), link("h3", "s1", 8e6)] };
   const r = await one(runSpec({ topology: topo }));

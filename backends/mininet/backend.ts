@@ -297,9 +297,6 @@ export class MininetBackend implements Backend {
                   from: line.from, to: line.to, sent_s: line.sent_s, rtt_s: line.rtt_s,
                 });
                 break;
-              case "setup":
-                for (const r of records) r.setup_s = line.setup_s;
-                break;
               case "error":
                 error = line;
                 break;
@@ -421,7 +418,7 @@ function toRunRecord(spec: RunSpec, plans: PolicyPlan[], router: Router, r: Driv
     bottleneck_bps: path.bottleneck,
     mode: r.mode,
     transport: r.transport,
-    setup_s: 0,
+    setup_s: r.setup_s,
     rounds: r.rounds,
     converged: r.converged,
     note: [plan?.note, r.note].filter(Boolean).join("; "),

@@ -19,6 +19,8 @@ export const DriverRecordSchema = z
     transport: z.enum(["ssh", "tcp"]),
     trigger_s: seconds,
     decision_s: seconds,
+    /** the MTD set-up this migration waited for at its decision (part of decision_s) */
+    setup_s: seconds,
     key_retrieval_s: seconds,
     checkpoint_s: seconds,
     transfer_s: seconds,
@@ -42,7 +44,6 @@ export const DriverLineSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("warning"), message: z.string() }),
   DriverRecordSchema,
   z.object({ type: z.literal("probe"), from: z.string(), to: z.string(), sent_s: z.number(), rtt_s: seconds }),
-  z.object({ type: z.literal("setup"), setup_s: seconds }),
   z.object({ type: z.literal("ready") }).loose(),
   z.object({ type: z.literal("counters") }).loose(),
   z.object({ type: z.literal("redirect") }).loose(),

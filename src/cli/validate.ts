@@ -4,6 +4,7 @@ import { checkTestbedAddress } from "../experiment/backends.ts";
 import { TARGETS, validateHeldOut } from "../experiment/heldout.ts";
 import { DEFAULT_BUDGET_S, validateRandom } from "../experiment/validation/random.ts";
 import { worstError } from "../experiment/validation/pairs.ts";
+import { rejudgeRandom } from "../experiment/validation/rejudge.ts";
 import { InputError } from "../errors.ts";
 import { progressReporter } from "./progress.ts";
 import { reportFailedRuns, testbedFlags, testbedOptions, type ExperimentArgs } from "./run.ts";
@@ -15,6 +16,7 @@ interface ValidateArgs extends Pick<ExperimentArgs, "testbed" | "testbed-key" | 
   doc?: string;
   set: string[];
   random?: number;
+  rejudge?: string;
   seed?: number;
   budget: number;
   precopy: boolean;
@@ -39,6 +41,10 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       .option("out", { type: "string", default: "out/validation", describe: "output folder: one compare folder per experiment and validation.md" })
       .option("doc", { type: "string", describe: "also write the report here (e.g. docs/validation.md), plots in img/validation/ beside it" })
       .option("random", { type: "number", describe: "instead of the held-out set: draw N scenarios (docs/validation-random.md) and compare each" })
+      .option("rejudge", {
+        type: "string",
+        describe: "simulate the scenarios of an earlier --random validation (its --out folder) again and judge them against its testbed records: a development check, not a validation",
+      })
       .option("seed", { type: "number", describe: "seed of the random draw (--random; required with it)" })
       .option("budget", { type: "number", default: DEFAULT_BUDGET_S, describe: "seconds of simulated time a drawn run may take; longer draws are redrawn (--random)" })
       .option("precopy", { type: "boolean", default: false, describe: "draw pre-copy scenarios too (only on a testbed whose kernel has soft-dirty tracking)" })
@@ -49,6 +55,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       }) as never,
   handler: async (args) => {
     if (args.testbed !== undefined) checkTestbedAddress(args.testbed);
+    if (args.rejudge !== undefined) return rejudgeHandler(args);
     if (args.random !== undefined) return validateRandomHandler(args);
     const r = await validateHeldOut({
       files: args.files,
@@ -74,6 +81,15 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     if (met < r.verdicts.length && process.exitCode === undefined) process.exitCode = EXIT_TARGET_MISSED;
   },
 };
+
+async function rejudgeHandler(args: ValidateArgs): Promise<void> {
+  if (args.random !== undefined || args.files?.length || args.set.length || args.testbed !== undefined) {
+    throw new InputError("--rejudge uses the scenarios and testbed records of the folder it names: give no --random, files, --set or --testbed with it", { field: "--rejudge" });
+  }
+  const r = await rejudgeRandom({ dir: args.rejudge!, profile: args.profile, out: args.out, log: (line) => process.stderr.write(`validate: ${line}\n`), argv: process.argv.slice(2) });
+  const met = r.pairs.filter((p) => p.status === "met").length;
+  process.stdout.write(`re-judged (not a validation: these testbed records were seen before): ${met} of ${r.pairs.length} pairs meet the targets: ${r.reportFile}\n`);
+}
 
 async function validateRandomHandler(args: ValidateArgs): Promise<void> {
   const n = args.random!;

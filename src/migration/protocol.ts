@@ -103,13 +103,20 @@ class Steps {
 
   /** CRIU dumps `bytes` of the container. */
   checkpoint(phase: Phase, bytes: number): ProcessBody<number> {
-    return this.spend(phase, checkpointSeconds(this.costs, bytes));
+    return this.spend(phase, checkpointSeconds(this.costs, bytes, this.m.mode === "post-copy" ? "post-copy" : "other"));
   }
 
-  /** Source -> destination connection carrying RESTART. */
-  *connect(): ProcessBody<number> {
+  /**
+   * Source -> destination connection carrying RESTART. Where RESTART is a remote command of its
+   * own (`remoteCommand`: a stateless move, no copy follows) an SSH connection also pays the
+   * command session's host time; a copy's connection pays the copy tool's start-up instead.
+   */
+  *connect(remoteCommand = false): ProcessBody<number> {
     this.progress.phase = "connection";
-    return yield* openConnection(this.env.model, this.costs, this.m.transport, this.m.source, this.destination);
+    let seconds = yield* openConnection(this.env.model, this.costs, this.m.transport, this.m.source, this.destination);
+    // a zero wait is not yielded: it would reorder simultaneous events and change outputs
+    if (remoteCommand && this.m.transport === "ssh" && this.costs.sshCommand > 0) seconds += yield* this.spend("connection", this.costs.sshCommand);
+    return seconds;
   }
 
   /**
@@ -169,7 +176,7 @@ class Steps {
     const restoring = this.env.restoring;
     const k = (restoring.get(this.destination) ?? 0) + 1;
     restoring.set(this.destination, k);
-    const d = restoreSeconds(this.costs, bytes, k);
+    const d = restoreSeconds(this.costs, bytes, k, this.m.mode === "post-copy" ? "post-copy" : "other");
     yield d;
     restoring.set(this.destination, restoring.get(this.destination)! - 1);
     return d;
@@ -186,7 +193,7 @@ function* stateless(s: Steps): ProcessBody<ModeOutcome> {
   const downStart = s.now;
   const checkpointS = yield* s.spend("kill", costs.killDuration);
   const checkpointed = s.now;
-  const transferS = yield* s.connect();
+  const transferS = yield* s.connect(true);
   yield* s.spend("prepare", costs.statelessSwitchover);
   const transferred = s.now;
   const restoreS = yield* s.spend("start", costs.startDuration);
@@ -389,8 +396,14 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
 
 function* setUp(env: MigrationEnv, plan: PolicyPlan): ProcessBody<void> {
   const { sim, model, costs } = env;
-  const send = (msg: SetupMessage): Waitable<number> =>
+  // each set-up message is an SSH session that runs a command: its round trips, then its host time
+  const exchange = (msg: SetupMessage): Waitable<number> =>
     model.exchange(msg.from, msg.to, msg.bytes, costs.controlBytes, { newConnection: true, handshakeRtts: costs.sshHandshakeRtts });
+  const session = function* (msg: SetupMessage): ProcessBody<void> {
+    yield exchange(msg);
+    yield costs.sshCommand;
+  };
+  const send = (msg: SetupMessage): Waitable<unknown> => (costs.sshCommand > 0 ? sim.process(session(msg), "set-up") : exchange(msg));
   const messages = plan.setup.filter((msg) => msg.from !== msg.to);
   const parallel = plan.rekey?.parallel ?? false;
   const every = plan.rekey?.every ?? 0;

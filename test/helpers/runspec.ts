@@ -41,6 +41,8 @@ export const SIMPLE_COSTS: CostParams = {
   precopyThreshold: 100e3,
   precopyMaxRounds: 3,
   postcopyMinimal: 0.5e6,
+  postcopyCheckpointBase: 0.5,
+  postcopyRestoreBase: 2,
   postcopyChunk: 65536,
   postcopyFaultInterval: 1,
   controlBytes: 0,

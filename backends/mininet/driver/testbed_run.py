@@ -74,6 +74,8 @@ class Run:
         # per triggered migration: when it was triggered and where its copy lands, so a run ended at
         # its deadline can say how far each migration got (a censored observation, not a gap)
         self.progress = {}
+        # MTD re-key periods (rekey.every): period -> set when its set-up was sent
+        self.rekeys = {}
         self.t0 = None
         self.started = time.monotonic()
         self.live = Live(self)
@@ -109,10 +111,11 @@ class Run:
     def docker(self, args, phase, check=True, cap=STEP_CAP):
         return run_bounded(["docker"] + args, self.left(cap), phase, check)
 
-    def run_in(self, host, args, phase, timeout=STEP_CAP):
-        """Runs a command inside a host's namespace (no shell); returns (code, stdout, stderr)."""
-        p = self.host(host).popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                  text=True)
+    def run_in(self, host, args, phase, timeout=STEP_CAP, stdin_file=None):
+        """Runs a command inside a host's namespace (no shell), its stdin from `stdin_file` if given;
+        returns (code, stdout, stderr)."""
+        with open(stdin_file, "rb") if stdin_file else open(os.devnull, "rb") as stdin:
+            p = self.host(host).popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin, text=True)
         self.procs.append(p)
         self.track_pid(p.pid)
         limit = self.left(timeout)
@@ -253,8 +256,12 @@ class Run:
             self.track_pid(p.pid)
             self.wait_ready(p, "exchange agent on %s" % h)
             self.agents[h] = (p, threading.Lock())
-        if any(m["transport"] == "ssh" for m in self.spec["migrations"]):
+        if any(m["transport"] == "ssh" for m in self.spec["migrations"]) or self.setup_targets():
             self.start_sshds()
+
+    def setup_targets(self):
+        """Key holders the MTD set-up reaches by SSH (their sshd must run)."""
+        return {s["to"] for p in self.plan["plans"] for s in p.get("setup", []) if s["from"] != s["to"]}
 
     def start_sshds(self):
         d = self.rundir
@@ -266,7 +273,7 @@ class Run:
             for h in self.spec["topology"]["hosts"]:
                 f.write("%s %s %s\n" % (self.ip[h], hostkey[0], hostkey[1]))
         os.makedirs("/run/sshd", exist_ok=True)
-        dests = set()
+        dests = self.setup_targets()
         for i, m in enumerate(self.spec["migrations"]):
             if m["transport"] == "ssh":
                 dests.add(self.plan["plans"][i]["destination"])
@@ -449,6 +456,8 @@ class Run:
         rec["trigger_s"] = t_trig - self.t0
         with self.lock:
             self.progress.setdefault(i, {})["t_trig"] = t_trig
+        self.set_phase(i, "set-up")
+        rec["setup_s"] = self.set_up(i, plan)
         self.set_phase(i, "decision")
         keys = [{"host": k["host"], "req": k["requestBytes"], "resp": k["responseBytes"], "new": k["newConnection"]}
                 for k in plan.get("keyRequests", [])]
@@ -677,15 +686,67 @@ class Run:
                                     "message": "migration %d (%s), phase %s: %s" % (i, m["container"]["name"], phase, e)})
             self.stop.set()
 
-    def setup_messages(self):
-        msgs = []
-        for p in self.plan["plans"]:
-            msgs += p.get("setup", [])
-        total = 0.0
-        for msg in msgs:
-            s, _ = self.exchange(msg["from"], [{"host": msg["to"], "req": int(msg["bytes"]), "resp": 1, "new": True}])
-            total += s
-        return total
+    def set_up(self, i, plan):
+        """MTD set-up at the decision, as the simulator's protocol has it: by default the manager re-keys
+        before every migration (a fresh secret and table), sending each key holder its material in an
+        SSH session that runs a command, one holder after the other (`rekey.parallel`: all at once;
+        `rekey.every`: once per period, later migrations of the period wait for it). Returns the
+        seconds this migration waited for it."""
+        msgs = [s for s in plan.get("setup", []) if s["from"] != s["to"]]
+        if not msgs:
+            return 0.0
+        rekey = plan.get("rekey") or {}
+        every = float(rekey.get("every", 0))
+        parallel = bool(rekey.get("parallel", False))
+        t = time.monotonic()
+        if every <= 0:
+            self.send_setup(i, msgs, parallel)
+            return time.monotonic() - t
+        period = int((t - self.t0) // every)
+        with self.lock:
+            done = self.rekeys.get(period)
+            first = done is None
+            if first:
+                done = self.rekeys[period] = threading.Event()
+        if first:
+            try:
+                self.send_setup(i, msgs, parallel)
+            finally:
+                done.set()
+        else:
+            while not done.wait(0.2):
+                self.check_abort()
+        return time.monotonic() - t
+
+    def send_setup(self, i, msgs, parallel):
+        def send(k, msg):
+            payload = os.path.join(self.rundir, "setup-%d-%d" % (i, k))
+            with open(payload, "wb") as f:
+                f.write(b"\0" * int(msg["bytes"]))
+            code, _, err = self.run_in(msg["from"], ["ssh", "-q", "-o", "BatchMode=yes"] + self.ssh_client_options() + [
+                "root@%s" % self.ip[msg["to"]], "cat > /dev/null"], "set-up", timeout=self.deadline, stdin_file=payload)
+            if code != 0:
+                raise RuntimeError("set-up %s->%s failed: %s" % (msg["from"], msg["to"], err.strip()[-300:]))
+        if not parallel:
+            for k, msg in enumerate(msgs):
+                self.check_abort()
+                send(k, msg)
+            return
+        errors = []
+        def one(k, msg):
+            try:
+                send(k, msg)
+            except Exception as e:  # noqa: BLE001 - reported below, with the others
+                errors.append(e)
+        threads = [threading.Thread(target=one, args=(k, msg), daemon=True) for k, msg in enumerate(msgs)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            while th.is_alive():
+                th.join(0.2)
+                self.check_abort()
+        if errors:
+            raise errors[0]
 
     def execute(self):
         spec = self.spec
@@ -705,8 +766,7 @@ class Run:
                 self.create_container(name, m, "set-up")
                 self.start_container(name, "set-up")
             self.containers.append(name)
-        setup_s = self.setup_messages()
-        emit({"type": "ready", "setup_s": setup_s, "build_s": time.monotonic() - t,
+        emit({"type": "ready", "build_s": time.monotonic() - t,
               "hosts": {h: self.ip[h] for h in spec["topology"]["hosts"]}})
         self.t0 = time.monotonic()
         self.start_traffic()
@@ -745,7 +805,6 @@ class Run:
             counters[h] = {"rx_bytes": sum(v[0] for k, v in intfs.items() if k != "lo"),
                            "tx_bytes": sum(v[8] for k, v in intfs.items() if k != "lo")}
         emit({"type": "counters", "hosts": counters})
-        emit({"type": "setup", "setup_s": setup_s})
 
     def report_censored(self):
         """At the deadline: for each migration triggered and not done, the phase it reached, how long it

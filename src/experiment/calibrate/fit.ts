@@ -140,7 +140,14 @@ export function fitHostCosts(measured: readonly Observed[], cal: Calibration): v
  * A fixed host cost the model lacks, as the mean gap between measured and simulated `metric`
  * with the parameter at 0 (never below 0).
  */
-export async function fitOffset(key: string, metric: "transfer_s" | "downtime_s" | "total_s", obs: readonly Observed[], cal: Calibration, simulate: Simulate, why: string): Promise<void> {
+export async function fitOffset(
+  key: string,
+  metric: "checkpoint_s" | "transfer_s" | "restore_s" | "downtime_s" | "total_s",
+  obs: readonly Observed[],
+  cal: Calibration,
+  simulate: Simulate,
+  why: string,
+): Promise<void> {
   cal.params.set(key, "0s");
   const gaps: number[] = [];
   for (const o of obs) {

@@ -22,7 +22,7 @@ import { runExperiment, type ProgressReporter } from "../run.ts";
 import { onTestbedSession } from "../testbed-host.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "../schema.ts";
 import { fitEfficiency, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
-import { calibrationFile, measurementPlan, type Measurement } from "./plan.ts";
+import { calibrationFile, measurementPlan, POSTCOPY_MEASUREMENT, type Measurement } from "./plan.ts";
 
 export interface CalibrateOptions {
   out: string;
@@ -68,6 +68,10 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
     for (const [i, m] of plan.entries()) {
       const out = join(measurementsDir, m.id);
       if (opts.refit) {
+        if (!existsSync(join(out, "runs.csv")) && m.id === POSTCOPY_MEASUREMENT) {
+          opts.log(`refit: ${measurementsDir} has no ${m.id} measurement (calibrated before post-copy was measured): post-copy's dump and restore bases keep their defaults`);
+          continue;
+        }
         if (!existsSync(join(out, "runs.csv"))) throw new InputError(missingMeasurement(measurementsDir, m.id, opts.quick), { file: out, field: "--refit" });
       } else {
         opts.log(`measurement ${i + 1}/${plan.length}: ${m.id} (${m.runs} run${m.runs > 1 ? "s" : ""} on the testbed)`);
@@ -146,6 +150,15 @@ export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line
   await step("checkpoint and restore base and rate, image overhead", () => fitHostCosts([...observed.values()], cal));
   await step("transfer-setup", () => fitOffset("costs.transfer-setup", "transfer_s", of("host-costs-"), cal, simulate, "the copy's start-up (tool and connection)"));
   await step("network efficiency", () => fitEfficiency(one("link-tcp"), cal, simulate));
+  // the stateless RESTART is an ssh login running a command and nothing else: its host time, which every
+  // such command session (MTD set-ups too) pays; a copy's SSH start-up is ssh-setup, fitted next
+  await step("ssh-command", () => fitOffset("costs.ssh-command", "transfer_s", of("stateless"), cal, simulate, "the stateless RESTART (an ssh login running a command)"));
+  await step("post-copy dump and lazy restore", async () => {
+    const postcopy = of(POSTCOPY_MEASUREMENT);
+    if (postcopy.length === 0) return;
+    await fitOffset("costs.postcopy-checkpoint-base", "checkpoint_s", postcopy, cal, simulate, "post-copy's dump of the minimal state under runc");
+    await fitOffset("costs.postcopy-restore-base", "restore_s", postcopy, cal, simulate, "post-copy's lazy restore up to the container running");
+  });
   await step("ssh-setup", () => fitOffset("costs.ssh-setup", "transfer_s", [one("link-ssh")], cal, simulate, "SSH key exchange and authentication"));
   await step("stateless kill, start, switch-over and preparation", () => fitStateless(of("stateless"), cal, simulate));
   await step("late-flow host stack and SFTP per-file requests", () => fitLoaded(of("loaded-"), cal, simulate));

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { shippedExperimentsDir } from "../shipped.ts";
 
-export type CalibrationFile = "host-costs" | "stateless" | "link" | "loaded";
+export type CalibrationFile = "host-costs" | "stateless" | "link" | "loaded" | "postcopy";
 
 /** One measurement: a calibration experiment under some settings, run `runs` times on the testbed. */
 export interface Measurement {
@@ -21,6 +21,9 @@ export interface Measurement {
 export function calibrationFile(file: CalibrationFile): string {
   return join(shippedExperimentsDir(), "calibration", `${file}.yaml`);
 }
+
+/** The post-copy measurement: a refit of measurements taken before it existed goes on without it. */
+export const POSTCOPY_MEASUREMENT = "postcopy";
 
 const sizes = { full: ["1MB", "4MB", "12MB", "32MB"], quick: ["1MB", "16MB"] };
 
@@ -40,6 +43,8 @@ export function measurementPlan(quick: boolean): Measurement[] {
   for (const size of quick ? sizes.quick : sizes.full) {
     plan.push({ id: `host-costs-${size}`, file: "host-costs", set: [`migrations.0.container.checkpoint=${size}`], runs: quick ? 2 : 3 });
   }
+  // post-copy's dump and lazy restore, right after the cold host costs: the same moment of the host
+  plan.push({ id: POSTCOPY_MEASUREMENT, file: "postcopy", set: [], runs: quick ? 2 : 3 });
   for (const transport of ["tcp", "ssh"]) {
     plan.push({ id: `link-${transport}`, file: "link", set: [`migrations.0.transport=${transport}`], runs });
   }

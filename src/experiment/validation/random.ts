@@ -48,11 +48,16 @@ export interface RandomValidationOutcome {
 }
 
 export const DEFAULT_BUDGET_S = 300;
-const MAX_REDRAWS = 50;
+export const MAX_REDRAWS = 50;
 /** The testbed may take this many times the simulated run before the run is ended and censored. */
 const DEADLINE_FACTOR = 3;
 const DEADLINE_SLACK_S = 90;
 export const DEADLINE_RULE = `${DEADLINE_FACTOR} x the longest simulated run (from t = 0 to its last migration's end) + ${DEADLINE_SLACK_S} s`;
+
+/** A drawn scenario as the experiment file validate writes (and --rejudge recognises). */
+export function scenarioFileText(scenario: Scenario): string {
+  return `# ${scenario.experiment["description"]}\n${stringify(scenario.experiment)}`;
+}
 
 /** Seconds from t = 0 to the end of the last migration, over the simulated runs. */
 function simulatedEnd(records: readonly RunRecord[]): number {
@@ -83,7 +88,7 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
         if (attempt > MAX_REDRAWS) throw new Error(`scenario ${i + 1}: ${MAX_REDRAWS} draws in a row were over the budget of ${budget} s`);
         const scenario = drawScenario(opts.seed, i, attempt, { precopy: opts.precopy, runs: opts.runs });
         const file = join(scenariosDir, `${scenario.name}.yaml`);
-        writeFileAtomic(file, `# ${scenario.experiment["description"]}\n${stringify(scenario.experiment)}`);
+        writeFileAtomic(file, scenarioFileText(scenario));
         const budgetDir = join(out, ".budget", scenario.name);
         // simulated no further than the budget: a draw that would run for minutes is known to be
         // over it as soon as its horizon passes, not after it has been simulated to the end

@@ -106,6 +106,8 @@ export interface RandomReportInput {
   pairs: readonly PairResult[];
   plot: string;
   deadlineRule: string;
+  /** re-judged: the testbed records of this earlier validation, simulated again (`validate --rejudge`) */
+  rejudgedFrom?: string | undefined;
 }
 
 const pctAbs = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
@@ -123,8 +125,17 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
     `<!-- Written by \`${r.command}\` on ${r.started.toISOString()}. -->`,
     "",
     `Seed ${r.seed}: ${r.drawn} scenarios drawn from the distribution in docs/validation-random.md ("The distribution"), each an`,
-    "ordinary experiment file (scenarios/), run on the simulator and on the testbed under the same seeds.",
-    `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}). ${r.redrawn.length} draw(s) were over the budget of ${r.budgetS} s of simulated time a run and were redrawn${r.redrawn.length ? ` (${r.redrawn.map((x) => `${x.scenario}: ${Number.isFinite(x.simulatedS) ? `${x.simulatedS.toFixed(0)} s` : `> ${r.budgetS} s`}`).join(", ")})` : ""}.`,
+    ...(r.rejudgedFrom
+      ? [
+          `ordinary experiment file, simulated again and judged against the testbed records of the earlier validation in ${r.rejudgedFrom}.`,
+          "**Re-judged, not a validation**: those testbed records were seen before this model or profile was made, so this",
+          "measures a change against known data; only a validation with a fresh seed is held out.",
+          `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}).`,
+        ]
+      : [
+          "ordinary experiment file (scenarios/), run on the simulator and on the testbed under the same seeds.",
+          `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}). ${r.redrawn.length} draw(s) were over the budget of ${r.budgetS} s of simulated time a run and were redrawn${r.redrawn.length ? ` (${r.redrawn.map((x) => `${x.scenario}: ${Number.isFinite(x.simulatedS) ? `${x.simulatedS.toFixed(0)} s` : `> ${r.budgetS} s`}`).join(", ")})` : ""}.`,
+        ]),
     `Testbed deadline of a run: ${r.deadlineRule}; a run ended there is censored (its time so far bounds its total from below) and counts as a miss.`,
     ...(r.machine ? [`Testbed host: kernel ${r.machine["kernel"]}, CRIU ${r.machine["criu"]}, ${r.machine["cpu"]}; load average ${r.machine["load-average"]}.`] : []),
     "",
