@@ -215,13 +215,19 @@ test("redirect: the service's flows move from source to destination at SUCCESS",
   close(t, at("h2", 7), 8e6, "h2 receives the checkpoint");
   close(t, at("h1", 13), 0, "h1 idle after");
   close(t, at("h2", 13), 2e6, "h2 receives the stream after");
-  t.deepEqual(res.marks!.map((m) => m.success), [11.5]);
+  t.deepEqual(
+    res.marks!.map((m) => m.success),
+    [11.5],
+  );
 });
 
 test("a migration unfinished at the horizon names its phase and the bottleneck link", async (t) => {
   const spec = runSpec({ horizon: 11, traffic: [{ from: "h3", to: "h2", kind: "tcp", start: 0 }] });
   const err = await t.throwsAsync(backend().execute(spec), { instanceOf: InputError });
-  t.regex(err!.message, /^migrations.0: migration 0 \(app from h1, cold\) unfinished at the horizon 11s, in phase "checkpoint"; horizon is the simulated time after which a run is given up \(default 3600s\); raise it in the experiment file \(horizon: 110s\)/);
+  t.regex(
+    err!.message,
+    /^migrations.0: migration 0 \(app from h1, cold\) unfinished at the horizon 11s, in phase "checkpoint"; horizon is the simulated time after which a run is given up \(default 3600s\); raise it in the experiment file \(horizon: 110s\)/,
+  );
   const spec2 = runSpec({ horizon: 14, traffic: [{ from: "h3", to: "h2", kind: "tcp", start: 0 }] });
   const err2 = await t.throwsAsync(backend().execute(spec2), { instanceOf: InputError });
   t.regex(err2!.message, /phase "transfer": .* left at 4Mbps; bottleneck link s1->h2 \(s1-eth2\) 8Mbps carrying 8Mbps/);
@@ -230,7 +236,10 @@ test("a migration unfinished at the horizon names its phase and the bottleneck l
 
 test("the same spec gives identical records (determinism)", async (t) => {
   const spec = runSpec({
-    traffic: [{ from: "h3", to: "h2", kind: "tcp", start: 0 }, { from: "h1", to: "h3", kind: "udp", rate: 3e6, start: 2, stop: 30 }],
+    traffic: [
+      { from: "h3", to: "h2", kind: "tcp", start: 0 },
+      { from: "h1", to: "h3", kind: "udp", rate: 3e6, start: 2, stop: 30 },
+    ],
     migrations: [migration({ mode: "pre-copy", dirtyRate: 100e3 })],
     probes: [{ from: "h1", to: "h2", at: 9, bytes: 100, every: 0.5, count: 10, newConnection: false }],
   });
@@ -247,7 +256,10 @@ test("probes: request/response round trips, a new connection only first unless a
   });
   const r = await backend().execute(spec);
   const rtt = 2 * (0.001 + 8000 / 8e6);
-  t.deepEqual(r.probes.map((p) => p.sent_s), [1, 1.5, 2]);
+  t.deepEqual(
+    r.probes.map((p) => p.sent_s),
+    [1, 1.5, 2],
+  );
   close(t, r.probes[0]!.rtt_s, 0.002 + rtt, "first probe opens the connection");
   close(t, r.probes[1]!.rtt_s, rtt, "then plain round trips");
 });

@@ -47,8 +47,8 @@ function rmsRel(pairs: ReadonlyArray<readonly [number, number]>): number {
 /**
  * Root mean square of ln(simulated / measured): a factor of 3 too high and 3 too low weigh the
  * same. The loaded fit minimises this, not rmsRel, whose under-estimates stop at 100% while a
- * 10 ms probe simulated at 35 ms counts +250%: on the calibration of 2026-12-02 (second run) two
- * such probes outweighed totals off by 50% and chose gsoHeadOfLine 0.
+ * 10 ms probe simulated at 35 ms counts +250%: two such probes can outweigh totals off by 50%
+ * and drive the fit to a wrong gsoHeadOfLine.
  */
 function rmsLog(pairs: ReadonlyArray<readonly [number, number]>): number {
   return Math.sqrt(mean(pairs.map(([p, m]) => Math.log(p / m) ** 2)));
@@ -125,9 +125,8 @@ export function fitHostCosts(measured: readonly Observed[], cal: Calibration): v
     n: over.length,
   });
   // Post-copy first sends everything but the memory pages (CRIU lazy pages): the same non-page
-  // images. The live workload's are smaller (43 kB measured against 147 kB for a cold dump's
-  // folder), but both are far below the 1 MB default, which put a whole megabyte's copy into
-  // post-copy downtime (simulated 2.28 s against 1.27 s on a drawn 7.4 Mbit/s path).
+  // images. The live workload's are smaller than a cold dump's folder, but both are far below
+  // the 1 MB default, which would put a whole megabyte's copy into post-copy downtime.
   cal.params.set("costs.postcopy-minimal", `${Math.max(1, overhead)}B`);
   cal.fits.set("costs.postcopy-minimal", {
     value: `${Math.max(1, overhead)}B`,

@@ -48,7 +48,7 @@ export interface CalibrateOutcome {
 function missingMeasurement(dir: string, id: string, quick: boolean): string {
   const held = (plan: readonly Measurement[]): boolean => plan.every((m) => existsSync(join(dir, m.id, "runs.csv")));
   if (held(measurementPlan(!quick))) return `no measurement ${id} there (runs.csv): the folder holds a ${quick ? "full" : "--quick"} calibration; refit it ${quick ? "without" : "with"} --quick`;
-  // before the stateless move was measured at both ends of a calibration it had one folder
+  // a folder from a migsim that measured the stateless move once, not at both ends of the calibration
   if (existsSync(join(dir, "stateless", "runs.csv"))) {
     return `no measurement ${id} there (runs.csv): the folder was measured by an older migsim, with one stateless measurement where calibrations now take one at the start and one at the end; calibrate again`;
   }
