@@ -36,8 +36,12 @@ const BUDGET_S = process.argv.includes("--all") ? Infinity : 5;
  * machines this project has run on.
  */
 const SIMGRID_SECONDS: Record<string, number> = {
-  "1000x1000": 0.35, "1000x10000": 3.30, "1000x100000": 32.8,
-  "10000x1000": 1.34, "10000x10000": 34.2, "10000x100000": 391,
+  "1000x1000": 0.35,
+  "1000x10000": 3.3,
+  "1000x100000": 32.8,
+  "10000x1000": 1.34,
+  "10000x10000": 34.2,
+  "10000x100000": 391,
 };
 
 interface ChildReport {
@@ -131,8 +135,11 @@ async function parent(quick: boolean): Promise<void> {
       if (sg !== undefined && model === "max-min") faster.push(r.totalS < sg);
       console.log(
         `${String(n).padEnd(7)} ${String(m).padEnd(9)} ${model.padEnd(9)} ${wall.toFixed(2).padStart(9)} ${r.totalS.toFixed(2).padStart(9)} ` +
-          `${r.simulateS.toFixed(2).padStart(11)} ${r.peakRssMiB.toFixed(0).padStart(9)} ${Math.round(m / r.totalS).toString().padStart(12)} ` +
-          `${sg === undefined ? "-" : String(sg)}`.padStart(10) + (r.unfinished ? `  (${r.unfinished} unfinished!)` : ""),
+          `${r.simulateS.toFixed(2).padStart(11)} ${r.peakRssMiB.toFixed(0).padStart(9)} ${Math.round(m / r.totalS)
+            .toString()
+            .padStart(12)} ` +
+          `${sg === undefined ? "-" : String(sg)}`.padStart(10) +
+          (r.unfinished ? `  (${r.unfinished} unfinished!)` : ""),
       );
     }
   }
@@ -141,8 +148,10 @@ async function parent(quick: boolean): Promise<void> {
   const mm = (n: number, m: number): ChildReport | undefined => results.find((r) => r.model === "max-min" && r.hosts === n && r.transfers === m);
   const big = mm(10000, 100000);
   if (big) {
-    console.log(`target N=10,000 M=100,000: replay ${big.totalS.toFixed(1)} s (< 60 s: ${big.totalS < 60 ? "met" : "MISSED"}), ` +
-      `peak ${big.peakRssMiB.toFixed(0)} MiB (< 1024: ${big.peakRssMiB < 1024 ? "met" : "MISSED"})`);
+    console.log(
+      `target N=10,000 M=100,000: replay ${big.totalS.toFixed(1)} s (< 60 s: ${big.totalS < 60 ? "met" : "MISSED"}), ` +
+        `peak ${big.peakRssMiB.toFixed(0)} MiB (< 1024: ${big.peakRssMiB < 1024 ? "met" : "MISSED"})`,
+    );
   }
   for (const n of [1000, 10000]) {
     const a = mm(n, 10000);
@@ -156,8 +165,7 @@ async function parent(quick: boolean): Promise<void> {
     if (!base) continue;
     const ratio = r.totalS / base.totalS;
     console.log(
-      `target tcp-fluid <= 10x max-min, N=${r.hosts} M=${r.transfers}: replay ${ratio.toFixed(1)}x ` +
-        `(simulate ${(r.simulateS / base.simulateS).toFixed(1)}x): ${ratio <= 10 ? "met" : "MISSED"}`,
+      `target tcp-fluid <= 10x max-min, N=${r.hosts} M=${r.transfers}: replay ${ratio.toFixed(1)}x ` + `(simulate ${(r.simulateS / base.simulateS).toFixed(1)}x): ${ratio <= 10 ? "met" : "MISSED"}`,
     );
   }
 }

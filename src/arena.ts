@@ -3,10 +3,10 @@
  *
  * V8 gives every typed array of more than 64 bytes a backing store of its own outside its heap:
  * an allocation, and an extension that the GC tracks and sweeps, whose external bytes also bring
- * collections forward. Made and dropped in a loop (Node 20, the machine of docs/benchmarks.md)
+ * collections forward. Made and dropped in a loop (Node 20 on a 2-vCPU machine)
  * such an array costs about 2.3 µs, a view of a shared buffer 0.35 µs, and an array of 64 bytes
- * or less, which V8 keeps inside its heap, 0.03 µs. A network model made some twenty per run,
- * which a sweep of 10,000 runs of a few hundred microseconds each pays in full.
+ * or less, which V8 keeps inside its heap, 0.03 µs. A network model makes some twenty per run,
+ * which a sweep of 10,000 runs of a few hundred microseconds each would pay in full.
  */
 
 /** the largest typed array V8 keeps inside its heap (V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP) */

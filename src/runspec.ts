@@ -108,6 +108,11 @@ export interface CostParams {
    * each request without a fault since grows (CRIU lazy-pages: 64 KiB, up to 4 MiB)
    */
   postcopyChunk: number;
+  /**
+   * post-copy: host time per page request of the background pull beyond the network (the
+   * lazy-pages daemon handling the fault, reading the answer, copying it into the process), seconds
+   */
+  postcopyRequestCpu: number;
   /** post-copy: seconds between the restored container's faults on pages not pulled yet (each resets the request size) */
   postcopyFaultInterval: number;
   /**

@@ -28,8 +28,8 @@ export async function validatePolicies(exp: Experiment, onProgress?: CheckProgre
   const where = locator(exp.file);
   const specs = exp.cells.map((cell) => specAt(exp, cell.index * perCell));
   // A cell whose decisions see what an earlier cell's saw (a sweep over the network model, the
-  // costs, the traffic) would repeat its trial decisions but for their random draws: a k=32
-  // data center's two models took 24 s for 12,000 of them.
+  // costs, the traffic) would repeat its trial decisions but for their random draws, thousands of
+  // them in a large data center: they run once for each group of such cells.
   const deciding: RunSpec[] = [];
   const decides = specs.map((spec) => {
     if (deciding.some((earlier) => sameDecisions(earlier, spec))) return false;

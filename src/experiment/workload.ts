@@ -46,7 +46,8 @@ export interface WorkloadOptions {
  * hosts, 1 Gbit/s 10 us access links, 10 Gbit/s 20 us uplinks, 4:1 oversubscribed) and Poisson
  * transfers at N/4 per second (each host starts one every 4 s on average), source uniform,
  * destination uniform among the others, sizes uniform integers in [1 MB, 100 MB], ids in start
- * order. Deterministic by seed, draw for draw the generator the benchmarks were first run with.
+ * order. Deterministic by seed, draw for draw the Python generator of the benchmark's workloads
+ * (mt19937.ts says why).
  */
 export function generateWorkload(o: WorkloadOptions): Record<string, unknown> {
   const perRack = o.hostsPerRack ?? TREE.hostsPerRack;

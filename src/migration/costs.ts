@@ -80,6 +80,9 @@ export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   postcopyChunk: 65536,
   // The testbed's live workload checks all its pages every second (backends/mininet/workload/).
   postcopyFaultInterval: 1,
+  // No host time per page request by default: the paper has no post-copy; `migsim calibrate`
+  // fits it on a post-copy move over a fast pair, where the pull is bound by the hosts.
+  postcopyRequestCpu: 0,
   // Calibrated per testbed (`migsim calibrate`); the paper's fit has none of them.
   transferSetup: 0,
   sshSetup: 0,
@@ -156,6 +159,7 @@ export const COST_FIELDS: Readonly<Record<string, { field: keyof CostParams; uni
   "postcopy-minimal": { field: "postcopyMinimal", unit: "bytes" },
   "postcopy-chunk": { field: "postcopyChunk", unit: "bytes" },
   "postcopy-fault-interval": { field: "postcopyFaultInterval", unit: "duration" },
+  "postcopy-request-cpu": { field: "postcopyRequestCpu", unit: "duration" },
   "control-bytes": { field: "controlBytes", unit: "bytes" },
   "transfer-setup": { field: "transferSetup", unit: "duration" },
   "ssh-setup": { field: "sshSetup", unit: "duration" },

@@ -153,12 +153,27 @@ class Steps {
       yield this.env.model.message(this.destination, this.m.source, controlBytes);
       // the page server's own TCP connection, whatever carried the image (no SFTP requests)
       yield* this.send("page pull", n, "tcp", `pages:${this.m.container.name}`);
+      // the destination's lazy-pages daemon copies the answer into the process (a zero wait is not
+      // yielded: it would reorder simultaneous events and change outputs)
+      if (this.costs.postcopyRequestCpu > 0) yield this.costs.postcopyRequestCpu;
       left -= n;
       if (this.now - lastFault >= faultEvery) {
         chunk = step;
         lastFault = this.now;
       } else chunk = Math.min(chunk + step, MAX_PULL_CHUNK);
     }
+    return this.now - t0;
+  }
+
+  /**
+   * Post-copy: CRIU's lazy-pages daemon connects to the source's page server before the lazy
+   * restore starts; a new TCP connection from the destination over the path of the moment (a
+   * queue the flows fill towards the source delays it), counted in the restore.
+   */
+  *pageServerConnection(): ProcessBody<number> {
+    this.progress.phase = "restore";
+    const t0 = this.now;
+    yield this.env.model.exchange(this.destination, this.m.source, this.costs.controlBytes, this.costs.controlBytes, { newConnection: true });
     return this.now - t0;
   }
 
@@ -273,7 +288,7 @@ function* postCopy(s: Steps): ProcessBody<ModeOutcome> {
   const checkpointed = s.now;
   let transferS = yield* s.openCopy();
   transferS += yield* s.send("transfer", minimal);
-  const restoreS = yield* s.restore("restore", minimal);
+  const restoreS = (yield* s.pageServerConnection()) + (yield* s.restore("restore", minimal));
   const downEnd = s.now;
   transferS += yield* s.pullPages(image - minimal);
   const transferred = s.now;
@@ -332,8 +347,11 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
   const destination = plan.destination;
   const decided = sim.now;
 
+  // MIGRATE and SUCCESS are commands over a new connection each, answered by an acknowledgement:
+  // over a loaded path each pays the handshake and both directions' queues, not one way
+  const command = (from: string, to: string): Waitable<number> => model.exchange(from, to, costs.controlBytes, costs.controlBytes, { newConnection: true });
   progress.phase = "MIGRATE";
-  if (env.manager !== source) yield model.message(env.manager, source, costs.controlBytes);
+  if (env.manager !== source) yield command(env.manager, source);
   let control = sim.now - decided;
 
   const steps = new Steps(env, m, destination, progress);
@@ -341,7 +359,7 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
 
   progress.phase = "SUCCESS";
   const beforeSuccess = sim.now;
-  yield model.message(destination, source, costs.controlBytes);
+  yield command(destination, source);
   control += sim.now - beforeSuccess;
   const success = sim.now;
   // The source stops its container (already stopped in every mode here: the final checkpoint

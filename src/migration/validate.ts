@@ -104,7 +104,7 @@ export function validateRunSpec(spec: RunSpec): void {
 const NON_NEGATIVE_COSTS = [
   "checkpointBase", "restoreBase", "restorePerContainer", "decisionCompute", "killDuration", "startDuration",
   "statelessPrepare", "statelessSwitchover", "precopyThreshold", "postcopyMinimal", "controlBytes", "sftpFileRtts", "sftpFileCpu",
-  "transferSetup", "sshSetup", "sshCommand", "imageOverhead", "postcopyCheckpointBase", "postcopyRestoreBase",
+  "transferSetup", "sshSetup", "sshCommand", "imageOverhead", "postcopyCheckpointBase", "postcopyRestoreBase", "postcopyRequestCpu",
 ] as const;
 const POSITIVE_COSTS = ["checkpointRate", "restoreRate", "sshCipherRate", "postcopyChunk", "postcopyFaultInterval"] as const;
 /** CostParams field -> its key in the experiment file's `costs:` block */

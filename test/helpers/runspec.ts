@@ -45,6 +45,7 @@ export const SIMPLE_COSTS: CostParams = {
   postcopyRestoreBase: 2,
   postcopyChunk: 65536,
   postcopyFaultInterval: 1,
+  postcopyRequestCpu: 0,
   controlBytes: 0,
 };
 

@@ -47,8 +47,8 @@ function rmsRel(pairs: ReadonlyArray<readonly [number, number]>): number {
 /**
  * Root mean square of ln(simulated / measured): a factor of 3 too high and 3 too low weigh the
  * same. The loaded fit minimises this, not rmsRel, whose under-estimates stop at 100% while a
- * 10 ms probe simulated at 35 ms counts +250%: on the calibration of 2026-12-02 (second run) two
- * such probes outweighed totals off by 50% and chose gsoHeadOfLine 0.
+ * 10 ms probe simulated at 35 ms counts +250%: two such probes can outweigh totals off by 50%
+ * and drive the fit to a wrong gsoHeadOfLine.
  */
 function rmsLog(pairs: ReadonlyArray<readonly [number, number]>): number {
   return Math.sqrt(mean(pairs.map(([p, m]) => Math.log(p / m) ** 2)));
@@ -125,9 +125,8 @@ export function fitHostCosts(measured: readonly Observed[], cal: Calibration): v
     n: over.length,
   });
   // Post-copy first sends everything but the memory pages (CRIU lazy pages): the same non-page
-  // images. The live workload's are smaller (43 kB measured against 147 kB for a cold dump's
-  // folder), but both are far below the 1 MB default, which put a whole megabyte's copy into
-  // post-copy downtime (simulated 2.28 s against 1.27 s on a drawn 7.4 Mbit/s path).
+  // images. The live workload's are smaller than a cold dump's folder, but both are far below
+  // the 1 MB default, which would put a whole megabyte's copy into post-copy downtime.
   cal.params.set("costs.postcopy-minimal", `${Math.max(1, overhead)}B`);
   cal.fits.set("costs.postcopy-minimal", {
     value: `${Math.max(1, overhead)}B`,
@@ -184,6 +183,39 @@ export async function fitStateless(obs: readonly Observed[], cal: Calibration, s
 const std = (xs: readonly number[]): number => (xs.length < 2 ? 0 : sampleStd(xs));
 
 /** network.efficiency by bisection: the simulated copy time of the idle TCP measurement equals the measured mean. */
+/**
+ * post-copy-request-cpu: the host time per page request that makes the simulated post-copy
+ * transfer (minimal state + the pull) last the measured mean, by bisection (the transfer grows
+ * with it). On a fast pair the pull is bound by the lazy-pages daemon, not by the network.
+ */
+export async function fitPostcopyRequests(obs: readonly Observed[], cal: Calibration, simulate: Simulate): Promise<void> {
+  const key = "costs.postcopy-request-cpu";
+  const measured = mean(obs.flatMap((o) => o.records.map((r) => r.transfer_s)));
+  const simAt = async (c: number): Promise<number> => {
+    cal.params.set(key, sec(c));
+    const transfers: number[] = [];
+    for (const o of obs) transfers.push(...(await simulate(o.measurement, cal.params)).records.map((x) => x.transfer_s));
+    return mean(transfers);
+  };
+  let lo = 0;
+  let hi = 0.1;
+  if ((await simAt(0)) >= measured) hi = 0;
+  for (let i = 0; i < 24 && hi > 0; i++) {
+    const mid = (lo + hi) / 2;
+    if ((await simAt(mid)) < measured) lo = mid;
+    else hi = mid;
+  }
+  const value = sec((lo + hi) / 2);
+  cal.params.set(key, value);
+  const sim = await simAt(Number.parseFloat(value));
+  cal.fits.set(key, {
+    value,
+    source: `post-copy transfer_s (minimal state and the page pull) over the 1 Gbit/s pair, ${describeRuns(obs)}`,
+    error: `${pct((sim - measured) / measured)} on the mean transfer_s${hi === 0 ? " (the network alone takes longer: 0)" : ""}`,
+    n: obs.reduce((a, o) => a + o.records.length, 0),
+  });
+}
+
 export async function fitEfficiency(obs: Observed, cal: Calibration, simulate: Simulate): Promise<void> {
   const measured = mean(obs.records.map((r) => r.transfer_s));
   const simAt = async (e: number): Promise<number> => {

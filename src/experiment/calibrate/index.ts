@@ -21,7 +21,7 @@ import { PAPER_PROFILE } from "../profile.ts";
 import { runExperiment, type ProgressReporter } from "../run.ts";
 import { onTestbedSession } from "../testbed-host.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "../schema.ts";
-import { fitEfficiency, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
+import { fitEfficiency, fitPostcopyRequests, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
 import { calibrationFile, measurementPlan, POSTCOPY_MEASUREMENT, type Measurement } from "./plan.ts";
 
 export interface CalibrateOptions {
@@ -48,7 +48,7 @@ export interface CalibrateOutcome {
 function missingMeasurement(dir: string, id: string, quick: boolean): string {
   const held = (plan: readonly Measurement[]): boolean => plan.every((m) => existsSync(join(dir, m.id, "runs.csv")));
   if (held(measurementPlan(!quick))) return `no measurement ${id} there (runs.csv): the folder holds a ${quick ? "full" : "--quick"} calibration; refit it ${quick ? "without" : "with"} --quick`;
-  // before the stateless move was measured at both ends of a calibration it had one folder
+  // a folder from a migsim that measured the stateless move once, not at both ends of the calibration
   if (existsSync(join(dir, "stateless", "runs.csv"))) {
     return `no measurement ${id} there (runs.csv): the folder was measured by an older migsim, with one stateless measurement where calibrations now take one at the start and one at the end; calibrate again`;
   }
@@ -158,6 +158,7 @@ export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line
     if (postcopy.length === 0) return;
     await fitOffset("costs.postcopy-checkpoint-base", "checkpoint_s", postcopy, cal, simulate, "post-copy's dump of the minimal state under runc");
     await fitOffset("costs.postcopy-restore-base", "restore_s", postcopy, cal, simulate, "post-copy's lazy restore up to the container running");
+    await fitPostcopyRequests(postcopy, cal, simulate);
   });
   await step("ssh-setup", () => fitOffset("costs.ssh-setup", "transfer_s", [one("link-ssh")], cal, simulate, "SSH key exchange and authentication"));
   await step("stateless kill, start, switch-over and preparation", () => fitStateless(of("stateless"), cal, simulate));
