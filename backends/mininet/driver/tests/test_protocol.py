@@ -374,7 +374,7 @@ class Failures(unittest.TestCase, Golden):
         self.check_golden("timeout-runc-restore", world, lines)
 
     def test_deadline_gives_a_censored_record(self):
-        code, lines, world = drive(plan("cold", "ssh", trigger_at=0.1), deadline=3.0, faults={"scp": "until-killed"})
+        code, lines, world = drive(plan("cold", "ssh", trigger_at=0.1), deadline=5.0, faults={"scp": "until-killed"})
         self.assertEqual(code, 1)
         censored = [l for l in lines if l["type"] == "censored"]
         self.assertEqual(len(censored), 1, lines)
@@ -383,7 +383,7 @@ class Failures(unittest.TestCase, Golden):
         # what the copy delivered before the deadline: the whole checkpoint folder here
         self.assertEqual(c["bytes_moved"], 40960 + 42)
         self.assertGreater(c["elapsed_s"], 0)
-        self.assertLess(c["elapsed_s"], 3.0)
+        self.assertLess(c["elapsed_s"], 5.0)
         err = next(l for l in lines if l["type"] == "error")
         self.assertEqual((err["phase"], err["migration"]), ("transfer", 0))
         self.assertRegex(err["message"], r"deadline|hung")
