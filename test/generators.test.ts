@@ -1,5 +1,5 @@
 import test from "ava";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import { hostDiameter } from "../src/network/topology/analysis.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { loadTopologyFile, loadTopologyText } from "../src/network/topology/load.ts";

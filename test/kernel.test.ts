@@ -1,6 +1,6 @@
 import test from "ava";
 import { Simulator, Watch, type Process } from "../src/kernel/index.ts";
-import { exponential, makeRng } from "../src/random.ts";
+import { exponential, makeRng } from "../src/core/random.ts";
 
 test("events run in time order whatever the order they were scheduled in", (t) => {
   const sim = new Simulator();

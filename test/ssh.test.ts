@@ -6,7 +6,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import {
   checkHostKey, fingerprintOf, knownHostsName, parseKnownHosts, parseTestbedUrl, quote, safeName, shellCommand,
 } from "../backends/mininet/ssh.ts";

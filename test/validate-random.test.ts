@@ -8,16 +8,16 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { UnreachableResultError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { runExperiment } from "../src/experiment/run.ts";
-import { validatePolicies } from "../src/experiment/validate-policies.ts";
-import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "../src/experiment/validation/draw.ts";
-import { judgePair } from "../src/experiment/validation/pairs.ts";
-import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/experiment/validation/report.ts";
+import { UnreachableResultError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { runExperiment } from "../src/run/run-experiment.ts";
+import { validatePolicies } from "../src/run/validate-policies.ts";
+import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "../src/validation/draw.ts";
+import { judgePair } from "../src/validation/pairs.ts";
+import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/validation/validation-report.ts";
 import { routerOf } from "../src/network/topology/shared.ts";
-import { failedHeader, failedRow, readFailedCsv } from "../src/report/failed.ts";
-import type { RunFailure, RunRecord } from "../src/runspec.ts";
+import { failedHeader, failedRow, readFailedCsv } from "../src/outputs/failed.ts";
+import type { RunFailure, RunRecord } from "../src/formats/runspec.ts";
 
 const DRAWS = Array.from({ length: 300 }, (_, i) => drawScenario(77, i));
 

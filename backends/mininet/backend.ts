@@ -7,11 +7,11 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { InputError } from "../../src/errors.ts";
+import { InputError } from "../../src/core/errors.ts";
 import type { Router } from "../../src/network/topology/routing.ts";
 import { routerOf } from "../../src/network/topology/shared.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
-import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
+import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/formats/runspec.ts";
 import { DriverHostSchema, DriverPreflightSchema, parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
 import { type ExecResult, parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
 

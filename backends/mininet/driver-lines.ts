@@ -64,7 +64,7 @@ export const DriverLineSchema = z.discriminatedUnion("type", [
 ]);
 export type DriverLine = z.infer<typeof DriverLineSchema>;
 
-/** The answer of `migsim_driver.py host` (a HostState, src/runspec.ts, with its type). */
+/** The answer of `migsim_driver.py host` (a HostState, src/formats/runspec.ts, with its type). */
 export const DriverHostSchema = z.object({
   type: z.literal("host"),
   kernel: z.string(),

@@ -3,8 +3,8 @@
  * (dotted path as in the experiment file) and what was expected. The experiment loader calls it
  * too (and adds file and line with InputError.withLocation).
  */
-import { InputError } from "../errors.ts";
-import type { CostParams, RunSpec } from "../runspec.ts";
+import { InputError } from "../core/errors.ts";
+import type { CostParams, RunSpec } from "../formats/runspec.ts";
 import { COST_FIELDS } from "./costs.ts";
 
 type Check = (ok: boolean, field: string, detail: string) => void;

@@ -8,10 +8,10 @@
  * the same topology.
  */
 import { z } from "zod";
-import { InputError } from "../../errors.ts";
-import { subRng, type Rng } from "../../random.ts";
-import { checked, parseDuration, parseQueue, parseRate } from "../../units.ts";
-import { at } from "../../yamlsource.ts";
+import { InputError } from "../../core/errors.ts";
+import { subRng, type Rng } from "../../core/random.ts";
+import { checked, parseDuration, parseQueue, parseRate } from "../../core/units.ts";
+import { at } from "../../core/yamlsource.ts";
 import type { LinkDefaults } from "./load.ts";
 import { NODE_NAME } from "./load.ts";
 import type { LinkSpec, Topology } from "./types.ts";

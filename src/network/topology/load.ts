@@ -3,9 +3,9 @@
  * validated before anything runs. Every refusal names file, line, field and what was expected.
  */
 import { z } from "zod";
-import { InputError } from "../../errors.ts";
-import { at, YamlSource, type FieldPath } from "../../yamlsource.ts";
-import { checked, parseBytes, parseDuration, parseQueue, parseRate } from "../../units.ts";
+import { InputError } from "../../core/errors.ts";
+import { at, YamlSource, type FieldPath } from "../../core/yamlsource.ts";
+import { checked, parseBytes, parseDuration, parseQueue, parseRate } from "../../core/units.ts";
 import { generateTopology, GENERATE_SCHEMA } from "./generators.ts";
 import type { LinkSpec, Topology } from "./types.ts";
 

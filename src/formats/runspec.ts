@@ -1,0 +1,328 @@
+/**
+ * The data that crosses from planning to backends and back: a RunSpec (everything one run needs,
+ * fully resolved, serialisable) and the records a run produces (the rows of runs.csv and probes.csv).
+ * Both backends take the same RunSpec; nothing here depends on how a run is executed.
+ */
+import type { NetworkParams } from "../network/model.ts";
+import type { Topology } from "../network/topology/types.ts";
+import type { VibRow } from "../measurement/vib.ts";
+
+export type MigrationMode = "stateless" | "cold" | "pre-copy" | "post-copy";
+export type Transport = "ssh" | "tcp";
+
+export interface ContainerSpec {
+  name: string;
+  /** checkpoint image size, bytes (cold: all of it; pre-copy: the first round) */
+  checkpoint: number;
+  /** memory of the container, bytes (pre/post-copy page set) */
+  memory: number;
+  /** bytes per second re-dirtied while the container runs (pre-copy) */
+  dirtyRate: number;
+}
+
+export type TriggerSpec =
+  | { kind: "at"; at: number }
+  | { kind: "port"; port: string; above: number; samples: number }
+  | { kind: "switch"; switch: string; above: number; samples: number };
+
+export interface MigrationSpec {
+  container: ContainerSpec;
+  source: string;
+  candidates: string[];
+  destination?: string | undefined;
+  trigger: TriggerSpec;
+  mode: MigrationMode;
+  transport: Transport;
+}
+
+export interface TrafficSpec {
+  from: string;
+  to: string;
+  kind: "tcp" | "udp";
+  /** udp rate, bits per second */
+  rate?: number | undefined;
+  /** bytes for a finite tcp transfer; undefined = endless */
+  bytes?: number | undefined;
+  start: number;
+  stop?: number | undefined;
+  /** name of the container this flow talks to: redirected with it when it migrates */
+  service?: string | undefined;
+}
+
+export interface ProbeSpec {
+  from: string;
+  to: string;
+  at: number;
+  bytes: number;
+  every: number;
+  count: number;
+  /** open a new connection for every request (else one connection, opened once) */
+  newConnection: boolean;
+}
+
+export interface PolicySpec {
+  name: string;
+  params: Record<string, unknown>;
+  /** absolute path of a plugin module, for user policies */
+  plugin?: string | undefined;
+}
+
+/** Cost-model parameters (all in base units); each has a documented default. */
+export interface CostParams {
+  /** seconds of fixed work per checkpoint (docker checkpoint create) */
+  checkpointBase: number;
+  /** bytes per second the checkpoint is written at */
+  checkpointRate: number;
+  restoreBase: number;
+  restoreRate: number;
+  /** growth of restore time per additional container restored at once (fraction) */
+  restorePerContainer: number;
+  /** compressed size / raw size of the checkpoint archive */
+  compression: number;
+  /** SSH: round trips before data flows (TCP + key exchange + auth + SFTP open) */
+  sshHandshakeRtts: number;
+  /** SSH: cipher throughput cap, bits per second */
+  sshCipherRate: number;
+  /** files in a checkpoint folder (SFTP pays its per-file requests for each) */
+  checkpointFiles: number;
+  /** SFTP: request/response round trips per file (open, close, attributes...) over the open connection */
+  sftpFileRtts: number;
+  /** SFTP: host time per file beyond its round trips, seconds */
+  sftpFileCpu: number;
+  /** seconds for the policy decision itself (computation at the manager) */
+  decisionCompute: number;
+  /** stateless: kill and start durations, seconds */
+  killDuration: number;
+  startDuration: number;
+  /** stateless: fixed preparation before the kill (SSH connection, public-key auth), seconds */
+  statelessPrepare: number;
+  /** stateless: fixed work between kill and start (removing stale containers, remote start), seconds */
+  statelessSwitchover: number;
+  /** pre-copy: stop when the remaining dirty set is below this many bytes */
+  precopyThreshold: number;
+  precopyMaxRounds: number;
+  /** post-copy: bytes of minimal state moved before restore */
+  postcopyMinimal: number;
+  /**
+   * post-copy: bytes of the first page request of the background pull, and the step by which
+   * each request without a fault since grows (CRIU lazy-pages: 64 KiB, up to 4 MiB)
+   */
+  postcopyChunk: number;
+  /** post-copy: seconds between the restored container's faults on pages not pulled yet (each resets the request size) */
+  postcopyFaultInterval: number;
+  /**
+   * fixed cost of one MTD key request beyond its network round trips: the key holder
+   * authenticating the source and deriving its answer, seconds
+   */
+  mtdSession: number;
+  /**
+   * host time to start a checkpoint copy (the copy tool's process, its sockets) before its first
+   * byte, beyond the connection's round trips, seconds; both transports
+   */
+  transferSetup: number;
+  /** SSH copies: key exchange and authentication CPU beyond their round trips, seconds */
+  sshSetup: number;
+  /** bytes a checkpoint folder holds beyond the container's named checkpoint (CRIU's process images) */
+  imageOverhead: number;
+  /** control message sizes (MIGRATE, RESTART, SUCCESS), bytes */
+  controlBytes: number;
+}
+
+export interface MeasurementParams {
+  /** collector polling period, seconds */
+  period: number;
+}
+
+export interface RunSpec {
+  experiment: string;
+  /** cell id: a stable string from the sweep axis values */
+  cell: string;
+  /** index of the cell in the plan (for ordering outputs) */
+  cellIndex: number;
+  run: number;
+  /** the run's seed (derived from the experiment seed and the run index: random.ts runSeed) */
+  seed: number;
+  /** sweep axis values as written in the file, column name -> value */
+  axes: Record<string, string>;
+  topology: Topology;
+  network: NetworkParams;
+  costs: CostParams;
+  measurement: MeasurementParams;
+  traffic: TrafficSpec[];
+  migrations: MigrationSpec[];
+  probes: ProbeSpec[];
+  policy: PolicySpec;
+  /** manager host (sends MIGRATE, holds the MTD secret) */
+  manager: string;
+  /** simulated time limit, seconds */
+  horizon: number;
+}
+
+/** Which run a row belongs to: the first columns of runs.csv and failed.csv. */
+export interface RunKey {
+  experiment: string;
+  cell: string;
+  backend: string;
+  policy: string;
+  run: number;
+  seed: number;
+}
+
+/** One row of runs.csv: the contract columns (docs/outputs.md), then extras. */
+export interface RunRecord extends RunKey {
+  container: string;
+  source: string;
+  destination: string;
+  trigger_s: number;
+  decision_s: number;
+  key_retrieval_s: number;
+  checkpoint_s: number;
+  transfer_s: number;
+  restore_s: number;
+  downtime_s: number;
+  total_s: number;
+  checkpoint_bytes: number;
+  transferred_bytes: number;
+  path_hops: number;
+  bottleneck_bps: number;
+  /** extras after the sweep-axis columns */
+  mode: MigrationMode;
+  transport: Transport;
+  setup_s: number;
+  rounds: number;
+  converged: boolean;
+  note: string;
+  /** MIGRATE + SUCCESS control messages, seconds */
+  control_s: number;
+  /** stateless fixed steps (statelessPrepare + statelessSwitchover), seconds */
+  prepare_s: number;
+  /** absolute time the service's traffic was redirected to the destination, seconds */
+  redirect_s: number;
+}
+
+export const RUN_COLUMNS = [
+  "experiment", "cell", "backend", "policy", "run", "seed", "container", "source", "destination",
+  "trigger_s", "decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s",
+  "downtime_s", "total_s", "checkpoint_bytes", "transferred_bytes", "path_hops", "bottleneck_bps",
+] as const;
+export const RUN_EXTRA_COLUMNS = [
+  "mode", "transport", "setup_s", "rounds", "converged", "note", "control_s", "prepare_s", "redirect_s",
+] as const;
+
+export interface ProbeRecord {
+  experiment: string;
+  cell: string;
+  backend: string;
+  run: number;
+  from: string;
+  to: string;
+  sent_s: number;
+  rtt_s: number;
+}
+/**
+ * probes.csv: a ProbeRecord plus the run's policy (which the plan, not the backend, knows), so
+ * that the probe rows of the policies of one cell can be told apart.
+ */
+export const PROBE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "from", "to", "sent_s", "rtt_s"] as const;
+
+/** A time series sample for plots (Fig. 4: host bandwidth around a migration). */
+export interface TraceSample {
+  t: number;
+  host: string;
+  /** bits per second sent + received at the host over the last period */
+  bps: number;
+}
+
+/** Phase boundaries of a migration, for marking plots. */
+export interface PhaseMarks {
+  container: string;
+  trigger: number;
+  decided: number;
+  checkpointed: number;
+  transferred: number;
+  restored: number;
+  success: number;
+  /** downtime interval (service stopped .. resumed), absolute seconds */
+  downStart: number;
+  downEnd: number;
+}
+
+/**
+ * A run that could not finish (on a testbed: a step that failed or hung, a run past its deadline).
+ * The run's records are dropped, since its migrations did not all complete under the protocol; the
+ * failure is kept instead, so the other runs go on and the report lists it (failed.csv).
+ */
+export interface RunFailure extends RunKey {
+  /** index of the migration that failed, -1 when the run failed outside one (set-up, deadline) */
+  migration: number;
+  /** protocol phase it was in: set-up, trigger, decision, checkpoint, transfer, restore, ... */
+  phase: string;
+  message: string;
+  /**
+   * Set when the run was ended at its deadline while this migration was under way: seconds since
+   * its trigger (a lower bound on its total time: a censored observation) and the bytes its copy
+   * had delivered by then.
+   */
+  censored_after_s?: number | undefined;
+  bytes_moved?: number | undefined;
+}
+export const FAILURE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "seed", "migration", "phase", "message", "censored_after_s", "bytes_moved"] as const;
+
+export interface RunResult {
+  records: RunRecord[];
+  probes: ProbeRecord[];
+  /** set when the run failed (its records and probes are then empty) */
+  failure?: RunFailure;
+  /** optional host bandwidth trace and phase marks (collected on request) */
+  trace?: TraceSample[];
+  marks?: PhaseMarks[];
+  /** the VIB's samples as CSV rows (sim backend, on request) */
+  vib?: VibRow[];
+}
+
+/** What a testbed host runs and how busy it is (checkpoint and restore times depend on both). */
+export interface HostState {
+  kernel: string;
+  cpus: number;
+  /** CPU model name */
+  cpu: string;
+  /** the CRIU the testbed proved at set-up ("" if none) */
+  criu: string;
+  /** load average over 1 and 5 minutes */
+  load1: number;
+  load5: number;
+}
+
+/** How far a run in flight has come: what a backend reports during a long run. */
+export interface RunProgress {
+  /** simulated seconds so far (the simulator's clock) */
+  simulated: number;
+  /** the run's horizon, seconds of simulated time */
+  horizon: number;
+  /** migrations finished so far, and in the run */
+  migrationsDone: number;
+  migrations: number;
+}
+
+/** What every backend implements. */
+export interface Backend {
+  readonly name: string;
+  /** runs can fail one by one (a testbed): the others go on, and the output folder lists them in failed.csv */
+  readonly runsCanFail?: boolean;
+  /** its runs share one machine (a testbed) and execute one at a time, whatever --jobs says */
+  readonly oneRunAtATime?: boolean;
+  /**
+   * Runs one spec. A backend that can tell how far a long run has come calls `onProgress` now and
+   * then during it (the simulator: about every 100 ms of wall time; never for a short run).
+   */
+  execute(spec: RunSpec, onProgress?: (progress: RunProgress) => void): Promise<RunResult> | RunResult;
+  /** the machine the runs execute on, now (testbed backends) */
+  host?(): Promise<HostState>;
+  /**
+   * Migration modes this backend cannot run, each with its one-line reason (a testbed's preflight:
+   * e.g. pre-copy on a kernel without soft-dirty tracking); asked once, before the first run.
+   */
+  unavailableModes?(): Promise<ReadonlyMap<string, string>>;
+  /** releases connections (the testbed's SSH session); called once when a command is done */
+  close?(): Promise<void>;
+}
