@@ -10,7 +10,8 @@
 export { InputError, UnreachableResultError, type InputLocation } from "./core/index.ts";
 
 // Topologies
-export { loadTopologyFile, loadTopologyText } from "./network/topology/load.ts";
+export { loadTopologyText } from "./network/topology/load.ts";
+export { loadTopologyFile } from "./load/index.ts";
 export { compileTopology } from "./network/topology/compile.ts";
 export {
   allShortestPaths,

@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { SimBackend } from "../backends/sim/backend.ts";
 import { costsFromBlock, JOWUA_TABLE2, mean } from "../src/migration/costs.ts";
 import { DEFAULT_NETWORK_PARAMS } from "../src/network/model.ts";
-import { loadTopologyFile } from "../src/network/topology/load.ts";
+import { loadTopologyFile } from "../src/load/read-topology.ts";
 import { runSeed } from "../src/core/random.ts";
 import type { RunSpec } from "../src/formats/runspec.ts";
 import { InputError } from "../src/core/errors.ts";

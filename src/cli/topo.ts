@@ -2,13 +2,13 @@
  * `migsim topo FILE`: validate and summarise a topology (hosts, switches, links, host-to-host
  * diameter, capacity and latency ranges), optionally list shortest paths and draw it as SVG or PNG.
  */
+import { loadTopologyFile } from "../load/index.ts";
 import { basename, extname } from "node:path";
 import type { CommandModule } from "yargs";
 import { InputError } from "../core/index.ts";
 import { hostDiameter, rangeOf } from "../network/topology/analysis.ts";
 import { compileTopology } from "../network/topology/compile.ts";
 import { allShortestPaths, kShortestPaths, pathAlong, toGraph } from "../network/topology/graph.ts";
-import { loadTopologyFile } from "../network/topology/load.ts";
 import { Router } from "../network/topology/routing.ts";
 import type { CompiledTopology, Path } from "../network/topology/types.ts";
 import { writeFileAtomic } from "../outputs/index.ts";

@@ -6,12 +6,7 @@
  * (suggest.ts) and JSON read back against a schema (json-input.ts). Nothing here imports any other
  * folder of src/.
  */
-export { Arena } from "./arena.ts";
 export { InputError, type InputLocation, UnreachableResultError } from "./errors.ts";
-export { parseJsonInput } from "./json-input.ts";
-export { deriveSeed, DRAWS_VERSION, makeRng, randomInt, type Rng, runSeed, runStream, subRng } from "./random.ts";
-export { quote, shellCommand } from "./shell.ts";
-export { describe, type IntervalMethod, intervalName, type IntervalSpec, mean, meanInterval, median, sampleStd, type Stats, STUDENT_T } from "./stats.ts";
+export { shellCommand } from "./shell.ts";
 export { closest } from "./suggest.ts";
-export { checked, formatDuration, formatMbps, formatRate, formatSignificant, parseBytes, parseDuration, parseQueue, parseRate } from "./units.ts";
-export { at, type FieldPath, formatPath, YamlSource } from "./yamlsource.ts";
+export { formatDuration, formatRate, formatSignificant } from "./units.ts";

@@ -3,7 +3,6 @@
  * the file, line and column of the offending field. Validation itself is zod's; this module maps
  * zod issue paths back to source positions.
  */
-import { readFileSync } from "node:fs";
 import { isCollection, isMap, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { ZodError, ZodType } from "zod";
 import { InputError, type InputLocation } from "./errors.ts";
@@ -22,17 +21,6 @@ export class YamlSource {
     private readonly lines: LineCounter,
     readonly data: unknown,
   ) {}
-
-  static fromFile(file: string): YamlSource {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new InputError(code === "ENOENT" ? "no such file" : `cannot read the file (${code ?? String(e)})`, { file });
-    }
-    return YamlSource.fromText(text, file);
-  }
 
   static fromText(text: string, file = "<inline>"): YamlSource {
     const lines = new LineCounter();

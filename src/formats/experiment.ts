@@ -5,6 +5,7 @@
  * Strict objects everywhere: an unknown (misspelt) field is an error, never silently ignored.
  */
 import { z } from "zod";
+import { BOOTSTRAP_RESAMPLES, INTERVAL_METHODS } from "../core/stats.ts";
 import { MODEL_NAMES } from "../network/model.ts";
 
 const quantity = z.union([z.string(), z.number()]);
@@ -102,7 +103,7 @@ export const EXPERIMENT_SCHEMA = z.strictObject({
   migrations: z.array(MIGRATION_SCHEMA).optional().meta({ description: "the migrations of every run", default: "none" }),
   policies: z.array(POLICY_ENTRY_SCHEMA).min(1).optional().meta({ description: "policies compared, each run once per policy: a name, or `name: { param: value }`, or `name: { plugin: ./file.ts }` (docs/policies.md)" }),
   baseline: name.optional().meta({ description: "the policy every other policy is compared with, run by run, in differences.csv and summary.md (docs/outputs.md)", default: "the first policy" }),
-  ci: z.enum(["t", "bootstrap"]).optional().meta({ description: "the 95% interval of means and paired differences: Student t, or the percentile bootstrap (2000 resamples, deterministic in the seed)", default: "t" }),
+  ci: z.enum(INTERVAL_METHODS).optional().meta({ description: `the 95% interval of means and paired differences: Student t, or the percentile bootstrap (${BOOTSTRAP_RESAMPLES} resamples, deterministic in the seed)`, default: "t" }),
   probes: z.array(PROBE_SCHEMA).optional().meta({ description: "request/response round-trip probes (probes.csv)", default: "none" }),
   sweep: z.record(z.string(), z.array(z.unknown()).min(1)).optional().meta({ description: "sweep axes: field path (e.g. `migrations.0.container.checkpoint`) -> list of values; cells are their cartesian product" }),
   reference: z

@@ -2,8 +2,9 @@
  * Errors found after loading (policy parameters, a run that cannot finish) carry a field path but
  * no position; this gives them the file, line and column of that field in the experiment file.
  */
+import { readYamlFile } from "./read-yaml.ts";
 import { InputError, type InputLocation } from "../core/errors.ts";
-import { YamlSource, type FieldPath } from "../core/yamlsource.ts";
+import type { YamlSource, FieldPath } from "../core/yamlsource.ts";
 
 export type Locator = (path: FieldPath) => InputLocation;
 
@@ -13,7 +14,7 @@ export function locator(file: string): Locator {
   return (path) => {
     if (source === undefined) {
       try {
-        source = YamlSource.fromFile(file);
+        source = readYamlFile(file);
       } catch {
         source = null;
       }

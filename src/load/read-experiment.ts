@@ -3,6 +3,7 @@
  * checked against the topology, sweep axes expanded into cells. Nothing runs on bad input:
  * every refusal is an InputError naming the file, line, field and what was expected.
  */
+import { readYamlFile } from "./read-yaml.ts";
 import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { InputError } from "../core/errors.ts";
@@ -16,7 +17,7 @@ import type {
   CostParams, MigrationSpec, PolicySpec, ProbeSpec, RunSpec, TrafficSpec, TriggerSpec,
 } from "../formats/runspec.ts";
 import { checked, describe, formatRate, parseBytes, parseDuration, parseRate } from "../core/units.ts";
-import { at, formatPath, YamlSource, type FieldPath } from "../core/yamlsource.ts";
+import { at, formatPath, type YamlSource, type FieldPath } from "../core/yamlsource.ts";
 import { getPath, label, parseAssignment, setAssignment, setPath, splitPath, sweepOver, sweptFieldError, type RawDoc } from "./overrides.ts";
 import { CELL_FIELDS, EXPERIMENT_SCHEMA, type ExperimentDocument } from "../formats/experiment.ts";
 import { applyProfile, loadProfile, PAPER_PROFILE, profileOf, type Profile, type ProfileRef } from "./read-profile.ts";
@@ -90,7 +91,7 @@ const DEFAULT_HORIZON = 3600;
 const DEFAULT_PERIOD = 1;
 
 export function loadExperiment(file: string, options: LoadOptions = {}): Experiment {
-  const source = YamlSource.fromFile(file);
+  const source = readYamlFile(file);
   if (!source.data || typeof source.data !== "object" || Array.isArray(source.data)) {
     throw new InputError("expected a mapping with name, topology, migrations, policies ...", { file });
   }
@@ -584,7 +585,7 @@ function resolveTopology(source: YamlSource, doc: ExperimentDocument, seed: numb
     const file = resolve(dirname(resolve(source.file)), doc.topology);
     const topoSource = at(source, ["topology"], () => {
       try {
-        return YamlSource.fromFile(file);
+        return readYamlFile(file);
       } catch (e) {
         if (e instanceof InputError && e.detail === "no such file") throw new InputError(`no topology file ${file}`);
         throw e;
@@ -624,4 +625,3 @@ function preview(names: readonly string[]): string {
   return names.length <= 6 ? names.join(", ") : `${names.slice(0, 5).join(", ")}, ... (${names.length} in all)`;
 }
 
-export { formatPath };

@@ -4,11 +4,11 @@
  * are fitted on the NetSoft 2019 tables (docs/reproduction.md); a profile file changes only the
  * values it names. Format: docs/format.md ("Testbed profile").
  */
+import { readYamlFile } from "./read-yaml.ts";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { YamlSource } from "../core/yamlsource.ts";
 import { costsAt } from "./costs-at.ts";
 import type { RawDoc } from "./overrides.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "../formats/experiment.ts";
@@ -46,7 +46,7 @@ export function loadProfile(ref: string, baseDir = process.cwd()): Profile {
     return { name: ref, file: null, sha256: sha256(JSON.stringify(builtin)), document: builtin };
   }
   const file = resolve(baseDir, ref);
-  const source = YamlSource.fromFile(file);
+  const source = readYamlFile(file);
   if (!source.data || typeof source.data !== "object" || Array.isArray(source.data)) {
     throw new InputError(`expected a testbed profile (a mapping with profile, network, costs; or a built-in: ${Object.keys(BUILTIN_PROFILES).join(", ")})`, { file });
   }

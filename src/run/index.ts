@@ -3,10 +3,8 @@
  * policy and mode checks, executing runs in order or on worker threads, turning results into rows
  * and writing the outputs; `migsim reproduce` (the paper's tables) is a run of shipped experiments.
  */
-export { checkModes, type SkippedCell } from "./backend-modes.ts";
-export { BACKEND_NAMES, type BackendOptions, checkTestbedAddress, createBackend } from "./backend-registry.ts";
+export { BACKEND_NAMES, type BackendOptions, checkTestbedAddress } from "./backend-registry.ts";
 export { planSize, specAt } from "./plan.ts";
 export { reproduce } from "./reproduce-paper.ts";
 export { type ProgressReporter, runExperiment, type RunOptions, type RunOutcome } from "./run-experiment.ts";
-export { machineDifferences, onTestbedSession } from "./testbed-host.ts";
 export { validatePolicies } from "./validate-policies.ts";

@@ -53,10 +53,6 @@ export interface LinkDefaults {
 /** Defaults when a file sets none: Mininet's TCLink without shaping options is close to these. */
 const BUILTIN_DEFAULTS: LinkDefaults = { capacity: 1e9, latency: 0, queue: 1000, mtu: 1500 };
 
-export function loadTopologyFile(file: string, seed = 1): Topology {
-  return loadTopology(YamlSource.fromFile(file), [], undefined, seed);
-}
-
 export function loadTopologyText(text: string, file = "<inline>", seed = 1): Topology {
   return loadTopology(YamlSource.fromText(text, file), [], undefined, seed);
 }
