@@ -17,7 +17,7 @@ import type {
   CostParams, MigrationSpec, PolicySpec, ProbeSpec, RunSpec, TrafficSpec, TriggerSpec,
 } from "../formats/runspec.ts";
 import { checked, describe, formatRate, parseBytes, parseDuration, parseRate } from "../core/units.ts";
-import { at, formatPath, type YamlSource, type FieldPath } from "../core/yamlsource.ts";
+import { at, type YamlSource, type FieldPath } from "../core/yamlsource.ts";
 import { getPath, label, parseAssignment, setAssignment, setPath, splitPath, sweepOver, sweptFieldError, type RawDoc } from "./overrides.ts";
 import { CELL_FIELDS, EXPERIMENT_SCHEMA, type ExperimentDocument } from "../formats/experiment.ts";
 import { applyProfile, loadProfile, PAPER_PROFILE, profileOf, type Profile, type ProfileRef } from "./read-profile.ts";
