@@ -13,7 +13,7 @@ import { InputError } from "../src/core/errors.ts";
 import { removeStaleTemps, writeFileAtomic } from "../src/outputs/atomic.ts";
 import { axesOfRunsHeader, CsvFileWriter, formatNumber, parseNumberCell, readCsvRaw } from "../src/outputs/csv.ts";
 import { parseShard, shardIndices, shardOf } from "../src/outputs/shards.ts";
-import { RUN_COLUMNS, RUN_EXTRA_COLUMNS } from "../src/formats/runspec.ts";
+import { RUN_COLUMNS, RUN_EXTRA_COLUMNS } from "../src/formats/records.ts";
 
 const scratch = (): string => mkdtempSync(join(tmpdir(), "migsim-report-"));
 const loc = { file: "x.csv", line: 2, field: "total_s" };

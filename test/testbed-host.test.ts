@@ -6,7 +6,7 @@
 import test from "ava";
 import type { HostState } from "../src/formats/runspec.ts";
 import { busyWarning, machineDifferences, machineRecord } from "../src/run/testbed-host.ts";
-import { DriverHostSchema, DriverPreflightSchema, parseDriverLine } from "../backends/mininet/driver-lines.ts";
+import { DriverHostSchema, DriverPreflightSchema, parseDriverLine } from "../src/formats/driver.ts";
 
 const idle: HostState = { kernel: "6.18.44", cpus: 2, cpu: "AMD EPYC", criu: "4.2.1", load1: 0.4, load5: 0.9 };
 

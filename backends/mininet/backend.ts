@@ -12,7 +12,7 @@ import type { Router } from "../../src/network/topology/routing.ts";
 import { routerOf } from "../../src/network/topology/shared.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
 import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/formats/runspec.ts";
-import { DriverHostSchema, DriverPreflightSchema, parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
+import { DriverHostSchema, DriverPreflightSchema, parseDriverLine, TESTBED_IMAGE, type DriverLine, type DriverPlan, type DriverRecord } from "../../src/formats/driver.ts";
 import { type ExecResult, parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
 
 export type DecideFn = (spec: RunSpec, migrationIndex: number) => Promise<PolicyPlan> | PolicyPlan;
@@ -59,8 +59,6 @@ export function faultFromEnvironment(env: NodeJS.ProcessEnv = process.env): Faul
   return { kind: "criu-hang", runs: m[1]?.split(",").map(Number) };
 }
 
-/** The workload image the default set-up builds (driver/testbed_names.py IMAGE_DEFAULT names it too). */
-export const DEFAULT_IMAGE = "migsim-busybox:2";
 
 /** What the default set-up (backends/mininet/setup-testbed.sh) writes for clients. */
 export const DEFAULT_TESTBED_STATE = "/var/lib/migsim-testbed";
@@ -168,7 +166,7 @@ export class MininetBackend implements Backend {
     if (py.code !== 0) {
       throw new InputError(`testbed ${this.address.url} has no /usr/bin/python3: apt-get install python3 mininet`);
     }
-    const image = this.options.image ?? DEFAULT_IMAGE;
+    const image = this.options.image ?? TESTBED_IMAGE;
     if (!/^[A-Za-z0-9_.:/-]+$/.test(image)) throw new InputError(`invalid image name ${JSON.stringify(image)}`);
     const r = await session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "preflight", "--image", image),
       { timeoutMs: 60_000 });
@@ -226,8 +224,8 @@ export class MininetBackend implements Backend {
     const planPath = `${this.remoteDir}/${planName}`;
     const fault = this.options.faultInjection;
     const inject = fault && (fault.runs === undefined || fault.runs.includes(spec.run)) ? fault.kind : undefined;
-    const options = { image: this.options.image, faultInjection: inject };
-    await session.upload(planPath, JSON.stringify({ spec, plans, options }));
+    const plan: DriverPlan = { spec, plans, options: { image: this.options.image ?? TESTBED_IMAGE, faultInjection: inject } };
+    await session.upload(planPath, JSON.stringify(plan));
     const limit = this.options.runTimeoutS ?? runTimeLimit(spec);
     const graceS = this.options.cleanupGraceS ?? 90;
     const details: MininetRunDetails = { warnings: [], lines: [] };

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { BOOTSTRAP_RESAMPLES, INTERVAL_METHODS } from "../core/stats.ts";
 import { MODEL_NAMES } from "../network/model.ts";
+import { MigrationModeSchema, TransportSchema } from "./modes.ts";
 
 const quantity = z.union([z.string(), z.number()]);
 const name = z.string().min(1);
@@ -59,8 +60,8 @@ const MIGRATION_SCHEMA = z.strictObject({
   candidates: z.union([z.literal("all"), z.array(name)]).optional().meta({ description: "hosts the policy may choose (the source excluded; unreachable ones dropped)", default: "all" }),
   destination: name.optional().meta({ description: "the destination for the `fixed` policy" }),
   trigger: TRIGGER_SCHEMA.meta({ description: "when the migration starts: `at`, or a port or switch threshold" }),
-  mode: z.enum(["stateless", "cold", "pre-copy", "post-copy"]).optional().meta({ description: "migration mode (docs/migration.md)", default: "cold" }),
-  transport: z.enum(["ssh", "tcp"]).optional().meta({ description: "how the checkpoint travels: SSH/SFTP or a plain TCP stream", default: "ssh" }),
+  mode: MigrationModeSchema.optional().meta({ description: "migration mode (docs/migration.md)", default: "cold" }),
+  transport: TransportSchema.optional().meta({ description: "how the checkpoint travels: SSH/SFTP or a plain TCP stream", default: "ssh" }),
 });
 
 const PROBE_SCHEMA = z.strictObject({

@@ -7,8 +7,11 @@ import type { NetworkParams } from "../network/model.ts";
 import type { Topology } from "../network/topology/types.ts";
 import type { VibRow } from "../measurement/vib.ts";
 
-export type MigrationMode = "stateless" | "cold" | "pre-copy" | "post-copy";
-export type Transport = "ssh" | "tcp";
+import type { MigrationMode, Transport } from "./modes.ts";
+import type { ProbeRecord, RunFailure, RunRecord } from "./records.ts";
+
+export type { MigrationMode, Transport } from "./modes.ts";
+export type { ProbeRecord, RunFailure, RunRecord } from "./records.ts";
 
 export interface ContainerSpec {
   name: string;
@@ -158,73 +161,6 @@ export interface RunSpec {
   horizon: number;
 }
 
-/** Which run a row belongs to: the first columns of runs.csv and failed.csv. */
-export interface RunKey {
-  experiment: string;
-  cell: string;
-  backend: string;
-  policy: string;
-  run: number;
-  seed: number;
-}
-
-/** One row of runs.csv: the contract columns (docs/outputs.md), then extras. */
-export interface RunRecord extends RunKey {
-  container: string;
-  source: string;
-  destination: string;
-  trigger_s: number;
-  decision_s: number;
-  key_retrieval_s: number;
-  checkpoint_s: number;
-  transfer_s: number;
-  restore_s: number;
-  downtime_s: number;
-  total_s: number;
-  checkpoint_bytes: number;
-  transferred_bytes: number;
-  path_hops: number;
-  bottleneck_bps: number;
-  /** extras after the sweep-axis columns */
-  mode: MigrationMode;
-  transport: Transport;
-  setup_s: number;
-  rounds: number;
-  converged: boolean;
-  note: string;
-  /** MIGRATE + SUCCESS control messages, seconds */
-  control_s: number;
-  /** stateless fixed steps (statelessPrepare + statelessSwitchover), seconds */
-  prepare_s: number;
-  /** absolute time the service's traffic was redirected to the destination, seconds */
-  redirect_s: number;
-}
-
-export const RUN_COLUMNS = [
-  "experiment", "cell", "backend", "policy", "run", "seed", "container", "source", "destination",
-  "trigger_s", "decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s",
-  "downtime_s", "total_s", "checkpoint_bytes", "transferred_bytes", "path_hops", "bottleneck_bps",
-] as const;
-export const RUN_EXTRA_COLUMNS = [
-  "mode", "transport", "setup_s", "rounds", "converged", "note", "control_s", "prepare_s", "redirect_s",
-] as const;
-
-export interface ProbeRecord {
-  experiment: string;
-  cell: string;
-  backend: string;
-  run: number;
-  from: string;
-  to: string;
-  sent_s: number;
-  rtt_s: number;
-}
-/**
- * probes.csv: a ProbeRecord plus the run's policy (which the plan, not the backend, knows), so
- * that the probe rows of the policies of one cell can be told apart.
- */
-export const PROBE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "from", "to", "sent_s", "rtt_s"] as const;
-
 /** A time series sample for plots (Fig. 4: host bandwidth around a migration). */
 export interface TraceSample {
   t: number;
@@ -246,27 +182,6 @@ export interface PhaseMarks {
   downStart: number;
   downEnd: number;
 }
-
-/**
- * A run that could not finish (on a testbed: a step that failed or hung, a run past its deadline).
- * The run's records are dropped, since its migrations did not all complete under the protocol; the
- * failure is kept instead, so the other runs go on and the report lists it (failed.csv).
- */
-export interface RunFailure extends RunKey {
-  /** index of the migration that failed, -1 when the run failed outside one (set-up, deadline) */
-  migration: number;
-  /** protocol phase it was in: set-up, trigger, decision, checkpoint, transfer, restore, ... */
-  phase: string;
-  message: string;
-  /**
-   * Set when the run was ended at its deadline while this migration was under way: seconds since
-   * its trigger (a lower bound on its total time: a censored observation) and the bytes its copy
-   * had delivered by then.
-   */
-  censored_after_s?: number | undefined;
-  bytes_moved?: number | undefined;
-}
-export const FAILURE_COLUMNS = ["experiment", "cell", "backend", "policy", "run", "seed", "migration", "phase", "message", "censored_after_s", "bytes_moved"] as const;
 
 export interface RunResult {
   records: RunRecord[];

@@ -32,6 +32,22 @@ function syncDir(dir: string): void {
   }
 }
 
+/** Writes all of `data` at the file's current position (writeSync may write less than asked). */
+export function writeAllSync(fd: number, data: string | Uint8Array): void {
+  const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/**
+ * The one way an output appears under its final name: a temporary beside it, already written and
+ * fsynced, renamed over it, then the directory fsynced so the rename survives a crash.
+ */
+export function publish(tempPath: string, path: string): void {
+  renameSync(tempPath, path);
+  syncDir(dirname(path));
+}
+
 /**
  * Write `data` to `path` atomically (temp file + fsync + rename), creating parent folders unless
  * `createFolders` is false (a path the user named, whose missing folder is a typo).
@@ -41,9 +57,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, createF
   const tmp = tempNameFor(path);
   const fd = openSync(tmp, "wx", 0o644);
   try {
-    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    writeAllSync(fd, data);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -52,12 +66,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, createF
   }
   closeSync(fd);
   try {
-    renameSync(tmp, path);
+    publish(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
-  syncDir(dirname(path));
 }
 
 /**
@@ -104,8 +117,7 @@ export class AtomicFile {
     } finally {
       await h.close();
     }
-    renameSync(this.tempPath, this.path);
-    syncDir(dirname(this.path));
+    publish(this.tempPath, this.path);
   }
 
   async abort(): Promise<void> {

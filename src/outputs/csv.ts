@@ -12,10 +12,11 @@ import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { stringify, type CastingContext } from "csv-stringify/sync";
 import { InputError } from "../core/errors.ts";
+import type { z } from "zod";
 import {
-  PROBE_COLUMNS, RUN_COLUMNS, RUN_EXTRA_COLUMNS,
-  type MigrationMode, type ProbeRecord, type RunRecord, type Transport,
-} from "../formats/runspec.ts";
+  PROBE_COLUMNS, ProbeRowSchema, RUN_COLUMNS, RUN_EXTRA_COLUMNS, RunRecordSchema,
+  type ProbeRecord, type RunRecord,
+} from "../formats/records.ts";
 import { AtomicFile } from "./atomic.ts";
 
 /** decimals of runs.csv and probes.csv */
@@ -187,12 +188,31 @@ export function readCsvRaw(file: string): RawCsv {
   return { file, header, rows: records };
 }
 
-const NUMBER_FIELDS = new Set<string>([
-  "run", "seed", "trigger_s", "decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s",
-  "downtime_s", "total_s", "checkpoint_bytes", "transferred_bytes", "path_hops", "bottleneck_bps",
-  "setup_s", "rounds", "sent_s", "rtt_s",
-]);
-const BOOLEAN_FIELDS = new Set<string>(["converged"]);
+const NUMBER_FIELDS = columnsOfType("number", RunRecordSchema, ProbeRowSchema);
+const BOOLEAN_FIELDS = columnsOfType("boolean", RunRecordSchema, ProbeRowSchema);
+
+/** The columns of record schemas whose values are of `type` (optional ones included). */
+export function columnsOfType(type: "number" | "boolean", ...schemas: z.ZodObject[]): Set<string> {
+  const out = new Set<string>();
+  for (const schema of schemas) {
+    for (const [name, field] of Object.entries(schema.shape)) {
+      const def = (field as z.ZodType).def;
+      const inner = def.type === "optional" ? (def as z.core.$ZodOptionalDef).innerType._zod.def : def;
+      if (inner.type === type) out.add(name);
+    }
+  }
+  return out;
+}
+
+/**
+ * The one header check of every CSV migsim reads back: `header` must be `columns`, in order;
+ * `shape` is how the message describes what was expected.
+ */
+export function checkHeader(header: readonly string[], columns: readonly string[], file: string, name: string, shape = columns.join(",")): void {
+  if (header.length !== columns.length || !columns.every((c, i) => header[i] === c)) {
+    throw new InputError(`not a ${name} header: expected ${shape}`, { file, line: 1 });
+  }
+}
 
 /** Inverse of formatNumber (and of any plain decimal): refuses anything else. */
 export function parseNumberCell(cell: string, loc: { file: string; line: number; field: string }): number {
@@ -217,18 +237,9 @@ function typedCell(cell: string, field: string, file: string, line: number): unk
 
 /** The sweep axis columns of a runs.csv header; refuses headers that break the contract. */
 export function axesOfRunsHeader(header: readonly string[], file: string): string[] {
-  const n = RUN_COLUMNS.length;
-  const m = RUN_EXTRA_COLUMNS.length;
-  const ok = header.length >= n + m
-    && RUN_COLUMNS.every((c, i) => header[i] === c)
-    && RUN_EXTRA_COLUMNS.every((c, i) => header[header.length - m + i] === c);
-  if (!ok) {
-    throw new InputError(
-      `not a runs.csv header: expected ${RUN_COLUMNS.join(",")}, sweep axes, ${RUN_EXTRA_COLUMNS.join(",")}`,
-      { file, line: 1 },
-    );
-  }
-  return header.slice(n, header.length - m);
+  const axes = header.slice(RUN_COLUMNS.length, Math.max(RUN_COLUMNS.length, header.length - RUN_EXTRA_COLUMNS.length));
+  checkHeader(header, [...RUN_COLUMNS, ...axes, ...RUN_EXTRA_COLUMNS], file, "runs.csv", `${RUN_COLUMNS.join(",")}, sweep axes, ${RUN_EXTRA_COLUMNS.join(",")}`);
+  return axes;
 }
 
 export interface RunsCsv {
@@ -247,8 +258,6 @@ export function parseRunsRaw(raw: RawCsv): RunsCsv {
       if (j >= RUN_COLUMNS.length && j < RUN_COLUMNS.length + axes.length) ax[col] = cell;
       else rec[col] = typedCell(cell, col, raw.file, line);
     });
-    rec["mode"] = rec["mode"] as MigrationMode;
-    rec["transport"] = rec["transport"] as Transport;
     return { record: rec as unknown as RunRecord, axes: ax };
   });
   return { axes, rows };
@@ -259,9 +268,7 @@ export function readRunsCsv(file: string): RunsCsv {
 }
 
 export function checkProbesHeader(header: readonly string[], file: string): void {
-  if (header.length !== PROBE_COLUMNS.length || !PROBE_COLUMNS.every((c, i) => header[i] === c)) {
-    throw new InputError(`not a probes.csv header: expected ${PROBE_COLUMNS.join(",")}`, { file, line: 1 });
-  }
+  checkHeader(header, PROBE_COLUMNS, file, "probes.csv");
 }
 
 export function readProbesCsv(file: string): ProbeRecord[] {

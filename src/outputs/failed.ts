@@ -3,9 +3,8 @@
  * cell, policy, run and the protocol phase it was in. Written beside runs.csv by backends whose
  * runs can fail (the testbed); its rows use the same number format as every migsim CSV.
  */
-import { FAILURE_COLUMNS, type RunFailure } from "../formats/runspec.ts";
-import { InputError } from "../core/errors.ts";
-import { csvLines, parseNumberCell, readCsvRaw } from "./csv.ts";
+import { FAILURE_COLUMNS, RunFailureSchema, type RunFailure } from "../formats/records.ts";
+import { checkHeader, columnsOfType, csvLines, parseNumberCell, readCsvRaw } from "./csv.ts";
 
 export const FAILED_FILE = "failed.csv";
 
@@ -17,16 +16,14 @@ export function failedRow(f: RunFailure): string {
   return csvLines([FAILURE_COLUMNS.map((c) => f[c] ?? "")]);
 }
 
-const NUMBER_COLUMNS: ReadonlySet<string> = new Set(["run", "seed", "migration"]);
+const NUMBER_COLUMNS = columnsOfType("number", RunFailureSchema);
 /** numbers that only a censored run has: empty otherwise */
-const OPTIONAL_NUMBER_COLUMNS: ReadonlySet<string> = new Set(["censored_after_s", "bytes_moved"]);
+const OPTIONAL_NUMBER_COLUMNS = new Set(FAILURE_COLUMNS.filter((c) => RunFailureSchema.shape[c].safeParse(undefined).success));
 
 /** The failures a failed.csv lists; a file that is not one is refused with the file and line. */
 export function readFailedCsv(file: string): RunFailure[] {
   const raw = readCsvRaw(file);
-  if (raw.header.length !== FAILURE_COLUMNS.length || !FAILURE_COLUMNS.every((c, i) => raw.header[i] === c)) {
-    throw new InputError(`not a failed.csv header: expected ${FAILURE_COLUMNS.join(",")}`, { file, line: 1 });
-  }
+  checkHeader(raw.header, FAILURE_COLUMNS, file, FAILED_FILE);
   return raw.rows.map((cells, i) => {
     const rec: Record<string, string | number> = {};
     FAILURE_COLUMNS.forEach((col, j) => {

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { CsvFileWriter, checkProbesHeader, parseRunsRaw, readCsvRaw, axesOfRunsHeader, type RawCsv } from "./csv.ts";
 import { buildManifest, readManifest, writeManifest, type Manifest, type RunIndexEntry } from "./manifest.ts";
-import { formatShard, shardIndices } from "./shards.ts";
+import { formatShard, shardIndices, shardOf } from "./shards.ts";
 import { removePreviousOutputs } from "./previous-runs.ts";
 import type { IntervalSpec } from "../core/stats.ts";
 import { writeReport, writeTracePlot, type PlotFormats, type TraceData } from "../reports/write-report.ts";
@@ -119,9 +119,9 @@ function checkShards(shards: ShardInput[]): { ordered: ShardInput[]; warnings: s
     const got = s.manifest.runs.map((e) => e[0]);
     if (!same(got, want)) {
       const have = new Set(got);
-      const stray = got.find((k) => (k % shard.count) + 1 !== shard.index);
+      const stray = got.find((k) => shardOf(k, shard.count) !== shard.index);
       const detail = stray !== undefined
-        ? `holds plan index ${stray}, which belongs to shard ${(stray % shard.count) + 1}/${shard.count}`
+        ? `holds plan index ${stray}, which belongs to shard ${shardOf(stray, shard.count)}/${shard.count}`
         : `is incomplete: ${want.filter((k) => have.has(k)).length} of ${want.length} runs (finish it with migsim run --resume)`;
       throw new InputError(`shard ${formatShard(shard)} ${detail}`, { file: join(s.dir, "manifest.json") });
     }

@@ -6,10 +6,10 @@
  * `--resume` truncates the files to the recorded lengths (dropping any torn tail) and goes on.
  * Completed outputs are moved into place by rename; nothing in DIR is ever half-written.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { publish, writeAllSync, writeFileAtomic } from "./atomic.ts";
 import type { RunIndexEntry } from "./manifest.ts";
 
 export interface Progress {
@@ -119,9 +119,7 @@ export class PartialOutput {
   private flush(): void {
     for (const [name, list] of this.pending) {
       const buf = Buffer.from(list.join(""), "utf8");
-      const fd = this.fds.get(name)!;
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      writeAllSync(this.fds.get(name)!, buf);
     }
     this.pending.clear();
     this.pendingBytes = 0;
@@ -137,8 +135,10 @@ export class PartialOutput {
 
   /** Moves the finished files into the output folder and removes the partial state. */
   finish(): void {
+    this.flush();
+    for (const fd of this.fds.values()) fsyncSync(fd);
     this.closeFiles();
-    for (const name of this.fds.keys()) renameSync(join(this.dir, name), join(this.outDir, name));
+    for (const name of this.fds.keys()) publish(join(this.dir, name), join(this.outDir, name));
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -39,7 +39,7 @@ export function formatShard(s: Shard): string {
   return `${s.index}/${s.count}`;
 }
 
-/** The shard (1-based) that plan index k belongs to. */
+/** The shard rule: the shard (1-based) that plan index k belongs to. */
 export function shardOf(k: number, count: number): number {
   return (k % count) + 1;
 }
@@ -47,8 +47,6 @@ export function shardOf(k: number, count: number): number {
 /** Plan indices of one shard, in plan order (all indices when shard is undefined). */
 export function shardIndices(totalRuns: number, shard?: Shard): number[] {
   const out: number[] = [];
-  const start = shard ? shard.index - 1 : 0;
-  const step = shard ? shard.count : 1;
-  for (let k = start; k < totalRuns; k += step) out.push(k);
+  for (let k = 0; k < totalRuns; k++) if (!shard || shardOf(k, shard.count) === shard.index) out.push(k);
   return out;
 }
