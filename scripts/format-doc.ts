@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { CELL_FIELDS, EXPERIMENT_SCHEMA, PROFILE_SCHEMA } from "../src/formats/experiment.ts";
 import { COST_FIELDS, DEFAULT_COSTS } from "../src/migration/costs.ts";
-import { TOPOLOGY_SCHEMA } from "../src/network/topology/load.ts";
-import { WORKLOAD_SCHEMA } from "../src/network/replay.ts";
+import { TOPOLOGY_SCHEMA } from "../src/formats/topology.ts";
+import { WORKLOAD_SCHEMA } from "../src/formats/workload.ts";
 import { formatBytes, formatDuration, formatRate } from "../src/core/units.ts";
 
 interface Node {

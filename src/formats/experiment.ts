@@ -8,8 +8,8 @@ import { z } from "zod";
 import { BOOTSTRAP_RESAMPLES, INTERVAL_METHODS } from "../core/stats.ts";
 import { MODEL_NAMES } from "../network/model.ts";
 import { MigrationModeSchema, TransportSchema } from "./modes.ts";
+import { quantity } from "./quantity.ts";
 
-const quantity = z.union([z.string(), z.number()]);
 const name = z.string().min(1);
 
 export const NETWORK_SCHEMA = z.strictObject({

@@ -9,60 +9,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
 import { InputError } from "../core/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { parseJsonInput } from "../core/json-input.ts";
-import type { PlanSummary, Shard } from "./shards.ts";
 import type { ReferenceBlock } from "../reports/summary.ts";
+import { MANIFEST_FORMAT, ManifestSchema, type InputFile, type Manifest, type PlanSummary, type ProfileEntry, type RunIndexEntry, type Shard } from "../formats/manifest.ts";
 
-const MANIFEST_FORMAT = 1;
-
-/**
- * One complete plan position as written: [plan index, runs.csv rows, probes.csv rows]. The
- * manifest lists them in plan order, so `migsim merge` can interleave shards exactly and
- * `--resume` knows what is complete.
- */
-export type RunIndexEntry = [number, number, number];
-
-export interface InputFile {
-  /** absolute path */
-  path: string;
-  sha256: string;
-}
-
-export interface Manifest {
-  format: number;
-  tool: "migsim";
-  experiment: string;
-  backend: string;
-  versions: { migsim: string; node: string; dependencies: Record<string, string> };
-  /** the command line (argv after `node`), as typed */
-  command: string[];
-  cwd: string;
-  inputs: {
-    files: InputFile[];
-    /** the resolved experiment as the planner saw it (caller-defined, JSON) */
-    resolved?: unknown;
-  };
-  /** experiment seed (run seeds are derived from it and the run index) */
-  seed: number;
-  /** the testbed profile applied (absent in manifests written before profiles existed) */
-  profile?: ProfileEntry | undefined;
-  /** the experiment's reference block, kept so that merge can rebuild summary.md */
-  reference?: ReferenceBlock | undefined;
-  plan: PlanSummary & { shard: Shard | null };
-  /** [plan index, runs.csv rows, probes.csv rows] of every run in this folder, plan order */
-  runs: RunIndexEntry[];
-  /** cells whose runs (of this shard) are all in runs.csv: --resume skips them */
-  completedCells: string[];
-  startedAt: string;
-  finishedAt: string;
-  wallSeconds: number;
-  host: { hostname: string; platform: string; arch: string; cpus: number };
-  /** set by merge: the shard folders joined, in shard order */
-  mergedFrom?: string[] | undefined;
-}
+export type { Manifest, RunIndexEntry } from "../formats/manifest.ts";
 
 /** Root of the migsim package (the folder holding its package.json), from this module's path. */
 export function packageRoot(): string {
@@ -108,13 +61,6 @@ function sha256File(path: string): string {
 function inputFile(path: string): InputFile {
   const abs = resolve(path);
   return { path: abs, sha256: sha256File(abs) };
-}
-
-/** A profile as recorded: name, file (null for a built-in) and the hash of what was applied. */
-export interface ProfileEntry {
-  name: string;
-  file: string | null;
-  sha256: string;
 }
 
 export interface ManifestInput {
@@ -165,36 +111,6 @@ export function writeManifest(dir: string, m: Manifest): void {
   writeFileAtomic(join(dir, "manifest.json"), `${JSON.stringify(m, null, 2)}\n`);
 }
 
-const refValue = z.object({ mean: z.number(), ci: z.number() });
-const manifestSchema = z.object({
-  format: z.literal(MANIFEST_FORMAT),
-  tool: z.literal("migsim"),
-  experiment: z.string(),
-  backend: z.string(),
-  versions: z.object({ migsim: z.string(), node: z.string(), dependencies: z.record(z.string(), z.string()) }),
-  command: z.array(z.string()),
-  cwd: z.string(),
-  inputs: z.object({ files: z.array(z.object({ path: z.string(), sha256: z.string() })), resolved: z.unknown().optional() }),
-  seed: z.number(),
-  profile: z.object({ name: z.string(), file: z.string().nullable(), sha256: z.string() }).optional(),
-  reference: z.record(z.string(), z.union([z.string(), refValue, z.record(z.string(), refValue)])).optional(),
-  plan: z.object({
-    cells: z.array(z.string()),
-    axes: z.array(z.string()),
-    policies: z.array(z.string()),
-    runsPerCell: z.number().int().nonnegative(),
-    totalRuns: z.number().int().nonnegative(),
-    shard: z.object({ index: z.number().int().positive(), count: z.number().int().positive() }).nullable(),
-  }),
-  runs: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative(), z.number().int().nonnegative()])),
-  completedCells: z.array(z.string()),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  wallSeconds: z.number(),
-  host: z.object({ hostname: z.string(), platform: z.string(), arch: z.string(), cpus: z.number() }),
-  mergedFrom: z.array(z.string()).optional(),
-});
-
 /** Read and check `dir/manifest.json`; anything wrong is an InputError naming the file. */
 export function readManifest(dir: string): Manifest {
   const file = join(dir, "manifest.json");
@@ -204,5 +120,5 @@ export function readManifest(dir: string): Manifest {
   } catch {
     throw new InputError("no manifest.json: not a migsim output folder (or the run did not finish)", { file });
   }
-  return parseJsonInput(text, manifestSchema, file, "not a migsim manifest") as Manifest;
+  return parseJsonInput(text, ManifestSchema, file, "not a migsim manifest");
 }

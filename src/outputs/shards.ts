@@ -5,24 +5,9 @@
  * near-equal share of every cell and shard i of N never depends on the worker count.
  */
 import { InputError } from "../core/errors.ts";
+import type { Shard } from "../formats/manifest.ts";
 
-export interface Shard {
-  /** 1-based shard number */
-  index: number;
-  count: number;
-}
-
-export interface PlanSummary {
-  /** cell ids in plan order */
-  cells: string[];
-  /** sweep axis names in the experiment's order (the runs.csv axis columns) */
-  axes: string[];
-  /** policy names in plan order */
-  policies: string[];
-  runsPerCell: number;
-  /** number of plan indices (runs) of the whole plan, all shards together */
-  totalRuns: number;
-}
+export type { Shard } from "../formats/manifest.ts";
 
 export function parseShard(text: string, field = "--shard"): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
