@@ -7,6 +7,13 @@
 import { z } from "zod";
 import { quantity } from "./quantity.ts";
 
+/** Link values when a file sets none (Mininet's TCLink without shaping options is close to these): bit/s, s, packets, bytes. */
+export const TOPOLOGY_LINK_DEFAULTS = { capacity: 1e9, latency: 0, queue: 1000, mtu: 1500 } as const;
+/** Name prefixes of generated nodes. */
+export const GENERATED_NAME_PREFIXES = { host: "h", switch: "s", core: "c", aggregation: "a", edge: "e" } as const;
+const T = TOPOLOGY_LINK_DEFAULTS;
+const P = GENERATED_NAME_PREFIXES;
+
 /** A seeded distribution of a link property. */
 const DISTRIBUTION = z.discriminatedUnion("dist", [
   z.strictObject({ dist: z.literal("uniform"), min: quantity, max: quantity }),
@@ -26,8 +33,8 @@ const COMMON = {
   capacity: PROPERTY.meta({ description: `link capacity: ${TIERS}`, unit: "rate", default: "defaults.capacity" }),
   latency: PROPERTY.meta({ description: "one-way propagation delay, same forms", unit: "duration", default: "defaults.latency" }),
   queue: PROPERTY.meta({ description: "drop-tail queue per direction, same forms", unit: "packets", default: "defaults.queue" }),
-  "host-prefix": prefix.optional().meta({ description: "host names are this prefix and a number", default: "h" }),
-  "switch-prefix": prefix.optional().meta({ description: "switch names are this prefix and a number", default: "s" }),
+  "host-prefix": prefix.optional().meta({ description: "host names are this prefix and a number", default: P.host }),
+  "switch-prefix": prefix.optional().meta({ description: "switch names are this prefix and a number", default: P.switch }),
 };
 
 /** Upper bounds keep a typo from asking for billions of nodes; 100,000 hosts fit in every shape. */
@@ -45,9 +52,9 @@ export const GENERATE_SCHEMA = z.discriminatedUnion("kind", [
     kind: z.literal("fat-tree"),
     k: count(2, 80).meta({ description: "port count (even): k^3/4 hosts" }),
     ...COMMON,
-    "core-prefix": prefix.optional().meta({ description: "core switch name prefix", default: "c" }),
-    "aggregation-prefix": prefix.optional().meta({ description: "aggregation switch name prefix", default: "a" }),
-    "edge-prefix": prefix.optional().meta({ description: "edge switch name prefix", default: "e" }),
+    "core-prefix": prefix.optional().meta({ description: "core switch name prefix", default: P.core }),
+    "aggregation-prefix": prefix.optional().meta({ description: "aggregation switch name prefix", default: P.aggregation }),
+    "edge-prefix": prefix.optional().meta({ description: "edge switch name prefix", default: P.edge }),
   }),
 ]);
 
@@ -66,10 +73,10 @@ const LINK_SCHEMA = z.strictObject({
 });
 
 const DEFAULTS_SCHEMA = z.strictObject({
-  capacity: quantity.optional().meta({ description: "link capacity", unit: "rate", default: "1Gbps" }),
-  latency: quantity.optional().meta({ description: "one-way propagation delay", unit: "duration", default: "0s" }),
-  queue: quantity.optional().meta({ description: "drop-tail queue per direction", unit: "packets", default: "1000pkt" }),
-  mtu: quantity.optional().meta({ description: "maximum transmission unit", unit: "size", default: "1500B" }),
+  capacity: quantity.optional().meta({ description: "link capacity", unit: "rate", default: `${T.capacity / 1e9}Gbps` }),
+  latency: quantity.optional().meta({ description: "one-way propagation delay", unit: "duration", default: `${T.latency}s` }),
+  queue: quantity.optional().meta({ description: "drop-tail queue per direction", unit: "packets", default: `${T.queue}pkt` }),
+  mtu: quantity.optional().meta({ description: "maximum transmission unit", unit: "size", default: `${T.mtu}B` }),
 });
 
 export const TOPOLOGY_SCHEMA = z.strictObject({

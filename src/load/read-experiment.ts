@@ -19,7 +19,7 @@ import type {
 import { checked, describe, formatRate, parseBytes, parseDuration, parseRate } from "../core/units.ts";
 import { at, type YamlSource, type FieldPath } from "../core/yamlsource.ts";
 import { getPath, label, parseAssignment, setAssignment, setPath, splitPath, sweepOver, sweptFieldError, type RawDoc } from "./overrides.ts";
-import { CELL_FIELDS, EXPERIMENT_SCHEMA, type ExperimentDocument } from "../formats/experiment.ts";
+import { CELL_FIELDS, EXPERIMENT_DEFAULTS, EXPERIMENT_SCHEMA, type ExperimentDocument } from "../formats/experiment.ts";
 import { applyProfile, loadProfile, PAPER_PROFILE, profileOf, type Profile, type ProfileRef } from "./read-profile.ts";
 import { isKnownPolicy, knownPolicyNames } from "./policy-names.ts";
 import type { IntervalMethod } from "../core/stats.ts";
@@ -85,10 +85,7 @@ export interface LoadOptions {
   profile?: string | undefined;
 }
 
-const DEFAULT_RUNS = 20;
-const DEFAULT_SEED = 1;
-const DEFAULT_HORIZON = 3600;
-const DEFAULT_PERIOD = 1;
+const D = EXPERIMENT_DEFAULTS;
 
 export function loadExperiment(file: string, options: LoadOptions = {}): Experiment {
   const source = readYamlFile(file);
@@ -195,9 +192,9 @@ function withSetLocation<T>(file: string, sets: ReadonlyArray<{ path: string; te
 
 function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions): Omit<Experiment, "profile" | "profileChosen"> {
   const doc = source.parse(EXPERIMENT_SCHEMA, raw);
-  const runs = options.runs ?? doc.runs ?? DEFAULT_RUNS;
+  const runs = options.runs ?? doc.runs ?? D.runs;
   if (!(Number.isInteger(runs) && runs >= 1)) throw new InputError(`--runs: expected a whole number >= 1, got ${runs}`);
-  const seed = options.seed ?? doc.seed ?? DEFAULT_SEED;
+  const seed = options.seed ?? doc.seed ?? D.seed;
   const policies = resolvePolicies(source, doc, options);
   const baseline = doc.baseline ?? policies[0]!.name;
   if (!policies.some((p) => p.name === baseline)) {
@@ -227,7 +224,7 @@ function resolveExperiment(source: YamlSource, raw: RawDoc, options: LoadOptions
     ...new Set([...topologies.values()].map((t) => t.file).filter((f): f is string => f !== undefined && f !== source.file)),
     ...policies.flatMap((p) => (p.plugin ? [p.plugin] : [])),
   ];
-  return { name: doc.name, file: source.file, seed, runs, policies, baseline, ci: doc.ci ?? "t", axes, cells, reference, document: raw, inputFiles };
+  return { name: doc.name, file: source.file, seed, runs, policies, baseline, ci: doc.ci ?? D.ci, axes, cells, reference, document: raw, inputFiles };
 }
 
 /** Every combination of indices, the first axis varying slowest (the order a reader expects). */
@@ -405,8 +402,8 @@ function resolveCell(source: YamlSource, raw: RawDoc, seed: number, topologies: 
     throw source.error([], "expected something to simulate: migrations, probes or traffic");
   }
   const manager = doc.manager === undefined ? topology.hosts[0]! : host(cx, ["manager"], doc.manager);
-  const horizon = doc.horizon === undefined ? DEFAULT_HORIZON : dur(cx, ["horizon"], doc.horizon, "positive");
-  const period = doc.measurement?.period === undefined ? DEFAULT_PERIOD : dur(cx, ["measurement", "period"], doc.measurement.period, "positive");
+  const horizon = doc.horizon === undefined ? D.horizon : dur(cx, ["horizon"], doc.horizon, "positive");
+  const period = doc.measurement?.period === undefined ? D.period : dur(cx, ["measurement", "period"], doc.measurement.period, "positive");
   return { topology, network, costs, measurement: { period }, traffic, migrations, probes, manager, horizon };
 }
 
@@ -449,7 +446,7 @@ function resolveTraffic(cx: CellContext, t: Entry<"traffic">, p: FieldPath): Tra
   host(cx, [...p, "to"], t.to);
   if (t.from === t.to) throw source.error(p, `a flow from "${t.from}" to itself`);
   reachable(source, cx.router, [...p, "to"], t.from, t.to);
-  const start = t.start === undefined ? 0 : dur(cx, [...p, "start"], t.start);
+  const start = t.start === undefined ? D.trafficStart : dur(cx, [...p, "start"], t.start);
   const stop = t.stop === undefined ? undefined : dur(cx, [...p, "stop"], t.stop);
   if (stop !== undefined && stop <= start) throw source.error([...p, "stop"], `expected stop after start (${start}s)`);
   if (t.kind === "udp" && t.rate === undefined) throw source.error(p, "a udp flow needs a rate (e.g. rate: 2Mbps)");
@@ -464,7 +461,7 @@ function resolveTraffic(cx: CellContext, t: Entry<"traffic">, p: FieldPath): Tra
 function resolveMigration(cx: CellContext, m: Entry<"migrations">, p: FieldPath): MigrationSpec {
   const { source } = cx;
   host(cx, [...p, "source"], m.source);
-  const mode = m.mode ?? "cold";
+  const mode = m.mode ?? D.mode;
   const container = resolveContainer(cx, m, p, mode);
   const candidates = resolveCandidates(cx, m, p);
   if (m.destination !== undefined) {
@@ -479,7 +476,7 @@ function resolveMigration(cx: CellContext, m: Entry<"migrations">, p: FieldPath)
     destination: m.destination,
     trigger: resolveTrigger(source, [...p, "trigger"], m.trigger, cx.compiled.portIndex, new Set(cx.topology.switches)),
     mode,
-    transport: m.transport ?? "ssh",
+    transport: m.transport ?? D.transport,
   };
 }
 
@@ -489,7 +486,7 @@ function resolveContainer(cx: CellContext, m: Entry<"migrations">, p: FieldPath,
     ? (mode === "stateless" ? 0 : (() => { throw cx.source.error([...p, "container"], `a ${mode} migration needs container.checkpoint (e.g. 10MB)`); })())
     : bytes(cx, [...p, "container", "checkpoint"], c.checkpoint, mode === "stateless" ? "non-negative" : "positive");
   const memory = c.memory === undefined ? checkpoint : bytes(cx, [...p, "container", "memory"], c.memory, "non-negative");
-  const dirtyRate = c["dirty-rate"] === undefined ? 0 : rate(cx, [...p, "container", "dirty-rate"], c["dirty-rate"], "non-negative") / 8;
+  const dirtyRate = c["dirty-rate"] === undefined ? D.dirtyRate : rate(cx, [...p, "container", "dirty-rate"], c["dirty-rate"], "non-negative") / 8;
   if (mode === "pre-copy" && c.memory === undefined) {
     throw cx.source.error([...p, "container"], "a pre-copy migration needs container.memory (the pages sent in the first round)");
   }
@@ -569,10 +566,10 @@ function resolveProbe(cx: CellContext, pr: Entry<"probes">, p: FieldPath): Probe
   return {
     from: pr.from, to: pr.to,
     at: dur(cx, [...p, "at"], pr.at),
-    bytes: pr.bytes === undefined ? 100 : bytes(cx, [...p, "bytes"], pr.bytes),
-    every: pr.every === undefined ? 1 : dur(cx, [...p, "every"], pr.every, "positive"),
-    count: pr.count ?? 1,
-    newConnection: pr["new-connection"] ?? false,
+    bytes: pr.bytes === undefined ? D.probeBytes : bytes(cx, [...p, "bytes"], pr.bytes),
+    every: pr.every === undefined ? D.probeEvery : dur(cx, [...p, "every"], pr.every, "positive"),
+    count: pr.count ?? D.probeCount,
+    newConnection: pr["new-connection"] ?? D.probeNewConnection,
   };
 }
 
@@ -605,10 +602,10 @@ function resolveTrigger(source: YamlSource, path: FieldPath, t: Entry<"migration
     if (!ports.has(t.port)) {
       throw source.error([...path, "port"], `unknown port "${t.port}" (expected a port such as ${preview([...ports.keys()])})`);
     }
-    return { kind: "port", port: t.port, above: at(source, [...path, "above"], () => checked(parseRate, t.above, "non-negative")), samples: t.for ?? 1 };
+    return { kind: "port", port: t.port, above: at(source, [...path, "above"], () => checked(parseRate, t.above, "non-negative")), samples: t.for ?? D.triggerSamples };
   }
   if (!switches.has(t.switch)) throw source.error([...path, "switch"], `unknown switch "${t.switch}"`);
-  return { kind: "switch", switch: t.switch, above: at(source, [...path, "above"], () => parsePacketRate(t.above)), samples: t.for ?? 1 };
+  return { kind: "switch", switch: t.switch, above: at(source, [...path, "above"], () => parsePacketRate(t.above)), samples: t.for ?? D.triggerSamples };
 }
 
 function parsePacketRate(v: unknown): number {

@@ -11,7 +11,7 @@ import { dirname, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { costsAt } from "./costs-at.ts";
 import type { RawDoc } from "./overrides.ts";
-import { PROFILE_SCHEMA, type ProfileDocument } from "../formats/experiment.ts";
+import { EXPERIMENT_DEFAULTS, PROFILE_SCHEMA, type ProfileDocument } from "../formats/experiment.ts";
 
 /** The profile a run used, as the manifest records it. */
 export interface ProfileRef {
@@ -26,7 +26,7 @@ export interface Profile extends ProfileRef {
   document: ProfileDocument;
 }
 
-export const PAPER_PROFILE = "paper";
+export const PAPER_PROFILE = EXPERIMENT_DEFAULTS.profile;
 
 const PAPER_DOCUMENT: ProfileDocument = {
   profile: PAPER_PROFILE,

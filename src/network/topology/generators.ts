@@ -14,7 +14,7 @@ import { at } from "../../core/yamlsource.ts";
 import type { LinkDefaults } from "./load.ts";
 import { NODE_NAME } from "./load.ts";
 import type { LinkSpec, Topology } from "./types.ts";
-import type { GenerateSpec, PropertySpec, ValueSpec } from "../../formats/topology.ts";
+import { GENERATED_NAME_PREFIXES, type GenerateSpec, type PropertySpec, type ValueSpec } from "../../formats/topology.ts";
 
 /** Largest number of nodes a generator may produce (tree and fat-tree grow fast). */
 const MAX_GENERATED_NODES = 1_000_000;
@@ -29,8 +29,8 @@ interface Shape {
 }
 
 export function generateTopology(name: string, spec: GenerateSpec, defaults: LinkDefaults, seed: number): Topology {
-  const hp = spec["host-prefix"] ?? "h";
-  const sp = spec["switch-prefix"] ?? "s";
+  const hp = spec["host-prefix"] ?? GENERATED_NAME_PREFIXES.host;
+  const sp = spec["switch-prefix"] ?? GENERATED_NAME_PREFIXES.switch;
   const shape = buildShape(spec, hp, sp);
   const n = shape.a.length;
   const capacity = linkValues(spec.capacity, "capacity", n, shape.tier, defaults.capacity, (v) => checked(parseRate, v, "positive"), subRng(seed, `topology:${name}:capacity`));
@@ -132,9 +132,9 @@ function buildShape(spec: GenerateSpec, hp: string, sp: string): Shape {
       const k = spec.k;
       if (k % 2 !== 0) throw new InputError(`expected an even k, got ${k}`, { field: "k" });
       const half = k / 2;
-      const cp = spec["core-prefix"] ?? "c";
-      const ap = spec["aggregation-prefix"] ?? "a";
-      const ep = spec["edge-prefix"] ?? "e";
+      const cp = spec["core-prefix"] ?? GENERATED_NAME_PREFIXES.core;
+      const ap = spec["aggregation-prefix"] ?? GENERATED_NAME_PREFIXES.aggregation;
+      const ep = spec["edge-prefix"] ?? GENERATED_NAME_PREFIXES.edge;
       names(hp, (k * k * k) / 4, "host-prefix");
       names(cp, half * half, "core-prefix");
       names(ap, k * half, "aggregation-prefix");

@@ -5,7 +5,7 @@
 import { InputError } from "../../core/errors.ts";
 import { at, YamlSource, type FieldPath } from "../../core/yamlsource.ts";
 import { checked, parseBytes, parseDuration, parseQueue, parseRate } from "../../core/units.ts";
-import { TOPOLOGY_SCHEMA, type TopologyDocument } from "../../formats/topology.ts";
+import { TOPOLOGY_LINK_DEFAULTS, TOPOLOGY_SCHEMA, type TopologyDocument } from "../../formats/topology.ts";
 import { generateTopology } from "./generators.ts";
 import type { LinkSpec, Topology } from "./types.ts";
 
@@ -19,8 +19,7 @@ export interface LinkDefaults {
   mtu: number;
 }
 
-/** Defaults when a file sets none: Mininet's TCLink without shaping options is close to these. */
-const BUILTIN_DEFAULTS: LinkDefaults = { capacity: 1e9, latency: 0, queue: 1000, mtu: 1500 };
+const BUILTIN_DEFAULTS: LinkDefaults = TOPOLOGY_LINK_DEFAULTS;
 
 export function loadTopologyText(text: string, file = "<inline>", seed = 1): Topology {
   return loadTopology(YamlSource.fromText(text, file), [], undefined, seed);
