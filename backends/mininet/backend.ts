@@ -95,12 +95,16 @@ function driverDir(): string {
   return found;
 }
 
-/** The driver's modules (uploaded together: migsim_driver.py imports the others). */
+/** The driver's modules (uploaded together: migsim_driver.py imports the others) and the JSON Schemas it checks against. */
 function driverFiles(): { name: string; data: Buffer }[] {
   const dir = driverDir();
-  return readdirSync(dir).filter((f) => /^[a-z_]+\.py$/.test(f)).sort()
-    .map((name) => ({ name, data: readFileSync(join(dir, name)) }));
+  const modules = readdirSync(dir).filter((f) => /^[a-z_]+\.py$/.test(f)).sort();
+  const schemas = readdirSync(join(dir, DRIVER_SCHEMAS)).filter((f) => /^[a-z]+\.schema\.json$/.test(f)).sort().map((f) => `${DRIVER_SCHEMAS}/${f}`);
+  return [...modules, ...schemas].map((name) => ({ name, data: readFileSync(join(dir, name)) }));
 }
+
+/** The driver's schema folder (driver/contract.py reads it beside itself). */
+const DRIVER_SCHEMAS = "schemas";
 
 /** Everything the driver reported for one run, beyond the records. */
 export interface MininetRunDetails {
@@ -141,6 +145,8 @@ export class MininetBackend implements Backend {
         throw new InputError(`testbed ${this.address.url}: cannot create a work folder: ${mk.stderr.trim()}`);
       }
       this.remoteDir = dir;
+      const mkSchemas = await session.exec(shellCommand("mkdir", "--", `${dir}/${DRIVER_SCHEMAS}`), { timeoutMs: 15_000 });
+      if (mkSchemas.code !== 0) throw new InputError(`testbed ${this.address.url}: cannot create ${dir}/${DRIVER_SCHEMAS}: ${mkSchemas.stderr.trim()}`);
       for (const f of driverFiles()) await session.upload(`${dir}/${f.name}`, f.data, 0o700);
       await this.preflight(session);
     } catch (e) {

@@ -26,7 +26,7 @@ mkdir -p "$STATE" "$LOG_DIR"
 chmod 700 "$STATE"
 
 # Packages: each is checked first, so a second run neither updates lists nor installs anything.
-PACKAGES=(mininet bridge-utils iperf3 docker.io openssh-server openssh-client busybox-static python3
+PACKAGES=(mininet bridge-utils iperf3 docker.io openssh-server openssh-client busybox-static python3 python3-jsonschema
   iproute2 procps iptables ethtool util-linux ca-certificates xz-utils runc gcc libc6-dev)
 CRIU_BUILD_DEPS=(build-essential pkg-config dpkg-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libprotobuf-dev libnl-3-dev libnet1-dev libcap-dev python3-protobuf libbsd-dev libgnutls28-dev

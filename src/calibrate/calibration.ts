@@ -12,7 +12,7 @@ import { InputError } from "../core/errors.ts";
 import { writeFileAtomic } from "../outputs/atomic.ts";
 import { readProbesCsv, readRunsCsv } from "../outputs/csv.ts";
 import { parseJsonInput } from "../core/json-input.ts";
-import { readManifest } from "../outputs/manifest.ts";
+import { readManifest } from "../outputs/write-manifest.ts";
 import type { Backend, ProbeRecord, RunRecord } from "../formats/runspec.ts";
 import { createBackend, type BackendOptions } from "../run/backend-registry.ts";
 import { loadExperiment } from "../load/read-experiment.ts";

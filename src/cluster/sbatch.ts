@@ -16,7 +16,7 @@ import { resolve } from "node:path";
 import { join } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { writeFileAtomic } from "../outputs/atomic.ts";
-import { packageRoot } from "../outputs/manifest.ts";
+import { packageRoot } from "../outputs/write-manifest.ts";
 import { slug } from "../reports/plots.ts";
 import { chmodSync } from "node:fs";
 

@@ -14,4 +14,4 @@ export * from "./quantity.ts";
 export * from "./records.ts";
 export * from "./runspec.ts";
 export * from "./topology.ts";
-export * from "./workload.ts";
+export * from "./replay-workload.ts";

@@ -7,7 +7,7 @@
  * simulator replaying the file follows, and in a tree it is the only shortest path anyway.
  */
 import { InputError } from "../core/errors.ts";
-import { WORKLOAD_SCHEMA, type WorkloadDocument } from "../formats/workload.ts";
+import { WORKLOAD_SCHEMA, type WorkloadDocument } from "../formats/replay-workload.ts";
 import { Simulator } from "../kernel/index.ts";
 import { compileTopology } from "./topology/compile.ts";
 import { createNetworkModel, type ModelOptions } from "./index.ts";

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "
 import { join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { CsvFileWriter, checkProbesHeader, parseRunsRaw, readCsvRaw, axesOfRunsHeader, type RawCsv } from "./csv.ts";
-import { buildManifest, readManifest, writeManifest, type Manifest, type RunIndexEntry } from "./manifest.ts";
+import { buildManifest, readManifest, writeManifest, type Manifest, type RunIndexEntry } from "./write-manifest.ts";
 import { formatShard, shardIndices, shardOf } from "./shards.ts";
 import { removePreviousOutputs } from "./previous-runs.ts";
 import type { IntervalSpec } from "../core/stats.ts";

@@ -10,7 +10,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rm
 import { join } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { publish, writeAllSync, writeFileAtomic } from "./atomic.ts";
-import type { RunIndexEntry } from "./manifest.ts";
+import type { RunIndexEntry } from "./write-manifest.ts";
 
 export interface Progress {
   /** identifies the plan (experiment document, seed, runs, shard); a resume must match it */

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { readRunsCsv } from "../outputs/csv.ts";
-import { buildManifest, writeManifest, type RunIndexEntry } from "../outputs/manifest.ts";
+import { buildManifest, writeManifest, type RunIndexEntry } from "../outputs/write-manifest.ts";
 import { writeReport, writeTraceData, writeTracePlot, type TraceData } from "../reports/write-report.ts";
 import type { ReferenceBlock } from "../reports/summary.ts";
 import type { PhaseMarks, RunRecord, TraceSample } from "../formats/runspec.ts";
