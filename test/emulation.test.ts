@@ -17,7 +17,8 @@ import type { PolicyPlan } from "../src/policies/types.ts";
 import type { CostParams, MigrationSpec, RunSpec, TrafficSpec, ProbeSpec } from "../src/formats/runspec.ts";
 import type { LinkSpec } from "../src/network/topology/types.ts";
 import { MininetBackend, testbedFromEnvironment, type DecideFn } from "../backends/mininet/backend.ts";
-import { shellCommand, SshSession, parseTestbedUrl } from "../backends/mininet/ssh.ts";
+import { SshSession, parseTestbedUrl } from "../backends/mininet/ssh.ts";
+import { shellCommand } from "../src/core/shell.ts";
 
 const creds = testbedFromEnvironment();
 const required = process.env.MIGSIM_TESTBED_REQUIRED === "1";

@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MininetBackend } from "../backends/mininet/backend.ts";
-import { checkHostKey, parseTestbedUrl, quote, safeName, shellCommand } from "../backends/mininet/ssh.ts";
+import { checkHostKey, parseTestbedUrl, safeName } from "../backends/mininet/ssh.ts";
+import { quote, shellCommand } from "../src/core/shell.ts";
 import { InputError } from "../src/core/errors.ts";
 import { loadExperiment } from "../src/load/read-experiment.ts";
 import { specAt } from "../src/run/plan.ts";

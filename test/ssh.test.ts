@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../src/core/errors.ts";
 import {
-  checkHostKey, fingerprintOf, knownHostsName, parseKnownHosts, parseTestbedUrl, quote, safeName, shellCommand,
+  checkHostKey, fingerprintOf, knownHostsName, parseKnownHosts, parseTestbedUrl, safeName,
 } from "../backends/mininet/ssh.ts";
+import { quote, shellCommand } from "../src/core/shell.ts";
 
 test("parseTestbedUrl accepts ssh://user@host[:port]", (t) => {
   t.deepEqual(parseTestbedUrl("ssh://root@127.0.0.1:2290"),

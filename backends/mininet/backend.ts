@@ -13,7 +13,8 @@ import { routerOf } from "../../src/network/topology/shared.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
 import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/formats/runspec.ts";
 import { DriverHostSchema, DriverPreflightSchema, parseDriverLine, TESTBED_IMAGE, type DriverLine, type DriverPlan, type DriverRecord } from "../../src/formats/driver.ts";
-import { type ExecResult, parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
+import { shellCommand } from "../../src/core/shell.ts";
+import { type ExecResult, parseTestbedUrl, safeName, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
 
 export type DecideFn = (spec: RunSpec, migrationIndex: number) => Promise<PolicyPlan> | PolicyPlan;
 
@@ -25,7 +26,7 @@ export interface MininetBackendOptions {
   /** pinned host key fingerprint `SHA256:...` (instead of known_hosts) */
   fingerprint?: string | undefined;
   decide: DecideFn;
-  /** local busybox image on the testbed (setup-testbed.sh builds `migsim-busybox:2`, with the live workload) */
+  /** local busybox image on the testbed (default TESTBED_IMAGE, which setup-testbed.sh builds, with the live workload) */
   image?: string | undefined;
   connectTimeoutMs?: number | undefined;
   /** overrides the run time limit computed from the spec, seconds */

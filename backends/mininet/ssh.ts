@@ -51,9 +51,6 @@ export function parseTestbedUrl(text: string, field = "testbed"): TestbedAddress
   return { user, host, port, url: `ssh://${user}@${shown}:${port}` };
 }
 
-// Quoting lives with the rest of migsim's (src/core/shell.ts); exported here too for the backend's users.
-export { quote, shellCommand } from "../../src/core/shell.ts";
-
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
 /** Validates a host, container or file name before it goes anywhere near a command line. */

@@ -61,11 +61,6 @@ export function runStream(seed: number, purpose: StreamPurpose, index: number): 
   return () => (g ??= subRng(seed, `${purpose}:${index}`))();
 }
 
-/** Exponential variate with the given mean. */
-export function exponential(rng: Rng, mean: number): number {
-  return -mean * Math.log(1 - rng());
-}
-
 /** Uniform integer in [0, n). */
 export function randomInt(rng: Rng, n: number): number {
   return Math.min(n - 1, Math.floor(rng() * n));
