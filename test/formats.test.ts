@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { driverSchemas, OUTPUTS_DOC, outputsDoc, SCHEMA_DIR } from "../scripts/format-doc.ts";
 import { SimBackend } from "../backends/sim/backend.ts";
-import { DriverPlanSchema, DriverRecordSchema, type DriverPlan } from "../src/formats/driver.ts";
+import { DriverPlanSchema, DriverRecordSchema, parseDriverLine, type DriverPlan } from "../src/formats/driver.ts";
 import { MIGRATION_MODES, TRANSPORTS } from "../src/formats/modes.ts";
 import { loadExperiment } from "../src/load/read-experiment.ts";
 import { specAt } from "../src/run/plan.ts";
@@ -71,6 +71,14 @@ test("the driver accepts a real plan and refuses a bad one with one line naming 
 
     writeFileSync(badFile, "{not json");
     t.is(python(["contract.py", "plan", badFile]).status, 2);
+
+    // the driver's own start: refused before anything is set up, with an error line the backend parses
+    writeFileSync(badFile, JSON.stringify(bad));
+    const run = python(["migsim_driver.py", "run", badFile]);
+    t.is(run.status, 2);
+    t.is(run.stderr.trim().split("\n").length, 1, run.stderr);
+    const line = parseDriverLine(run.stdout.trim());
+    t.like(line, { type: "error", phase: "set-up" });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
