@@ -1,5 +1,5 @@
 /**
- * Replay benchmark: the flow-level scaling workload of `migsim workload` (src/experiment/workload.ts: two-level
+ * Replay benchmark: the flow-level scaling workload of `migsim workload` (src/workload/generate.ts: two-level
  * tree, N hosts, M Poisson transfers) through `replay` on every available network model, each case
  * in its own child process so its peak RSS is its own.
  *
@@ -15,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateWorkload } from "../src/experiment/workload.ts";
+import { generateWorkload } from "../src/workload/generate.ts";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
 const CACHE = join(ROOT, "out", "bench", "workloads");
@@ -69,8 +69,8 @@ function workload(hosts: number, transfers: number): string {
 /** Child: one replay, measured in-process; prints a JSON report on stdout. */
 async function child(file: string, model: string, out: string): Promise<void> {
   const { replayWorkload } = await import("../src/network/replay.ts");
-  const { loadWorkloadFile } = await import("../src/experiment/workload.ts");
-  const { writeTransfersCsv } = await import("../src/report/transfers.ts");
+  const { loadWorkloadFile } = await import("../src/workload/generate.ts");
+  const { writeTransfersCsv } = await import("../src/outputs/transfers.ts");
   const t0 = performance.now();
   const w = loadWorkloadFile(file);
   const t1 = performance.now();

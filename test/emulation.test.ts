@@ -12,12 +12,13 @@ import { release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import type { PolicyPlan } from "../src/policies/types.ts";
-import type { CostParams, MigrationSpec, RunSpec, TrafficSpec, ProbeSpec } from "../src/runspec.ts";
+import type { CostParams, MigrationSpec, RunSpec, TrafficSpec, ProbeSpec } from "../src/formats/runspec.ts";
 import type { LinkSpec } from "../src/network/topology/types.ts";
 import { MininetBackend, testbedFromEnvironment, type DecideFn } from "../backends/mininet/backend.ts";
-import { shellCommand, SshSession, parseTestbedUrl } from "../backends/mininet/ssh.ts";
+import { SshSession, parseTestbedUrl } from "../backends/mininet/ssh.ts";
+import { shellCommand } from "../src/core/shell.ts";
 
 const creds = testbedFromEnvironment();
 const required = process.env.MIGSIM_TESTBED_REQUIRED === "1";

@@ -2,10 +2,10 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { planSize, shardPositions, specAt } from "../src/experiment/plan.ts";
-import { parseShard } from "../src/report/plan.ts";
+import { InputError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { planSize, shardPositions, specAt } from "../src/run/plan.ts";
+import { parseShard } from "../src/outputs/shards.ts";
 
 const TOPO = `name: t
 defaults: { capacity: 10Mbps, latency: 1ms }

@@ -17,12 +17,12 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SimBackend } from "../backends/sim/backend.ts";
-import { InputError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { planSize, specAt } from "../src/experiment/plan.ts";
-import { validatePolicies } from "../src/experiment/validate-policies.ts";
+import { InputError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { planSize, specAt } from "../src/run/plan.ts";
+import { validatePolicies } from "../src/run/validate-policies.ts";
 import { loadTopologyText } from "../src/network/topology/load.ts";
-import type { RunSpec } from "../src/runspec.ts";
+import type { RunSpec } from "../src/formats/runspec.ts";
 import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { MaxMinModel } from "../src/network/maxmin/model.ts";

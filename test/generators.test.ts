@@ -1,8 +1,9 @@
 import test from "ava";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import { hostDiameter } from "../src/network/topology/analysis.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
-import { loadTopologyFile, loadTopologyText } from "../src/network/topology/load.ts";
+import { loadTopologyText } from "../src/network/topology/load.ts";
+import { loadTopologyFile } from "../src/load/read-topology.ts";
 import { Router } from "../src/network/topology/routing.ts";
 import type { Topology } from "../src/network/topology/types.ts";
 

@@ -11,10 +11,10 @@ import { parse } from "yaml";
 import { SimBackend } from "../backends/sim/backend.ts";
 import { costsFromBlock, JOWUA_TABLE2, mean } from "../src/migration/costs.ts";
 import { DEFAULT_NETWORK_PARAMS } from "../src/network/model.ts";
-import { loadTopologyFile } from "../src/network/topology/load.ts";
-import { runSeed } from "../src/random.ts";
-import type { RunSpec } from "../src/runspec.ts";
-import { InputError } from "../src/errors.ts";
+import { loadTopologyFile } from "../src/load/read-topology.ts";
+import { runSeed } from "../src/core/random.ts";
+import type { RunSpec } from "../src/formats/runspec.ts";
+import { InputError } from "../src/core/errors.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const file = resolve(root, "experiments/jowua-clock.yaml");

@@ -10,12 +10,12 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SimBackend } from "../backends/sim/backend.ts";
-import { InputError, UnreachableResultError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { specAt } from "../src/experiment/plan.ts";
+import { InputError, UnreachableResultError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { specAt } from "../src/run/plan.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { Router } from "../src/network/topology/routing.ts";
-import type { RunRecord, RunResult, RunSpec } from "../src/runspec.ts";
+import type { RunRecord, RunResult, RunSpec } from "../src/formats/runspec.ts";
 
 const MODELS = ["max-min", "tcp-fluid"] as const;
 const dir = mkdtempSync(join(tmpdir(), "migsim-numeric-"));

@@ -1,12 +1,12 @@
 import test from "ava";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import { builtinPolicies, resolvePolicy } from "../src/policies/registry.ts";
 import type { VibReader } from "../src/measurement/vib.ts";
 import type { Policy, PolicyInput, PolicyPlan } from "../src/policies/types.ts";
 import type { Topology } from "../src/network/topology/types.ts";
 import { fig3, link, makeView, policyInputOn } from "./helpers/view.ts";
 import { pickMax, pickMaxAt, reachableCandidates, reachableView } from "../src/policies/common.ts";
-import { makeRng } from "../src/random.ts";
+import { makeRng } from "../src/core/random.ts";
 
 const CANDIDATES = ["h3", "h4", "h5"];
 

@@ -3,10 +3,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import { loadWorkloadFile } from "../src/experiment/workload.ts";
+import { InputError } from "../src/core/errors.ts";
+import { loadWorkloadFile } from "../src/workload/generate.ts";
 import { parseWorkload, replayWorkload } from "../src/network/replay.ts";
-import { formatTransferNumber as formatNumber, writeTransfersCsv } from "../src/report/transfers.ts";
+import { formatTransferNumber as formatNumber, writeTransfersCsv } from "../src/outputs/transfers.ts";
 
 /** the layout `migsim workload` makes, 2 racks of 2 hosts, in miniature */
 function tinyWorkload(transfers: Array<{ id: number; src: number; dst: number; bytes: number; start: number }>): Record<string, unknown> {

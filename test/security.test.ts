@@ -11,14 +11,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MininetBackend } from "../backends/mininet/backend.ts";
-import { checkHostKey, parseTestbedUrl, quote, safeName, shellCommand } from "../backends/mininet/ssh.ts";
-import { InputError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { specAt } from "../src/experiment/plan.ts";
+import { checkHostKey, parseTestbedUrl, safeName } from "../backends/mininet/ssh.ts";
+import { quote, shellCommand } from "../src/core/shell.ts";
+import { InputError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { specAt } from "../src/run/plan.ts";
 import { bigIntToBytes, bytesToBigInt } from "../src/policies/crypto/secret.ts";
 import { decryptTable } from "../src/policies/crypto/table.ts";
 import { lookup, MTD_DEFAULTS, setupFountain, setupRandom, setupShamir } from "../src/policies/mtd.ts";
-import { runStream } from "../src/random.ts";
+import { runStream } from "../src/core/random.ts";
 
 function sources(dir: string, exts: string[]): string[] {
   const out: string[] = [];

@@ -6,8 +6,9 @@ import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import { checkHostKey, fingerprintOf, knownHostsName, parseKnownHosts, parseTestbedUrl, quote, safeName, shellCommand } from "../backends/mininet/ssh.ts";
+import { InputError } from "../src/core/errors.ts";
+import { checkHostKey, fingerprintOf, knownHostsName, parseKnownHosts, parseTestbedUrl, safeName } from "../backends/mininet/ssh.ts";
+import { quote, shellCommand } from "../src/core/shell.ts";
 
 test("parseTestbedUrl accepts ssh://user@host[:port]", (t) => {
   t.deepEqual(parseTestbedUrl("ssh://root@127.0.0.1:2290"), { user: "root", host: "127.0.0.1", port: 2290, url: "ssh://root@127.0.0.1:2290" });

@@ -1,7 +1,7 @@
 /** Student-t intervals and summary statistics against known values. */
 import test from "ava";
-import { ciHalfWidth, describe, median, sampleStd, tQuantile } from "../src/report/stats.ts";
-import { withinTolerance } from "../src/report/summary.ts";
+import { ciHalfWidth, describe, median, sampleStd, tQuantile } from "../src/core/stats.ts";
+import { withinTolerance } from "../src/reports/summary.ts";
 
 const close = (t: import("ava").ExecutionContext, a: number, b: number, eps: number, what: string) => t.true(Math.abs(a - b) <= eps, `${what}: ${a} != ${b}`);
 

@@ -4,9 +4,9 @@
  * says where it comes from; values marked "assumption" are placeholders until the Mininet backend
  * calibrates them, and are documented as such in docs/migration.md.
  */
-import { InputError } from "../errors.ts";
-import type { CostParams } from "../runspec.ts";
-import { describe, parseBytes, parseDuration, parseRate } from "../units.ts";
+import { InputError } from "../core/errors.ts";
+import type { CostParams } from "../formats/runspec.ts";
+import { describe, parseBytes, parseDuration, parseRate } from "../core/units.ts";
 
 /** JoWUA 2019 Table 2 (stateless clock application, 10 runs), seconds: the source of the stateless defaults. */
 export const JOWUA_TABLE2 = {

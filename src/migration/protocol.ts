@@ -10,9 +10,9 @@
 import type { ProcessBody, Simulator, Waitable } from "../kernel/index.ts";
 import type { Flow, NetworkModel } from "../network/model.ts";
 import type { PolicyPlan, SetupMessage } from "../policies/types.ts";
-import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from "../runspec.ts";
+import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from "../formats/runspec.ts";
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
-import { formatMbps } from "../units.ts";
+import { formatMbps } from "../core/units.ts";
 import { openConnection, sendBytes } from "./transport.ts";
 
 /** CRIU's MAX_XFER_LEN (uffd.c): the largest range one lazy-pages request asks for */

@@ -27,8 +27,8 @@
  */
 import { createHmac } from "node:crypto";
 import { inspect } from "node:util";
-import { InputError } from "../errors.ts";
-import { randomInt } from "../random.ts";
+import { InputError } from "../core/errors.ts";
+import { randomInt } from "../core/random.ts";
 import { type CandidateView, reachableCandidates, reachableNodes, reaches } from "./common.ts";
 import { P521, P521_BYTES } from "./crypto/field.ts";
 import { blockLength, type CodedSymbol, Decoder, recode, symbolMaker } from "./crypto/fountain.ts";

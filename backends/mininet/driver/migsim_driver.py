@@ -40,6 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hosttools  # noqa: E402
+from contract import ContractError, read_plan  # noqa: E402
 from jsonout import emit, open_stdout  # noqa: E402
 from procs import StepTimeout, alive, release_container, run_bounded  # noqa: E402
 from cleanup import cleanup_state, remove_hang_flag  # noqa: E402
@@ -128,8 +129,12 @@ def cmd_preflight(args):
 
 
 def cmd_run(args):
-    with open(args.plan) as f:
-        plan = json.load(f)
+    try:
+        plan = read_plan(args.plan)
+    except ContractError as e:
+        sys.stderr.write("%s\n" % e)
+        emit({"type": "error", "message": str(e), "phase": "set-up"})
+        return 2
     run = Run(plan, time.monotonic() + args.deadline)
 
     def on_signal(signum, _frame):

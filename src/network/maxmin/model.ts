@@ -29,7 +29,7 @@
  * and the link, instead of letting the run end silently with the transfer pending.
  */
 import { MinHeap, Signal, type EventId, type Simulator } from "../../kernel/index.ts";
-import { Arena } from "../../arena.ts";
+import { Arena } from "../../core/arena.ts";
 import {
   BlockedLinkError,
   StarvedFlowError,
@@ -82,7 +82,7 @@ export class MaxMinModel implements NetworkModel {
   private fLinks: Int32Array[] = [];
   /** position of the flow in each of its links' lists (elastic flows only) */
   private fPos: Int32Array[] = [];
-  // (the arrays of the first `cap` slots and of the links are views of one buffer: src/arena.ts)
+  // (the arrays of the first `cap` slots and of the links are views of one buffer: src/core/arena.ts)
   private fRate: Float64Array;
   private fDelivered: Float64Array;
   private fStamp: Float64Array;

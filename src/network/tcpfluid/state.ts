@@ -11,7 +11,7 @@ import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
 import type { FluidFlow } from "./flow.ts";
 import { tcpFluidParams, type TcpFluidParams } from "./params.ts";
-import { Arena } from "../../arena.ts";
+import { Arena } from "../../core/arena.ts";
 
 export class FluidState {
   readonly p: TcpFluidParams;
@@ -36,7 +36,7 @@ export class FluidState {
   /**
    * the per-link arrays of this layer and the ones above it, views of one buffer: a run of a
    * small topology is over in a fraction of a millisecond, and a buffer of their own each was a
-   * tenth of a sweep's time (src/arena.ts)
+   * tenth of a sweep's time (src/core/arena.ts)
    */
   protected readonly arena: Arena;
   /** per directed link: queueing delay (s), wire load (B/s), cumulative wire bytes, goodput capacity left for tcp */
