@@ -46,6 +46,21 @@ function applies(phase: JudgedPhase, mode: string): boolean {
   return !(phase === "transfer_s" && mode === "stateless");
 }
 
+/** Every policy's pair of one scenario: its simulated runs against its testbed runs and failures. */
+export function judgeScenario(scenario: string, file: string, parameters: ScenarioParameters, sim: readonly RunRecord[], testbed: readonly RunRecord[], failed: readonly RunFailure[]): PairResult[] {
+  return [...new Set(sim.map((x) => x.policy))].map((policy) =>
+    judgePair(
+      scenario,
+      file,
+      parameters,
+      policy,
+      sim.filter((x) => x.policy === policy),
+      testbed.filter((x) => x.policy === policy),
+      failed.filter((x) => x.policy === policy),
+    ),
+  );
+}
+
 export function judgePair(
   scenario: string,
   file: string,

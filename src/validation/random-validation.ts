@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { writeFileAtomic } from "../outputs/atomic.ts";
 import { readRunsCsv } from "../outputs/csv.ts";
 import { renderSvg, svgToPng } from "../reports/plots.ts";
-import type { RunFailure, RunRecord } from "../formats/runspec.ts";
+import type { RunRecord } from "../formats/runspec.ts";
 import type { BackendOptions } from "../run/backend-registry.ts";
 import { compareBackends } from "./compare-backends.ts";
 import { InputError, UnreachableResultError } from "../core/errors.ts";
@@ -20,7 +20,7 @@ import { loadProfile } from "../load/read-profile.ts";
 import { runExperiment, type ProgressReporter } from "../run/run-experiment.ts";
 import { onTestbedSession } from "../run/testbed-host.ts";
 import { drawScenario, type Scenario } from "./draw.ts";
-import { judgePair, type PairResult, worstError } from "./pairs.ts";
+import { judgeScenario, type PairResult, worstError } from "./pairs.ts";
 import { randomValidationChart, randomValidationCsv, randomValidationMarkdown } from "./validation-report.ts";
 
 export interface RandomValidationOptions {
@@ -53,6 +53,16 @@ export const MAX_REDRAWS = 50;
 const DEADLINE_FACTOR = 3;
 const DEADLINE_SLACK_S = 90;
 export const DEADLINE_RULE = `${DEADLINE_FACTOR} x the longest simulated run (from t = 0 to its last migration's end) + ${DEADLINE_SLACK_S} s`;
+
+/** validation.csv and the scatter plot (svg, png) of judged pairs in `out`; returns the csv's path. */
+export async function writePairTables(out: string, pairs: readonly PairResult[]): Promise<string> {
+  const csvFile = join(out, "validation.csv");
+  writeFileAtomic(csvFile, randomValidationCsv(pairs));
+  const svg = await renderSvg(randomValidationChart(pairs));
+  writeFileAtomic(join(out, "validation.svg"), svg);
+  writeFileAtomic(join(out, "validation.png"), svgToPng(svg));
+  return csvFile;
+}
 
 /** A drawn scenario as the experiment file validate writes (and --rejudge recognises). */
 export function scenarioFileText(scenario: Scenario): string {
@@ -125,27 +135,14 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
       });
       const sim = readRecords(join(r.outDir, "sim", "runs.csv"));
       const emu = readRecords(join(r.outDir, "mininet", "runs.csv"));
-      for (const policy of new Set(sim.map((x) => x.policy))) {
-        const pair = judgePair(
-          scenario.name,
-          relative(out, file),
-          scenario.parameters,
-          policy,
-          sim.filter((x) => x.policy === policy),
-          emu.filter((x) => x.policy === policy),
-          r.failed.filter((f: RunFailure) => f.policy === policy),
-        );
+      for (const pair of judgeScenario(scenario.name, relative(out, file), scenario.parameters, sim, emu, r.failed)) {
         pairs.push(pair);
-        opts.log(`  ${policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}; worst ${(100 * worstError(pair)).toFixed(1)}%`);
+        opts.log(`  ${pair.policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}; worst ${(100 * worstError(pair)).toFixed(1)}%`);
       }
     }
   });
   // 3. the outputs
-  const csvFile = join(out, "validation.csv");
-  writeFileAtomic(csvFile, randomValidationCsv(pairs));
-  const svg = await renderSvg(randomValidationChart(pairs));
-  writeFileAtomic(join(out, "validation.svg"), svg);
-  writeFileAtomic(join(out, "validation.png"), svgToPng(svg));
+  const csvFile = await writePairTables(out, pairs);
   const report = (plot: string, scenarioLink: (file: string) => string): string =>
     randomValidationMarkdown({
       command: `migsim ${(opts.argv ?? []).join(" ")}`,

@@ -10,14 +10,13 @@ import { InputError } from "../core/errors.ts";
 import { writeFileAtomic } from "../outputs/atomic.ts";
 import { readRunsCsv } from "../outputs/csv.ts";
 import { FAILED_FILE, readFailedCsv } from "../outputs/failed.ts";
-import { renderSvg, svgToPng } from "../reports/plots.ts";
 import type { RunRecord } from "../formats/runspec.ts";
 import { loadProfile } from "../load/read-profile.ts";
 import { runExperiment } from "../run/run-experiment.ts";
 import { drawScenario, type Scenario } from "./draw.ts";
-import { judgePair, type PairResult } from "./pairs.ts";
-import { DEADLINE_RULE, MAX_REDRAWS, scenarioFileText } from "./random-validation.ts";
-import { randomValidationChart, randomValidationCsv, randomValidationMarkdown } from "./validation-report.ts";
+import { judgeScenario, type PairResult } from "./pairs.ts";
+import { DEADLINE_RULE, MAX_REDRAWS, scenarioFileText, writePairTables } from "./random-validation.ts";
+import { randomValidationMarkdown } from "./validation-report.ts";
 
 export interface RejudgeOptions {
   /** the --out folder of an earlier `migsim validate --random` */
@@ -75,25 +74,12 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
     const sim = records(join(simDir, "runs.csv"));
     const emu = records(join(testbedDir, "runs.csv"));
     const failed = existsSync(join(testbedDir, FAILED_FILE)) ? readFailedCsv(join(testbedDir, FAILED_FILE)) : [];
-    for (const policy of new Set(sim.map((x) => x.policy))) {
-      const pair = judgePair(
-        scenario.name,
-        relative(out, file),
-        scenario.parameters,
-        policy,
-        sim.filter((x) => x.policy === policy),
-        emu.filter((x) => x.policy === policy),
-        failed.filter((x) => x.policy === policy),
-      );
+    for (const pair of judgeScenario(scenario.name, relative(out, file), scenario.parameters, sim, emu, failed)) {
       pairs.push(pair);
-      opts.log(`${scenario.name} ${policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}`);
+      opts.log(`${scenario.name} ${pair.policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}`);
     }
   }
-  const csvFile = join(out, "validation.csv");
-  writeFileAtomic(csvFile, randomValidationCsv(pairs));
-  const svg = await renderSvg(randomValidationChart(pairs));
-  writeFileAtomic(join(out, "validation.svg"), svg);
-  writeFileAtomic(join(out, "validation.png"), svgToPng(svg));
+  const csvFile = await writePairTables(out, pairs);
   const report = randomValidationMarkdown({
     command: `migsim ${(opts.argv ?? []).join(" ")}`,
     started: new Date(),
