@@ -3,7 +3,7 @@
  * connection set-up takes over the queues of the moment (propagation, queueing, serialisation at
  * the bottleneck, the host stack). Messages do not become flows: they never perturb the solve.
  */
-import { BlockedLinkError } from "../model.ts";
+import { blockedLinkError } from "../model.ts";
 import { Signal } from "../../kernel/index.ts";
 import type { ExchangeOptions } from "../model.ts";
 import type { Path } from "../topology/types.ts";
@@ -70,7 +70,7 @@ export class MessageDelays extends QueueSolver {
       let worst = path.links[0]!;
       for (const l of path.links) if (this.topo.capacity[l]! < this.topo.capacity[worst]!) worst = l;
       const c = this.topo.capacity[worst]!;
-      if (!(c > 0)) throw new BlockedLinkError(`a message over link ${this.linkName(worst)} can never be delivered: the link has no capacity`, worst);
+      if (!(c > 0)) throw blockedLinkError(`a message over link ${this.linkName(worst)} can never be delivered: the link has no capacity`, worst);
       // packets join the FIFO behind the queue and leave at the link rate (wire bytes); an idle
       // shaped link lets a burst through at once
       const burst = this.emulated && this.delay[worst] === 0 ? this.p.burstBytes : 0;

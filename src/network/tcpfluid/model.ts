@@ -29,7 +29,7 @@
  * congestion.ts, solver.ts, delays.ts, and this file (the NetworkModel: flows in and out, stepping).
  */
 import { Signal, type EventId } from "../../kernel/index.ts";
-import { BlockedLinkError, StarvedFlowError, type Flow, type FlowResult, type FlowSpec, type NetworkModel } from "../model.ts";
+import { blockedLinkError, starvedFlowError, type Flow, type FlowResult, type FlowSpec, type NetworkModel } from "../model.ts";
 import { MessageDelays } from "./delays.ts";
 import { FluidFlow } from "./flow.ts";
 
@@ -58,7 +58,7 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     const path = this.route(spec.src, spec.dst);
     const ack = this.route(spec.dst, spec.src);
     for (const l of path.links) {
-      if (!(this.topo.capacity[l]! > 0)) throw new BlockedLinkError(`flow ${spec.src} -> ${spec.dst} can never finish: link ${this.linkName(l)} has no capacity`, l);
+      if (!(this.topo.capacity[l]! > 0)) throw blockedLinkError(`flow ${spec.src} -> ${spec.dst} can never finish: link ${this.linkName(l)} has no capacity`, l);
     }
     this.advance(this.sim.now);
     const base = Math.max(1e-6, path.propagation + ack.propagation + this.p.stackRtt);
@@ -245,7 +245,7 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
       if (f.size < Infinity && f.rate <= 0) {
         let worst = f.path.links[0]!;
         for (const l of f.path.links) if (this.avail[l]! <= 0) worst = l;
-        throw new StarvedFlowError(f, this.linkName(worst), worst);
+        throw starvedFlowError(f, this.linkName(worst), worst);
       }
     }
   };
