@@ -14,7 +14,7 @@ import type { Rng, SetupMessage } from "./types.ts";
 
 export const SECRET_BYTES = 32;
 /** bits of the random number R the manager gives the source */
-export const R_BITS = 256n;
+const R_BITS = 256n;
 
 /** A host's key point (X, Y) for formula (1). X is public, Y is secret. */
 export interface KeyPoint {

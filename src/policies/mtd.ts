@@ -30,7 +30,7 @@
  * mtd-shamir.ts, mtd-fountain.ts, mtd-random.ts.
  */
 export { MTD_DEFAULTS } from "./mtd-params.ts";
-export { type FountainSetup, type KeyPoint, LookupTable, type ShamirSetup, setupFountain, setupRandom, setupShamir, type TableSetup } from "./mtd-setup.ts";
+export { setupFountain, setupRandom, setupShamir } from "./mtd-setup.ts";
 export { lookup } from "./mtd-source.ts";
 export { mtdShamirPolicy } from "./mtd-shamir.ts";
 export { mtdFountainPolicy } from "./mtd-fountain.ts";
