@@ -10,7 +10,7 @@
  * experiments/scale/datacenter.yaml is `16 300 200`; bench/datacenter.bench.ts writes `16 300
  * 200` and `32 1000 1000` with --rekey-per-migration, one file per network model.
  */
-import { makeRng, randomInt } from "../src/random.ts";
+import { makeRng, randomInt } from "../src/core/random.ts";
 
 export interface DatacenterShape {
   k: number;

@@ -58,14 +58,14 @@ function phaseOf(url: string, fn: string): string | undefined {
   }
   // (the topology modules live in src/network/topology/ since the network split: matched there,
   // or compile and routing fall into "network model"; .ts through tsx, .js from dist/)
-  if (/\/src\/(experiment|yamlsource|units)|\/src\/network\/topology\/(load|generators)\.[jt]s/.test(p)) return "load";
+  if (/\/src\/(load\/|formats\/|core\/(yamlsource|units)\.)|\/src\/network\/topology\/(load|generators)\.[jt]s/.test(p)) return "load";
   if (p.includes("/src/network/topology/compile")) return "compile";
   if (p.includes("/src/network/topology/routing")) return "routing";
   if (p.includes("/src/policies/")) return "policy decisions";
   if (p.includes("/src/kernel/")) return "kernel";
   if (p.includes("/src/network/")) return "network model";
   if (/\/src\/(migration|measurement)\/|\/backends\/sim\//.test(p)) return "migration + measurement";
-  if (p.includes("/src/report/")) return "records";
+  if (p.includes("/src/outputs/") || p.includes("/src/reports/")) return "records";
   return undefined;
 }
 
@@ -114,9 +114,9 @@ async function child(file: string, model: string, runs: number, label: string, p
   // `migsim run` executes (npm run bench builds it first), not the sources through tsx, whose
   // transpiled modules and loader thread added 80-240 MiB to the peak and slowed the first run
   const t0 = performance.now();
-  const { loadExperiment } = await import("../dist/src/experiment/load.js");
-  const { specAt } = await import("../dist/src/experiment/plan.js");
-  const { csvLines, runColumns, runRowValues } = await import("../dist/src/report/csv.js");
+  const { loadExperiment } = await import("../dist/src/load/read-experiment.js");
+  const { specAt } = await import("../dist/src/run/plan.js");
+  const { csvLines, runColumns, runRowValues } = await import("../dist/src/outputs/csv.js");
   const { SimBackend } = await import("../dist/backends/sim/backend.js");
   const exp = loadExperiment(file, { runs, set });
   const cell = exp.cells.find((c) => c.base.network.model === model);

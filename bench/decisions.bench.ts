@@ -13,12 +13,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { specAt } from "../src/experiment/plan.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { specAt } from "../src/run/plan.ts";
 import { policyInput } from "../src/policies/input.ts";
 import { resolvePolicy } from "../src/policies/registry.ts";
 import { staticView } from "../src/policies/static-view.ts";
-import type { PolicySpec } from "../src/runspec.ts";
+import type { PolicySpec } from "../src/formats/runspec.ts";
 import { datacenterYaml } from "./datacenter-workload.ts";
 
 /** decisions timed per policy (the workload's migrations, cycled) */

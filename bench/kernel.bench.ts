@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import FastPriorityQueue from "fastpriorityqueue";
 import { Simulator } from "../src/kernel/index.ts";
-import { makeRng } from "../src/random.ts";
+import { makeRng } from "../src/core/random.ts";
 
 const EVENTS = 1_000_000;
 const SIZES = [1_000, 100_000];

@@ -1,5 +1,5 @@
 /**
- * Replay benchmark: the flow-level scaling workload of `migsim workload` (src/experiment/workload.ts: two-level
+ * Replay benchmark: the flow-level scaling workload of `migsim workload` (src/workload/generate.ts: two-level
  * tree, N hosts, M Poisson transfers) through `replay` on every available network model, each case
  * in its own child process so its peak RSS is its own.
  *
@@ -15,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateWorkload } from "../src/experiment/workload.ts";
+import { generateWorkload } from "../src/workload/generate.ts";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
 const CACHE = join(ROOT, "out", "bench", "workloads");
@@ -36,8 +36,12 @@ const BUDGET_S = process.argv.includes("--all") ? Infinity : 5;
  * machines this project has run on.
  */
 const SIMGRID_SECONDS: Record<string, number> = {
-  "1000x1000": 0.35, "1000x10000": 3.30, "1000x100000": 32.8,
-  "10000x1000": 1.34, "10000x10000": 34.2, "10000x100000": 391,
+  "1000x1000": 0.35,
+  "1000x10000": 3.3,
+  "1000x100000": 32.8,
+  "10000x1000": 1.34,
+  "10000x10000": 34.2,
+  "10000x100000": 391,
 };
 
 interface ChildReport {
@@ -65,8 +69,8 @@ function workload(hosts: number, transfers: number): string {
 /** Child: one replay, measured in-process; prints a JSON report on stdout. */
 async function child(file: string, model: string, out: string): Promise<void> {
   const { replayWorkload } = await import("../src/network/replay.ts");
-  const { loadWorkloadFile } = await import("../src/experiment/workload.ts");
-  const { writeTransfersCsv } = await import("../src/report/transfers.ts");
+  const { loadWorkloadFile } = await import("../src/workload/generate.ts");
+  const { writeTransfersCsv } = await import("../src/outputs/transfers.ts");
   const t0 = performance.now();
   const w = loadWorkloadFile(file);
   const t1 = performance.now();
@@ -131,8 +135,11 @@ async function parent(quick: boolean): Promise<void> {
       if (sg !== undefined && model === "max-min") faster.push(r.totalS < sg);
       console.log(
         `${String(n).padEnd(7)} ${String(m).padEnd(9)} ${model.padEnd(9)} ${wall.toFixed(2).padStart(9)} ${r.totalS.toFixed(2).padStart(9)} ` +
-          `${r.simulateS.toFixed(2).padStart(11)} ${r.peakRssMiB.toFixed(0).padStart(9)} ${Math.round(m / r.totalS).toString().padStart(12)} ` +
-          `${sg === undefined ? "-" : String(sg)}`.padStart(10) + (r.unfinished ? `  (${r.unfinished} unfinished!)` : ""),
+          `${r.simulateS.toFixed(2).padStart(11)} ${r.peakRssMiB.toFixed(0).padStart(9)} ${Math.round(m / r.totalS)
+            .toString()
+            .padStart(12)} ` +
+          `${sg === undefined ? "-" : String(sg)}`.padStart(10) +
+          (r.unfinished ? `  (${r.unfinished} unfinished!)` : ""),
       );
     }
   }
@@ -141,8 +148,10 @@ async function parent(quick: boolean): Promise<void> {
   const mm = (n: number, m: number): ChildReport | undefined => results.find((r) => r.model === "max-min" && r.hosts === n && r.transfers === m);
   const big = mm(10000, 100000);
   if (big) {
-    console.log(`target N=10,000 M=100,000: replay ${big.totalS.toFixed(1)} s (< 60 s: ${big.totalS < 60 ? "met" : "MISSED"}), ` +
-      `peak ${big.peakRssMiB.toFixed(0)} MiB (< 1024: ${big.peakRssMiB < 1024 ? "met" : "MISSED"})`);
+    console.log(
+      `target N=10,000 M=100,000: replay ${big.totalS.toFixed(1)} s (< 60 s: ${big.totalS < 60 ? "met" : "MISSED"}), ` +
+        `peak ${big.peakRssMiB.toFixed(0)} MiB (< 1024: ${big.peakRssMiB < 1024 ? "met" : "MISSED"})`,
+    );
   }
   for (const n of [1000, 10000]) {
     const a = mm(n, 10000);
@@ -156,8 +165,7 @@ async function parent(quick: boolean): Promise<void> {
     if (!base) continue;
     const ratio = r.totalS / base.totalS;
     console.log(
-      `target tcp-fluid <= 10x max-min, N=${r.hosts} M=${r.transfers}: replay ${ratio.toFixed(1)}x ` +
-        `(simulate ${(r.simulateS / base.simulateS).toFixed(1)}x): ${ratio <= 10 ? "met" : "MISSED"}`,
+      `target tcp-fluid <= 10x max-min, N=${r.hosts} M=${r.transfers}: replay ${ratio.toFixed(1)}x ` + `(simulate ${(r.simulateS / base.simulateS).toFixed(1)}x): ${ratio <= 10 ? "met" : "MISSED"}`,
     );
   }
 }

@@ -7,10 +7,11 @@
  */
 
 // Errors: bad input is an InputError (file, line, field, what was expected).
-export { InputError, UnreachableResultError, type InputLocation } from "./errors.ts";
+export { InputError, UnreachableResultError, type InputLocation } from "./core/index.ts";
 
 // Topologies
-export { loadTopologyFile, loadTopologyText } from "./network/topology/load.ts";
+export { loadTopologyText } from "./network/topology/load.ts";
+export { loadTopologyFile } from "./load/index.ts";
 export { compileTopology } from "./network/topology/compile.ts";
 export {
   allShortestPaths,
@@ -35,10 +36,10 @@ export {
 } from "./network/model.ts";
 
 // Experiments: load (validated), expand into RunSpecs, check policies, run
-export { loadExperiment, type Cell, type Experiment, type LoadOptions } from "./experiment/load.ts";
-export { planSize, specAt } from "./experiment/plan.ts";
-export { validatePolicies } from "./experiment/validate-policies.ts";
-export { runExperiment, type RunOptions, type RunOutcome } from "./experiment/run.ts";
+export { loadExperiment, type Cell, type Experiment, type LoadOptions } from "./load/index.ts";
+export { planSize, specAt } from "./run/index.ts";
+export { validatePolicies } from "./run/index.ts";
+export { runExperiment, type RunOptions, type RunOutcome } from "./run/index.ts";
 export { SimBackend, type SimBackendOptions } from "../backends/sim/backend.ts";
 
 // Run specs and records (runs.csv / probes.csv rows)
@@ -61,7 +62,7 @@ export type {
   TrafficSpec,
   Transport,
   TriggerSpec,
-} from "./runspec.ts";
+} from "./formats/index.ts";
 
 // Policy plugins: export `name` and `decide(input)`, optionally `validate(params, context)`
 export type {

@@ -1,5 +1,5 @@
 import test from "ava";
-import { Arena } from "../src/arena.ts";
+import { Arena } from "../src/core/arena.ts";
 
 test("an arena's arrays are zeroed, 8-byte aligned, and never overlap, across buffers", (t) => {
   const arena = new Arena(1000);

@@ -64,7 +64,10 @@ test("--paths lists every host pair; --paths a,b one route", (t) => {
 });
 
 test("--paths a,b lists every shortest path of a fat-tree pair; --k the k shortest, longer ones after", (t) => {
-  const lines = (...args: string[]): string[] => migsim("topo", "topologies/fat-tree.yaml", ...args).stdout.split("\n").filter((l) => / -> /.test(l));
+  const lines = (...args: string[]): string[] =>
+    migsim("topo", "topologies/fat-tree.yaml", ...args)
+      .stdout.split("\n")
+      .filter((l) => / -> /.test(l));
   // across pods of a k=4 fat-tree: 2 aggregation switches x 2 cores each = 4 equal-cost paths
   const all = lines("--paths", "h1,h16");
   t.is(all.length, 4);
@@ -72,7 +75,10 @@ test("--paths a,b lists every shortest path of a fat-tree pair; --k the k shorte
   t.is(new Set(all).size, 4);
   const k = lines("--paths", "h1,h16", "--k", "6");
   t.deepEqual(k.slice(0, 4), all);
-  t.true(k.slice(4).every((l) => l.includes("(8 hops")), k.join("\n"));
+  t.true(
+    k.slice(4).every((l) => l.includes("(8 hops")),
+    k.join("\n"),
+  );
   // loop-free: no node twice on a path
   for (const l of k) {
     const nodes = l.split(": ")[1]!.split(" (")[0]!.split(" ");
@@ -126,7 +132,10 @@ test("the capacity legend lists only capacities a link has", (t) => {
   t.is(r.status, 0, r.stderr);
   const svg = readFileSync(out, "utf8");
   const legend = svg.slice(svg.indexOf(">capacity</text>"));
-  t.deepEqual([...legend.matchAll(/>([^<]+bps)<\/text>/g)].map((m) => m[1]), ["50Mbps", "100Mbps"]);
+  t.deepEqual(
+    [...legend.matchAll(/>([^<]+bps)<\/text>/g)].map((m) => m[1]),
+    ["50Mbps", "100Mbps"],
+  );
 });
 
 test("--draw into a missing folder and drawings too large are refused", (t) => {

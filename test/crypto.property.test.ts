@@ -1,6 +1,6 @@
 import test from "ava";
 import fc from "fast-check";
-import { makeRng } from "../src/random.ts";
+import { makeRng } from "../src/core/random.ts";
 import { Decoder, encode, recode } from "../src/policies/crypto/fountain.ts";
 import { Drbg, SecretBytes } from "../src/policies/crypto/secret.ts";
 import { combine, polynomial, shareAt, split } from "../src/policies/crypto/shamir.ts";

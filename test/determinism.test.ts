@@ -11,7 +11,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMap, isSeq, parseDocument, type Node } from "yaml";
-import { makeRng } from "../src/random.ts";
+import { makeRng } from "../src/core/random.ts";
 
 const FUZZ = "test/fixtures/fuzz";
 const dir = mkdtempSync(join(tmpdir(), "migsim-det-"));

@@ -1,16 +1,16 @@
 /**
- * Paired differences (src/report/differences.ts) against intervals computed by hand, and the
- * percentile bootstrap (src/report/stats.ts): deterministic in the seed.
+ * Paired differences (src/reports/differences.ts) against intervals computed by hand, and the
+ * percentile bootstrap (src/core/stats.ts): deterministic in the seed.
  */
 import test from "ava";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RunRow } from "../src/report/csv.ts";
-import { differencesCsv, pairedDifferences } from "../src/report/differences.ts";
-import { writeReport } from "../src/report/report.ts";
-import { meanInterval } from "../src/report/stats.ts";
-import type { RunRecord } from "../src/runspec.ts";
+import type { RunRow } from "../src/outputs/csv.ts";
+import { differencesCsv, pairedDifferences } from "../src/reports/differences.ts";
+import { writeReport } from "../src/reports/write-report.ts";
+import { meanInterval } from "../src/core/stats.ts";
+import type { RunRecord } from "../src/formats/runspec.ts";
 
 const T = { method: "t", seed: 1 } as const;
 

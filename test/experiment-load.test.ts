@@ -2,10 +2,10 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { planSize, shardPositions, specAt } from "../src/experiment/plan.ts";
-import { parseShard } from "../src/report/plan.ts";
+import { InputError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { planSize, shardPositions, specAt } from "../src/run/plan.ts";
+import { parseShard } from "../src/outputs/shards.ts";
 
 const TOPO = `name: t
 defaults: { capacity: 10Mbps, latency: 1ms }
@@ -91,7 +91,10 @@ test("--set overrides any field", (t) => {
 test("shards partition the plan", (t) => {
   const exp = loadExperiment(scratch(BASE));
   const all = [1, 2, 3].flatMap((i) => shardPositions(exp, { index: i, count: 3 }));
-  t.deepEqual(all.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
+  t.deepEqual(
+    all.sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5],
+  );
   t.throws(() => parseShard("4/3"), { instanceOf: InputError, message: /1 <= i <= N/ });
   t.throws(() => parseShard("x"), { instanceOf: InputError });
 });
@@ -118,7 +121,10 @@ test("refusals name file, line and field", (t) => {
 test("--set sweep.AXIS=[...] replaces a sweep axis's values; --set on the swept field itself is refused, naming the sweep", (t) => {
   const file = scratch(`${BASE}sweep:\n  network.model: [max-min, tcp-fluid]\n  migrations.0.container.checkpoint: [5MB, 20MB]\n`);
   const exp = loadExperiment(file, { set: ["sweep.network.model=[tcp-fluid]"] });
-  t.deepEqual(exp.cells.map((c) => c.id), ["network.model=tcp-fluid&migrations.0.container.checkpoint=5MB", "network.model=tcp-fluid&migrations.0.container.checkpoint=20MB"]);
+  t.deepEqual(
+    exp.cells.map((c) => c.id),
+    ["network.model=tcp-fluid&migrations.0.container.checkpoint=5MB", "network.model=tcp-fluid&migrations.0.container.checkpoint=20MB"],
+  );
   // a --set on the field, then the sweep replaced by a later --set: still refused (the sweep sets it)
   for (const set of [["network.model=tcp-fluid"], ["network.model=tcp-fluid", "sweep.network.model=[max-min]"]]) {
     const err = t.throws(() => loadExperiment(file, { set }), { instanceOf: InputError })!;

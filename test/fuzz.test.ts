@@ -17,21 +17,19 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SimBackend } from "../backends/sim/backend.ts";
-import { InputError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { planSize, specAt } from "../src/experiment/plan.ts";
-import { validatePolicies } from "../src/experiment/validate-policies.ts";
+import { InputError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { planSize, specAt } from "../src/run/plan.ts";
+import { validatePolicies } from "../src/run/validate-policies.ts";
 import { loadTopologyText } from "../src/network/topology/load.ts";
-import type { RunSpec } from "../src/runspec.ts";
+import type { RunSpec } from "../src/formats/runspec.ts";
 import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { MaxMinModel } from "../src/network/maxmin/model.ts";
 import { blockage, DEFAULT_NETWORK_PARAMS, type Flow, type FlowResult } from "../src/network/model.ts";
 import type { LinkSpec } from "../src/network/topology/types.ts";
 
-const TOPOLOGIES = ["fig3-heterogeneous", "example-explicit", "tree", "fat-tree", "full-mesh", "linear", "star"].map((n) =>
-  readFileSync(`topologies/${n}.yaml`, "utf8"),
-);
+const TOPOLOGIES = ["fig3-heterogeneous", "example-explicit", "tree", "fat-tree", "full-mesh", "linear", "star"].map((n) => readFileSync(`topologies/${n}.yaml`, "utf8"));
 const FUZZ = "test/fixtures/fuzz";
 const EXPERIMENT = readFileSync(join(FUZZ, "experiment.yaml"), "utf8");
 
@@ -50,44 +48,86 @@ const pick = <T>(xs: readonly T[], i: number): T => xs[i % xs.length]!;
 function mutation(): fc.Arbitrary<Mutation> {
   const n = fc.nat();
   return fc.oneof(
-    n.map((p): Mutation => (t) => t.slice(0, p % (t.length + 1))),
-    fc.tuple(n, n).map(([p, j]): Mutation => (t) => { const q = p % (t.length + 1); return t.slice(0, q) + pick(JUNK, j) + t.slice(q); }),
-    n.map((i): Mutation => (t) => { const l = lines(t); l.splice(i % l.length, 1); return l.join("\n"); }),
-    n.map((i): Mutation => (t) => { const l = lines(t); const k = i % l.length; l.splice(k, 0, l[k]!); return l.join("\n"); }),
-    fc.tuple(n, n).map(([i, j]): Mutation => (t) => { const l = lines(t); const a = i % l.length; const b = j % l.length; [l[a], l[b]] = [l[b]!, l[a]!]; return l.join("\n"); }),
+    n.map(
+      (p): Mutation =>
+        (t) =>
+          t.slice(0, p % (t.length + 1)),
+    ),
+    fc.tuple(n, n).map(
+      ([p, j]): Mutation =>
+        (t) => {
+          const q = p % (t.length + 1);
+          return t.slice(0, q) + pick(JUNK, j) + t.slice(q);
+        },
+    ),
+    n.map(
+      (i): Mutation =>
+        (t) => {
+          const l = lines(t);
+          l.splice(i % l.length, 1);
+          return l.join("\n");
+        },
+    ),
+    n.map(
+      (i): Mutation =>
+        (t) => {
+          const l = lines(t);
+          const k = i % l.length;
+          l.splice(k, 0, l[k]!);
+          return l.join("\n");
+        },
+    ),
+    fc.tuple(n, n).map(
+      ([i, j]): Mutation =>
+        (t) => {
+          const l = lines(t);
+          const a = i % l.length;
+          const b = j % l.length;
+          [l[a], l[b]] = [l[b]!, l[a]!];
+          return l.join("\n");
+        },
+    ),
     // swap or drop a unit, or make the quantity negative
-    fc.tuple(n, n, fc.boolean()).map(([i, u, neg]): Mutation => (t) => {
-      const hits = [...t.matchAll(UNIT_RE)];
-      if (hits.length === 0) return t;
-      const h = pick(hits, i);
-      let s = t.slice(0, h.index) + pick(UNITS, u) + t.slice(h.index! + h[0].length);
-      if (neg) {
-        const start = s.slice(0, h.index).search(/[0-9.]+$/);
-        if (start >= 0) s = `${s.slice(0, start)}-${s.slice(start)}`;
-      }
-      return s;
-    }),
+    fc.tuple(n, n, fc.boolean()).map(
+      ([i, u, neg]): Mutation =>
+        (t) => {
+          const hits = [...t.matchAll(UNIT_RE)];
+          if (hits.length === 0) return t;
+          const h = pick(hits, i);
+          let s = t.slice(0, h.index) + pick(UNITS, u) + t.slice(h.index! + h[0].length);
+          if (neg) {
+            const start = s.slice(0, h.index).search(/[0-9.]+$/);
+            if (start >= 0) s = `${s.slice(0, start)}-${s.slice(start)}`;
+          }
+          return s;
+        },
+    ),
     // rename a key (typo, case, empty) on a line that has one
-    fc.tuple(n, fc.constantFrom("typo", "upper", "drop", "dup")).map(([i, how]): Mutation => (t) => {
-      const keys = [...t.matchAll(/(?<=^|[{,]\s*|^\s*-\s*|^\s+)([a-z][a-z0-9.-]*)(?=:\s)/gm)];
-      if (keys.length === 0) return t;
-      const k = pick(keys, i);
-      const name = k[1]!;
-      const renamed = how === "typo" ? `${name.slice(0, -1)}x` : how === "upper" ? name.toUpperCase() : how === "drop" ? "" : `${name}: 1, ${name}`;
-      return t.slice(0, k.index) + renamed + t.slice(k.index! + name.length);
-    }),
+    fc.tuple(n, fc.constantFrom("typo", "upper", "drop", "dup")).map(
+      ([i, how]): Mutation =>
+        (t) => {
+          const keys = [...t.matchAll(/(?<=^|[{,]\s*|^\s*-\s*|^\s+)([a-z][a-z0-9.-]*)(?=:\s)/gm)];
+          if (keys.length === 0) return t;
+          const k = pick(keys, i);
+          const name = k[1]!;
+          const renamed = how === "typo" ? `${name.slice(0, -1)}x` : how === "upper" ? name.toUpperCase() : how === "drop" ? "" : `${name}: 1, ${name}`;
+          return t.slice(0, k.index) + renamed + t.slice(k.index! + name.length);
+        },
+    ),
     // change the type of a value
-    fc.tuple(n, n).map(([i, v]): Mutation => (t) => {
-      const vals = [...t.matchAll(/(?<=:[ ]+)([^\s,{}[\]#][^,{}[\]#\n]*?)(?=\s*(?:,|}|\]|\n|$))/g)];
-      if (vals.length === 0) return t;
-      const m = pick(vals, i);
-      return t.slice(0, m.index) + pick(VALUES, v) + t.slice(m.index! + m[1]!.length);
-    }),
+    fc.tuple(n, n).map(
+      ([i, v]): Mutation =>
+        (t) => {
+          const vals = [...t.matchAll(/(?<=:[ ]+)([^\s,{}[\]#][^,{}[\]#\n]*?)(?=\s*(?:,|}|\]|\n|$))/g)];
+          if (vals.length === 0) return t;
+          const m = pick(vals, i);
+          return t.slice(0, m.index) + pick(VALUES, v) + t.slice(m.index! + m[1]!.length);
+        },
+    ),
   );
 }
 
-const mutated = (base: fc.Arbitrary<string>): fc.Arbitrary<string> =>
-  fc.tuple(base, fc.array(mutation(), { minLength: 1, maxLength: 3 })).map(([text, ms]) => ms.reduce((t, m) => m(t), text));
+const mutated = (base: fc.Arbitrary<string>): fc.Arbitrary<string> => fc.tuple(base, fc.array(mutation(), { minLength: 1, maxLength: 3 })).map(([text, ms]) => ms.reduce((t, m) => m(t), text));
 
 /** What the oracle saw: a load, or a refusal (InputError) of one line; anything else throws. */
 type Outcome = "loaded" | "refused";
@@ -213,7 +253,9 @@ const mixArb: fc.Arbitrary<Mix> = fc
     caps: fc.array(fc.constantFrom(1e6, 2e6, 5e6, 10e6, 100e6), { minLength: 10, maxLength: 10 }),
     flows: fc.array(
       fc.record({
-        s: fc.nat(), d: fc.nat(), udp: fc.boolean(),
+        s: fc.nat(),
+        d: fc.nat(),
+        udp: fc.boolean(),
         rate: fc.constantFrom(0.5e6, 1e6, 3e6, 20e6),
         bytes: fc.integer({ min: 1, max: 3_000_000 }),
         at: fc.double({ min: 0, max: 5, noNaN: true }),
@@ -255,12 +297,16 @@ test("property (max-min): udp and finite tcp mixed with stops: links within capa
       };
       for (const f of mix.flows) {
         sim.scheduleAt(f.at, () => {
-          const flow = model.startFlow(f.udp
-            ? { src: `h${f.s}`, dst: `h${f.d}`, kind: "udp", rate: f.rate, bytes: f.bytes }
-            : { src: `h${f.s}`, dst: `h${f.d}`, kind: "tcp", bytes: f.bytes });
+          const flow = model.startFlow(f.udp ? { src: `h${f.s}`, dst: `h${f.d}`, kind: "udp", rate: f.rate, bytes: f.bytes } : { src: `h${f.s}`, dst: `h${f.d}`, kind: "tcp", bytes: f.bytes });
           flows.push(flow);
-          flow.done.onFire((r) => { results.set(flow, r); check(); });
-          if (f.stop !== null) sim.scheduleAt(f.at + f.stop, () => { if (!flow.done.fired) model.stopFlow(flow); });
+          flow.done.onFire((r) => {
+            results.set(flow, r);
+            check();
+          });
+          if (f.stop !== null)
+            sim.scheduleAt(f.at + f.stop, () => {
+              if (!flow.done.fired) model.stopFlow(flow);
+            });
           check();
         });
       }

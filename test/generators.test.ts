@@ -1,8 +1,9 @@
 import test from "ava";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import { hostDiameter } from "../src/network/topology/analysis.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
-import { loadTopologyFile, loadTopologyText } from "../src/network/topology/load.ts";
+import { loadTopologyText } from "../src/network/topology/load.ts";
+import { loadTopologyFile } from "../src/load/read-topology.ts";
 import { Router } from "../src/network/topology/routing.ts";
 import type { Topology } from "../src/network/topology/types.ts";
 
@@ -25,7 +26,14 @@ function hops(t: Topology, a: string, b: string): number {
   return new Router(compileTopology(t)).route(a, b).hops;
 }
 
-const trees: Array<[number, number]> = [[1, 3], [2, 2], [2, 3], [3, 2], [3, 4], [4, 3]];
+const trees: Array<[number, number]> = [
+  [1, 3],
+  [2, 2],
+  [2, 3],
+  [3, 2],
+  [3, 4],
+  [4, 3],
+];
 for (const [depth, fanout] of trees) {
   test(`tree depth ${depth} fanout ${fanout}: counts, connectivity, diameter 2*depth`, (t) => {
     const topo = gen(`{ kind: tree, depth: ${depth}, fanout: ${fanout} }`);
@@ -163,12 +171,16 @@ test("defaults apply where the generator sets nothing", (t) => {
 });
 
 test("seeded distributions: same seed same values, other seed other values, within bounds", (t) => {
-  const spec = "{ kind: tree, depth: 2, fanout: 4, capacity: { dist: uniform, min: 1Mbps, max: 10Mbps }, latency: { dist: log-uniform, min: 1ms, max: 100ms }, queue: { dist: choice, values: [10pkt, 100pkt] } }";
+  const spec =
+    "{ kind: tree, depth: 2, fanout: 4, capacity: { dist: uniform, min: 1Mbps, max: 10Mbps }, latency: { dist: log-uniform, min: 1ms, max: 100ms }, queue: { dist: choice, values: [10pkt, 100pkt] } }";
   const a = gen(spec, 5);
   const b = gen(spec, 5);
   const c = gen(spec, 6);
   t.deepEqual(a.links, b.links);
-  t.notDeepEqual(a.links.map((l) => l.capacity), c.links.map((l) => l.capacity));
+  t.notDeepEqual(
+    a.links.map((l) => l.capacity),
+    c.links.map((l) => l.capacity),
+  );
   t.true(a.links.every((l) => l.capacity >= 1e6 && l.capacity <= 10e6));
   t.true(a.links.every((l) => l.latency >= 0.001 && l.latency <= 0.1));
   t.true(a.links.every((l) => l.queue === 10 || l.queue === 100));
@@ -180,7 +192,10 @@ test("drawing capacities does not change latencies (independent streams)", (t) =
   const lat = "latency: { dist: uniform, min: 1ms, max: 2ms }";
   const a = gen(`{ kind: star, n: 20, ${lat} }`, 3);
   const b = gen(`{ kind: star, n: 20, ${lat}, capacity: { dist: uniform, min: 1Mbps, max: 2Mbps } }`, 3);
-  t.deepEqual(a.links.map((l) => l.latency), b.links.map((l) => l.latency));
+  t.deepEqual(
+    a.links.map((l) => l.latency),
+    b.links.map((l) => l.latency),
+  );
 });
 
 test("a distribution inside a tier list applies to that tier only", (t) => {
@@ -224,10 +239,8 @@ test("refused: bare number capacity", (t) => refusal(t, "{ kind: star, n: 2, cap
 test("refused: bare number inside a distribution in a tier list", (t) =>
   refusal(t, "{ kind: star, n: 2, capacity: [{ dist: uniform, min: 1Mbps, max: 5 }] }", "generate.capacity.0.max", /bare number 5/));
 test("refused: non-positive capacity", (t) => refusal(t, "{ kind: star, n: 2, capacity: 0Mbps }", "generate.capacity", /positive/));
-test("refused: max below min", (t) =>
-  refusal(t, "{ kind: star, n: 2, capacity: { dist: uniform, min: 5Mbps, max: 1Mbps } }", "generate.capacity.max", /max >= min/));
-test("refused: prefix making names longer than 10 characters", (t) =>
-  refusal(t, "{ kind: star, n: 100, host-prefix: abcdefghi }", "generate.host-prefix", /abcdefghi100/));
+test("refused: max below min", (t) => refusal(t, "{ kind: star, n: 2, capacity: { dist: uniform, min: 5Mbps, max: 1Mbps } }", "generate.capacity.max", /max >= min/));
+test("refused: prefix making names longer than 10 characters", (t) => refusal(t, "{ kind: star, n: 100, host-prefix: abcdefghi }", "generate.host-prefix", /abcdefghi100/));
 test("refused: generator output too large", (t) => refusal(t, "{ kind: tree, depth: 10, fanout: 10 }", "generate.depth", /at most/));
 test("refused: generate together with explicit hosts", (t) => {
   const e = t.throws(() => loadTopologyText("name: g\nhosts: [h1]\ngenerate: { kind: star, n: 2 }\n", "gen.yaml"), { instanceOf: InputError });

@@ -1,6 +1,6 @@
 import test from "ava";
 import { MinHeap } from "../src/kernel/heap.ts";
-import { makeRng } from "../src/random.ts";
+import { makeRng } from "../src/core/random.ts";
 
 /** Pops everything: the (key, tie, value) triples in the order they come out. */
 function drain(h: MinHeap): Array<[number, number]> {

@@ -1,8 +1,8 @@
-/** The held-out validation's verdicts (src/experiment/heldout.ts): which errors meet which target. */
+/** The held-out validation's verdicts (src/validation/heldout.ts): which errors meet which target. */
 import test from "ava";
-import { relativeErrorPct, type ComparisonRow, type ProbeComparison } from "../src/experiment/compare.ts";
-import { HAND_WRITTEN_MARK, judge, TARGETS, withHandWrittenNotes } from "../src/experiment/heldout.ts";
-import { describe as stats } from "../src/report/stats.ts";
+import { relativeErrorPct, type ComparisonRow, type ProbeComparison } from "../src/validation/compare-backends.ts";
+import { HAND_WRITTEN_MARK, judge, TARGETS, withHandWrittenNotes } from "../src/validation/heldout.ts";
+import { describe as stats } from "../src/core/stats.ts";
 
 function row(metric: string, sim: number, emu: number, policy = "bandwidth"): ComparisonRow {
   return { cell: "default", policy, metric, sim: stats([sim]), emu: stats([emu]), errorPct: emu === 0 ? Number.NaN : (100 * (sim - emu)) / emu };

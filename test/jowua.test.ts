@@ -11,10 +11,10 @@ import { parse } from "yaml";
 import { SimBackend } from "../backends/sim/backend.ts";
 import { costsFromBlock, JOWUA_TABLE2, mean } from "../src/migration/costs.ts";
 import { DEFAULT_NETWORK_PARAMS } from "../src/network/model.ts";
-import { loadTopologyFile } from "../src/network/topology/load.ts";
-import { runSeed } from "../src/random.ts";
-import type { RunSpec } from "../src/runspec.ts";
-import { InputError } from "../src/errors.ts";
+import { loadTopologyFile } from "../src/load/read-topology.ts";
+import { runSeed } from "../src/core/random.ts";
+import type { RunSpec } from "../src/formats/runspec.ts";
+import { InputError } from "../src/core/errors.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const file = resolve(root, "experiments/jowua-clock.yaml");
@@ -26,18 +26,32 @@ test("JoWUA clock: simulated downtime and total beside Table 2", async (t) => {
   const m = doc.migrations[0];
   const costs = costsFromBlock(doc.costs);
   const spec = (run: number): RunSpec => ({
-    experiment: doc.name, cell: "c0", cellIndex: 0, run, seed: runSeed(doc.seed, run), axes: {},
+    experiment: doc.name,
+    cell: "c0",
+    cellIndex: 0,
+    run,
+    seed: runSeed(doc.seed, run),
+    axes: {},
     topology,
     network: { ...DEFAULT_NETWORK_PARAMS, model: doc.network.model },
     costs,
     measurement: { period: 1 },
     traffic: [],
-    migrations: [{
-      container: { name: m.container.name, checkpoint: 0, memory: 0, dirtyRate: 0 },
-      source: m.source, candidates: m.candidates, destination: m.destination,
-      trigger: { kind: "at", at: 0 }, mode: m.mode, transport: m.transport,
-    }],
-    probes: [], policy: { name: "fixed", params: {} }, manager: doc.manager, horizon: 60,
+    migrations: [
+      {
+        container: { name: m.container.name, checkpoint: 0, memory: 0, dirtyRate: 0 },
+        source: m.source,
+        candidates: m.candidates,
+        destination: m.destination,
+        trigger: { kind: "at", at: 0 },
+        mode: m.mode,
+        transport: m.transport,
+      },
+    ],
+    probes: [],
+    policy: { name: "fixed", params: {} },
+    manager: doc.manager,
+    horizon: 60,
   });
   const backend = new SimBackend();
   const records = [];

@@ -1,6 +1,7 @@
 import test from "ava";
 import { Simulator, Watch, type Process } from "../src/kernel/index.ts";
-import { exponential, makeRng } from "../src/random.ts";
+import { makeRng } from "../src/core/random.ts";
+import { exponential } from "./helpers/exponential.ts";
 
 test("events run in time order whatever the order they were scheduled in", (t) => {
   const sim = new Simulator();

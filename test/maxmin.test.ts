@@ -4,7 +4,7 @@ import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
 import { MaxMinModel } from "../src/network/maxmin/model.ts";
-import { UnreachableResultError } from "../src/errors.ts";
+import { UnreachableResultError } from "../src/core/errors.ts";
 import { blockage, DEFAULT_NETWORK_PARAMS, type Flow, type NetworkParams } from "../src/network/model.ts";
 import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
 
@@ -57,8 +57,7 @@ test("parking lot: the long flow and the short ones get the textbook max-min sha
     name: "parking",
     hosts: ["hA", "hB", "hC", "hD"],
     switches: ["s0", "s1", "s2", "s3"],
-    links: [link("s0", "s1", G), link("s1", "s2", 2 * G), link("s2", "s3", G),
-      link("hA", "s0", fast), link("hB", "s1", fast), link("hC", "s2", fast), link("hD", "s3", fast)],
+    links: [link("s0", "s1", G), link("s1", "s2", 2 * G), link("s2", "s3", G), link("hA", "s0", fast), link("hB", "s1", fast), link("hC", "s2", fast), link("hD", "s3", fast)],
   };
   const { m } = setup(topo);
   const long = m.startFlow({ src: "hA", dst: "hD", kind: "tcp" });
@@ -255,9 +254,7 @@ const scenario: fc.Arbitrary<Scenario> = fc
     for (let i = 1; i < switches; i++) add(sw[i]!, sw[parents[i]! % i]!); // random tree: connected
     for (const [x, y] of extra) add(sw[x % switches]!, sw[y % switches]!);
     hs.forEach((h, i) => add(h, sw[parents[i]! % switches]!));
-    const fl = flows
-      .map(([s, d, m]) => ({ src: hs[s % hosts]!, dst: hs[d % hosts]!, ...(m === null ? {} : { maxRate: m * 0.7e8 }) }))
-      .filter((f) => f.src !== f.dst);
+    const fl = flows.map(([s, d, m]) => ({ src: hs[s % hosts]!, dst: hs[d % hosts]!, ...(m === null ? {} : { maxRate: m * 0.7e8 }) })).filter((f) => f.src !== f.dst);
     return { topo: { name: "random", hosts: hs, switches: sw, links }, flows: fl };
   })
   .filter((s) => s.flows.length > 0);
@@ -274,10 +271,11 @@ function checkCertificate(m: MaxMinModel, flows: Flow[], efficiency: number): st
   const L = m.topo.capacity.length;
   const load = new Float64Array(L);
   const max = new Float64Array(L);
-  for (const f of flows) for (const l of f.path.links) {
-    load[l]! += m.rateOf(f);
-    max[l] = Math.max(max[l]!, m.rateOf(f));
-  }
+  for (const f of flows)
+    for (const l of f.path.links) {
+      load[l]! += m.rateOf(f);
+      max[l] = Math.max(max[l]!, m.rateOf(f));
+    }
   for (let l = 0; l < L; l++) {
     const c = m.topo.capacity[l]! * efficiency;
     if (load[l]! > c * (1 + 1e-9)) return `link ${l} carries ${load[l]} > ${c}`;
@@ -325,7 +323,11 @@ test("property: after random departures the incremental state equals a from-scra
   fc.assert(
     fc.property(scenario, fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }), (s, drop) => {
       const n = s.flows.length;
-      const { m, flows } = runScenario(s, Array.from({ length: n }, (_, i) => i), 1);
+      const { m, flows } = runScenario(
+        s,
+        Array.from({ length: n }, (_, i) => i),
+        1,
+      );
       const kept: number[] = [];
       flows.forEach((f, i) => (drop[i] ? m.stopFlow(f) : kept.push(i)));
       const live = kept.map((i) => flows[i]!);
@@ -348,28 +350,24 @@ test("property: after random departures the incremental state equals a from-scra
 
 test("property: finite transfers with staggered starts end at the same times as whole-component re-solving", (t) => {
   fc.assert(
-    fc.property(
-      scenario,
-      fc.array(fc.tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 50 })), { minLength: 14, maxLength: 14 }),
-      (s, sizes) => {
-        const ends = (exhaustive: boolean): number[] => {
-          const sim = new Simulator();
-          const m = new MaxMinModel(sim, compileTopology(s.topo), params(0.9), { exhaustive });
-          const out: number[] = new Array(s.flows.length).fill(NaN);
-          s.flows.forEach((f, i) => {
-            const [mb, at] = sizes[i]!;
-            sim.schedule(at / 100, () => m.startFlow({ ...f, kind: "tcp", bytes: mb * 1e5 }).done.onFire((r) => (out[i] = r.end)));
-          });
-          sim.run();
-          return out;
-        };
-        const a = ends(false);
-        const b = ends(true);
-        a.forEach((e, i) => {
-          if (!close(e, b[i]!, 1e-9)) throw new Error(`flow ${i} ends at ${e}, whole-component solve says ${b[i]}`);
+    fc.property(scenario, fc.array(fc.tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 50 })), { minLength: 14, maxLength: 14 }), (s, sizes) => {
+      const ends = (exhaustive: boolean): number[] => {
+        const sim = new Simulator();
+        const m = new MaxMinModel(sim, compileTopology(s.topo), params(0.9), { exhaustive });
+        const out: number[] = new Array(s.flows.length).fill(NaN);
+        s.flows.forEach((f, i) => {
+          const [mb, at] = sizes[i]!;
+          sim.schedule(at / 100, () => m.startFlow({ ...f, kind: "tcp", bytes: mb * 1e5 }).done.onFire((r) => (out[i] = r.end)));
         });
-      },
-    ),
+        sim.run();
+        return out;
+      };
+      const a = ends(false);
+      const b = ends(true);
+      a.forEach((e, i) => {
+        if (!close(e, b[i]!, 1e-9)) throw new Error(`flow ${i} ends at ${e}, whole-component solve says ${b[i]}`);
+      });
+    }),
     { numRuns: 200, seed: 11 },
   );
   t.pass();

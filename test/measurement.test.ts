@@ -27,7 +27,10 @@ test("collectors: per-port tx/rx and per-switch packets per second over each per
   sim.schedule(3.5, () => c.stop());
   sim.run(10);
   // sample at 1 covers [0, 1]: the flow ran half of it
-  t.deepEqual(vib.portSeries("h1-eth0").map((s) => s.t), [1, 2, 3]);
+  t.deepEqual(
+    vib.portSeries("h1-eth0").map((s) => s.t),
+    [1, 2, 3],
+  );
   close(t, vib.portSeries("h1-eth0")[0]!.txBps, 3e6, "h1 tx, half period");
   close(t, vib.lastPort("h1-eth0")!.txBps, 6e6, "h1 tx");
   close(t, vib.lastPort("s1-eth1")!.rxBps, 6e6, "s1-eth1 receives from h1");
@@ -42,10 +45,12 @@ test("collectors: per-port tx/rx and per-switch packets per second over each per
 });
 
 test("the VIB exports CSV rows with fixed columns", async (t) => {
-  const res = await backend(undefined, { keepVib: true }).execute(runSpec({
-    traffic: [{ from: "h1", to: "h2", kind: "udp", rate: 2e6, start: 0 }],
-    migrations: [migration({ trigger: { kind: "at", at: 2 } })],
-  }));
+  const res = await backend(undefined, { keepVib: true }).execute(
+    runSpec({
+      traffic: [{ from: "h1", to: "h2", kind: "udp", rate: 2e6, start: 0 }],
+      migrations: [migration({ trigger: { kind: "at", at: 2 } })],
+    }),
+  );
   const rows = res.vib!;
   t.true(rows.length > 0);
   for (const r of rows) t.deepEqual(Object.keys(r), [...VIB_COLUMNS]);
@@ -56,9 +61,7 @@ test("the VIB exports CSV rows with fixed columns", async (t) => {
 });
 
 function thresholdSpec(samples: number, kind: "port" | "switch" = "port") {
-  const trigger = kind === "port"
-    ? { kind: "port" as const, port: "s1-eth2", above: 4e6, samples }
-    : { kind: "switch" as const, switch: "s1", above: 400, samples };
+  const trigger = kind === "port" ? { kind: "port" as const, port: "s1-eth2", above: 4e6, samples } : { kind: "switch" as const, switch: "s1", above: 400, samples };
   return runSpec({
     // 6 Mbps from 2.5 s: the sample at 3 averages 3 Mbps, from 4 on 6 Mbps (500 pps)
     traffic: [{ from: "h1", to: "h2", kind: "udp", rate: 6e6, start: 2.5 }],
@@ -107,10 +110,12 @@ test("policies see the VIB (measured, one period behind), not the model's exact 
   };
   // the udp flow starts at 9.5: at the decision (10) the model carries 6 Mbps, the VIB's last
   // sample [9, 10] says 3 Mbps
-  await backend(spy).execute(runSpec({
-    topology: star(["h1", "h2", "h3"], 8e6, 0.001),
-    traffic: [{ from: "h3", to: "h2", kind: "udp", rate: 6e6, start: 9.5 }],
-  }));
+  await backend(spy).execute(
+    runSpec({
+      topology: star(["h1", "h2", "h3"], 8e6, 0.001),
+      traffic: [{ from: "h3", to: "h2", kind: "udp", rate: 6e6, start: 9.5 }],
+    }),
+  );
   const d = seen.find((s) => s.now === 10)!;
   t.truthy(d, "a decision at the trigger");
   close(t, d.sample!.t, 10, "sample time");

@@ -1,10 +1,10 @@
 import test, { type ExecutionContext } from "ava";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import { batchRestoreSeconds, DEFAULT_COSTS, JOWUA_TABLE2, mean, restoreSeconds } from "../src/migration/costs.ts";
 import { validateRunSpec } from "../src/migration/validate.ts";
 import { SimBackend } from "../backends/sim/backend.ts";
 import type { Policy, PolicyPlan } from "../src/policies/types.ts";
-import type { RunRecord, RunSpec } from "../src/runspec.ts";
+import type { RunRecord, RunSpec } from "../src/formats/runspec.ts";
 import { backend, keyPolicy, link, migration, runSpec, SIMPLE_COSTS, star } from "./helpers/runspec.ts";
 
 function close(t: ExecutionContext, actual: number, expected: number, what: string, eps = 1e-9): void {
@@ -50,8 +50,9 @@ test("cold over ssh: the cipher cap limits the flow and the handshake pays round
   const sftp = 6 * exchange + 3 * 0.01;
   close(t, r.transfer_s, connection + sftp + 4, "ssh connection + SFTP per-file round trips + capped flow");
   close(t, r.downtime_s, 2.5 + connection + sftp + 4 + 4, "downtime");
-  // MIGRATE h3 -> h1 and SUCCESS h2 -> h1: one-way 1 ms + 800 bits at 8 Mbps each
-  close(t, r.control_s, 2 * (0.001 + 800 / 8e6), "control messages");
+  // MIGRATE h3 -> h1 and SUCCESS h2 -> h1: each a new TCP connection (one 2 ms RTT handshake),
+  // the command and its acknowledgement
+  close(t, r.control_s, 2 * (0.002 + exchange), "control messages");
   sums(t, r);
 });
 
@@ -214,13 +215,19 @@ test("redirect: the service's flows move from source to destination at SUCCESS",
   close(t, at("h2", 7), 8e6, "h2 receives the checkpoint");
   close(t, at("h1", 13), 0, "h1 idle after");
   close(t, at("h2", 13), 2e6, "h2 receives the stream after");
-  t.deepEqual(res.marks!.map((m) => m.success), [11.5]);
+  t.deepEqual(
+    res.marks!.map((m) => m.success),
+    [11.5],
+  );
 });
 
 test("a migration unfinished at the horizon names its phase and the bottleneck link", async (t) => {
   const spec = runSpec({ horizon: 11, traffic: [{ from: "h3", to: "h2", kind: "tcp", start: 0 }] });
   const err = await t.throwsAsync(backend().execute(spec), { instanceOf: InputError });
-  t.regex(err!.message, /^migrations.0: migration 0 \(app from h1, cold\) unfinished at the horizon 11s, in phase "checkpoint"; horizon is the simulated time after which a run is given up \(default 3600s\); raise it in the experiment file \(horizon: 110s\)/);
+  t.regex(
+    err!.message,
+    /^migrations.0: migration 0 \(app from h1, cold\) unfinished at the horizon 11s, in phase "checkpoint"; horizon is the simulated time after which a run is given up \(default 3600s\); raise it in the experiment file \(horizon: 110s\)/,
+  );
   const spec2 = runSpec({ horizon: 14, traffic: [{ from: "h3", to: "h2", kind: "tcp", start: 0 }] });
   const err2 = await t.throwsAsync(backend().execute(spec2), { instanceOf: InputError });
   t.regex(err2!.message, /phase "transfer": .* left at 4Mbps; bottleneck link s1->h2 \(s1-eth2\) 8Mbps carrying 8Mbps/);
@@ -229,7 +236,10 @@ test("a migration unfinished at the horizon names its phase and the bottleneck l
 
 test("the same spec gives identical records (determinism)", async (t) => {
   const spec = runSpec({
-    traffic: [{ from: "h3", to: "h2", kind: "tcp", start: 0 }, { from: "h1", to: "h3", kind: "udp", rate: 3e6, start: 2, stop: 30 }],
+    traffic: [
+      { from: "h3", to: "h2", kind: "tcp", start: 0 },
+      { from: "h1", to: "h3", kind: "udp", rate: 3e6, start: 2, stop: 30 },
+    ],
     migrations: [migration({ mode: "pre-copy", dirtyRate: 100e3 })],
     probes: [{ from: "h1", to: "h2", at: 9, bytes: 100, every: 0.5, count: 10, newConnection: false }],
   });
@@ -246,7 +256,10 @@ test("probes: request/response round trips, a new connection only first unless a
   });
   const r = await backend().execute(spec);
   const rtt = 2 * (0.001 + 8000 / 8e6);
-  t.deepEqual(r.probes.map((p) => p.sent_s), [1, 1.5, 2]);
+  t.deepEqual(
+    r.probes.map((p) => p.sent_s),
+    [1, 1.5, 2],
+  );
   close(t, r.probes[0]!.rtt_s, 0.002 + rtt, "first probe opens the connection");
   close(t, r.probes[1]!.rtt_s, rtt, "then plain round trips");
 });
@@ -291,6 +304,40 @@ test("bad parameters are refused with one-line InputErrors before the run", asyn
   // the backend refuses before running
   await t.throwsAsync(backend().execute(runSpec({ migrations: [migration({ checkpoint: -1 })] })), { instanceOf: InputError });
   t.notThrows(() => validateRunSpec(runSpec()));
+});
+
+test("post-copy pays its own fixed dump and lazy-restore costs, other modes the cold ones", async (t) => {
+  const costs = { ...SIMPLE_COSTS, postcopyCheckpointBase: 0.1, postcopyRestoreBase: 0.2 };
+  const post = await one(runSpec({ costs, migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  // minimal 0.5 MB: dump 0.1 + 0.5, send 0.5, restore 0.2 + 0.5
+  close(t, post.checkpoint_s, 0.6, "post-copy dump");
+  close(t, post.restore_s, 0.7, "lazy restore");
+  close(t, post.downtime_s, 0.6 + 0.5 + 0.7, "downtime");
+  const cold = await one(runSpec({ costs, migrations: [migration({ mode: "cold", checkpoint: 2e6 })] }));
+  close(t, cold.checkpoint_s, 2.5, "cold dump keeps checkpoint-base");
+  close(t, cold.restore_s, 4, "cold restore keeps restore-base");
+});
+
+test("post-copy's restore waits for the lazy-pages daemon's connection to the source's page server", async (t) => {
+  // 10 ms per link: h2 -> h1 one way 20 ms; a new connection = its handshake, then request and answer
+  const far = await one(runSpec({ topology: star(["h1", "h2", "h3"], 8e6, 0.01), migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  const near = await one(runSpec({ migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  close(t, near.restore_s, 2.5, "restore 2 + 0.5 MB with no latency");
+  t.true(far.restore_s - near.restore_s >= 0.08 - 1e-9, `at least the handshake and one exchange (2 x 40 ms round trips), got ${far.restore_s - near.restore_s}`);
+  t.true(far.restore_s - near.restore_s < 0.2, "no more than a few round trips");
+});
+
+test("a stateless RESTART over SSH pays the command session's host time; over TCP, and a copy's connection, do not", async (t) => {
+  const costs = { ...SIMPLE_COSTS, sshCommand: 0.3 };
+  const ssh = await one(runSpec({ costs, migrations: [migration({ mode: "stateless", transport: "ssh" })] }));
+  const tcp = await one(runSpec({ costs, migrations: [migration({ mode: "stateless", transport: "tcp" })] }));
+  const sshWithout = await one(runSpec({ migrations: [migration({ mode: "stateless", transport: "ssh" })] }));
+  close(t, ssh.transfer_s - sshWithout.transfer_s, 0.3, "the RESTART command");
+  close(t, ssh.downtime_s - sshWithout.downtime_s, 0.3, "inside the downtime");
+  t.true(tcp.transfer_s < 0.01, `a TCP RESTART is one exchange, got ${tcp.transfer_s}`);
+  const cold = await one(runSpec({ costs, migrations: [migration({ mode: "cold", transport: "ssh", checkpoint: 2e6 })] }));
+  const coldWithout = await one(runSpec({ migrations: [migration({ mode: "cold", transport: "ssh", checkpoint: 2e6 })] }));
+  close(t, cold.transfer_s, coldWithout.transfer_s, "a copy pays ssh-setup, not the command session");
 });
 
 test("path and bottleneck describe the source -> destination route", async (t) => {

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { InputError } from "../src/errors.ts";
-import { makeRng } from "../src/random.ts";
+import { InputError } from "../src/core/errors.ts";
+import { makeRng } from "../src/core/random.ts";
 import { builtinPolicies } from "../src/policies/registry.ts";
 import { interpolate, P521 } from "../src/policies/crypto/field.ts";
 import { CodedSymbol, Decoder, encode } from "../src/policies/crypto/fountain.ts";
@@ -41,7 +41,10 @@ test("Shamir: any K of N shares reconstruct S, K - 1 do not and fit every secret
   for (const c of combinations(shares, 4)) t.is(hex(combine(c, 32).reveal()), hex(secret.reveal()));
   for (const c of combinations(shares, 2)) {
     // interpolating K - 1 shares at 0 gives a wrong value
-    const guess = interpolate(c.map((s) => [s.x, s.y.reveal()] as const), 0n);
+    const guess = interpolate(
+      c.map((s) => [s.x, s.y.reveal()] as const),
+      0n,
+    );
     t.not(guess, bytesToBigInt(secret.reveal()));
     // and for any candidate secret S' there is a degree-(K-1) polynomial through (0, S') and
     // the K - 1 shares: the same shares are consistent with every secret
@@ -49,7 +52,13 @@ test("Shamir: any K of N shares reconstruct S, K - 1 do not and fit every secret
       const pts = [[0n, candidate] as const, ...c.map((s) => [s.x, s.y.reveal()] as const)];
       const third = 99n;
       const virtual: Share = { x: third, y: new SecretBigInt("v", interpolate(pts, third)) };
-      t.is(interpolate([...c, virtual].map((s) => [s.x, s.y.reveal()] as const), 0n), candidate);
+      t.is(
+        interpolate(
+          [...c, virtual].map((s) => [s.x, s.y.reveal()] as const),
+          0n,
+        ),
+        candidate,
+      );
       for (const s of c) t.is(interpolate(pts, s.x), s.y.reveal());
     }
   }
@@ -162,7 +171,13 @@ test("mtd-shamir: K disjoint holders, never the source or the manager, secret ve
   t.throws(() => policy("mtd-shamir").validate!({ k: 5 }, { hosts: 5, candidates: 3 }), { instanceOf: InputError, message: /mtd-shamir.k/ });
   t.throws(() => policy("mtd-shamir").validate!({ k: 1 }, { hosts: 5, candidates: 3 }), { instanceOf: InputError, message: /at least 2/ });
   const custom = policy("mtd-shamir").decide(input(1, { k: 2, "request-bytes": "100B", "share-bytes": "1kB", "new-connection": false, compute: "5ms" }));
-  t.deepEqual(custom.keyRequests.map((r) => [r.requestBytes, r.responseBytes, r.newConnection]), [[100, 1000, false], [100, 1000, false]]);
+  t.deepEqual(
+    custom.keyRequests.map((r) => [r.requestBytes, r.responseBytes, r.newConnection]),
+    [
+      [100, 1000, false],
+      [100, 1000, false],
+    ],
+  );
   t.is(custom.computeSeconds, 0.005);
 });
 
@@ -226,19 +241,26 @@ test("secrets never appear in plans, notes, inspection or error messages", (t) =
   const fo = setupFountain(input(seed).keyRng, HOSTS, "h1", "h2", 3, 2);
   const ra = setupRandom(input(seed).keyRng);
   const secrets = [
-    ...renderings(sh.secret.reveal()), ...bigRenderings(sh.r.reveal()),
+    ...renderings(sh.secret.reveal()),
+    ...bigRenderings(sh.r.reveal()),
     ...[...sh.shares.values()].flatMap((s) => bigRenderings(s.y.reveal())),
-    ...renderings(fo.secret.reveal()), ...bigRenderings(fo.r.reveal()),
+    ...renderings(fo.secret.reveal()),
+    ...bigRenderings(fo.r.reveal()),
     ...[...fo.keys.values()].flatMap((k) => bigRenderings(k.y.reveal())),
     ...[...fo.stock.values()].flat().flatMap((s) => renderings(s.revealPayload())),
-    ...renderings(ra.key.reveal()), ...bigRenderings(ra.r.reveal()),
+    ...renderings(ra.key.reveal()),
+    ...bigRenderings(ra.r.reveal()),
   ].filter((s) => s.length >= 8);
   const outputs = [
     JSON.stringify(policy("mtd-shamir").decide(input(seed))),
     JSON.stringify(policy("mtd-fountain").decide(input(seed))),
     JSON.stringify(policy("mtd-random").decide(input(seed))),
-    JSON.stringify(sh), JSON.stringify(fo), JSON.stringify(ra),
-    inspect(sh, { depth: 10 }), inspect(fo, { depth: 10 }), inspect(ra, { depth: 10 }),
+    JSON.stringify(sh),
+    JSON.stringify(fo),
+    JSON.stringify(ra),
+    inspect(sh, { depth: 10 }),
+    inspect(fo, { depth: 10 }),
+    inspect(ra, { depth: 10 }),
     `${sh.secret} ${ra.key} ${sh.r}`,
   ];
   // the setups are the ones the decisions used (same seed, same stream): the check is not vacuous
@@ -276,7 +298,11 @@ test("mtd-fountain validation counts symbols, not hosts; too few symbols is an I
 
 test("set-ups build a holder's key material only when it is read, the same whatever is read first", (t) => {
   const hosts = Array.from({ length: 40 }, (_, i) => `h${i + 1}`);
-  for (const [manager, source] of [["h7", "h2"], ["h2", "h2"], ["h40", "h1"]] as const) {
+  for (const [manager, source] of [
+    ["h7", "h2"],
+    ["h2", "h2"],
+    ["h40", "h1"],
+  ] as const) {
     const holders = hosts.filter((h) => h !== manager || h === source);
     for (const setup of [() => setupShamir(makeRng(5), hosts, manager, source, 3), () => setupFountain(makeRng(5), hosts, manager, source, 3, 2)]) {
       const first = setup();
@@ -287,7 +313,10 @@ test("set-ups build a holder's key material only when it is read, the same whate
       t.is(first.keys.get("h99"), undefined);
       // read in opposite orders: the same x and secret value per holder (values are kept once built)
       const forward = holders.map((h) => first.keys.get(h)!);
-      const backward = [...holders].reverse().map((h) => second.keys.get(h)!).reverse();
+      const backward = [...holders]
+        .reverse()
+        .map((h) => second.keys.get(h)!)
+        .reverse();
       holders.forEach((h, i) => {
         t.is(forward[i]!.x, BigInt(i + 1), h);
         t.is(forward[i]!.y.reveal(), backward[i]!.y.reveal(), h);
@@ -298,7 +327,10 @@ test("set-ups build a holder's key material only when it is read, the same whate
     const b = setupFountain(makeRng(5), hosts, manager, source, 3, 2);
     const symbols = (s: typeof a, h: string) => s.stock.get(h)!.map((x) => hex(x.coefficients) + hex(x.revealPayload()));
     t.deepEqual(symbols(a, holders.at(-1)!), symbols(b, holders.at(-1)!));
-    t.deepEqual([...a.stock.values()].map((xs) => xs.length), holders.map(() => 2));
+    t.deepEqual(
+      [...a.stock.values()].map((xs) => xs.length),
+      holders.map(() => 2),
+    );
     // the DRBG continues from the same point whether or not the stock was read
     t.is(a.drbg.int(1 << 30), b.drbg.int(1 << 30));
   }
@@ -308,10 +340,7 @@ test("set-ups build a holder's key material only when it is read, the same whate
 function twoLevel(): Topology {
   const hosts = Array.from({ length: 30 }, (_, i) => `h${i + 1}`);
   const switches = ["s0", ...Array.from({ length: 6 }, (_, i) => `s${i + 1}`)];
-  const links = [
-    ...switches.slice(1).map((s, i) => link("s0", s, 10e6 * (1 + i), (1 + i) * 0.4e-3)),
-    ...hosts.map((h, i) => link(h, `s${1 + (i % 6)}`, 5e6, (1 + (i % 7)) * 0.1e-3)),
-  ];
+  const links = [...switches.slice(1).map((s, i) => link("s0", s, 10e6 * (1 + i), (1 + i) * 0.4e-3)), ...hosts.map((h, i) => link(h, `s${1 + (i % 6)}`, 5e6, (1 + (i % 7)) * 0.1e-3))];
   return { name: "two-level", hosts, switches, links };
 }
 
@@ -323,9 +352,7 @@ test("a decision computes only what it reads: the same plans and draws as with v
       const candidates = topo.hosts.filter((h) => h !== source);
       for (let seed = 0; seed < 25; seed++) {
         const rngs = [makeRng(seed), makeRng(seed)];
-        const [lazy, full] = [{ k: 3 }, { k: 3, verify: true }].map((params, i) =>
-          policy(name).decide(policyInputOn(topo, seed, { params, source, candidates, rng: rngs[i]! })),
-        );
+        const [lazy, full] = [{ k: 3 }, { k: 3, verify: true }].map((params, i) => policy(name).decide(policyInputOn(topo, seed, { params, source, candidates, rng: rngs[i]! })));
         t.false(lazy!.mtd!.verified);
         t.true(full!.mtd!.verified);
         t.deepEqual({ ...lazy!, mtd: { ...lazy!.mtd!, verified: true } }, full!);
@@ -354,7 +381,10 @@ test("set-up sizes without encrypting: the table's size is that of its encryptio
 });
 
 test("Drbg: HKDF by two HMACs gives node:crypto's hkdfSync bytes; skipBelow draws as belowInto", (t) => {
-  for (const [ikm, salt, info] of [[new Uint8Array(32).fill(7), "migsim-mtd-drbg", "mtd-shamir"], [new Uint8Array(5), "s", ""]] as const) {
+  for (const [ikm, salt, info] of [
+    [new Uint8Array(32).fill(7), "migsim-mtd-drbg", "mtd-shamir"],
+    [new Uint8Array(5), "s", ""],
+  ] as const) {
     t.is(hex(hkdfSha256(ikm, salt, info)), hex(new Uint8Array(hkdfSync("sha256", ikm, salt, info, 32))));
   }
   for (let seed = 0; seed < 20; seed++) {

@@ -3,9 +3,9 @@
  * the same direction by at least the least difference the paper's intervals leave.
  */
 import test from "ava";
-import { paperOrderings } from "../src/report/orderings.ts";
-import type { Stats } from "../src/report/stats.ts";
-import type { PaperRow } from "../src/report/summary.ts";
+import { paperOrderings } from "../src/reports/orderings.ts";
+import type { Stats } from "../src/core/stats.ts";
+import type { PaperRow } from "../src/reports/summary.ts";
 
 const sim = (mean: number, ci95: number): Stats => ({ n: 20, mean, ci95, low: mean - ci95, high: mean + ci95, std: 0, median: mean, min: mean, max: mean });
 const row = (policy: string, mean: number, ci95: number, paperMean: number, paperCi: number): PaperRow => ({ policy, simulated: sim(mean, ci95), paper: { mean: paperMean, ci: paperCi } });

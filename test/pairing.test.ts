@@ -1,5 +1,5 @@
 /**
- * Common random numbers across the whole experiment (src/random.ts): run r draws the same
+ * Common random numbers across the whole experiment (src/core/random.ts): run r draws the same
  * numbers in every cell, so cells that differ only in a swept value give the `random` policy
  * (and the MTD policies, which draw the same way in both cells) the same destinations run by run.
  */
@@ -7,8 +7,8 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runExperiment } from "../src/experiment/run.ts";
-import { readRunsCsv } from "../src/report/csv.ts";
+import { runExperiment } from "../src/run/run-experiment.ts";
+import { readRunsCsv } from "../src/outputs/csv.ts";
 
 const TOPO = `name: star8
 defaults: { capacity: 10Mbps, latency: 1ms }

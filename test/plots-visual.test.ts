@@ -11,16 +11,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { axisInfo, describeAxes } from "../src/report/axes.ts";
-import { readRunsCsv } from "../src/report/csv.ts";
-import { phaseChart } from "../src/report/plot-phases.ts";
-import { sweepChart } from "../src/report/plot-sweep.ts";
-import { bandwidthChart, samplingInterval } from "../src/report/plot-trace.ts";
-import { validationChart } from "../src/report/plot-validation.ts";
-import { renderSvg, svgToPng } from "../src/report/plots.ts";
-import { writeReport, writeTracePlot } from "../src/report/report.ts";
-import { summarize, type SummaryRow } from "../src/report/summary.ts";
-import type { PhaseMarks, TraceSample } from "../src/runspec.ts";
+import { axisInfo, describeAxes } from "../src/reports/axes.ts";
+import { readRunsCsv } from "../src/outputs/csv.ts";
+import { phaseChart } from "../src/reports/plot-phases.ts";
+import { sweepChart } from "../src/reports/plot-sweep.ts";
+import { bandwidthChart, samplingInterval } from "../src/reports/plot-trace.ts";
+import { validationChart } from "../src/reports/plot-validation.ts";
+import { renderSvg, svgToPng } from "../src/reports/plots.ts";
+import { writeReport, writeTracePlot } from "../src/reports/write-report.ts";
+import { summarize, type SummaryRow } from "../src/reports/summary.ts";
+import type { PhaseMarks, TraceSample } from "../src/formats/runspec.ts";
 
 /** vega's text measure (exported by vega, absent from its typings): what the SVG layout uses. */
 const textWidth = (vega as unknown as { textMetrics: { width(item: object, text: string): number } }).textMetrics.width;

@@ -2,7 +2,7 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import { resolvePolicy } from "../src/policies/registry.ts";
 import type { VibReader } from "../src/measurement/vib.ts";
 import type { PolicyInput } from "../src/policies/types.ts";

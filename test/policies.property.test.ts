@@ -6,10 +6,10 @@
  */
 import test from "ava";
 import fc from "fast-check";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import { builtinPolicies } from "../src/policies/registry.ts";
 import { tryRoute } from "../src/policies/common.ts";
-import { makeRng, subRng } from "../src/random.ts";
+import { makeRng, subRng } from "../src/core/random.ts";
 import type { Topology } from "../src/network/topology/types.ts";
 import { link, makeView } from "./helpers/view.ts";
 

@@ -1,12 +1,12 @@
 import test from "ava";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import { builtinPolicies, resolvePolicy } from "../src/policies/registry.ts";
 import type { VibReader } from "../src/measurement/vib.ts";
 import type { Policy, PolicyInput, PolicyPlan } from "../src/policies/types.ts";
 import type { Topology } from "../src/network/topology/types.ts";
 import { fig3, link, makeView, policyInputOn } from "./helpers/view.ts";
 import { pickMax, pickMaxAt, reachableCandidates, reachableView } from "../src/policies/common.ts";
-import { makeRng } from "../src/random.ts";
+import { makeRng } from "../src/core/random.ts";
 
 const CANDIDATES = ["h3", "h4", "h5"];
 
@@ -43,7 +43,10 @@ const CHI2_99 = { 1: 6.635, 2: 9.21, 3: 11.345 } as const;
 test("the test topology satisfies the paper's text", (t) => {
   const v = makeView(fig3());
   t.is(v.route("h2", "h3").switches, 2);
-  t.deepEqual(v.route("h2", "h3").nodes.map((n) => v.topo.names[n]), ["h2", "s1", "s2", "h3"]);
+  t.deepEqual(
+    v.route("h2", "h3").nodes.map((n) => v.topo.names[n]),
+    ["h2", "s1", "s2", "h3"],
+  );
   t.is(v.route("h2", "h4").bottleneck, 10e6);
   t.true(v.route("h2", "h5").bottleneck < 10e6 && v.route("h2", "h3").bottleneck < 10e6);
   t.true(v.route("h2", "h4").switches > 2 && v.route("h2", "h5").switches > 2);
@@ -173,7 +176,10 @@ test("reachableView reads the route table by position: the candidates of reachab
     const i = input(withIsland(), 1, { source, candidates });
     if (source === "h6") {
       // only h7 is reachable from the island
-      t.deepEqual(reachableCandidates("test", i).map((c) => c.host), ["h7"]);
+      t.deepEqual(
+        reachableCandidates("test", i).map((c) => c.host),
+        ["h7"],
+      );
     }
     const objects = reachableCandidates("test", i);
     const view = reachableView("test", i);
@@ -199,7 +205,10 @@ test("pickMaxAt draws among the positions pickMax draws among, with the same str
     const byPosition = pickMaxAt(scores.length, (k) => scores[k]!, makeRng(seed));
     t.deepEqual(byPosition.ties, [1, 2, 4]);
     t.is(scores[byPosition.chosen], byItem.chosen);
-    t.deepEqual(byPosition.ties.map((k) => scores[k]), byItem.ties);
+    t.deepEqual(
+      byPosition.ties.map((k) => scores[k]),
+      byItem.ties,
+    );
   }
 });
 

@@ -4,8 +4,8 @@
  * significant digits.
  */
 import test from "ava";
-import { describe } from "../src/report/stats.ts";
-import { formatMean, meanCi, paperTable, summaryMarkdown, type SummaryRow } from "../src/report/summary.ts";
+import { describe } from "../src/core/stats.ts";
+import { formatMean, meanCi, paperTable, summaryMarkdown, type SummaryRow } from "../src/reports/summary.ts";
 
 test("a mean and its interval: 2 significant digits on the half-width, the mean rounded to match", (t) => {
   t.is(meanCi({ mean: 127.7, ci95: 49.906 }), "128 ± 50");

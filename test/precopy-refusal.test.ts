@@ -9,11 +9,11 @@ import test from "ava";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import { compareBackends } from "../src/experiment/compare.ts";
-import { runExperiment } from "../src/experiment/run.ts";
-import { simBackend } from "../src/experiment/sim-backend.ts";
-import type { Backend, RunSpec } from "../src/runspec.ts";
+import { InputError } from "../src/core/errors.ts";
+import { compareBackends } from "../src/validation/compare-backends.ts";
+import { runExperiment } from "../src/run/run-experiment.ts";
+import { simBackend } from "../src/run/sim-backend.ts";
+import type { Backend, RunSpec } from "../src/formats/runspec.ts";
 
 const REASON =
   "pre-copy needs CRIU's memory dirty tracking, which this kernel lacks (`criu check --feature mem_dirty_track`: " +

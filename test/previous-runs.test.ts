@@ -8,8 +8,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import { runExperiment } from "../src/experiment/run.ts";
+import { InputError } from "../src/core/errors.ts";
+import { runExperiment } from "../src/run/run-experiment.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "migsim-prev-"));
 writeFileSync(

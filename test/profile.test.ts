@@ -1,21 +1,21 @@
 /**
- * Testbed profiles (src/experiment/profile.ts) and the calibration fit (src/experiment/calibrate/):
+ * Testbed profiles (src/load/read-profile.ts) and the calibration fit (src/calibrate/):
  * precedence under the experiment, the manifest's record, and fits that recover known parameters
  * from measurements the simulator itself produced with those parameters.
  */
-import { crossValidate } from "../src/experiment/calibrate/cross-validate.ts";
+import { crossValidate } from "../src/calibrate/cross-validate.ts";
 import test from "ava";
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { calibrate, fitAll, simulateMeasurement } from "../src/experiment/calibrate/index.ts";
-import { fitStateless, type Calibration, type Observed, type Simulate } from "../src/experiment/calibrate/fit.ts";
-import { calibrationFile, measurementPlan, type Measurement } from "../src/experiment/calibrate/plan.ts";
-import { createBackend } from "../src/experiment/backends.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { runExperiment } from "../src/experiment/run.ts";
-import { PAPER_PROFILE } from "../src/experiment/profile.ts";
-import { InputError } from "../src/errors.ts";
+import { calibrate, fitAll, simulateMeasurement } from "../src/calibrate/calibration.ts";
+import { fitStateless, type Calibration, type Observed, type Simulate } from "../src/calibrate/fit.ts";
+import { calibrationFile, measurementPlan, type Measurement } from "../src/calibrate/calibration-plan.ts";
+import { createBackend } from "../src/run/backend-registry.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { runExperiment } from "../src/run/run-experiment.ts";
+import { PAPER_PROFILE } from "../src/load/read-profile.ts";
+import { InputError } from "../src/core/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "migsim-profile-"));
 const EXPERIMENT = `name: prof

@@ -7,8 +7,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { progressReporter } from "../src/cli/progress.ts";
-import type { ProgressReporter } from "../src/experiment/run.ts";
-import type { RunProgress } from "../src/runspec.ts";
+import type { ProgressReporter } from "../src/run/run-experiment.ts";
+import type { RunProgress } from "../src/formats/runspec.ts";
 
 /** a stream that keeps what is written to it */
 function capture(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
@@ -97,7 +97,7 @@ function longExperiment(): string {
 for (const jobs of [1, 2]) {
   test(`runExperiment with --jobs ${jobs}: the reporter learns how far each run has come, and when it ended`, async (t) => {
     // (the compiled code that `migsim run` executes, built by npm test: worker threads start from dist/)
-    const { runExperiment } = (await import(join(import.meta.dirname, "..", "dist", "src", "experiment", "run.js"))) as typeof import("../src/experiment/run.ts");
+    const { runExperiment } = (await import(join(import.meta.dirname, "..", "dist", "src", "run", "run-experiment.js"))) as typeof import("../src/run/run-experiment.ts");
     const file = longExperiment();
     const seen: Array<RunProgress | undefined | "tick"> = [];
     const progress: ProgressReporter = { start: () => undefined, tick: () => seen.push("tick"), inRun: (p) => seen.push(p), stop: () => undefined };
@@ -131,7 +131,7 @@ test("after the runs, a line says what is being written, on the bar's terminal a
 });
 
 test("runExperiment says it is writing after the last run and before the summary and plots exist", async (t) => {
-  const { runExperiment } = await import("../src/experiment/run.ts");
+  const { runExperiment } = await import("../src/run/run-experiment.ts");
   const file = join(import.meta.dirname, "..", "experiments", "table3.yaml");
   const out = mkdtempSync(join(tmpdir(), "migsim-writing-"));
   const seen: string[] = [];

@@ -3,10 +3,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import { loadWorkloadFile } from "../src/experiment/workload.ts";
+import { InputError } from "../src/core/errors.ts";
+import { loadWorkloadFile } from "../src/workload/generate.ts";
 import { parseWorkload, replayWorkload } from "../src/network/replay.ts";
-import { formatTransferNumber as formatNumber, writeTransfersCsv } from "../src/report/transfers.ts";
+import { formatTransferNumber as formatNumber, writeTransfersCsv } from "../src/outputs/transfers.ts";
 
 /** the layout `migsim workload` makes, 2 racks of 2 hosts, in miniature */
 function tinyWorkload(transfers: Array<{ id: number; src: number; dst: number; bytes: number; start: number }>): Record<string, unknown> {
@@ -83,17 +83,21 @@ test("migsim replay: writes transfers.csv; a bad file exits 2 with one line", (t
   const dir = mkdtempSync(join(tmpdir(), "migsim-replay-"));
   const wl = join(dir, "wl.json");
   writeFileSync(wl, JSON.stringify(tinyWorkload([{ id: 0, src: 0, dst: 1, bytes: 96e6, start: 0.25 }])));
-  const out = execFileSync(process.execPath, ["--import", "tsx", "-e",
-    `import("./src/cli/main.ts").then(m => m.main(process.argv.slice(1))).then(c => process.exit(c))`, "--",
-    "replay", wl, "--out", join(dir, "out")], { encoding: "utf8" });
+  const out = execFileSync(
+    process.execPath,
+    ["--import", "tsx", "-e", `import("./src/cli/main.ts").then(m => m.main(process.argv.slice(1))).then(c => process.exit(c))`, "--", "replay", wl, "--out", join(dir, "out")],
+    { encoding: "utf8" },
+  );
   t.regex(out, /1 transfers on 4 hosts, max-min/);
   // 96 MB at 100 MB/s * 0.96 (default efficiency) = 1 s
   t.is(readFileSync(join(dir, "out", "transfers.csv"), "utf8"), "id,src,dst,bytes,start,end\n0,0,1,96000000,0.25,1.25\n");
   writeFileSync(wl, "[]");
   try {
-    execFileSync(process.execPath, ["--import", "tsx", "-e",
-      `import("./src/cli/main.ts").then(m => m.main(process.argv.slice(1))).then(c => process.exit(c))`, "--",
-      "replay", wl, "--out", join(dir, "out")], { encoding: "utf8", stdio: "pipe" });
+    execFileSync(
+      process.execPath,
+      ["--import", "tsx", "-e", `import("./src/cli/main.ts").then(m => m.main(process.argv.slice(1))).then(c => process.exit(c))`, "--", "replay", wl, "--out", join(dir, "out")],
+      { encoding: "utf8", stdio: "pipe" },
+    );
     t.fail("expected exit code 2");
   } catch (e) {
     const err = e as { status: number; stderr: string };
@@ -109,13 +113,21 @@ test("migsim replay: progress goes to stderr (lines when not a terminal), --quie
   const transfers = Array.from({ length: 50 }, (_, i) => ({ id: i, src: i % 4, dst: (i + 1) % 4, bytes: 1e6, start: i * 0.01 }));
   writeFileSync(wl, JSON.stringify(tinyWorkload(transfers)));
   const cli = (...extra: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", "-e",
-      `import("./src/cli/main.ts").then(m => m.main(process.argv.slice(1))).then(c => process.exit(c))`, "--",
-      "replay", wl, "--out", join(dir, "out"), ...extra], { encoding: "utf8" });
+    spawnSync(
+      process.execPath,
+      ["--import", "tsx", "-e", `import("./src/cli/main.ts").then(m => m.main(process.argv.slice(1))).then(c => process.exit(c))`, "--", "replay", wl, "--out", join(dir, "out"), ...extra],
+      { encoding: "utf8" },
+    );
   const loud = cli();
   t.is(loud.status, 0);
   t.regex(loud.stdout, /^50 transfers on 4 hosts, max-min: /);
-  t.deepEqual(loud.stderr.trim().split("\n").map((l) => l.replace(/, [\d.]+ s$/, "")), ["replay: 50 transfers", "replay: 50/50 transfers (100%)"]);
+  t.deepEqual(
+    loud.stderr
+      .trim()
+      .split("\n")
+      .map((l) => l.replace(/, [\d.]+ s$/, "")),
+    ["replay: 50 transfers", "replay: 50/50 transfers (100%)"],
+  );
   const quiet = cli("--quiet");
   t.is(quiet.status, 0);
   t.is(quiet.stderr, "");

@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
 import fc from "fast-check";
-import { InputError } from "../src/errors.ts";
-import { removeStaleTemps, writeFileAtomic } from "../src/report/atomic.ts";
-import { axesOfRunsHeader, CsvFileWriter, formatNumber, parseNumberCell, readCsvRaw } from "../src/report/csv.ts";
-import { parseShard, shardIndices, shardOf } from "../src/report/plan.ts";
-import { RUN_COLUMNS, RUN_EXTRA_COLUMNS } from "../src/runspec.ts";
+import { InputError } from "../src/core/errors.ts";
+import { removeStaleTemps, writeFileAtomic } from "../src/outputs/atomic.ts";
+import { axesOfRunsHeader, CsvFileWriter, formatNumber, parseNumberCell, readCsvRaw } from "../src/outputs/csv.ts";
+import { parseShard, shardIndices, shardOf } from "../src/outputs/shards.ts";
+import { RUN_COLUMNS, RUN_EXTRA_COLUMNS } from "../src/formats/records.ts";
 
 const scratch = (): string => mkdtempSync(join(tmpdir(), "migsim-report-"));
 const loc = { file: "x.csv", line: 2, field: "total_s" };

@@ -109,15 +109,25 @@ test("reproduce: every cell of Tables I-III within max(paper CI, 10%) of the pap
   t.is(rows.length, 9);
   for (const row of rows) t.is(row.split("|")[5]!.trim(), "yes", row);
   // which values parameters were fitted on, and which are checks
-  t.deepEqual(rows.map((l) => l.split("|")[6]!.trim().split(":")[0]), ["yes", "yes", "yes", "no", "no", "no", "yes", "yes", "no"]);
+  t.deepEqual(
+    rows.map((l) => l.split("|")[6]!.trim().split(":")[0]),
+    ["yes", "yes", "yes", "no", "no", "no", "yes", "yes", "no"],
+  );
   t.regex(md, /\| checkpoint size \(every table\) \| 9\.3MB \| Table I: /);
   t.regex(md, /\| costs\.mtd-session .* \| 2\.63s \| Table III: /);
   // the paper's orderings: Table II's shortest path ahead is not held, and says why with the docs section
-  t.regex(md, /\| shortest-path < bandwidth \| 17\.10 ± 0\.16 < 18\.60 ± 0\.91 \| .* \| not held \(the simulated difference, [0-9.]+ s, is below the 0\.430 s .*\): .*per-hop|hops of a path.*\(docs\/reproduction\.md#table-ii-shortest-path-below-bandwidth-and-random\) \|/);
+  t.regex(
+    md,
+    /\| shortest-path < bandwidth \| 17\.10 ± 0\.16 < 18\.60 ± 0\.91 \| .* \| not held \(the simulated difference, [0-9.]+ s, is below the 0\.430 s .*\): .*per-hop|hops of a path.*\(docs\/reproduction\.md#table-ii-shortest-path-below-bandwidth-and-random\) \|/,
+  );
   t.regex(md, /\| bandwidth < shortest-path \| .* \| held \|/);
-  t.regex(r.stdout, /^9\/9 values within tolerance \(4\/4 of those with no parameter fitted on them\); the paper's significant orderings: 5 of 7 held \(Table I 3\/3, Table II 0\/2, Table III 2\/2\)$/m);
+  t.regex(
+    r.stdout,
+    /^9\/9 values within tolerance \(4\/4 of those with no parameter fitted on them\); the paper's significant orderings: 5 of 7 held \(Table I 3\/3, Table II 0\/2, Table III 2\/2\)$/m,
+  );
   // the paper's column order in each table
-  t.deepEqual(rows.map((l) => l.split("|")[1]!.trim()), [
-    "bandwidth", "shortest-path", "random", "bandwidth", "shortest-path", "random", "mtd-fountain", "mtd-shamir", "mtd-random",
-  ]);
+  t.deepEqual(
+    rows.map((l) => l.split("|")[1]!.trim()),
+    ["bandwidth", "shortest-path", "random", "bandwidth", "shortest-path", "random", "mtd-fountain", "mtd-shamir", "mtd-random"],
+  );
 });

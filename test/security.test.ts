@@ -11,14 +11,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MininetBackend } from "../backends/mininet/backend.ts";
-import { checkHostKey, parseTestbedUrl, quote, safeName, shellCommand } from "../backends/mininet/ssh.ts";
-import { InputError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { specAt } from "../src/experiment/plan.ts";
+import { checkHostKey, parseTestbedUrl, safeName } from "../backends/mininet/ssh.ts";
+import { quote, shellCommand } from "../src/core/shell.ts";
+import { InputError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { specAt } from "../src/run/plan.ts";
 import { bigIntToBytes, bytesToBigInt } from "../src/policies/crypto/secret.ts";
 import { decryptTable } from "../src/policies/crypto/table.ts";
 import { lookup, MTD_DEFAULTS, setupFountain, setupRandom, setupShamir } from "../src/policies/mtd.ts";
-import { runStream } from "../src/random.ts";
+import { runStream } from "../src/core/random.ts";
 
 function sources(dir: string, exts: string[]): string[] {
   const out: string[] = [];
@@ -67,7 +68,19 @@ test("every command sent to the testbed over SSH is built by shellCommand", (t) 
   t.deepEqual(problems, []);
 });
 
-const HOSTILE = ["h1; rm -rf /", "$(touch PWNED)", "`touch PWNED`", "a\ntouch PWNED", "x' ; touch PWNED ; echo '", "-rf", "../../etc", "h1 && reboot", "${IFS}touch${IFS}PWNED", "h1|touch PWNED", "\\"];
+const HOSTILE = [
+  "h1; rm -rf /",
+  "$(touch PWNED)",
+  "`touch PWNED`",
+  "a\ntouch PWNED",
+  "x' ; touch PWNED ; echo '",
+  "-rf",
+  "../../etc",
+  "h1 && reboot",
+  "${IFS}touch${IFS}PWNED",
+  "h1|touch PWNED",
+  "\\",
+];
 
 test("hostile names are refused by safeName and turned into one inert word by shellCommand", (t) => {
   for (const name of HOSTILE) t.throws(() => safeName("host", name), { instanceOf: InputError }, JSON.stringify(name));
@@ -85,11 +98,22 @@ test("hostile names are refused by safeName and turned into one inert word by sh
 test("the mininet backend refuses a hostile container name before it connects anywhere", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "migsim-sec-"));
   writeFileSync(join(dir, "t.yaml"), "name: t\nswitches: [s1]\nhosts: [h1, h2]\nlinks:\n  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n");
-  writeFileSync(join(dir, "e.yaml"), `name: e\ntopology: t.yaml\nmigrations:\n  - container: { name: "app; touch PWNED" , checkpoint: 1MB }\n    source: h1\n    trigger: { at: 1s }\npolicies: [random]\n`);
+  writeFileSync(
+    join(dir, "e.yaml"),
+    `name: e\ntopology: t.yaml\nmigrations:\n  - container: { name: "app; touch PWNED" , checkpoint: 1MB }\n    source: h1\n    trigger: { at: 1s }\npolicies: [random]\n`,
+  );
   const spec = specAt(loadExperiment(join(dir, "e.yaml")), 0);
   let decided = 0;
   // port 1 on loopback: a connection attempt would fail with a different (connection) error
-  const backend = new MininetBackend({ testbed: "ssh://root@127.0.0.1:1", privateKeyFile: join(dir, "none"), decide: () => { decided++; throw new Error("must not decide"); }, connectTimeoutMs: 2000 });
+  const backend = new MininetBackend({
+    testbed: "ssh://root@127.0.0.1:1",
+    privateKeyFile: join(dir, "none"),
+    decide: () => {
+      decided++;
+      throw new Error("must not decide");
+    },
+    connectTimeoutMs: 2000,
+  });
   const e = await t.throwsAsync(backend.execute(spec), { instanceOf: InputError });
   t.regex(e!.message, /invalid container name "app; touch PWNED"/);
   t.is(decided, 0);
@@ -104,10 +128,12 @@ function bigRenderings(v: bigint): string[] {
   return [v.toString(), v.toString(16), ...renderings(bigIntToBytes(v))];
 }
 
-const MTD_TOPOLOGY = "name: t\ndefaults: { capacity: 10Mbps, latency: 1ms }\nswitches: [s1, s2]\nhosts: [h1, h2, h3, h4, h5, h6]\nlinks:\n" +
+const MTD_TOPOLOGY =
+  "name: t\ndefaults: { capacity: 10Mbps, latency: 1ms }\nswitches: [s1, s2]\nhosts: [h1, h2, h3, h4, h5, h6]\nlinks:\n" +
   "  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: h3, b: s1 }\n  - { a: s1, b: s2 }\n  - { a: h4, b: s2 }\n  - { a: h5, b: s2 }\n  - { a: h6, b: s2 }\n";
 
-const MTD_EXPERIMENT = "name: mtd\ntopology: t.yaml\nruns: 3\nseed: 5\nmanager: h1\ntraffic:\n  - { from: h3, to: h2, kind: tcp }\nmigrations:\n" +
+const MTD_EXPERIMENT =
+  "name: mtd\ntopology: t.yaml\nruns: 3\nseed: 5\nmanager: h1\ntraffic:\n  - { from: h3, to: h2, kind: tcp }\nmigrations:\n" +
   "  - container: { name: app, checkpoint: 2MB }\n    source: h2\n    candidates: all\n    trigger: { at: 2s }\n" +
   "policies:\n  - mtd-shamir: { k: 3 }\n  - mtd-fountain: { k: 3 }\n  - mtd-random\n";
 
@@ -117,10 +143,15 @@ function mtdSecrets(seed: number, hosts: readonly string[]): string[] {
   const fo = setupFountain(runStream(seed, "keys", 0), hosts, "h1", "h2", 3, 2);
   const ra = setupRandom(runStream(seed, "keys", 0));
   return [
-    ...renderings(sh.secret.reveal()), ...bigRenderings(sh.r.reveal()), ...[...sh.shares.values()].flatMap((s) => bigRenderings(s.y.reveal())),
-    ...renderings(fo.secret.reveal()), ...bigRenderings(fo.r.reveal()), ...[...fo.keys.values()].flatMap((k) => bigRenderings(k.y.reveal())),
+    ...renderings(sh.secret.reveal()),
+    ...bigRenderings(sh.r.reveal()),
+    ...[...sh.shares.values()].flatMap((s) => bigRenderings(s.y.reveal())),
+    ...renderings(fo.secret.reveal()),
+    ...bigRenderings(fo.r.reveal()),
+    ...[...fo.keys.values()].flatMap((k) => bigRenderings(k.y.reveal())),
     ...[...fo.stock.values()].flat().flatMap((s) => renderings(s.revealPayload())),
-    ...renderings(ra.key.reveal()), ...bigRenderings(ra.r.reveal()),
+    ...renderings(ra.key.reveal()),
+    ...bigRenderings(ra.r.reveal()),
   ].filter((s) => s.length >= 8);
 }
 
@@ -132,9 +163,15 @@ test("MTD secrets never appear in any output of migsim run (all three MTD polici
   const r = spawnSync(process.execPath, ["bin/migsim.js", "run", join(dir, "e.yaml"), "--out", out, "--quiet", "--no-plots"], { encoding: "utf8" });
   t.is(r.status, 0, r.stderr);
   const files = readdirSync(out).filter((f) => statSync(join(out, f)).isFile());
-  t.true(["runs.csv", "summary.csv", "summary.md", "manifest.json"].every((f) => files.includes(f)), files.join(", "));
+  t.true(
+    ["runs.csv", "summary.csv", "summary.md", "manifest.json"].every((f) => files.includes(f)),
+    files.join(", "),
+  );
   const texts = files.map((f) => [f, readFileSync(join(out, f), "utf8")] as const);
-  const [header, ...rows] = readFileSync(join(out, "runs.csv"), "utf8").trim().split("\n").map((l) => l.split(","));
+  const [header, ...rows] = readFileSync(join(out, "runs.csv"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => l.split(","));
   const col = (name: string): number => header!.indexOf(name);
   t.is(rows.length, 9);
   const hosts = ["h1", "h2", "h3", "h4", "h5", "h6"];
@@ -173,7 +210,10 @@ test("a plugin reached through a symbolic link out of the experiment's folder ne
   writeFileSync(join(elsewhere, "p.mjs"), `export const name = "p"; export function decide(i) { return { destination: i.candidates[0] }; }\n`);
   symlinkSync(join(elsewhere, "p.mjs"), join(expDir, "p.mjs"));
   writeFileSync(join(expDir, "t.yaml"), MTD_TOPOLOGY);
-  writeFileSync(join(expDir, "e.yaml"), "name: e\ntopology: t.yaml\nmigrations:\n  - container: { name: app, checkpoint: 1MB }\n    source: h2\n    trigger: { at: 1s }\npolicies:\n  - mine: { plugin: ./p.mjs }\n");
+  writeFileSync(
+    join(expDir, "e.yaml"),
+    "name: e\ntopology: t.yaml\nmigrations:\n  - container: { name: app, checkpoint: 1MB }\n    source: h2\n    trigger: { at: 1s }\npolicies:\n  - mine: { plugin: ./p.mjs }\n",
+  );
   const e = t.throws(() => loadExperiment(join(expDir, "e.yaml")), { instanceOf: InputError });
   t.regex(e!.message, /e\.yaml:8:\d+: policies\.0\.mine\.plugin: the plugin "\.\/p\.mjs" is outside the experiment's folder; pass --allow-external-plugins/);
   t.is(loadExperiment(join(expDir, "e.yaml"), { allowExternalPlugins: true }).policies[0]!.plugin, join(expDir, "p.mjs"));
@@ -187,16 +227,23 @@ test("host keys: a revoked key is refused even when listed, a CA line is no key,
   const dir = mkdtempSync(join(tmpdir(), "migsim-revoked-"));
   const blob = (n: number): Buffer => {
     const type = Buffer.from("ssh-ed25519");
-    const len = (x: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(x); return b; };
+    const len = (x: number): Buffer => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(x);
+      return b;
+    };
     return Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]);
   };
   const addr = parseTestbedUrl("ssh://root@127.0.0.1:2290");
   const kh = join(dir, "known_hosts");
-  writeFileSync(kh, [
-    `[127.0.0.1]:2290 ssh-ed25519 ${blob(1).toString("base64")}`,
-    `@revoked [127.0.0.1]:2290 ssh-ed25519 ${blob(1).toString("base64")}`,
-    `@cert-authority [127.0.0.1]:2290 ssh-ed25519 ${blob(2).toString("base64")}`,
-  ].join("\n"));
+  writeFileSync(
+    kh,
+    [
+      `[127.0.0.1]:2290 ssh-ed25519 ${blob(1).toString("base64")}`,
+      `@revoked [127.0.0.1]:2290 ssh-ed25519 ${blob(1).toString("base64")}`,
+      `@cert-authority [127.0.0.1]:2290 ssh-ed25519 ${blob(2).toString("base64")}`,
+    ].join("\n"),
+  );
   t.regex(checkHostKey({ knownHostsFile: kh }, addr, blob(1))!, /is revoked/);
   t.regex(checkHostKey({ knownHostsFile: kh }, addr, blob(2))!, /changed: it presents .* refusing to connect/);
   // the remedy quotes options `migsim run` really has

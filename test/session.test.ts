@@ -7,9 +7,9 @@ import test from "ava";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createBackend } from "../src/experiment/backends.ts";
-import { runExperiment } from "../src/experiment/run.ts";
-import type { Backend, RunSpec } from "../src/runspec.ts";
+import { createBackend } from "../src/run/backend-registry.ts";
+import { runExperiment } from "../src/run/run-experiment.ts";
+import type { Backend, RunSpec } from "../src/formats/runspec.ts";
 
 const TABLE3 = join(import.meta.dirname, "..", "experiments", "table3.yaml");
 

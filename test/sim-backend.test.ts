@@ -3,10 +3,10 @@ import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SimBackend } from "../backends/sim/backend.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { specAt } from "../src/experiment/plan.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { specAt } from "../src/run/plan.ts";
 import { resolvePolicy } from "../src/policies/registry.ts";
-import type { RunProgress } from "../src/runspec.ts";
+import type { RunProgress } from "../src/formats/runspec.ts";
 
 test("execute, which hands the event loop a turn in long runs, gives what the synchronous run gives", async (t) => {
   const exp = loadExperiment("experiments/scale/policies-fat-tree.yaml", { runs: 1 });

@@ -6,24 +6,32 @@ import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import {
-  checkHostKey, fingerprintOf, knownHostsName, parseKnownHosts, parseTestbedUrl, quote, safeName, shellCommand,
-} from "../backends/mininet/ssh.ts";
+import { InputError } from "../src/core/errors.ts";
+import { checkHostKey, fingerprintOf, knownHostsName, parseKnownHosts, parseTestbedUrl, safeName } from "../backends/mininet/ssh.ts";
+import { quote, shellCommand } from "../src/core/shell.ts";
 
 test("parseTestbedUrl accepts ssh://user@host[:port]", (t) => {
-  t.deepEqual(parseTestbedUrl("ssh://root@127.0.0.1:2290"),
-    { user: "root", host: "127.0.0.1", port: 2290, url: "ssh://root@127.0.0.1:2290" });
-  t.deepEqual(parseTestbedUrl("ssh://mn@testbed.lab.example"),
-    { user: "mn", host: "testbed.lab.example", port: 22, url: "ssh://mn@testbed.lab.example:22" });
+  t.deepEqual(parseTestbedUrl("ssh://root@127.0.0.1:2290"), { user: "root", host: "127.0.0.1", port: 2290, url: "ssh://root@127.0.0.1:2290" });
+  t.deepEqual(parseTestbedUrl("ssh://mn@testbed.lab.example"), { user: "mn", host: "testbed.lab.example", port: 22, url: "ssh://mn@testbed.lab.example:22" });
   t.deepEqual(parseTestbedUrl("ssh://u@[::1]:22/"), { user: "u", host: "::1", port: 22, url: "ssh://u@[::1]:22" });
 });
 
 test("parseTestbedUrl refuses anything else with an InputError", (t) => {
   for (const bad of [
-    "http://root@host", "root@host", "ssh:root@host", "ssh://host", "ssh://root:pw@host", "ssh://root@host:0",
-    "ssh://root@host:70000", "ssh://root@host/path", "ssh://root@host?x=1", "ssh://root@ho_st", "ssh://-oProxy@host",
-    "ssh://root@host;rm", "", "ssh://root@host#f",
+    "http://root@host",
+    "root@host",
+    "ssh:root@host",
+    "ssh://host",
+    "ssh://root:pw@host",
+    "ssh://root@host:0",
+    "ssh://root@host:70000",
+    "ssh://root@host/path",
+    "ssh://root@host?x=1",
+    "ssh://root@ho_st",
+    "ssh://-oProxy@host",
+    "ssh://root@host;rm",
+    "",
+    "ssh://root@host#f",
   ]) {
     const e = t.throws(() => parseTestbedUrl(bad), { instanceOf: InputError }, bad);
     t.regex(e!.message, /expected ssh:\/\/user@host\[:port\]/, bad);
@@ -42,8 +50,11 @@ test("quote leaves plain words alone and single-quotes the rest", (t) => {
 });
 
 test("quote: the shell sees exactly the original string (property, real /bin/sh)", (t) => {
-  const samples = fc.sample(fc.string({ unit: "binary", maxLength: 40 }).filter((s) => !s.includes("\0")), 150);
-  samples.push("'", "''", "\\", "\n", "$HOME", "`id`", "a\"b", "*", "~", "-n", "!x", "#c", "; echo pwned");
+  const samples = fc.sample(
+    fc.string({ unit: "binary", maxLength: 40 }).filter((s) => !s.includes("\0")),
+    150,
+  );
+  samples.push("'", "''", "\\", "\n", "$HOME", "`id`", 'a"b', "*", "~", "-n", "!x", "#c", "; echo pwned");
   // One sh invocation for all samples: each printed between NUL separators.
   const script = samples.map((s) => `printf '%s\\0' ${quote(s)}`).join("\n");
   const out = execFileSync("/bin/sh", ["-c", script], { encoding: "utf8" });
@@ -62,7 +73,11 @@ function fakeKey(): Buffer {
   // An ssh-ed25519 public key blob: string "ssh-ed25519", string 32 bytes.
   const type = Buffer.from("ssh-ed25519");
   const key = randomBytes(32);
-  const len = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  const len = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
   return Buffer.concat([len(type.length), type, len(key.length), key]);
 }
 
@@ -72,8 +87,7 @@ test("fingerprintOf matches ssh-keygen's SHA256 format", (t) => {
   writeFileSync(join(dir, "k.pub"), `ssh-ed25519 ${key.toString("base64")} test\n`);
   let expected: string;
   try {
-    expected = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", join(dir, "k.pub")], { encoding: "utf8" })
-      .split(" ")[1]!;
+    expected = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", join(dir, "k.pub")], { encoding: "utf8" }).split(" ")[1]!;
   } catch {
     t.pass("ssh-keygen not installed: format checked below only");
     t.regex(fingerprintOf(key), /^SHA256:[A-Za-z0-9+/]{43}$/);
@@ -90,12 +104,9 @@ test("known_hosts: plain, [host]:port, wildcard, negation and hashed entries", (
   t.is(knownHostsName("lab", 22), "lab");
   const salt = randomBytes(20);
   const hashed = `|1|${salt.toString("base64")}|${createHmac("sha1", salt).update("hashed.example").digest("base64")}`;
-  const entries = parseKnownHosts([
-    "# comment",
-    `${name} ssh-ed25519 ${k1.toString("base64")}`,
-    `*.lab,!bad.lab ssh-ed25519 ${k2.toString("base64")}`,
-    `${hashed} ssh-ed25519 ${k2.toString("base64")}`,
-  ].join("\n"));
+  const entries = parseKnownHosts(
+    ["# comment", `${name} ssh-ed25519 ${k1.toString("base64")}`, `*.lab,!bad.lab ssh-ed25519 ${k2.toString("base64")}`, `${hashed} ssh-ed25519 ${k2.toString("base64")}`].join("\n"),
+  );
   t.is(entries.length, 3);
   t.true(entries[0]!.matches(name));
   t.false(entries[0]!.matches("127.0.0.1"));

@@ -1,5 +1,5 @@
 import test from "ava";
-import { closest, didYouMean, editDistance } from "../src/suggest.ts";
+import { closest, didYouMean, editDistance } from "../src/core/suggest.ts";
 
 test("edit distance counts a swap of neighbours as one edit", (t) => {
   t.is(editDistance("rusn", "runs"), 1);

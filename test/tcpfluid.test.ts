@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
-import { UnreachableResultError } from "../src/errors.ts";
+import { UnreachableResultError } from "../src/core/errors.ts";
 import { blockage, DEFAULT_NETWORK_PARAMS, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
 import type { TcpFluidModel } from "../src/network/tcpfluid/model.ts";
 import { TCP_FLUID_DEFAULTS } from "../src/network/tcpfluid/params.ts";
@@ -17,11 +17,7 @@ function dumbbell(bw: number, latency = 0, queue = 1000): Topology {
     name: "dumbbell",
     hosts: ["h1", "h2", "h3", "h4", "h5", "h6"],
     switches: ["s1", "s2"],
-    links: [
-      link("h1", "s1", 1e9), link("h2", "s1", 1e9), link("h3", "s1", 1e9),
-      link("h4", "s2", 1e9), link("h5", "s2", 1e9), link("h6", "s2", 1e9),
-      link("s1", "s2", bw, latency, queue),
-    ],
+    links: [link("h1", "s1", 1e9), link("h2", "s1", 1e9), link("h3", "s1", 1e9), link("h4", "s2", 1e9), link("h5", "s2", 1e9), link("h6", "s2", 1e9), link("s1", "s2", bw, latency, queue)],
   };
 }
 
@@ -84,7 +80,7 @@ test("round-trip time grows with queue occupancy (data path and ACK path)", (t) 
   const open = model.exchange("h1", "h4", 100, 100, { newConnection: false });
   const fresh = model.exchange("h1", "h4", 100, 100, { newConnection: true, handshakeRtts: 1 });
   sim.run(30);
-  t.true(open.value! > (idle * 2) * 10, `exchange ${open.value} vs idle RTT ${2 * idle}`);
+  t.true(open.value! > idle * 2 * 10, `exchange ${open.value} vs idle RTT ${2 * idle}`);
   t.true(fresh.value! > open.value! * 1.5);
 });
 
@@ -173,7 +169,13 @@ test("a transfer to the same host and an empty one finish at once, exactly", (t)
   model.startFlow({ src: "h1", dst: "h1", kind: "tcp", bytes: 5e6 }).done.onFire((r) => ends.push(r));
   model.startFlow({ src: "h1", dst: "h4", kind: "tcp", bytes: 0 }).done.onFire((r) => ends.push(r));
   sim.run();
-  t.deepEqual(ends.map((r) => [r.end, r.bytes]), [[0, 5e6], [0, 0]]);
+  t.deepEqual(
+    ends.map((r) => [r.end, r.bytes]),
+    [
+      [0, 5e6],
+      [0, 0],
+    ],
+  );
 });
 
 test("udp takes its rate first; tcp gets the rest", (t) => {
@@ -223,11 +225,7 @@ const caseArb: fc.Arbitrary<Case> = fc.integer({ min: 1, max: 3 }).chain((switch
 /** four hosts on a line of switches: h0,h1 on the first switch, h2,h3 on the last */
 function lineTopology(c: Case): Topology {
   const sw = Array.from({ length: c.switches }, (_, i) => `s${i}`);
-  const links: LinkSpec[] = [
-    link("h0", sw[0]!, c.caps[0]!, 1e-4, c.queues[0]!),
-    link("h1", sw[0]!, c.caps[1]!, 1e-4, c.queues[1]!),
-    link("h2", sw[c.switches - 1]!, c.caps[2]!, 1e-4, c.queues[2]!),
-  ];
+  const links: LinkSpec[] = [link("h0", sw[0]!, c.caps[0]!, 1e-4, c.queues[0]!), link("h1", sw[0]!, c.caps[1]!, 1e-4, c.queues[1]!), link("h2", sw[c.switches - 1]!, c.caps[2]!, 1e-4, c.queues[2]!)];
   for (let i = 0; i + 1 < c.switches; i++) links.push(link(sw[i]!, sw[i + 1]!, c.caps[3 + i]!, 1e-3, c.queues[3 + i]!));
   links.push(link("h3", sw[c.switches - 1]!, c.caps[c.switches + 2]!, 1e-4, c.queues[c.switches + 2]!));
   return { name: "line", hosts: ["h0", "h1", "h2", "h3"], switches: sw, links };
@@ -253,11 +251,7 @@ test("property: queues stay within their buffers, links within capacity, bytes e
       c.flows.forEach((fl, i) => {
         const d = fl.d === fl.s ? (fl.s + 1) % 4 : fl.d;
         sim.scheduleAt(fl.at, () => {
-          const f = model.startFlow(
-            fl.udp
-              ? { src: `h${fl.s}`, dst: `h${d}`, kind: "udp", rate: fl.rate, bytes: fl.bytes }
-              : { src: `h${fl.s}`, dst: `h${d}`, kind: "tcp", bytes: fl.bytes },
-          );
+          const f = model.startFlow(fl.udp ? { src: `h${fl.s}`, dst: `h${d}`, kind: "udp", rate: fl.rate, bytes: fl.bytes } : { src: `h${fl.s}`, dst: `h${d}`, kind: "tcp", bytes: fl.bytes });
           f.done.onFire((r) => results.push([i, r]));
           check();
         });
@@ -287,7 +281,9 @@ test("emulated gsoHeadOfLine: a busy queue-less link delays small packets by hal
   // h1 - s1 - h2 and s1 - s2 - h3, every link 5 Mbit/s: the flow h1 -> h2 keeps its queue at h1 -> s1
   // (the first of two equal links), s1 -> h2 is busy with its 45-segment skbs and holds no queue.
   const topo: Topology = {
-    name: "chain", hosts: ["h1", "h2", "h3"], switches: ["s1", "s2"],
+    name: "chain",
+    hosts: ["h1", "h2", "h3"],
+    switches: ["s1", "s2"],
     links: [link("h1", "s1", 5e6), link("h2", "s1", 5e6), link("s1", "s2", 5e6), link("s2", "h3", 5e6)],
   };
   const rtts = (on: number): number[] => {
@@ -324,14 +320,20 @@ test("emulated stack: equal shaped links in series queue at the sender's link, w
   // h1 into h2 crosses no standing queue and a probe out of h3 waits behind it. The file lists
   // s1's link to h2 before h3's, which used to decide where the fluid solve put the queue.
   const topo: Topology = {
-    name: "star3", hosts: ["h1", "h2", "h3"], switches: ["s1"],
+    name: "star3",
+    hosts: ["h1", "h2", "h3"],
+    switches: ["s1"],
     links: [link("h1", "s1", 10e6), link("h2", "s1", 10e6), link("h3", "s1", 10e6)],
   };
   const probe = (src: string, dst: string, stack: HostStack): number => {
     const { sim, model } = make(topo, "cubic", stack);
     model.startFlow({ src: "h3", dst: "h2", kind: "tcp" });
     let rtt = Number.NaN;
-    sim.scheduleAt(10, () => model.exchange(src, dst, 100, 100, { newConnection: false }).onFire((d) => { rtt = d; }));
+    sim.scheduleAt(10, () =>
+      model.exchange(src, dst, 100, 100, { newConnection: false }).onFire((d) => {
+        rtt = d;
+      }),
+    );
     sim.run(20);
     return rtt;
   };
@@ -345,14 +347,20 @@ test("emulated gsoHeadOfLine: a late flow into a host another flow fills from up
   // CUBIC): its SYN waited behind the skb in service, its min RTT of tens of ms left it 2-segment
   // skbs (no tcp_tso_autosize bonus), 4 segments beside the other flow's 90 on s1 -> h2.
   const topo: Topology = {
-    name: "star3", hosts: ["h1", "h2", "h3"], switches: ["s1"],
+    name: "star3",
+    hosts: ["h1", "h2", "h3"],
+    switches: ["s1"],
     links: [link("h1", "s1", 10e6), link("h2", "s1", 10e6), link("h3", "s1", 10e6)],
   };
   const copy = (on: number): number => {
     const { sim, model } = make(topo, "cubic", "emulated", { extra: { gsoHeadOfLine: on } });
     model.startFlow({ src: "h3", dst: "h2", kind: "tcp" });
     let took = Number.NaN;
-    sim.scheduleAt(15, () => model.startFlow({ src: "h1", dst: "h2", kind: "tcp", bytes: 1e6 }).done.onFire((r) => { took = r.end - r.start; }));
+    sim.scheduleAt(15, () =>
+      model.startFlow({ src: "h1", dst: "h2", kind: "tcp", bytes: 1e6 }).done.onFire((r) => {
+        took = r.end - r.start;
+      }),
+    );
     sim.run(200);
     return took;
   };
@@ -369,11 +377,10 @@ test("spreadTolerance trades link solves for precision: 1e-3 solves fewer links 
   const hosts = Array.from({ length: 16 }, (_, i) => `h${i + 1}`);
   const edges = ["e1", "e2", "e3", "e4"];
   const topo: Topology = {
-    name: "two-level", hosts, switches: ["c1", "c2", ...edges],
-    links: [
-      ...hosts.map((h, i) => link(h, edges[Math.floor(i / 4)]!, 1e9, 5e-5)),
-      ...edges.flatMap((e) => [link(e, "c1", 4e8, 5e-5), link(e, "c2", 4e8, 5e-5)]),
-    ],
+    name: "two-level",
+    hosts,
+    switches: ["c1", "c2", ...edges],
+    links: [...hosts.map((h, i) => link(h, edges[Math.floor(i / 4)]!, 1e9, 5e-5)), ...edges.flatMap((e) => [link(e, "c1", 4e8, 5e-5), link(e, "c2", 4e8, 5e-5)])],
   };
   let seed = 7;
   const draw = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
@@ -384,9 +391,7 @@ test("spreadTolerance trades link solves for precision: 1e-3 solves fewer links 
   const simulate = (tolerance?: number) => {
     const { sim, model } = make(topo, "cubic", "physical", tolerance === undefined ? {} : { extra: { spreadTolerance: tolerance } });
     const took: number[] = [];
-    flows.forEach((f, i) =>
-      sim.scheduleAt(f.at, () => model.startFlow({ src: f.src, dst: f.dst, kind: "tcp", bytes: f.bytes }).done.onFire((r) => (took[i] = r.end - r.start))),
-    );
+    flows.forEach((f, i) => sim.scheduleAt(f.at, () => model.startFlow({ src: f.src, dst: f.dst, kind: "tcp", bytes: f.bytes }).done.onFire((r) => (took[i] = r.end - r.start))));
     sim.run();
     const mean = took.reduce((a, b) => a + b, 0) / took.length;
     return { took, mean, last: Math.max(...took), solves: model.linkSolveCount };

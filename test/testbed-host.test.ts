@@ -4,9 +4,9 @@
  * or CPU than the profile's is named.
  */
 import test from "ava";
-import type { HostState } from "../src/runspec.ts";
-import { busyWarning, machineDifferences, machineRecord } from "../src/experiment/testbed-host.ts";
-import { DriverHostSchema, DriverPreflightSchema, parseDriverLine } from "../backends/mininet/driver-lines.ts";
+import type { HostState } from "../src/formats/runspec.ts";
+import { busyWarning, machineDifferences, machineRecord } from "../src/run/testbed-host.ts";
+import { DriverHostSchema, DriverPreflightSchema, parseDriverLine } from "../src/formats/driver.ts";
 
 const idle: HostState = { kernel: "6.18.44", cpus: 2, cpu: "AMD EPYC", criu: "4.2.1", load1: 0.4, load5: 0.9 };
 

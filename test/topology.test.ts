@@ -1,10 +1,11 @@
 import test from "ava";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/core/errors.ts";
 import { hostDiameter } from "../src/network/topology/analysis.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
-import { loadTopologyFile, loadTopologyText } from "../src/network/topology/load.ts";
+import { loadTopologyText } from "../src/network/topology/load.ts";
+import { loadTopologyFile } from "../src/load/read-topology.ts";
 import { Router } from "../src/network/topology/routing.ts";
-import { makeRng } from "../src/random.ts";
+import { makeRng } from "../src/core/random.ts";
 
 const HEAD = "name: bad\nswitches: [s1, s2]\nhosts: [h1, h2]\nlinks:\n";
 
@@ -24,7 +25,10 @@ test("the explicit example loads with defaults, overrides and an asymmetric link
   t.is(c.capacity[d ^ 1], 8e6);
   t.is(hostDiameter(c).hops, 4);
   const p = new Router(c).route("h3", "h1");
-  t.deepEqual(p.nodes.map((n) => c.names[n]), ["h3", "s3", "s1", "s2", "h1"]);
+  t.deepEqual(
+    p.nodes.map((n) => c.names[n]),
+    ["h3", "s3", "s1", "s2", "h1"],
+  );
   t.is(p.bottleneck, 2e6);
 });
 
@@ -56,11 +60,29 @@ interface Case {
 const CASES: Case[] = [
   { name: "unknown node in a link", text: `${HEAD}  - { a: h1, b: s1 }\n  - { a: h2, b: s9 }\n  - { a: s1, b: s2 }\n`, line: 6, field: "links.1.b", detail: /unknown node "s9"/ },
   { name: "duplicate node name", text: "name: bad\nswitches: [s1, h1]\nhosts: [h1]\nlinks:\n  - { a: h1, b: s1 }\n", line: 2, field: "switches.1", detail: /duplicate node name "h1"/ },
-  { name: "duplicate link (either direction)", text: `${HEAD}  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: s1, b: h1 }\n  - { a: s1, b: s2 }\n`, line: 7, field: "links.2", detail: /duplicate link between "s1" and "h1"/ },
+  {
+    name: "duplicate link (either direction)",
+    text: `${HEAD}  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: s1, b: h1 }\n  - { a: s1, b: s2 }\n`,
+    line: 7,
+    field: "links.2",
+    detail: /duplicate link between "s1" and "h1"/,
+  },
   { name: "bare number capacity", text: `${HEAD}  - { a: h1, b: s1, capacity: 10 }\n  - { a: h2, b: s1 }\n  - { a: s1, b: s2 }\n`, line: 5, field: "links.0.capacity", detail: /bare number 10/ },
-  { name: "bare number latency in defaults", text: `name: bad\ndefaults: { latency: 2 }\nswitches: [s1]\nhosts: [h1]\nlinks:\n  - { a: h1, b: s1 }\n`, line: 2, field: "defaults.latency", detail: /duration with a unit.*bare number 2/ },
+  {
+    name: "bare number latency in defaults",
+    text: `name: bad\ndefaults: { latency: 2 }\nswitches: [s1]\nhosts: [h1]\nlinks:\n  - { a: h1, b: s1 }\n`,
+    line: 2,
+    field: "defaults.latency",
+    detail: /duration with a unit.*bare number 2/,
+  },
   { name: "zero capacity", text: `${HEAD}  - { a: h1, b: s1 }\n  - { a: h2, b: s1, capacity: 0Mbps }\n  - { a: s1, b: s2 }\n`, line: 6, field: "links.1.capacity", detail: /positive/ },
-  { name: "negative capacity", text: `${HEAD}  - { a: h1, b: s1, capacity: -5Mbps }\n  - { a: h2, b: s1 }\n  - { a: s1, b: s2 }\n`, line: 5, field: "links.0.capacity", detail: /expected a positive value, got "-5Mbps"/ },
+  {
+    name: "negative capacity",
+    text: `${HEAD}  - { a: h1, b: s1, capacity: -5Mbps }\n  - { a: h2, b: s1 }\n  - { a: s1, b: s2 }\n`,
+    line: 5,
+    field: "links.0.capacity",
+    detail: /expected a positive value, got "-5Mbps"/,
+  },
   { name: "unknown unit", text: `${HEAD}  - { a: h1, b: s1, capacity: 10Mbit }\n  - { a: h2, b: s1 }\n  - { a: s1, b: s2 }\n`, line: 5, field: "links.0.capacity", detail: /unknown unit "Mbit"/ },
   { name: "host with no link", text: `${HEAD}  - { a: h1, b: s1 }\n  - { a: s1, b: s2 }\n`, line: 3, field: "hosts.1", detail: /host "h2" has no link/ },
   { name: "disconnected network", text: `${HEAD}  - { a: h1, b: s1 }\n  - { a: h2, b: s2 }\n`, line: 3, field: "hosts.1", detail: /disconnected/ },
@@ -81,7 +103,6 @@ for (const c of CASES) {
     t.false((e?.message ?? "").includes("\n"));
   });
 }
-
 
 /** Host-to-host diameter by brute force: one search per host through the Router. */
 function bruteDiameter(text: string): number {

@@ -6,9 +6,9 @@ import test from "ava";
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { validatePolicies } from "../src/experiment/validate-policies.ts";
+import { InputError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { validatePolicies } from "../src/run/validate-policies.ts";
 
 const counter = globalThis as { trialDecisions?: number };
 

@@ -4,20 +4,23 @@
  * every phase, and a run ended at its deadline counts as a censored miss with a bounded error.
  */
 import test from "ava";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { UnreachableResultError } from "../src/errors.ts";
-import { loadExperiment } from "../src/experiment/load.ts";
-import { runExperiment } from "../src/experiment/run.ts";
-import { validatePolicies } from "../src/experiment/validate-policies.ts";
-import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "../src/experiment/validation/draw.ts";
-import { judgePair } from "../src/experiment/validation/pairs.ts";
-import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/experiment/validation/report.ts";
+import { UnreachableResultError } from "../src/core/errors.ts";
+import { loadExperiment } from "../src/load/read-experiment.ts";
+import { runExperiment } from "../src/run/run-experiment.ts";
+import { validatePolicies } from "../src/run/validate-policies.ts";
+import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "../src/validation/draw.ts";
+import { judgePair } from "../src/validation/pairs.ts";
+import { scenarioFileText } from "../src/validation/random-validation.ts";
+import { rejudgeRandom } from "../src/validation/rejudge.ts";
+import { csvLines, readRunsCsv, runColumns, runRowValues } from "../src/outputs/csv.ts";
+import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/validation/validation-report.ts";
 import { routerOf } from "../src/network/topology/shared.ts";
-import { failedHeader, failedRow, readFailedCsv } from "../src/report/failed.ts";
-import type { RunFailure, RunRecord } from "../src/runspec.ts";
+import { failedHeader, failedRow, readFailedCsv } from "../src/outputs/failed.ts";
+import type { RunFailure, RunRecord } from "../src/formats/runspec.ts";
 
 const DRAWS = Array.from({ length: 300 }, (_, i) => drawScenario(77, i));
 
@@ -209,4 +212,30 @@ test("a drawn run over the budget is known at the horizon: runExperiment throws 
   const e = await t.throwsAsync(runExperiment({ file, runs: 1, backend: "sim", out: join(dir, "out"), plots: false, set: ["horizon=3s"] }));
   t.true(e instanceof UnreachableResultError, e?.constructor.name);
   t.regex(e!.message, /in run 0 of policy .*unfinished at the horizon 3s/);
+});
+
+test("--rejudge simulates an earlier validation's scenarios again and judges them against its testbed records; an edited scenario is refused", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-rejudge-"));
+  mkdirSync(join(dir, "scenarios"));
+  // a cold draw with no MTD policy: quick to simulate
+  const index = DRAWS.findIndex((s) => s.parameters.mode === "cold" && s.parameters.tcp_flows === 0);
+  const scenario = drawScenario(77, index, 0, { runs: 1 });
+  const file = join(dir, "scenarios", `${scenario.name}.yaml`);
+  writeFileSync(file, scenarioFileText(scenario));
+  // the "testbed" records: the simulator's own, 20% slower on transfer
+  await runExperiment({ file, backend: "sim", out: join(dir, scenario.name, "sim"), plots: false, profile: "paper" });
+  mkdirSync(join(dir, scenario.name, "mininet"));
+  const runs = readRunsCsv(join(dir, scenario.name, "sim", "runs.csv"));
+  const sim = runs.rows.map((r) => r.record);
+  const columns = runColumns(runs.axes);
+  const slower = runs.rows.map((r) => runRowValues({ ...r.record, backend: "mininet", transfer_s: 1.2 * r.record.transfer_s }, r.axes, runs.axes));
+  writeFileSync(join(dir, scenario.name, "mininet", "runs.csv"), csvLines([columns, ...slower]));
+  const out = join(dir, "rejudged");
+  const r = await rejudgeRandom({ dir, profile: "paper", out, log: () => {} });
+  t.is(r.pairs.length, new Set(sim.map((x) => x.policy)).size);
+  for (const p of r.pairs) t.true(Math.abs(p.errors.transfer_s! - (1 / 1.2 - 1)) < 1e-3, `transfer error ${p.errors.transfer_s}`);
+  t.regex(readFileSync(r.reportFile, "utf8"), /Re-judged, not a validation/);
+  writeFileSync(file, `${scenarioFileText(scenario)}# edited\n`);
+  const e = await t.throwsAsync(rejudgeRandom({ dir, profile: "paper", out, log: () => {} }));
+  t.regex(e.message, /no draw of this seed writes this file/);
 });

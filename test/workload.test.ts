@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateWorkload, loadWorkloadFile } from "../src/experiment/workload.ts";
+import { generateWorkload, loadWorkloadFile } from "../src/workload/generate.ts";
 import { parseWorkload, replayWorkload } from "../src/network/replay.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "migsim-workload-"));

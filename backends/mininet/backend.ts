@@ -7,13 +7,14 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { InputError } from "../../src/errors.ts";
+import { InputError } from "../../src/core/errors.ts";
 import type { Router } from "../../src/network/topology/routing.ts";
 import { routerOf } from "../../src/network/topology/shared.ts";
 import type { PolicyPlan } from "../../src/policies/types.ts";
-import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/runspec.ts";
-import { DriverHostSchema, DriverPreflightSchema, parseDriverLine, type DriverLine, type DriverRecord } from "./driver-lines.ts";
-import { type ExecResult, parseTestbedUrl, safeName, shellCommand, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
+import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/formats/runspec.ts";
+import { DriverHostSchema, DriverPreflightSchema, parseDriverLine, TESTBED_IMAGE, type DriverLine, type DriverPlan, type DriverRecord } from "../../src/formats/driver.ts";
+import { shellCommand } from "../../src/core/shell.ts";
+import { type ExecResult, parseTestbedUrl, safeName, SshCommandTimeout, SshSession, type TestbedAddress } from "./ssh.ts";
 
 export type DecideFn = (spec: RunSpec, migrationIndex: number) => Promise<PolicyPlan> | PolicyPlan;
 
@@ -25,7 +26,7 @@ export interface MininetBackendOptions {
   /** pinned host key fingerprint `SHA256:...` (instead of known_hosts) */
   fingerprint?: string | undefined;
   decide: DecideFn;
-  /** local busybox image on the testbed (setup-testbed.sh builds `migsim-busybox:2`, with the live workload) */
+  /** local busybox image on the testbed (default TESTBED_IMAGE, which setup-testbed.sh builds, with the live workload) */
   image?: string | undefined;
   connectTimeoutMs?: number | undefined;
   /** overrides the run time limit computed from the spec, seconds */
@@ -59,8 +60,6 @@ export function faultFromEnvironment(env: NodeJS.ProcessEnv = process.env): Faul
   return { kind: "criu-hang", runs: m[1]?.split(",").map(Number) };
 }
 
-/** The workload image the default set-up builds (driver/testbed_names.py IMAGE_DEFAULT names it too). */
-export const DEFAULT_IMAGE = "migsim-busybox:2";
 
 /** What the default set-up (backends/mininet/setup-testbed.sh) writes for clients. */
 export const DEFAULT_TESTBED_STATE = "/var/lib/migsim-testbed";
@@ -97,12 +96,16 @@ function driverDir(): string {
   return found;
 }
 
-/** The driver's modules (uploaded together: migsim_driver.py imports the others). */
+/** The driver's modules (uploaded together: migsim_driver.py imports the others) and the JSON Schemas it checks against. */
 function driverFiles(): { name: string; data: Buffer }[] {
   const dir = driverDir();
-  return readdirSync(dir).filter((f) => /^[a-z_]+\.py$/.test(f)).sort()
-    .map((name) => ({ name, data: readFileSync(join(dir, name)) }));
+  const modules = readdirSync(dir).filter((f) => /^[a-z_]+\.py$/.test(f)).sort();
+  const schemas = readdirSync(join(dir, DRIVER_SCHEMAS)).filter((f) => /^[a-z]+\.schema\.json$/.test(f)).sort().map((f) => `${DRIVER_SCHEMAS}/${f}`);
+  return [...modules, ...schemas].map((name) => ({ name, data: readFileSync(join(dir, name)) }));
 }
+
+/** The driver's schema folder (driver/contract.py reads it beside itself). */
+const DRIVER_SCHEMAS = "schemas";
 
 /** Everything the driver reported for one run, beyond the records. */
 export interface MininetRunDetails {
@@ -143,6 +146,8 @@ export class MininetBackend implements Backend {
         throw new InputError(`testbed ${this.address.url}: cannot create a work folder: ${mk.stderr.trim()}`);
       }
       this.remoteDir = dir;
+      const mkSchemas = await session.exec(shellCommand("mkdir", "--", `${dir}/${DRIVER_SCHEMAS}`), { timeoutMs: 15_000 });
+      if (mkSchemas.code !== 0) throw new InputError(`testbed ${this.address.url}: cannot create ${dir}/${DRIVER_SCHEMAS}: ${mkSchemas.stderr.trim()}`);
       for (const f of driverFiles()) await session.upload(`${dir}/${f.name}`, f.data, 0o700);
       await this.preflight(session);
     } catch (e) {
@@ -168,7 +173,7 @@ export class MininetBackend implements Backend {
     if (py.code !== 0) {
       throw new InputError(`testbed ${this.address.url} has no /usr/bin/python3: apt-get install python3 mininet`);
     }
-    const image = this.options.image ?? DEFAULT_IMAGE;
+    const image = this.options.image ?? TESTBED_IMAGE;
     if (!/^[A-Za-z0-9_.:/-]+$/.test(image)) throw new InputError(`invalid image name ${JSON.stringify(image)}`);
     const r = await session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "preflight", "--image", image),
       { timeoutMs: 60_000 });
@@ -226,8 +231,8 @@ export class MininetBackend implements Backend {
     const planPath = `${this.remoteDir}/${planName}`;
     const fault = this.options.faultInjection;
     const inject = fault && (fault.runs === undefined || fault.runs.includes(spec.run)) ? fault.kind : undefined;
-    const options = { image: this.options.image, faultInjection: inject };
-    await session.upload(planPath, JSON.stringify({ spec, plans, options }));
+    const plan: DriverPlan = { spec, plans, options: { image: this.options.image ?? TESTBED_IMAGE, faultInjection: inject } };
+    await session.upload(planPath, JSON.stringify(plan));
     const limit = this.options.runTimeoutS ?? runTimeLimit(spec);
     const graceS = this.options.cleanupGraceS ?? 90;
     const details: MininetRunDetails = { warnings: [], lines: [] };
@@ -296,9 +301,6 @@ export class MininetBackend implements Backend {
                   experiment: spec.experiment, cell: spec.cell, backend: this.name, run: spec.run,
                   from: line.from, to: line.to, sent_s: line.sent_s, rtt_s: line.rtt_s,
                 });
-                break;
-              case "setup":
-                for (const r of records) r.setup_s = line.setup_s;
                 break;
               case "error":
                 error = line;
@@ -421,7 +423,7 @@ function toRunRecord(spec: RunSpec, plans: PolicyPlan[], router: Router, r: Driv
     bottleneck_bps: path.bottleneck,
     mode: r.mode,
     transport: r.transport,
-    setup_s: 0,
+    setup_s: r.setup_s,
     rounds: r.rounds,
     converged: r.converged,
     note: [plan?.note, r.note].filter(Boolean).join("; "),

@@ -12,7 +12,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 STATE=${MIGSIM_TESTBED_STATE:-/var/lib/migsim-testbed}
 PORT=${MIGSIM_SSH_PORT:-2290}
-IMAGE=migsim-busybox:2
+# the image the driver's plan defaults to (its JSON Schema, made from src/formats/driver.ts)
+IMAGE=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["properties"]["options"]["properties"]["image"]["default"])' \
+  "$HERE/driver/schemas/plan.schema.json")
 LOG_DIR=/var/log/migsim-testbed
 APT=(apt-get -o DPkg::Lock::Timeout=900 -y --no-install-recommends)
 
@@ -26,7 +28,7 @@ mkdir -p "$STATE" "$LOG_DIR"
 chmod 700 "$STATE"
 
 # Packages: each is checked first, so a second run neither updates lists nor installs anything.
-PACKAGES=(mininet bridge-utils iperf3 docker.io openssh-server openssh-client busybox-static python3
+PACKAGES=(mininet bridge-utils iperf3 docker.io openssh-server openssh-client busybox-static python3 python3-jsonschema
   iproute2 procps iptables ethtool util-linux ca-certificates xz-utils runc gcc libc6-dev)
 CRIU_BUILD_DEPS=(build-essential pkg-config dpkg-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libprotobuf-dev libnl-3-dev libnet1-dev libcap-dev python3-protobuf libbsd-dev libgnutls28-dev

@@ -7,7 +7,7 @@ import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { Client, type ClientChannel } from "ssh2";
-import { InputError } from "../../src/errors.ts";
+import { InputError } from "../../src/core/errors.ts";
 
 export interface TestbedAddress {
   user: string;
@@ -50,9 +50,6 @@ export function parseTestbedUrl(text: string, field = "testbed"): TestbedAddress
   const shown = isIP(host) === 6 ? `[${host}]` : host;
   return { user, host, port, url: `ssh://${user}@${shown}:${port}` };
 }
-
-// Quoting lives with the rest of migsim's (src/shell.ts); exported here too for the backend's users.
-export { quote, shellCommand } from "../../src/shell.ts";
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 

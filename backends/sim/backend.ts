@@ -6,7 +6,7 @@
  * cheap: compiled topologies and resolved policies are cached across runs, and collectors poll
  * continuously only when a threshold trigger or a trace needs it.
  */
-import { UnreachableResultError } from "../../src/errors.ts";
+import { UnreachableResultError } from "../../src/core/errors.ts";
 import { Simulator, type ProcessBody, type Waitable } from "../../src/kernel/index.ts";
 import { Collector } from "../../src/measurement/collectors.ts";
 import { hostLoad, ThresholdTrigger, triggerKey, type ThresholdSpec } from "../../src/measurement/triggers.ts";
@@ -22,10 +22,10 @@ import { resolvePolicy } from "../../src/policies/registry.ts";
 import { blockage, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
 import type { CompiledTopology } from "../../src/network/topology/types.ts";
 import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/types.ts";
-import { formatMbps, formatMegabytes } from "../../src/units.ts";
+import { formatMbps, formatMegabytes } from "../../src/core/units.ts";
 import type {
   Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunProgress, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
-} from "../../src/runspec.ts";
+} from "../../src/formats/runspec.ts";
 
 /** Makes the run's network model, which must route with `route` (the policies' view assumes it). */
 export type ModelFactory = (

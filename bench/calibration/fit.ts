@@ -91,16 +91,30 @@ const bbrStartupTime = mean(starts);
 const bbrDrainTime = mean(drains);
 
 const fitted = {
-  stackRtt, handshakeScale, connectSetup, tsqSkbs, bbrExtraSegs, bbrStartupQueue, bbrStartupTime, bbrDrainTime,
+  stackRtt,
+  handshakeScale,
+  connectSetup,
+  tsqSkbs,
+  bbrExtraSegs,
+  bbrStartupQueue,
+  bbrStartupTime,
+  bbrDrainTime,
 };
 
 const tcpFluidParams: NetworkParams = {
-  ...DEFAULT_NETWORK_PARAMS, model: "tcp-fluid", hostStack: "emulated", efficiency, tcpHandshakeRtts: 1,
+  ...DEFAULT_NETWORK_PARAMS,
+  model: "tcp-fluid",
+  hostStack: "emulated",
+  efficiency,
+  tcpHandshakeRtts: 1,
   extra: { ...fitted },
 };
 const maxMinParams: NetworkParams = {
   // max-min has no queues and no scale: its handshake is tcpHandshakeRtts x propagation RTT
-  ...DEFAULT_NETWORK_PARAMS, model: "max-min", efficiency, tcpHandshakeRtts: handshakeScale,
+  ...DEFAULT_NETWORK_PARAMS,
+  model: "max-min",
+  efficiency,
+  tcpHandshakeRtts: handshakeScale,
   extra: { connectSetup },
 };
 

@@ -49,11 +49,7 @@ export function dumbbell(bwMbps: number): Topology {
     name: `dumbbell-${bwMbps}M`,
     hosts: ["h1", "h2", "h3", "h4", "h5", "h6"],
     switches: ["s1", "s2"],
-    links: [
-      link("h1", "s1", 10e9), link("h2", "s1", 10e9), link("h3", "s1", 10e9),
-      link("h4", "s2", 10e9), link("h5", "s2", 10e9), link("h6", "s2", 10e9),
-      link("s1", "s2", bwMbps * 1e6),
-    ],
+    links: [link("h1", "s1", 10e9), link("h2", "s1", 10e9), link("h3", "s1", 10e9), link("h4", "s2", 10e9), link("h5", "s2", 10e9), link("h6", "s2", 10e9), link("s1", "s2", bwMbps * 1e6)],
   };
 }
 

@@ -58,8 +58,6 @@ export function decide(input: PolicyInput): PolicyPlan {
     keyRequests: [],
     computeSeconds: 0,
     setup: [],
-    note: idle.length > 0
-      ? `${idle.length} idle candidate(s); nearest at ${chosen.switches} switches`
-      : `no idle candidate; least loaded (${(chosen.relative * 100).toFixed(0)}% of its port)`,
+    note: idle.length > 0 ? `${idle.length} idle candidate(s); nearest at ${chosen.switches} switches` : `no idle candidate; least loaded (${(chosen.relative * 100).toFixed(0)}% of its port)`,
   };
 }

@@ -1,7 +1,7 @@
 /** `migsim calibrate --testbed URL --out FILE [--quick]`: a testbed profile fitted on measurements of that testbed. */
 import type { CommandModule } from "yargs";
-import { checkTestbedAddress } from "../experiment/backends.ts";
-import { calibrate } from "../experiment/calibrate/index.ts";
+import { checkTestbedAddress } from "../run/index.ts";
+import { calibrate } from "../calibrate/index.ts";
 import { progressReporter } from "./progress.ts";
 import { reportFailedRuns, testbedFlags, testbedOptions, type ExperimentArgs } from "./run.ts";
 

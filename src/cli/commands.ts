@@ -3,12 +3,12 @@ import type { CommandModule } from "yargs";
 import { calibrateCommand } from "./calibrate.ts";
 import { compareCommand } from "./compare.ts";
 import { mergeCommand } from "./merge.ts";
-import { replayCommand } from "./replay.ts";
+import { replayCommand } from "./replay-flows.ts";
 import { reproduceCommand } from "./reproduce.ts";
 import { runCommand } from "./run.ts";
 import { slurmCommand } from "./slurm.ts";
 import { topoCommand } from "./topo.ts";
-import { validateCommand } from "./validate.ts";
+import { validateCommand } from "./validation.ts";
 import { workloadCommand } from "./workload.ts";
 
 export const commands: ReadonlyArray<CommandModule<object, never>> = [

@@ -1,7 +1,7 @@
 /** `migsim compare FILE --testbed URL`: the experiment on the simulator and on a testbed, and the simulator's error. */
 import type { CommandModule } from "yargs";
-import { checkTestbedAddress } from "../experiment/backends.ts";
-import { compareBackends } from "../experiment/compare.ts";
+import { checkTestbedAddress } from "../run/index.ts";
+import { compareBackends } from "../validation/index.ts";
 import { progressReporter } from "./progress.ts";
 import { experimentOptions, reportFailedRuns, testbedOptions, type ExperimentArgs } from "./run.ts";
 

@@ -4,8 +4,8 @@
  * unless --debug; anything else is a bug -> exit code 1 with the stack.
  */
 import yargs, { type Argv, type CommandModule } from "yargs";
-import { InputError } from "../errors.ts";
-import { closest } from "../suggest.ts";
+import { InputError } from "../core/index.ts";
+import { closest } from "../core/index.ts";
 import { commands } from "./commands.ts";
 
 const EXIT_OK = 0;

@@ -1,6 +1,6 @@
 /** `migsim merge DIR... --out DIR`: join shard outputs into what one process would have written. */
 import type { CommandModule } from "yargs";
-import { mergeShards } from "../report/merge.ts";
+import { mergeShards } from "../outputs/index.ts";
 
 interface MergeArgs {
   dirs: string[];

@@ -6,8 +6,8 @@
  * (the plots of a large sweep take seconds after the bar has reached 100%).
  */
 import cliProgress from "cli-progress";
-import type { ProgressReporter } from "../experiment/run.ts";
-import type { RunProgress } from "../runspec.ts";
+import type { ProgressReporter } from "../run/index.ts";
+import type { RunProgress } from "../formats/index.ts";
 
 /** wall-clock milliseconds between two plain lines about a run in flight */
 const IN_RUN_LINE_MS = 30_000;

@@ -1,6 +1,6 @@
 /** `migsim reproduce`: the paper's Tables I-III, simulated beside the published values. */
 import type { CommandModule } from "yargs";
-import { reproduce } from "../experiment/reproduce.ts";
+import { reproduce } from "../run/index.ts";
 
 interface ReproduceArgs {
   out?: string;

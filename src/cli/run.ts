@@ -1,9 +1,9 @@
 /** `migsim run FILE`: run an experiment (a sweep of cells x policies x runs) on a backend. */
 import type { Argv, CommandModule } from "yargs";
-import { BACKEND_NAMES, type BackendOptions } from "../experiment/backends.ts";
-import { parseShard } from "../report/plan.ts";
-import { runExperiment } from "../experiment/run.ts";
-import { shellCommand } from "../shell.ts";
+import { BACKEND_NAMES, type BackendOptions } from "../run/index.ts";
+import { parseShard } from "../outputs/index.ts";
+import { runExperiment } from "../run/index.ts";
+import { shellCommand } from "../core/index.ts";
 import { invokedAs } from "./invocation.ts";
 import { progressReporter } from "./progress.ts";
 

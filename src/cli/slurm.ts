@@ -4,9 +4,9 @@
  */
 import { basename } from "node:path";
 import type { CommandModule } from "yargs";
-import { loadExperiment } from "../experiment/load.ts";
-import { validatePolicies } from "../experiment/validate-policies.ts";
-import { writeSlurmScripts } from "../report/slurm.ts";
+import { loadExperiment } from "../load/index.ts";
+import { validatePolicies } from "../run/index.ts";
+import { writeSlurmScripts } from "../cluster/index.ts";
 
 interface SlurmArgs {
   file: string;

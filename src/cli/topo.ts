@@ -2,19 +2,19 @@
  * `migsim topo FILE`: validate and summarise a topology (hosts, switches, links, host-to-host
  * diameter, capacity and latency ranges), optionally list shortest paths and draw it as SVG or PNG.
  */
+import { loadTopologyFile } from "../load/index.ts";
 import { basename, extname } from "node:path";
 import type { CommandModule } from "yargs";
-import { InputError } from "../errors.ts";
+import { InputError } from "../core/index.ts";
 import { hostDiameter, rangeOf } from "../network/topology/analysis.ts";
 import { compileTopology } from "../network/topology/compile.ts";
 import { allShortestPaths, kShortestPaths, pathAlong, toGraph } from "../network/topology/graph.ts";
-import { loadTopologyFile } from "../network/topology/load.ts";
 import { Router } from "../network/topology/routing.ts";
 import type { CompiledTopology, Path } from "../network/topology/types.ts";
-import { writeFileAtomic } from "../report/atomic.ts";
-import { drawTopology } from "../report/draw.ts";
-import { svgToPng } from "../report/plots.ts";
-import { formatDuration, formatRate, formatSignificant } from "../units.ts";
+import { writeFileAtomic } from "../outputs/index.ts";
+import { drawTopology } from "../reports/index.ts";
+import { svgToPng } from "../reports/index.ts";
+import { formatDuration, formatRate, formatSignificant } from "../core/index.ts";
 
 interface TopoArgs {
   file: string;

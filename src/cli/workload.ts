@@ -1,8 +1,8 @@
 /** `migsim workload --hosts N --transfers M --out FILE`: make a replay workload (docs/format.md). */
 import type { CommandModule } from "yargs";
-import { InputError } from "../errors.ts";
-import { generateWorkload, TREE } from "../experiment/workload.ts";
-import { writeFileAtomic } from "../report/atomic.ts";
+import { InputError } from "../core/index.ts";
+import { generateWorkload, TREE } from "../workload/index.ts";
+import { writeFileAtomic } from "../outputs/index.ts";
 
 interface WorkloadArgs {
   hosts: number;

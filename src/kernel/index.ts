@@ -1,3 +1,3 @@
 export { Simulator, Signal, Process, Watch } from "./simulator.ts";
-export type { Callback, EventId, Yieldable, Waitable, ProcessBody } from "./simulator.ts";
+export type { EventId, Waitable, ProcessBody } from "./simulator.ts";
 export { MinHeap } from "./heap.ts";

@@ -9,7 +9,7 @@
  * (a threshold trigger, a bandwidth trace); otherwise `window` polls the few periods right before
  * a known decision time, which is all a policy reading the last samples needs.
  */
-import { Arena } from "../arena.ts";
+import { Arena } from "../core/arena.ts";
 import type { Simulator } from "../kernel/index.ts";
 import type { NetworkModel } from "../network/model.ts";
 import type { Vib } from "./vib.ts";
@@ -41,7 +41,7 @@ export class Collector {
       this.switchOut.push(out);
       this.switchNames.push(topo.names[n]!);
     }
-    // (one buffer for both: src/arena.ts)
+    // (one buffer for both: src/core/arena.ts)
     const arena = new Arena(16 * this.links);
     this.lastBytes = arena.float64(this.links);
     this.lastPackets = arena.float64(this.links);

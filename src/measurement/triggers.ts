@@ -5,7 +5,7 @@
  * needs `samples` fresh samples above it again.
  */
 import type { CompiledTopology } from "../network/topology/types.ts";
-import type { TriggerSpec } from "../runspec.ts";
+import type { TriggerSpec } from "../formats/runspec.ts";
 import { portLoad } from "./collectors.ts";
 import type { Vib } from "./vib.ts";
 

@@ -10,9 +10,9 @@
 import type { ProcessBody, Simulator, Waitable } from "../kernel/index.ts";
 import type { Flow, NetworkModel } from "../network/model.ts";
 import type { PolicyPlan, SetupMessage } from "../policies/types.ts";
-import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from "../runspec.ts";
+import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from "../formats/runspec.ts";
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
-import { formatMbps } from "../units.ts";
+import { formatMbps } from "../core/units.ts";
 import { openConnection, sendBytes } from "./transport.ts";
 
 /** CRIU's MAX_XFER_LEN (uffd.c): the largest range one lazy-pages request asks for */
@@ -103,13 +103,20 @@ class Steps {
 
   /** CRIU dumps `bytes` of the container. */
   checkpoint(phase: Phase, bytes: number): ProcessBody<number> {
-    return this.spend(phase, checkpointSeconds(this.costs, bytes));
+    return this.spend(phase, checkpointSeconds(this.costs, bytes, this.m.mode === "post-copy" ? "post-copy" : "other"));
   }
 
-  /** Source -> destination connection carrying RESTART. */
-  *connect(): ProcessBody<number> {
+  /**
+   * Source -> destination connection carrying RESTART. Where RESTART is a remote command of its
+   * own (`remoteCommand`: a stateless move, no copy follows) an SSH connection also pays the
+   * command session's host time; a copy's connection pays the copy tool's start-up instead.
+   */
+  *connect(remoteCommand = false): ProcessBody<number> {
     this.progress.phase = "connection";
-    return yield* openConnection(this.env.model, this.costs, this.m.transport, this.m.source, this.destination);
+    let seconds = yield* openConnection(this.env.model, this.costs, this.m.transport, this.m.source, this.destination);
+    // a zero wait is not yielded: it would reorder simultaneous events and change outputs
+    if (remoteCommand && this.m.transport === "ssh" && this.costs.sshCommand > 0) seconds += yield* this.spend("connection", this.costs.sshCommand);
+    return seconds;
   }
 
   /**
@@ -146,12 +153,27 @@ class Steps {
       yield this.env.model.message(this.destination, this.m.source, controlBytes);
       // the page server's own TCP connection, whatever carried the image (no SFTP requests)
       yield* this.send("page pull", n, "tcp", `pages:${this.m.container.name}`);
+      // the destination's lazy-pages daemon copies the answer into the process (a zero wait is not
+      // yielded: it would reorder simultaneous events and change outputs)
+      if (this.costs.postcopyRequestCpu > 0) yield this.costs.postcopyRequestCpu;
       left -= n;
       if (this.now - lastFault >= faultEvery) {
         chunk = step;
         lastFault = this.now;
       } else chunk = Math.min(chunk + step, MAX_PULL_CHUNK);
     }
+    return this.now - t0;
+  }
+
+  /**
+   * Post-copy: CRIU's lazy-pages daemon connects to the source's page server before the lazy
+   * restore starts; a new TCP connection from the destination over the path of the moment (a
+   * queue the flows fill towards the source delays it), counted in the restore.
+   */
+  *pageServerConnection(): ProcessBody<number> {
+    this.progress.phase = "restore";
+    const t0 = this.now;
+    yield this.env.model.exchange(this.destination, this.m.source, this.costs.controlBytes, this.costs.controlBytes, { newConnection: true });
     return this.now - t0;
   }
 
@@ -169,7 +191,7 @@ class Steps {
     const restoring = this.env.restoring;
     const k = (restoring.get(this.destination) ?? 0) + 1;
     restoring.set(this.destination, k);
-    const d = restoreSeconds(this.costs, bytes, k);
+    const d = restoreSeconds(this.costs, bytes, k, this.m.mode === "post-copy" ? "post-copy" : "other");
     yield d;
     restoring.set(this.destination, restoring.get(this.destination)! - 1);
     return d;
@@ -186,7 +208,7 @@ function* stateless(s: Steps): ProcessBody<ModeOutcome> {
   const downStart = s.now;
   const checkpointS = yield* s.spend("kill", costs.killDuration);
   const checkpointed = s.now;
-  const transferS = yield* s.connect();
+  const transferS = yield* s.connect(true);
   yield* s.spend("prepare", costs.statelessSwitchover);
   const transferred = s.now;
   const restoreS = yield* s.spend("start", costs.startDuration);
@@ -266,7 +288,7 @@ function* postCopy(s: Steps): ProcessBody<ModeOutcome> {
   const checkpointed = s.now;
   let transferS = yield* s.openCopy();
   transferS += yield* s.send("transfer", minimal);
-  const restoreS = yield* s.restore("restore", minimal);
+  const restoreS = (yield* s.pageServerConnection()) + (yield* s.restore("restore", minimal));
   const downEnd = s.now;
   transferS += yield* s.pullPages(image - minimal);
   const transferred = s.now;
@@ -325,8 +347,11 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
   const destination = plan.destination;
   const decided = sim.now;
 
+  // MIGRATE and SUCCESS are commands over a new connection each, answered by an acknowledgement:
+  // over a loaded path each pays the handshake and both directions' queues, not one way
+  const command = (from: string, to: string): Waitable<number> => model.exchange(from, to, costs.controlBytes, costs.controlBytes, { newConnection: true });
   progress.phase = "MIGRATE";
-  if (env.manager !== source) yield model.message(env.manager, source, costs.controlBytes);
+  if (env.manager !== source) yield command(env.manager, source);
   let control = sim.now - decided;
 
   const steps = new Steps(env, m, destination, progress);
@@ -334,7 +359,7 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
 
   progress.phase = "SUCCESS";
   const beforeSuccess = sim.now;
-  yield model.message(destination, source, costs.controlBytes);
+  yield command(destination, source);
   control += sim.now - beforeSuccess;
   const success = sim.now;
   // The source stops its container (already stopped in every mode here: the final checkpoint
@@ -389,8 +414,14 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
 
 function* setUp(env: MigrationEnv, plan: PolicyPlan): ProcessBody<void> {
   const { sim, model, costs } = env;
-  const send = (msg: SetupMessage): Waitable<number> =>
+  // each set-up message is an SSH session that runs a command: its round trips, then its host time
+  const exchange = (msg: SetupMessage): Waitable<number> =>
     model.exchange(msg.from, msg.to, msg.bytes, costs.controlBytes, { newConnection: true, handshakeRtts: costs.sshHandshakeRtts });
+  const session = function* (msg: SetupMessage): ProcessBody<void> {
+    yield exchange(msg);
+    yield costs.sshCommand;
+  };
+  const send = (msg: SetupMessage): Waitable<unknown> => (costs.sshCommand > 0 ? sim.process(session(msg), "set-up") : exchange(msg));
   const messages = plan.setup.filter((msg) => msg.from !== msg.to);
   const parallel = plan.rekey?.parallel ?? false;
   const every = plan.rekey?.every ?? 0;

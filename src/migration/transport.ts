@@ -6,7 +6,7 @@
  */
 import type { ProcessBody } from "../kernel/index.ts";
 import type { Flow, FlowResult, NetworkModel } from "../network/model.ts";
-import type { CostParams, Transport } from "../runspec.ts";
+import type { CostParams, Transport } from "../formats/runspec.ts";
 
 /** Opens the source -> destination connection and sends RESTART; returns the seconds it took. */
 export function* openConnection(model: NetworkModel, costs: CostParams, transport: Transport, src: string, dst: string): ProcessBody<number> {

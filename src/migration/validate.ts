@@ -3,8 +3,9 @@
  * (dotted path as in the experiment file) and what was expected. The experiment loader calls it
  * too (and adds file and line with InputError.withLocation).
  */
-import { InputError } from "../errors.ts";
-import type { CostParams, RunSpec } from "../runspec.ts";
+import { InputError } from "../core/errors.ts";
+import { MIGRATION_MODES, TRANSPORTS } from "../formats/modes.ts";
+import type { CostParams, RunSpec } from "../formats/runspec.ts";
 import { COST_FIELDS } from "./costs.ts";
 
 type Check = (ok: boolean, field: string, detail: string) => void;
@@ -47,8 +48,8 @@ export function validateRunSpec(spec: RunSpec): void {
       check(m.destination !== m.source, `${f}.destination`, `expected a host other than the source ${m.source}`);
     }
     if (spec.policy.name === "fixed") check(m.destination !== undefined, `${f}.destination`, "the fixed policy needs a destination");
-    check(["stateless", "cold", "pre-copy", "post-copy"].includes(m.mode), `${f}.mode`, `expected stateless, cold, pre-copy or post-copy, got ${show(m.mode)}`);
-    check(["ssh", "tcp"].includes(m.transport), `${f}.transport`, `expected ssh or tcp, got ${show(m.transport)}`);
+    check(MIGRATION_MODES.includes(m.mode), `${f}.mode`, `expected ${MIGRATION_MODES.slice(0, -1).join(", ")} or ${MIGRATION_MODES.at(-1)}, got ${show(m.mode)}`);
+    check(TRANSPORTS.includes(m.transport), `${f}.transport`, `expected ${TRANSPORTS.join(" or ")}, got ${show(m.transport)}`);
     if (m.mode !== "stateless") pos(`${f}.container.checkpoint`, m.container.checkpoint);
     if (m.mode === "pre-copy") {
       pos(`${f}.container.memory`, m.container.memory);
@@ -104,7 +105,7 @@ export function validateRunSpec(spec: RunSpec): void {
 const NON_NEGATIVE_COSTS = [
   "checkpointBase", "restoreBase", "restorePerContainer", "decisionCompute", "killDuration", "startDuration",
   "statelessPrepare", "statelessSwitchover", "precopyThreshold", "postcopyMinimal", "controlBytes", "sftpFileRtts", "sftpFileCpu",
-  "transferSetup", "sshSetup", "imageOverhead",
+  "transferSetup", "sshSetup", "sshCommand", "imageOverhead", "postcopyCheckpointBase", "postcopyRestoreBase", "postcopyRequestCpu",
 ] as const;
 const POSITIVE_COSTS = ["checkpointRate", "restoreRate", "sshCipherRate", "postcopyChunk", "postcopyFaultInterval"] as const;
 /** CostParams field -> its key in the experiment file's `costs:` block */

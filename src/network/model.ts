@@ -3,7 +3,7 @@
  * measurement and probes never depend on which model runs. Models live on the kernel:
  * completions are kernel events and results are Signals processes can yield.
  */
-import { UnreachableResultError } from "../errors.ts";
+import { UnreachableResultError } from "../core/errors.ts";
 import type { Signal, Simulator } from "../kernel/index.ts";
 import type { Router } from "./topology/routing.ts";
 import type { CompiledTopology, Path } from "./topology/types.ts";

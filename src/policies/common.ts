@@ -1,6 +1,6 @@
 /** Helpers every policy shares: reachable candidates, seeded tie-breaking, plan checks. */
-import { InputError } from "../errors.ts";
-import { randomInt } from "../random.ts";
+import { InputError } from "../core/errors.ts";
+import { randomInt } from "../core/random.ts";
 import type { RouteTable } from "../network/topology/routing.ts";
 import type { Path } from "../network/topology/types.ts";
 import type { NetworkView, PolicyInput, PolicyPlan, Rng } from "./types.ts";

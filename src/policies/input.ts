@@ -2,13 +2,13 @@
  * The one place a policy's input is built from a RunSpec, so that the simulator, the testbed's
  * before-the-run decisions and the pre-run validation hand a policy exactly the same facts.
  */
-import { runStream } from "../random.ts";
-import type { MigrationSpec, RunSpec } from "../runspec.ts";
+import { runStream } from "../core/random.ts";
+import type { MigrationSpec, RunSpec } from "../formats/runspec.ts";
 import type { NetworkView, PolicyInput } from "./types.ts";
 
 /**
  * The input of migration `i`'s decision, seen through `view`, drawing from the run's `decision`
- * and `keys` streams of that migration (src/random.ts): every policy and every cell of a run
+ * and `keys` streams of that migration (src/core/random.ts): every policy and every cell of a run
  * index gets the same draws.
  */
 export function policyInput(spec: RunSpec, i: number, view: NetworkView): PolicyInput {

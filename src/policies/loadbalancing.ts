@@ -4,9 +4,9 @@
  * available-bandwidth (largest minimum MEASURED spare capacity, from the VIB) and fixed.
  * Ties are broken uniformly with the run's seeded rng.
  */
-import { InputError } from "../errors.ts";
-import { randomInt } from "../random.ts";
-import { formatMbps } from "../units.ts";
+import { InputError } from "../core/errors.ts";
+import { randomInt } from "../core/random.ts";
+import { formatMbps } from "../core/units.ts";
 import { type CandidateView, pickMax, pickMaxAt, reachableCandidates, reachableView } from "./common.ts";
 import { type ParamDefs, num, readParams } from "./params.ts";
 import type { Path } from "../network/topology/types.ts";

@@ -3,7 +3,7 @@
  * holder; the source asks holders drawn with replacement by formula (2) (nearer holders more
  * often) until the symbols it got decode S, then decrypts the table and reads its destination.
  */
-import { InputError } from "../errors.ts";
+import { InputError } from "../core/errors.ts";
 import { P521_BYTES } from "./crypto/field.ts";
 import { blockLength, Decoder, recode } from "./crypto/fountain.ts";
 import { FOUNTAIN_PARAMS, keyRequest, MTD_DEFAULTS, tooFew, validateKeyed } from "./mtd-params.ts";

@@ -2,7 +2,7 @@
  * The MTD policies' parameters: their definitions and documented defaults, the re-key schedule
  * they share, the checks made before a run, and the key request a keyed policy's source sends.
  */
-import { InputError } from "../errors.ts";
+import { InputError } from "../core/errors.ts";
 import { bool, type ParamDefs, num, readParams } from "./params.ts";
 import type { KeyRequest, PolicyInput, RekeySchedule } from "./types.ts";
 

@@ -2,7 +2,7 @@
  * mtd-shamir: the master secret S split by Shamir's scheme, one share per key holder; the source
  * asks K distinct holders for theirs, recovers S, decrypts the table and reads its destination.
  */
-import { randomInt } from "../random.ts";
+import { randomInt } from "../core/random.ts";
 import { combine, SHARE_BYTES } from "./crypto/shamir.ts";
 import { keyRequest, MTD_DEFAULTS, SHAMIR_PARAMS, tooFew, validateKeyed } from "./mtd-params.ts";
 import { SECRET_BYTES, setupMessages, setupShamir } from "./mtd-setup.ts";

@@ -3,7 +3,7 @@
  * (what it reaches, never the manager), and the destination lookup of formula (1) in the table
  * it decrypted (section IV.B, steps 2 and 4).
  */
-import { InputError } from "../errors.ts";
+import { InputError } from "../core/errors.ts";
 import { type CandidateView, reachableCandidates, reachableNodes, reaches } from "./common.ts";
 import type { SecretBytes } from "./crypto/secret.ts";
 import { decryptTable, type EncryptedTable, formulaIndex } from "./crypto/table.ts";

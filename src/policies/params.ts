@@ -3,8 +3,8 @@
  * declared per policy with a kind and a default, unknown names refused, units required where a
  * unit belongs (sizes, durations). Errors are InputErrors whose field is `<policy>.<parameter>`.
  */
-import { InputError } from "../errors.ts";
-import { describe, parseBytes, parseDuration } from "../units.ts";
+import { InputError } from "../core/errors.ts";
+import { describe, parseBytes, parseDuration } from "../core/units.ts";
 
 export type ParamKind = "int" | "bytes" | "duration" | "boolean";
 

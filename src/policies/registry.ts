@@ -6,8 +6,8 @@
  */
 import { extname } from "node:path";
 import { pathToFileURL } from "node:url";
-import { InputError } from "../errors.ts";
-import type { PolicySpec } from "../runspec.ts";
+import { InputError } from "../core/errors.ts";
+import type { PolicySpec } from "../formats/runspec.ts";
 import { planProblem } from "./common.ts";
 import { availableBandwidthPolicy, bandwidthPolicy, fixedPolicy, randomPolicy, shortestPathPolicy } from "./loadbalancing.ts";
 import { mtdFountainPolicy, mtdRandomPolicy, mtdShamirPolicy } from "./mtd.ts";

@@ -8,7 +8,7 @@ import type { RouteTable } from "../network/topology/routing.ts";
 import type { CompiledTopology, Path } from "../network/topology/types.ts";
 import type { VibReader } from "../measurement/vib.ts";
 
-import type { Rng } from "../random.ts";
+import type { Rng } from "../core/random.ts";
 export type { Rng };
 
 export interface NetworkView {

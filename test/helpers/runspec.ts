@@ -8,7 +8,7 @@ import { createNetworkModel } from "../../src/network/index.ts";
 import { DEFAULT_NETWORK_PARAMS } from "../../src/network/model.ts";
 import type { LinkSpec, Topology } from "../../src/network/topology/types.ts";
 import type { Policy, PolicyPlan } from "../../src/policies/types.ts";
-import type { CostParams, MigrationSpec, RunSpec } from "../../src/runspec.ts";
+import type { CostParams, MigrationSpec, RunSpec } from "../../src/formats/runspec.ts";
 
 export function link(a: string, b: string, capacity: number, latency = 0): LinkSpec {
   return { a, b, capacity, capacityBack: capacity, latency, queue: 1000, mtu: 1500 };
@@ -41,8 +41,11 @@ export const SIMPLE_COSTS: CostParams = {
   precopyThreshold: 100e3,
   precopyMaxRounds: 3,
   postcopyMinimal: 0.5e6,
+  postcopyCheckpointBase: 0.5,
+  postcopyRestoreBase: 2,
   postcopyChunk: 65536,
   postcopyFaultInterval: 1,
+  postcopyRequestCpu: 0,
   controlBytes: 0,
 };
 

@@ -3,7 +3,7 @@ import { staticView } from "../../src/policies/static-view.ts";
 import type { LinkSpec, Topology } from "../../src/network/topology/types.ts";
 import type { VibReader } from "../../src/measurement/vib.ts";
 import type { NetworkView, PolicyInput } from "../../src/policies/types.ts";
-import { makeRng, subRng } from "../../src/random.ts";
+import { makeRng, subRng } from "../../src/core/random.ts";
 
 export function makeView(topology: Topology, options: { vib?: VibReader; now?: number } = {}): NetworkView {
   return { ...staticView(topology, "hops", options.now ?? 0), vib: options.vib };

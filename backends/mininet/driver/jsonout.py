@@ -3,6 +3,8 @@ import json
 import sys
 import threading
 
+from contract import check_record
+
 _lock = threading.Lock()
 _out = None
 
@@ -13,6 +15,8 @@ def open_stdout(stream):
 
 
 def emit(obj):
+    if obj.get("type") == "record":
+        check_record(obj)
     with _lock:
         _out.write(json.dumps(obj, separators=(",", ":")) + "\n")
         _out.flush()

@@ -9,7 +9,7 @@ annotation. Its workload is migsim-dirty (backends/mininet/workload/), which hol
 checkpoint size in memory, re-dirties its working set at the container's dirty rate and checks its
 pages every second, so a restored container proves its memory came back whole.
 
-Post-copy, timed like the cold mode:
+Post-copy (protocol.py post_copy puts these steps in order), timed like the cold mode:
   checkpoint  `runc checkpoint --lazy-pages --page-server SRC:PORT` in the source host: CRIU dumps
               everything but the memory pages, stops the container, and serves the pages
   transfer    the minimal image folder across the emulated network (scp or tcp, as cold)
@@ -35,17 +35,17 @@ import time
 
 import precopy
 from jsonout import warn
+from modes import LIVE_MODES
 from netutil import dir_bytes
-from procs import StepTimeout, descendants, kill_pids, run_bounded
-from testbed_names import CONTAINER_LABEL, LABEL_KEY, LIVE_BASELINE, PAGE_SERVER_BASE_PORT, WORKLOAD_BIN
+from precopy import PAGE_SIZE
+from procs import StepTimeout, kill_tree, run_bounded
+from testbed_names import CONTAINER_LABEL, LABEL_KEY, LIVE_BASELINE, WORKLOAD_BIN
 
-LIVE_MODES = ("pre-copy", "post-copy")
 # CRIU's lazy page server sizes a pipe to 819 pages (page-pipe.h PIPE_MAX_SIZE) and ignores the
 # failure: without CAP_SYS_RESOURCE above fs.pipe-max-size its first page answer then fails with
 # "splice: Bad file descriptor" (measured on this testbed, whose root lacks CAP_SYS_RESOURCE).
 LAZY_PIPE_BYTES = 819 * 4096
 PIPE_MAX_SIZE = "/proc/sys/fs/pipe-max-size"
-PAGE_SIZE = 4096
 UFFD_PAGES = re.compile(r"Found (\d+) pages to be handled by UFFD")
 
 
@@ -169,10 +169,10 @@ class Live:
         run = self.run
         name = "migsim-%s-%s-export" % (os.path.basename(run.rundir)[-8:], run.tag)
         run.track_container(name)
-        run.docker(["create", "--name", name, "--label", CONTAINER_LABEL, run.image, "true"], "set-up")
+        run.docker.call(["create", "--name", name, "--label", CONTAINER_LABEL, run.image, "true"], "set-up")
         tar = os.path.join(run.rundir, "rootfs.tar")
-        run.docker(["export", "-o", tar, name], "set-up")
-        run.docker(["rm", "-f", name], "set-up", check=False)
+        run.docker.call(["export", "-o", tar, name], "set-up")
+        run.docker.call(["rm", "-f", name], "set-up", check=False)
         rootfs = os.path.join(run.rundir, "rootfs")
         os.makedirs(rootfs)
         run_bounded(["tar", "-x", "-f", tar, "-C", rootfs], run.left(), "set-up")
@@ -218,7 +218,7 @@ class Live:
         if args[0] == "runc":
             args = args[:1] + ["--log", path] + args[1:]
         if host:
-            args = ["nsenter", "--net=/proc/%d/ns/net" % self.run.host(host).pid] + args
+            args = ["nsenter", "--net=/proc/%d/ns/net" % self.run.network.host(host).pid] + args
         p = subprocess.Popen(args, stdout=stdout, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, **kw)
         self.errfiles[p.pid] = path
         self.procs.append(p)
@@ -262,20 +262,23 @@ class Live:
         if not self.outputs[cid].wait_value(lambda v: v >= 2, self.run.left(30)):
             raise RuntimeError("workload container %s printed no counter (%s)" % (cid, self.outputs[cid].corrupt or "no output"))
 
-    def post_copy(self, i, m, cid, src, dst, criu_cap):
-        """Moves a running container by post-copy; returns the record's fields (see the module doc)."""
-        run = self.run
-        # images and CRIU's logs apart, so only the image crosses the network
-        img, work, dst_work = (os.path.join(run.rundir, "%s%d" % (n, i)) for n in ("lazy", "lazy-work", "restore-work"))
-        for d in (img, work, dst_work):
+    def lazy_folders(self, i):
+        """Post-copy's folders: the minimal image, the source's CRIU work folder and the
+        destination's (images and CRIU's logs apart, so only the image crosses the network)."""
+        folders = tuple(os.path.join(self.run.rundir, "%s%d" % (n, i)) for n in ("lazy", "lazy-work", "restore-work"))
+        for d in folders:
             os.makedirs(d)
-        port = PAGE_SERVER_BASE_PORT + i
+        return folders
+
+    def checkpoint_lazy(self, src, cid, img, work, port, criu_cap):
+        """`runc checkpoint --lazy-pages --page-server SRC:PORT` in the source host: CRIU dumps
+        everything but the memory pages and stops the container. Returns once the minimal image is
+        written (runc says so on its status pipe); the process goes on serving the pages."""
+        run = self.run
         r, w = os.pipe()
-        run.set_phase(i, "checkpoint")
-        t_cp = time.monotonic()
         try:
             ck = self.popen(src, ["runc", "--root", self.root, "checkpoint", "--lazy-pages", "--page-server",
-                                  "%s:%d" % (run.ip[src], port), "--status-fd", str(w), "--image-path", img,
+                                  "%s:%d" % (run.network.ip[src], port), "--status-fd", str(w), "--image-path", img,
                                   "--work-path", work, cid], pass_fds=(w,))
         finally:
             os.close(w)
@@ -294,48 +297,40 @@ class Live:
             except subprocess.TimeoutExpired:
                 self.stop_tree(ck)
             raise RuntimeError("runc checkpoint --lazy-pages failed (exit %s): %s" % (ck.poll(), self.errors(ck)))
-        checkpoint_s = time.monotonic() - t_cp
-        minimal = dir_bytes(img)
-        run.set_phase(i, "transfer")
-        transfer_s, received = run.transfer(m, src, dst, img, i)
-        run.set_phase(i, "restore")
-        t = time.monotonic()
-        lazy = self.popen(dst, ["criu", "lazy-pages", "--page-server", "--address", run.ip[src], "--port", str(port),
-                                "-D", received, "-W", dst_work, "-o", "lazy-pages.log", "-v4"])
+        return ck
+
+    def start_page_client(self, dst, src, port, received, dst_work, since):
+        """`criu lazy-pages` in the destination host, the page client of the source's page server;
+        returns once it listens for the restore (its socket exists). `since`: the restore's start."""
+        run = self.run
+        lazy = self.popen(dst, ["criu", "lazy-pages", "--page-server", "--address", run.network.ip[src], "--port",
+                                str(port), "-D", received, "-W", dst_work, "-o", "lazy-pages.log", "-v4"])
         self.errfiles[lazy.pid] = os.path.join(dst_work, "lazy-pages.log")
         sock = os.path.join(dst_work, "lazy-pages.socket")
         while not os.path.exists(sock):
             if lazy.poll() is not None:
                 raise RuntimeError("criu lazy-pages exited (%s): %s" % (lazy.returncode, self.errors(lazy)))
-            if time.monotonic() - t > run.left(30):
+            if time.monotonic() - since > run.left(30):
                 raise StepTimeout("restore", "criu lazy-pages start", 30)
             time.sleep(0.01)
-        new = cid + "-r"
-        b = self.bundle(new, workload_args(m["container"]))
+        return lazy
+
+    def restore_lazy(self, dst, new, c, received, dst_work, criu_cap):
+        """`runc restore --lazy-pages` in the destination host: the container resumes with its memory
+        missing; every first touch of a page faults and is fetched."""
+        b = self.bundle(new, workload_args(c))
         self.track(new)
         rs = self.popen(dst, ["runc", "--root", self.root, "restore", "-d", "--lazy-pages", "--image-path", received,
                               "--work-path", dst_work, "--bundle", b, new], stdout=subprocess.PIPE)
         self.outputs[new] = Output(rs.stdout)
-        self.wait(rs, run.left(criu_cap), "restore", "runc restore --lazy-pages")
-        t_up = time.monotonic()
-        restore_s = t_up - t
-        downtime = t_up - t_cp
-        run.set_phase(i, "page pull")
-        # the pull is a copy across the emulated network (as slow as its bottleneck and the flows on
-        # it), not a CRIU step: bounded by the run's deadline like the image copy
-        self.wait(lazy, run.left(run.deadline), "page pull", "criu lazy-pages (pages still missing)")
-        pages_s = time.monotonic() - t_up
-        self.wait(ck, run.left(30), "page pull", "the source's page server (runc checkpoint)")
-        lazy_bytes = lazy_pages_bytes(os.path.join(dst_work, "lazy-pages.log"))
-        # The source printed its last value before it was frozen; its pipe closed when it was removed.
-        src_out, out = self.outputs[cid], self.outputs[new]
-        src_out.closed.wait(5)
-        before = src_out.values[-1] if src_out.values else None
-        return dict(checkpoint_s=checkpoint_s, transfer_s=transfer_s + pages_s, restore_s=restore_s,
-                    downtime_s=downtime, checkpoint_bytes=minimal + lazy_bytes,
-                    transferred_bytes=dir_bytes(received) + lazy_bytes,
-                    rounds=0, minimal_bytes=minimal, lazy_bytes=lazy_bytes, minimal_transfer_s=transfer_s,
-                    pages_s=pages_s, counter_checkpointed=before, _verify=(new, before))
+        self.wait(rs, self.run.left(criu_cap), "restore", "runc restore --lazy-pages")
+
+    def checkpointed_value(self, cid):
+        """The source container's last counter value: printed before its final dump stopped it (its
+        pipe closed when it was removed)."""
+        out = self.outputs[cid]
+        out.closed.wait(5)
+        return out.values[-1] if out.values else None
 
     def pre_copy(self, i, m, cid, src, dst, criu_cap, costs):
         """Moves a running container by pre-copy (precopy.py's rounds, runc as the runtime, each
@@ -352,10 +347,7 @@ class Live:
 
         fields = precopy.pre_copy(rt, copy, workdir, costs["precopyThreshold"], costs["precopyMaxRounds"],
                                   on_phase=lambda phase: run.set_phase(i, phase))
-        # The source printed its last value before the final dump stopped it; its pipe closed when it was removed.
-        src_out = self.outputs[cid]
-        src_out.closed.wait(5)
-        before = src_out.values[-1] if src_out.values else None
+        before = self.checkpointed_value(cid)
         note = precopy.describe(fields)
         fields.pop("precopy_note")
         return dict(fields, counter_checkpointed=before, _verify=(new, before), _note=note)
@@ -378,7 +370,7 @@ class Live:
 
     def stop_tree(self, p):
         """A runc or criu process and everything it started (a hung CRIU is runc's child)."""
-        kill_pids(descendants(p.pid) + [p.pid])
+        kill_tree(p.pid)
         try:
             p.wait(timeout=5)
         except subprocess.TimeoutExpired:

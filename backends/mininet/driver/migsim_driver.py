@@ -15,9 +15,15 @@ everything else, including the output of child processes, goes to stderr. Stdin 
 connection dropped, or the controller giving up) aborts the run, and every exit path removes the
 network, containers, processes and temporary files, then prints {"type": "cleaned"}.
 
-Modules: testbed_run.py (the run), livemig.py (post-copy and pre-copy under runc, which live modes
-this testbed can run), precopy.py (pre-copy's rounds), procs.py (bounded steps, processes, releasing a container a hung
-CRIU holds), hosttools.py (in-namespace helpers), criu_smoke.py (the set-up's CRIU proof), jsonout.py.
+Modules: testbed_run.py (one run: deadline, threads, clean-up, state file), protocol.py (a migration,
+step for step as src/migration/protocol.ts), network.py (Mininet, host namespaces, exchanges),
+containers.py (Docker containers and their CRIU checkpoints), livemig.py (runc containers for
+post-copy and pre-copy, which live modes this testbed can run), precopy.py (pre-copy's rounds),
+transfer.py (the RESTART connection and the copies, ssh or tcp), traffic.py (flows, probes,
+redirect), modes.py (the modes and transports a plan may name), procs.py (bounded steps,
+processes, releasing a container a hung CRIU holds), cleanup.py (removing what a run made),
+hosttools.py (in-namespace helpers), criu_smoke.py (the set-up's CRIU proof), jsonout.py.
+Tests without a testbed: tests/ (python3 -m unittest discover -s tests; test/driver-structure.test.ts).
 """
 import argparse
 import glob
@@ -34,6 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hosttools  # noqa: E402
+from contract import ContractError, read_plan  # noqa: E402
 from jsonout import emit, open_stdout  # noqa: E402
 from procs import StepTimeout, alive, release_container, run_bounded  # noqa: E402
 from cleanup import cleanup_state, remove_hang_flag  # noqa: E402
@@ -122,8 +129,12 @@ def cmd_preflight(args):
 
 
 def cmd_run(args):
-    with open(args.plan) as f:
-        plan = json.load(f)
+    try:
+        plan = read_plan(args.plan)
+    except ContractError as e:
+        sys.stderr.write("%s\n" % e)
+        emit({"type": "error", "message": str(e), "phase": "set-up"})
+        return 2
     run = Run(plan, time.monotonic() + args.deadline)
 
     def on_signal(signum, _frame):

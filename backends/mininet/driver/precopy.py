@@ -22,6 +22,8 @@ import shutil
 import struct
 import time
 
+from netutil import dir_bytes
+
 PAGE_SIZE = 4096
 # /proc/PID/pagemap: one 64-bit entry per virtual page; bit 55 is the soft-dirty bit
 SOFT_DIRTY = 1 << 55
@@ -81,16 +83,6 @@ def pages_written(folder):
         if f.startswith("pages-") and f.endswith(".img"):
             total += os.path.getsize(os.path.join(folder, f))
     return total // PAGE_SIZE
-
-
-def folder_bytes(folder):
-    total = 0
-    for root, _, files in os.walk(folder):
-        for f in files:
-            p = os.path.join(root, f)
-            if not os.path.islink(p):
-                total += os.path.getsize(p)
-    return total
 
 
 def stage(folder, staging_root):
@@ -178,7 +170,7 @@ def pre_copy(rt, copy, workdir, threshold, max_rounds, on_phase=lambda phase: No
     steps = log + [final]
     # the whole image the restore reads: every round's folder plus the final one
     names = ["pre%d" % r["round"] for r in log] + ["final"]
-    image = sum(folder_bytes(os.path.join(workdir, name)) for name in names)
+    image = sum(dir_bytes(os.path.join(workdir, name)) for name in names)
     note = None
     if not converged:
         note = "pre-copy stopped at the round limit (%d) with %d B still dirty (threshold %d B)" % (

@@ -18,6 +18,10 @@ CONTENT_EXISTS = re.compile(r"content (sha256:[0-9a-f]{64}): already exists")
 DOCKER_CONTAINERD = ["ctr", "-a", "/var/run/docker/containerd/containerd.sock", "-n", "moby"]
 
 
+class Aborted(Exception):
+    """The run stopped (an error elsewhere, a signal, its deadline) while a step was waiting."""
+
+
 class StepTimeout(Exception):
     """A bounded step ran past its deadline; `phase` names the protocol phase it belonged to."""
 

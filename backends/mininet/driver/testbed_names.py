@@ -3,8 +3,9 @@ write the same paths and labels)."""
 import re
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-# :2 adds the live-migration workload (WORKLOAD_BIN) to :1's busybox (setup-testbed.sh builds it)
-IMAGE_DEFAULT = "migsim-busybox:2"
+# the plan schema's default image (src/formats/driver.ts); setup-testbed.sh builds it, with the
+# live-migration workload (WORKLOAD_BIN)
+from contract import IMAGE_DEFAULT  # noqa: E402,F401
 WORKLOAD_BIN = "/bin/migsim-dirty"
 IPERF_BASE_PORT = 5201
 RECV_BASE_PORT = 7100

@@ -3,7 +3,7 @@
  * typed-array kind once, and the columns, their growth and their size in bytes all follow from it.
  * Typed arrays keep the solver's per-flow and per-link numbers unboxed and contiguous.
  */
-import type { Arena } from "../../arena.ts";
+import type { Arena } from "../../core/arena.ts";
 
 type ColumnKind = Float64ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Uint8ArrayConstructor;
 

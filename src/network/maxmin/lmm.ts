@@ -13,7 +13,7 @@
  * component (exact by construction), which bounds the worst case.
  */
 import { MinHeap } from "../../kernel/index.ts";
-import type { Arena } from "../../arena.ts";
+import type { Arena } from "../../core/arena.ts";
 import { makeColumns } from "./columns.ts";
 import { CAPPED, type FlowStore, type LinkStore, NONE } from "./store.ts";
 

@@ -19,7 +19,7 @@
  * only; `message`/`exchange` are analytic (see there). The tcp-fluid model has real queues.
  */
 import { Signal, type Simulator } from "../../kernel/index.ts";
-import { Arena } from "../../arena.ts";
+import { Arena } from "../../core/arena.ts";
 import { blockedLinkError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, type RouteFn } from "../model.ts";
 import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
@@ -54,7 +54,7 @@ export class MaxMinModel implements NetworkModel {
     const r = options.route ? options.router : new Router(topo, params.routing);
     this.router = options.route ?? ((s, d) => r!.route(s, d));
     this.propagation = r ? (s, d) => r.propagation(s, d) : (s, d) => this.router(s, d).propagation;
-    // one buffer for the columns of a run (src/arena.ts); 256 bytes for the solver's S and alignment
+    // one buffer for the columns of a run (src/core/arena.ts); 256 bytes for the solver's S and alignment
     const L = topo.capacity.length;
     const arena = new Arena(rowBytes(FLOW_FIELDS, INITIAL_FLOW_SLOTS) + rowBytes(LINK_FIELDS, L) + rowBytes(SOLVER_LINK_FIELDS, L) + 512);
     this.flows = new FlowStore(arena);

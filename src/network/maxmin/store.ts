@@ -5,7 +5,7 @@
  * a list in O(1) (the last entry takes its place).
  */
 import type { Signal } from "../../kernel/index.ts";
-import type { Arena } from "../../arena.ts";
+import type { Arena } from "../../core/arena.ts";
 import type { Flow, FlowResult, FlowSpec } from "../model.ts";
 import type { CompiledTopology, Path } from "../topology/types.ts";
 import { type Columns, growColumns, makeColumns } from "./columns.ts";

@@ -4,7 +4,7 @@
  * shares one kernel (a Mininet testbed, `hostStack: emulated`); pacing sizes its skbs; and a
  * small packet may wait behind a GSO skb in service or behind bytes stranded on a busy link.
  */
-import type { Arena } from "../../arena.ts";
+import type { Arena } from "../../core/arena.ts";
 import type { FluidFlow } from "./flow.ts";
 import type { TcpFluidParams } from "./params.ts";
 import type { FluidSettings, LinkState } from "./state.ts";

@@ -30,7 +30,7 @@
  * QueueSolver (solver.ts), MessageDelays (delays.ts); params.ts and flow.ts hold the parameters
  * and the per-flow state. This file is the NetworkModel: flows in and out, and stepping.
  */
-import { Arena } from "../../arena.ts";
+import { Arena } from "../../core/arena.ts";
 import { type EventId, Signal, type Simulator } from "../../kernel/index.ts";
 import { blockedLinkError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, starvedFlowError } from "../model.ts";
 import { Router } from "../topology/routing.ts";

@@ -16,7 +16,7 @@
  * min(1, C_l / its flows' demand)), so every link stays within capacity even where the iteration
  * stopped within its tolerance or budget.
  */
-import type { Arena } from "../../arena.ts";
+import type { Arena } from "../../core/arena.ts";
 import type { Simulator } from "../../kernel/index.ts";
 import type { CompiledTopology } from "../topology/types.ts";
 import type { CongestionLaws } from "./congestion.ts";

@@ -5,7 +5,7 @@
  * in their constructors; each owns the state it declares and writes no other part's fields.
  */
 import { MinHeap, type Simulator } from "../../kernel/index.ts";
-import type { Arena } from "../../arena.ts";
+import type { Arena } from "../../core/arena.ts";
 import type { CongestionControl, NetworkParams } from "../model.ts";
 import type { CompiledTopology } from "../topology/types.ts";
 import type { FluidFlow } from "./flow.ts";
@@ -37,7 +37,7 @@ export class FluidSettings {
 
 /**
  * Per directed link: the solve's queueing delays and cuts, the wire load and its integral, and
- * the flows crossing it. Typed arrays of one arena (src/arena.ts), fixed in length for the run:
+ * the flows crossing it. Typed arrays of one arena (src/core/arena.ts), fixed in length for the run:
  * the parts may keep references to them.
  */
 export class LinkState {

@@ -7,64 +7,14 @@
  * port names (`s1-eth2`, numbered per node in link order by compile.ts) match a Mininet run of
  * the same topology.
  */
-import { z } from "zod";
-import { InputError } from "../../errors.ts";
-import { subRng, type Rng } from "../../random.ts";
-import { checked, parseDuration, parseQueue, parseRate } from "../../units.ts";
-import { at } from "../../yamlsource.ts";
+import { InputError } from "../../core/errors.ts";
+import { subRng, type Rng } from "../../core/random.ts";
+import { checked, parseDuration, parseQueue, parseRate } from "../../core/units.ts";
+import { at } from "../../core/yamlsource.ts";
 import type { LinkDefaults } from "./load.ts";
 import { NODE_NAME } from "./load.ts";
 import type { LinkSpec, Topology } from "./types.ts";
-
-const quantity = z.union([z.string(), z.number()]);
-
-/** A seeded distribution of a link property. */
-const DISTRIBUTION = z.discriminatedUnion("dist", [
-  z.strictObject({ dist: z.literal("uniform"), min: quantity, max: quantity }),
-  z.strictObject({ dist: z.literal("log-uniform"), min: quantity, max: quantity }),
-  z.strictObject({ dist: z.literal("choice"), values: z.array(quantity).min(1) }),
-]);
-
-const VALUE = z.union([quantity, DISTRIBUTION]);
-/** One value for every link, or a list with one entry per tier (from the hosts upwards; the last repeats). */
-const PROPERTY = z.union([VALUE, z.array(VALUE).min(1)]).optional();
-
-const prefix = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "expected a name prefix: a letter then letters, digits or _");
-const count = (min: number, max: number) => z.number().int().min(min).max(max);
-
-const TIERS = "one value, a seeded distribution ({ dist: uniform|log-uniform, min, max } or { dist: choice, values }), or a list per tier from the hosts up (the last repeats)";
-const COMMON = {
-  capacity: PROPERTY.meta({ description: `link capacity: ${TIERS}`, unit: "rate", default: "defaults.capacity" }),
-  latency: PROPERTY.meta({ description: "one-way propagation delay, same forms", unit: "duration", default: "defaults.latency" }),
-  queue: PROPERTY.meta({ description: "drop-tail queue per direction, same forms", unit: "packets", default: "defaults.queue" }),
-  "host-prefix": prefix.optional().meta({ description: "host names are this prefix and a number", default: "h" }),
-  "switch-prefix": prefix.optional().meta({ description: "switch names are this prefix and a number", default: "s" }),
-};
-
-/** Upper bounds keep a typo from asking for billions of nodes; 100,000 hosts fit in every shape. */
-export const GENERATE_SCHEMA = z.discriminatedUnion("kind", [
-  z.strictObject({
-    kind: z.literal("tree"),
-    depth: count(1, 20).meta({ description: "switch levels" }),
-    fanout: count(1, 1000).meta({ description: "children per switch (hosts below the last level)" }),
-    ...COMMON,
-  }),
-  z.strictObject({ kind: z.literal("linear"), n: count(1, 100_000).meta({ description: "switches in a chain, one host each" }), ...COMMON }),
-  z.strictObject({ kind: z.literal("star"), n: count(1, 100_000).meta({ description: "hosts on one switch" }), ...COMMON }),
-  z.strictObject({ kind: z.literal("full-mesh"), n: count(1, 1000).meta({ description: "switches all linked to each other, one host each" }), ...COMMON }),
-  z.strictObject({
-    kind: z.literal("fat-tree"),
-    k: count(2, 80).meta({ description: "port count (even): k^3/4 hosts" }),
-    ...COMMON,
-    "core-prefix": prefix.optional().meta({ description: "core switch name prefix", default: "c" }),
-    "aggregation-prefix": prefix.optional().meta({ description: "aggregation switch name prefix", default: "a" }),
-    "edge-prefix": prefix.optional().meta({ description: "edge switch name prefix", default: "e" }),
-  }),
-]);
-
-export type GenerateSpec = z.infer<typeof GENERATE_SCHEMA>;
-type PropertySpec = z.infer<typeof PROPERTY>;
-type ValueSpec = z.infer<typeof VALUE>;
+import { GENERATED_NAME_PREFIXES, type GenerateSpec, type PropertySpec, type ValueSpec } from "../../formats/topology.ts";
 
 /** Largest number of nodes a generator may produce (tree and fat-tree grow fast). */
 const MAX_GENERATED_NODES = 1_000_000;
@@ -79,8 +29,8 @@ interface Shape {
 }
 
 export function generateTopology(name: string, spec: GenerateSpec, defaults: LinkDefaults, seed: number): Topology {
-  const hp = spec["host-prefix"] ?? "h";
-  const sp = spec["switch-prefix"] ?? "s";
+  const hp = spec["host-prefix"] ?? GENERATED_NAME_PREFIXES.host;
+  const sp = spec["switch-prefix"] ?? GENERATED_NAME_PREFIXES.switch;
   const shape = buildShape(spec, hp, sp);
   const n = shape.a.length;
   const capacity = linkValues(spec.capacity, "capacity", n, shape.tier, defaults.capacity, (v) => checked(parseRate, v, "positive"), subRng(seed, `topology:${name}:capacity`));
@@ -182,9 +132,9 @@ function buildShape(spec: GenerateSpec, hp: string, sp: string): Shape {
       const k = spec.k;
       if (k % 2 !== 0) throw new InputError(`expected an even k, got ${k}`, { field: "k" });
       const half = k / 2;
-      const cp = spec["core-prefix"] ?? "c";
-      const ap = spec["aggregation-prefix"] ?? "a";
-      const ep = spec["edge-prefix"] ?? "e";
+      const cp = spec["core-prefix"] ?? GENERATED_NAME_PREFIXES.core;
+      const ap = spec["aggregation-prefix"] ?? GENERATED_NAME_PREFIXES.aggregation;
+      const ep = spec["edge-prefix"] ?? GENERATED_NAME_PREFIXES.edge;
       names(hp, (k * k * k) / 4, "host-prefix");
       names(cp, half * half, "core-prefix");
       names(ap, k * half, "aggregation-prefix");

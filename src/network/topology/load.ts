@@ -2,46 +2,15 @@
  * Loading topologies: explicit YAML (hosts, switches, links) or a `generate:` block, both
  * validated before anything runs. Every refusal names file, line, field and what was expected.
  */
-import { z } from "zod";
-import { InputError } from "../../errors.ts";
-import { at, YamlSource, type FieldPath } from "../../yamlsource.ts";
-import { checked, parseBytes, parseDuration, parseQueue, parseRate } from "../../units.ts";
-import { generateTopology, GENERATE_SCHEMA } from "./generators.ts";
+import { InputError } from "../../core/errors.ts";
+import { at, YamlSource, type FieldPath } from "../../core/yamlsource.ts";
+import { checked, parseBytes, parseDuration, parseQueue, parseRate } from "../../core/units.ts";
+import { TOPOLOGY_LINK_DEFAULTS, TOPOLOGY_SCHEMA, type TopologyDocument } from "../../formats/topology.ts";
+import { generateTopology } from "./generators.ts";
 import type { LinkSpec, Topology } from "./types.ts";
 
 /** Node names: short and shell-safe, since the testbed turns them into interface names (`s1-eth2`). */
 export const NODE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,9}$/;
-
-const quantity = z.union([z.string(), z.number()]);
-
-const LINK_SCHEMA = z.strictObject({
-  a: z.string().meta({ description: "one end (host or switch)" }),
-  b: z.string().meta({ description: "the other end" }),
-  capacity: quantity.optional().meta({ description: "capacity a -> b (and b -> a unless capacity-back)", unit: "rate", default: "defaults.capacity" }),
-  "capacity-back": quantity.optional().meta({ description: "capacity b -> a", unit: "rate", default: "capacity" }),
-  latency: quantity.optional().meta({ description: "one-way propagation delay", unit: "duration", default: "defaults.latency" }),
-  queue: quantity.optional().meta({ description: "drop-tail queue per direction", unit: "packets (e.g. 1000pkt)", default: "defaults.queue" }),
-  mtu: quantity.optional().meta({ description: "maximum transmission unit", unit: "size", default: "defaults.mtu" }),
-});
-
-const DEFAULTS_SCHEMA = z.strictObject({
-  capacity: quantity.optional().meta({ description: "link capacity", unit: "rate", default: "1Gbps" }),
-  latency: quantity.optional().meta({ description: "one-way propagation delay", unit: "duration", default: "0s" }),
-  queue: quantity.optional().meta({ description: "drop-tail queue per direction", unit: "packets", default: "1000pkt" }),
-  mtu: quantity.optional().meta({ description: "maximum transmission unit", unit: "size", default: "1500B" }),
-});
-
-export const TOPOLOGY_SCHEMA = z.strictObject({
-  name: z.string().min(1).meta({ description: "topology name" }),
-  description: z.string().optional().meta({ description: "free text" }),
-  defaults: DEFAULTS_SCHEMA.optional().meta({ description: "values for links that do not set their own" }),
-  hosts: z.array(z.string()).optional().meta({ description: "host names: a letter, then up to 9 letters, digits or _ (they become interface names)" }),
-  switches: z.array(z.string()).optional().meta({ description: "switch names, same rule" }),
-  links: z.array(LINK_SCHEMA).optional().meta({ description: "full-duplex links, at most one between two nodes" }),
-  generate: GENERATE_SCHEMA.optional().meta({ description: "a generated topology instead of hosts/switches/links (docs/topologies.md)" }),
-});
-
-export type TopologyDocument = z.infer<typeof TOPOLOGY_SCHEMA>;
 
 export interface LinkDefaults {
   capacity: number;
@@ -50,12 +19,7 @@ export interface LinkDefaults {
   mtu: number;
 }
 
-/** Defaults when a file sets none: Mininet's TCLink without shaping options is close to these. */
-const BUILTIN_DEFAULTS: LinkDefaults = { capacity: 1e9, latency: 0, queue: 1000, mtu: 1500 };
-
-export function loadTopologyFile(file: string, seed = 1): Topology {
-  return loadTopology(YamlSource.fromFile(file), [], undefined, seed);
-}
+const BUILTIN_DEFAULTS: LinkDefaults = TOPOLOGY_LINK_DEFAULTS;
 
 export function loadTopologyText(text: string, file = "<inline>", seed = 1): Topology {
   return loadTopology(YamlSource.fromText(text, file), [], undefined, seed);

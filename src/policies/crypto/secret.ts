@@ -7,7 +7,7 @@
  */
 import { createCipheriv, createHmac } from "node:crypto";
 import { inspect } from "node:util";
-import type { Rng } from "../../random.ts";
+import type { Rng } from "../../core/random.ts";
 
 const REDACTED = "[redacted]";
 

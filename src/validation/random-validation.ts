@@ -1,0 +1,193 @@
+/**
+ * `migsim validate --random N --seed S`: N scenarios drawn from the documented distribution
+ * (draw.ts), each written out as an experiment file and compared on the simulator and the testbed.
+ * A draw whose simulated run would take longer than the budget is redrawn (and counted), so the
+ * testbed's time stays bounded; a draw the simulator thinks short but the testbed finds long stays
+ * in: its runs end at a deadline set from the simulated time and count as censored misses.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { stringify } from "yaml";
+import { writeFileAtomic } from "../outputs/atomic.ts";
+import { readRunsCsv } from "../outputs/csv.ts";
+import { renderSvg, svgToPng } from "../reports/plots.ts";
+import type { RunFailure, RunRecord } from "../formats/runspec.ts";
+import type { BackendOptions } from "../run/backend-registry.ts";
+import { compareBackends } from "./compare-backends.ts";
+import { InputError, UnreachableResultError } from "../core/errors.ts";
+import { withHandWrittenNotes } from "./heldout.ts";
+import { loadProfile } from "../load/read-profile.ts";
+import { runExperiment, type ProgressReporter } from "../run/run-experiment.ts";
+import { onTestbedSession } from "../run/testbed-host.ts";
+import { drawScenario, type Scenario } from "./draw.ts";
+import { judgePair, type PairResult, worstError } from "./pairs.ts";
+import { randomValidationChart, randomValidationCsv, randomValidationMarkdown } from "./validation-report.ts";
+
+export interface RandomValidationOptions {
+  count: number;
+  seed: number;
+  profile: string;
+  out: string;
+  doc?: string | undefined;
+  runs?: number | undefined;
+  /** seconds of simulated time a run may take before its scenario is redrawn (default 300) */
+  budgetS?: number | undefined;
+  /** draw pre-copy scenarios too (a testbed whose kernel has soft-dirty tracking) */
+  precopy?: boolean | undefined;
+  backendOptions: BackendOptions;
+  log: (line: string) => void;
+  progress?: ((label: string) => ProgressReporter | undefined) | undefined;
+  argv?: readonly string[] | undefined;
+}
+
+export interface RandomValidationOutcome {
+  pairs: PairResult[];
+  redrawn: number;
+  reportFile: string;
+  csvFile: string;
+}
+
+export const DEFAULT_BUDGET_S = 300;
+export const MAX_REDRAWS = 50;
+/** The testbed may take this many times the simulated run before the run is ended and censored. */
+const DEADLINE_FACTOR = 3;
+const DEADLINE_SLACK_S = 90;
+export const DEADLINE_RULE = `${DEADLINE_FACTOR} x the longest simulated run (from t = 0 to its last migration's end) + ${DEADLINE_SLACK_S} s`;
+
+/** A drawn scenario as the experiment file validate writes (and --rejudge recognises). */
+export function scenarioFileText(scenario: Scenario): string {
+  return `# ${scenario.experiment["description"]}\n${stringify(scenario.experiment)}`;
+}
+
+/** Seconds from t = 0 to the end of the last migration, over the simulated runs. */
+function simulatedEnd(records: readonly RunRecord[]): number {
+  let end = 0;
+  for (const r of records) end = Math.max(end, r.trigger_s + r.total_s);
+  return end;
+}
+
+export async function validateRandom(opts: RandomValidationOptions): Promise<RandomValidationOutcome> {
+  const out = resolve(opts.out);
+  const budget = opts.budgetS ?? DEFAULT_BUDGET_S;
+  const profile = loadProfile(opts.profile);
+  const scenariosDir = join(out, "scenarios");
+  const started = new Date();
+  const redrawn: Array<{ scenario: string; simulatedS: number }> = [];
+  const pairs: PairResult[] = [];
+  // Each scenario opens its own testbed session: a session's backend has one run deadline, and each
+  // scenario has its own. The outer session only describes the host before and after.
+  const chosen: Array<{ scenario: Scenario; file: string; deadlineS: number }> = [];
+  const { machine } = await onTestbedSession(opts.backendOptions, "a validation", opts.log, async (session) => {
+    // pre-copy draws only where the testbed runs pre-copy: refused before anything is drawn or run
+    const refusedPrecopy = opts.precopy ? (await session.unavailableModes?.())?.get("pre-copy") : undefined;
+    if (refusedPrecopy) throw new InputError(`--precopy: the testbed cannot run pre-copy (refused before any draw): ${refusedPrecopy}`, { field: "--precopy" });
+    mkdirSync(scenariosDir, { recursive: true });
+    // 1. the draws, each checked against the budget on the simulator
+    for (let i = 0; i < opts.count; i++) {
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > MAX_REDRAWS) throw new Error(`scenario ${i + 1}: ${MAX_REDRAWS} draws in a row were over the budget of ${budget} s`);
+        const scenario = drawScenario(opts.seed, i, attempt, { precopy: opts.precopy, runs: opts.runs });
+        const file = join(scenariosDir, `${scenario.name}.yaml`);
+        writeFileAtomic(file, scenarioFileText(scenario));
+        const budgetDir = join(out, ".budget", scenario.name);
+        // simulated no further than the budget: a draw that would run for minutes is known to be
+        // over it as soon as its horizon passes, not after it has been simulated to the end
+        let end: number;
+        try {
+          await runExperiment({ file, profile: opts.profile, runs: opts.runs, backend: "sim", out: budgetDir, plots: false, set: [`horizon=${budget}s`] });
+          end = simulatedEnd(readRunsCsv(join(budgetDir, "runs.csv")).rows.map((r) => r.record));
+        } catch (e) {
+          if (!(e instanceof UnreachableResultError)) throw e;
+          end = Number.POSITIVE_INFINITY;
+        }
+        rmSync(budgetDir, { recursive: true, force: true });
+        if (end <= budget) {
+          chosen.push({ scenario, file, deadlineS: Math.ceil(DEADLINE_FACTOR * end + DEADLINE_SLACK_S) });
+          break;
+        }
+        redrawn.push({ scenario: `${scenario.name} (draw ${attempt + 1})`, simulatedS: end });
+        opts.log(`${scenario.name}: a simulated run takes ${Number.isFinite(end) ? `${end.toFixed(0)} s` : `more than ${budget} s`}, over the budget of ${budget} s: redrawn`);
+      }
+    }
+    rmSync(join(out, ".budget"), { recursive: true, force: true });
+    // 2. each scenario on the simulator and the testbed
+    for (const [i, { scenario, file, deadlineS }] of chosen.entries()) {
+      opts.log(`scenario ${i + 1}/${chosen.length}: ${scenario.name} (${scenario.parameters.mode}, ${scenario.parameters.topology}; testbed deadline ${deadlineS} s a run)`);
+      const r = await compareBackends({
+        file,
+        profile: opts.profile,
+        out: join(out, scenario.name),
+        runs: opts.runs,
+        backendOptions: { ...opts.backendOptions, runTimeoutS: deadlineS },
+        testbed: opts.backendOptions.testbed,
+        progress: opts.progress?.(scenario.name),
+        argv: opts.argv,
+      });
+      const sim = readRecords(join(r.outDir, "sim", "runs.csv"));
+      const emu = readRecords(join(r.outDir, "mininet", "runs.csv"));
+      for (const policy of new Set(sim.map((x) => x.policy))) {
+        const pair = judgePair(
+          scenario.name,
+          relative(out, file),
+          scenario.parameters,
+          policy,
+          sim.filter((x) => x.policy === policy),
+          emu.filter((x) => x.policy === policy),
+          r.failed.filter((f: RunFailure) => f.policy === policy),
+        );
+        pairs.push(pair);
+        opts.log(`  ${policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}; worst ${(100 * worstError(pair)).toFixed(1)}%`);
+      }
+    }
+  });
+  // 3. the outputs
+  const csvFile = join(out, "validation.csv");
+  writeFileAtomic(csvFile, randomValidationCsv(pairs));
+  const svg = await renderSvg(randomValidationChart(pairs));
+  writeFileAtomic(join(out, "validation.svg"), svg);
+  writeFileAtomic(join(out, "validation.png"), svgToPng(svg));
+  const report = (plot: string, scenarioLink: (file: string) => string): string =>
+    randomValidationMarkdown({
+      command: `migsim ${(opts.argv ?? []).join(" ")}`,
+      started,
+      seed: opts.seed,
+      drawn: chosen.length,
+      redrawn,
+      budgetS: budget,
+      profile: profile.name,
+      profileHash: profile.sha256,
+      machine,
+      pairs: pairs.map((p) => ({ ...p, file: scenarioLink(p.file) })),
+      plot,
+      deadlineRule: DEADLINE_RULE,
+    });
+  const reportFile = join(out, "validation.md");
+  writeFileAtomic(
+    reportFile,
+    report("validation.svg", (f) => f),
+  );
+  if (opts.doc) {
+    const doc = resolve(opts.doc);
+    const imgDir = join(dirname(doc), "img", "validation");
+    mkdirSync(imgDir, { recursive: true });
+    const plotName = `random-${opts.seed}.svg`;
+    copyFileSync(join(out, "validation.svg"), join(imgDir, plotName));
+    // the scenario files go beside the report, so its links stay inside the folder it is in
+    const scenarioDir = join(dirname(doc), "validation", `random-${opts.seed}`);
+    mkdirSync(scenarioDir, { recursive: true });
+    for (const { file } of chosen) copyFileSync(file, join(scenarioDir, basename(file)));
+    const previous = existsSync(doc) ? readFileSync(doc, "utf8") : undefined;
+    writeFileAtomic(
+      doc,
+      withHandWrittenNotes(
+        report(`img/validation/${plotName}`, (f) => relative(dirname(doc), join(scenarioDir, basename(f)))),
+        previous,
+      ),
+    );
+  }
+  return { pairs, redrawn: redrawn.length, reportFile, csvFile };
+}
+
+function readRecords(file: string): RunRecord[] {
+  return existsSync(file) ? readRunsCsv(file).rows.map((r) => r.record) : [];
+}

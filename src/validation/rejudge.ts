@@ -1,0 +1,115 @@
+/**
+ * `migsim validate --rejudge DIR`: the scenarios of an earlier random validation simulated again
+ * (under another profile or another version of the model) and judged against that validation's
+ * own testbed records, without a testbed. Those records have been seen, so the result is a
+ * development check of a model change, never a held-out validation: the report says so.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { InputError } from "../core/errors.ts";
+import { writeFileAtomic } from "../outputs/atomic.ts";
+import { readRunsCsv } from "../outputs/csv.ts";
+import { FAILED_FILE, readFailedCsv } from "../outputs/failed.ts";
+import { renderSvg, svgToPng } from "../reports/plots.ts";
+import type { RunRecord } from "../formats/runspec.ts";
+import { loadProfile } from "../load/read-profile.ts";
+import { runExperiment } from "../run/run-experiment.ts";
+import { drawScenario, type Scenario } from "./draw.ts";
+import { judgePair, type PairResult } from "./pairs.ts";
+import { DEADLINE_RULE, MAX_REDRAWS, scenarioFileText } from "./random-validation.ts";
+import { randomValidationChart, randomValidationCsv, randomValidationMarkdown } from "./validation-report.ts";
+
+export interface RejudgeOptions {
+  /** the --out folder of an earlier `migsim validate --random` */
+  dir: string;
+  profile: string;
+  out: string;
+  log: (line: string) => void;
+  argv?: readonly string[] | undefined;
+}
+
+const SCENARIO_FILE = /^random-(\d+)-(\d{3})\.yaml$/;
+
+/** The draw that wrote `text`: the same seed, index and attempt give the same file, so the scenario's parameters are known again. */
+function redraw(seed: number, index: number, text: string, file: string): Scenario {
+  for (const precopy of [false, true]) {
+    for (let attempt = 0; attempt <= MAX_REDRAWS; attempt++) {
+      const s = drawScenario(seed, index, attempt, { precopy, runs: runsOf(text) });
+      if (scenarioFileText(s) === text) return s;
+    }
+  }
+  throw new InputError("no draw of this seed writes this file: it was edited, or written by another version of migsim's draw (rerun the validation)", { file });
+}
+
+function runsOf(text: string): number | undefined {
+  const m = /^runs: (\d+)$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+function records(file: string): RunRecord[] {
+  return existsSync(file) ? readRunsCsv(file).rows.map((r) => r.record) : [];
+}
+
+export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: PairResult[]; reportFile: string; csvFile: string }> {
+  const dir = resolve(opts.dir);
+  const out = resolve(opts.out);
+  if (out === dir) throw new InputError("--out: write the re-judged validation to a folder of its own, not over the testbed's", { field: "--out" });
+  const scenariosDir = join(dir, "scenarios");
+  if (!existsSync(scenariosDir)) throw new InputError("expected the --out folder of migsim validate --random (with scenarios/)", { file: dir, field: "--rejudge" });
+  const files = readdirSync(scenariosDir)
+    .filter((f) => SCENARIO_FILE.test(f))
+    .sort();
+  if (files.length === 0) throw new InputError("no scenario files (random-SEED-NNN.yaml) there", { file: scenariosDir, field: "--rejudge" });
+  const profile = loadProfile(opts.profile);
+  const pairs: PairResult[] = [];
+  let seed = -1;
+  for (const f of files) {
+    const [, s, n] = SCENARIO_FILE.exec(f)!;
+    seed = Number(s);
+    const file = join(scenariosDir, f);
+    const scenario = redraw(seed, Number(n) - 1, readFileSync(file, "utf8"), file);
+    const testbedDir = join(dir, scenario.name, "mininet");
+    if (!existsSync(testbedDir)) throw new InputError("this scenario has no testbed folder: the validation did not reach it", { file: testbedDir, field: "--rejudge" });
+    const simDir = join(out, scenario.name, "sim");
+    await runExperiment({ file, profile: opts.profile, backend: "sim", out: simDir, plots: false });
+    const sim = records(join(simDir, "runs.csv"));
+    const emu = records(join(testbedDir, "runs.csv"));
+    const failed = existsSync(join(testbedDir, FAILED_FILE)) ? readFailedCsv(join(testbedDir, FAILED_FILE)) : [];
+    for (const policy of new Set(sim.map((x) => x.policy))) {
+      const pair = judgePair(
+        scenario.name,
+        relative(out, file),
+        scenario.parameters,
+        policy,
+        sim.filter((x) => x.policy === policy),
+        emu.filter((x) => x.policy === policy),
+        failed.filter((x) => x.policy === policy),
+      );
+      pairs.push(pair);
+      opts.log(`${scenario.name} ${policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}`);
+    }
+  }
+  const csvFile = join(out, "validation.csv");
+  writeFileAtomic(csvFile, randomValidationCsv(pairs));
+  const svg = await renderSvg(randomValidationChart(pairs));
+  writeFileAtomic(join(out, "validation.svg"), svg);
+  writeFileAtomic(join(out, "validation.png"), svgToPng(svg));
+  const report = randomValidationMarkdown({
+    command: `migsim ${(opts.argv ?? []).join(" ")}`,
+    started: new Date(),
+    seed,
+    drawn: files.length,
+    redrawn: [],
+    budgetS: Number.NaN,
+    profile: profile.name,
+    profileHash: profile.sha256,
+    machine: undefined,
+    pairs,
+    plot: "validation.svg",
+    deadlineRule: DEADLINE_RULE,
+    rejudgedFrom: relative(out, dir) || dir,
+  });
+  const reportFile = join(out, "validation.md");
+  writeFileAtomic(reportFile, report);
+  return { pairs, reportFile, csvFile };
+}

@@ -1,0 +1,241 @@
+/**
+ * The outputs of `migsim validate --random`: validation.csv (a row per scenario and policy, every
+ * drawn parameter, simulated and testbed means, the errors), the report's markdown (the error
+ * distribution, the worst five with their scenario files, every pair) and the scatter plot of
+ * simulated against testbed totals on log axes.
+ */
+import jStat from "jstat";
+import type { TopLevelSpec } from "vega-lite";
+import type { ScenarioParameters } from "./draw.ts";
+import { type PairResult, pct, PHASE_TARGET, QUANTITIES, TOTAL_TARGET, worstError } from "./pairs.ts";
+import { csvLines } from "../outputs/csv.ts";
+import { median } from "../core/stats.ts";
+import { CONFIG, PALETTE, SCHEMA } from "../reports/plots.ts";
+
+const PARAMETER_COLUMNS: ReadonlyArray<keyof ScenarioParameters> = [
+  "topology",
+  "hosts",
+  "bottleneck_at",
+  "bottleneck_mbps",
+  "other_links_mbps",
+  "queue_pkt",
+  "congestion_control",
+  "tcp_flows",
+  "flow_placements",
+  "flow_leads_s",
+  "udp_mbps",
+  "checkpoint_mb",
+  "dirty_mbps",
+  "mode",
+  "transport",
+  "probes",
+  "candidates",
+];
+
+export const RANDOM_VALIDATION_COLUMNS = [
+  "scenario",
+  "file",
+  "policy",
+  ...PARAMETER_COLUMNS,
+  "sim_runs",
+  "testbed_runs",
+  "testbed_failed",
+  "censored",
+  "status",
+  ...QUANTITIES.flatMap((q) => [`sim_${q}`, `testbed_${q}`]),
+  ...QUANTITIES.map((q) => `error_${q}`),
+] as const;
+
+export function randomValidationCsv(pairs: readonly PairResult[]): string {
+  return csvLines([
+    [...RANDOM_VALIDATION_COLUMNS],
+    ...pairs.map((p) => [
+      p.scenario,
+      p.file,
+      p.policy,
+      ...PARAMETER_COLUMNS.map((c) => p.parameters[c]),
+      p.simRuns,
+      p.testbedRuns,
+      p.testbedFailed,
+      p.censored,
+      p.status,
+      ...QUANTITIES.flatMap((q) => [p.sim[q], p.testbed[q]]),
+      ...QUANTITIES.map((q) => (Number.isFinite(p.errors[q]) ? p.errors[q] : "")),
+    ]),
+  ]);
+}
+
+export interface Distribution {
+  quantity: string;
+  n: number;
+  median: number;
+  p90: number;
+  max: number;
+  within: number;
+}
+
+/** |error| per quantity over the pairs that have it: median, 90th percentile, largest, share within target. */
+export function errorDistribution(pairs: readonly PairResult[]): Distribution[] {
+  return QUANTITIES.map((q) => {
+    const xs = pairs
+      .map((p) => Math.abs(p.errors[q]))
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    const target = q === "total_s" ? TOTAL_TARGET : PHASE_TARGET;
+    return {
+      quantity: q,
+      n: xs.length,
+      median: median(xs),
+      p90: xs.length > 1 ? jStat.quantiles(xs, [0.9], 1, 1)[0]! : (xs[0] ?? Number.NaN),
+      max: xs.length ? Math.max(...xs) : Number.NaN,
+      within: xs.filter((x) => x <= target).length,
+    };
+  });
+}
+
+export interface RandomReportInput {
+  command: string;
+  started: Date;
+  seed: number;
+  drawn: number;
+  redrawn: Array<{ scenario: string; simulatedS: number }>;
+  budgetS: number;
+  profile: string;
+  profileHash: string;
+  machine: Readonly<Record<string, string>> | undefined;
+  pairs: readonly PairResult[];
+  plot: string;
+  deadlineRule: string;
+  /** re-judged: the testbed records of this earlier validation, simulated again (`validate --rejudge`) */
+  rejudgedFrom?: string | undefined;
+}
+
+const pctAbs = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
+const sec = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
+
+export function randomValidationMarkdown(r: RandomReportInput): string {
+  const met = r.pairs.filter((p) => p.status === "met").length;
+  const censored = r.pairs.filter((p) => p.censored).length;
+  const failed = r.pairs.filter((p) => p.status === "failed").length;
+  const dist = errorDistribution(r.pairs);
+  const worst = [...r.pairs].sort((a, b) => worstError(b) - worstError(a) || Number(b.censored) - Number(a.censored)).slice(0, 5);
+  const lines = [
+    "# Validation on randomly drawn scenarios",
+    "",
+    `<!-- Written by \`${r.command}\` on ${r.started.toISOString()}. -->`,
+    "",
+    `Seed ${r.seed}: ${r.drawn} scenarios drawn from the distribution in docs/validation-random.md ("The distribution"), each an`,
+    ...(r.rejudgedFrom
+      ? [
+          `ordinary experiment file, simulated again and judged against the testbed records of the earlier validation in ${r.rejudgedFrom}.`,
+          "**Re-judged, not a validation**: those testbed records were seen before this model or profile was made, so this",
+          "measures a change against known data; only a validation with a fresh seed is held out.",
+          `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}).`,
+        ]
+      : [
+          "ordinary experiment file (scenarios/), run on the simulator and on the testbed under the same seeds.",
+          `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}). ${r.redrawn.length} draw(s) were over the budget of ${r.budgetS} s of simulated time a run and were redrawn${r.redrawn.length ? ` (${r.redrawn.map((x) => `${x.scenario}: ${Number.isFinite(x.simulatedS) ? `${x.simulatedS.toFixed(0)} s` : `> ${r.budgetS} s`}`).join(", ")})` : ""}.`,
+        ]),
+    `Testbed deadline of a run: ${r.deadlineRule}; a run ended there is censored (its time so far bounds its total from below) and counts as a miss.`,
+    ...(r.machine ? [`Testbed host: kernel ${r.machine["kernel"]}, CRIU ${r.machine["criu"]}, ${r.machine["cpu"]}; load average ${r.machine["load-average"]}.`] : []),
+    "",
+    `**${met} of ${r.pairs.length} (scenario, policy) pairs within ${100 * TOTAL_TARGET}% on total and ${100 * PHASE_TARGET}% on every phase** ` +
+      `(${r.pairs.length ? ((100 * met) / r.pairs.length).toFixed(0) : "0"}%; target 90%). Censored: ${censored}. Failed on the testbed: ${failed}.`,
+    "",
+    "| quantity | pairs | median abs error | 90th percentile | largest | within target |",
+    "|---|--:|--:|--:|--:|--:|",
+    ...dist.map((d) => `| ${d.quantity.replace(/_s$/, "")} | ${d.n} | ${pctAbs(d.median)} | ${pctAbs(d.p90)} | ${pctAbs(d.max)} | ${d.within} of ${d.n} |`),
+    "",
+    `![simulated against testbed total per scenario, log axes](${r.plot})`,
+    "",
+    "## The worst five",
+    "",
+    "| scenario | policy | drawn | sim total (s) | testbed total (s) | misses |",
+    "|---|---|---|--:|--:|---|",
+    ...worst.map(
+      (p) =>
+        `| [${p.scenario}](${p.file}) | ${p.policy} | ${describeParameters(p.parameters)} | ${sec(p.sim.total_s)} | ${p.censored ? "> " : ""}${sec(p.testbed.total_s)} | ${p.status === "failed" ? "no testbed run finished" : p.misses.join(", ") || "none"} |`,
+    ),
+    "",
+    "## Every pair",
+    "",
+    "| scenario | policy | mode | total sim (s) | total testbed (s) | total | checkpoint | transfer | restore | downtime | verdict |",
+    "|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
+    ...r.pairs.map(
+      (p) =>
+        `| ${p.scenario} | ${p.policy} | ${p.parameters.mode} | ${sec(p.sim.total_s)} | ${p.censored ? "> " : ""}${sec(p.testbed.total_s)} | ` +
+        `${p.censored ? "at most " : ""}${pct(p.errors.total_s)} | ${pct(p.errors.checkpoint_s)} | ${pct(p.errors.transfer_s)} | ${pct(p.errors.restore_s)} | ${pct(p.errors.downtime_s)} | ${p.status} |`,
+    ),
+    "",
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+export function describeParameters(p: ScenarioParameters): string {
+  const flows = p.tcp_flows ? `${p.tcp_flows} ${p.congestion_control} flow(s) (${p.flow_placements}; ${p.flow_leads_s} s before)` : "no TCP flows";
+  return (
+    `${p.topology} of ${p.hosts} hosts, ${p.bottleneck_mbps} Mbit/s ${p.bottleneck_at} bottleneck (others ${p.other_links_mbps}), ${p.queue_pkt}-packet queues, ` +
+    `${flows}${p.udp_mbps ? `, UDP ${p.udp_mbps} Mbit/s` : ""}, ${p.mode}${p.mode === "stateless" ? "" : ` ${p.checkpoint_mb} MB over ${p.transport}`}` +
+    `${p.dirty_mbps ? `, dirtying ${p.dirty_mbps} MB/s` : ""}${p.probes ? ", probes" : ""}`
+  );
+}
+
+const SHAPES: ReadonlyArray<readonly [string, string]> = [
+  ["finished", "circle"],
+  ["censored (testbed > x)", "triangle-right"],
+];
+
+/** Simulated against testbed total, one point per pair, log axes; the diagonal and the 15% band. */
+export function randomValidationChart(pairs: readonly PairResult[]): TopLevelSpec {
+  const points = pairs
+    .filter((p) => Number.isFinite(p.sim.total_s) && Number.isFinite(p.testbed.total_s) && p.sim.total_s > 0 && p.testbed.total_s > 0)
+    .map((p) => ({ scenario: p.scenario, mode: p.parameters.mode, sim: p.sim.total_s, testbed: p.testbed.total_s, censored: p.censored ? "censored (testbed > x)" : "finished" }));
+  const all = points.flatMap((p) => [p.sim, p.testbed]);
+  const lo = all.length ? Math.min(...all) / 1.5 : 0.1;
+  const hi = all.length ? Math.max(...all) * 1.5 : 100;
+  const diagonal = [lo, hi].flatMap((x) => [
+    { x, y: x, line: "simulated = testbed" },
+    { x, y: x * (1 + TOTAL_TARGET), line: `+${100 * TOTAL_TARGET}%` },
+    { x, y: x * (1 - TOTAL_TARGET), line: `-${100 * TOTAL_TARGET}%` },
+  ]);
+  const scale = { type: "log" as const, domain: [lo, hi], nice: false };
+  return {
+    $schema: SCHEMA,
+    title: { text: "Randomly drawn scenarios: simulator against testbed", subtitle: "total migration time, mean per (scenario, policy); dashed: within 15%" },
+    width: 380,
+    height: 380,
+    layer: [
+      {
+        data: { values: diagonal },
+        mark: { type: "line", color: "#888", strokeWidth: 1, clip: true },
+        encoding: {
+          x: { field: "x", type: "quantitative", scale },
+          y: { field: "y", type: "quantitative", scale },
+          detail: { field: "line" },
+          strokeDash: { condition: { test: "datum.line !== 'simulated = testbed'", value: [4, 3] }, value: [1, 0] },
+        },
+      },
+      {
+        data: { values: points },
+        mark: { type: "point", filled: true, size: 60 },
+        encoding: {
+          x: { field: "testbed", type: "quantitative", scale, title: "testbed total (s)" },
+          y: { field: "sim", type: "quantitative", scale, title: "simulated total (s)" },
+          color: { field: "mode", type: "nominal", title: "mode", scale: { range: PALETTE } },
+          // the legend names only the kinds of point drawn
+          shape: {
+            field: "censored",
+            type: "nominal",
+            title: null,
+            scale: {
+              domain: SHAPES.map(([k]) => k).filter((k) => points.some((p) => p.censored === k)),
+              range: SHAPES.filter(([k]) => points.some((p) => p.censored === k)).map(([, s]) => s),
+            },
+          },
+          tooltip: [{ field: "scenario" }],
+        },
+      },
+    ],
+    config: CONFIG,
+  } as unknown as TopLevelSpec;
+}
