@@ -4,7 +4,8 @@ import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
 import { MaxMinModel } from "../src/network/maxmin/model.ts";
-import { DEFAULT_NETWORK_PARAMS, StarvedFlowError, type Flow, type NetworkParams } from "../src/network/model.ts";
+import { UnreachableResultError } from "../src/core/errors.ts";
+import { blockage, DEFAULT_NETWORK_PARAMS, type Flow, type NetworkParams } from "../src/network/model.ts";
 import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
 
 const G = 1e9;
@@ -111,8 +112,9 @@ test("a transfer that can never finish is reported, naming the link, instead of 
   m.startFlow({ src: "h2", dst: "h1", kind: "udp", rate: 2 * G });
   const f = m.startFlow({ src: "h3", dst: "h1", kind: "tcp", bytes: 1e6 });
   t.is(m.rateOf(f), 0);
-  const err = t.throws(() => sim.run(), { instanceOf: StarvedFlowError });
+  const err = t.throws(() => sim.run(), { instanceOf: UnreachableResultError });
   t.regex(err!.message, /s1->h1/);
+  t.is(blockage(err)?.flow, f);
 });
 
 test("a starved transfer resumes when the constant-rate flow stops", (t) => {

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
-import { DEFAULT_NETWORK_PARAMS, StarvedFlowError, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
+import { UnreachableResultError } from "../src/core/errors.ts";
+import { blockage, DEFAULT_NETWORK_PARAMS, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
 import type { TcpFluidModel } from "../src/network/tcpfluid/model.ts";
 import { TCP_FLUID_DEFAULTS } from "../src/network/tcpfluid/params.ts";
 import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
@@ -154,8 +155,9 @@ test("deterministic, and totals do not depend on the order flows are started in"
 test("a flow that can never finish is reported with its link, not left hanging", (t) => {
   const { sim, model } = make(dumbbell(10e6), "cubic", "emulated");
   model.startFlow({ src: "h2", dst: "h5", kind: "udp", rate: 20e6 });
-  model.startFlow({ src: "h1", dst: "h4", kind: "tcp", bytes: 1e6 });
-  const err = t.throws(() => sim.run(), { instanceOf: StarvedFlowError });
+  const f = model.startFlow({ src: "h1", dst: "h4", kind: "tcp", bytes: 1e6 });
+  const err = t.throws(() => sim.run(), { instanceOf: UnreachableResultError });
+  t.is(blockage(err)?.flow, f);
   t.regex(err!.message, /s1->s2/);
   const zero = dumbbell(0);
   t.throws(() => make(zero, "cubic", "physical").model.startFlow({ src: "h1", dst: "h4", kind: "tcp", bytes: 1 }), { message: /s1->s2/ });

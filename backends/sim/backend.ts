@@ -19,7 +19,7 @@ import { createNetworkModel, type RouteFn } from "../../src/network/index.ts";
 import type { Router } from "../../src/network/topology/routing.ts";
 import { policyInput, validationContext } from "../../src/policies/input.ts";
 import { resolvePolicy } from "../../src/policies/registry.ts";
-import { BlockedLinkError, StarvedFlowError, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
+import { blockage, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
 import type { CompiledTopology } from "../../src/network/topology/types.ts";
 import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/types.ts";
 import { formatMbps, formatMegabytes } from "../../src/core/units.ts";
@@ -412,13 +412,14 @@ class Run {
    */
   private attribute(e: unknown, field: string, what: string): unknown {
     if (!(e instanceof UnreachableResultError) || e.location.field !== undefined) return e;
-    if (e instanceof StarvedFlowError) {
-      const j = this.background.findIndex((b) => b.flow === e.flow);
-      const k = this.progress.findIndex((p) => p.flow === e.flow);
+    const blocked = blockage(e);
+    if (blocked?.flow) {
+      const j = this.background.findIndex((b) => b.flow === blocked.flow);
+      const k = this.progress.findIndex((p) => p.flow === blocked.flow);
       if (j >= 0) [field, what] = [`traffic.${j}`, `traffic ${j} (${this.spec.traffic[j]!.kind} ${this.spec.traffic[j]!.from} -> ${this.spec.traffic[j]!.to})`];
       else if (k >= 0) [field, what] = [`migrations.${k}`, `migration ${k} (${this.spec.migrations[k]!.container.name} from ${this.spec.migrations[k]!.source}, phase "${this.progress[k]!.phase}")`];
     }
-    const hogs = e instanceof BlockedLinkError ? this.udpOn(e.link) : undefined;
+    const hogs = blocked ? this.udpOn(blocked.link) : undefined;
     if (hogs) return new UnreachableResultError(`${what}: ${e.detail}; ${hogs.detail}`, { field: hogs.field });
     return new UnreachableResultError(`${what}: ${e.detail}`, { field });
   }

@@ -5,10 +5,9 @@
  * completions (time, flow id) all use it; with distinct (key, tie) pairs the order in which
  * values come out does not depend on how the heap was built.
  *
- * Why not fastpriorityqueue (which bench/kernel.bench.ts still measures as the reference): it
- * compares opaque items, so FIFO ties and per-event payloads force it to hold ids and read each
- * id's key from a side array, one random memory access per comparison. With 10^5 events queued
- * that alone cost 40% of its throughput (docs/benchmarks.md). Here the keys move with the heap
+ * Why not fastpriorityqueue (bench/kernel.bench.ts measures it as the reference): it compares
+ * opaque items, so FIFO ties and per-event payloads force it to hold ids and read each id's key
+ * from a side array, one random memory access per comparison. Here the keys move with the heap
  * entries, so a sift reads neighbouring memory as a heap of bare numbers does.
  *
  * An `indexed` heap also knows where each value sits, so `set` can move a value's entry and

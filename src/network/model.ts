@@ -8,20 +8,6 @@ import type { Signal, Simulator } from "../kernel/index.ts";
 import type { Router } from "./topology/routing.ts";
 import type { CompiledTopology, Path } from "./topology/types.ts";
 
-/**
- * A transfer that can never finish because link `link` (an index of the compiled topology) has
- * no capacity left for it; the run names the traffic that fills the link and what to change.
- */
-export class BlockedLinkError extends UnreachableResultError {
-  constructor(
-    detail: string,
-    readonly link: number,
-  ) {
-    super(detail);
-    this.name = "BlockedLinkError";
-  }
-}
-
 export type FlowKind = "tcp" | "udp";
 export type CongestionControl = "cubic" | "bbr" | "reno";
 export type HostStack = "emulated" | "physical";
@@ -148,18 +134,38 @@ export interface ModelOptions {
   exhaustive?: boolean | undefined;
 }
 
+/** What keeps a transfer from ever finishing: the link with no capacity left for it, and the flow when a finite flow starves. */
+export interface Blockage {
+  readonly link: number;
+  readonly flow?: Flow | undefined;
+}
+
+/**
+ * A transfer that can never finish because link `link` (an index of the compiled topology) has
+ * no capacity left for it: an UnreachableResultError whose Blockage (`blockage`) lets the run
+ * name the traffic that fills the link and what to change. (A plain UnreachableResultError, not a
+ * subclass: errors are re-made as their class from (detail, location) when they are located or
+ * named by run, and the InputError family stays two levels deep.)
+ */
+export function blockedLinkError(detail: string, link: number, flow?: Flow): UnreachableResultError {
+  const e = new UnreachableResultError(detail);
+  blockages.set(e, { link, flow });
+  return e;
+}
+
+const blockages = new WeakMap<UnreachableResultError, Blockage>();
+
 /** A finite flow that can never finish: every byte of a link it needs is taken (by udp). */
-export class StarvedFlowError extends BlockedLinkError {
-  constructor(
-    readonly flow: Flow,
-    linkName: string,
-    link: number,
-  ) {
-    super(
-      `flow ${flow.id} (${flow.spec.src} -> ${flow.spec.dst}${flow.spec.label ? `, ${flow.spec.label}` : ""}) ` +
-        `can never finish: link ${linkName} leaves it rate 0 (constant-rate traffic takes all of it)`,
-      link,
-    );
-    this.name = "StarvedFlowError";
-  }
+export function starvedFlowError(flow: Flow, linkName: string, link: number): UnreachableResultError {
+  return blockedLinkError(
+    `flow ${flow.id} (${flow.spec.src} -> ${flow.spec.dst}${flow.spec.label ? `, ${flow.spec.label}` : ""}) ` +
+      `can never finish: link ${linkName} leaves it rate 0 (constant-rate traffic takes all of it)`,
+    link,
+    flow,
+  );
+}
+
+/** The Blockage of an error made by blockedLinkError or starvedFlowError, else undefined. */
+export function blockage(e: unknown): Blockage | undefined {
+  return e instanceof UnreachableResultError ? blockages.get(e) : undefined;
 }

@@ -3,20 +3,44 @@
  * its pacing rate, its cap, and on the emulated stack its own queue over the path's queueing)
  * and the growth laws of Linux's CUBIC, Reno and BBR over a step.
  */
+import type { CongestionControl } from "../model.ts";
 import { REL, type FluidFlow } from "./flow.ts";
-import { HostStack } from "./hoststack.ts";
+import type { HostStack } from "./hoststack.ts";
+import type { TcpFluidParams } from "./params.ts";
+import type { FluidSettings, LinkState } from "./state.ts";
 
-export class CongestionLaws extends HostStack {
+export class CongestionLaws {
   /**
    * What bound the last rateFor: its rate is x = c / (denominator + P) for a delay-bound term
    * (the window over the round trip, or the own-queue limit over the path's queueing), so
-   * d(rate)/dP = -x / rateDenominator; 0 when a fixed cap binds. The root search of solveLink
-   * steps with it; the slope itself is computed only there (a division saved elsewhere).
+   * d(rate)/dP = -x / rateDenominator; Infinity when a fixed cap binds. The root search of
+   * link balance (balance.ts) steps with it; the slope itself is computed only there (a division saved elsewhere).
    */
-  protected rateDenominator = 0;
+  rateDenominator = 0;
+  private readonly p: TcpFluidParams;
+  private readonly cc: CongestionControl;
+  private readonly bbr: boolean;
+  private readonly emulated: boolean;
+  private readonly overflow: Uint8Array;
+  private readonly avail: Float64Array;
+  private readonly through: readonly FluidFlow[][];
+
+  constructor(
+    settings: FluidSettings,
+    links: LinkState,
+    private readonly stack: HostStack,
+  ) {
+    this.p = settings.p;
+    this.cc = settings.cc;
+    this.bbr = settings.bbr;
+    this.emulated = settings.emulated;
+    this.overflow = links.overflow;
+    this.avail = links.avail;
+    this.through = links.through;
+  }
 
   /** rate of f given the queueing delays of its data path (P) and ACK path (A) */
-  protected rateFor(f: FluidFlow, P: number, A: number): number {
+  rateFor(f: FluidFlow, P: number, A: number): number {
     const rtt = f.baseRtt + P + A;
     let x = f.cwnd / rtt;
     let den = rtt;
@@ -47,14 +71,14 @@ export class CongestionLaws extends HostStack {
    * Window dynamics of flow f over dt (rates, delays of the step just ended). Returns true when
    * the flow's demand or limits moved, so the solver must look at it again.
    */
-  protected grow(f: FluidFlow, dt: number, now: number): boolean {
+  grow(f: FluidFlow, dt: number, now: number): boolean {
     const p = this.p;
     const rtt = f.baseRtt + f.fwdQ + f.ackQ;
     f.srtt = rtt;
     const minBefore = f.minRtt;
     if (rtt < f.minRtt) {
       f.minRtt = rtt;
-      f.bonus = this.computeBonus(f);
+      f.bonus = this.stack.computeBonus(f);
     }
     const inflight = f.rate * rtt;
     const acked = f.rate * dt;
@@ -100,8 +124,8 @@ export class CongestionLaws extends HostStack {
       }
     }
     if (this.emulated) {
-      const q = this.tsqLimit(f);
-      if (this.bbr && !f.bbrFull && this.tsoBonus(f) > 0) {
+      const q = this.stack.tsqLimit(f);
+      if (this.bbr && !f.bbrFull && this.stack.tsoBonus(f) > 0) {
         // BBR on the emulated stack (measured): a startup burst with a large own queue, then
         // it settles on its inflight cap. The clock runs only while the flow is not starved.
         const clock = f.startupClock;
@@ -138,7 +162,7 @@ export class CongestionLaws extends HostStack {
     return moved;
   }
 
-  protected growBbr(f: FluidFlow, dt: number, rtt: number, inflight: number, capped: boolean, now: number): void {
+  private growBbr(f: FluidFlow, dt: number, rtt: number, inflight: number, capped: boolean, now: number): void {
     const p = this.p;
     const wasFull = f.bbrFull;
     const prevBw = f.btlBw;
@@ -148,7 +172,7 @@ export class CongestionLaws extends HostStack {
       f.btlBw = Math.max(f.btlBw, f.rate);
       if (!capped && f.cwnd < 2 * inflight * (1 + 1e-6)) f.cwnd += f.rate * dt;
       let moving = f.btlBw !== prevBw || f.cwnd !== cwnd0;
-      if (this.emulated && this.tsoBonus(f) > 0) {
+      if (this.emulated && this.stack.tsoBonus(f) > 0) {
         // measured on Mininet: startup with a large own queue, timed while the flow has the link
         if (this.bottleneckShare(f) >= 0.5) {
           f.startupClock += dt;
@@ -193,7 +217,7 @@ export class CongestionLaws extends HostStack {
   }
 
   /** rate a BBR probe at 1.25 x btlBw would see delivered on the flow's tightest link */
-  protected probeRate(f: FluidFlow): number {
+  private probeRate(f: FluidFlow): number {
     const g = this.p.bbrProbeGain;
     let r = g * f.btlBw;
     for (const l of f.path.links) {
@@ -206,7 +230,7 @@ export class CongestionLaws extends HostStack {
     return Math.min(r, f.cap);
   }
 
-  protected bottleneckShare(f: FluidFlow): number {
+  private bottleneckShare(f: FluidFlow): number {
     // share of the tightest link: the largest fraction of a link the flow takes
     let s = 0;
     for (const l of f.path.links) if (this.avail[l]! > 0) s = Math.max(s, f.rate / this.avail[l]!);

@@ -3,24 +3,40 @@
  * connection set-up takes over the queues of the moment (propagation, queueing, serialisation at
  * the bottleneck, the host stack). Messages do not become flows: they never perturb the solve.
  */
-import { BlockedLinkError } from "../model.ts";
 import { Signal } from "../../kernel/index.ts";
-import type { ExchangeOptions } from "../model.ts";
+import { blockedLinkError, type ExchangeOptions, type RouteFn } from "../model.ts";
+import type { Router } from "../topology/routing.ts";
 import type { Path } from "../topology/types.ts";
-import { QueueSolver } from "./solver.ts";
+import type { HostStack } from "./hoststack.ts";
+import type { FluidSettings, LinkState } from "./state.ts";
 
-export class MessageDelays extends QueueSolver {
+export class MessageDelays {
+  /**
+   * `route` gives the model's routes; `tables`, when given, the same routes' links and
+   * propagation without building a Path (ModelOptions.router)
+   */
+  constructor(
+    private readonly settings: FluidSettings,
+    private readonly links: LinkState,
+    private readonly stack: HostStack,
+    private readonly route: RouteFn,
+    private readonly tables: Router | undefined,
+    private readonly tcpHandshakeRtts: number,
+  ) {}
+
   /** one-way delay of a small packet now: propagation + queueing on every link + half the host stack round trip */
   pathDelay(src: string, dst: string): number {
     const t = this.tables;
+    const { links, stack } = this;
+    const p = this.settings.p;
     if (t === undefined) {
       const path = this.route(src, dst);
-      return path.propagation + this.sumDelay(path.links) + this.waits(path.links, 0) + this.p.stackRtt / 2;
+      return path.propagation + links.sumDelay(path.links) + stack.waits(path.links, 0) + p.stackRtt / 2;
     }
     // the same links and sums, without building and keeping a Path per pair (formula (2) asks
     // for the latency to every key holder on every decision)
-    const links = t.linksInto(src, dst, this.pathLinks);
-    return t.propagation(src, dst) + this.sumDelay(links) + this.waits(links, 0) + this.p.stackRtt / 2;
+    const on = t.linksInto(src, dst, this.pathLinks);
+    return t.propagation(src, dst) + links.sumDelay(on) + stack.waits(on, 0) + p.stackRtt / 2;
   }
 
   /** pathDelay's scratch list of links */
@@ -36,21 +52,23 @@ export class MessageDelays extends QueueSolver {
     if (!(requestBytes >= 0) || !(responseBytes >= 0)) throw new RangeError("exchange bytes must be >= 0");
     const fwd = this.route(src, dst);
     const back = this.route(dst, src);
-    const t0 = this.sim.now;
+    const sim = this.settings.sim;
+    const p = this.settings.p;
+    const t0 = sim.now;
     const out = new Signal<number>();
     const legs: Array<() => number> = [];
     if (opts.newConnection) {
-      const hs = (opts.handshakeRtts ?? this.params.tcpHandshakeRtts) * this.p.handshakeScale;
-      legs.push(() => this.p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0)));
+      const hs = (opts.handshakeRtts ?? this.tcpHandshakeRtts) * p.handshakeScale;
+      legs.push(() => p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0)));
     }
     legs.push(() => this.oneWay(fwd, requestBytes));
     legs.push(() => this.oneWay(back, responseBytes));
     const run = (k: number): void => {
       if (k === legs.length) {
-        out.succeed(this.sim.now - t0);
+        out.succeed(sim.now - t0);
         return;
       }
-      this.sim.schedule(legs[k]!(), () => run(k + 1));
+      sim.schedule(legs[k]!(), () => run(k + 1));
     };
     run(0);
     return out;
@@ -60,24 +78,25 @@ export class MessageDelays extends QueueSolver {
     if (!(bytes >= 0)) throw new RangeError(`message bytes must be >= 0, got ${bytes}`);
     const d = this.oneWay(this.route(src, dst), bytes);
     const s = new Signal<number>();
-    this.sim.schedule(d, () => s.succeed(d));
+    this.settings.sim.schedule(d, () => s.succeed(d));
     return s;
   }
 
-  protected oneWay(path: Path, bytes: number): number {
+  private oneWay(path: Path, bytes: number): number {
+    const { topo, p, eff, emulated } = this.settings;
     let ser = 0;
     if (bytes > 0 && path.links.length > 0) {
       let worst = path.links[0]!;
-      for (const l of path.links) if (this.topo.capacity[l]! < this.topo.capacity[worst]!) worst = l;
-      const c = this.topo.capacity[worst]!;
-      if (!(c > 0)) throw new BlockedLinkError(`a message over link ${this.linkName(worst)} can never be delivered: the link has no capacity`, worst);
+      for (const l of path.links) if (topo.capacity[l]! < topo.capacity[worst]!) worst = l;
+      const c = topo.capacity[worst]!;
+      if (!(c > 0)) throw blockedLinkError(`a message over link ${this.links.name(worst)} can never be delivered: the link has no capacity`, worst);
       // packets join the FIFO behind the queue and leave at the link rate (wire bytes); an idle
       // shaped link lets a burst through at once
-      const burst = this.emulated && this.delay[worst] === 0 ? this.p.burstBytes : 0;
-      ser = (Math.max(0, bytes / this.eff - burst) * 8) / c;
+      const burst = emulated && this.links.delay[worst] === 0 ? p.burstBytes : 0;
+      ser = (Math.max(0, bytes / eff - burst) * 8) / c;
     }
     // a message's frames (payload + headers) enter every link of its path
-    const wire = bytes + this.p.ackBytesPerSegment * 2 * Math.max(1, Math.ceil(bytes / this.p.mss));
-    return path.propagation + this.sumDelay(path.links) + this.waits(path.links, wire) + this.p.stackRtt / 2 + ser;
+    const wire = bytes + p.ackBytesPerSegment * 2 * Math.max(1, Math.ceil(bytes / p.mss));
+    return path.propagation + this.links.sumDelay(path.links) + this.stack.waits(path.links, wire) + p.stackRtt / 2 + ser;
   }
 }

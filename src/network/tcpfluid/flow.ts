@@ -14,10 +14,9 @@ export const REL = 1e-9;
  * Every numeric field starts as a number (an initialiser here, not a bare declaration): with
  * ES2022 class fields a field declared without one is first defined as undefined, and V8 then
  * gives it the "tagged" representation for good, so each store of a fractional value allocates a
- * HeapNumber and each read of it yields a value of unknown kind. `cap` tagged made the rate law's
- * result (min of cwnd / rtt and cap) a tagged value, boxed on every call: about 1 GB of garbage
- * per data-center run, charged to solveLink (docs/benchmarks.md, fourth pass). The constructor
- * still sets them; the initial values are never read.
+ * HeapNumber and each read of it yields a value of unknown kind. A tagged `cap`, for one, makes
+ * the rate law's result (min of cwnd / rtt and cap) a value boxed on every call of the solver's
+ * innermost loop. The constructor still sets them; the initial values are never read.
  */
 export class FluidFlow implements Flow {
   // (declared in this order on purpose: the fields a solve reads per flow per link come first, so

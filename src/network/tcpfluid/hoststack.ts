@@ -4,27 +4,47 @@
  * shares one kernel (a Mininet testbed, `hostStack: emulated`); pacing sizes its skbs; and a
  * small packet may wait behind a GSO skb in service or behind bytes stranded on a busy link.
  */
+import type { Arena } from "../../core/arena.ts";
 import type { FluidFlow } from "./flow.ts";
-import { FluidState } from "./state.ts";
+import type { TcpFluidParams } from "./params.ts";
+import type { FluidSettings, LinkState } from "./state.ts";
 
-export class HostStack extends FluidState {
+export class HostStack {
   /** emulated: bytes stranded on a link a flow keeps busy from upstream (linkWait), since when, whether counting */
-  protected readonly strand = this.arena.float64(this.L);
-  protected readonly strandAt = this.arena.float64(this.L);
-  protected readonly strandOn = this.arena.uint8(this.L);
+  private readonly strand: Float64Array;
+  private readonly strandAt: Float64Array;
+  private readonly strandOn: Uint8Array;
+  private readonly p: TcpFluidParams;
+  private readonly bbr: boolean;
+  private readonly emulated: boolean;
+  private readonly eff: number;
+
+  constructor(
+    private readonly settings: FluidSettings,
+    private readonly links: LinkState,
+    arena: Arena,
+  ) {
+    this.p = settings.p;
+    this.bbr = settings.bbr;
+    this.emulated = settings.emulated;
+    this.eff = settings.eff;
+    this.strand = arena.float64(links.count);
+    this.strandAt = arena.float64(links.count);
+    this.strandOn = arena.uint8(links.count);
+  }
 
   /** tcp_tso_autosize's extra bytes for flows with a small min RTT (Linux >= 6.2) */
-  protected tsoBonus(f: FluidFlow): number {
+  tsoBonus(f: FluidFlow): number {
     return f.bonus;
   }
 
-  protected computeBonus(f: FluidFlow): number {
+  computeBonus(f: FluidFlow): number {
     const r = Math.floor(Math.max(0, f.minRtt * 1e6) / 2 ** this.p.tsoRttLog);
     return r < 32 ? 65536 / 2 ** r : 0;
   }
 
   /** Linux TSQ across one kernel: tsqSkbs skbs of the size tcp_tso_autosize picks now. */
-  protected tsqLimit(f: FluidFlow): number {
+  tsqLimit(f: FluidFlow): number {
     const p = this.p;
     const pacing = this.pacingRate(f);
     // BBR sizes its own skbs: one segment below 1.2 Mbit/s of pacing (bbr_min_tso_segs)
@@ -34,7 +54,7 @@ export class HostStack extends FluidState {
     return p.tsqSkbs * segs * p.mss;
   }
 
-  protected pacingRate(f: FluidFlow): number {
+  private pacingRate(f: FluidFlow): number {
     if (this.bbr) {
       const gain = f.bbrFull ? 1 : this.p.bbrStartupGain;
       return gain * (f.btlBw > 0 ? f.btlBw : f.cwnd / f.srtt);
@@ -53,14 +73,14 @@ export class HostStack extends FluidState {
    * link), up to the flow's whole own queue, and wait in the FIFO before the skb in service.
    * Returns the wait of a packet crossing l now after adding `bytes` to it.
    */
-  protected linkWait(l: number, bytes: number): number {
-    const now = this.sim.now;
+  private linkWait(l: number, bytes: number): number {
+    const now = this.settings.sim.now;
     if (!this.emulated) return 0;
-    const c = this.topo.capacity[l]!;
+    const c = this.settings.topo.capacity[l]!;
     let skb = 0;
     let held = 0;
-    if (this.delay[l] === 0 && this.load[l]! > 0) {
-      for (const f of this.through[l]!) {
+    if (this.links.delay[l] === 0 && this.links.load[l]! > 0) {
+      for (const f of this.links.through[l]!) {
         if (!f.tcp || f.finished || !(f.rate > 0)) continue;
         const lim = this.tsqLimit(f);
         skb = Math.max(skb, lim / this.p.tsqSkbs);
@@ -68,7 +88,7 @@ export class HostStack extends FluidState {
         if (f.fwdQ > 0) held = Math.max(held, Math.min(lim, f.rate * f.fwdQ) / this.eff);
       }
     }
-    const busy = Math.min(1, (this.load[l]! * 8) / c);
+    const busy = Math.min(1, (this.links.load[l]! * 8) / c);
     if (skb === 0 || held === 0 || busy < 0.99) {
       this.strand[l] = 0;
       this.strandOn[l] = 0;
@@ -84,15 +104,21 @@ export class HostStack extends FluidState {
   }
 
   /** adds the ACK bytes of the flows whose ACKs cross l since the last update (rates constant since) */
-  protected integrateStrand(l: number): void {
-    const now = this.sim.now;
+  private integrateStrand(l: number): void {
+    const now = this.settings.sim.now;
     let r = 0;
-    for (const f of this.acking[l]!) if (!f.finished) r += f.rate;
+    for (const f of this.links.acking[l]!) if (!f.finished) r += f.rate;
     this.strand[l] = this.strand[l]! + (r / this.p.mss) * this.p.ackBytesPerSegment * (now - this.strandAt[l]!);
     this.strandAt[l] = now;
   }
 
-  protected waits(links: readonly number[], bytes: number): number {
+  /** brings the bytes stranded on the links f's ACKs cross up to now: f's rate is about to change */
+  settleStranded(f: FluidFlow): void {
+    for (const l of f.ack.links) if (this.strandOn[l]) this.integrateStrand(l);
+  }
+
+  /** the host stack's wait (linkWait) of a packet of `bytes` along `links`, emulated stack only */
+  waits(links: readonly number[], bytes: number): number {
     if (!this.emulated || !(this.p.gsoHeadOfLine > 0)) return 0;
     let s = 0;
     for (const l of links) s += this.linkWait(l, bytes);

@@ -1,8 +1,8 @@
 /**
  * The solver's worklists, refilled on every step. Emptying a JS array with `length = 0` drops
- * its backing store, so every step regrew each list from nothing (copying it at each doubling):
- * a third of the solver's allocation in a data-center run. These keep their capacity; `size`
- * is the length, and entries at `size` and beyond are stale, never read.
+ * its backing store, so a plain array would regrow from nothing on every step (copying itself
+ * at each doubling). These keep their capacity; `size` is the length, and entries at `size` and
+ * beyond are stale, never read.
  */
 import type { FluidFlow } from "./flow.ts";
 

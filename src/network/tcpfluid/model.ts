@@ -25,30 +25,77 @@
  * completion or external arrival/departure (event driven), so long steady transfers cost O(1).
  * Rates are constant within a step, so delivered bytes and link counters are exact integrals.
  *
- * The parts, one file each: params.ts, flow.ts, state.ts (what they all read), hoststack.ts,
- * congestion.ts, solver.ts, delays.ts, and this file (the NetworkModel: flows in and out, stepping).
+ * The parts, one object each, composed here: FluidSettings, LinkState and FlowsInFlight
+ * (state.ts: what they share), HostStack (hoststack.ts), CongestionLaws (congestion.ts),
+ * QueueSolver (solver.ts), MessageDelays (delays.ts); params.ts and flow.ts hold the parameters
+ * and the per-flow state. This file is the NetworkModel: flows in and out, and stepping.
  */
-import { Signal, type EventId } from "../../kernel/index.ts";
-import { BlockedLinkError, StarvedFlowError, type Flow, type FlowResult, type FlowSpec, type NetworkModel } from "../model.ts";
+import { Arena } from "../../core/arena.ts";
+import { type EventId, Signal, type Simulator } from "../../kernel/index.ts";
+import { blockedLinkError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, starvedFlowError } from "../model.ts";
+import { Router } from "../topology/routing.ts";
+import type { CompiledTopology, Path } from "../topology/types.ts";
+import { CongestionLaws } from "./congestion.ts";
 import { MessageDelays } from "./delays.ts";
 import { FluidFlow } from "./flow.ts";
+import { HostStack } from "./hoststack.ts";
+import type { TcpFluidParams } from "./params.ts";
+import { QueueSolver } from "./solver.ts";
+import { FlowsInFlight, FluidSettings, LinkState } from "./state.ts";
 
-export class TcpFluidModel extends MessageDelays implements NetworkModel {
+export class TcpFluidModel implements NetworkModel {
   readonly name = "tcp-fluid" as const;
+  private readonly settings: FluidSettings;
+  private readonly p: TcpFluidParams;
+  private readonly routeFn: (src: string, dst: string) => Path;
+  private readonly links: LinkState;
+  private readonly flows: FlowsInFlight;
+  private readonly stack: HostStack;
+  private readonly laws: CongestionLaws;
+  private readonly solver: QueueSolver;
+  private readonly delays: MessageDelays;
   private nextId = 0;
+  /** the time windows have grown to */
   private last = 0;
+  /** the next step, the solve after this instant's arrivals and departures, the starvation sentinel */
   private tick: EventId | undefined;
   private flush: EventId | undefined;
   private sentinel: EventId | undefined;
 
+  constructor(
+    readonly sim: Simulator,
+    readonly topo: CompiledTopology,
+    readonly params: NetworkParams,
+    options: ModelOptions = {},
+  ) {
+    const settings = (this.settings = new FluidSettings(sim, topo, params));
+    this.p = settings.p;
+    // (a router of its own only when the caller routes with none: ModelOptions)
+    const router = options.route ? undefined : new Router(topo, params.routing);
+    this.routeFn = options.route ?? ((s, d) => router!.route(s, d));
+    const L = topo.from.length;
+    // 8 Float64Arrays, 6 Uint8Arrays and an Int32Array of L over the parts (a miscount only costs a second buffer)
+    const arena = new Arena(L * (8 * 8 + 6 + 4) + 64);
+    this.links = new LinkState(topo, settings.emulated, arena);
+    this.flows = new FlowsInFlight();
+    this.stack = new HostStack(settings, this.links, arena);
+    this.laws = new CongestionLaws(settings, this.links, this.stack);
+    this.solver = new QueueSolver(settings, this.links, this.flows, this.laws, this.stack, arena);
+    this.delays = new MessageDelays(settings, this.links, this.stack, this.routeFn, router ?? options.router, params.tcpHandshakeRtts);
+  }
+
   /** steps taken so far (for benchmarks) */
   get stepCount(): number {
-    return this.steps;
+    return this.solver.steps;
   }
 
   /** link solves so far, over all steps (for benchmarks and the precision test) */
   get linkSolveCount(): number {
-    return this.linkSolves;
+    return this.solver.linkSolves;
+  }
+
+  route(src: string, dst: string): Path {
+    return this.routeFn(src, dst);
   }
 
   startFlow(spec: FlowSpec): Flow {
@@ -58,7 +105,7 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     const path = this.route(spec.src, spec.dst);
     const ack = this.route(spec.dst, spec.src);
     for (const l of path.links) {
-      if (!(this.topo.capacity[l]! > 0)) throw new BlockedLinkError(`flow ${spec.src} -> ${spec.dst} can never finish: link ${this.linkName(l)} has no capacity`, l);
+      if (!(this.topo.capacity[l]! > 0)) throw blockedLinkError(`flow ${spec.src} -> ${spec.dst} can never finish: link ${this.links.name(l)} has no capacity`, l);
     }
     this.advance(this.sim.now);
     const base = Math.max(1e-6, path.propagation + ack.propagation + this.p.stackRtt);
@@ -75,31 +122,27 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     // and on the emulated stack the wait of a small packet behind a GSO skb in service on a busy
     // link without a standing queue: a SYN into a host another flow fills from upstream waits
     // there, so the new flow's min RTT is tens of ms and its skbs small; docs/tcp-fluid.md).
-    f.fwdQ = this.sumDelay(path.links);
-    f.ackQ = this.sumDelay(ack.links);
-    const rtt0 = base + f.fwdQ + f.ackQ + this.waits(path.links, 0) + this.waits(ack.links, 0);
+    f.fwdQ = this.links.sumDelay(path.links);
+    f.ackQ = this.links.sumDelay(ack.links);
+    const rtt0 = base + f.fwdQ + f.ackQ + this.stack.waits(path.links, 0) + this.stack.waits(ack.links, 0);
     f.srtt = rtt0;
     f.minRtt = rtt0;
     f.bbrMinRtt = rtt0;
     f.bbrMinRttAt = this.sim.now;
-    f.bonus = this.computeBonus(f);
-    this.live.set(f.id, f);
-    this.liveArray = undefined;
-    this.setRestless(f, true);
-    for (const l of path.links) {
-      this.through[l]!.push(f);
-      this.usedLinks.add(l);
-    }
-    if (f.tcp) for (const l of ack.links) this.acking[l]!.push(f);
-    if (this.emulated && f.tcp) f.ownQueue = this.tsqLimit(f);
-    this.markFlow(f);
+    f.bonus = this.stack.computeBonus(f);
+    this.flows.add(f);
+    this.flows.setRestless(f, true);
+    for (const l of path.links) this.links.through[l]!.push(f);
+    if (f.tcp) for (const l of ack.links) this.links.acking[l]!.push(f);
+    if (this.settings.emulated && f.tcp) f.ownQueue = this.stack.tsqLimit(f);
+    this.solver.markFlow(f);
     this.requestResolve();
     return f;
   }
 
   stopFlow(flow: Flow): void {
     const f = flow as FluidFlow;
-    if (f.finished || this.live.get(f.id) !== f) return;
+    if (f.finished || this.flows.live.get(f.id) !== f) return;
     this.advance(this.sim.now);
     this.remove(f);
     this.requestResolve();
@@ -118,13 +161,13 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
   }
 
   activeFlows(): readonly Flow[] {
-    this.liveArray ??= [...this.live.values()];
-    return this.liveArray;
+    return this.flows.array();
   }
 
   linkBytes(link: number): number {
-    this.checkLink(link);
-    return this.cum[link]! + this.load[link]! * (this.sim.now - this.lSince[link]!);
+    this.links.checkLink(link);
+    const { cum, load, since } = this.links;
+    return cum[link]! + load[link]! * (this.sim.now - since[link]!);
   }
 
   linkPackets(link: number): number {
@@ -132,31 +175,39 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
   }
 
   linkRate(link: number): number {
-    this.checkLink(link);
-    return this.load[link]! * 8;
+    this.links.checkLink(link);
+    return this.links.load[link]! * 8;
   }
 
   linkQueueBytes(link: number): number {
-    this.checkLink(link);
-    return (this.delay[link]! * this.topo.capacity[link]!) / 8;
+    this.links.checkLink(link);
+    return (this.links.delay[link]! * this.topo.capacity[link]!) / 8;
+  }
+
+  pathDelay(src: string, dst: string): number {
+    return this.delays.pathDelay(src, dst);
+  }
+
+  exchange(src: string, dst: string, requestBytes: number, responseBytes: number, opts: ExchangeOptions): Signal<number> {
+    return this.delays.exchange(src, dst, requestBytes, responseBytes, opts);
+  }
+
+  message(src: string, dst: string, bytes: number): Signal<number> {
+    return this.delays.message(src, dst, bytes);
   }
 
   private remove(f: FluidFlow): void {
-    this.setRate(f, 0); // (also drops its completion entry)
+    this.solver.removeFlow(f); // (rate 0 also drops its completion entry)
     f.finished = true;
-    this.setRestless(f, false);
-    for (const l of f.path.links) this.markDirty(l);
-    if (!f.tcp) this.udpDirty = true;
-    this.live.delete(f.id);
-    this.liveArray = undefined;
+    this.flows.setRestless(f, false);
+    this.flows.delete(f);
     for (const l of f.path.links) {
-      const a = this.through[l]!;
+      const a = this.links.through[l]!;
       a.splice(a.indexOf(f), 1);
-      if (a.length === 0) this.usedLinks.delete(l);
     }
     if (f.tcp)
       for (const l of f.ack.links) {
-        const a = this.acking[l]!;
+        const a = this.links.acking[l]!;
         a.splice(a.indexOf(f), 1);
       }
   }
@@ -177,7 +228,7 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
 
   private readonly onFlush = (): void => {
     this.flush = undefined;
-    this.resolve();
+    this.solver.resolve();
     this.schedule();
   };
 
@@ -191,17 +242,18 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     if (!(t > this.last)) return;
     // Visits the restless flows in order, as a Set's iteration would (flows added meanwhile
     // included, though markFlow re-adds only f itself), and compacts the list behind it.
-    const list = this.restless;
+    const flows = this.flows;
+    const list = flows.restless;
     let kept = 0;
     for (let i = 0; i < list.length; i++) {
       const f = list[i]!;
       if (f.restlessAt !== i) continue;
       if (f.tcp) {
-        if (this.grow(f, t - f.grownAt, t)) this.markFlow(f);
+        if (this.laws.grow(f, t - f.grownAt, t)) this.solver.markFlow(f);
         f.grownAt = t;
       }
       f.needsGrow = false;
-      if ((!f.changing && f.wakeAt === Infinity) || !f.tcp) this.setRestless(f, false);
+      if ((!f.changing && f.wakeAt === Infinity) || !f.tcp) flows.setRestless(f, false);
       else {
         list[kept] = f;
         f.restlessAt = kept++;
@@ -217,8 +269,8 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
       this.tick = undefined;
     }
     const now = this.sim.now;
-    let at = this.finishing.peekKey();
-    const list = this.restless;
+    let at = this.flows.finishing.peekKey();
+    const list = this.flows.restless;
     for (let i = 0; i < list.length; i++) {
       const f = list[i]!;
       if (f.restlessAt !== i) continue;
@@ -235,17 +287,17 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
       return;
     }
     let starved = false;
-    for (const f of this.live.values()) if (f.size < Infinity && f.rate <= 0 && f.size - f.delivered > 0) starved = true;
+    for (const f of this.flows.live.values()) if (f.size < Infinity && f.rate <= 0 && f.size - f.delivered > 0) starved = true;
     if (starved && this.sentinel === undefined) this.sentinel = this.sim.scheduleAt(Infinity, this.onStarved);
   }
 
   private readonly onStarved = (): void => {
     this.sentinel = undefined;
-    for (const f of this.live.values()) {
+    for (const f of this.flows.live.values()) {
       if (f.size < Infinity && f.rate <= 0) {
         let worst = f.path.links[0]!;
-        for (const l of f.path.links) if (this.avail[l]! <= 0) worst = l;
-        throw new StarvedFlowError(f, this.linkName(worst), worst);
+        for (const l of f.path.links) if (this.links.avail[l]! <= 0) worst = l;
+        throw starvedFlowError(f, this.links.name(worst), worst);
       }
     }
   };
@@ -256,15 +308,16 @@ export class TcpFluidModel extends MessageDelays implements NetworkModel {
     this.advance(now);
     const done: FluidFlow[] = [];
     // rates were constant since each entry was made, so a flow due now has (up to rounding) its size
-    while (this.finishing.peekKey() <= now) {
-      done.push(this.live.get(this.finishing.peekValue())!);
-      this.finishing.pop();
+    const finishing = this.flows.finishing;
+    while (finishing.peekKey() <= now) {
+      done.push(this.flows.live.get(finishing.peekValue())!);
+      finishing.pop();
     }
     for (const f of done) {
       this.remove(f);
       f.delivered = f.size;
     }
-    this.resolve();
+    this.solver.resolve();
     this.schedule();
     for (const f of done) f.done.succeed({ start: f.start, end: now, bytes: f.size, stopped: false });
   };

@@ -75,8 +75,8 @@ export const TCP_FLUID_DEFAULTS = {
   /**
    * precision of a step's queue solve: a link whose delay moved by less than this fraction of a
    * round trip (stack RTT + the link's delay) does not send its neighbours back to the worklist.
-   * The default is the exact setting every shipped experiment and the calibration use; 1e-3 or
-   * 1e-2 make data-center runs 1.7x and 2.7x faster at a measured cost (docs/tcp-fluid.md, "Precision")
+   * The default is the exact setting every shipped experiment and the calibration use; coarser
+   * values trade precision for speed on large networks (docs/tcp-fluid.md, "Precision")
    */
   spreadTolerance: 1e-4,
 };

@@ -1,33 +1,118 @@
 /**
- * tcp-fluid's queue solver: the quasi-static queueing delay of every link given the windows
- * (Gauss-Seidel over a worklist of links, each link's delay the root of its excess demand), then
+ * tcp-fluid's queue solver: the quasi-static queueing delay of every link given the windows, then
  * the rates, cut where demand exceeds a link. Only what changed since the last solve is re-solved.
+ *
+ * The fixed point a solve computes: delays p_l (one per directed link) such that, with every tcp
+ * flow at its rate law x_f = rateFor(f, P_f, A_f) (P_f, A_f: the sums of p over the flow's data
+ * and ACK paths; congestion.ts),
+ *
+ *   sum_{f through l} x_f <= C_l,   p_l >= 0,   p_l > 0 only if equality holds,   p_l <= B_l / c_l
+ *
+ * (C_l the goodput capacity udp leaves, B_l the buffer; a link that would need more than its
+ * buffer overflows and its flows see a loss). Gauss-Seidel over a worklist of links reaches it:
+ * each link's delay is the root of its excess demand with the other delays fixed (balance.ts), and
+ * a link whose delay moved by more than spreadTolerance of a round trip puts the other links of
+ * its flows back on the list. Rates are then demand x the smallest cut on the path (a link's cut:
+ * min(1, C_l / its flows' demand)), so every link stays within capacity even where the iteration
+ * stopped within its tolerance or budget.
  */
-import { REL, type FluidFlow } from "./flow.ts";
-import { CongestionLaws } from "./congestion.ts";
+import type { Arena } from "../../core/arena.ts";
+import type { Simulator } from "../../kernel/index.ts";
+import type { CompiledTopology } from "../topology/types.ts";
+import type { CongestionLaws } from "./congestion.ts";
+import { LinkBalance } from "./balance.ts";
+import type { FluidFlow } from "./flow.ts";
+import type { HostStack } from "./hoststack.ts";
 import { FlowList, LinkList } from "./lists.ts";
+import type { TcpFluidParams } from "./params.ts";
+import type { FlowsInFlight, FluidSettings, LinkState } from "./state.ts";
 
-export class QueueSolver extends CongestionLaws {
-  protected steps = 0;
-  protected linkSolves = 0;
-  /** links to re-balance at the next solve, flows whose rate to recompute, scratch flags */
-  protected readonly dirtyList = new LinkList();
-  /** the solve's worklist of links (reused: no allocation per step) */
-  protected readonly work = new LinkList();
-  /** links whose wire load must be recomputed at the end of the next solve (a flow's rate changed) */
-  protected readonly loadList = new LinkList();
-  protected readonly loadDirty = this.arena.uint8(this.L);
-  protected readonly isDirty = this.arena.uint8(this.L);
-  protected udpDirty = false;
-  protected readonly rateList = new FlowList();
-  protected readonly inWork = this.arena.uint8(this.L);
-  protected readonly touched = this.arena.uint8(this.L);
+export class QueueSolver {
+  /** solves and link solves so far (for benchmarks and the precision test) */
+  steps = 0;
+  linkSolves = 0;
+  /** links to re-balance at the next solve (list and flags) */
+  private readonly dirtyList = new LinkList();
+  private readonly isDirty: Uint8Array;
+  /** a udp flow came or went: constant-rate shares are redone at the next solve */
+  private udpDirty = false;
+  /** the solve's worklist of links (list and flags) */
+  private readonly work = new LinkList();
+  private readonly inWork: Uint8Array;
+  /** links whose cut must be recomputed in this solve (their flows or their demands changed) */
+  private readonly touchedList = new LinkList();
+  private readonly touched: Uint8Array;
+  /** flows whose demand (rateList) or rate (cutList) to recompute in this solve */
+  private readonly rateList = new FlowList();
+  private readonly cutList = new FlowList();
+  /** links whose wire load must be recomputed at the end of the solve (a flow's rate changed) */
+  private readonly loadList = new LinkList();
+  private readonly loadDirty: Uint8Array;
+
+  private readonly sim: Simulator;
+  private readonly topo: CompiledTopology;
+  private readonly p: TcpFluidParams;
+  private readonly eff: number;
+  private readonly emulated: boolean;
+  private readonly delay: Float64Array;
+  private readonly load: Float64Array;
+  private readonly cum: Float64Array;
+  private readonly since: Float64Array;
+  private readonly avail: Float64Array;
+  private readonly overflow: Uint8Array;
+  private readonly cut: Float64Array;
+  private readonly through: readonly FluidFlow[][];
+  private readonly acking: readonly FluidFlow[][];
+  private readonly balance: LinkBalance;
+
+  constructor(
+    settings: FluidSettings,
+    private readonly links: LinkState,
+    private readonly flows: FlowsInFlight,
+    private readonly laws: CongestionLaws,
+    private readonly stack: HostStack,
+    arena: Arena,
+  ) {
+    this.sim = settings.sim;
+    this.topo = settings.topo;
+    this.p = settings.p;
+    this.eff = settings.eff;
+    this.emulated = settings.emulated;
+    this.delay = links.delay;
+    this.load = links.load;
+    this.cum = links.cum;
+    this.since = links.since;
+    this.avail = links.avail;
+    this.overflow = links.overflow;
+    this.cut = links.cut;
+    this.through = links.through;
+    this.acking = links.acking;
+    this.isDirty = arena.uint8(links.count);
+    this.inWork = arena.uint8(links.count);
+    this.touched = arena.uint8(links.count);
+    this.loadDirty = arena.uint8(links.count);
+    this.balance = new LinkBalance(settings, links, laws);
+  }
+
+  /** a flow's own state changed (it came, went or grew): its links are re-balanced and its rate recomputed */
+  markFlow(f: FluidFlow): void {
+    for (const l of f.path.links) this.markDirty(l);
+    if (!f.tcp) this.udpDirty = true;
+    this.markRate(f);
+  }
+
+  /** a flow leaves: rate 0 (no completion entry), its links re-balanced at the next solve */
+  removeFlow(f: FluidFlow): void {
+    this.setRate(f, 0);
+    for (const l of f.path.links) this.markDirty(l);
+    if (!f.tcp) this.udpDirty = true;
+  }
 
   /** changes a flow's rate, integrating its bytes up to now first */
-  protected setRate(f: FluidFlow, r: number): void {
+  private setRate(f: FluidFlow, r: number): void {
     const now = this.sim.now;
     if (r === f.rate && f.since === now) return;
-    if (this.emulated && this.p.gsoHeadOfLine > 0 && r !== f.rate) for (const l of f.ack.links) if (this.strandOn[l]) this.integrateStrand(l);
+    if (this.emulated && this.p.gsoHeadOfLine > 0 && r !== f.rate) this.stack.settleStranded(f);
     f.delivered = Math.min(f.size, f.delivered + f.rate * (now - f.since));
     f.since = now;
     if (r === f.rate) return;
@@ -38,45 +123,56 @@ export class QueueSolver extends CongestionLaws {
         this.loadList.push(l);
       }
     }
-    if (f.size < Infinity && r > 0) this.finishing.set(f.id, now + (f.size - f.delivered) / r, f.id);
-    else this.finishing.delete(f.id);
-  }
-
-  protected setLoad(l: number, w: number): void {
-    const now = this.sim.now;
-    this.cum[l]! += this.load[l]! * (now - this.lSince[l]!);
-    this.lSince[l] = now;
-    this.load[l] = w;
+    if (f.size < Infinity && r > 0) this.flows.finishing.set(f.id, now + (f.size - f.delivered) / r, f.id);
+    else this.flows.finishing.delete(f.id);
   }
 
   /**
-   * Solves the quasi-static queues (Gauss-Seidel over the links carrying tcp flows, each link's
-   * delay by bisection on its monotone excess demand), then the rates. The caller schedules the next step.
+   * Solves the queues and the rates for what changed since the last solve, in stages: udp
+   * shares, the worklist of links, the Gauss-Seidel balance of their queues, the demands of the
+   * flows whose delays moved, the cuts that keep every link within capacity, the wire loads.
+   * The caller schedules the next step.
    */
-  protected resolve(): void {
+  resolve(): void {
     this.steps++;
-    const eff = this.eff;
+    if (this.udpDirty) this.placeUdp();
+    const changedLinks = this.orderWorklist();
+    this.touchedList.size = 0;
+    this.balanceQueues(changedLinks);
+    this.recomputeDemands();
+    this.cutToCapacity();
+    this.updateWireLoads();
+  }
+
+  /**
+   * udp first: constant-rate flows take their rate, cut proportionally where they alone overfill
+   * a link; their links are re-balanced for tcp.
+   */
+  private placeUdp(): void {
+    this.udpDirty = false;
     const cap = this.topo.capacity;
-    if (this.udpDirty) {
-      // udp first: constant-rate flows take their rate, cut proportionally where they alone overfill a link
-      this.udpDirty = false;
-      const udpLoad = new Map<number, number>();
-      for (const f of this.live.values()) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
-      for (const f of this.live.values()) {
-        if (f.tcp) continue;
-        let sc = 1;
-        for (const l of f.path.links) sc = Math.min(sc, cap[l]! / 8 / udpLoad.get(l)!);
-        this.setRate(f, f.udpRate * sc);
-        for (const l of f.path.links) this.markDirty(l);
-      }
+    const live = this.flows.live;
+    const udpLoad = new Map<number, number>();
+    for (const f of live.values()) if (!f.tcp) for (const l of f.path.links) udpLoad.set(l, (udpLoad.get(l) ?? 0) + f.udpRate);
+    for (const f of live.values()) {
+      if (f.tcp) continue;
+      let sc = 1;
+      for (const l of f.path.links) sc = Math.min(sc, cap[l]! / 8 / udpLoad.get(l)!);
+      this.setRate(f, f.udpRate * sc);
+      for (const l of f.path.links) this.markDirty(l);
     }
-    // Re-solve only what changed: a worklist of links, Gauss-Seidel style. A link whose delay moves
-    // changes the rates of the flows crossing it (data or ACKs), so their other links rejoin the list.
-    // (sorted: the solve's Gauss-Seidel order must not depend on the order changes came in)
+  }
+
+  /**
+   * Moves the dirty links to the worklist in solve rank order (the Gauss-Seidel order must not
+   * depend on the order changes came in). Returns how many there are: these gained or lost flows
+   * or capacity, so their cuts must be redone.
+   */
+  private orderWorklist(): number {
     const dirty = this.dirtyList;
     const work = this.work;
     work.size = 0;
-    const rank = this.solveRank;
+    const rank = this.links.solveRank;
     if (dirty.size <= 64) {
       // insertion sort: no comparator callback, no allocation (this runs once per step)
       for (let k = 0; k < dirty.size; k++) {
@@ -94,23 +190,29 @@ export class QueueSolver extends CongestionLaws {
       // a typed array sorts numerically in native code; a rank maps back to its link (rank < 0: + L)
       // (filled by a loop: Int32Array.from with a map function walks its source through the
       // iterator protocol, an object per element)
+      const L = this.links.count;
       const sorted = new Int32Array(dirty.size);
       for (let k = 0; k < dirty.size; k++) sorted[k] = rank[dirty.items[k]!]!;
       sorted.sort();
-      for (let i = 0; i < sorted.length; i++) work.push(sorted[i]! < 0 ? sorted[i]! + this.L : sorted[i]!);
+      for (let i = 0; i < sorted.length; i++) work.push(sorted[i]! < 0 ? sorted[i]! + L : sorted[i]!);
     }
     for (let k = 0; k < work.size; k++) this.isDirty[work.items[k]!] = 0;
     dirty.size = 0;
+    for (let k = 0; k < work.size; k++) this.inWork[work.items[k]!] = 1;
+    return work.size;
+  }
+
+  /**
+   * Gauss-Seidel over the worklist: each link's delay becomes the root of its excess demand with
+   * the other delays fixed. A link whose delay moves changes the rates of the flows crossing it
+   * (data or ACKs), so their other links rejoin the list, within a budget of link solves. A link
+   * reached later than the first `changedLinks` changes its flows' demands only through its
+   * delay, and those flows' links are touched when their demands are recomputed.
+   */
+  private balanceQueues(changedLinks: number): void {
+    const work = this.work;
     const inWork = this.inWork;
-    const touched = this.touched;
-    const touchedList = this.touchedList;
-    touchedList.size = 0;
-    for (let k = 0; k < work.size; k++) inWork[work.items[k]!] = 1;
     let budget = 60 * (work.size + 16);
-    // The links dirty from the start gained or lost flows or capacity: their cuts must be redone.
-    // A link reached later changes its flows' demands only through its delay, and those flows'
-    // links are touched when their demands are recomputed below.
-    const changedLinks = work.size;
     // (work grows inside the loop: its size and items are read afresh on every pass)
     for (let head = 0; head < work.size; head++) {
       const l = work.items[head]!;
@@ -118,13 +220,12 @@ export class QueueSolver extends CongestionLaws {
       if (head < changedLinks) this.touch(l);
       const old = this.delay[l]!;
       this.linkSolves++;
-      this.solveLink(l);
+      this.balance.solve(l);
       const d = this.delay[l]!;
       const delta = d - old;
       if (delta === 0) continue;
-      // a change below spreadTolerance (1e-4) of a round trip moves rates by less than that
-      // fraction: not worth re-solving the neighbours for (the scaling pass below still keeps
-      // every link within capacity)
+      // a change below spreadTolerance of a round trip moves rates by less than that fraction:
+      // not worth re-solving the neighbours for (cutToCapacity still keeps every link within capacity)
       const spread = Math.abs(delta) > this.p.spreadTolerance * (this.p.stackRtt + Math.max(d, old)) && budget-- > 0;
       for (const f of this.through[l]!) {
         if (!f.tcp) continue;
@@ -149,24 +250,34 @@ export class QueueSolver extends CongestionLaws {
             }
       }
     }
-    // rates of the flows whose inputs changed, exact path sums (no drift from the updates above)
+  }
+
+  /** the demands of the flows whose inputs changed, from exact path sums (no drift from balanceQueues' increments) */
+  private recomputeDemands(): void {
     const rateList = this.rateList;
+    const links = this.links;
     for (let k = 0; k < rateList.size; k++) {
       const f = rateList.items[k]!;
       f.rateDirty = false;
       if (f.finished || !f.tcp) continue;
-      f.fwdQ = this.sumDelay(f.links);
-      f.ackQ = this.sumDelay(f.ackLinks);
-      f.demand = this.rateFor(f, f.fwdQ, f.ackQ);
+      f.fwdQ = links.sumDelay(f.links);
+      f.ackQ = links.sumDelay(f.ackLinks);
+      f.demand = this.laws.rateFor(f, f.fwdQ, f.ackQ);
       this.markCut(f);
       for (const l of f.links) this.touch(l);
     }
     rateList.size = 0;
-    // Where demand exceeds a link (an overflowing drop-tail queue, or the iteration's tolerance)
-    // its flows are cut to the link's share: rate = demand x the smallest cut on the path. The cut
-    // of a link is recomputed whenever its demand may have changed (it is touched), so every link
-    // stays within capacity: sum of rates <= cut x sum of demands = capacity. A rate changes only
-    // with its demand (the flows just recomputed) or a cut on its path (the flows marked here).
+  }
+
+  /**
+   * Where demand exceeds a link (an overflowing drop-tail queue, or the iteration's tolerance)
+   * its flows are cut to the link's share: rate = demand x the smallest cut on the path. The cut
+   * of a link is recomputed whenever its demand may have changed (it is touched), so every link
+   * stays within capacity: sum of rates <= cut x sum of demands = capacity. A rate changes only
+   * with its demand (the flows just recomputed) or a cut on its path (the flows marked here).
+   */
+  private cutToCapacity(): void {
+    const touchedList = this.touchedList;
     const n0 = touchedList.size;
     for (let k = 0; k < n0; k++) {
       const l = touchedList.items[k]!;
@@ -187,206 +298,58 @@ export class QueueSolver extends CongestionLaws {
       this.setRate(f, f.demand * sc);
     }
     cutList.size = 0;
-    for (let k = 0; k < touchedList.size; k++) touched[touchedList.items[k]!] = 0;
-    // wire loads of the links where a rate changed (setRate listed them)
+    for (let k = 0; k < touchedList.size; k++) this.touched[touchedList.items[k]!] = 0;
+  }
+
+  /** wire loads of the links where a rate changed (setRate listed them) */
+  private updateWireLoads(): void {
     const loadList = this.loadList;
+    const cap = this.topo.capacity;
+    const eff = this.eff;
+    const now = this.sim.now;
     for (let k = 0; k < loadList.size; k++) {
       const l = loadList.items[k]!;
       this.loadDirty[l] = 0;
       let w = 0;
       for (const f of this.through[l]!) w += f.tcp ? f.rate / eff : f.rate;
-      this.setLoad(l, Math.min(w, cap[l]! / 8));
+      // the bytes of the old load up to now, then the new load
+      this.cum[l]! += this.load[l]! * (now - this.since[l]!);
+      this.since[l] = now;
+      this.load[l] = Math.min(w, cap[l]! / 8);
     }
     loadList.size = 0;
   }
 
-  protected readonly touchedList = new LinkList();
-  protected readonly cutList = new FlowList();
-
-  protected markCut(f: FluidFlow): void {
+  private markCut(f: FluidFlow): void {
     if (!f.cutDirty) {
       f.cutDirty = true;
       this.cutList.push(f);
     }
   }
 
-  /** a link whose cut must be recomputed in this solve (its flows or their demands changed) */
-  protected touch(l: number): void {
+  /** a link whose cut must be recomputed in this solve */
+  private touch(l: number): void {
     if (!this.touched[l]) {
       this.touched[l] = 1;
       this.touchedList.push(l);
     }
   }
 
-  protected markRate(f: FluidFlow): void {
+  /** a flow whose delays moved: its demand is recomputed, and it grows at the next step */
+  private markRate(f: FluidFlow): void {
     f.needsGrow = true;
-    if (!f.finished && !f.restless) this.setRestless(f, true);
+    if (!f.finished && !f.restless) this.flows.setRestless(f, true);
     if (!f.rateDirty) {
       f.rateDirty = true;
       this.rateList.push(f);
     }
   }
 
-  /** keeps f.restless (a field, read in hot loops) and the set of restless flows in step */
-  protected setRestless(f: FluidFlow, on: boolean): void {
-    if (on === f.restless) return;
-    f.restless = on;
-    if (on) {
-      f.restlessAt = this.restless.length;
-      this.restless.push(f);
-    } else {
-      f.restlessAt = -1;
-    }
-  }
-
   /** a link to re-balance at the next solve */
-  protected markDirty(l: number): void {
+  private markDirty(l: number): void {
     if (!this.isDirty[l]) {
       this.isDirty[l] = 1;
       this.dirtyList.push(l);
     }
-  }
-
-  /** a flow's own state changed: its links must be re-balanced and its rate recomputed */
-  protected markFlow(f: FluidFlow): void {
-    for (const l of f.path.links) this.markDirty(l);
-    if (!f.tcp) this.udpDirty = true;
-    this.markRate(f);
-  }
-
-  // scratch arrays of solveLink (no allocation per call: it runs in every step's inner loop)
-  protected sFlows: FluidFlow[] = [];
-  protected sOther = new Float64Array(8);
-  protected sAck = new Float64Array(8);
-  protected sCount = 0;
-
-  /**
-   * d(demand)/d(delay) at the last demandAt (a field, not a second return value: demandAt runs in
-   * the root search's inner loop, where returning a pair would allocate)
-   */
-  protected demandSlope = 0;
-
-  protected demandAt(d: number): number {
-    let s = 0;
-    let slope = 0;
-    const fl = this.sFlows;
-    const other = this.sOther;
-    const ack = this.sAck;
-    for (let i = 0; i < this.sCount; i++) {
-      const P = other[i]! + d;
-      const x = this.rateFor(fl[i]!, P > 0 ? P : 0, ack[i]!);
-      s += x;
-      if (P > 0) slope -= x / this.rateDenominator;
-    }
-    this.demandSlope = slope;
-    return s;
-  }
-
-  /**
-   * Sets delay[l] to the delay that balances link l's tcp demand with its capacity, other links
-   * held fixed. (Stored, not returned: solveLink is too large to inline into resolve, and a double
-   * returned from a call is boxed in a fresh HeapNumber, once per link solve.)
-   */
-  protected solveLink(l: number): void {
-    const own = this.delay[l]!;
-    const flows = this.through[l]!;
-    this.overflow[l] = 0;
-    // One pass for the common case, a link that stays idle: capacity left by udp, tcp demand at d = 0
-    let u = 0;
-    let atZero = 0;
-    let tcpFlows = 0;
-    for (const f of flows) {
-      if (f.tcp) {
-        const P = f.fwdQ - own;
-        atZero += this.rateFor(f, P > 0 ? P : 0, f.ackQ);
-        tcpFlows++;
-      } else {
-        u += f.rate;
-      }
-    }
-    const C = Math.max(0, this.eff * (this.topo.capacity[l]! / 8 - u));
-    this.avail[l] = C;
-    if (tcpFlows === 0 || atZero <= C * (1 + REL)) {
-      this.delay[l] = 0;
-      return;
-    }
-    if (this.sOther.length < flows.length) {
-      this.sOther = new Float64Array(2 * flows.length);
-      this.sAck = new Float64Array(2 * flows.length);
-    }
-    // each flow's queueing elsewhere on its data path and on its ACK path, fixed during this solve
-    let n = 0;
-    for (const f of flows) {
-      if (!f.tcp) continue;
-      this.sFlows[n] = f;
-      this.sOther[n] = f.fwdQ - own;
-      this.sAck[n] = f.ackQ;
-      n++;
-    }
-    this.sCount = n;
-    const dmax = this.topo.queueBytes[l]! / (this.topo.capacity[l]! / 8);
-    if (n === 1) {
-      // one flow: its rate min(cap, W / (E + d), Q / (O + d)) exceeds C at d = 0 (checked above),
-      // so every term exceeds C there and the minimum falls to C where the first term does
-      const f = this.sFlows[0]!;
-      const other = this.sOther[0]!;
-      const E = f.baseRtt + other + this.sAck[0]!;
-      let d = f.cwnd / C - E;
-      if (f.ownQueue < Infinity) d = Math.min(d, f.ownQueue / C - other);
-      d = Math.max(0, d);
-      if (d <= dmax && Math.abs(this.demandAt(d) - C) <= 1e-9 * C) {
-        this.delay[l] = d;
-        return;
-      }
-      // (rounding, or a pacing cap in between: fall through to the general solve)
-    }
-    const atMax = this.demandAt(dmax);
-    if (atMax > C * (1 + REL)) {
-      this.overflow[l] = 1;
-      this.delay[l] = dmax;
-      return;
-    }
-    // Newton from the previous delay (it moves little between steps: two or three evaluations),
-    // safeguarded by a bracket [lo, hi] around the root: the excess demand falls with d, so a
-    // step leaving the bracket is replaced by Illinois' (regula falsi that halves the stale end).
-    // 1e-10 s is far below any delay that matters.
-    let lo = 0;
-    let hi = dmax;
-    let glo = atZero - C;
-    let ghi = atMax - C;
-    let side = 0;
-    let d = own > 0 && own < dmax ? own : NaN;
-    for (let i = 0; i < 100 && hi - lo > 1e-10 + 1e-12 * hi; i++) {
-      if (Number.isNaN(d)) {
-        d = (lo * ghi - hi * glo) / (ghi - glo);
-        if (!(d > lo && d < hi)) d = 0.5 * (lo + hi);
-      }
-      const g = this.demandAt(d) - C;
-      const slope = this.demandSlope;
-      if (g > 0) {
-        lo = d;
-        glo = g;
-        if (side === 1) ghi *= 0.5;
-        side = 1;
-      } else {
-        hi = d;
-        ghi = g;
-        if (g === 0) break;
-        if (side === -1) glo *= 0.5;
-        side = -1;
-      }
-      const next = slope < 0 ? d - g / slope : NaN;
-      if (!(next > lo && next < hi)) {
-        d = NaN;
-        continue;
-      }
-      // Newton has converged: its step is below the tolerance
-      if (Math.abs(next - d) <= 1e-10 + 1e-12 * next) {
-        this.delay[l] = next > d ? next : d;
-        return;
-      }
-      d = next;
-    }
-    this.delay[l] = hi;
   }
 }
