@@ -60,7 +60,6 @@ export function faultFromEnvironment(env: NodeJS.ProcessEnv = process.env): Faul
   return { kind: "criu-hang", runs: m[1]?.split(",").map(Number) };
 }
 
-
 /** What the default set-up (backends/mininet/setup-testbed.sh) writes for clients. */
 export const DEFAULT_TESTBED_STATE = "/var/lib/migsim-testbed";
 
@@ -99,8 +98,13 @@ function driverDir(): string {
 /** The driver's modules (uploaded together: migsim_driver.py imports the others) and the JSON Schemas it checks against. */
 function driverFiles(): { name: string; data: Buffer }[] {
   const dir = driverDir();
-  const modules = readdirSync(dir).filter((f) => /^[a-z_]+\.py$/.test(f)).sort();
-  const schemas = readdirSync(join(dir, DRIVER_SCHEMAS)).filter((f) => /^[a-z]+\.schema\.json$/.test(f)).sort().map((f) => `${DRIVER_SCHEMAS}/${f}`);
+  const modules = readdirSync(dir)
+    .filter((f) => /^[a-z_]+\.py$/.test(f))
+    .sort();
+  const schemas = readdirSync(join(dir, DRIVER_SCHEMAS))
+    .filter((f) => /^[a-z]+\.schema\.json$/.test(f))
+    .sort()
+    .map((f) => `${DRIVER_SCHEMAS}/${f}`);
   return [...modules, ...schemas].map((name) => ({ name, data: readFileSync(join(dir, name)) }));
 }
 
@@ -175,16 +179,14 @@ export class MininetBackend implements Backend {
     }
     const image = this.options.image ?? TESTBED_IMAGE;
     if (!/^[A-Za-z0-9_.:/-]+$/.test(image)) throw new InputError(`invalid image name ${JSON.stringify(image)}`);
-    const r = await session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "preflight", "--image", image),
-      { timeoutMs: 60_000 });
+    const r = await session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "preflight", "--image", image), { timeoutMs: 60_000 });
     const line = r.stdout.split("\n").find((l) => l.startsWith("{"));
     if (r.code !== 0 || !line) {
       throw new InputError(`testbed ${this.address.url}: preflight check failed: ${r.stderr.trim().split("\n").pop()}`);
     }
     const res = parseDriverLine(line, DriverPreflightSchema);
     if (res.missing.length > 0) {
-      throw new InputError(`testbed ${this.address.url} is missing ` +
-        res.missing.map((m) => `${m.what} (fix: ${m.fix})`).join("; "));
+      throw new InputError(`testbed ${this.address.url} is missing ` + res.missing.map((m) => `${m.what} (fix: ${m.fix})`).join("; "));
     }
     this.refusedModes = new Map(Object.entries(res.modes ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
   }
@@ -248,10 +250,18 @@ export class MininetBackend implements Backend {
     const failure = (phase: string, message: string, migration = -1): RunResult => {
       const c = censored.get(migration);
       return {
-        records: [], probes: [],
+        records: [],
+        probes: [],
         failure: {
-          experiment: spec.experiment, cell: spec.cell, backend: this.name, policy: spec.policy.name,
-          run: spec.run, seed: spec.seed, migration, phase: c?.phase ?? phase, message,
+          experiment: spec.experiment,
+          cell: spec.cell,
+          backend: this.name,
+          policy: spec.policy.name,
+          run: spec.run,
+          seed: spec.seed,
+          migration,
+          phase: c?.phase ?? phase,
+          message,
           ...(c ? { censored_after_s: c.elapsed_s, bytes_moved: c.bytes_moved } : {}),
         } satisfies RunFailure,
       };
@@ -298,8 +308,14 @@ export class MininetBackend implements Backend {
                 break;
               case "probe":
                 probes.push({
-                  experiment: spec.experiment, cell: spec.cell, backend: this.name, run: spec.run,
-                  from: line.from, to: line.to, sent_s: line.sent_s, rtt_s: line.rtt_s,
+                  experiment: spec.experiment,
+                  cell: spec.cell,
+                  backend: this.name,
+                  run: spec.run,
+                  from: line.from,
+                  to: line.to,
+                  sent_s: line.sent_s,
+                  rtt_s: line.rtt_s,
                 });
                 break;
               case "error":
@@ -316,8 +332,11 @@ export class MininetBackend implements Backend {
         });
       } catch (e) {
         if (!(e instanceof SshCommandTimeout) || interrupted) throw e;
-        return failure("deadline", `the testbed run did not end within ${limit + 60} s (its deadline ${limit} s + 60 s)` +
-          (cleaned ? "; the driver cleaned up" : "; the driver did not confirm its clean-up, removed from its state file"));
+        return failure(
+          "deadline",
+          `the testbed run did not end within ${limit + 60} s (its deadline ${limit} s + 60 s)` +
+            (cleaned ? "; the driver cleaned up" : "; the driver did not confirm its clean-up, removed from its state file"),
+        );
       }
       if (interrupted) throw new InputError("interrupted (Ctrl-C): the testbed run was stopped and cleaned up");
       if (contractError) throw contractError;
@@ -325,8 +344,7 @@ export class MininetBackend implements Backend {
         return failure(error.phase, `testbed run ${spec.cell}#${spec.run} failed: ${error.message}`, error.migration ?? -1);
       }
       if (result.code !== 0) {
-        return failure("driver", `testbed driver exited with ${result.code ?? result.signal}: ` +
-          `${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+        return failure("driver", `testbed driver exited with ${result.code ?? result.signal}: ` + `${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
       }
       return { records, probes };
     } finally {
@@ -334,8 +352,7 @@ export class MininetBackend implements Backend {
       // The driver cleans up on every exit path it sees; if it could not (killed, connection lost),
       // remove what its state file lists (that stops a driver still running, and releases containers).
       if (!cleaned && rundir && this.session) {
-        await this.session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "cleanup", rundir),
-          { timeoutMs: graceS * 1000 }).catch(() => undefined);
+        await this.session.exec(shellCommand("/usr/bin/python3", this.driverPath(), "cleanup", rundir), { timeoutMs: graceS * 1000 }).catch(() => undefined);
       }
       await session.exec(shellCommand("rm", "-f", "--", planPath), { timeoutMs: 15_000 }).catch(() => undefined);
       if (interrupted) {
@@ -359,7 +376,7 @@ export function runTimeLimit(spec: RunSpec): number {
     for (const c of m.candidates) if (c !== m.source) slowest = Math.min(slowest, router.route(m.source, c).bottleneck);
     if (!Number.isFinite(slowest)) slowest = 1e6;
     // Late TCP flows on this emulator can get a few percent of a busy link: allow 20x the ideal time.
-    transfers += (m.container.checkpoint * 8 / slowest) * 20 + 30;
+    transfers += ((m.container.checkpoint * 8) / slowest) * 20 + 30;
   }
   return Math.ceil(last + transfers + 90);
 }
@@ -379,8 +396,7 @@ function checkPlan(spec: RunSpec, i: number, plan: PolicyPlan): void {
   const hosts = new Set(spec.topology.hosts);
   const m = spec.migrations[i]!;
   if (!hosts.has(plan.destination) || plan.destination === m.source) {
-    throw new InputError(`policy ${spec.policy.name} chose destination ${JSON.stringify(plan.destination)}, ` +
-      `which is not a host other than the source ${m.source}`, { field: `migrations.${i}` });
+    throw new InputError(`policy ${spec.policy.name} chose destination ${JSON.stringify(plan.destination)}, ` + `which is not a host other than the source ${m.source}`, { field: `migrations.${i}` });
   }
   for (const k of plan.keyRequests) {
     if (!hosts.has(k.host)) throw new InputError(`key request to unknown host ${k.host}`, { field: `migrations.${i}` });

@@ -22,8 +22,7 @@ const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /** Parses `ssh://user@host[:port]` strictly; anything else is an InputError naming the field. */
 export function parseTestbedUrl(text: string, field = "testbed"): TestbedAddress {
-  const bad = (why: string) =>
-    new InputError(`${why}; expected ssh://user@host[:port], got ${JSON.stringify(text)}`, { field });
+  const bad = (why: string) => new InputError(`${why}; expected ssh://user@host[:port], got ${JSON.stringify(text)}`, { field });
   let url: URL;
   try {
     url = new URL(text);
@@ -79,7 +78,10 @@ interface KnownHostEntry {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${body}$`, "i");
 }
 
@@ -129,13 +131,15 @@ export interface HostKeyPolicy {
 export function checkHostKey(policy: HostKeyPolicy, addr: TestbedAddress, key: Buffer): string | undefined {
   const fp = fingerprintOf(key);
   const name = knownHostsName(addr.host, addr.port);
-  const fix = `check the fingerprint on the testbed (ssh-keygen -lf its host key) and pin it ` +
+  const fix =
+    `check the fingerprint on the testbed (ssh-keygen -lf its host key) and pin it ` +
     `(--fingerprint ${fp}) or add it to a known_hosts file ` +
     `(ssh-keyscan -p ${addr.port} ${addr.host} >> KNOWN_HOSTS; --known-hosts KNOWN_HOSTS)`;
   if (policy.fingerprint !== undefined) {
     if (policy.fingerprint.replace(/=+$/, "") === fp) return undefined;
-    return `host key of ${name} is ${fp}, not the pinned ${policy.fingerprint}: refusing to connect ` +
-      `(the testbed was re-installed, or someone is in the middle); if the change is expected, ${fix}`;
+    return (
+      `host key of ${name} is ${fp}, not the pinned ${policy.fingerprint}: refusing to connect ` + `(the testbed was re-installed, or someone is in the middle); if the change is expected, ${fix}`
+    );
   }
   if (policy.knownHostsFile === undefined) {
     return `unknown host key ${fp} for ${name} and no known_hosts file or fingerprint given: ${fix}`;
@@ -151,8 +155,7 @@ export function checkHostKey(policy: HostKeyPolicy, addr: TestbedAddress, key: B
   const known = entries.filter((e) => e.marker === "");
   if (known.some((e) => e.key.equals(key))) return undefined;
   if (known.length > 0) {
-    return `host key of ${name} changed: it presents ${fp}, which is not the key in ${policy.knownHostsFile}: ` +
-      `refusing to connect; if the change is expected, ${fix}`;
+    return `host key of ${name} changed: it presents ${fp}, which is not the key in ${policy.knownHostsFile}: ` + `refusing to connect; if the change is expected, ${fix}`;
   }
   return `unknown host key ${fp} for ${name}: not in ${policy.knownHostsFile}; ${fix}`;
 }
@@ -191,7 +194,10 @@ export interface ExecResult {
 }
 
 export class SshCommandTimeout extends Error {
-  constructor(readonly command: string, readonly timeoutMs: number) {
+  constructor(
+    readonly command: string,
+    readonly timeoutMs: number,
+  ) {
     super(`testbed command timed out after ${timeoutMs / 1000} s: ${command.slice(0, 120)}`);
     this.name = "SshCommandTimeout";
   }
@@ -210,9 +216,7 @@ export class SshSession {
     try {
       privateKey = readFileSync(options.privateKeyFile);
     } catch (e) {
-      return Promise.reject(new InputError(
-        `cannot read the SSH private key ${options.privateKeyFile} (${(e as NodeJS.ErrnoException).code})`,
-        { field: "testbed-key" }));
+      return Promise.reject(new InputError(`cannot read the SSH private key ${options.privateKeyFile} (${(e as NodeJS.ErrnoException).code})`, { field: "testbed-key" }));
     }
     const client = new Client();
     let refusal: string | undefined;
@@ -231,8 +235,7 @@ export class SshSession {
       client.on("error", (err: Error & { level?: string; code?: string }) => {
         fail(classifyConnectError(err, address, options, refusal));
       });
-      client.on("close", () => fail(new InputError(
-        `testbed ${address.url} closed the connection during the handshake${refusal ? `: ${refusal}` : ""}`)));
+      client.on("close", () => fail(new InputError(`testbed ${address.url} closed the connection during the handshake${refusal ? `: ${refusal}` : ""}`)));
       try {
         client.connect({
           host: address.host,
@@ -252,8 +255,7 @@ export class SshSession {
         });
       } catch (e) {
         // ssh2 throws synchronously for a key it cannot parse
-        fail(new InputError(`cannot use the SSH private key ${options.privateKeyFile}: ${(e as Error).message}`,
-          { field: "testbed-key" }));
+        fail(new InputError(`cannot use the SSH private key ${options.privateKeyFile}: ${(e as Error).message}`, { field: "testbed-key" }));
       }
     });
   }
@@ -278,8 +280,7 @@ export class SshSession {
         };
         let timedOut = false;
         let graceTimer: NodeJS.Timeout | undefined;
-        const settle = (code: number | null, signal?: string) =>
-          finish(() => (timedOut ? reject(new SshCommandTimeout(command, timeoutMs)) : resolve({ code, signal, stdout, stderr })));
+        const settle = (code: number | null, signal?: string) => finish(() => (timedOut ? reject(new SshCommandTimeout(command, timeoutMs)) : resolve({ code, signal, stdout, stderr })));
         // Closes the channel and settles at once: a dead connection may never confirm the close.
         const giveUp = () => {
           channel.close();
@@ -330,8 +331,7 @@ export class SshSession {
   /** Writes a file on the testbed over SFTP. */
   upload(remotePath: string, data: string | Buffer, mode = 0o600): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SshCommandTimeout(`sftp put ${remotePath}`, this.commandTimeoutMs)),
-        this.commandTimeoutMs);
+      const timer = setTimeout(() => reject(new SshCommandTimeout(`sftp put ${remotePath}`, this.commandTimeoutMs)), this.commandTimeoutMs);
       this.client.sftp((err, sftp) => {
         if (err) {
           clearTimeout(timer);
@@ -352,30 +352,24 @@ export class SshSession {
   }
 }
 
-function classifyConnectError(
-  err: Error & { level?: string; code?: string },
-  address: TestbedAddress,
-  options: SshOptions,
-  refusal: string | undefined,
-): InputError {
+function classifyConnectError(err: Error & { level?: string; code?: string }, address: TestbedAddress, options: SshOptions, refusal: string | undefined): InputError {
   if (refusal !== undefined) return new InputError(refusal, { field: "testbed" });
   if (err.level === "client-authentication") {
     return new InputError(
       `testbed ${address.url} refused the key ${options.privateKeyFile} for user ${address.user}: add its public ` +
         `key to that user's authorized_keys on the testbed (or pass the right key with --testbed-key)`,
-      { field: "testbed-key" });
+      { field: "testbed-key" },
+    );
   }
   if (err.level === "client-timeout") {
-    return new InputError(`testbed ${address.url} unreachable: no SSH handshake within ` +
-      `${(options.connectTimeoutMs ?? 10_000) / 1000} s`, { field: "testbed" });
+    return new InputError(`testbed ${address.url} unreachable: no SSH handshake within ` + `${(options.connectTimeoutMs ?? 10_000) / 1000} s`, { field: "testbed" });
   }
   if (err.code && /^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(err.code)) {
     const hint = err.code === "ECONNREFUSED" ? " (is sshd running there? backends/mininet/setup-testbed.sh starts one)" : "";
     return new InputError(`testbed ${address.url} unreachable: ${err.code}${hint}`, { field: "testbed" });
   }
   if (/private key|passphrase|Unsupported key/i.test(err.message)) {
-    return new InputError(`cannot use the SSH private key ${options.privateKeyFile}: ${err.message}`,
-      { field: "testbed-key" });
+    return new InputError(`cannot use the SSH private key ${options.privateKeyFile}: ${err.message}`, { field: "testbed-key" });
   }
   return new InputError(`SSH connection to ${address.url} failed: ${err.message}`, { field: "testbed" });
 }

@@ -23,9 +23,7 @@ import { blockage, type Flow, type FlowSpec, type NetworkModel, type NetworkPara
 import type { CompiledTopology } from "../../src/network/topology/types.ts";
 import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/types.ts";
 import { formatMbps, formatMegabytes } from "../../src/core/units.ts";
-import type {
-  Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunProgress, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec,
-} from "../../src/formats/runspec.ts";
+import type { Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunProgress, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec } from "../../src/formats/runspec.ts";
 
 /** Makes the run's network model, which must route with `route` (the policies' view assumes it). */
 export type ModelFactory = (
@@ -176,7 +174,12 @@ class Run {
     }
 
     const records: RunRecord[] = this.results.map((r) => ({
-      experiment: spec.experiment, cell: spec.cell, backend: "sim", policy: spec.policy.name, run: spec.run, seed: spec.seed,
+      experiment: spec.experiment,
+      cell: spec.cell,
+      backend: "sim",
+      policy: spec.policy.name,
+      run: spec.run,
+      seed: spec.seed,
       ...r!.measures,
     }));
     const result: RunResult = { records, probes: this.probes };
@@ -192,9 +195,11 @@ class Run {
     const { spec, collector } = this;
     const thresholds = spec.migrations.some((m) => m.trigger.kind !== "at");
     if (thresholds || this.options.trace || this.options.keepVib) collector.continuous();
-    else if (this.policy.readsVib !== false) for (const m of spec.migrations) if (m.trigger.kind === "at") collector.window(m.trigger.at);
-    // (a policy that decides without measurements, at fixed times, makes the polls pointless)
-    else this.vibPolled = false;
+    else if (this.policy.readsVib !== false)
+      for (const m of spec.migrations)
+        if (m.trigger.kind === "at") collector.window(m.trigger.at);
+        // (a policy that decides without measurements, at fixed times, makes the polls pointless)
+        else this.vibPolled = false;
     if (this.options.trace) {
       const hosts = spec.topology.hosts;
       collector.onSample.push((t) => {
@@ -210,9 +215,13 @@ class Run {
       this.background.push(b);
       const j = this.background.length - 1;
       sim.scheduleAt(spec.start, () => {
-        this.attributed(`traffic.${j}`, () => `traffic ${j} (${spec.kind} ${spec.from} -> ${spec.to})`, () => {
-          b.flow = model.startFlow(this.flowSpec(b));
-        });
+        this.attributed(
+          `traffic.${j}`,
+          () => `traffic ${j} (${spec.kind} ${spec.from} -> ${spec.to})`,
+          () => {
+            b.flow = model.startFlow(this.flowSpec(b));
+          },
+        );
       });
       if (spec.stop !== undefined) {
         sim.scheduleAt(spec.stop, () => {
@@ -251,8 +260,11 @@ class Run {
         this.probesLeft++;
         sim.scheduleAt(p.at + k * p.every, () => {
           const sent = sim.now;
-          const exchange = this.attributed(`probes.${i}`, () => `probe ${i} (${p.from} -> ${p.to}, request ${k + 1} of ${p.count})`, () =>
-            model.exchange(p.from, p.to, p.bytes, p.bytes, { newConnection: p.newConnection || k === 0 }));
+          const exchange = this.attributed(
+            `probes.${i}`,
+            () => `probe ${i} (${p.from} -> ${p.to}, request ${k + 1} of ${p.count})`,
+            () => model.exchange(p.from, p.to, p.bytes, p.bytes, { newConnection: p.newConnection || k === 0 }),
+          );
           exchange.onFire(() => {
             const s = this.spec;
             this.probes.push({ experiment: s.experiment, cell: s.cell, backend: "sim", run: s.run, from: p.from, to: p.to, sent_s: sent, rtt_s: sim.now - sent });
@@ -308,7 +320,10 @@ class Run {
     };
     const m = this.spec.migrations[i]!;
     const body = migrationProcess(env, m, i, this.progress[i]!);
-    const p = this.sim.process(this.attributedProcess(`migrations.${i}`, () => `migration ${i} (${m.container.name} from ${m.source}, phase "${this.progress[i]!.phase}")`, body), `migration:${i}`);
+    const p = this.sim.process(
+      this.attributedProcess(`migrations.${i}`, () => `migration ${i} (${m.container.name} from ${m.source}, phase "${this.progress[i]!.phase}")`, body),
+      `migration:${i}`,
+    );
     p.onFire((r) => {
       this.results[i] = r;
       this.migrationDone();
@@ -427,9 +442,7 @@ class Run {
   /** The udp traffic entries crossing link `l` when they leave nothing of it to other transfers. */
   private udpOn(l: number): { field: string; detail: string } | undefined {
     const { topo } = this;
-    const on = this.background
-      .map((b, j) => ({ b, j }))
-      .filter(({ b }) => b.spec.kind === "udp" && b.flow !== undefined && !b.flow.done.fired && b.flow.path.links.includes(l));
+    const on = this.background.map((b, j) => ({ b, j })).filter(({ b }) => b.spec.kind === "udp" && b.flow !== undefined && !b.flow.done.fired && b.flow.path.links.includes(l));
     const total = on.reduce((a, { b }) => a + (b.spec.rate ?? 0), 0);
     const capacity = topo.capacity[l]!;
     if (on.length === 0 || total < capacity) return undefined;

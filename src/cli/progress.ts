@@ -52,7 +52,11 @@ export function progressReporter(
     let t0 = clock();
     let base = 0;
     return {
-      start: (total, done) => { base = done; t0 = clock(); bar.start(total, done, { rate: "0", inRun: "" }); },
+      start: (total, done) => {
+        base = done;
+        t0 = clock();
+        bar.start(total, done, { rate: "0", inRun: "" });
+      },
       tick: (done) => bar.update(done, { rate: ((done - base) / Math.max(1e-3, (clock() - t0) / 1000)).toFixed(0), inRun: "" }),
       inRun: (p) => bar.update({ inRun: p ? ` | run in flight: ${describeRunProgress(p)}` : "" }),
       checking: checkLines(label, stream, clock),

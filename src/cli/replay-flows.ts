@@ -39,9 +39,11 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     try {
       // ticks every 0.1% of the transfers: the bar's own formatting would cost more than many flows
       const every = Math.max(1, Math.floor(w.ids.length / 1000));
-      const tick = progress && ((n: number): void => {
-        if (n % every === 0 || n === w.ids.length) progress.tick(n);
-      });
+      const tick =
+        progress &&
+        ((n: number): void => {
+          if (n % every === 0 || n === w.ids.length) progress.tick(n);
+        });
       r = replayWorkload(w, args.model, args.efficiency === undefined ? {} : { efficiency: args.efficiency }, {}, tick);
     } finally {
       progress?.stop();

@@ -33,7 +33,9 @@ export const slurmCommand: CommandModule<object, SlurmArgs> = {
       .option("runs", { type: "number", describe: "runs per cell, forwarded to migsim run" })
       .option("seed", { type: "number", describe: "experiment seed, forwarded to migsim run" })
       .option("migsim", {
-        type: "string", array: true, describe: "program words that start migsim on the nodes (default: this node and bin/migsim.js)",
+        type: "string",
+        array: true,
+        describe: "program words that start migsim on the nodes (default: this node and bin/migsim.js)",
       })
       .option("run-command", { type: "string", array: true, hidden: true, describe: "testing: program run by the array tasks instead of migsim" }) as never,
   handler: async (args) => {

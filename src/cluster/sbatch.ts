@@ -75,8 +75,7 @@ function slurmScripts(o: SlurmOptions): { array: string; merge: string; submit: 
   const file = resolve(o.file);
   const out = resolve(o.out);
   const dir = join(out, "slurm");
-  const name = checkSbatchValue(o.name ?? `migsim-${slug(file.replace(/^.*\//, "").replace(/\.ya?ml$/i, ""))}`,
-    "--name", /^[A-Za-z0-9._-]{1,64}$/, "a job name of letters, digits, . _ -");
+  const name = checkSbatchValue(o.name ?? `migsim-${slug(file.replace(/^.*\//, "").replace(/\.ya?ml$/i, ""))}`, "--name", /^[A-Za-z0-9._-]{1,64}$/, "a job name of letters, digits, . _ -");
   const directives: string[] = [];
   if (o.partition !== undefined) {
     directives.push(`#SBATCH --partition=${checkSbatchValue(o.partition, "--partition", /^[A-Za-z0-9._,-]+$/, "a partition name (letters, digits, . _ , -)")}`);
@@ -124,7 +123,7 @@ function slurmScripts(o: SlurmOptions): { array: string; merge: string; submit: 
     `dir=${shq(dir)}`,
     'mkdir -p "$dir/logs"',
     'array_id=$(sbatch --parsable --output="$dir/logs/shard-%a.out" "$dir/array.sbatch")',
-    'array_id=${array_id%%;*}',
+    "array_id=${array_id%%;*}",
     'echo "migsim: shard array job $array_id"',
     'merge_id=$(sbatch --parsable --dependency="afterok:$array_id" --kill-on-invalid-dep=yes \\',
     '  --output="$dir/logs/merge.out" "$@" "$dir/merge.sbatch")',

@@ -65,7 +65,7 @@ export function median(xs: readonly number[]): number {
 export function ciHalfWidth(xs: readonly number[], level = 0.95): number {
   const n = xs.length;
   if (n < 2) return NaN;
-  return tQuantile(1 - (1 - level) / 2, n - 1) * sampleStd(xs) / Math.sqrt(n);
+  return (tQuantile(1 - (1 - level) / 2, n - 1) * sampleStd(xs)) / Math.sqrt(n);
 }
 
 /** Which 95% interval of a mean the reports show (the experiment's `ci`). */

@@ -28,7 +28,7 @@ for (const [p, f] of Object.entries(IEC)) {
   BYTE_RATE[`${p}B/s`] = 8 * f;
   BYTES[`${p}B`] = f;
 }
-const DURATION: UnitTable = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, min: 60, h: 3600 };
+const DURATION: UnitTable = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, min: 60, h: 3600 };
 const PACKETS: UnitTable = { pkt: 1, pkts: 1, packets: 1 };
 
 function parseWith(kind: string, table: UnitTable, value: unknown, examples: string): number {

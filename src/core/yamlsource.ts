@@ -147,8 +147,7 @@ interface IssueLike {
 function resolveUnion(issue: IssueLike): IssueLike {
   if (issue.code !== "invalid_union" || !issue.errors) return issue;
   // The alternative the value was meant to be is the one with the fewest unknown and missing fields.
-  const misfit = (branch: IssueLike[]): number =>
-    branch.filter((i) => i.code === "unrecognized_keys" || /received undefined$/.test(i.message)).length;
+  const misfit = (branch: IssueLike[]): number => branch.filter((i) => i.code === "unrecognized_keys" || /received undefined$/.test(i.message)).length;
   const branches = issue.errors.map((b) => b.map(resolveUnion));
   const reached = branches.filter((b) => b.some((i) => i.path.length > 0 || i.code === "unrecognized_keys"));
   if (reached.length === 0) return issue;
@@ -181,7 +180,13 @@ function explainIssue(issue: IssueLike, got: unknown): string {
       return `expected ${typeName(issue.expected)}, got ${describe(got)}`;
     case "invalid_value": {
       const values = issue.values ?? [];
-      const hint = typeof got === "string" ? didYouMean(got, values.filter((v): v is string => typeof v === "string")) : "";
+      const hint =
+        typeof got === "string"
+          ? didYouMean(
+              got,
+              values.filter((v): v is string => typeof v === "string"),
+            )
+          : "";
       return `expected one of ${values.map((v) => JSON.stringify(v)).join(", ")}, got ${describe(got)}${hint}`;
     }
     case "too_small":
@@ -213,7 +218,7 @@ function explainIssue(issue: IssueLike, got: unknown): string {
 /** Field names a schema accepts at `path` (best effort: objects through optional, array, union). */
 function knownKeys(schema: ZodType, path: ReadonlyArray<string | number>): string[] {
   let nodes: unknown[] = [schema];
-  const def = (s: unknown): Record<string, unknown> => ((s as { _zod?: { def?: Record<string, unknown> } })._zod?.def ?? {});
+  const def = (s: unknown): Record<string, unknown> => (s as { _zod?: { def?: Record<string, unknown> } })._zod?.def ?? {};
   const unwrap = (s: unknown): unknown[] => {
     const d = def(s);
     if (d.type === "optional" || d.type === "nullable" || d.type === "default") return unwrap(d.innerType);

@@ -39,10 +39,23 @@ const D = EXPERIMENT_DEFAULTS;
 export const NETWORK_SCHEMA = z.strictObject({
   model: z.enum(MODEL_NAMES).optional().meta({ description: "network model (docs/network.md, docs/tcp-fluid.md)", default: NET.model }),
   "congestion-control": z.enum(["cubic", "bbr", "reno"]).optional().meta({ description: "TCP congestion control of every elastic flow (tcp-fluid)", default: NET.congestionControl }),
-  "host-stack": z.enum(["emulated", "physical"]).optional().meta({ description: "emulated: all hosts share one kernel, as in Mininet; physical: one stack per host (tcp-fluid)", default: NET.hostStack }),
+  "host-stack": z
+    .enum(["emulated", "physical"])
+    .optional()
+    .meta({ description: "emulated: all hosts share one kernel, as in Mininet; physical: one stack per host (tcp-fluid)", default: NET.hostStack }),
   routing: z.enum(["hops", "latency"]).optional().meta({ description: "shortest paths by hop count or by propagation delay; ties break to the smaller node id", default: NET.routing }),
-  efficiency: z.number().gt(0).lte(1).optional().meta({ description: "goodput / link rate of elastic flows (framing overhead)", unit: "ratio", default: String(NET.efficiency) }),
-  "tcp-handshake-rtts": z.number().int().min(0).optional().meta({ description: "round trips to open a TCP connection", unit: "round trips", default: String(NET.tcpHandshakeRtts) }),
+  efficiency: z
+    .number()
+    .gt(0)
+    .lte(1)
+    .optional()
+    .meta({ description: "goodput / link rate of elastic flows (framing overhead)", unit: "ratio", default: String(NET.efficiency) }),
+  "tcp-handshake-rtts": z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: "round trips to open a TCP connection", unit: "round trips", default: String(NET.tcpHandshakeRtts) }),
   extra: z.record(z.string(), z.number()).optional().meta({ description: "model-specific calibrated parameters by name (docs/tcp-fluid.md lists tcp-fluid's)", default: "none" }),
 });
 
@@ -60,8 +73,20 @@ const TRAFFIC_SCHEMA = z.strictObject({
 const CONTAINER_SCHEMA = z.strictObject({
   name: name.meta({ description: "container name, unique in the experiment" }),
   checkpoint: quantity.optional().meta({ description: "checkpoint image size (required unless stateless)", unit: "size", default: "0B for stateless" }),
-  memory: quantity.optional().meta({ description: "the working set: memory pages sent in pre-copy's first round (required for pre-copy); on the testbed, the bytes its live-migration workload re-dirties", unit: "size", default: "checkpoint" }),
-  "dirty-rate": quantity.optional().meta({ description: "rate at which the running container dirties its working set (pre-copy rounds, post-copy faults; the testbed's live-migration workload writes at it)", unit: "rate", default: `${D.dirtyRate}bps` }),
+  memory: quantity
+    .optional()
+    .meta({
+      description: "the working set: memory pages sent in pre-copy's first round (required for pre-copy); on the testbed, the bytes its live-migration workload re-dirties",
+      unit: "size",
+      default: "checkpoint",
+    }),
+  "dirty-rate": quantity
+    .optional()
+    .meta({
+      description: "rate at which the running container dirties its working set (pre-copy rounds, post-copy faults; the testbed's live-migration workload writes at it)",
+      unit: "rate",
+      default: `${D.dirtyRate}bps`,
+    }),
 });
 
 const TRIGGER_SCHEMA = z.union([
@@ -69,19 +94,32 @@ const TRIGGER_SCHEMA = z.union([
   z.strictObject({
     port: name.meta({ description: "port trigger: a port name such as s1-eth2 (`migsim topo FILE --paths` shows them)" }),
     above: quantity.meta({ description: "port trigger: fires when the port's measured rate is above this", unit: "rate" }),
-    for: z.number().int().min(1).optional().meta({ description: "consecutive measurement samples above the threshold", unit: "samples", default: String(D.triggerSamples) }),
+    for: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: "consecutive measurement samples above the threshold", unit: "samples", default: String(D.triggerSamples) }),
   }),
   z.strictObject({
     switch: name.meta({ description: "switch trigger: a switch name" }),
     above: quantity.meta({ description: "switch trigger: fires when the switch forwards more packets per second than this", unit: "packets/s" }),
-    for: z.number().int().min(1).optional().meta({ description: "consecutive measurement samples above the threshold", unit: "samples", default: String(D.triggerSamples) }),
+    for: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: "consecutive measurement samples above the threshold", unit: "samples", default: String(D.triggerSamples) }),
   }),
 ]);
 
 const MIGRATION_SCHEMA = z.strictObject({
   container: CONTAINER_SCHEMA.meta({ description: "the migrated container" }),
   source: name.meta({ description: "host the container runs on" }),
-  candidates: z.union([z.literal("all"), z.array(name)]).optional().meta({ description: "hosts the policy may choose (the source excluded; unreachable ones dropped)", default: "all" }),
+  candidates: z
+    .union([z.literal("all"), z.array(name)])
+    .optional()
+    .meta({ description: "hosts the policy may choose (the source excluded; unreachable ones dropped)", default: "all" }),
   destination: name.optional().meta({ description: "the destination for the `fixed` policy" }),
   trigger: TRIGGER_SCHEMA.meta({ description: "when the migration starts: `at`, or a port or switch threshold" }),
   mode: MigrationModeSchema.optional().meta({ description: "migration mode (docs/migration.md)", default: D.mode }),
@@ -94,8 +132,16 @@ const PROBE_SCHEMA = z.strictObject({
   at: quantity.meta({ description: "time of the first probe", unit: "duration" }),
   bytes: quantity.optional().meta({ description: "request and response size", unit: "size", default: `${D.probeBytes}B` }),
   every: quantity.optional().meta({ description: "interval between probes", unit: "duration", default: `${D.probeEvery}s` }),
-  count: z.number().int().min(1).optional().meta({ description: "number of probes", default: String(D.probeCount) }),
-  "new-connection": z.boolean().optional().meta({ description: "open a new TCP connection for every probe (the first always opens one)", default: String(D.probeNewConnection) }),
+  count: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: "number of probes", default: String(D.probeCount) }),
+  "new-connection": z
+    .boolean()
+    .optional()
+    .meta({ description: "open a new TCP connection for every probe (the first always opens one)", default: String(D.probeNewConnection) }),
 });
 
 /** A policy: its name, or a one-key mapping name -> parameters (a plugin names `plugin: path`). */
@@ -111,26 +157,61 @@ const REFERENCE_VALUE_SCHEMA = z.strictObject({ mean: z.number(), ci: z.number()
 const REFERENCE_ENTRY_SCHEMA = z.union([REFERENCE_VALUE_SCHEMA, z.record(z.string().regex(/_s$/), REFERENCE_VALUE_SCHEMA)]);
 
 export const EXPERIMENT_SCHEMA = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a name of letters, digits, _ . -").meta({ description: "experiment name (letters, digits, _ . -): the `experiment` column of the outputs" }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "expected a name of letters, digits, _ . -")
+    .meta({ description: "experiment name (letters, digits, _ . -): the `experiment` column of the outputs" }),
   description: z.string().optional().meta({ description: "free text" }),
   topology: z.union([z.string(), z.record(z.string(), z.unknown())]).meta({ description: "a topology file (relative to the experiment) or a topology inline (see Topology)" }),
-  runs: z.number().int().min(1).optional().meta({ description: "runs per cell and policy (`--runs` overrides)", default: String(D.runs) }),
-  seed: z.number().int().min(0).optional().meta({ description: "experiment seed; run r's seed derives from it and r alone, the same in every cell and for every policy (common random numbers, docs/outputs.md; `--seed` overrides)", default: String(D.seed) }),
+  runs: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: "runs per cell and policy (`--runs` overrides)", default: String(D.runs) }),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .meta({
+      description: "experiment seed; run r's seed derives from it and r alone, the same in every cell and for every policy (common random numbers, docs/outputs.md; `--seed` overrides)",
+      default: String(D.seed),
+    }),
   manager: name.optional().meta({ description: "manager host (runs the decision, holds the MTD master secret)", default: "the first host" }),
   horizon: quantity.optional().meta({ description: "simulated time limit; a run unfinished by then is an error", unit: "duration", default: `${D.horizon}s` }),
-  profile: z.string().optional().meta({ description: "a testbed profile (a file relative to the experiment, or the built-in `paper`): its `network` and `costs` values are the defaults under this file's (`--profile` overrides)", default: D.profile }),
+  profile: z
+    .string()
+    .optional()
+    .meta({
+      description: "a testbed profile (a file relative to the experiment, or the built-in `paper`): its `network` and `costs` values are the defaults under this file's (`--profile` overrides)",
+      default: D.profile,
+    }),
   network: NETWORK_SCHEMA.optional().meta({ description: "network model and its parameters" }),
-  measurement: z.strictObject({
-    period: quantity.optional().meta({ description: "collector polling period (VIB samples, threshold triggers)", unit: "duration", default: `${D.period}s` }),
-  }).optional().meta({ description: "measurement collectors" }),
+  measurement: z
+    .strictObject({
+      period: quantity.optional().meta({ description: "collector polling period (VIB samples, threshold triggers)", unit: "duration", default: `${D.period}s` }),
+    })
+    .optional()
+    .meta({ description: "measurement collectors" }),
   costs: COSTS_SCHEMA.optional().meta({ description: "host-side cost parameters by name (table below)" }),
   traffic: z.array(TRAFFIC_SCHEMA).optional().meta({ description: "background flows", default: "none" }),
   migrations: z.array(MIGRATION_SCHEMA).optional().meta({ description: "the migrations of every run", default: "none" }),
-  policies: z.array(POLICY_ENTRY_SCHEMA).min(1).optional().meta({ description: "policies compared, each run once per policy: a name, or `name: { param: value }`, or `name: { plugin: ./file.ts }` (docs/policies.md)" }),
+  policies: z
+    .array(POLICY_ENTRY_SCHEMA)
+    .min(1)
+    .optional()
+    .meta({ description: "policies compared, each run once per policy: a name, or `name: { param: value }`, or `name: { plugin: ./file.ts }` (docs/policies.md)" }),
   baseline: name.optional().meta({ description: "the policy every other policy is compared with, run by run, in differences.csv and summary.md (docs/outputs.md)", default: "the first policy" }),
-  ci: z.enum(INTERVAL_METHODS).optional().meta({ description: `the 95% interval of means and paired differences: Student t, or the percentile bootstrap (${BOOTSTRAP_RESAMPLES} resamples, deterministic in the seed)`, default: D.ci }),
+  ci: z
+    .enum(INTERVAL_METHODS)
+    .optional()
+    .meta({ description: `the 95% interval of means and paired differences: Student t, or the percentile bootstrap (${BOOTSTRAP_RESAMPLES} resamples, deterministic in the seed)`, default: D.ci }),
   probes: z.array(PROBE_SCHEMA).optional().meta({ description: "request/response round-trip probes (probes.csv)", default: "none" }),
-  sweep: z.record(z.string(), z.array(z.unknown()).min(1)).optional().meta({ description: "sweep axes: field path (e.g. `migrations.0.container.checkpoint`) -> list of values; cells are their cartesian product" }),
+  sweep: z
+    .record(z.string(), z.array(z.unknown()).min(1))
+    .optional()
+    .meta({ description: "sweep axes: field path (e.g. `migrations.0.container.checkpoint`) -> list of values; cells are their cartesian product" }),
   reference: z
     .object({ source: z.string().optional().meta({ description: "where the reference values come from" }) })
     .catchall(z.union([REFERENCE_ENTRY_SCHEMA, z.string()]))
@@ -159,7 +240,10 @@ const FIT_SCHEMA = z.strictObject({
  * can carry, fitted on one testbed, with where each value came from.
  */
 export const PROFILE_SCHEMA = z.strictObject({
-  profile: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a name of letters, digits, _ . -").meta({ description: "profile name" }),
+  profile: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "expected a name of letters, digits, _ . -")
+    .meta({ description: "profile name" }),
   description: z.string().optional().meta({ description: "free text" }),
   testbed: z.string().optional().meta({ description: "the testbed it was fitted on (ssh://user@host:port)" }),
   date: z.string().optional().meta({ description: "when the calibration ran (ISO 8601)" }),
@@ -170,10 +254,7 @@ export const PROFILE_SCHEMA = z.strictObject({
   "cross-validation": z
     .strictObject({
       rms: z.strictObject({ fitted: z.number(), "held-out": z.number(), defaults: z.number(), n: z.number().int() }).optional(),
-      measurements: z.record(
-        z.string(),
-        z.strictObject({ "measured-s": z.number(), fitted: z.number(), "held-out": z.number().nullable(), defaults: z.number() }),
-      ),
+      measurements: z.record(z.string(), z.strictObject({ "measured-s": z.number(), fitted: z.number(), "held-out": z.number().nullable(), defaults: z.number() })),
     })
     .optional()
     .meta({

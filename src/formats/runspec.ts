@@ -23,10 +23,7 @@ export interface ContainerSpec {
   dirtyRate: number;
 }
 
-export type TriggerSpec =
-  | { kind: "at"; at: number }
-  | { kind: "port"; port: string; above: number; samples: number }
-  | { kind: "switch"; switch: string; above: number; samples: number };
+export type TriggerSpec = { kind: "at"; at: number } | { kind: "port"; port: string; above: number; samples: number } | { kind: "switch"; switch: string; above: number; samples: number };
 
 export interface MigrationSpec {
   container: ContainerSpec;

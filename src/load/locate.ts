@@ -26,7 +26,10 @@ export function locator(file: string): Locator {
 /** `e` located at its field (below `base`) when it names no file yet; other errors unchanged. */
 export function locate(where: Locator, e: unknown, base: FieldPath = []): unknown {
   if (!(e instanceof InputError) || e.location.file) return e;
-  const inner = (e.location.field ?? "").split(".").filter((k) => k !== "").map((k) => (/^[0-9]+$/.test(k) ? Number(k) : k));
+  const inner = (e.location.field ?? "")
+    .split(".")
+    .filter((k) => k !== "")
+    .map((k) => (/^[0-9]+$/.test(k) ? Number(k) : k));
   // the same kind of error (an unreachable result stays one), now located
   const Kind = e.constructor as typeof InputError;
   return new Kind(e.detail, where([...base, ...inner]));

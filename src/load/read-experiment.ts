@@ -112,7 +112,10 @@ export function loadExperiment(file: string, options: LoadOptions = {}): Experim
   const exp = withSetLocation(source.file, sets, () => resolveExperiment(source, raw, options));
   const ref: ProfileRef = { name: profile.name, file: profile.file, sha256: profile.sha256 };
   const withProfile = { ...exp, profile: ref, profileChosen: chosen !== undefined, inputFiles: profile.file ? [...exp.inputFiles, profile.file] : exp.inputFiles };
-  return withoutChangedReference(withProfile, sets.map((s) => s.path));
+  return withoutChangedReference(
+    withProfile,
+    sets.map((s) => s.path),
+  );
 }
 
 /** fields of a topology file that an experiment file never has at its top level */
@@ -156,10 +159,7 @@ const SCENARIO_NEUTRAL = new Set(["runs", "seed", "name", "description", "baseli
  */
 function withoutChangedReference(exp: Experiment, setPaths: readonly string[]): Experiment {
   if (!exp.reference) return exp;
-  const changes = [
-    ...setPaths.filter((p) => !SCENARIO_NEUTRAL.has(p) && !p.startsWith("reference")).map((p) => `--set ${p}`),
-    ...exp.axes.map((a) => `the sweep over ${a.path}`),
-  ];
+  const changes = [...setPaths.filter((p) => !SCENARIO_NEUTRAL.has(p) && !p.startsWith("reference")).map((p) => `--set ${p}`), ...exp.axes.map((a) => `the sweep over ${a.path}`)];
   if (changes.length === 0) return exp;
   return {
     ...exp,
@@ -265,11 +265,13 @@ function checkSweptBaseValues(raw: RawDoc, axes: SweepAxis[], resolve: (doc: Raw
     const base = getPath(raw, splitPath(axis.path));
     if (base === undefined) return;
     let doc = raw;
-    axes.forEach((other, b) => { if (b !== a) doc = setPath(doc, other.path, other.values[0]); });
+    axes.forEach((other, b) => {
+      if (b !== a) doc = setPath(doc, other.path, other.values[0]);
+    });
     try {
       resolve(doc);
     } catch (e) {
-      const field = e instanceof InputError ? e.location.field ?? "" : "";
+      const field = e instanceof InputError ? (e.location.field ?? "") : "";
       if (field === axis.path || field.startsWith(`${axis.path}.`)) throw e;
     }
   });

@@ -191,10 +191,14 @@ export function costsFromBlock(block: Readonly<Record<string, unknown>>, base: R
 
 function parseCost(unit: CostUnit, value: unknown): number {
   switch (unit) {
-    case "duration": return parseDuration(value);
-    case "bytes": return parseBytes(value);
-    case "rate": return parseRate(value);
-    case "byte-rate": return parseRate(value) / 8;
+    case "duration":
+      return parseDuration(value);
+    case "bytes":
+      return parseBytes(value);
+    case "rate":
+      return parseRate(value);
+    case "byte-rate":
+      return parseRate(value) / 8;
     case "ratio":
     case "count":
       if (typeof value !== "number" || !Number.isFinite(value)) throw new InputError(`expected a plain number, got ${describe(value)}`);

@@ -20,9 +20,23 @@ const MAX_PULL_CHUNK = 4 << 20;
 const PAGE_BYTES = 4096;
 
 export type Phase =
-  | "waiting for trigger" | "decision" | "set-up" | "key retrieval" | "MIGRATE" | "prepare" | "kill" | "checkpoint"
-  | "connection" | "transfer" | "pre-copy round" | "stop-and-copy" | "restore" | "start" | "page pull"
-  | "SUCCESS" | "done";
+  | "waiting for trigger"
+  | "decision"
+  | "set-up"
+  | "key retrieval"
+  | "MIGRATE"
+  | "prepare"
+  | "kill"
+  | "checkpoint"
+  | "connection"
+  | "transfer"
+  | "pre-copy round"
+  | "stop-and-copy"
+  | "restore"
+  | "start"
+  | "page pull"
+  | "SUCCESS"
+  | "done";
 
 /** Where a migration is, for the horizon error message. */
 export interface Progress {
@@ -214,8 +228,17 @@ function* stateless(s: Steps): ProcessBody<ModeOutcome> {
   const restoreS = yield* s.spend("start", costs.startDuration);
   const downEnd = s.now;
   return {
-    checkpointS, transferS, restoreS, prepareS: costs.statelessPrepare + costs.statelessSwitchover,
-    downStart, downEnd, checkpointed, transferred, restored: downEnd, rounds: 0, converged: true,
+    checkpointS,
+    transferS,
+    restoreS,
+    prepareS: costs.statelessPrepare + costs.statelessSwitchover,
+    downStart,
+    downEnd,
+    checkpointed,
+    transferred,
+    restored: downEnd,
+    rounds: 0,
+    converged: true,
   };
 }
 
@@ -262,9 +285,10 @@ function* preCopy(s: Steps): ProcessBody<ModeOutcome> {
     if (rounds >= costs.precopyMaxRounds) {
       converged = false;
       const dirtyBps = m.container.dirtyRate * 8 * costs.compression;
-      note = dirtyBps >= lastRate
-        ? `pre-copy stopped at the round limit (${costs.precopyMaxRounds}): dirty rate ${formatMbps(dirtyBps)} on the wire >= path rate ${formatMbps(lastRate)}, the dirty set cannot shrink`
-        : `pre-copy stopped at the round limit (${costs.precopyMaxRounds}) with ${dirty} B still dirty (threshold ${costs.precopyThreshold} B)`;
+      note =
+        dirtyBps >= lastRate
+          ? `pre-copy stopped at the round limit (${costs.precopyMaxRounds}): dirty rate ${formatMbps(dirtyBps)} on the wire >= path rate ${formatMbps(lastRate)}, the dirty set cannot shrink`
+          : `pre-copy stopped at the round limit (${costs.precopyMaxRounds}) with ${dirty} B still dirty (threshold ${costs.precopyThreshold} B)`;
       break;
     }
     bytes = dirty;
@@ -296,7 +320,10 @@ function* postCopy(s: Steps): ProcessBody<ModeOutcome> {
 }
 
 const MODES: Record<MigrationSpec["mode"], (s: Steps) => ProcessBody<ModeOutcome>> = {
-  stateless, cold, "pre-copy": preCopy, "post-copy": postCopy,
+  stateless,
+  cold,
+  "pre-copy": preCopy,
+  "post-copy": postCopy,
 };
 
 interface Decision {
@@ -415,8 +442,7 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
 function* setUp(env: MigrationEnv, plan: PolicyPlan): ProcessBody<void> {
   const { sim, model, costs } = env;
   // each set-up message is an SSH session that runs a command: its round trips, then its host time
-  const exchange = (msg: SetupMessage): Waitable<number> =>
-    model.exchange(msg.from, msg.to, msg.bytes, costs.controlBytes, { newConnection: true, handshakeRtts: costs.sshHandshakeRtts });
+  const exchange = (msg: SetupMessage): Waitable<number> => model.exchange(msg.from, msg.to, msg.bytes, costs.controlBytes, { newConnection: true, handshakeRtts: costs.sshHandshakeRtts });
   const session = function* (msg: SetupMessage): ProcessBody<void> {
     yield exchange(msg);
     yield costs.sshCommand;

@@ -18,7 +18,13 @@ export function* openConnection(model: NetworkModel, costs: CostParams, transpor
 
 /** Sends `bytes` (already on-the-wire bytes) as one elastic flow; returns the seconds it took. */
 export function* sendBytes(
-  model: NetworkModel, costs: CostParams, transport: Transport, src: string, dst: string, bytes: number, label: string,
+  model: NetworkModel,
+  costs: CostParams,
+  transport: Transport,
+  src: string,
+  dst: string,
+  bytes: number,
+  label: string,
   progress: { flow: Flow | undefined },
 ): ProcessBody<number> {
   const t0 = model.sim.now;
@@ -28,15 +34,20 @@ export function* sendBytes(
   // loaded reverse path makes long (docs/migration.md, docs/calibration.md). The files go in
   // directory order; the bulk of the bytes is one file (the memory pages), on average halfway.
   const exchanges = transport === "ssh" ? Math.round(costs.checkpointFiles * costs.sftpFileRtts) : 0;
-  const perFile = (n: number): ProcessBody<void> => (function* () {
-    for (let i = 0; i < n; i++) yield model.exchange(src, dst, costs.controlBytes, costs.controlBytes, { newConnection: false });
-    const cpu = (n / Math.max(1, exchanges)) * costs.checkpointFiles * costs.sftpFileCpu;
-    if (cpu > 0) yield cpu;
-  })();
+  const perFile = (n: number): ProcessBody<void> =>
+    (function* () {
+      for (let i = 0; i < n; i++) yield model.exchange(src, dst, costs.controlBytes, costs.controlBytes, { newConnection: false });
+      const cpu = (n / Math.max(1, exchanges)) * costs.checkpointFiles * costs.sftpFileCpu;
+      if (cpu > 0) yield cpu;
+    })();
   const before = Math.floor(exchanges / 2);
   if (before > 0) yield* perFile(before);
   const flow = model.startFlow({
-    src, dst, kind: "tcp", bytes, label,
+    src,
+    dst,
+    kind: "tcp",
+    bytes,
+    label,
     maxRate: transport === "ssh" ? costs.sshCipherRate : undefined,
   });
   progress.flow = flow;

@@ -16,14 +16,10 @@ export function validateRunSpec(spec: RunSpec): void {
   };
   const hosts = new Set(spec.topology.hosts);
   const switches = new Set(spec.topology.switches);
-  const isHost = (field: string, name: unknown): void =>
-    check(typeof name === "string" && hosts.has(name), field, `expected a host of topology ${spec.topology.name}, got ${show(name)}`);
-  const nonNeg = (field: string, v: unknown): void =>
-    check(typeof v === "number" && Number.isFinite(v) && v >= 0, field, `expected a finite value >= 0, got ${show(v)}`);
-  const pos = (field: string, v: unknown): void =>
-    check(typeof v === "number" && v > 0 && !Number.isNaN(v), field, `expected a value > 0, got ${show(v)}`);
-  const count = (field: string, v: unknown, min: number): void =>
-    check(typeof v === "number" && Number.isInteger(v) && v >= min, field, `expected a whole number >= ${min}, got ${show(v)}`);
+  const isHost = (field: string, name: unknown): void => check(typeof name === "string" && hosts.has(name), field, `expected a host of topology ${spec.topology.name}, got ${show(name)}`);
+  const nonNeg = (field: string, v: unknown): void => check(typeof v === "number" && Number.isFinite(v) && v >= 0, field, `expected a finite value >= 0, got ${show(v)}`);
+  const pos = (field: string, v: unknown): void => check(typeof v === "number" && v > 0 && !Number.isNaN(v), field, `expected a value > 0, got ${show(v)}`);
+  const count = (field: string, v: unknown, min: number): void => check(typeof v === "number" && Number.isInteger(v) && v >= min, field, `expected a whole number >= ${min}, got ${show(v)}`);
 
   isHost("manager", spec.manager);
   pos("horizon", spec.horizon);
@@ -41,8 +37,12 @@ export function validateRunSpec(spec: RunSpec): void {
     isHost(`${f}.source`, m.source);
     check(m.candidates.length > 0, `${f}.candidates`, "expected at least one candidate host");
     // the field name is built only for a bad candidate: a data-center run has 10^5 of them
-    m.candidates.forEach((c, j) => typeof c === "string" && hosts.has(c) ? undefined : isHost(`${f}.candidates.${j}`, c));
-    check(m.candidates.some((c) => c !== m.source), `${f}.candidates`, `expected a candidate other than the source ${m.source}`);
+    m.candidates.forEach((c, j) => (typeof c === "string" && hosts.has(c) ? undefined : isHost(`${f}.candidates.${j}`, c)));
+    check(
+      m.candidates.some((c) => c !== m.source),
+      `${f}.candidates`,
+      `expected a candidate other than the source ${m.source}`,
+    );
     if (m.destination !== undefined) {
       isHost(`${f}.destination`, m.destination);
       check(m.destination !== m.source, `${f}.destination`, `expected a host other than the source ${m.source}`);
@@ -53,14 +53,12 @@ export function validateRunSpec(spec: RunSpec): void {
     if (m.mode !== "stateless") pos(`${f}.container.checkpoint`, m.container.checkpoint);
     if (m.mode === "pre-copy") {
       pos(`${f}.container.memory`, m.container.memory);
-      check(
-        typeof m.container.dirtyRate === "number" && Number.isFinite(m.container.dirtyRate),
-        `${f}.container.dirty-rate`, "pre-copy needs the container's dirty rate (e.g. 5MBps)",
-      );
+      check(typeof m.container.dirtyRate === "number" && Number.isFinite(m.container.dirtyRate), `${f}.container.dirty-rate`, "pre-copy needs the container's dirty rate (e.g. 5MBps)");
     }
     if (m.mode === "post-copy") {
       check(
-        spec.costs.postcopyMinimal <= m.container.checkpoint, `${f}.container.checkpoint`,
+        spec.costs.postcopyMinimal <= m.container.checkpoint,
+        `${f}.container.checkpoint`,
         `post-copy needs a checkpoint of at least costs.postcopy-minimal (${spec.costs.postcopyMinimal} B), got ${m.container.checkpoint} B`,
       );
     }
@@ -103,22 +101,35 @@ export function validateRunSpec(spec: RunSpec): void {
 }
 
 const NON_NEGATIVE_COSTS = [
-  "checkpointBase", "restoreBase", "restorePerContainer", "decisionCompute", "killDuration", "startDuration",
-  "statelessPrepare", "statelessSwitchover", "precopyThreshold", "postcopyMinimal", "controlBytes", "sftpFileRtts", "sftpFileCpu",
-  "transferSetup", "sshSetup", "sshCommand", "imageOverhead", "postcopyCheckpointBase", "postcopyRestoreBase", "postcopyRequestCpu",
+  "checkpointBase",
+  "restoreBase",
+  "restorePerContainer",
+  "decisionCompute",
+  "killDuration",
+  "startDuration",
+  "statelessPrepare",
+  "statelessSwitchover",
+  "precopyThreshold",
+  "postcopyMinimal",
+  "controlBytes",
+  "sftpFileRtts",
+  "sftpFileCpu",
+  "transferSetup",
+  "sshSetup",
+  "sshCommand",
+  "imageOverhead",
+  "postcopyCheckpointBase",
+  "postcopyRestoreBase",
+  "postcopyRequestCpu",
 ] as const;
 const POSITIVE_COSTS = ["checkpointRate", "restoreRate", "sshCipherRate", "postcopyChunk", "postcopyFaultInterval"] as const;
 /** CostParams field -> its key in the experiment file's `costs:` block */
 const COST_KEY = Object.fromEntries(Object.entries(COST_FIELDS).map(([key, f]) => [f.field, `costs.${key}`])) as Record<keyof CostParams, string>;
 
-function validateCosts(
-  c: CostParams, check: Check, nonNeg: (f: string, v: unknown) => void, pos: (f: string, v: unknown) => void,
-  count: (f: string, v: unknown, min: number) => void,
-): void {
+function validateCosts(c: CostParams, check: Check, nonNeg: (f: string, v: unknown) => void, pos: (f: string, v: unknown) => void, count: (f: string, v: unknown, min: number) => void): void {
   for (const k of NON_NEGATIVE_COSTS) nonNeg(COST_KEY[k], c[k]);
   for (const k of POSITIVE_COSTS) pos(COST_KEY[k], c[k]);
-  check(typeof c.compression === "number" && c.compression > 0 && c.compression <= 1, "costs.compression",
-    `expected a compressed/raw size ratio in (0, 1], got ${show(c.compression)}`);
+  check(typeof c.compression === "number" && c.compression > 0 && c.compression <= 1, "costs.compression", `expected a compressed/raw size ratio in (0, 1], got ${show(c.compression)}`);
   count(COST_KEY.sshHandshakeRtts, c.sshHandshakeRtts, 0);
   count(COST_KEY.checkpointFiles, c.checkpointFiles, 1);
   count(COST_KEY.precopyMaxRounds, c.precopyMaxRounds, 1);

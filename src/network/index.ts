@@ -18,12 +18,7 @@ const MODELS: Record<ModelName, ModelFactory> = {
   "tcp-fluid": (sim, topo, params, options) => new TcpFluidModel(sim, topo, params, options),
 };
 
-export function createNetworkModel(
-  sim: Simulator,
-  topo: CompiledTopology,
-  params: NetworkParams,
-  options: ModelOptions = {},
-): NetworkModel {
+export function createNetworkModel(sim: Simulator, topo: CompiledTopology, params: NetworkParams, options: ModelOptions = {}): NetworkModel {
   const factory = MODELS[params.model];
   if (!factory) throw new Error(`unknown network model ${String(params.model)}`);
   return factory(sim, topo, params, options);

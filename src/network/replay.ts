@@ -15,7 +15,6 @@ import { DEFAULT_NETWORK_PARAMS, type ModelName, type NetworkModel, type Network
 import { Router } from "./topology/routing.ts";
 import type { CompiledTopology, LinkSpec, Path, Topology } from "./topology/types.ts";
 
-
 export interface Workload {
   file: string;
   topology: Topology;
@@ -147,13 +146,7 @@ export interface ReplayResult {
  * Replays every transfer of `w` as an elastic flow at its start time. `onFinished` (progress of
  * long replays) is called with the number of finished transfers each time one finishes.
  */
-export function replayWorkload(
-  w: Workload,
-  model: ModelName,
-  params: Partial<NetworkParams> = {},
-  options: ModelOptions = {},
-  onFinished?: (finished: number) => void,
-): ReplayResult {
+export function replayWorkload(w: Workload, model: ModelName, params: Partial<NetworkParams> = {}, options: ModelOptions = {}, onFinished?: (finished: number) => void): ReplayResult {
   const sim = new Simulator();
   const net = createNetworkModel(sim, w.compiled, { ...DEFAULT_NETWORK_PARAMS, ...params, model }, { ...options, route: w.route });
   const n = w.ids.length;

@@ -13,10 +13,7 @@ import { parse } from "csv-parse/sync";
 import { stringify, type CastingContext } from "csv-stringify/sync";
 import { InputError } from "../core/errors.ts";
 import type { z } from "zod";
-import {
-  PROBE_COLUMNS, ProbeRowSchema, RUN_COLUMNS, RUN_EXTRA_COLUMNS, RunRecordSchema,
-  type ProbeRecord, type RunRecord,
-} from "../formats/records.ts";
+import { PROBE_COLUMNS, ProbeRowSchema, RUN_COLUMNS, RUN_EXTRA_COLUMNS, RunRecordSchema, type ProbeRecord, type RunRecord } from "../formats/records.ts";
 import { AtomicFile } from "./atomic.ts";
 
 /** decimals of runs.csv and probes.csv */
@@ -276,7 +273,9 @@ export function readProbesCsv(file: string): ProbeRecord[] {
   checkProbesHeader(raw.header, file);
   return raw.rows.map((cells, i) => {
     const rec: Record<string, unknown> = {};
-    raw.header.forEach((col, j) => { rec[col] = typedCell(cells[j]!, col, file, i + 2); });
+    raw.header.forEach((col, j) => {
+      rec[col] = typedCell(cells[j]!, col, file, i + 2);
+    });
     return rec as unknown as ProbeRecord;
   });
 }

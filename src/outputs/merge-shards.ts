@@ -120,9 +120,10 @@ function checkShards(shards: ShardInput[]): { ordered: ShardInput[]; warnings: s
     if (!same(got, want)) {
       const have = new Set(got);
       const stray = got.find((k) => shardOf(k, shard.count) !== shard.index);
-      const detail = stray !== undefined
-        ? `holds plan index ${stray}, which belongs to shard ${shardOf(stray, shard.count)}/${shard.count}`
-        : `is incomplete: ${want.filter((k) => have.has(k)).length} of ${want.length} runs (finish it with migsim run --resume)`;
+      const detail =
+        stray !== undefined
+          ? `holds plan index ${stray}, which belongs to shard ${shardOf(stray, shard.count)}/${shard.count}`
+          : `is incomplete: ${want.filter((k) => have.has(k)).length} of ${want.length} runs (finish it with migsim run --resume)`;
       throw new InputError(`shard ${formatShard(shard)} ${detail}`, { file: join(s.dir, "manifest.json") });
     }
   }
@@ -199,28 +200,31 @@ export async function mergeShards(dirs: readonly string[], outDir: string, opts:
     for (const name of readdirSync(traces).sort()) {
       if (!/^trace-.*\.json$/.test(name)) continue;
       const t = JSON.parse(readFileSync(join(traces, name), "utf8")) as TraceData;
-      files.push(...await writeTracePlot(out, t.run, t.trace, t.marks, { ...t.options, plots: opts.plots ?? "svg+png" }));
+      files.push(...(await writeTracePlot(out, t.run, t.trace, t.marks, { ...t.options, plots: opts.plots ?? "svg+png" })));
     }
   }
 
-  writeManifest(out, buildManifest({
-    experiment: m0.experiment,
-    backend: m0.backend,
-    command: opts.command,
-    inputFiles: m0.inputs.files,
-    resolved: m0.inputs.resolved,
-    seed: m0.seed,
-    profile: m0.profile,
-    reference: m0.reference,
-    plan: { cells: m0.plan.cells, axes: m0.plan.axes, policies: m0.plan.policies, runsPerCell: m0.plan.runsPerCell, totalRuns: m0.plan.totalRuns },
-    shard: null,
-    runs: index,
-    // every shard was checked complete above, so every cell is
-    completedCells: m0.plan.cells,
-    started,
-    finished: new Date(),
-    mergedFrom: ordered.map((s) => realOrResolved(s.dir)),
-  }));
+  writeManifest(
+    out,
+    buildManifest({
+      experiment: m0.experiment,
+      backend: m0.backend,
+      command: opts.command,
+      inputFiles: m0.inputs.files,
+      resolved: m0.inputs.resolved,
+      seed: m0.seed,
+      profile: m0.profile,
+      reference: m0.reference,
+      plan: { cells: m0.plan.cells, axes: m0.plan.axes, policies: m0.plan.policies, runsPerCell: m0.plan.runsPerCell, totalRuns: m0.plan.totalRuns },
+      shard: null,
+      runs: index,
+      // every shard was checked complete above, so every cell is
+      completedCells: m0.plan.cells,
+      started,
+      finished: new Date(),
+      mergedFrom: ordered.map((s) => realOrResolved(s.dir)),
+    }),
+  );
   files.push("manifest.json");
   return { runs: m0.plan.totalRuns, runRows: runRows.length, probeRows: probeRows.length, files, warnings };
 }

@@ -45,7 +45,10 @@ export class PartialOutput {
   /** finished runs of an earlier partial state that opening this one threw away */
   discarded = 0;
 
-  private constructor(readonly outDir: string, progress: Progress) {
+  private constructor(
+    readonly outDir: string,
+    progress: Progress,
+  ) {
     this.dir = join(outDir, ".migsim-partial");
     this.progress = progress;
   }

@@ -112,8 +112,7 @@ export function reachableCandidates(policy: string, input: PolicyInput): readonl
   if (out.length === 0) {
     const listed = candidates.filter((c) => c !== source);
     throw new InputError(
-      `policy ${policy}: no candidate host is reachable from the source ${source}` +
-        (listed.length ? ` (candidates: ${listed.join(", ")})` : " (no candidates other than the source)"),
+      `policy ${policy}: no candidate host is reachable from the source ${source}` + (listed.length ? ` (candidates: ${listed.join(", ")})` : " (no candidates other than the source)"),
     );
   }
   return out;

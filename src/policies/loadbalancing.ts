@@ -28,7 +28,10 @@ function validateLb(name: string) {
 }
 
 function tieNote(ties: readonly { host: string }[]): string {
-  return tieNoteAt({ host: (i) => ties[i]!.host }, ties.map((_, i) => i));
+  return tieNoteAt(
+    { host: (i) => ties[i]!.host },
+    ties.map((_, i) => i),
+  );
 }
 
 function tieNoteAt(cs: Pick<CandidateView, "host">, ties: readonly number[]): string {
@@ -44,7 +47,6 @@ export const randomPolicy: Policy = {
     return plan(input, "random", cs.host(randomInt(input.rng, cs.size)), `uniform over ${cs.size} reachable candidates`);
   },
 };
-
 
 export const bandwidthPolicy: Policy = {
   name: "bandwidth",
@@ -95,11 +97,7 @@ export const availableBandwidthPolicy: Policy = {
     const nominal = cs.reduce((n, c) => n + c.avail.nominal, 0);
     const links = cs.reduce((n, c) => n + c.avail.nominal + c.avail.sampled, 0);
     const fallback =
-      input.view.vib === undefined
-        ? "; no VIB: nominal capacities used throughout"
-        : nominal > 0
-          ? `; nominal capacity used for ${nominal} of ${links} candidate-path links without a VIB sample`
-          : "";
+      input.view.vib === undefined ? "; no VIB: nominal capacities used throughout" : nominal > 0 ? `; nominal capacity used for ${nominal} of ${links} candidate-path links without a VIB sample` : "";
     return plan(input, "available-bandwidth", chosen.host, `available ${formatMbps(chosen.avail.bps)} on the path${fallback}${tieNote(ties)}`);
   },
 };

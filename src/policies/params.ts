@@ -25,10 +25,7 @@ export function readParams(policy: string, defs: ParamDefs, params: Readonly<Rec
     const field = `${policy}.${key}`;
     if (!def) {
       const known = Object.keys(defs);
-      throw new InputError(
-        `unknown parameter "${key}" of policy ${policy} (${known.length ? `known: ${known.join(", ")}` : "it takes no parameters"})`,
-        { field },
-      );
+      throw new InputError(`unknown parameter "${key}" of policy ${policy} (${known.length ? `known: ${known.join(", ")}` : "it takes no parameters"})`, { field });
     }
     try {
       out[key] = readOne(def, value);

@@ -28,9 +28,7 @@ function checked(policy: Policy): Policy {
 }
 
 export const builtinPolicies: ReadonlyMap<string, Policy> = new Map(
-  [randomPolicy, bandwidthPolicy, shortestPathPolicy, availableBandwidthPolicy, fixedPolicy, mtdShamirPolicy, mtdFountainPolicy, mtdRandomPolicy].map(
-    (p) => [p.name, checked(p)],
-  ),
+  [randomPolicy, bandwidthPolicy, shortestPathPolicy, availableBandwidthPolicy, fixedPolicy, mtdShamirPolicy, mtdFountainPolicy, mtdRandomPolicy].map((p) => [p.name, checked(p)]),
 );
 
 /** The builtin policy or the plugin a spec names. */
@@ -103,10 +101,7 @@ async function loadPlugin(file: string): Promise<Policy> {
       }
       if (raw instanceof Promise) throw new InputError(`plugin ${name}: decide must return a plan, not a Promise`, { file });
       // missing optional parts of the plan take their neutral values
-      const plan =
-        typeof raw === "object" && raw !== null
-          ? { keyRequests: [], setup: [], computeSeconds: 0, ...(raw as Partial<PolicyPlan>) }
-          : raw;
+      const plan = typeof raw === "object" && raw !== null ? { keyRequests: [], setup: [], computeSeconds: 0, ...(raw as Partial<PolicyPlan>) } : raw;
       const problem = planProblem(plan, input);
       if (problem) throw new InputError(`plugin ${name} ${problem}`, { file });
       return plan as PolicyPlan;

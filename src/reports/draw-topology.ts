@@ -24,7 +24,11 @@ const MAX_LABELLED_LINKS = 80;
 
 /** Red (low capacity: the bottlenecks stand out) through orange and green to dark blue (high). */
 const STOPS: Array<[number, number, number]> = [
-  [215, 48, 39], [240, 130, 40], [110, 165, 60], [44, 123, 182], [35, 55, 130],
+  [215, 48, 39],
+  [240, 130, 40],
+  [110, 165, 60],
+  [44, 123, 182],
+  [35, 55, 130],
 ];
 
 export function drawTopology(t: CompiledTopology): string {
@@ -213,7 +217,11 @@ function switchLevels(t: CompiledTopology, neighbours: number[][]): { level: Int
   edges /= 2;
   if (maxDeg <= 2 && edges === S - 1) {
     let at = H;
-    for (let n = H; n < N; n++) if (neighbours[n]!.filter((m) => m >= H).length <= 1) { at = n; break; }
+    for (let n = H; n < N; n++)
+      if (neighbours[n]!.filter((m) => m >= H).length <= 1) {
+        at = n;
+        break;
+      }
     const chain: number[] = [];
     const seen = new Uint8Array(N);
     for (let n: number | undefined = at; n !== undefined; n = neighbours[n]!.find((m) => m >= H && !seen[m])) {

@@ -21,10 +21,7 @@ const FONT_FILES = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"];
 /** Fonts missing: an environment problem with one fix, said in one line. */
 class MissingFontError extends Error {
   constructor(dir: string, missing: string[]) {
-    super(
-      `PNG plots need the DejaVu fonts: ${missing.join(", ")} not found in ${dir} ` +
-        "(install Debian's fonts-dejavu-core, or set MIGSIM_FONT_DIR to a folder holding them)",
-    );
+    super(`PNG plots need the DejaVu fonts: ${missing.join(", ")} not found in ${dir} ` + "(install Debian's fonts-dejavu-core, or set MIGSIM_FONT_DIR to a folder holding them)");
     this.name = "MissingFontError";
   }
 }
@@ -32,7 +29,11 @@ class MissingFontError extends Error {
 function fontFiles(dir = process.env["MIGSIM_FONT_DIR"] ?? DEFAULT_FONT_DIR): string[] {
   const files = FONT_FILES.map((f) => join(dir, f));
   const missing = files.filter((f) => !existsSync(f));
-  if (missing.length > 0) throw new MissingFontError(dir, missing.map((m) => m.slice(dir.length + 1)));
+  if (missing.length > 0)
+    throw new MissingFontError(
+      dir,
+      missing.map((m) => m.slice(dir.length + 1)),
+    );
   return files;
 }
 
@@ -57,7 +58,18 @@ export const CONFIG = {
 export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 /** Marker shape and dash per policy, so series that coincide stay each visible. */
 const SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "triangle-right", "triangle-left", "wedge", "arrow"];
-const DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [10, 4], [1, 4], [6, 2, 1, 2], [12, 3], [3, 6]];
+const DASHES = [
+  [1, 0],
+  [6, 3],
+  [2, 2],
+  [8, 3, 2, 3],
+  [4, 4],
+  [10, 4],
+  [1, 4],
+  [6, 2, 1, 2],
+  [12, 3],
+  [3, 6],
+];
 
 function cycle<T>(xs: readonly T[], n: number): T[] {
   return Array.from({ length: n }, (_, i) => xs[i % xs.length]!);
@@ -253,7 +265,10 @@ export function svgToPng(svg: string, scale = PNG_SCALE): Buffer {
 
 /** A file-name-safe slug of a cell id or axis name. */
 export function slug(s: string, max = 60): string {
-  const t = s.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/-+/g, "-").replace(/^[-.]+|-+$/g, "");
+  const t = s
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^[-.]+|-+$/g, "");
   return (t || "x").slice(0, max);
 }
-

@@ -8,9 +8,7 @@ import { csvLines, DECIMALS as CSV_DECIMALS, formatNumber } from "../outputs/csv
 import type { RunRow } from "../outputs/csv.ts";
 import type { Ordering } from "./orderings.ts";
 
-export const DURATION_COLUMNS = [
-  "decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s", "downtime_s", "total_s",
-] as const;
+export const DURATION_COLUMNS = ["decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s", "restore_s", "downtime_s", "total_s"] as const;
 export type DurationColumn = (typeof DURATION_COLUMNS)[number];
 
 /** The metric a reference value is compared with (the papers' tables give total migration time). */
@@ -84,7 +82,8 @@ function groups(rows: readonly RunRow[]): Group[] {
   // group cells together even if a cell's policies were interleaved with another cell's rows
   const cellOrder = new Map<string, number>();
   for (const g of byKey.values()) if (!cellOrder.has(g.cell)) cellOrder.set(g.cell, cellOrder.size);
-  return [...byKey.values()].map((g, i) => ({ g, i }))
+  return [...byKey.values()]
+    .map((g, i) => ({ g, i }))
     .sort((a, b) => cellOrder.get(a.g.cell)! - cellOrder.get(b.g.cell)! || a.i - b.i)
     .map((x) => x.g);
 }
@@ -93,7 +92,11 @@ export function summarize(input: SummaryInput): SummaryRow[] {
   const out: SummaryRow[] = [];
   for (const g of groups(input.rows)) {
     for (const metric of DURATION_COLUMNS) {
-      const stats = describe(g.rows.map((r) => r.record[metric]), input.interval ?? STUDENT_T, [g.cell, g.policy, metric].join("\u001f"));
+      const stats = describe(
+        g.rows.map((r) => r.record[metric]),
+        input.interval ?? STUDENT_T,
+        [g.cell, g.policy, metric].join("\u001f"),
+      );
       const row: SummaryRow = { experiment: g.experiment, cell: g.cell, axes: g.axes, policy: g.policy, metric, stats };
       const ref = referenceFor(input.reference, g.policy, metric);
       if (ref) {
@@ -107,10 +110,7 @@ export function summarize(input: SummaryInput): SummaryRow[] {
 }
 
 function summaryColumns(axes: readonly string[]): string[] {
-  return [
-    "experiment", "cell", ...axes, "policy", "metric", "n", "mean", "ci95", "std", "median", "min", "max",
-    "reference", "reference_ci", "error_pct", "ci_low", "ci_high",
-  ];
+  return ["experiment", "cell", ...axes, "policy", "metric", "n", "mean", "ci95", "std", "median", "min", "max", "reference", "reference_ci", "error_pct", "ci_low", "ci_high"];
 }
 
 /** NaN (undefined statistic) -> empty cell. */
@@ -123,9 +123,23 @@ export function summaryCsv(rows: readonly SummaryRow[], axes: readonly string[])
   for (const r of rows) {
     const s = r.stats;
     lines.push([
-      r.experiment, r.cell, ...axes.map((a) => r.axes[a] ?? ""), r.policy, r.metric,
-      String(s.n), num(s.mean), num(s.ci95), num(s.std), num(s.median), num(s.min), num(s.max),
-      num(r.reference?.mean), num(r.reference?.ci), num(r.error_pct), num(s.low), num(s.high),
+      r.experiment,
+      r.cell,
+      ...axes.map((a) => r.axes[a] ?? ""),
+      r.policy,
+      r.metric,
+      String(s.n),
+      num(s.mean),
+      num(s.ci95),
+      num(s.std),
+      num(s.median),
+      num(s.min),
+      num(s.max),
+      num(r.reference?.mean),
+      num(r.reference?.ci),
+      num(r.error_pct),
+      num(s.low),
+      num(s.high),
     ]);
   }
   return csvLines(lines);
@@ -214,11 +228,7 @@ function mdEscape(s: string): string {
 
 export function mdTable(header: string[], rows: string[][], align?: string[]): string {
   const a = align ?? header.map((_, i) => (i === 0 ? ":--" : "--:"));
-  return [
-    `| ${header.map(mdEscape).join(" | ")} |`,
-    `| ${a.join(" | ")} |`,
-    ...rows.map((r) => `| ${r.map(mdEscape).join(" | ")} |`),
-  ].join("\n");
+  return [`| ${header.map(mdEscape).join(" | ")} |`, `| ${a.join(" | ")} |`, ...rows.map((r) => `| ${r.map(mdEscape).join(" | ")} |`)].join("\n");
 }
 
 const PHASE_LABEL: Record<DurationColumn, string> = {
@@ -257,9 +267,7 @@ export function summaryMarkdown(rows: readonly SummaryRow[], opts: SummaryMdOpti
   const hasRef = opts.reference !== undefined && rows.some((r) => r.reference);
   if (hasRef) {
     out.push("");
-    out.push(
-      `Reference: ${opts.reference?.source ?? "published values"} (total time); error = (simulated - reference) / reference.`,
-    );
+    out.push(`Reference: ${opts.reference?.source ?? "published values"} (total time); error = (simulated - reference) / reference.`);
   }
   const cells: string[] = [];
   for (const r of rows) if (!cells.includes(r.cell)) cells.push(r.cell);
@@ -289,8 +297,15 @@ export function summaryMarkdown(rows: readonly SummaryRow[], opts: SummaryMdOpti
     out.push("", mdTable(header, body));
     const phaseRefs = cellRows.filter((r) => r.reference && r.metric !== REFERENCE_METRIC);
     if (phaseRefs.length) {
-      out.push("", "Other published values:", "", mdTable(["policy", "metric", "simulated (s)", "reference (s)", "error"],
-        phaseRefs.map((r) => [r.policy, PHASE_LABEL[r.metric], meanCi(r.stats), meanCi(r.reference!), `${r.error_pct! >= 0 ? "+" : ""}${fmt(r.error_pct!, 1)}%`])));
+      out.push(
+        "",
+        "Other published values:",
+        "",
+        mdTable(
+          ["policy", "metric", "simulated (s)", "reference (s)", "error"],
+          phaseRefs.map((r) => [r.policy, PHASE_LABEL[r.metric], meanCi(r.stats), meanCi(r.reference!), `${r.error_pct! >= 0 ? "+" : ""}${fmt(r.error_pct!, 1)}%`]),
+        ),
+      );
     }
   }
   return `${out.join("\n")}\n`;
@@ -317,23 +332,14 @@ export function paperTable(title: string, rows: readonly PaperRow[]): string {
   const body = rows.map((r) => {
     const ok = withinTolerance(r.simulated.mean, r.paper);
     const err = errorPct(r.simulated.mean, r.paper.mean);
-    return [
-      r.policy,
-      meanCi(r.simulated),
-      meanCi(r.paper),
-      `${err >= 0 ? "+" : ""}${fmt(err, 1)}%`,
-      ok ? "yes" : "no",
-      r.fitted?.length ? `yes: ${r.fitted.join(", ")}` : "no: a check",
-    ];
+    return [r.policy, meanCi(r.simulated), meanCi(r.paper), `${err >= 0 ? "+" : ""}${fmt(err, 1)}%`, ok ? "yes" : "no", r.fitted?.length ? `yes: ${r.fitted.join(", ")}` : "no: a check"];
   });
   return [
     `### ${title}`,
     "",
-    mdTable(["policy", "simulated mean ± CI (s)", "paper mean ± CI (s)", "error %", "within tolerance", "fitted on this value"], body,
-      [":--", "--:", "--:", "--:", ":-:", ":--"]),
+    mdTable(["policy", "simulated mean ± CI (s)", "paper mean ± CI (s)", "error %", "within tolerance", "fitted on this value"], body, [":--", "--:", "--:", "--:", ":-:", ":--"]),
     "",
-    "Within tolerance: |simulated - paper| <= max(paper CI, 10% of the paper mean). A value with " +
-      "parameters fitted on it agrees by construction; the checks of the model are the others.",
+    "Within tolerance: |simulated - paper| <= max(paper CI, 10% of the paper mean). A value with " + "parameters fitted on it agrees by construction; the checks of the model are the others.",
     "",
   ].join("\n");
 }
@@ -361,10 +367,5 @@ export function orderingsTable(orderings: readonly Ordering[], explain: (o: Orde
       state,
     ];
   });
-  return [
-    `Orderings: ${held} of ${significant} significant in the paper held.`,
-    "",
-    mdTable(["ordering", "paper (s)", "simulated (s)", "held"], body, [":--", "--:", "--:", ":--"]),
-    "",
-  ].join("\n");
+  return [`Orderings: ${held} of ${significant} significant in the paper held.`, "", mdTable(["ordering", "paper (s)", "simulated (s)", "held"], body, [":--", "--:", "--:", ":--"]), ""].join("\n");
 }

@@ -59,9 +59,10 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
   writeFileAtomic(join(dir, "summary.csv"), summaryCsv(summary, input.axes));
   files.push("summary.csv");
   const differences = pairedDifferences({ rows: input.rows, axes: input.axes, baseline: input.baseline, interval });
-  writeFileAtomic(join(dir, "summary.md"),
-    summaryMarkdown(summary, { experiment: input.experiment, axes: input.axes, reference: input.reference, interval: interval.method }) +
-      differencesMarkdown(differences, input.axes, interval.method));
+  writeFileAtomic(
+    join(dir, "summary.md"),
+    summaryMarkdown(summary, { experiment: input.experiment, axes: input.axes, reference: input.reference, interval: interval.method }) + differencesMarkdown(differences, input.axes, interval.method),
+  );
   files.push("summary.md");
   writeFileAtomic(join(dir, "differences.csv"), differencesCsv(differences, input.axes, interval));
   files.push("differences.csv");

@@ -171,10 +171,14 @@ async function executeInWorkers(exp: Experiment, positions: number[], opts: Exec
         inFlight.set(w, inFlight.get(w)! - 1);
         pending.set(msg.batch, msg.results!);
         chain = chain.then(emitReady);
-        chain.catch((e: Error) => { failure ??= e; });
+        chain.catch((e: Error) => {
+          failure ??= e;
+        });
         send(w);
       });
-      w.on("error", (e) => { failure ??= e; });
+      w.on("error", (e) => {
+        failure ??= e;
+      });
       w.on("exit", finish);
       send(w);
       send(w);

@@ -122,7 +122,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<Reproduction> {
   }
   const verdict = verdictOf(tables);
   const markdown = [
-    "# Tables I-III of Tao et al., \"Policy-based container migration\" (NetSoft 2019), reproduced by migsim",
+    '# Tables I-III of Tao et al., "Policy-based container migration" (NetSoft 2019), reproduced by migsim',
     "",
     "Total migration time (decision + migration), 20 runs per policy; simulated mean ± 95% CI",
     "(Student t) beside the paper's. Topology reconstruction and every parameter: docs/reproduction.md.",
@@ -130,10 +130,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<Reproduction> {
     "## Fitted on these tables",
     "",
     fittedTable(experiments),
-    ...tables.flatMap((t, i) => [
-      paperTable(t.title, t.rows),
-      orderingsTable(t.orderings, (o) => PAPER_TABLES[i]!.notHeld[`${o.faster.policy}<${o.slower.policy}`]),
-    ]),
+    ...tables.flatMap((t, i) => [paperTable(t.title, t.rows), orderingsTable(t.orderings, (o) => PAPER_TABLES[i]!.notHeld[`${o.faster.policy}<${o.slower.policy}`])]),
     `**${verdict}**`,
   ].join("\n");
   writeFileAtomic(join(outDir, "tables.md"), `${markdown}\n`);

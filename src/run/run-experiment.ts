@@ -90,7 +90,11 @@ const COMMIT_INTERVAL_MS = 500;
 export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   const started = new Date();
-  for (const [name, v, min] of [["jobs", opts.jobs, 1], ["runs", opts.runs, 1], ["seed", opts.seed, 0]] as const) {
+  for (const [name, v, min] of [
+    ["jobs", opts.jobs, 1],
+    ["runs", opts.runs, 1],
+    ["seed", opts.seed, 0],
+  ] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new InputError(`--${name}: expected a whole number >= ${min}, got ${v}`);
   }
   const loaded = loadExperiment(opts.file, opts);
@@ -115,7 +119,10 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const files: Record<string, string> = { "runs.csv": csvLines([runColumns(axisNames)]), "probes.csv": csvLines([probeColumns()]) };
   if (backend.runsCanFail) files[FAILED_FILE] = failedHeader();
   const partial = PartialOutput.open(outDir, planKey(experiment, opts.shard, backendName), files, opts.resume ?? false, opts.previousRuns);
-  if (partial.discarded > 0) opts.notice?.(`discarded the ${partial.discarded} finished runs of an earlier, unfinished run in ${outDir} (runs.csv, summary and plots of a completed run are replaced only when this one completes)`);
+  if (partial.discarded > 0)
+    opts.notice?.(
+      `discarded the ${partial.discarded} finished runs of an earlier, unfinished run in ${outDir} (runs.csv, summary and plots of a completed run are replaced only when this one completes)`,
+    );
   const skip = partial.done;
   const todo = positions.slice(skip);
   opts.progress?.start(positions.length, skip);
@@ -195,8 +202,15 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   removePreviousOutputs(outDir);
   partial.finish();
   await writeReports({
-    experiment, outDir, shard: opts.shard, backend: backendName, traces, index, started,
-    argv: opts.argv ?? process.argv.slice(2), plots: opts.plots !== false,
+    experiment,
+    outDir,
+    shard: opts.shard,
+    backend: backendName,
+    traces,
+    index,
+    started,
+    argv: opts.argv ?? process.argv.slice(2),
+    plots: opts.plots !== false,
   });
   const end = performance.now();
   return { experiment, outDir, completed, wallSeconds: (end - t0) / 1000, runSeconds, writeSeconds: (end - tWrite) / 1000, runsExecuted: done - skip, runsFailed: failed, skipped };
@@ -214,7 +228,6 @@ function makeOutDir(dir: string): boolean {
   if (!statSync(dir).isDirectory()) throw new InputError(`${dir} is not a folder; expected a folder path`, { field: "--out" });
   return !existed;
 }
-
 
 /** A digest of everything that determines the rows, so --resume never mixes two plans. */
 function planKey(exp: Experiment, shard: Shard | undefined, backend: string): string {

@@ -48,7 +48,9 @@ export async function writeReports(i: ReportInputs): Promise<void> {
     const r = t.record;
     const axes = exp.cells.find((c) => c.id === r.cell)?.axes ?? {};
     return {
-      run: { axes, cell: r.cell, policy: r.policy, run: r.run }, trace: t.trace, marks: t.marks,
+      run: { axes, cell: r.cell, policy: r.policy, run: r.run },
+      trace: t.trace,
+      marks: t.marks,
       options: {
         title: `${exp.name}: bandwidth of ${r.source} and ${r.destination} around the migration (${r.policy}, run ${r.run})`,
         hosts: [r.source, r.destination],
@@ -63,30 +65,39 @@ export async function writeReports(i: ReportInputs): Promise<void> {
   } else {
     const { rows, axes } = readRunsCsv(join(i.outDir, "runs.csv"));
     await writeReport(i.outDir, {
-      experiment: exp.name, axes, rows, reference, baseline: exp.baseline, interval: { method: exp.ci, seed: exp.seed }, plots: i.plots ? "svg+png" : "none",
+      experiment: exp.name,
+      axes,
+      rows,
+      reference,
+      baseline: exp.baseline,
+      interval: { method: exp.ci, seed: exp.seed },
+      plots: i.plots ? "svg+png" : "none",
     });
     if (i.plots) for (const t of traces) await writeTracePlot(i.outDir, t.run, t.trace, t.marks, t.options);
   }
-  writeManifest(i.outDir, buildManifest({
-    experiment: exp.name,
-    backend: i.backend,
-    command: [...i.argv],
-    inputFiles: [exp.file, ...exp.inputFiles],
-    resolved: exp.document,
-    seed: exp.seed,
-    profile: exp.profile,
-    reference,
-    plan: {
-      cells: exp.cells.map((c) => c.id),
-      axes: exp.axes.map((a) => a.path),
-      policies: exp.policies.map((p) => p.name),
-      runsPerCell: exp.runs,
-      totalRuns: exp.cells.length * exp.policies.length * exp.runs,
-    },
-    shard: i.shard ?? null,
-    runs: i.index,
-    completedCells: exp.cells.map((c) => c.id),
-    started: i.started,
-    finished: new Date(),
-  }));
+  writeManifest(
+    i.outDir,
+    buildManifest({
+      experiment: exp.name,
+      backend: i.backend,
+      command: [...i.argv],
+      inputFiles: [exp.file, ...exp.inputFiles],
+      resolved: exp.document,
+      seed: exp.seed,
+      profile: exp.profile,
+      reference,
+      plan: {
+        cells: exp.cells.map((c) => c.id),
+        axes: exp.axes.map((a) => a.path),
+        policies: exp.policies.map((p) => p.name),
+        runsPerCell: exp.runs,
+        totalRuns: exp.cells.length * exp.policies.length * exp.runs,
+      },
+      shard: i.shard ?? null,
+      runs: i.index,
+      completedCells: exp.cells.map((c) => c.id),
+      started: i.started,
+      finished: new Date(),
+    }),
+  );
 }

@@ -110,7 +110,10 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
 function compareRecords(sim: readonly RunRecord[], emu: readonly RunRecord[]): ComparisonRow[] {
   const groups = new Map<string, { cell: string; policy: string; sim: RunRecord[]; emu: RunRecord[] }>();
   const key = (r: RunRecord): string => `${r.cell}\u0000${r.policy}`;
-  for (const [side, list] of [["sim", sim], ["emu", emu]] as const) {
+  for (const [side, list] of [
+    ["sim", sim],
+    ["emu", emu],
+  ] as const) {
     for (const r of list) {
       let g = groups.get(key(r));
       if (!g) groups.set(key(r), (g = { cell: r.cell, policy: r.policy, sim: [], emu: [] }));
@@ -167,15 +170,15 @@ function validationCsv(rows: readonly ComparisonRow[]): string {
   ]);
 }
 
-function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[],
-  failed: readonly RunFailure[] = [], skipped: readonly SkippedCell[] = []): string {
-  const lines = [`# Validation of the simulator against the testbed: ${name}`, "",
-    "Simulated and emulated means with 95% CI half-widths (Student t); error = (sim - emu) / emu.", ""];
+function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes: readonly ProbeComparison[], failed: readonly RunFailure[] = [], skipped: readonly SkippedCell[] = []): string {
+  const lines = [`# Validation of the simulator against the testbed: ${name}`, "", "Simulated and emulated means with 95% CI half-widths (Student t); error = (sim - emu) / emu.", ""];
   const cells = [...new Set(rows.map((r) => r.cell))];
   for (const cell of cells) {
     lines.push(`## cell ${cell}`, "", "| policy | metric | simulated (s) | emulated (s) | error |", "|---|---|---:|---:|---:|");
     for (const r of rows.filter((x) => x.cell === cell)) {
-      lines.push(`| ${r.policy} | ${r.metric} | ${f(r.sim.mean)} ± ${f(r.sim.ci95)} (n=${r.sim.n}) | ${f(r.emu.mean)} ± ${f(r.emu.ci95)} (n=${r.emu.n}) | ${Number.isFinite(r.errorPct) ? `${r.errorPct.toFixed(1)}%` : "n/a"} |`);
+      lines.push(
+        `| ${r.policy} | ${r.metric} | ${f(r.sim.mean)} ± ${f(r.sim.ci95)} (n=${r.sim.n}) | ${f(r.emu.mean)} ± ${f(r.emu.ci95)} (n=${r.emu.n}) | ${Number.isFinite(r.errorPct) ? `${r.errorPct.toFixed(1)}%` : "n/a"} |`,
+      );
     }
     lines.push("");
   }
@@ -185,18 +188,21 @@ function validationMarkdown(name: string, rows: readonly ComparisonRow[], probes
     lines.push("");
   }
   if (failed.length) {
-    lines.push("## testbed runs that failed", "",
-      "Left out of the means above (n counts only the runs that finished).", "",
-      "| cell | policy | run | migration | phase | error |", "|---|---|--:|--:|---|---|");
+    lines.push(
+      "## testbed runs that failed",
+      "",
+      "Left out of the means above (n counts only the runs that finished).",
+      "",
+      "| cell | policy | run | migration | phase | error |",
+      "|---|---|--:|--:|---|---|",
+    );
     for (const x of failed) {
       lines.push(`| ${x.cell} | ${x.policy} | ${x.run} | ${x.migration < 0 ? "-" : x.migration} | ${x.phase} | ${x.message.replace(/\|/g, "\\|")} |`);
     }
     lines.push("");
   }
   if (skipped.length) {
-    lines.push("## cells skipped on the testbed", "",
-      "Run by the simulator only: the testbed cannot run their mode (`--skip-precopy`).", "",
-      "| cell | mode | why |", "|---|---|---|");
+    lines.push("## cells skipped on the testbed", "", "Run by the simulator only: the testbed cannot run their mode (`--skip-precopy`).", "", "| cell | mode | why |", "|---|---|---|");
     for (const x of skipped) lines.push(`| ${x.cell} | ${x.mode} | ${x.reason.replace(/\|/g, "\\|")} |`);
     lines.push("");
   }

@@ -69,7 +69,10 @@ function subMod(a: bigint, b: bigint): bigint {
 export function combine(shares: readonly Share[], length: number, label = "secret"): SecretBytes {
   const xs = new Set(shares.map((s) => s.x));
   if (xs.size !== shares.length) throw new RangeError("shamir: shares must have distinct x");
-  const value = interpolate(shares.map((s) => [s.x, s.y.reveal()] as const), 0n);
+  const value = interpolate(
+    shares.map((s) => [s.x, s.y.reveal()] as const),
+    0n,
+  );
   // With fewer than K shares the interpolated value is a random field element, usually too large.
   const bytes = value < 1n << BigInt(8 * length) ? bigIntToBytes(value, length) : bigIntToBytes(value).slice(-length);
   return new SecretBytes(label, bytes);
