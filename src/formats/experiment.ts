@@ -73,20 +73,16 @@ const TRAFFIC_SCHEMA = z.strictObject({
 const CONTAINER_SCHEMA = z.strictObject({
   name: name.meta({ description: "container name, unique in the experiment" }),
   checkpoint: quantity.optional().meta({ description: "checkpoint image size (required unless stateless)", unit: "size", default: "0B for stateless" }),
-  memory: quantity
-    .optional()
-    .meta({
-      description: "the working set: memory pages sent in pre-copy's first round (required for pre-copy); on the testbed, the bytes its live-migration workload re-dirties",
-      unit: "size",
-      default: "checkpoint",
-    }),
-  "dirty-rate": quantity
-    .optional()
-    .meta({
-      description: "rate at which the running container dirties its working set (pre-copy rounds, post-copy faults; the testbed's live-migration workload writes at it)",
-      unit: "rate",
-      default: `${D.dirtyRate}bps`,
-    }),
+  memory: quantity.optional().meta({
+    description: "the working set: memory pages sent in pre-copy's first round (required for pre-copy); on the testbed, the bytes its live-migration workload re-dirties",
+    unit: "size",
+    default: "checkpoint",
+  }),
+  "dirty-rate": quantity.optional().meta({
+    description: "rate at which the running container dirties its working set (pre-copy rounds, post-copy faults; the testbed's live-migration workload writes at it)",
+    unit: "rate",
+    default: `${D.dirtyRate}bps`,
+  }),
 });
 
 const TRIGGER_SCHEMA = z.union([
@@ -180,13 +176,10 @@ export const EXPERIMENT_SCHEMA = z.strictObject({
     }),
   manager: name.optional().meta({ description: "manager host (runs the decision, holds the MTD master secret)", default: "the first host" }),
   horizon: quantity.optional().meta({ description: "simulated time limit; a run unfinished by then is an error", unit: "duration", default: `${D.horizon}s` }),
-  profile: z
-    .string()
-    .optional()
-    .meta({
-      description: "a testbed profile (a file relative to the experiment, or the built-in `paper`): its `network` and `costs` values are the defaults under this file's (`--profile` overrides)",
-      default: D.profile,
-    }),
+  profile: z.string().optional().meta({
+    description: "a testbed profile (a file relative to the experiment, or the built-in `paper`): its `network` and `costs` values are the defaults under this file's (`--profile` overrides)",
+    default: D.profile,
+  }),
   network: NETWORK_SCHEMA.optional().meta({ description: "network model and its parameters" }),
   measurement: z
     .strictObject({
