@@ -96,7 +96,7 @@ async function child(file: string, model: string, out: string): Promise<void> {
 }
 
 async function parent(quick: boolean): Promise<void> {
-  const { MODEL_NAMES: AVAILABLE_MODELS } = await import("../src/network/model.ts");
+  const { MODEL_NAMES: AVAILABLE_MODELS } = await import("../src/network/network-model.ts");
   const sizes: Array<[number, number]> = [];
   for (const n of quick ? [1000] : [1000, 10000]) for (const m of quick ? [1000, 10000] : [1000, 10000, 100000]) sizes.push([n, m]);
   const results: ChildReport[] = [];

@@ -5,8 +5,8 @@
  */
 import { SimBackend } from "../backends/sim/backend.ts";
 import { DEFAULT_COSTS } from "../src/migration/costs.ts";
-import { DEFAULT_NETWORK_PARAMS } from "../src/network/model.ts";
-import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
+import { DEFAULT_NETWORK_PARAMS } from "../src/network/network-model.ts";
+import type { LinkSpec, Topology } from "../src/network/topology/topology-types.ts";
 import type { RunSpec } from "../src/formats/runspec.ts";
 
 const L = (a: string, b: string, capacity: number): LinkSpec => ({ a, b, capacity, capacityBack: capacity, latency: 0.0005, queue: 1000, mtu: 1500 });

@@ -22,7 +22,7 @@ export {
   type NodeAttributes,
   type TopologyGraph,
 } from "./network/topology/graph.ts";
-export type { CompiledTopology, LinkSpec, Path, Topology } from "./network/topology/types.ts";
+export type { CompiledTopology, LinkSpec, Path, Topology } from "./network/topology/topology-types.ts";
 
 // Network models
 export {
@@ -33,7 +33,7 @@ export {
   type ModelName,
   type NetworkParams,
   type RoutingMetric,
-} from "./network/model.ts";
+} from "./network/network-model.ts";
 
 // Experiments: load (validated), expand into RunSpecs, check policies, run
 export { loadExperiment, type Cell, type Experiment, type LoadOptions } from "./load/index.ts";
@@ -74,6 +74,6 @@ export type {
   PolicyPlan,
   Rng,
   SetupMessage,
-} from "./policies/types.ts";
+} from "./policies/policy-types.ts";
 export type { VibReader } from "./measurement/vib.ts";
 export { staticView } from "./policies/static-view.ts";

@@ -25,9 +25,9 @@ import { loadTopologyText } from "../src/network/topology/load.ts";
 import type { RunSpec } from "../src/formats/runspec.ts";
 import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
-import { MaxMinModel } from "../src/network/maxmin/model.ts";
-import { blockage, DEFAULT_NETWORK_PARAMS, type Flow, type FlowResult } from "../src/network/model.ts";
-import type { LinkSpec } from "../src/network/topology/types.ts";
+import { MaxMinModel } from "../src/network/maxmin/maxmin-model.ts";
+import { blockage, DEFAULT_NETWORK_PARAMS, type Flow, type FlowResult } from "../src/network/network-model.ts";
+import type { LinkSpec } from "../src/network/topology/topology-types.ts";
 
 const TOPOLOGIES = ["fig3-heterogeneous", "example-explicit", "tree", "fat-tree", "full-mesh", "linear", "star"].map((n) => readFileSync(`topologies/${n}.yaml`, "utf8"));
 const FUZZ = "test/fixtures/fuzz";

@@ -5,7 +5,7 @@ import { compileTopology } from "../src/network/topology/compile.ts";
 import { loadTopologyText } from "../src/network/topology/load.ts";
 import { loadTopologyFile } from "../src/load/read-topology.ts";
 import { Router } from "../src/network/topology/routing.ts";
-import type { Topology } from "../src/network/topology/types.ts";
+import type { Topology } from "../src/network/topology/topology-types.ts";
 
 function gen(spec: string, seed = 1, defaults = ""): Topology {
   return loadTopologyText(`name: g\n${defaults}generate: ${spec}\n`, "gen.yaml", seed);

@@ -10,7 +10,7 @@ import test from "ava";
 import { parse } from "yaml";
 import { SimBackend } from "../backends/sim/backend.ts";
 import { costsFromBlock, JOWUA_TABLE2, mean } from "../src/migration/costs.ts";
-import { DEFAULT_NETWORK_PARAMS } from "../src/network/model.ts";
+import { DEFAULT_NETWORK_PARAMS } from "../src/network/network-model.ts";
 import { loadTopologyFile } from "../src/load/read-topology.ts";
 import { runSeed } from "../src/core/random.ts";
 import type { RunSpec } from "../src/formats/runspec.ts";

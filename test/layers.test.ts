@@ -100,17 +100,6 @@ test("every folder of src/ outside the model has an index.ts that says what it i
   }
 });
 
-/**
- * Model-layer names that repeat: the network engines' folders (owned by their own split, #29
- * item 2) still use them; a rename there should shrink this list, never grow it.
- */
-const MODEL_NAMES_TWICE = [
-  "src/network/maxmin/model.ts src/network/model.ts",
-  "src/network/maxmin/model.ts src/network/tcpfluid/model.ts",
-  "src/network/tcpfluid/params.ts src/policies/params.ts",
-  "src/network/topology/types.ts src/policies/types.ts",
-];
-
 test("no two modules of src/ share a file name", (t) => {
   const seen = new Map<string, string>();
   const twice: string[] = [];
@@ -121,8 +110,5 @@ test("no two modules of src/ share a file name", (t) => {
     if (other) twice.push(`${relative(root, other)} ${relative(root, f)}`);
     else seen.set(name, f);
   }
-  t.deepEqual(
-    twice.filter((p) => !MODEL_NAMES_TWICE.includes(p)),
-    [],
-  );
+  t.deepEqual(twice, []);
 });

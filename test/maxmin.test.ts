@@ -3,10 +3,10 @@ import fc from "fast-check";
 import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
-import { MaxMinModel } from "../src/network/maxmin/model.ts";
+import { MaxMinModel } from "../src/network/maxmin/maxmin-model.ts";
 import { UnreachableResultError } from "../src/core/errors.ts";
-import { blockage, DEFAULT_NETWORK_PARAMS, type Flow, type NetworkParams } from "../src/network/model.ts";
-import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
+import { blockage, DEFAULT_NETWORK_PARAMS, type Flow, type NetworkParams } from "../src/network/network-model.ts";
+import type { LinkSpec, Topology } from "../src/network/topology/topology-types.ts";
 
 const G = 1e9;
 const params = (efficiency = 1): NetworkParams => ({ ...DEFAULT_NETWORK_PARAMS, model: "max-min", efficiency });

@@ -5,7 +5,7 @@ import { hostLoad } from "../src/measurement/triggers.ts";
 import { Vib, VIB_COLUMNS } from "../src/measurement/vib.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
-import type { Policy, PolicyPlan } from "../src/policies/types.ts";
+import type { Policy, PolicyPlan } from "../src/policies/policy-types.ts";
 import type { PortSample } from "../src/measurement/vib.ts";
 import { backend, migration, runSpec, star } from "./helpers/runspec.ts";
 

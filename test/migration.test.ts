@@ -3,7 +3,7 @@ import { InputError } from "../src/core/errors.ts";
 import { batchRestoreSeconds, DEFAULT_COSTS, JOWUA_TABLE2, mean, restoreSeconds } from "../src/migration/costs.ts";
 import { validateRunSpec } from "../src/migration/validate.ts";
 import { SimBackend } from "../backends/sim/backend.ts";
-import type { Policy, PolicyPlan } from "../src/policies/types.ts";
+import type { Policy, PolicyPlan } from "../src/policies/policy-types.ts";
 import type { RunRecord, RunSpec } from "../src/formats/runspec.ts";
 import { backend, keyPolicy, link, migration, runSpec, SIMPLE_COSTS, star } from "./helpers/runspec.ts";
 

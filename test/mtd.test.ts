@@ -15,8 +15,8 @@ import { belowAccepts, bigIntToBytes, bytesToBigInt, Drbg, hkdfSha256, SecretBig
 import { combine, type Share, split } from "../src/policies/crypto/shamir.ts";
 import { decryptTable, encryptTable, formulaIndex, TableAuthError, tableBytes } from "../src/policies/crypto/table.ts";
 import { lookup, setupFountain, setupRandom, setupShamir } from "../src/policies/mtd.ts";
-import type { Policy, PolicyInput } from "../src/policies/types.ts";
-import type { Topology } from "../src/network/topology/types.ts";
+import type { Policy, PolicyInput } from "../src/policies/policy-types.ts";
+import type { Topology } from "../src/network/topology/topology-types.ts";
 import { fig3, link, policyInputOn } from "./helpers/view.ts";
 
 const HOSTS = ["h1", "h2", "h3", "h4", "h5"];

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { InputError } from "../src/core/errors.ts";
 import { resolvePolicy } from "../src/policies/registry.ts";
 import type { VibReader } from "../src/measurement/vib.ts";
-import type { PolicyInput } from "../src/policies/types.ts";
+import type { PolicyInput } from "../src/policies/policy-types.ts";
 import { fig3, makeView, policyInputOn } from "./helpers/view.ts";
 
 const EXAMPLE = resolve("experiments/plugins/nearest-idle.ts");

@@ -10,7 +10,7 @@ import { InputError } from "../src/core/errors.ts";
 import { builtinPolicies } from "../src/policies/registry.ts";
 import { tryRoute } from "../src/policies/common.ts";
 import { makeRng, subRng } from "../src/core/random.ts";
-import type { Topology } from "../src/network/topology/types.ts";
+import type { Topology } from "../src/network/topology/topology-types.ts";
 import { link, makeView } from "./helpers/view.ts";
 
 const POLICIES = [...builtinPolicies.keys()].filter((n) => n !== "fixed");

@@ -4,10 +4,10 @@ import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
 import { UnreachableResultError } from "../src/core/errors.ts";
-import { blockage, DEFAULT_NETWORK_PARAMS, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/model.ts";
-import type { TcpFluidModel } from "../src/network/tcpfluid/model.ts";
-import { TCP_FLUID_DEFAULTS } from "../src/network/tcpfluid/params.ts";
-import type { LinkSpec, Topology } from "../src/network/topology/types.ts";
+import { blockage, DEFAULT_NETWORK_PARAMS, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/network-model.ts";
+import type { TcpFluidModel } from "../src/network/tcpfluid/tcpfluid-model.ts";
+import { TCP_FLUID_DEFAULTS } from "../src/network/tcpfluid/tcpfluid-params.ts";
+import type { LinkSpec, Topology } from "../src/network/topology/topology-types.ts";
 
 const link = (a: string, b: string, capacity: number, latency = 0, queue = 1000): LinkSpec => ({ a, b, capacity, capacityBack: capacity, latency, queue, mtu: 1500 });
 

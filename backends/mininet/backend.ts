@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { InputError } from "../../src/core/errors.ts";
 import type { Router } from "../../src/network/topology/routing.ts";
 import { routerOf } from "../../src/network/topology/shared.ts";
-import type { PolicyPlan } from "../../src/policies/types.ts";
+import type { PolicyPlan } from "../../src/policies/policy-types.ts";
 import type { Backend, HostState, ProbeRecord, RunFailure, RunRecord, RunResult, RunSpec } from "../../src/formats/runspec.ts";
 import { DriverHostSchema, DriverPreflightSchema, parseDriverLine, TESTBED_IMAGE, type DriverLine, type DriverPlan, type DriverRecord } from "../../src/formats/driver.ts";
 import { shellCommand } from "../../src/core/shell.ts";

@@ -19,9 +19,9 @@ import { createNetworkModel, type RouteFn } from "../../src/network/index.ts";
 import type { Router } from "../../src/network/topology/routing.ts";
 import { policyInput, validationContext } from "../../src/policies/input.ts";
 import { resolvePolicy } from "../../src/policies/registry.ts";
-import { blockage, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/model.ts";
-import type { CompiledTopology } from "../../src/network/topology/types.ts";
-import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/types.ts";
+import { blockage, type Flow, type FlowSpec, type NetworkModel, type NetworkParams } from "../../src/network/network-model.ts";
+import type { CompiledTopology } from "../../src/network/topology/topology-types.ts";
+import type { NetworkView, Policy, PolicyPlan } from "../../src/policies/policy-types.ts";
 import { formatMbps, formatMegabytes } from "../../src/core/units.ts";
 import type { Backend, MigrationSpec, PhaseMarks, PolicySpec, ProbeRecord, RunProgress, RunRecord, RunResult, RunSpec, TraceSample, TrafficSpec } from "../../src/formats/runspec.ts";
 

@@ -11,8 +11,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../../src/network/model.ts";
-import { TCP_FLUID_DEFAULTS } from "../../src/network/tcpfluid/params.ts";
+import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../../src/network/network-model.ts";
+import { TCP_FLUID_DEFAULTS } from "../../src/network/tcpfluid/tcpfluid-params.ts";
 import { replay, type MeasuredRecord } from "./scenarios.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -8,8 +8,8 @@
 import { Simulator } from "../../src/kernel/index.ts";
 import { compileTopology } from "../../src/network/topology/compile.ts";
 import { createNetworkModel } from "../../src/network/index.ts";
-import type { CongestionControl, NetworkModel, NetworkParams } from "../../src/network/model.ts";
-import type { LinkSpec, Topology } from "../../src/network/topology/types.ts";
+import type { CongestionControl, NetworkModel, NetworkParams } from "../../src/network/network-model.ts";
+import type { LinkSpec, Topology } from "../../src/network/topology/topology-types.ts";
 
 export interface MeasuredFlow {
   src: string;

@@ -1,7 +1,7 @@
 /** `migsim replay WORKLOAD.json --out DIR`: replay a flow-level workload on a network model. */
 import type { CommandModule } from "yargs";
 import { InputError } from "../core/index.ts";
-import { MODEL_NAMES, type ModelName } from "../network/model.ts";
+import { MODEL_NAMES, type ModelName } from "../network/network-model.ts";
 import { loadWorkloadFile } from "../workload/index.ts";
 import { replayWorkload } from "../network/replay.ts";
 import { writeTransfersCsv } from "../outputs/index.ts";

@@ -10,7 +10,7 @@ import { hostDiameter, rangeOf } from "../network/topology/analysis.ts";
 import { compileTopology } from "../network/topology/compile.ts";
 import { allShortestPaths, kShortestPaths, pathAlong, toGraph } from "../network/topology/graph.ts";
 import { Router } from "../network/topology/routing.ts";
-import type { CompiledTopology, Path } from "../network/topology/types.ts";
+import type { CompiledTopology, Path } from "../network/topology/topology-types.ts";
 import { writeFileAtomic } from "../outputs/index.ts";
 import { drawTopology } from "../reports/index.ts";
 import { svgToPng } from "../reports/index.ts";

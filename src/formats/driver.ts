@@ -56,7 +56,7 @@ const PlanSpecSchema = z.object({
   probes: z.array(z.object({ from: host, to: host, at: seconds, bytes, every: seconds, count: z.number().int().min(1), newConnection: z.boolean() })),
 });
 
-/** A policy's decision for one migration (src/policies/types.ts PolicyPlan), as the driver replays it. */
+/** A policy's decision for one migration (src/policies/policy-types.ts PolicyPlan), as the driver replays it. */
 const PlanDecisionSchema = z.object({
   destination: host,
   keyRequests: z.array(z.object({ host, requestBytes: bytes, responseBytes: bytes, newConnection: z.boolean() })),

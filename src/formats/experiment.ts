@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { BOOTSTRAP_RESAMPLES, INTERVAL_METHODS } from "../core/stats.ts";
-import { DEFAULT_NETWORK_PARAMS as NET, MODEL_NAMES } from "../network/model.ts";
+import { DEFAULT_NETWORK_PARAMS as NET, MODEL_NAMES } from "../network/network-model.ts";
 import { MigrationModeSchema, TransportSchema } from "./modes.ts";
 import { quantity } from "./quantity.ts";
 

@@ -3,8 +3,8 @@
  * fully resolved, serialisable) and the records a run produces (the rows of runs.csv and probes.csv).
  * Both backends take the same RunSpec; nothing here depends on how a run is executed.
  */
-import type { NetworkParams } from "../network/model.ts";
-import type { Topology } from "../network/topology/types.ts";
+import type { NetworkParams } from "../network/network-model.ts";
+import type { Topology } from "../network/topology/topology-types.ts";
 import type { VibRow } from "../measurement/vib.ts";
 
 import type { MigrationMode, Transport } from "./modes.ts";

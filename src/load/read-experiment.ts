@@ -7,7 +7,7 @@ import { readYamlFile } from "./read-yaml.ts";
 import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { InputError } from "../core/errors.ts";
-import type { Topology } from "../network/topology/types.ts";
+import type { Topology } from "../network/topology/topology-types.ts";
 import type { PolicySpec, RunSpec } from "../formats/runspec.ts";
 import { describe } from "../core/units.ts";
 import { at, type YamlSource, type FieldPath } from "../core/yamlsource.ts";

@@ -6,11 +6,11 @@
 import { readYamlFile } from "./read-yaml.ts";
 import { dirname, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../network/model.ts";
+import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../network/network-model.ts";
 import { loadTopology } from "../network/topology/load.ts";
 import type { Router } from "../network/topology/routing.ts";
 import { compiledOf, routerOf } from "../network/topology/shared.ts";
-import type { CompiledTopology, Topology } from "../network/topology/types.ts";
+import type { CompiledTopology, Topology } from "../network/topology/topology-types.ts";
 import { costsAt } from "./costs-at.ts";
 import type { CostParams, MigrationSpec, ProbeSpec, RunSpec, TrafficSpec, TriggerSpec } from "../formats/runspec.ts";
 import { checked, describe, formatRate, parseBytes, parseDuration, parseRate } from "../core/units.ts";

@@ -11,7 +11,7 @@
  */
 import { Arena } from "../core/arena.ts";
 import type { Simulator } from "../kernel/index.ts";
-import type { NetworkModel } from "../network/model.ts";
+import type { NetworkModel } from "../network/network-model.ts";
 import type { Vib } from "./vib.ts";
 
 export class Collector {

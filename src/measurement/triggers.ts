@@ -4,7 +4,7 @@
  * last `samples` samples were all strictly above the threshold, then re-arms: the next firing
  * needs `samples` fresh samples above it again.
  */
-import type { CompiledTopology } from "../network/topology/types.ts";
+import type { CompiledTopology } from "../network/topology/topology-types.ts";
 import type { TriggerSpec } from "../formats/runspec.ts";
 import { portLoad } from "./collectors.ts";
 import type { Vib } from "./vib.ts";

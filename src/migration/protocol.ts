@@ -8,8 +8,8 @@
  * (docs/migration.md has the definitions).
  */
 import type { ProcessBody, Simulator, Waitable } from "../kernel/index.ts";
-import type { Flow, NetworkModel } from "../network/model.ts";
-import type { PolicyPlan, SetupMessage } from "../policies/types.ts";
+import type { Flow, NetworkModel } from "../network/network-model.ts";
+import type { PolicyPlan, SetupMessage } from "../policies/policy-types.ts";
 import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from "../formats/runspec.ts";
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
 import { formatMbps } from "../core/units.ts";

@@ -5,7 +5,7 @@
  * an uncapped flow). The RESTART command of the protocol rides on the connection set-up exchange.
  */
 import type { ProcessBody } from "../kernel/index.ts";
-import type { Flow, FlowResult, NetworkModel } from "../network/model.ts";
+import type { Flow, FlowResult, NetworkModel } from "../network/network-model.ts";
 import type { CostParams, Transport } from "../formats/runspec.ts";
 
 /** Opens the source -> destination connection and sends RESTART; returns the seconds it took. */

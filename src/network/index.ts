@@ -3,12 +3,12 @@
  * construct one directly: a new model is its name in MODEL_NAMES (model.ts) and a factory here.
  */
 import type { Simulator } from "../kernel/index.ts";
-import { MaxMinModel } from "./maxmin/model.ts";
-import { TcpFluidModel } from "./tcpfluid/model.ts";
-import type { ModelName, ModelOptions, NetworkModel, NetworkParams } from "./model.ts";
-import type { CompiledTopology } from "./topology/types.ts";
+import { MaxMinModel } from "./maxmin/maxmin-model.ts";
+import { TcpFluidModel } from "./tcpfluid/tcpfluid-model.ts";
+import type { ModelName, ModelOptions, NetworkModel, NetworkParams } from "./network-model.ts";
+import type { CompiledTopology } from "./topology/topology-types.ts";
 
-export type { ModelOptions, RouteFn } from "./model.ts";
+export type { ModelOptions, RouteFn } from "./network-model.ts";
 
 type ModelFactory = (sim: Simulator, topo: CompiledTopology, params: NetworkParams, options: ModelOptions) => NetworkModel;
 

@@ -11,9 +11,9 @@ import { WORKLOAD_SCHEMA, type WorkloadDocument } from "../formats/replay-worklo
 import { Simulator } from "../kernel/index.ts";
 import { compileTopology } from "./topology/compile.ts";
 import { createNetworkModel, type ModelOptions } from "./index.ts";
-import { DEFAULT_NETWORK_PARAMS, type ModelName, type NetworkModel, type NetworkParams } from "./model.ts";
+import { DEFAULT_NETWORK_PARAMS, type ModelName, type NetworkModel, type NetworkParams } from "./network-model.ts";
 import { Router } from "./topology/routing.ts";
-import type { CompiledTopology, LinkSpec, Path, Topology } from "./topology/types.ts";
+import type { CompiledTopology, LinkSpec, Path, Topology } from "./topology/topology-types.ts";
 
 export interface Workload {
   file: string;

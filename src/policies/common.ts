@@ -2,8 +2,8 @@
 import { InputError } from "../core/errors.ts";
 import { randomInt } from "../core/random.ts";
 import type { RouteTable } from "../network/topology/routing.ts";
-import type { Path } from "../network/topology/types.ts";
-import type { NetworkView, PolicyInput, PolicyPlan, Rng } from "./types.ts";
+import type { Path } from "../network/topology/topology-types.ts";
+import type { NetworkView, PolicyInput, PolicyPlan, Rng } from "./policy-types.ts";
 
 /** the route, or undefined when the network has none */
 export function tryRoute(view: NetworkView, src: string, dst: string): Path | undefined {

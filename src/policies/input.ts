@@ -4,7 +4,7 @@
  */
 import { runStream } from "../core/random.ts";
 import type { MigrationSpec, RunSpec } from "../formats/runspec.ts";
-import type { NetworkView, PolicyInput } from "./types.ts";
+import type { NetworkView, PolicyInput } from "./policy-types.ts";
 
 /**
  * The input of migration `i`'s decision, seen through `view`, drawing from the run's `decision`

@@ -8,9 +8,9 @@ import { InputError } from "../core/errors.ts";
 import { randomInt } from "../core/random.ts";
 import { formatMbps } from "../core/units.ts";
 import { type CandidateView, pickMax, pickMaxAt, reachableCandidates, reachableView } from "./common.ts";
-import { type ParamDefs, num, readParams } from "./params.ts";
-import type { Path } from "../network/topology/types.ts";
-import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "./types.ts";
+import { type ParamDefs, num, readParams } from "./policy-params.ts";
+import type { Path } from "../network/topology/topology-types.ts";
+import type { NetworkView, Policy, PolicyInput, PolicyPlan } from "./policy-types.ts";
 
 const LB_PARAMS: ParamDefs = {
   compute: { kind: "duration", min: 0, doc: "seconds of computation for the decision at the manager (default 0s)" },

@@ -9,8 +9,8 @@ import { blockLength, Decoder, recode } from "./crypto/fountain.ts";
 import { FOUNTAIN_PARAMS, keyRequest, MTD_DEFAULTS, tooFew, validateKeyed } from "./mtd-params.ts";
 import { SECRET_BYTES, setupFountain, setupMessages } from "./mtd-setup.ts";
 import { context, keyedPlan, type NodeList, verifiedTable } from "./mtd-source.ts";
-import { bool, num, readParams } from "./params.ts";
-import type { KeyRequest, NetworkView, Policy, PolicyPlan, Rng } from "./types.ts";
+import { bool, num, readParams } from "./policy-params.ts";
+import type { KeyRequest, NetworkView, Policy, PolicyPlan, Rng } from "./policy-types.ts";
 
 /**
  * Formula (2), the probability that source i asks holder k:

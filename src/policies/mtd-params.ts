@@ -3,8 +3,8 @@
  * they share, the checks made before a run, and the key request a keyed policy's source sends.
  */
 import { InputError } from "../core/errors.ts";
-import { bool, type ParamDefs, num, readParams } from "./params.ts";
-import type { KeyRequest, PolicyInput, RekeySchedule } from "./types.ts";
+import { bool, type ParamDefs, num, readParams } from "./policy-params.ts";
+import type { KeyRequest, PolicyInput, RekeySchedule } from "./policy-types.ts";
 
 /** documented defaults (docs/policies.md) */
 export const MTD_DEFAULTS = {

@@ -7,8 +7,8 @@ import { bigIntToBytes, bytesToBigInt } from "./crypto/secret.ts";
 import { MTD_DEFAULTS, RANDOM_PARAMS, rekey } from "./mtd-params.ts";
 import { keyHolders, setupMessages, setupRandom } from "./mtd-setup.ts";
 import { context } from "./mtd-source.ts";
-import { num, readParams } from "./params.ts";
-import type { MtdSummary, Policy, PolicyPlan } from "./types.ts";
+import { num, readParams } from "./policy-params.ts";
+import type { MtdSummary, Policy, PolicyPlan } from "./policy-types.ts";
 
 export const mtdRandomPolicy: Policy = {
   name: "mtd-random",

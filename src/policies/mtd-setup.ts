@@ -10,7 +10,7 @@ import { polynomial, type Share, shareAt } from "./crypto/shamir.ts";
 import { drawTableIv, type EncryptedTable, encryptTableWith, tableBytesOf } from "./crypto/table.ts";
 import { inspect } from "node:util";
 import { LazyMap } from "./lazy-map.ts";
-import type { Rng, SetupMessage } from "./types.ts";
+import type { Rng, SetupMessage } from "./policy-types.ts";
 
 export const SECRET_BYTES = 32;
 /** bits of the random number R the manager gives the source */

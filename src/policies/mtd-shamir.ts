@@ -7,8 +7,8 @@ import { combine, SHARE_BYTES } from "./crypto/shamir.ts";
 import { keyRequest, MTD_DEFAULTS, SHAMIR_PARAMS, tooFew, validateKeyed } from "./mtd-params.ts";
 import { SECRET_BYTES, setupMessages, setupShamir } from "./mtd-setup.ts";
 import { context, keyedPlan, verifiedTable } from "./mtd-source.ts";
-import { bool, num, readParams } from "./params.ts";
-import type { Policy, PolicyPlan } from "./types.ts";
+import { bool, num, readParams } from "./policy-params.ts";
+import type { Policy, PolicyPlan } from "./policy-types.ts";
 
 export const mtdShamirPolicy: Policy = {
   name: "mtd-shamir",

@@ -9,8 +9,8 @@ import type { SecretBytes } from "./crypto/secret.ts";
 import { decryptTable, type EncryptedTable, formulaIndex } from "./crypto/table.ts";
 import { MTD_DEFAULTS, rekey } from "./mtd-params.ts";
 import { type KeyPoint, keyHolders, type TableSetup } from "./mtd-setup.ts";
-import { num } from "./params.ts";
-import type { KeyRequest, MtdSummary, NetworkView, PolicyInput, PolicyPlan, SetupMessage } from "./types.ts";
+import { num } from "./policy-params.ts";
+import type { KeyRequest, MtdSummary, NetworkView, PolicyInput, PolicyPlan, SetupMessage } from "./policy-types.ts";
 
 /** what every MTD decision for one source among the same candidates reads */
 export interface Context {

@@ -11,7 +11,7 @@ import type { PolicySpec } from "../formats/runspec.ts";
 import { planProblem } from "./common.ts";
 import { availableBandwidthPolicy, bandwidthPolicy, fixedPolicy, randomPolicy, shortestPathPolicy } from "./loadbalancing.ts";
 import { mtdFountainPolicy, mtdRandomPolicy, mtdShamirPolicy } from "./mtd.ts";
-import type { Policy, PolicyInput, PolicyPlan } from "./types.ts";
+import type { Policy, PolicyInput, PolicyPlan } from "./policy-types.ts";
 
 function checked(policy: Policy): Policy {
   return {

@@ -3,10 +3,10 @@
  * measurements): what a policy sees when decisions are made before a run, as for the testbed.
  */
 import { toGraph, type TopologyGraph } from "../network/topology/graph.ts";
-import type { RoutingMetric } from "../network/model.ts";
+import type { RoutingMetric } from "../network/network-model.ts";
 import { compiledOf, routerOf } from "../network/topology/shared.ts";
-import type { Topology } from "../network/topology/types.ts";
-import type { NetworkView } from "./types.ts";
+import type { Topology } from "../network/topology/topology-types.ts";
+import type { NetworkView } from "./policy-types.ts";
 
 export function staticView(topology: Topology, routing: RoutingMetric = "hops", now = 0): NetworkView {
   // (the thread's shared compiled topology and router: the simulator's runs reuse its route tables)

@@ -9,7 +9,7 @@
  */
 import { InputError } from "../core/errors.ts";
 import { formatRate } from "../core/units.ts";
-import type { CompiledTopology } from "../network/topology/types.ts";
+import type { CompiledTopology } from "../network/topology/topology-types.ts";
 
 const MAX_DRAWN_NODES = 2000;
 

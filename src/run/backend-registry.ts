@@ -6,7 +6,7 @@ import { InputError } from "../core/errors.ts";
 import { policyInput } from "../policies/input.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { staticView } from "../policies/static-view.ts";
-import type { PolicyPlan } from "../policies/types.ts";
+import type { PolicyPlan } from "../policies/policy-types.ts";
 import type { Backend, RunSpec } from "../formats/runspec.ts";
 import { faultFromEnvironment, MininetBackend, testbedFromEnvironment } from "../../backends/mininet/backend.ts";
 import { parseTestbedUrl } from "../../backends/mininet/ssh.ts";

@@ -7,7 +7,7 @@
  * a "not held" explained in one line pointing to docs/reproduction.md.
  */
 import { join, resolve } from "node:path";
-import type { Topology } from "../network/topology/types.ts";
+import type { Topology } from "../network/topology/topology-types.ts";
 import { writeFileAtomic } from "../outputs/atomic.ts";
 import { readRunsCsv } from "../outputs/csv.ts";
 import { type Ordering, paperOrderings } from "../reports/orderings.ts";

@@ -10,7 +10,7 @@ import { validateRunSpec } from "../migration/validate.ts";
 import { policyInput, validationContext } from "../policies/input.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { staticView } from "../policies/static-view.ts";
-import type { Policy } from "../policies/types.ts";
+import type { Policy } from "../policies/policy-types.ts";
 import type { PolicySpec, RunSpec } from "../formats/runspec.ts";
 import type { FieldPath } from "../core/yamlsource.ts";
 import type { Experiment } from "../load/read-experiment.ts";

@@ -5,9 +5,9 @@
 import { SimBackend } from "../../backends/sim/backend.ts";
 import { DEFAULT_COSTS } from "../../src/migration/costs.ts";
 import { createNetworkModel } from "../../src/network/index.ts";
-import { DEFAULT_NETWORK_PARAMS } from "../../src/network/model.ts";
-import type { LinkSpec, Topology } from "../../src/network/topology/types.ts";
-import type { Policy, PolicyPlan } from "../../src/policies/types.ts";
+import { DEFAULT_NETWORK_PARAMS } from "../../src/network/network-model.ts";
+import type { LinkSpec, Topology } from "../../src/network/topology/topology-types.ts";
+import type { Policy, PolicyPlan } from "../../src/policies/policy-types.ts";
 import type { CostParams, MigrationSpec, RunSpec } from "../../src/formats/runspec.ts";
 
 export function link(a: string, b: string, capacity: number, latency = 0): LinkSpec {

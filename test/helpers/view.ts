@@ -1,8 +1,8 @@
 /** Test helper: a NetworkView over a Topology (routes by hop count, latency = path propagation, no VIB). */
 import { staticView } from "../../src/policies/static-view.ts";
-import type { LinkSpec, Topology } from "../../src/network/topology/types.ts";
+import type { LinkSpec, Topology } from "../../src/network/topology/topology-types.ts";
 import type { VibReader } from "../../src/measurement/vib.ts";
-import type { NetworkView, PolicyInput } from "../../src/policies/types.ts";
+import type { NetworkView, PolicyInput } from "../../src/policies/policy-types.ts";
 import { makeRng, subRng } from "../../src/core/random.ts";
 
 export function makeView(topology: Topology, options: { vib?: VibReader; now?: number } = {}): NetworkView {

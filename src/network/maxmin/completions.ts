@@ -8,7 +8,7 @@
  * instead of letting the run end silently with the transfer pending.
  */
 import type { EventId, Simulator } from "../../kernel/index.ts";
-import { starvedFlowError } from "../model.ts";
+import { starvedFlowError } from "../network-model.ts";
 import type { FlowStore, LinkStore } from "./store.ts";
 
 export class Completions {

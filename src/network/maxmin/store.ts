@@ -6,8 +6,8 @@
  */
 import type { Signal } from "../../kernel/index.ts";
 import type { Arena } from "../../core/arena.ts";
-import type { Flow, FlowResult, FlowSpec } from "../model.ts";
-import type { CompiledTopology, Path } from "../topology/types.ts";
+import type { Flow, FlowResult, FlowSpec } from "../network-model.ts";
+import type { CompiledTopology, Path } from "../topology/topology-types.ts";
 import { type Columns, growColumns, makeColumns } from "./columns.ts";
 import { REL } from "./shares.ts";
 

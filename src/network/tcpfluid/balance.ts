@@ -4,7 +4,7 @@
  * delay (each rate law is non-increasing in it), so the root is unique and bracketed by 0 and
  * the buffer's delay; a link whose demand exceeds its capacity even there overflows.
  */
-import type { CompiledTopology } from "../topology/types.ts";
+import type { CompiledTopology } from "../topology/topology-types.ts";
 import type { CongestionLaws } from "./congestion.ts";
 import { REL, type FluidFlow } from "./flow.ts";
 import type { FluidSettings, LinkState } from "./state.ts";

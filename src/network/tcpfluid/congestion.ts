@@ -3,10 +3,10 @@
  * its pacing rate, its cap, and on the emulated stack its own queue over the path's queueing)
  * and the growth laws of Linux's CUBIC, Reno and BBR over a step.
  */
-import type { CongestionControl } from "../model.ts";
+import type { CongestionControl } from "../network-model.ts";
 import { REL, type FluidFlow } from "./flow.ts";
 import type { HostStack } from "./hoststack.ts";
-import type { TcpFluidParams } from "./params.ts";
+import type { TcpFluidParams } from "./tcpfluid-params.ts";
 import type { FluidSettings, LinkState } from "./state.ts";
 
 export class CongestionLaws {

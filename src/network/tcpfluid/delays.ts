@@ -4,9 +4,9 @@
  * the bottleneck, the host stack). Messages do not become flows: they never perturb the solve.
  */
 import { Signal } from "../../kernel/index.ts";
-import { blockedLinkError, type ExchangeOptions, type RouteFn } from "../model.ts";
+import { blockedLinkError, type ExchangeOptions, type RouteFn } from "../network-model.ts";
 import type { Router } from "../topology/routing.ts";
-import type { Path } from "../topology/types.ts";
+import type { Path } from "../topology/topology-types.ts";
 import type { HostStack } from "./hoststack.ts";
 import type { FluidSettings, LinkState } from "./state.ts";
 

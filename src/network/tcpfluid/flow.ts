@@ -4,8 +4,8 @@
  * per link).
  */
 import type { Signal } from "../../kernel/index.ts";
-import type { Flow, FlowResult, FlowSpec } from "../model.ts";
-import type { Path } from "../topology/types.ts";
+import type { Flow, FlowResult, FlowSpec } from "../network-model.ts";
+import type { Path } from "../topology/topology-types.ts";
 
 /** relative tolerance of rate comparisons */
 export const REL = 1e-9;

@@ -6,7 +6,7 @@
  */
 import type { Arena } from "../../core/arena.ts";
 import type { FluidFlow } from "./flow.ts";
-import type { TcpFluidParams } from "./params.ts";
+import type { TcpFluidParams } from "./tcpfluid-params.ts";
 import type { FluidSettings, LinkState } from "./state.ts";
 
 export class HostStack {

@@ -18,13 +18,13 @@
  */
 import type { Arena } from "../../core/arena.ts";
 import type { Simulator } from "../../kernel/index.ts";
-import type { CompiledTopology } from "../topology/types.ts";
+import type { CompiledTopology } from "../topology/topology-types.ts";
 import type { CongestionLaws } from "./congestion.ts";
 import { LinkBalance } from "./balance.ts";
 import type { FluidFlow } from "./flow.ts";
 import type { HostStack } from "./hoststack.ts";
 import { FlowList, LinkList } from "./lists.ts";
-import type { TcpFluidParams } from "./params.ts";
+import type { TcpFluidParams } from "./tcpfluid-params.ts";
 import type { FlowsInFlight, FluidSettings, LinkState } from "./state.ts";
 
 export class QueueSolver {

@@ -6,10 +6,10 @@
  */
 import { MinHeap, type Simulator } from "../../kernel/index.ts";
 import type { Arena } from "../../core/arena.ts";
-import type { CongestionControl, NetworkParams } from "../model.ts";
-import type { CompiledTopology } from "../topology/types.ts";
+import type { CongestionControl, NetworkParams } from "../network-model.ts";
+import type { CompiledTopology } from "../topology/topology-types.ts";
 import type { FluidFlow } from "./flow.ts";
-import { tcpFluidParams, type TcpFluidParams } from "./params.ts";
+import { tcpFluidParams, type TcpFluidParams } from "./tcpfluid-params.ts";
 
 /** the settings of a run, read by every part */
 export class FluidSettings {

@@ -2,7 +2,7 @@
  * Structural facts about a topology for summaries and tests: the host-to-host diameter in hops
  * and the ranges of link properties. Fast enough for 100,000-host generated topologies.
  */
-import type { CompiledTopology } from "./types.ts";
+import type { CompiledTopology } from "./topology-types.ts";
 
 export interface Range {
   min: number;

@@ -2,7 +2,7 @@
  * Compiles a Topology into typed arrays (CSR adjacency, per-directed-link capacity, latency,
  * queue) for routing and the network models (graph.ts gives the graphology view users see).
  */
-import type { CompiledTopology, Topology } from "./types.ts";
+import type { CompiledTopology, Topology } from "./topology-types.ts";
 
 export function compileTopology(topology: Topology): CompiledTopology {
   const names = [...topology.hosts, ...topology.switches];

@@ -13,7 +13,7 @@ import { checked, parseDuration, parseQueue, parseRate } from "../../core/units.
 import { at } from "../../core/yamlsource.ts";
 import type { LinkDefaults } from "./load.ts";
 import { NODE_NAME } from "./load.ts";
-import type { LinkSpec, Topology } from "./types.ts";
+import type { LinkSpec, Topology } from "./topology-types.ts";
 import { GENERATED_NAME_PREFIXES, type GenerateSpec, type PropertySpec, type ValueSpec } from "../../formats/topology.ts";
 
 /** Largest number of nodes a generator may produce (tree and fat-tree grow fast). */

@@ -6,7 +6,7 @@
  */
 import { UndirectedGraph } from "graphology";
 import { bidirectional, brandes } from "graphology-shortest-path/unweighted.js";
-import type { CompiledTopology, LinkSpec, Path, Topology } from "./types.ts";
+import type { CompiledTopology, LinkSpec, Path, Topology } from "./topology-types.ts";
 
 export interface NodeAttributes {
   kind: "host" | "switch";

@@ -7,7 +7,7 @@ import { at, YamlSource, type FieldPath } from "../../core/yamlsource.ts";
 import { checked, parseBytes, parseDuration, parseQueue, parseRate } from "../../core/units.ts";
 import { TOPOLOGY_LINK_DEFAULTS, TOPOLOGY_SCHEMA, type TopologyDocument } from "../../formats/topology.ts";
 import { generateTopology } from "./generators.ts";
-import type { LinkSpec, Topology } from "./types.ts";
+import type { LinkSpec, Topology } from "./topology-types.ts";
 
 /** Node names: short and shell-safe, since the testbed turns them into interface names (`s1-eth2`). */
 export const NODE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,9}$/;

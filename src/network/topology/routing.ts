@@ -4,8 +4,8 @@
  * predecessors the one with the smaller node id wins, so the route never depends on hash order.
  * Routes are cached per source (one search per source serves every destination).
  */
-import type { RoutingMetric } from "../model.ts";
-import type { CompiledTopology, Path } from "./types.ts";
+import type { RoutingMetric } from "../network-model.ts";
+import type { CompiledTopology, Path } from "./topology-types.ts";
 
 /**
  * What `Path` says about every destination of one source at once, indexed by node id, with the

@@ -6,10 +6,10 @@
  * center's compiled arrays and route tables being built once per cell and again per user (a k=32
  * fat-tree's tables take seconds), and what the policies cache per route table is shared with them.
  */
-import type { RoutingMetric } from "../model.ts";
+import type { RoutingMetric } from "../network-model.ts";
 import { compileTopology } from "./compile.ts";
 import { Router } from "./routing.ts";
-import type { CompiledTopology, Topology } from "./types.ts";
+import type { CompiledTopology, Topology } from "./topology-types.ts";
 
 interface Shared {
   compiled: CompiledTopology;

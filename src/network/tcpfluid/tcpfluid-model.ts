@@ -32,14 +32,14 @@
  */
 import { Arena } from "../../core/arena.ts";
 import { type EventId, Signal, type Simulator } from "../../kernel/index.ts";
-import { blockedLinkError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, starvedFlowError } from "../model.ts";
+import { blockedLinkError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, starvedFlowError } from "../network-model.ts";
 import { Router } from "../topology/routing.ts";
-import type { CompiledTopology, Path } from "../topology/types.ts";
+import type { CompiledTopology, Path } from "../topology/topology-types.ts";
 import { CongestionLaws } from "./congestion.ts";
 import { MessageDelays } from "./delays.ts";
 import { FluidFlow } from "./flow.ts";
 import { HostStack } from "./hoststack.ts";
-import type { TcpFluidParams } from "./params.ts";
+import type { TcpFluidParams } from "./tcpfluid-params.ts";
 import { QueueSolver } from "./solver.ts";
 import { FlowsInFlight, FluidSettings, LinkState } from "./state.ts";
 

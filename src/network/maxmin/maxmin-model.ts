@@ -20,9 +20,9 @@
  */
 import { Signal, type Simulator } from "../../kernel/index.ts";
 import { Arena } from "../../core/arena.ts";
-import { blockedLinkError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, type RouteFn } from "../model.ts";
+import { blockedLinkError, type ExchangeOptions, type Flow, type FlowResult, type FlowSpec, type ModelOptions, type NetworkModel, type NetworkParams, type RouteFn } from "../network-model.ts";
 import { Router } from "../topology/routing.ts";
-import type { CompiledTopology, Path } from "../topology/types.ts";
+import type { CompiledTopology, Path } from "../topology/topology-types.ts";
 import { rowBytes } from "./columns.ts";
 import { Completions } from "./completions.ts";
 import { LmmSolver, MAX_ROUNDS, SOLVER_LINK_FIELDS } from "./lmm.ts";

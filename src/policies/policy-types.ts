@@ -5,7 +5,7 @@
  */
 import type { TopologyGraph } from "../network/topology/graph.ts";
 import type { RouteTable } from "../network/topology/routing.ts";
-import type { CompiledTopology, Path } from "../network/topology/types.ts";
+import type { CompiledTopology, Path } from "../network/topology/topology-types.ts";
 import type { VibReader } from "../measurement/vib.ts";
 
 import type { Rng } from "../core/random.ts";

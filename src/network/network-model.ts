@@ -6,7 +6,7 @@
 import { UnreachableResultError } from "../core/errors.ts";
 import type { Signal, Simulator } from "../kernel/index.ts";
 import type { Router } from "./topology/routing.ts";
-import type { CompiledTopology, Path } from "./topology/types.ts";
+import type { CompiledTopology, Path } from "./topology/topology-types.ts";
 
 export type FlowKind = "tcp" | "udp";
 export type CongestionControl = "cubic" | "bbr" | "reno";

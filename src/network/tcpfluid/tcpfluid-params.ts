@@ -1,7 +1,7 @@
 /**
  * tcp-fluid's parameters: the calibrated defaults and how a run overrides them (`network.extra`).
  */
-import type { NetworkParams } from "../model.ts";
+import type { NetworkParams } from "../network-model.ts";
 
 /**
  * Parameters of the model (`params.extra` overrides them by name). stackRtt, handshakeScale,
