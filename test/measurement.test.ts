@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from "ava";
 import { Simulator } from "../src/kernel/index.ts";
 import { Collector } from "../src/measurement/collectors.ts";
 import { hostLoad } from "../src/measurement/triggers.ts";
-import { Vib, VIB_COLUMNS } from "../src/measurement/vib.ts";
+import { Vib } from "../src/measurement/vib.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
 import type { Policy, PolicyPlan } from "../src/policies/policy-types.ts";
@@ -42,22 +42,6 @@ test("collectors: per-port tx/rx and per-switch packets per second over each per
   close(t, vib.spareCapacity(topo.portIndex.get("s1-eth2")!)!, 2e6, "spare capacity s1 -> h2");
   t.is(vib.spareCapacity(topo.portIndex.get("s1-eth3")! + 100), undefined);
   close(t, hostLoad(vib, topo, "h1"), 6e6, "host load");
-});
-
-test("the VIB exports CSV rows with fixed columns", async (t) => {
-  const res = await backend(undefined, { keepVib: true }).execute(
-    runSpec({
-      traffic: [{ from: "h1", to: "h2", kind: "udp", rate: 2e6, start: 0 }],
-      migrations: [migration({ trigger: { kind: "at", at: 2 } })],
-    }),
-  );
-  const rows = res.vib!;
-  t.true(rows.length > 0);
-  for (const r of rows) t.deepEqual(Object.keys(r), [...VIB_COLUMNS]);
-  const s1eth2 = rows.filter((r) => r.name === "s1-eth2");
-  close(t, s1eth2[0]!.tx_bps as number, 2e6, "first sample of s1-eth2");
-  t.is(s1eth2[0]!.pps, "");
-  t.true(rows.some((r) => r.kind === "switch" && r.name === "s1"));
 });
 
 function thresholdSpec(samples: number, kind: "port" | "switch" = "port") {

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from "ava";
 import { InputError } from "../src/core/errors.ts";
-import { batchRestoreSeconds, DEFAULT_COSTS, JOWUA_TABLE2, mean, restoreSeconds } from "../src/migration/costs.ts";
+import { DEFAULT_COSTS, JOWUA_TABLE2, mean, restoreSeconds } from "../src/migration/costs.ts";
 import { validateRunSpec } from "../src/migration/validate.ts";
 import { SimBackend } from "../backends/sim/backend.ts";
 import type { Policy, PolicyPlan } from "../src/policies/policy-types.ts";
@@ -270,7 +270,6 @@ test("restore grows with containers restored at once", (t) => {
   const c = { ...DEFAULT_COSTS, restoreBase: 1, restoreRate: 1e6, restorePerContainer: 0.25 };
   close(t, restoreSeconds(c, 1e6, 1), 2, "one");
   close(t, restoreSeconds(c, 1e6, 3), 3, "three at once: +50%");
-  close(t, batchRestoreSeconds(c, [1e6, 2e6]), (2 + 3) * 1.25, "batch of two");
 });
 
 test("stateless defaults are the JoWUA Table 2 means", (t) => {

@@ -43,8 +43,6 @@ export interface SimBackendOptions {
   resolvePolicy?: PolicyResolver;
   /** collect the host bandwidth trace and phase marks (Fig. 4); polls every measurement period */
   trace?: boolean;
-  /** return the VIB's samples as CSV rows (RunResult.vib); polls every measurement period */
-  keepVib?: boolean;
   /** wall-clock milliseconds between two turns of Node's event loop during a run (default 100) */
   yieldEveryMs?: number;
 }
@@ -187,14 +185,13 @@ class Run {
       result.trace = this.trace;
       result.marks = this.results.map((r) => r!.marks) as PhaseMarks[];
     }
-    if (this.options.keepVib) result.vib = this.vib.toRows();
     return result;
   }
 
   private startMeasurement(): void {
     const { spec, collector } = this;
     const thresholds = spec.migrations.some((m) => m.trigger.kind !== "at");
-    if (thresholds || this.options.trace || this.options.keepVib) collector.continuous();
+    if (thresholds || this.options.trace) collector.continuous();
     else if (this.policy.readsVib !== false)
       for (const m of spec.migrations)
         if (m.trigger.kind === "at") collector.window(m.trigger.at);

@@ -5,7 +5,6 @@
  */
 import type { NetworkParams } from "../network/network-model.ts";
 import type { Topology } from "../network/topology/topology-types.ts";
-import type { VibRow } from "../measurement/vib.ts";
 
 import type { MigrationMode, Transport } from "./modes.ts";
 import type { ProbeRecord, RunFailure, RunRecord } from "./records.ts";
@@ -203,8 +202,6 @@ export interface RunResult {
   /** optional host bandwidth trace and phase marks (collected on request) */
   trace?: TraceSample[];
   marks?: PhaseMarks[];
-  /** the VIB's samples as CSV rows (sim backend, on request) */
-  vib?: VibRow[];
 }
 
 /** What a testbed host runs and how busy it is (checkpoint and restore times depend on both). */

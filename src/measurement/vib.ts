@@ -28,18 +28,6 @@ export interface VibReader {
   spareCapacity(link: number): number | undefined;
 }
 
-/** One row of the VIB's CSV export (the lead's writer picks the file). */
-export interface VibRow {
-  t: number;
-  kind: "port" | "switch";
-  name: string;
-  tx_bps: number | "";
-  rx_bps: number | "";
-  pps: number | "";
-}
-
-export const VIB_COLUMNS = ["t", "kind", "name", "tx_bps", "rx_bps", "pps"] as const;
-
 /**
  * The VIB store: per-port and per-switch series, appended by the collectors. Capacities come from
  * the topology (what the controller knows by configuration); rates only from measured samples.
@@ -96,17 +84,5 @@ export class Vib implements VibReader {
     const last = name === undefined ? undefined : this.lastPort(name);
     if (!last) return undefined;
     return Math.max(0, this.capacityOf(link) - last.txBps);
-  }
-
-  /** every sample as CSV rows, ports then switches, each series oldest first, names sorted */
-  toRows(): VibRow[] {
-    const rows: VibRow[] = [];
-    for (const name of [...this.portData.keys()].sort()) {
-      for (const s of this.portData.get(name)!) rows.push({ t: s.t, kind: "port", name, tx_bps: s.txBps, rx_bps: s.rxBps, pps: "" });
-    }
-    for (const name of [...this.switchData.keys()].sort()) {
-      for (const s of this.switchData.get(name)!) rows.push({ t: s.t, kind: "switch", name, tx_bps: "", rx_bps: "", pps: s.pps });
-    }
-    return rows;
   }
 }

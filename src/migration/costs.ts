@@ -115,17 +115,6 @@ export function restoreSeconds(c: CostParams, bytes: number, concurrent = 1, mod
   return (base + bytes / c.restoreRate) * (1 + c.restorePerContainer * (concurrent - 1));
 }
 
-/**
- * JoWUA multi-user case: n containers checkpointed into one archive and restored one after the
- * other at the destination, each slowed by the others already running:
- * sum_i (base + size_i / rate) * (1 + restorePerContainer * (n - 1)).
- */
-export function batchRestoreSeconds(c: CostParams, sizes: readonly number[]): number {
-  let s = 0;
-  for (const b of sizes) s += c.restoreBase + b / c.restoreRate;
-  return s * (1 + c.restorePerContainer * (sizes.length - 1));
-}
-
 /** Bytes on the wire for `bytes` of checkpoint. */
 export function wireBytes(c: CostParams, bytes: number): number {
   return bytes * c.compression;
