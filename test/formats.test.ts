@@ -55,6 +55,14 @@ test("the driver accepts a real plan and refuses a bad one with one line naming 
     const ok = python(["contract.py", "plan", good]);
     t.is(ok.status, 0, ok.stderr);
 
+    // a run with probes and traffic only is a run the backend accepts (the emulation suite's probe case)
+    const probesOnly = structuredClone(plan) as { spec: { migrations: unknown[] }; plans: unknown[] };
+    probesOnly.spec.migrations = [];
+    probesOnly.plans = [];
+    writeFileSync(good, JSON.stringify(probesOnly));
+    const none = python(["contract.py", "plan", good]);
+    t.is(none.status, 0, none.stderr);
+
     const bad = structuredClone(plan) as { spec: { migrations: { mode: string }[] } };
     bad.spec.migrations[0]!.mode = "teleport";
     const badFile = join(dir, "bad.json");

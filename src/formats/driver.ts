@@ -52,7 +52,8 @@ const PlanSpecSchema = z.object({
       service: z.string().optional(),
     }),
   ),
-  migrations: z.array(z.object({ container: ContainerSchema, source: host, destination: host.optional(), trigger: TriggerSchema, mode: MigrationModeSchema, transport: TransportSchema })).min(1),
+  // none is a valid run for the backend (probes and traffic only), whatever an experiment file needs
+  migrations: z.array(z.object({ container: ContainerSchema, source: host, destination: host.optional(), trigger: TriggerSchema, mode: MigrationModeSchema, transport: TransportSchema })),
   probes: z.array(z.object({ from: host, to: host, at: seconds, bytes, every: seconds, count: z.number().int().min(1), newConnection: z.boolean() })),
 });
 
