@@ -85,27 +85,25 @@ const CONTAINER_SCHEMA = z.strictObject({
   }),
 });
 
+/** how many consecutive samples a threshold trigger needs, the same for a port and a switch */
+const TRIGGER_SAMPLES = z
+  .number()
+  .int()
+  .min(1)
+  .optional()
+  .meta({ description: "consecutive measurement samples above the threshold", unit: "samples", default: String(D.triggerSamples) });
+
 const TRIGGER_SCHEMA = z.union([
   z.strictObject({ at: quantity.meta({ description: "time trigger: migrate at this time", unit: "duration" }) }),
   z.strictObject({
     port: name.meta({ description: "port trigger: a port name such as s1-eth2 (`migsim topo FILE --paths` shows them)" }),
     above: quantity.meta({ description: "port trigger: fires when the port's measured rate is above this", unit: "rate" }),
-    for: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .meta({ description: "consecutive measurement samples above the threshold", unit: "samples", default: String(D.triggerSamples) }),
+    for: TRIGGER_SAMPLES,
   }),
   z.strictObject({
     switch: name.meta({ description: "switch trigger: a switch name" }),
     above: quantity.meta({ description: "switch trigger: fires when the switch forwards more packets per second than this", unit: "packets/s" }),
-    for: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .meta({ description: "consecutive measurement samples above the threshold", unit: "samples", default: String(D.triggerSamples) }),
+    for: TRIGGER_SAMPLES,
   }),
 ]);
 
