@@ -79,8 +79,9 @@ class Traffic:
                 emit({"type": "probe", "from": p["from"], "to": p["to"], "sent_s": r["sent"] - run.t0,
                       "rtt_s": r["rtt"]})
             proc.wait()
-        except Exception as e:  # noqa: BLE001 - reported, the run goes on
-            run.errors.append("probe %d: %s" % (i, e))
+        except Exception as e:  # noqa: BLE001 - reported as the run's error, as a migration's is
+            with run.lock:
+                run.errors.append({"migration": None, "phase": "probe", "message": "probe %d (%s->%s): %s" % (i, p["from"], p["to"], e)})
 
     def redirect(self, container, src, dst):
         """Flows of the migrated container's service that end at the source move to the

@@ -156,7 +156,8 @@ class World:
         self.record("popen", host.name, shown)
         if helper == "probe":
             count = json.loads(args[3])["count"]
-            out = FakeStdout([json.dumps({"sent": 1.0, "rtt": 0.01}) + "\n"] * count)
+            answer = "not json\n" if self.faults.get("probe") == "garbage" else json.dumps({"sent": 1.0, "rtt": 0.01}) + "\n"
+            out = FakeStdout([answer] * count)
             out.close_stream()
             return FakeProc(self, args, stdout=out)
         if helper in ("server", "recv"):

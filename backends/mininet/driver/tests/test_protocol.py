@@ -390,6 +390,20 @@ class Failures(unittest.TestCase, Golden):
         self.assertEqual([l["type"] for l in lines][-1], "cleaned")
         self.assertEqual(world.alive(), [])
 
+    def test_a_failed_probe_ends_the_run_with_an_error_line(self):
+        # a probe whose helper prints something that is not its JSON: the run's error names the probe
+        # (its error entry has the shape a migration's has, so the run ends with one error line)
+        p = plan("cold", "tcp", trigger_at=1.1)
+        p["spec"]["probes"] = [{"from": "h2", "to": "h3", "at": 0.05, "bytes": 100, "every": 0.1, "count": 2,
+                                "newConnection": True}]
+        code, lines, world = drive(p, faults={"probe": "garbage"})
+        self.assertEqual(code, 1, lines)
+        err = next(l for l in lines if l["type"] == "error")
+        self.assertEqual((err["phase"], err["migration"]), ("probe", None))
+        self.assertRegex(err["message"], r"probe 0 \(h2->h3\)")
+        self.assertEqual([l["type"] for l in lines][-1], "cleaned")
+        self.assertEqual(world.alive(), [])
+
 
 if __name__ == "__main__":
     unittest.main()
