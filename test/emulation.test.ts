@@ -16,7 +16,7 @@ import { InputError } from "../src/core/errors.ts";
 import type { PolicyPlan } from "../src/policies/policy-types.ts";
 import type { CostParams, MigrationSpec, RunSpec, TrafficSpec, ProbeSpec } from "../src/formats/runspec.ts";
 import type { LinkSpec } from "../src/network/topology/topology-types.ts";
-import { MininetBackend, testbedFromEnvironment, type DecideFn } from "../backends/mininet/backend.ts";
+import { MininetBackend, type MininetBackendOptions, testbedFromEnvironment, type DecideFn } from "../backends/mininet/backend.ts";
 import { SshSession, parseTestbedUrl } from "../backends/mininet/ssh.ts";
 import { shellCommand } from "../src/core/shell.ts";
 
@@ -130,7 +130,7 @@ function plan(destination: string, keys: [string, boolean][] = [], setup: Policy
   };
 }
 
-function backend(decide: DecideFn, over: { key?: string; knownHosts?: string; runTimeoutS?: number } = {}): MininetBackend {
+function backend(decide: DecideFn, over: { key?: string; knownHosts?: string; runTimeoutS?: number; faultInjection?: MininetBackendOptions["faultInjection"] } = {}): MininetBackend {
   return new MininetBackend({
     testbed: creds!.testbed,
     privateKeyFile: over.key ?? creds!.privateKeyFile,
@@ -139,6 +139,7 @@ function backend(decide: DecideFn, over: { key?: string; knownHosts?: string; ru
     handleSigint: false,
     image: IMAGE,
     runTimeoutS: over.runTimeoutS,
+    faultInjection: over.faultInjection,
   });
 }
 
@@ -455,15 +456,7 @@ run("a testbed without what runs need: the preflight says what is missing and ho
 });
 
 run("a run past its time limit is recorded as failed, names its phase and leaves nothing behind", async (t) => {
-  const b = new MininetBackend({
-    testbed: creds!.testbed,
-    privateKeyFile: creds!.privateKeyFile,
-    knownHostsFile: creds!.knownHostsFile,
-    image: IMAGE,
-    decide: () => plan("h3"),
-    handleSigint: false,
-    runTimeoutS: 4,
-  });
+  const b = backend(() => plan("h3"), { runTimeoutS: 4 });
   try {
     const res = await b.execute(spec({ migrations: [migration({ trigger: { kind: "at", at: 30 } })] }));
     t.deepEqual([res.records.length, res.probes.length], [0, 0]);
@@ -480,16 +473,7 @@ run("a CRIU that hangs in the checkpoint: one error naming the phase, within the
   // The run's deadline counts from the driver's start (network build included, slow on a loaded
   // machine); it is long enough that the checkpoint's own limit (30 s for this size) expires first.
   const deadline = 120;
-  const b = new MininetBackend({
-    testbed: creds!.testbed,
-    privateKeyFile: creds!.privateKeyFile,
-    knownHostsFile: creds!.knownHostsFile,
-    image: IMAGE,
-    decide: () => plan("h3"),
-    handleSigint: false,
-    runTimeoutS: deadline,
-    faultInjection: { kind: "criu-hang" },
-  });
+  const b = backend(() => plan("h3"), { runTimeoutS: deadline, faultInjection: { kind: "criu-hang" } });
   const t0 = performance.now();
   try {
     const res = await b.execute(spec({ migrations: [migration()] }));
