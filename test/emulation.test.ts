@@ -73,6 +73,7 @@ const COSTS: CostParams = {
   precopyThreshold: 0,
   precopyMaxRounds: 1,
   postcopyMinimal: 0,
+  postcopyFiles: 1,
   postcopyChunk: 65536,
   postcopyFaultInterval: 1,
   postcopyRequestCpu: 0,

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { driverSchemas, OUTPUTS_DOC, outputsDoc, SCHEMA_DIR } from "../scripts/format-doc.ts";
 import { SimBackend } from "../backends/sim/backend.ts";
-import { DriverPlanSchema, DriverRecordSchema, parseDriverLine, type DriverPlan } from "../src/formats/driver.ts";
+import { DriverPlanSchema, DriverRecordSchema, parseDriverLine, postcopyImageOf, type DriverPlan } from "../src/formats/driver.ts";
 import { MIGRATION_MODES, TRANSPORTS } from "../src/formats/modes.ts";
 import { loadExperiment } from "../src/load/read-experiment.ts";
 import { specAt } from "../src/run/plan.ts";
@@ -121,4 +121,12 @@ test("the driver's modes, transports and default image are the schema's", (t) =>
   const r = python(["-c", "import contract, json; print(json.dumps([contract.MIGRATION_MODES, contract.TRANSPORTS, contract.IMAGE_DEFAULT]))"]);
   t.is(r.status, 0, r.stderr);
   t.deepEqual(JSON.parse(r.stdout), [[...MIGRATION_MODES], [...TRANSPORTS], "migsim-busybox:2"]);
+});
+
+test("a post-copy record's note, as the driver writes it, names the minimal image calibration reads", (t) => {
+  const rec = { minimal_bytes: 42877, minimal_files: 22, lazy_bytes: 3960832, pages_s: 0.465 };
+  const r = python(["-c", `import json, sys, protocol; print(protocol.live_note(json.loads(sys.stdin.read()), "", 13, 14, 55))`], JSON.stringify(rec));
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(postcopyImageOf(r.stdout), { bytes: 42877, files: 22 });
+  t.is(postcopyImageOf("uniform over 2 reachable candidates"), undefined);
 });

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { calibrate, fitAll, simulateMeasurement } from "../src/calibrate/calibration.ts";
-import { fitStateless, type Calibration, type Observed, type Simulate } from "../src/calibrate/fit.ts";
+import { fitPostcopyImage, fitStateless, type Calibration, type Observed, type Simulate } from "../src/calibrate/fit.ts";
 import { calibrationFile, measurementPlan, type Measurement } from "../src/calibrate/calibration-plan.ts";
 import { createBackend } from "../src/run/backend-registry.ts";
 import { loadExperiment } from "../src/load/read-experiment.ts";
@@ -198,4 +198,22 @@ test("a refit keeps the testbed and host of its measurements, and refuses a mach
   const other = await t.throwsAsync(calibrate({ out: join(dir, "other.yaml"), quick: true, refit: measurements, backendOptions: {}, log: () => {} }));
   t.regex(other!.message, /expected the folder of measurements that migsim calibrate --quick writes \(\d+ of them\)/);
   for (const f of ["full.yaml", "old.yaml", "other.yaml"]) t.false(existsSync(join(dir, f)), `${f} not written`);
+});
+
+test("post-copy's minimal image is the folder the testbed counted, mean over the runs; without counts the image overhead stays", async (t) => {
+  const m = measurementPlan(true).find((x) => x.id === "postcopy")!;
+  const sims = await simulateMeasurement(createBackend("sim", {}), m, m.set, 1);
+  const noted = (bytes: number, files: number) => ({
+    ...sims.records[0]!,
+    note: `post-copy: CRIU lazy pages verified (counter 1 -> 2, 2 page checks passed to 45); ${bytes} B minimal image in ${files} files, 4000 B of pages pulled in 0.5 s after the restore`,
+  });
+  const cal: Calibration = { params: new Map([["costs.postcopy-minimal", "172000B"]]), fits: new Map() };
+  fitPostcopyImage([{ measurement: m, records: [noted(42000, 22), noted(44000, 23)], probes: [] }], cal);
+  t.is(cal.params.get("costs.postcopy-minimal"), "43000B");
+  t.is(cal.params.get("costs.postcopy-files"), 23);
+  t.regex(cal.fits.get("costs.postcopy-files")!.error, /spread 1 files/);
+  const before: Calibration = { params: new Map([["costs.postcopy-minimal", "172000B"]]), fits: new Map() };
+  fitPostcopyImage([{ measurement: m, records: sims.records, probes: [] }], before);
+  t.is(before.params.get("costs.postcopy-minimal"), "172000B");
+  t.false(before.params.has("costs.postcopy-files"));
 });

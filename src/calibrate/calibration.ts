@@ -21,7 +21,7 @@ import { PAPER_PROFILE } from "../load/read-profile.ts";
 import { runExperiment, type ProgressReporter } from "../run/run-experiment.ts";
 import { onTestbedSession } from "../run/testbed-host.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "../formats/experiment.ts";
-import { fitEfficiency, fitPostcopyRequests, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
+import { fitEfficiency, fitPostcopyImage, fitPostcopyRequests, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
 import { calibrationFile, measurementPlan, POSTCOPY_MEASUREMENT, type Measurement } from "./calibration-plan.ts";
 
 export interface CalibrateOptions {
@@ -156,6 +156,7 @@ export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line
   await step("post-copy dump and lazy restore", async () => {
     const postcopy = of(POSTCOPY_MEASUREMENT);
     if (postcopy.length === 0) return;
+    fitPostcopyImage(postcopy, cal);
     await fitOffset("costs.postcopy-checkpoint-base", "checkpoint_s", postcopy, cal, simulate, "post-copy's dump of the minimal state under runc");
     await fitOffset("costs.postcopy-restore-base", "restore_s", postcopy, cal, simulate, "post-copy's lazy restore up to the container running");
     await fitPostcopyRequests(postcopy, cal, simulate);

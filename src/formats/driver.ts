@@ -109,6 +109,19 @@ export const DriverRecordSchema = RunRecordSchema.pick({
   .loose();
 export type DriverRecord = z.infer<typeof DriverRecordSchema>;
 
+/**
+ * A post-copy record's note names its minimal image, what crosses the network before the lazy
+ * restore (the driver's `live_note` writes it; test/formats.test.ts runs the driver's writer
+ * against this pattern). Calibration takes it as postcopy-minimal and postcopy-files.
+ */
+const POSTCOPY_IMAGE_NOTE = /(\d+) B minimal image in (\d+) files/;
+
+/** the minimal image a post-copy record's note names, or undefined (other modes, older drivers) */
+export function postcopyImageOf(note: string): { bytes: number; files: number } | undefined {
+  const m = POSTCOPY_IMAGE_NOTE.exec(note);
+  return m ? { bytes: Number(m[1]), files: Number(m[2]) } : undefined;
+}
+
 export const DriverLineSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("start"), rundir: z.string() }),
   z.object({ type: z.literal("warning"), message: z.string() }),

@@ -102,6 +102,8 @@ export interface CostParams {
   precopyMaxRounds: number;
   /** post-copy: bytes of minimal state moved before restore */
   postcopyMinimal: number;
+  /** files of post-copy's minimal image: the SFTP requests of its copy over ssh */
+  postcopyFiles: number;
   /**
    * post-copy: bytes of the first page request of the background pull, and the step by which
    * each request without a fault since grows (CRIU lazy-pages: 64 KiB, up to 4 MiB)

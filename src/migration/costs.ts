@@ -75,6 +75,8 @@ export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   precopyMaxRounds: 8,
   // Assumption: the non-memory state (descriptors, registers, mappings) a lazy restore needs.
   postcopyMinimal: 1e6,
+  // One file's SFTP requests, as checkpoint-files has by default; calibration counts them.
+  postcopyFiles: 1,
   // CRIU's lazy-pages daemon asks the source for DEFAULT_XFER_LEN (64 KiB) at a time, 64 KiB more
   // after each answer with no fault in between, and falls back to 64 KiB at every fault (uffd.c).
   postcopyChunk: 65536,
@@ -146,6 +148,7 @@ export const COST_FIELDS: Readonly<Record<string, { field: keyof CostParams; uni
   "precopy-threshold": { field: "precopyThreshold", unit: "bytes" },
   "precopy-max-rounds": { field: "precopyMaxRounds", unit: "count" },
   "postcopy-minimal": { field: "postcopyMinimal", unit: "bytes" },
+  "postcopy-files": { field: "postcopyFiles", unit: "count" },
   "postcopy-chunk": { field: "postcopyChunk", unit: "bytes" },
   "postcopy-fault-interval": { field: "postcopyFaultInterval", unit: "duration" },
   "postcopy-request-cpu": { field: "postcopyRequestCpu", unit: "duration" },

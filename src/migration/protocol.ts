@@ -166,7 +166,7 @@ class Steps {
       const n = Math.min(chunk, left);
       yield this.env.model.message(this.destination, this.m.source, controlBytes);
       // the page server's own TCP connection, whatever carried the image (no SFTP requests)
-      yield* this.send("page pull", n, "tcp", `pages:${this.m.container.name}`);
+      yield* this.send("page pull", n, { transport: "tcp", label: `pages:${this.m.container.name}` });
       // the destination's lazy-pages daemon copies the answer into the process (a zero wait is not
       // yielded: it would reorder simultaneous events and change outputs)
       if (this.costs.postcopyRequestCpu > 0) yield this.costs.postcopyRequestCpu;
@@ -191,12 +191,16 @@ class Steps {
     return this.now - t0;
   }
 
-  /** Sends `bytes` of checkpoint files (compressed and framed on the wire). */
-  *send(phase: Phase, bytes: number, transport: Transport = this.m.transport, label = `checkpoint:${this.m.container.name}`): ProcessBody<number> {
+  /**
+   * Sends `bytes` of checkpoint files (compressed and framed on the wire): by default the
+   * checkpoint folder's files over the migration's transport.
+   */
+  *send(phase: Phase, bytes: number, via: { transport?: Transport; label?: string; files?: number } = {}): ProcessBody<number> {
     this.progress.phase = phase;
     const onWire = wireBytes(this.costs, bytes);
     this.wire += onWire;
-    return yield* sendBytes(this.env.model, this.costs, transport, this.m.source, this.destination, onWire, label, this.progress);
+    const { transport = this.m.transport, label = `checkpoint:${this.m.container.name}`, files = this.costs.checkpointFiles } = via;
+    return yield* sendBytes(this.env.model, this.costs, transport, this.m.source, this.destination, onWire, label, this.progress, files);
   }
 
   /** CRIU restores `bytes` at the destination, slower while other restores run there. */
@@ -311,7 +315,8 @@ function* postCopy(s: Steps): ProcessBody<ModeOutcome> {
   const checkpointS = yield* s.checkpoint("checkpoint", minimal);
   const checkpointed = s.now;
   let transferS = yield* s.openCopy();
-  transferS += yield* s.send("transfer", minimal);
+  // the minimal image folder has files of its own (fewer than a whole dump's), each its SFTP requests
+  transferS += yield* s.send("transfer", minimal, { files: s.costs.postcopyFiles });
   const restoreS = (yield* s.pageServerConnection()) + (yield* s.restore("restore", minimal));
   const downEnd = s.now;
   transferS += yield* s.pullPages(image - minimal);

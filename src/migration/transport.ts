@@ -26,6 +26,7 @@ export function* sendBytes(
   bytes: number,
   label: string,
   progress: { flow: Flow | undefined },
+  files = costs.checkpointFiles,
 ): ProcessBody<number> {
   const t0 = model.sim.now;
   if (bytes <= 0) return 0;
@@ -33,11 +34,11 @@ export function* sendBytes(
   // close, attributes...) one after the other: each pays the round trip of the moment, which a
   // loaded reverse path makes long (docs/migration.md, docs/calibration.md). The files go in
   // directory order; the bulk of the bytes is one file (the memory pages), on average halfway.
-  const exchanges = transport === "ssh" ? Math.round(costs.checkpointFiles * costs.sftpFileRtts) : 0;
+  const exchanges = transport === "ssh" ? Math.round(files * costs.sftpFileRtts) : 0;
   const perFile = (n: number): ProcessBody<void> =>
     (function* () {
       for (let i = 0; i < n; i++) yield model.exchange(src, dst, costs.controlBytes, costs.controlBytes, { newConnection: false });
-      const cpu = (n / Math.max(1, exchanges)) * costs.checkpointFiles * costs.sftpFileCpu;
+      const cpu = (n / Math.max(1, exchanges)) * files * costs.sftpFileCpu;
       if (cpu > 0) yield cpu;
     })();
   const before = Math.floor(exchanges / 2);

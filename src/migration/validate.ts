@@ -132,6 +132,7 @@ function validateCosts(c: CostParams, check: Check, nonNeg: (f: string, v: unkno
   check(typeof c.compression === "number" && c.compression > 0 && c.compression <= 1, "costs.compression", `expected a compressed/raw size ratio in (0, 1], got ${show(c.compression)}`);
   count(COST_KEY.sshHandshakeRtts, c.sshHandshakeRtts, 0);
   count(COST_KEY.checkpointFiles, c.checkpointFiles, 1);
+  count(COST_KEY.postcopyFiles, c.postcopyFiles, 1);
   count(COST_KEY.precopyMaxRounds, c.precopyMaxRounds, 1);
 }
 

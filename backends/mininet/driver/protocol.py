@@ -17,7 +17,7 @@ import time
 from containers import criu_step_cap
 from jsonout import emit
 from livemig import lazy_pages_bytes
-from netutil import dir_bytes
+from netutil import dir_bytes, dir_files
 from testbed_names import PAGE_SERVER_BASE_PORT
 
 
@@ -122,7 +122,7 @@ def post_copy(s):
     down_start = time.monotonic()
     server = live.checkpoint_lazy(s.src, s.cname, img, work, port, cap)
     checkpoint_s = time.monotonic() - down_start
-    minimal = dir_bytes(img)
+    minimal, minimal_files = dir_bytes(img), dir_files(img)
     s.phase("transfer")
     transfer_s, received = s.send(img)
     s.phase("restore")
@@ -143,7 +143,7 @@ def post_copy(s):
     return dict(checkpoint_s=checkpoint_s, transfer_s=transfer_s + pages_s, restore_s=restore_s,
                 downtime_s=down_end - down_start, checkpoint_bytes=minimal + lazy_bytes,
                 transferred_bytes=dir_bytes(received) + lazy_bytes,
-                rounds=0, minimal_bytes=minimal, lazy_bytes=lazy_bytes, minimal_transfer_s=transfer_s,
+                rounds=0, minimal_bytes=minimal, minimal_files=minimal_files, lazy_bytes=lazy_bytes, minimal_transfer_s=transfer_s,
                 pages_s=pages_s, counter_checkpointed=before, _verify=(new, before))
 
 
@@ -260,8 +260,9 @@ def live_note(rec, note, before, first, last):
         return "%s; restore verified (counter %d -> %d, %d page checks passed to %d)" % (
             note, before, first, (last - first) // 20, last)
     return "post-copy: CRIU lazy pages verified (counter %d -> %d, %d page checks passed to %d); " \
-        "%d B minimal image, %d B of pages pulled in %.3f s after the restore" % (
-            before, first, (last - first) // 20, last, rec["minimal_bytes"], rec["lazy_bytes"], rec["pages_s"])
+        "%d B minimal image in %d files, %d B of pages pulled in %.3f s after the restore" % (
+            before, first, (last - first) // 20, last, rec["minimal_bytes"], rec["minimal_files"], rec["lazy_bytes"],
+            rec["pages_s"])
 
 
 def migrate(run, i, m, plan):
