@@ -40,12 +40,26 @@ ORIGINAL_COPYTREE = shutil.copytree
 ORIGINAL_MKDTEMP = tempfile.mkdtemp
 
 
+def thread_key():
+    """Which of the driver's threads sent a command, named the same from run to run: the main
+    thread, or a thread's target with its index (flows, probes, migrations and set-up sessions are
+    numbered). Threads run in an order the machine's load decides; each thread's own order does not."""
+    t = threading.current_thread()
+    if t is threading.main_thread():
+        return "main"
+    args = getattr(t, "_args", ())
+    name = getattr(getattr(t, "_target", None), "__name__", "thread")
+    return "%s %d" % (name, args[0]) if args and isinstance(args[0], int) else name
+
+
 class World:
-    """The recorded run: `log` holds every command in the order the driver sent it."""
+    """The recorded run: `log` holds every command in the order the driver sent it, `threads` the
+    thread that sent each."""
 
     def __init__(self, scratch):
         self.scratch = scratch
         self.log = []
+        self.threads = []
         self.lock = threading.Lock()
         self.pids = 0
         self.procs = []
@@ -66,6 +80,7 @@ class World:
     def record(self, *entry):
         with self.lock:
             self.log.append(list(entry))
+            self.threads.append(thread_key())
 
     def next_pid(self):
         with self.lock:
