@@ -125,6 +125,7 @@ export class CongestionLaws {
     }
     if (this.emulated) {
       const q = this.stack.tsqLimit(f);
+      f.skbBytes = q / p.tsqSkbs;
       if (this.bbr && !f.bbrFull && this.stack.tsoBonus(f) > 0) {
         // BBR on the emulated stack (measured): a startup burst with a large own queue, then
         // it settles on its inflight cap. The clock runs only while the flow is not starved.

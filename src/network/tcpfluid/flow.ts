@@ -31,6 +31,8 @@ export class FluidFlow implements Flow {
   readonly cap: number = Infinity;
   /** emulated stack: own bytes the flow may keep queued along its path */
   ownQueue = Infinity;
+  /** emulated stack: bytes of the skbs TSQ lets it queue (a GSO skb is one packet of a queue) */
+  skbBytes = 0;
   /** last solve: forward and ACK-path queueing delays */
   fwdQ = 0;
   ackQ = 0;
