@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { invokedAs } from "../src/cli/invocation.ts";
-import { resumeCommand } from "../src/cli/run.ts";
+import { resumeCommand } from "../src/outputs/partial.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "migsim-inv-"));
 const project = join(dir, "project");

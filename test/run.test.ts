@@ -5,7 +5,7 @@
  */
 import test from "ava";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
@@ -61,6 +61,26 @@ test("three shards merged give exactly what one process writes", (t) => {
   const bad = migsim("merge", join(d, "s1"), join(d, "s2"), "--out", join(d, "m2"));
   t.is(bad.code, 2, "a missing shard is refused");
   t.false(existsSync(join(d, "m2", "runs.csv")));
+});
+
+test("merge refuses an unfinished shard and prints the command that finishes it, as the shard was run", (t) => {
+  const d = scratch();
+  for (const i of [1, 2]) t.is(migsim("run", TABLE3, "--runs", "3", "--shard", `${i}/2`, "--out", join(d, `s ${i}`), "--quiet").code, 0);
+  // an interrupted shard: its last run is missing from its rows and its manifest (one row a run here)
+  const file = join(d, "s 1", "manifest.json");
+  const manifest = JSON.parse(readFileSync(file, "utf8")) as { runs: Array<[number, number, number]> };
+  t.is(manifest.runs.at(-1)![1], 1);
+  manifest.runs.pop();
+  writeFileSync(file, JSON.stringify(manifest));
+  const rows = readFileSync(join(d, "s 1", "runs.csv"), "utf8")
+    .trimEnd()
+    .split("\n");
+  writeFileSync(join(d, "s 1", "runs.csv"), `${rows.slice(0, -1).join("\n")}\n`);
+  const bad = migsim("merge", join(d, "s 1"), join(d, "s 2"), "--out", join(d, "merged"));
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /shard 1\/2 is incomplete: \d+ of \d+ runs/);
+  t.true(bad.stderr.includes(`migsim run ${TABLE3} --runs 3 --shard 1/2 --out '${join(d, "s 1")}' --quiet --resume`), bad.stderr);
+  t.true(bad.stderr.includes(`finish it in ${process.cwd()}`), bad.stderr);
 });
 
 test("a run interrupted with Ctrl-C resumes to the same rows as an uninterrupted one", async (t) => {

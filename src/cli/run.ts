@@ -1,9 +1,8 @@
 /** `migsim run FILE`: run an experiment (a sweep of cells x policies x runs) on a backend. */
 import type { Argv, CommandModule } from "yargs";
 import { BACKEND_NAMES, type BackendOptions } from "../run/index.ts";
-import { parseShard } from "../outputs/index.ts";
+import { parseShard, resumeCommand } from "../outputs/index.ts";
 import { runExperiment } from "../run/index.ts";
-import { shellCommand } from "../core/index.ts";
 import { invokedAs } from "./invocation.ts";
 import { progressReporter } from "./progress.ts";
 
@@ -30,17 +29,6 @@ export interface RunArgs extends ExperimentArgs {
   trace: boolean;
   quiet: boolean;
   plots: boolean;
-}
-
-/**
- * The command that continues an interrupted run: the original one, every option kept (a dropped
- * `--runs` would make it a different plan, which --resume refuses), plus --resume, each
- * argument shell-quoted so that it can be pasted as printed, started the way the user started
- * this one (`npx migsim`, `migsim`, `node bin/migsim.js`: invocation.ts).
- */
-export function resumeCommand(argv: readonly string[], program: readonly string[] = invokedAs()): string {
-  const args = argv.includes("--resume") ? [...argv] : [...argv, "--resume"];
-  return shellCommand(program[0]!, ...program.slice(1), ...args);
 }
 
 /** The options that reach a testbed (run --backend mininet, compare, calibrate, validate). */
@@ -121,7 +109,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         notice: (text) => process.stderr.write(`migsim: note: ${text}\n`),
       });
       if (!outcome.completed) {
-        process.stderr.write(`migsim: stopped after ${outcome.runsExecuted} runs; continue with: ${resumeCommand(process.argv.slice(2))}\n`);
+        process.stderr.write(`migsim: stopped after ${outcome.runsExecuted} runs; continue with: ${resumeCommand(process.argv.slice(2), invokedAs())}\n`);
         process.exitCode = 130;
         return;
       }

@@ -7,6 +7,5 @@
  * folder of src/.
  */
 export { InputError, type InputLocation, UnreachableResultError } from "./errors.ts";
-export { shellCommand } from "./shell.ts";
 export { closest } from "./suggest.ts";
 export { formatDuration, formatRate, formatSignificant } from "./units.ts";

@@ -5,5 +5,6 @@
  */
 export { writeFileAtomic } from "./atomic.ts";
 export { mergeShards } from "./merge-shards.ts";
+export { resumeCommand } from "./partial.ts";
 export { parseShard } from "./shards.ts";
 export { writeTransfersCsv } from "./transfers.ts";

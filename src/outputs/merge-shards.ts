@@ -13,6 +13,8 @@ import { CsvFileWriter, checkProbesHeader, parseRunsRaw, readCsvRaw, axesOfRunsH
 import { buildManifest, readManifest, writeManifest, type Manifest, type RunIndexEntry } from "./write-manifest.ts";
 import { formatShard, shardIndices, shardOf } from "./shards.ts";
 import { removePreviousOutputs } from "./previous-runs.ts";
+import { resumeCommand } from "./partial.ts";
+import { quote } from "../core/shell.ts";
 import type { IntervalSpec } from "../core/stats.ts";
 import { writeReport, writeTracePlot, type PlotFormats, type TraceData } from "../reports/write-report.ts";
 
@@ -123,7 +125,7 @@ function checkShards(shards: ShardInput[]): { ordered: ShardInput[]; warnings: s
       const detail =
         stray !== undefined
           ? `holds plan index ${stray}, which belongs to shard ${shardOf(stray, shard.count)}/${shard.count}`
-          : `is incomplete: ${want.filter((k) => have.has(k)).length} of ${want.length} runs (finish it with migsim run --resume)`;
+          : `is incomplete: ${want.filter((k) => have.has(k)).length} of ${want.length} runs (finish it in ${quote(s.manifest.cwd)} with: ${resumeCommand(s.manifest.command, ["migsim"])})`;
       throw new InputError(`shard ${formatShard(shard)} ${detail}`, { file: join(s.dir, "manifest.json") });
     }
   }

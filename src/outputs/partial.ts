@@ -9,6 +9,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../core/errors.ts";
+import { shellCommand } from "../core/shell.ts";
 import { publish, writeAllSync, writeFileAtomic } from "./atomic.ts";
 import type { RunIndexEntry } from "./write-manifest.ts";
 
@@ -161,4 +162,15 @@ export class PartialOutput {
       }
     }
   }
+}
+
+/**
+ * The command that continues an interrupted run: the original one, every option kept (a dropped
+ * `--runs` would make it a different plan, which --resume refuses), plus --resume, each
+ * argument shell-quoted so that it can be pasted as printed, started as `program` (the way the
+ * user started this one, or `migsim` for a run known only from its manifest).
+ */
+export function resumeCommand(argv: readonly string[], program: readonly string[]): string {
+  const args = argv.includes("--resume") ? [...argv] : [...argv, "--resume"];
+  return shellCommand(program[0]!, ...program.slice(1), ...args);
 }
