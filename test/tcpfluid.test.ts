@@ -337,6 +337,30 @@ test("emulated stack: a queue's packet limit counts GSO skbs, so one CUBIC flow 
   t.true(Math.min(...physical) < 0.9 * full, `physical: CUBIC backs off after losses, min ${Math.min(...physical)}`);
 });
 
+test("emulated gsoHeadOfLine: behind a standing queue a small packet also waits for the rest of the skb in service", (t) => {
+  // measured (docs/tcp-fluid.md): one CUBIC flow into a 5 Mbit/s link, probes from a third host
+  // waited 0.23-0.30 s: the flow's two queued 64 KiB skbs (0.21 s) and part of the one being sent
+  const topo: Topology = {
+    name: "into-5m",
+    hosts: ["h1", "h2", "h3"],
+    switches: ["s1"],
+    links: [link("h1", "s1", 50e6), link("h2", "s1", 5e6), link("h3", "s1", 50e6)],
+  };
+  const delay = (on: number): number => {
+    const { sim, model } = make(topo, "cubic", "emulated", { extra: { gsoHeadOfLine: on } });
+    model.startFlow({ src: "h3", dst: "h2", kind: "tcp" });
+    let d = 0;
+    sim.scheduleAt(10, () => (d = model.pathDelay("h1", "h2")));
+    sim.run(11);
+    return d;
+  };
+  const skb = (45 * 1514 * 8) / 5e6;
+  const off = delay(0);
+  const on = delay(1);
+  t.true(off > 1.9 * skb && off < 2.1 * skb, `the standing queue: two skbs, ${off} s`);
+  t.true(Math.abs(on - off - skb / 2) < 0.02 * skb, `plus half an skb: ${on} s against ${off} s`);
+});
+
 test("emulated stack: equal shaped links in series queue at the sender's link, whatever the links' order in the file", (t) => {
   // h3 -> s1 -> h2, both 10 Mbit/s: Mininet keeps the flow's queue in h3's qdisc, so a probe from
   // h1 into h2 crosses no standing queue and a probe out of h3 waits behind it. The file lists

@@ -64,10 +64,12 @@ export class HostStack {
   }
 
   /**
-   * Emulated stack, a shaped link with no standing queue that flows keep busy while their own
-   * queue waits upstream (two links of the same rate in series: the first holds the queue).
-   * (1) HTB sends a GSO skb as one unit, so a small packet waits for the rest of the skb in
-   * service: busy fraction x half its serialisation. (2) Bytes that enter such a link on top of
+   * Emulated stack, a shaped link that flows keep busy. (1) HTB sends a GSO skb as one unit, so a
+   * small packet waits for the rest of the skb in service: busy fraction x half its
+   * serialisation, behind a standing queue as well (measured: probes beside one CUBIC flow into a
+   * 5 Mbit/s link waited 0.23-0.30 s, its two queued skbs and part of a third; docs/tcp-fluid.md).
+   * On a link with no standing queue, whose flows' own queue waits upstream (two links of the
+   * same rate in series: the first holds the queue), also (2): bytes that enter it on top of
    * the flows filling it (ACKs of flows crossing it the other way, messages) never drain: they stay
    * as a queue there (TSQ keeps the flow's own total, so its queue moves from upstream to this
    * link), up to the flow's whole own queue, and wait in the FIFO before the skb in service.
@@ -79,13 +81,14 @@ export class HostStack {
     const c = this.settings.topo.capacity[l]!;
     let skb = 0;
     let held = 0;
-    if (this.links.delay[l] === 0 && this.links.load[l]! > 0) {
+    const queueless = this.links.delay[l] === 0;
+    if (this.links.load[l]! > 0) {
       for (const f of this.links.through[l]!) {
         if (!f.tcp || f.finished || !(f.rate > 0)) continue;
         const lim = this.tsqLimit(f);
         skb = Math.max(skb, lim / this.p.tsqSkbs);
         // what it keeps queued now: TSQ bounds it (CUBIC), or its window does (BBR: ~2 BDP + a few segments)
-        if (f.fwdQ > 0) held = Math.max(held, Math.min(lim, f.rate * f.fwdQ) / this.eff);
+        if (queueless && f.fwdQ > 0) held = Math.max(held, Math.min(lim, f.rate * f.fwdQ) / this.eff);
       }
     }
     const busy = Math.min(1, (this.links.load[l]! * 8) / c);
