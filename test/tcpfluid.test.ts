@@ -451,3 +451,41 @@ test("spreadTolerance trades link solves for precision: 1e-3 solves fewer links 
   t.true(Math.abs(loose.last - exact.last) / exact.last < 0.01, `last completion ${loose.last} s against ${exact.last} s`);
   t.throws(() => make(topo, "cubic", "physical", { extra: { spreadTolerance: -1 } }), { message: /spreadTolerance must be in \[0, 1\)/ });
 });
+
+test("emulated stack: the default solve (spreadTolerance 1e-2) keeps every completion within 0.1% of a converged one (1e-6)", (t) => {
+  // The bound docs/tcp-fluid.md ("Precision") states for the emulated stack's default: the test's
+  // two-level tree, 32 flows between random hosts in both directions (their ACKs cross the other
+  // direction's queues), staggered over 3 s, for each congestion control and four draws
+  const hosts = Array.from({ length: 16 }, (_, i) => `h${i + 1}`);
+  const edges = ["e1", "e2", "e3", "e4"];
+  const topo: Topology = {
+    name: "two-level",
+    hosts,
+    switches: ["c1", "c2", ...edges],
+    links: [...hosts.map((h, i) => link(h, edges[Math.floor(i / 4)]!, 1e9, 5e-5)), ...edges.flatMap((e) => [link(e, "c1", 4e8, 5e-5), link(e, "c2", 4e8, 5e-5)])],
+  };
+  for (const cc of ["cubic", "bbr", "reno"] as const) {
+    for (const draw0 of [1, 4, 5, 6]) {
+      let seed = draw0;
+      const draw = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      const flows = Array.from({ length: 32 }, () => {
+        const s = draw(16);
+        return { src: hosts[s]!, dst: hosts[(s + 4 + draw(12)) % 16]!, bytes: 5e6 + draw(40) * 1e6, at: draw(3000) / 1000 };
+      });
+      const simulate = (extra: NetworkParams["extra"]) => {
+        const { sim, model } = make(topo, cc, "emulated", extra === undefined ? {} : { extra });
+        const took: number[] = [];
+        flows.forEach((f, i) => sim.scheduleAt(f.at, () => model.startFlow({ src: f.src, dst: f.dst, kind: "tcp", bytes: f.bytes }).done.onFire((r) => (took[i] = r.end - r.start))));
+        sim.run();
+        return { took, solves: model.linkSolveCount };
+      };
+      const converged = simulate({ spreadTolerance: 1e-6 });
+      const byDefault = simulate(undefined);
+      t.deepEqual(simulate({ spreadTolerance: 1e-2 }), byDefault, "the emulated stack's default is 1e-2");
+      t.is(byDefault.took.filter((x) => x > 0).length, flows.length);
+      const worst = Math.max(...byDefault.took.map((x, i) => Math.abs(x - converged.took[i]!) / converged.took[i]!));
+      t.true(worst < 1e-3, `${cc} draw ${draw0}: a completion ${(100 * worst).toFixed(4)}% from the converged solve's`);
+      t.true(byDefault.solves <= converged.solves, `${cc} draw ${draw0}: ${byDefault.solves} link solves against ${converged.solves}`);
+    }
+  }
+});
