@@ -1,17 +1,15 @@
 /**
  * What tcp-fluid's default solve precision does to the shipped results (issue 31, item 2): every
  * experiment under experiments/ (not calibration/), scale/ and validation/ (the held-out ones),
- * run twice through the CLI (`migsim run FILE --no-plots`): with its defaults, and with
- * `network.extra.spreadTolerance` set to the exact setting (1e-4: what every stack used before the
- * emulated stack's default became 1e-2, docs/tcp-fluid.md "Precision"). Per experiment: whether
- * runs.csv is byte-identical, and the largest relative change of a (cell, policy) mean of total_s
- * and of any phase (summary.csv), with the policy's 95% confidence half-width beside it.
+ * run twice through the CLI (`migsim run FILE --no-plots`): with its defaults (spreadTolerance
+ * 1e-2 on the emulated stack, 1e-4 on the physical one) and with `network.extra.spreadTolerance`
+ * set to a tighter reference (docs/tcp-fluid.md, "Precision"). Per experiment: whether runs.csv is
+ * byte-identical, and the largest relative change of a (cell, policy) mean of total_s and of any
+ * phase (summary.csv), with that mean's 95% confidence half-width beside it.
  *
- *   npm run build && node --import tsx bench/fluid-precision.ts [--tolerance 1e-5] [FILE...]
+ *   npm run build && node --import tsx bench/fluid-precision.ts [--tolerance 1e-4] [FILE...]
  *
- * `--tolerance` sets the reference instead (1e-5: a tighter solve than the old default, the
- * yardstick of how much any change of the solve moves the same means). About a minute and a half
- * on the 2-core machine (datacenter.yaml is most of it).
+ * About two minutes on the 2-core machine (datacenter.yaml is most of it).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";

@@ -74,9 +74,10 @@ export const TCP_FLUID_DEFAULTS = {
   minStep: 1e-3,
   /**
    * precision of a step's queue solve: a link whose delay moved by less than this fraction of a
-   * round trip (stack RTT + the link's delay) does not send its neighbours back to the worklist.
-   * This is the physical stack's; the emulated stack's is SPREAD_TOLERANCE_EMULATED unless the
-   * experiment sets one (docs/tcp-fluid.md, "Precision": the bound and its measurement)
+   * round trip (stack RTT + the link's delay) does not send its neighbours back to the worklist,
+   * and on the emulated stack a flow whose rate law moved by no more than this fraction keeps
+   * its demand. This is the physical stack's; the emulated stack's is SPREAD_TOLERANCE_EMULATED
+   * unless the experiment sets one (docs/tcp-fluid.md, "Precision": the bound and its measurement)
    */
   spreadTolerance: 1e-4,
 };
