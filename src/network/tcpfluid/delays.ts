@@ -56,21 +56,24 @@ export class MessageDelays {
     const p = this.settings.p;
     const t0 = sim.now;
     const out = new Signal<number>();
-    const legs: Array<() => number> = [];
-    if (opts.newConnection) {
-      const hs = (opts.handshakeRtts ?? this.tcpHandshakeRtts) * p.handshakeScale;
-      legs.push(() => p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0)));
-    }
-    legs.push(() => this.oneWay(fwd, requestBytes));
-    legs.push(() => this.oneWay(back, responseBytes));
-    const run = (k: number): void => {
-      if (k === legs.length) {
+    const hs = opts.newConnection ? (opts.handshakeRtts ?? this.tcpHandshakeRtts) * p.handshakeScale : 0;
+    // the legs in order (0 the handshake, only for a new connection; 1 the request; 2 the
+    // response), each evaluated as it starts; one callback for all of them, not one per leg (an
+    // MTD re-key is thousands of exchanges in a row)
+    let leg = opts.newConnection ? 0 : 1;
+    const next = (): void => {
+      let d: number;
+      if (leg === 0) d = p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0));
+      else if (leg === 1) d = this.oneWay(fwd, requestBytes);
+      else if (leg === 2) d = this.oneWay(back, responseBytes);
+      else {
         out.succeed(sim.now - t0);
         return;
       }
-      sim.schedule(legs[k]!(), () => run(k + 1));
+      leg++;
+      sim.schedule(d, next);
     };
-    run(0);
+    next();
     return out;
   }
 
