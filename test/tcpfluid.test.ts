@@ -505,3 +505,41 @@ test("the solve's bound: after every step each flow's demand is within spreadTol
     if (stack === "emulated") t.true(lazy > 0, `${cc} ${stack}: every demand exact`);
   }
 });
+
+test("emulated stack: completions at the default precision against a converged solve (1e-6): means within 0.5%, every flow within 2%", (t) => {
+  // the end-to-end figures docs/tcp-fluid.md ("Precision") states for the emulated stack's
+  // default: the two-level tree, 32 flows between random hosts in both directions, six draws
+  const hosts = Array.from({ length: 16 }, (_, i) => `h${i + 1}`);
+  const edges = ["e1", "e2", "e3", "e4"];
+  const topo: Topology = {
+    name: "two-level",
+    hosts,
+    switches: ["c1", "c2", ...edges],
+    links: [...hosts.map((h, i) => link(h, edges[Math.floor(i / 4)]!, 1e9, 5e-5)), ...edges.flatMap((e) => [link(e, "c1", 4e8, 5e-5), link(e, "c2", 4e8, 5e-5)])],
+  };
+  for (const cc of ["cubic", "bbr"] as const) {
+    for (let draw0 = 1; draw0 <= 6; draw0++) {
+      let seed = draw0;
+      const draw = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      const flows = Array.from({ length: 32 }, () => {
+        const s = draw(16);
+        return { src: hosts[s]!, dst: hosts[(s + 4 + draw(12)) % 16]!, bytes: 5e6 + draw(40) * 1e6, at: draw(3000) / 1000 };
+      });
+      const simulate = (extra: NetworkParams["extra"]) => {
+        const { sim, model } = make(topo, cc, "emulated", extra === undefined ? {} : { extra });
+        const took: number[] = [];
+        flows.forEach((f, i) => sim.scheduleAt(f.at, () => model.startFlow({ src: f.src, dst: f.dst, kind: "tcp", bytes: f.bytes }).done.onFire((r) => (took[i] = r.end - r.start))));
+        sim.run();
+        return took;
+      };
+      const converged = simulate({ spreadTolerance: 1e-6 });
+      const byDefault = simulate(undefined);
+      t.is(byDefault.filter((x) => x > 0).length, flows.length);
+      const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+      const off = Math.abs(mean(byDefault) - mean(converged)) / mean(converged);
+      const worst = Math.max(...byDefault.map((x, i) => Math.abs(x - converged[i]!) / converged[i]!));
+      t.true(off < 0.005, `${cc} draw ${draw0}: mean completion ${(100 * off).toFixed(3)}% from the converged solve's`);
+      t.true(worst < 0.02, `${cc} draw ${draw0}: a completion ${(100 * worst).toFixed(3)}% from the converged solve's`);
+    }
+  }
+});

@@ -232,7 +232,7 @@ export class QueueSolver {
       for (const f of this.through[l]!) {
         if (!f.tcp) continue;
         f.fwdQ += delta;
-        if (this.moved(f, tol)) this.markRate(f);
+        this.queuesMoved(f, tol);
         // slower flows (delta > 0) cannot congest an idle link: only queued links need a look
         if (spread)
           for (const m of f.links)
@@ -243,7 +243,7 @@ export class QueueSolver {
       }
       for (const f of this.acking[l]!) {
         f.ackQ += delta;
-        if (this.moved(f, tol)) this.markRate(f);
+        this.queuesMoved(f, tol);
         if (spread)
           for (const m of f.links)
             if (!inWork[m] && (delta < 0 || this.delay[m]! > 0)) {
@@ -255,10 +255,24 @@ export class QueueSolver {
   }
 
   /**
+   * A flow whose queues moved takes its round-trip sample at the next step (grow: its smoothed
+   * and minimum RTT, on which the emulated stack's skb size and so its starvation depend); its
+   * demand is recomputed only if its rate law moved by more than `tol` (moved).
+   */
+  private queuesMoved(f: FluidFlow, tol: number): void {
+    if (this.moved(f, tol)) {
+      this.markRate(f);
+      return;
+    }
+    f.needsGrow = true;
+    if (!f.finished && !f.restless) this.flows.setRestless(f, true);
+  }
+
+  /**
    * Whether f's rate law at the current delays differs from the demand in use by more than `tol`
-   * (relative): below that its demand, and with it its rate, stays as it was, and the flow and its
-   * links are not visited again in this step, which on a large network is most of what a step
-   * would visit (docs/tcp-fluid.md, "Precision")
+   * (relative): below that its demand, and with it its rate, stays as it was, and its links are
+   * not revisited in this step, which on a large network is most of what a step would visit
+   * (docs/tcp-fluid.md, "Precision")
    */
   private moved(f: FluidFlow, tol: number): boolean {
     if (f.rateDirty) return false;
