@@ -22,7 +22,12 @@ export class MessageDelays {
     private readonly route: RouteFn,
     private readonly tables: Router | undefined,
     private readonly tcpHandshakeRtts: number,
-  ) {}
+  ) {
+    this.headOfLine = settings.emulated && settings.p.gsoHeadOfLine > 0;
+  }
+
+  /** the host stack adds a wait (HostStack.waits is 0 otherwise: a set-up's thousands of messages skip it) */
+  private readonly headOfLine: boolean;
 
   /** one-way delay of a small packet now: propagation + queueing on every link + half the host stack round trip */
   pathDelay(src: string, dst: string): number {
@@ -98,8 +103,10 @@ export class MessageDelays {
       const burst = emulated && this.links.delay[worst] === 0 ? p.burstBytes : 0;
       ser = (Math.max(0, bytes / eff - burst) * 8) / c;
     }
+    const queued = path.propagation + this.links.sumDelay(path.links);
+    if (!this.headOfLine) return queued + p.stackRtt / 2 + ser;
     // a message's frames (payload + headers) enter every link of its path
     const wire = bytes + p.ackBytesPerSegment * 2 * Math.max(1, Math.ceil(bytes / p.mss));
-    return path.propagation + this.links.sumDelay(path.links) + this.stack.waits(path.links, wire) + p.stackRtt / 2 + ser;
+    return queued + this.stack.waits(path.links, wire) + p.stackRtt / 2 + ser;
   }
 }
