@@ -14,7 +14,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 
@@ -25,7 +25,7 @@ const DEADLINE_S = 15 * 60;
 const argv = process.argv.slice(2);
 const at = argv.indexOf("--tolerance");
 const reference = at >= 0 ? argv[at + 1]! : "1e-4";
-const named = argv.filter((a, i) => !a.startsWith("--") && i !== at + 1);
+const named = argv.filter((a, i) => !a.startsWith("--") && !(at >= 0 && i === at + 1));
 const files =
   named.length > 0
     ? named
@@ -52,7 +52,10 @@ let identical = 0;
 try {
   console.log(`defaults against network.extra.spreadTolerance=${reference}: largest change of a (cell, policy) mean, with that mean's 95% CI half-width`);
   for (const file of files) {
-    const name = basename(file, ".yaml");
+    // (scale/ and validation/ both have a policies-tree.yaml)
+    const name = relative(ROOT, resolve(file))
+      .replace(/\.yaml$/, "")
+      .replaceAll("/", "_");
     const a = join(scratch, `${name}-ref`);
     const b = join(scratch, `${name}-default`);
     run(file, a, [`network.extra.spreadTolerance=${reference}`]);
