@@ -22,7 +22,12 @@ export class MessageDelays {
     private readonly route: RouteFn,
     private readonly tables: Router | undefined,
     private readonly tcpHandshakeRtts: number,
-  ) {}
+  ) {
+    this.headOfLine = settings.emulated && settings.p.gsoHeadOfLine > 0;
+  }
+
+  /** the host stack adds a wait (HostStack.waits is 0 otherwise: a set-up's thousands of messages skip it) */
+  private readonly headOfLine: boolean;
 
   /** one-way delay of a small packet now: propagation + queueing on every link + half the host stack round trip */
   pathDelay(src: string, dst: string): number {
@@ -56,21 +61,24 @@ export class MessageDelays {
     const p = this.settings.p;
     const t0 = sim.now;
     const out = new Signal<number>();
-    const legs: Array<() => number> = [];
-    if (opts.newConnection) {
-      const hs = (opts.handshakeRtts ?? this.tcpHandshakeRtts) * p.handshakeScale;
-      legs.push(() => p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0)));
-    }
-    legs.push(() => this.oneWay(fwd, requestBytes));
-    legs.push(() => this.oneWay(back, responseBytes));
-    const run = (k: number): void => {
-      if (k === legs.length) {
+    const hs = opts.newConnection ? (opts.handshakeRtts ?? this.tcpHandshakeRtts) * p.handshakeScale : 0;
+    // the legs in order (0 the handshake, only for a new connection; 1 the request; 2 the
+    // response), each evaluated as it starts; one callback for all of them, not one per leg (an
+    // MTD re-key is thousands of exchanges in a row)
+    let leg = opts.newConnection ? 0 : 1;
+    const next = (): void => {
+      let d: number;
+      if (leg === 0) d = p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0));
+      else if (leg === 1) d = this.oneWay(fwd, requestBytes);
+      else if (leg === 2) d = this.oneWay(back, responseBytes);
+      else {
         out.succeed(sim.now - t0);
         return;
       }
-      sim.schedule(legs[k]!(), () => run(k + 1));
+      leg++;
+      sim.schedule(d, next);
     };
-    run(0);
+    next();
     return out;
   }
 
@@ -95,8 +103,10 @@ export class MessageDelays {
       const burst = emulated && this.links.delay[worst] === 0 ? p.burstBytes : 0;
       ser = (Math.max(0, bytes / eff - burst) * 8) / c;
     }
+    const queued = path.propagation + this.links.sumDelay(path.links);
+    if (!this.headOfLine) return queued + p.stackRtt / 2 + ser;
     // a message's frames (payload + headers) enter every link of its path
     const wire = bytes + p.ackBytesPerSegment * 2 * Math.max(1, Math.ceil(bytes / p.mss));
-    return path.propagation + this.links.sumDelay(path.links) + this.stack.waits(path.links, wire) + p.stackRtt / 2 + ser;
+    return queued + this.stack.waits(path.links, wire) + p.stackRtt / 2 + ser;
   }
 }

@@ -74,17 +74,24 @@ export const TCP_FLUID_DEFAULTS = {
   minStep: 1e-3,
   /**
    * precision of a step's queue solve: a link whose delay moved by less than this fraction of a
-   * round trip (stack RTT + the link's delay) does not send its neighbours back to the worklist.
-   * The default is the exact setting every shipped experiment and the calibration use; coarser
-   * values trade precision for speed on large networks (docs/tcp-fluid.md, "Precision")
+   * round trip (stack RTT + the link's delay) does not send its neighbours back to the worklist,
+   * and on the emulated stack a flow whose rate law moved by no more than this fraction keeps
+   * its demand. This is the physical stack's; the emulated stack's is SPREAD_TOLERANCE_EMULATED
+   * unless the experiment sets one (docs/tcp-fluid.md, "Precision": the bound and its measurement)
    */
   spreadTolerance: 1e-4,
 };
+/**
+ * spreadTolerance of the emulated stack when the experiment sets none: its flows are held by
+ * their own-queue limit, which coarser solves leave where they were (docs/tcp-fluid.md, "Precision")
+ */
+export const SPREAD_TOLERANCE_EMULATED = 1e-2;
 export type TcpFluidParams = typeof TCP_FLUID_DEFAULTS;
 
 /** the parameters a run uses: defaults, overridden by `params.extra` entries of the same name */
 export function tcpFluidParams(params: NetworkParams): TcpFluidParams {
   const p: TcpFluidParams = { ...TCP_FLUID_DEFAULTS };
+  if (params.hostStack === "emulated") p.spreadTolerance = SPREAD_TOLERANCE_EMULATED;
   for (const [k, v] of Object.entries(params.extra ?? {})) {
     if (k in p) {
       if (!Number.isFinite(v)) throw new RangeError(`tcp-fluid parameter ${k} must be a finite number, got ${v}`);
