@@ -13,6 +13,7 @@ import type { PolicyPlan, SetupMessage } from "../policies/policy-types.ts";
 import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from "../formats/runspec.ts";
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
 import { formatMbps } from "../core/units.ts";
+import { SetupChain } from "./setup-chain.ts";
 import { openConnection, sendBytes } from "./transport.ts";
 
 /** CRIU's MAX_XFER_LEN (uffd.c): the largest range one lazy-pages request asks for */
@@ -462,6 +463,10 @@ function* setUp(env: MigrationEnv, plan: PolicyPlan): ProcessBody<void> {
     if (!rekey.fired) yield rekey;
   } else if (parallel) {
     yield all();
+  } else if (model.exchangeSeconds && costs.sshCommand === 0) {
+    // (the default: each message an exchange the process waits for, nothing between two)
+    const chain = new SetupChain(sim, model, costs, messages);
+    for (let next = 0; next < messages.length; ) next = (yield chain.from(next)) as number;
   } else {
     yield* sequential();
   }
