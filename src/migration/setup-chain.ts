@@ -13,7 +13,7 @@
  * error is raised where `sequential` raises it). The durations are the same numbers, added to
  * the clock by the same `schedule`.
  */
-import type { Simulator } from "../kernel/index.ts";
+import type { ProcessBody, Simulator } from "../kernel/index.ts";
 import { Signal } from "../kernel/index.ts";
 import type { ExchangeOptions, NetworkModel } from "../network/network-model.ts";
 import type { Path } from "../network/topology/topology-types.ts";
@@ -35,7 +35,13 @@ function routesOf(model: NetworkModel, messages: readonly SetupMessage[]): Array
   return routes;
 }
 
-export class SetupChain {
+/** setUp's `sequential` for such a model and sessions, inline in the migration's process */
+export function* chainedSetUp(sim: Simulator, model: NetworkModel, costs: CostParams, messages: readonly SetupMessage[]): ProcessBody<void> {
+  const chain = new SetupChain(sim, model, costs, messages);
+  for (let next = 0; next < messages.length; ) next = (yield chain.from(next)) as number;
+}
+
+class SetupChain {
   private readonly opts: ExchangeOptions;
   private readonly routes: Array<Path | undefined>;
   /** the message whose exchange is under way */
