@@ -136,7 +136,7 @@ function resolveMigration(cx: CellContext, m: Entry<"migrations">, p: FieldPath)
     source: m.source,
     candidates,
     destination: m.destination,
-    trigger: resolveTrigger(source, [...p, "trigger"], m.trigger, cx.compiled.portIndex, new Set(cx.topology.switches)),
+    trigger: resolveTrigger(source, [...p, "trigger"], m.trigger, cx.compiled.portIndex, cx.topology.switches),
     mode,
     transport: m.transport ?? D.transport,
   };
@@ -265,7 +265,7 @@ function resolveTopology(source: YamlSource, doc: ExperimentDocument, seed: numb
   return topology;
 }
 
-function resolveTrigger(source: YamlSource, path: FieldPath, t: Entry<"migrations">["trigger"], ports: ReadonlyMap<string, number>, switches: Set<string>): TriggerSpec {
+function resolveTrigger(source: YamlSource, path: FieldPath, t: Entry<"migrations">["trigger"], ports: ReadonlyMap<string, number>, switches: readonly string[]): TriggerSpec {
   if ("at" in t) return { kind: "at", at: at(source, [...path, "at"], () => checked(parseDuration, t.at, "non-negative")) };
   if ("port" in t) {
     if (!ports.has(t.port)) {
@@ -273,7 +273,7 @@ function resolveTrigger(source: YamlSource, path: FieldPath, t: Entry<"migration
     }
     return { kind: "port", port: t.port, above: at(source, [...path, "above"], () => checked(parseRate, t.above, "non-negative")), samples: t.for ?? D.triggerSamples };
   }
-  if (!switches.has(t.switch)) throw source.error([...path, "switch"], `unknown switch "${t.switch}"`);
+  if (!switches.includes(t.switch)) throw source.error([...path, "switch"], `unknown switch "${t.switch}"`);
   return { kind: "switch", switch: t.switch, above: at(source, [...path, "above"], () => parsePacketRate(t.above)), samples: t.for ?? D.triggerSamples };
 }
 

@@ -6,9 +6,13 @@
 import { InputError } from "../core/errors.ts";
 import { MIGRATION_MODES, TRANSPORTS } from "../formats/modes.ts";
 import type { CostParams, RunSpec } from "../formats/runspec.ts";
+import type { Topology } from "../network/topology/topology-types.ts";
 import { COST_FIELDS } from "./costs.ts";
 
 type Check = (ok: boolean, field: string, detail: string) => void;
+
+/** candidate lists found to be hosts of a topology (the last one each was checked against) */
+const hostsChecked = new WeakMap<readonly string[], Topology>();
 
 export function validateRunSpec(spec: RunSpec): void {
   const check: Check = (ok, field, detail) => {
@@ -36,8 +40,12 @@ export function validateRunSpec(spec: RunSpec): void {
     nonNeg(`${f}.container.dirty-rate`, m.container.dirtyRate);
     isHost(`${f}.source`, m.source);
     check(m.candidates.length > 0, `${f}.candidates`, "expected at least one candidate host");
-    // the field name is built only for a bad candidate: a data-center run has 10^5 of them
-    m.candidates.forEach((c, j) => (typeof c === "string" && hosts.has(c) ? undefined : isHost(`${f}.candidates.${j}`, c)));
+    // the field name is built only for a bad candidate: a data-center run has 10^5 of them, and
+    // every run of a cell the same list (checked once per list and topology)
+    if (hostsChecked.get(m.candidates) !== spec.topology) {
+      m.candidates.forEach((c, j) => (typeof c === "string" && hosts.has(c) ? undefined : isHost(`${f}.candidates.${j}`, c)));
+      hostsChecked.set(m.candidates, spec.topology);
+    }
     check(
       m.candidates.some((c) => c !== m.source),
       `${f}.candidates`,
