@@ -468,7 +468,11 @@ test("check, the pre-run check's stand-in for a trial decision, throws what deci
     const p = policy(name);
     for (let s = 0; s < 5; s++) {
       const decided = outcome(() => p.decide(policyInputOn(fig3(), s, extra)));
-      t.is(outcome(() => p.check!(policyInputOn(fig3(), s, extra))), decided, `${name} ${JSON.stringify(extra)}`);
+      t.is(
+        outcome(() => p.check!(policyInputOn(fig3(), s, extra))),
+        decided,
+        `${name} ${JSON.stringify(extra)}`,
+      );
       seen.add(decided === "ok" ? "ok" : "error");
     }
   }
