@@ -462,6 +462,14 @@ test("check, the pre-run check's stand-in for a trial decision, throws what deci
     ["mtd-random", {}],
     ["mtd-random", { candidates: ["h1"] }],
     ["mtd-random", { candidates: ["h1", "h9"] }],
+    ...["random", "bandwidth", "shortest-path"].flatMap(
+      (name): Array<[string, Partial<PolicyInput>]> => [
+        [name, {}],
+        [name, { candidates: ["h2"] }],
+        [name, { candidates: ["h3", "h9"] }],
+        [name, { source: "h9" }],
+      ],
+    ),
   ];
   const seen = new Set<string>();
   for (const [name, extra] of cases) {
@@ -479,4 +487,5 @@ test("check, the pre-run check's stand-in for a trial decision, throws what deci
   t.deepEqual([...seen].sort(), ["error", "ok"]);
   // a fountain decision can fail by its draws (the symbols' rank): it has no check
   t.is(policy("mtd-fountain").check, undefined);
+  t.is(policy("available-bandwidth").check, undefined);
 });

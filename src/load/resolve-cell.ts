@@ -164,8 +164,10 @@ function resolveContainer(cx: CellContext, m: Entry<"migrations">, p: FieldPath,
 function resolveCandidates(cx: CellContext, m: Entry<"migrations">, p: FieldPath): string[] {
   const { source } = cx;
   let candidates: string[];
-  // (hop distances by node index: a data center's migrations each check thousands of candidates)
-  const dist = cx.router.distances(m.source);
+  // (hops by node index: a data center's migrations each check thousands of candidates; from the
+  // source's route table, which the policies' trial decisions and the runs read next, where a
+  // search tree of each of a k=32 data center's 1,000 sources would be searched again for them)
+  const dist = cx.router.table(m.source).hops;
   if (m.candidates === undefined || m.candidates === "all") {
     const hosts = cx.topology.hosts;
     const nodes = cx.hostNodes;
