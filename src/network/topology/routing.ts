@@ -23,6 +23,8 @@ export interface RouteTable {
 }
 
 const TREE_BYTES = 64 * 1024 * 1024;
+/** routes from a source searched on their own before its tree is kept (treeFor) */
+const SEARCHED_ROUTES = 4;
 
 export class Router {
   /**
@@ -35,8 +37,8 @@ export class Router {
   private readonly maxTrees: number;
   private readonly paths = new Map<number, Path>();
   private readonly tables = new Map<number, RouteTable>();
-  /** sources that asked for a route without a kept tree once (treeFor) */
-  private routedOnce: Uint8Array | undefined;
+  /** routes searched from each source without keeping its tree (treeFor) */
+  private routed: Uint8Array | undefined;
   /** the buffers of a search whose tree is not kept */
   private scratch: { dist: Float64Array; via: Int32Array; queue: Int32Array } | undefined;
   /** adjacency sorted by neighbour id, built once (the BFS tie-break needs that order) */
@@ -171,17 +173,18 @@ export class Router {
   }
 
   /**
-   * The search tree from `s` for one route: a source's first route is searched in buffers that
-   * the next search reuses, its tree kept from its second route on. Every key holder of a data
-   * center routes once to the manager (8,191 searches of 10,240 nodes at k=32): kept, their trees
-   * would be thrown away again, 160 KB each, and evict the trees of sources that route often.
+   * The search tree from `s` for one route: a source's first SEARCHED_ROUTES routes are searched
+   * in buffers that the next search reuses, its tree kept from the next one on. Every key holder
+   * of a data center routes to the manager, and a few to a source asking for its key (8,191
+   * sources of 10,240 nodes at k=32): kept, their trees would be thrown away again, 160 KB each,
+   * and evict the trees of sources that route often.
    */
   private treeFor(s: number, d: number): { dist: Float64Array; via: Int32Array } {
     const kept = this.trees.get(s);
     if (kept || this.metric !== "hops") return kept ?? this.tree(s);
-    const routed = (this.routedOnce ??= new Uint8Array(this.topo.nodeCount));
-    if (routed[s]) return this.tree(s);
-    routed[s] = 1;
+    const routed = (this.routed ??= new Uint8Array(this.topo.nodeCount));
+    if (routed[s]! >= SEARCHED_ROUTES) return this.tree(s);
+    routed[s]!++;
     const n = this.topo.nodeCount;
     this.scratch ??= { dist: new Float64Array(n), via: new Int32Array(n), queue: new Int32Array(n) };
     // (searched only until d is found: the nodes of its route are found before it, as in a whole search)
