@@ -8,7 +8,7 @@
  *
  *   npm run bench -- datacenter            k=16 (1,024 hosts, 300 flows, 200 migrations), both models
  *   npm run bench -- datacenter --large    also k=32 (8,192 hosts, 1,000 flows, 1,000 migrations):
- *                                          minutes with max-min, far longer with tcp-fluid, where every
+ *                                          under a minute with max-min, far longer with tcp-fluid, where every
  *                                          MTD migration first re-keys 8,191 holders over the queues
  *                                          (docs/benchmarks.md)
  *   --runs N                               runs per policy (default 1)
