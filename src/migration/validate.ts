@@ -30,8 +30,6 @@ export function validateRunSpec(spec: RunSpec): void {
   pos("measurement.period", spec.measurement.period);
   validateCosts(spec.costs, check, nonNeg, pos, count);
 
-  const ports = new Set(portNames(spec));
-
   spec.migrations.forEach((m, i) => {
     const f = `migrations.${i}`;
     check(typeof m.container.name === "string" && m.container.name.length > 0, `${f}.container.name`, "expected a container name");
@@ -73,6 +71,7 @@ export function validateRunSpec(spec: RunSpec): void {
     const t = m.trigger;
     if (t.kind === "at") nonNeg(`${f}.trigger.at`, t.at);
     else if (t.kind === "port") {
+      const ports = portsOf(spec.topology);
       check(ports.has(t.port), `${f}.trigger.port`, `no port ${show(t.port)} in topology ${spec.topology.name} (ports are named like ${[...ports].slice(0, 2).join(", ")})`);
       nonNeg(`${f}.trigger.above`, t.above);
       count(`${f}.trigger.for`, t.samples, 1);
@@ -144,11 +143,20 @@ function validateCosts(c: CostParams, check: Check, nonNeg: (f: string, v: unkno
 }
 
 /** The port names compileTopology gives (Mininet style), without compiling. */
-function portNames(spec: RunSpec): string[] {
-  const hosts = new Set(spec.topology.hosts);
+/** the port names of each topology, built when a port trigger is first checked against it */
+const portSets = new WeakMap<Topology, ReadonlySet<string>>();
+
+function portsOf(topology: Topology): ReadonlySet<string> {
+  let ports = portSets.get(topology);
+  if (!ports) portSets.set(topology, (ports = new Set(portNames(topology))));
+  return ports;
+}
+
+function portNames(topology: Topology): string[] {
+  const hosts = new Set(topology.hosts);
   const counter = new Map<string, number>();
   const out: string[] = [];
-  for (const l of spec.topology.links) {
+  for (const l of topology.links) {
     for (const n of [l.a, l.b]) {
       const k = counter.get(n) ?? 0;
       counter.set(n, k + 1);
