@@ -68,8 +68,10 @@ export class Router {
 
   /** true when dst can be reached from src */
   reachable(src: string, dst: string): boolean {
-    const t = this.tree(this.node(src));
-    return Number.isFinite(t.dist[this.node(dst)]!);
+    const d = this.node(dst);
+    // (the loader asks this of every flow of a data center: no tree is kept for it)
+    const t = this.searched(this.node(src), d);
+    return Number.isFinite(t.dist[d]!);
   }
 
   /** the routes from `src` to every node, summarised (cached per source) */
@@ -144,7 +146,8 @@ export class Router {
   private buildTable(s: number): RouteTable {
     const topo = this.topo;
     const n = topo.nodeCount;
-    const { dist, via } = this.tree(s);
+    // (the table is kept whole: it needs no kept tree)
+    const { dist, via } = this.searched(s, -1);
     const hops = new Float64Array(n).fill(Infinity);
     const switches = new Int32Array(n);
     const propagation = new Float64Array(n);
@@ -180,15 +183,24 @@ export class Router {
    * and evict the trees of sources that route often.
    */
   private treeFor(s: number, d: number): { dist: Float64Array; via: Int32Array } {
-    const kept = this.trees.get(s);
-    if (kept || this.metric !== "hops") return kept ?? this.tree(s);
+    if (this.trees.has(s) || this.metric !== "hops") return this.tree(s);
     const routed = (this.routed ??= new Uint8Array(this.topo.nodeCount));
     if (routed[s]! >= SEARCHED_ROUTES) return this.tree(s);
     routed[s]!++;
+    return this.searched(s, d);
+  }
+
+  /**
+   * The kept tree from `s`, or a search in buffers that the next search reuses (read it before
+   * searching again), until `until` is found (-1: whole): the nodes of a route are found before
+   * its destination, as in a whole search.
+   */
+  private searched(s: number, until: number): { dist: Float64Array; via: Int32Array } {
+    const kept = this.trees.get(s);
+    if (kept || this.metric !== "hops") return kept ?? this.tree(s);
     const n = this.topo.nodeCount;
     this.scratch ??= { dist: new Float64Array(n), via: new Int32Array(n), queue: new Int32Array(n) };
-    // (searched only until d is found: the nodes of its route are found before it, as in a whole search)
-    return this.bfs(s, this.scratch, d);
+    return this.bfs(s, this.scratch, until);
   }
 
   private tree(s: number): { dist: Float64Array; via: Int32Array } {
