@@ -14,6 +14,14 @@ type Check = (ok: boolean, field: string, detail: string) => void;
 /** candidate lists found to be hosts of a topology (the last one each was checked against) */
 const hostsChecked = new WeakMap<readonly string[], Topology>();
 
+/**
+ * Records that every name of `list` is a host of `topology`, for a list its maker built from
+ * that topology's hosts (the loader's candidate lists): validateRunSpec need not look them up.
+ */
+export function hostsOf(list: readonly string[], topology: Topology): void {
+  hostsChecked.set(list, topology);
+}
+
 export function validateRunSpec(spec: RunSpec): void {
   const check: Check = (ok, field, detail) => {
     if (!ok) throw new InputError(detail, { field });
