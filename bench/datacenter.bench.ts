@@ -11,7 +11,7 @@
  *                                          under a minute with max-min, far longer with tcp-fluid, where every
  *                                          MTD migration first re-keys 8,191 holders over the queues
  *                                          (docs/benchmarks.md)
- *   --runs N                               runs per policy (default 1)
+ *   --runs=N                               runs per policy (default 1)
  *   --profile                              also where the time of each k=16 case goes: the same
  *                                          runs in-process under V8's sampling profiler, by phase
  *   --model=max-min|tcp-fluid              one network model only (k=32 tcp-fluid takes far longer
@@ -204,8 +204,9 @@ const argv = process.argv.slice(2);
 if (argv[0] === "--child") {
   await child(argv[1]!, argv[2]!, Number(argv[3]), argv[4]!, argv[5] === "true", argv.slice(6));
 } else {
-  const runs = argv.includes("--runs") ? Number(argv[argv.indexOf("--runs") + 1]) : 1;
-  // (`--model=M` in one word: bench/run.ts takes a word without `--` for a bench's name)
+  // (`--runs=N` and `--model=M` in one word: bench/run.ts takes a word without `--` for a bench's name)
+  const runs = Number(argv.find((a) => a.startsWith("--runs="))?.slice("--runs=".length) ?? 1);
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new Error("--runs=N: a whole number >= 1");
   const only = argv.find((a) => a.startsWith("--model="))?.slice("--model=".length);
   const models = (["max-min", "tcp-fluid"] as const).filter((m) => only === undefined || only === m);
   if (models.length === 0) throw new Error(`--model=${only}: max-min or tcp-fluid`);
