@@ -8,12 +8,14 @@
  *
  *   npm run bench -- datacenter            k=16 (1,024 hosts, 300 flows, 200 migrations), both models
  *   npm run bench -- datacenter --large    also k=32 (8,192 hosts, 1,000 flows, 1,000 migrations):
- *                                          minutes with max-min, far longer with tcp-fluid, where every
+ *                                          under a minute with max-min, far longer with tcp-fluid, where every
  *                                          MTD migration first re-keys 8,191 holders over the queues
  *                                          (docs/benchmarks.md)
- *   --runs N                               runs per policy (default 1)
+ *   --runs=N                               runs per policy (default 1)
  *   --profile                              also where the time of each k=16 case goes: the same
  *                                          runs in-process under V8's sampling profiler, by phase
+ *   --model=max-min|tcp-fluid              one network model only (k=32 tcp-fluid takes far longer
+ *                                          than max-min)
  *
  * Targets: k=16 under 0.3 s a run with max-min and under 1 s a run with tcp-fluid, peak under
  * 500 MB; k=32 under 5 s a run with max-min and under 30 s a run with tcp-fluid, peak under 2 GB.
@@ -202,7 +204,12 @@ const argv = process.argv.slice(2);
 if (argv[0] === "--child") {
   await child(argv[1]!, argv[2]!, Number(argv[3]), argv[4]!, argv[5] === "true", argv.slice(6));
 } else {
-  const runs = argv.includes("--runs") ? Number(argv[argv.indexOf("--runs") + 1]) : 1;
+  // (`--runs=N` and `--model=M` in one word: bench/run.ts takes a word without `--` for a bench's name)
+  const runs = Number(argv.find((a) => a.startsWith("--runs="))?.slice("--runs=".length) ?? 1);
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new Error("--runs=N: a whole number >= 1");
+  const only = argv.find((a) => a.startsWith("--model="))?.slice("--model=".length);
+  const models = (["max-min", "tcp-fluid"] as const).filter((m) => only === undefined || only === m);
+  if (models.length === 0) throw new Error(`--model=${only}: max-min or tcp-fluid`);
   const targets: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), "migsim-bench-dc-"));
   const sizes = [
@@ -212,7 +219,7 @@ if (argv[0] === "--child") {
   try {
     console.log(`whole \`migsim run --runs ${runs} --no-plots\` processes, six policies, MTD re-keying before every migration (one holder after the other)`);
     for (const size of sizes) {
-      for (const model of ["max-min", "tcp-fluid"] as const) {
+      for (const model of models) {
         const file = join(dir, `datacenter-k${size.k}-${model}.yaml`);
         writeFileSync(file, datacenterYaml({ k: size.k, flows: size.flows, migrations: size.migrations, window: 10, runs, rekey: "per-migration", model }));
         const w = wholeRun(file, runs, size.deadlineS);

@@ -557,3 +557,29 @@ test("runYielding stops at until and after stop(), as run does", async (t) => {
   await sim.runYielding(Infinity, 0);
   t.is(seen.length, 10_000);
 });
+
+test("quiet: whether an event other than the running one is due at this instant, before and after the running event schedules", (t) => {
+  const sim = new Simulator();
+  const seen: Array<[string, boolean]> = [];
+  // at 1 s: a alone (then it schedules, taking over its own slot); at 2 s: b with c due too
+  sim.schedule(1, () => {
+    seen.push(["a before", sim.quiet()]);
+    sim.schedule(0.5, () => seen.push(["a's successor", sim.quiet()]));
+    seen.push(["a after scheduling", sim.quiet()]);
+    sim.schedule(0, () => undefined);
+    seen.push(["a after scheduling at now", sim.quiet()]);
+  });
+  sim.schedule(2, () => seen.push(["b", sim.quiet()]));
+  sim.schedule(2, () => seen.push(["c", sim.quiet()]));
+  sim.schedule(2.25, () => undefined);
+  t.true(sim.quiet(), "nothing is due at 0 s");
+  sim.run();
+  t.deepEqual(seen, [
+    ["a before", true],
+    ["a after scheduling", true],
+    ["a after scheduling at now", false],
+    ["a's successor", true],
+    ["b", false],
+    ["c", true],
+  ]);
+});

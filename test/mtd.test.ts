@@ -444,3 +444,48 @@ test("migsim run gives the same runs.csv with and without verify (tcp-fluid, bot
   t.is(runs[0]!.trim().split("\n").length, 1 + 2 * 4 * 2);
   t.is(runs[0], runs[1]);
 });
+
+test("check, the pre-run check's stand-in for a trial decision, throws what decide throws and nothing where decide decides", (t) => {
+  const outcome = (f: () => unknown): string => {
+    try {
+      f();
+      return "ok";
+    } catch (e) {
+      return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+    }
+  };
+  const cases: Array<[string, Partial<PolicyInput>]> = [
+    ["mtd-shamir", { params: { k: 3 } }],
+    ["mtd-shamir", { params: { k: 4 } }],
+    ["mtd-shamir", { params: { k: 2 }, candidates: ["h1"] }],
+    ["mtd-shamir", { params: { k: 2 }, source: "s1" }],
+    ["mtd-random", {}],
+    ["mtd-random", { candidates: ["h1"] }],
+    ["mtd-random", { candidates: ["h1", "h9"] }],
+    ...["random", "bandwidth", "shortest-path"].flatMap(
+      (name): Array<[string, Partial<PolicyInput>]> => [
+        [name, {}],
+        [name, { candidates: ["h2"] }],
+        [name, { candidates: ["h3", "h9"] }],
+        [name, { source: "h9" }],
+      ],
+    ),
+  ];
+  const seen = new Set<string>();
+  for (const [name, extra] of cases) {
+    const p = policy(name);
+    for (let s = 0; s < 5; s++) {
+      const decided = outcome(() => p.decide(policyInputOn(fig3(), s, extra)));
+      t.is(
+        outcome(() => p.check!(policyInputOn(fig3(), s, extra))),
+        decided,
+        `${name} ${JSON.stringify(extra)}`,
+      );
+      seen.add(decided === "ok" ? "ok" : "error");
+    }
+  }
+  t.deepEqual([...seen].sort(), ["error", "ok"]);
+  // a fountain decision can fail by its draws (the symbols' rank): it has no check
+  t.is(policy("mtd-fountain").check, undefined);
+  t.is(policy("available-bandwidth").check, undefined);
+});

@@ -57,3 +57,21 @@ for (const metric of ["hops", "latency"] as const) {
     t.is((two as unknown as { trees: Map<number, unknown> }).trees.size, 2);
   });
 }
+
+test("a source's first route, searched in reused buffers, is the route its kept tree gives (every host to each host in turn)", (t) => {
+  for (const shape of shapes) {
+    const topo = compileTopology(loadTopologyText(`name: g\ngenerate: ${shape}\n`, "gen.yaml", 7));
+    const names = topo.topology.hosts;
+    const once = new Router(topo, "hops");
+    const kept = new Router(topo, "hops");
+    for (const a of names) kept.table(a);
+    // each source's first route goes to a different host (the buffers hold another source's search)
+    for (const [i, b] of names.entries()) {
+      for (const [j, a] of names.entries()) {
+        const d = names[(i + j) % names.length]!;
+        t.deepEqual(once.route(a, d), kept.route(a, d), `${a} -> ${d}`);
+      }
+      t.deepEqual(once.route(b, names[0]!), kept.route(b, names[0]!));
+    }
+  }
+});

@@ -44,6 +44,14 @@ export class MinHeap {
     return this.count === 0 ? Infinity : this.keys[0]!;
   }
 
+  /** Key of the smallest entry but the top one, Infinity when there is none. */
+  peekNextKey(): number {
+    const n = this.count;
+    if (n < 2) return Infinity;
+    const left = this.keys[1]!;
+    return n > 2 && this.keys[2]! < left ? this.keys[2]! : left;
+  }
+
   push(key: number, tie: number, value: number): void {
     if (this.count === this.keys.length) this.grow(Math.max(16, this.count * 2));
     this.siftUp(this.count++, key, tie, value);

@@ -40,6 +40,11 @@ export class EventQueue {
     return this.heap.peekKey();
   }
 
+  /** Time of the earliest event after the earliest one, Infinity when there is none. */
+  peekNextTime(): number {
+    return this.heap.peekNextKey();
+  }
+
   /** Removes the earliest event. */
   pop(): void {
     this.heap.pop();

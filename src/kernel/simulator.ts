@@ -58,6 +58,17 @@ export class Simulator {
     return this.queue.size - (this.running === -1 ? 0 : 1);
   }
 
+  /**
+   * Whether no event but the one being executed is due now. A process that waits 0 s only to
+   * keep its place behind the events due at this instant (a wake-up from a signal is such a wait)
+   * may then skip the wait: nothing would run in between, so the order of events is the same.
+   */
+  quiet(): boolean {
+    const q = this.queue;
+    // the running event still sits at the top of the heap unless it handed its slot on
+    return (this.running === -1 ? q.peekTime() : q.peekNextTime()) > this.clock;
+  }
+
   /** Runs `fn(payload)` after `delay` seconds of simulated time. */
   schedule<P>(delay: number, fn: Callback<P>, payload?: P): EventId {
     if (!(delay >= 0)) throw new RangeError(`cannot schedule an event ${delay}s in the past or at NaN`);

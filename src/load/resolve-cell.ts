@@ -12,6 +12,7 @@ import type { Router } from "../network/topology/routing.ts";
 import { compiledOf, routerOf } from "../network/topology/shared.ts";
 import type { CompiledTopology, Topology } from "../network/topology/topology-types.ts";
 import { costsAt } from "./costs-at.ts";
+import { hostsOf } from "../migration/validate.ts";
 import type { CostParams, MigrationSpec, ProbeSpec, RunSpec, TrafficSpec, TriggerSpec } from "../formats/runspec.ts";
 import { checked, describe, formatRate, parseBytes, parseDuration, parseRate } from "../core/units.ts";
 import { at, type YamlSource, type FieldPath } from "../core/yamlsource.ts";
@@ -136,7 +137,7 @@ function resolveMigration(cx: CellContext, m: Entry<"migrations">, p: FieldPath)
     source: m.source,
     candidates,
     destination: m.destination,
-    trigger: resolveTrigger(source, [...p, "trigger"], m.trigger, cx.compiled.portIndex, new Set(cx.topology.switches)),
+    trigger: resolveTrigger(source, [...p, "trigger"], m.trigger, cx.compiled.portIndex, cx.topology.switches),
     mode,
     transport: m.transport ?? D.transport,
   };
@@ -164,8 +165,10 @@ function resolveContainer(cx: CellContext, m: Entry<"migrations">, p: FieldPath,
 function resolveCandidates(cx: CellContext, m: Entry<"migrations">, p: FieldPath): string[] {
   const { source } = cx;
   let candidates: string[];
-  // (hop distances by node index: a data center's migrations each check thousands of candidates)
-  const dist = cx.router.distances(m.source);
+  // (hops by node index: a data center's migrations each check thousands of candidates; from the
+  // source's route table, which the policies' trial decisions and the runs read next, where a
+  // search tree of each of a k=32 data center's 1,000 sources would be searched again for them)
+  const dist = cx.router.table(m.source).hops;
   if (m.candidates === undefined || m.candidates === "all") {
     const hosts = cx.topology.hosts;
     const nodes = cx.hostNodes;
@@ -180,6 +183,8 @@ function resolveCandidates(cx: CellContext, m: Entry<"migrations">, p: FieldPath
     candidates = candidates.filter((h) => Number.isFinite(dist[cx.compiled.index.get(h)!]!));
   }
   if (candidates.length === 0) throw source.error([...p, "candidates"], `no candidate host reachable from the source "${m.source}" (expected at least one)`);
+  // (every name was found among the hosts above: a k=32 file's 8 million are not looked up again)
+  hostsOf(candidates, cx.topology);
   return candidates;
 }
 
@@ -265,7 +270,7 @@ function resolveTopology(source: YamlSource, doc: ExperimentDocument, seed: numb
   return topology;
 }
 
-function resolveTrigger(source: YamlSource, path: FieldPath, t: Entry<"migrations">["trigger"], ports: ReadonlyMap<string, number>, switches: Set<string>): TriggerSpec {
+function resolveTrigger(source: YamlSource, path: FieldPath, t: Entry<"migrations">["trigger"], ports: ReadonlyMap<string, number>, switches: readonly string[]): TriggerSpec {
   if ("at" in t) return { kind: "at", at: at(source, [...path, "at"], () => checked(parseDuration, t.at, "non-negative")) };
   if ("port" in t) {
     if (!ports.has(t.port)) {
@@ -273,7 +278,7 @@ function resolveTrigger(source: YamlSource, path: FieldPath, t: Entry<"migration
     }
     return { kind: "port", port: t.port, above: at(source, [...path, "above"], () => checked(parseRate, t.above, "non-negative")), samples: t.for ?? D.triggerSamples };
   }
-  if (!switches.has(t.switch)) throw source.error([...path, "switch"], `unknown switch "${t.switch}"`);
+  if (!switches.includes(t.switch)) throw source.error([...path, "switch"], `unknown switch "${t.switch}"`);
   return { kind: "switch", switch: t.switch, above: at(source, [...path, "above"], () => parsePacketRate(t.above)), samples: t.for ?? D.triggerSamples };
 }
 

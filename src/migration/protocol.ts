@@ -13,6 +13,7 @@ import type { PolicyPlan, SetupMessage } from "../policies/policy-types.ts";
 import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from "../formats/runspec.ts";
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
 import { formatMbps } from "../core/units.ts";
+import { chainedSetUp } from "./setup-chain.ts";
 import { openConnection, sendBytes } from "./transport.ts";
 
 /** CRIU's MAX_XFER_LEN (uffd.c): the largest range one lazy-pages request asks for */
@@ -453,7 +454,8 @@ function* setUp(env: MigrationEnv, plan: PolicyPlan): ProcessBody<void> {
     yield costs.sshCommand;
   };
   const send = (msg: SetupMessage): Waitable<unknown> => (costs.sshCommand > 0 ? sim.process(session(msg), "set-up") : exchange(msg));
-  const messages = plan.setup.filter((msg) => msg.from !== msg.to);
+  // (the policy's list itself where it has no message to the manager itself: decisions share it)
+  const messages = plan.setup.some((msg) => msg.from === msg.to) ? plan.setup.filter((msg) => msg.from !== msg.to) : plan.setup;
   const parallel = plan.rekey?.parallel ?? false;
   const every = plan.rekey?.every ?? 0;
   const sequential = function* (): ProcessBody<void> {
@@ -467,6 +469,9 @@ function* setUp(env: MigrationEnv, plan: PolicyPlan): ProcessBody<void> {
     if (!rekey.fired) yield rekey;
   } else if (parallel) {
     yield all();
+  } else if (model.exchangeSeconds && costs.sshCommand === 0) {
+    // (the default: each message an exchange the process waits for, nothing between two)
+    yield* chainedSetUp(sim, model, costs, messages);
   } else {
     yield* sequential();
   }

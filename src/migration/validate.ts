@@ -6,9 +6,21 @@
 import { InputError } from "../core/errors.ts";
 import { MIGRATION_MODES, TRANSPORTS } from "../formats/modes.ts";
 import type { CostParams, RunSpec } from "../formats/runspec.ts";
+import type { Topology } from "../network/topology/topology-types.ts";
 import { COST_FIELDS } from "./costs.ts";
 
 type Check = (ok: boolean, field: string, detail: string) => void;
+
+/** candidate lists found to be hosts of a topology (the last one each was checked against) */
+const hostsChecked = new WeakMap<readonly string[], Topology>();
+
+/**
+ * Records that every name of `list` is a host of `topology`, for a list its maker built from
+ * that topology's hosts (the loader's candidate lists): validateRunSpec need not look them up.
+ */
+export function hostsOf(list: readonly string[], topology: Topology): void {
+  hostsChecked.set(list, topology);
+}
 
 export function validateRunSpec(spec: RunSpec): void {
   const check: Check = (ok, field, detail) => {
@@ -26,8 +38,6 @@ export function validateRunSpec(spec: RunSpec): void {
   pos("measurement.period", spec.measurement.period);
   validateCosts(spec.costs, check, nonNeg, pos, count);
 
-  const ports = new Set(portNames(spec));
-
   spec.migrations.forEach((m, i) => {
     const f = `migrations.${i}`;
     check(typeof m.container.name === "string" && m.container.name.length > 0, `${f}.container.name`, "expected a container name");
@@ -36,8 +46,12 @@ export function validateRunSpec(spec: RunSpec): void {
     nonNeg(`${f}.container.dirty-rate`, m.container.dirtyRate);
     isHost(`${f}.source`, m.source);
     check(m.candidates.length > 0, `${f}.candidates`, "expected at least one candidate host");
-    // the field name is built only for a bad candidate: a data-center run has 10^5 of them
-    m.candidates.forEach((c, j) => (typeof c === "string" && hosts.has(c) ? undefined : isHost(`${f}.candidates.${j}`, c)));
+    // the field name is built only for a bad candidate: a data-center run has 10^5 of them, and
+    // every run of a cell the same list (checked once per list and topology)
+    if (hostsChecked.get(m.candidates) !== spec.topology) {
+      m.candidates.forEach((c, j) => (typeof c === "string" && hosts.has(c) ? undefined : isHost(`${f}.candidates.${j}`, c)));
+      hostsChecked.set(m.candidates, spec.topology);
+    }
     check(
       m.candidates.some((c) => c !== m.source),
       `${f}.candidates`,
@@ -65,6 +79,7 @@ export function validateRunSpec(spec: RunSpec): void {
     const t = m.trigger;
     if (t.kind === "at") nonNeg(`${f}.trigger.at`, t.at);
     else if (t.kind === "port") {
+      const ports = portsOf(spec.topology);
       check(ports.has(t.port), `${f}.trigger.port`, `no port ${show(t.port)} in topology ${spec.topology.name} (ports are named like ${[...ports].slice(0, 2).join(", ")})`);
       nonNeg(`${f}.trigger.above`, t.above);
       count(`${f}.trigger.for`, t.samples, 1);
@@ -137,11 +152,20 @@ function validateCosts(c: CostParams, check: Check, nonNeg: (f: string, v: unkno
 }
 
 /** The port names compileTopology gives (Mininet style), without compiling. */
-function portNames(spec: RunSpec): string[] {
-  const hosts = new Set(spec.topology.hosts);
+/** the port names of each topology, built when a port trigger is first checked against it */
+const portSets = new WeakMap<Topology, ReadonlySet<string>>();
+
+function portsOf(topology: Topology): ReadonlySet<string> {
+  let ports = portSets.get(topology);
+  if (!ports) portSets.set(topology, (ports = new Set(portNames(topology))));
+  return ports;
+}
+
+function portNames(topology: Topology): string[] {
+  const hosts = new Set(topology.hosts);
   const counter = new Map<string, number>();
   const out: string[] = [];
-  for (const l of spec.topology.links) {
+  for (const l of topology.links) {
     for (const n of [l.a, l.b]) {
       const k = counter.get(n) ?? 0;
       counter.set(n, k + 1);

@@ -101,6 +101,13 @@ export interface NetworkModel {
    * then `responseBytes` back. Fires with the duration in seconds. Crosses the model's queues.
    */
   exchange(src: string, dst: string, requestBytes: number, responseBytes: number, opts: ExchangeOptions): Signal<number>;
+  /**
+   * For a model whose exchange is analytic: the duration of an exchange started now over `fwd`
+   * (`route(src, dst)`) and `back` (`route(dst, src)`), the very number `exchange` would fire
+   * with, one event that far ahead; computing it changes nothing. A caller may then wait this
+   * long itself instead of on a signal (models without it: `exchange`).
+   */
+  exchangeSeconds?(fwd: Path, back: Path, requestBytes: number, responseBytes: number, opts: ExchangeOptions): number;
   /** a one-way message; fires with its delivery time in seconds */
   message(src: string, dst: string, bytes: number): Signal<number>;
 }

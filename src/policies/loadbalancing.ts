@@ -27,6 +27,17 @@ function validateLb(name: string) {
   };
 }
 
+/**
+ * The check of a policy that scores every reachable candidate: a decision fails only when the
+ * source or the candidates are no hosts or none is reachable (reachableView), never by its draws.
+ */
+function checkLb(name: string) {
+  return (input: PolicyInput): void => {
+    reachableView(name, input);
+    readParams(name, LB_PARAMS, input.params);
+  };
+}
+
 function tieNote(ties: readonly { host: string }[]): string {
   return tieNoteAt(
     { host: (i) => ties[i]!.host },
@@ -42,6 +53,7 @@ export const randomPolicy: Policy = {
   name: "random",
   readsVib: false,
   validate: validateLb("random"),
+  check: checkLb("random"),
   decide(input) {
     const cs = reachableView("random", input);
     return plan(input, "random", cs.host(randomInt(input.rng, cs.size)), `uniform over ${cs.size} reachable candidates`);
@@ -52,6 +64,7 @@ export const bandwidthPolicy: Policy = {
   name: "bandwidth",
   readsVib: false,
   validate: validateLb("bandwidth"),
+  check: checkLb("bandwidth"),
   decide(input) {
     const cs = reachableView("bandwidth", input);
     const { chosen, ties } = pickMaxAt(cs.size, (i) => cs.bottleneck(i), input.rng);
@@ -63,6 +76,7 @@ export const shortestPathPolicy: Policy = {
   name: "shortest-path",
   readsVib: false,
   validate: validateLb("shortest-path"),
+  check: checkLb("shortest-path"),
   decide(input) {
     const cs = reachableView("shortest-path", input);
     const { chosen, ties } = pickMaxAt(cs.size, (i) => -cs.switches(i), input.rng);

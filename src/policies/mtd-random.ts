@@ -16,6 +16,11 @@ export const mtdRandomPolicy: Policy = {
   validate(params) {
     readParams("mtd-random", RANDOM_PARAMS, params);
   },
+  // (a decision fails only here, when the manager is the only candidate: the rest cannot)
+  check(input): void {
+    readParams("mtd-random", RANDOM_PARAMS, input.params);
+    context("mtd-random", input);
+  },
   decide(input): PolicyPlan {
     const p = readParams("mtd-random", RANDOM_PARAMS, input.params);
     const cs = context("mtd-random", input).choices;

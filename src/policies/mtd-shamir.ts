@@ -6,19 +6,29 @@ import { randomInt } from "../core/random.ts";
 import { combine, SHARE_BYTES } from "./crypto/shamir.ts";
 import { keyRequest, MTD_DEFAULTS, SHAMIR_PARAMS, tooFew, validateKeyed } from "./mtd-params.ts";
 import { SECRET_BYTES, setupMessages, setupShamir } from "./mtd-setup.ts";
-import { context, keyedPlan, verifiedTable } from "./mtd-source.ts";
+import { type Context, context, keyedPlan, verifiedTable } from "./mtd-source.ts";
 import { bool, num, readParams } from "./policy-params.ts";
-import type { Policy, PolicyPlan } from "./policy-types.ts";
+import type { Policy, PolicyInput, PolicyPlan } from "./policy-types.ts";
+
+/** the parameters and the source's context, once the source is known to reach K key holders */
+function ready(input: PolicyInput): { p: Record<string, number | boolean>; k: number; ctx: Context } {
+  const p = readParams("mtd-shamir", SHAMIR_PARAMS, input.params);
+  const k = num(p, "k", MTD_DEFAULTS.k);
+  const ctx = context("mtd-shamir", input);
+  if (k > ctx.others.size) throw tooFew("mtd-shamir", k, input, ctx.others.size, "key holders are");
+  return { p, k, ctx };
+}
 
 export const mtdShamirPolicy: Policy = {
   name: "mtd-shamir",
   readsVib: false,
   validate: validateKeyed("mtd-shamir", SHAMIR_PARAMS),
+  // (a decision fails only here: the rest cannot, whatever it draws)
+  check(input): void {
+    ready(input);
+  },
   decide(input): PolicyPlan {
-    const p = readParams("mtd-shamir", SHAMIR_PARAMS, input.params);
-    const k = num(p, "k", MTD_DEFAULTS.k);
-    const ctx = context("mtd-shamir", input);
-    if (k > ctx.others.size) throw tooFew("mtd-shamir", k, input, ctx.others.size, "key holders are");
+    const { p, k, ctx } = ready(input);
     const verify = bool(p, "verify", false);
     const st = setupShamir(input.keyRng, ctx.hosts, input.manager, input.source, k);
     const setup = setupMessages(input.manager, st.holders, st.lookup.bytes + SHARE_BYTES);

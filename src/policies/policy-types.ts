@@ -132,4 +132,11 @@ export interface Policy {
   /** validates parameters once, before any run; throws InputError with a clear message */
   validate?(params: Readonly<Record<string, unknown>>, context: { hosts: number; candidates: number }): void;
   decide(input: PolicyInput): PolicyPlan;
+  /**
+   * Throws what `decide` would throw for `input`, without deciding: the pre-run check calls it
+   * instead of a trial decision. Only for a policy whose decisions can fail for reasons its
+   * random draws do not change (its set-up, thousands of holders' key material in a data
+   * center, then need not be drawn before the first run).
+   */
+  check?(input: PolicyInput): void;
 }

@@ -18,6 +18,7 @@ function checked(policy: Policy): Policy {
     name: policy.name,
     ...(policy.readsVib !== undefined ? { readsVib: policy.readsVib } : {}),
     ...(policy.validate ? { validate: policy.validate.bind(policy) } : {}),
+    ...(policy.check ? { check: policy.check.bind(policy) } : {}),
     decide(input: PolicyInput): PolicyPlan {
       const plan = policy.decide(input);
       const problem = planProblem(plan, input);

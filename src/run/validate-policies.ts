@@ -2,7 +2,8 @@
  * Checks, before the first run, everything the loader cannot see alone: each policy resolves
  * (plugins import), accepts its parameters for every cell (e.g. K <= hosts), and every cell's
  * RunSpec passes the migration model's parameter checks, and one trial decision per policy and
- * migration succeeds (once for cells whose decisions see the same inputs). Bad input then fails
+ * migration succeeds (once for cells whose decisions see the same inputs; a policy's `check`
+ * where it has one). Bad input then fails
  * with nothing written.
  */
 import { InputError } from "../core/errors.ts";
@@ -67,7 +68,8 @@ export async function validatePolicies(exp: Experiment, onProgress?: CheckProgre
     // route table, which a router of a data center with thousands of sources may not keep long.
     for (let i = 0; i < spec.migrations.length; i++) {
       for (const { policy, withPolicy, at } of policies) {
-        located(where, () => policy.decide(policyInput(withPolicy, i, view)), at);
+        // (a policy's `check` says what its trial decision would, without its set-up's draws)
+        located(where, () => (policy.check ? policy.check(policyInput(withPolicy, i, view)) : policy.decide(policyInput(withPolicy, i, view))), at);
         done++;
         await turn();
       }

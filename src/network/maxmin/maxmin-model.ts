@@ -180,11 +180,13 @@ export class MaxMinModel implements NetworkModel {
    * the minimum over the path. Rates are sampled at the call; queueing is 0 in this model.
    */
   exchange(src: string, dst: string, requestBytes: number, responseBytes: number, opts: ExchangeOptions): Signal<number> {
-    const fwd = this.route(src, dst);
-    const back = this.route(dst, src);
+    return this.after(this.exchangeSeconds(this.route(src, dst), this.route(dst, src), requestBytes, responseBytes, opts));
+  }
+
+  /** the duration `exchange` fires with, computed now (nothing scheduled) */
+  exchangeSeconds(fwd: Path, back: Path, requestBytes: number, responseBytes: number, opts: ExchangeOptions): number {
     const rtts = opts.newConnection ? (opts.handshakeRtts ?? this.params.tcpHandshakeRtts) : 0;
-    const duration = rtts * (fwd.propagation + back.propagation) + this.transferTime(fwd, requestBytes) + this.transferTime(back, responseBytes);
-    return this.after(duration);
+    return rtts * (fwd.propagation + back.propagation) + this.transferTime(fwd, requestBytes) + this.transferTime(back, responseBytes);
   }
 
   /** a one-way message: propagation + bytes / (rate a new flow would get now); analytic like `exchange` */
@@ -194,8 +196,15 @@ export class MaxMinModel implements NetworkModel {
 
   /** The rate (bit/s) a new elastic flow on `path` would get now (see `exchange`). */
   newFlowRate(path: Path): number {
+    const links = path.links;
+    const level = this.links.cols.level;
     let r = Infinity;
-    for (const l of path.links) r = Math.min(r, this.waterLevel(l));
+    for (let k = 0; k < links.length; k++) {
+      const l = links[k]!;
+      // (the level kept since the link's last change, else computed: waterLevel)
+      const known = level[l]!;
+      r = Math.min(r, known >= 0 ? known : this.waterLevel(l));
+    }
     return r;
   }
 

@@ -23,6 +23,8 @@ export interface RouteTable {
 }
 
 const TREE_BYTES = 64 * 1024 * 1024;
+/** routes from a source searched on their own before its tree is kept (treeFor) */
+const SEARCHED_ROUTES = 4;
 
 export class Router {
   /**
@@ -35,6 +37,10 @@ export class Router {
   private readonly maxTrees: number;
   private readonly paths = new Map<number, Path>();
   private readonly tables = new Map<number, RouteTable>();
+  /** routes searched from each source without keeping its tree (treeFor) */
+  private routed: Uint8Array | undefined;
+  /** the buffers of a search whose tree is not kept */
+  private scratch: { dist: Float64Array; via: Int32Array; queue: Int32Array } | undefined;
   /** adjacency sorted by neighbour id, built once (the BFS tie-break needs that order) */
   private sortedAdj: Int32Array | undefined;
 
@@ -62,8 +68,10 @@ export class Router {
 
   /** true when dst can be reached from src */
   reachable(src: string, dst: string): boolean {
-    const t = this.tree(this.node(src));
-    return Number.isFinite(t.dist[this.node(dst)]!);
+    const d = this.node(dst);
+    // (the loader asks this of every flow of a data center: no tree is kept for it)
+    const t = this.searched(this.node(src), d);
+    return Number.isFinite(t.dist[d]!);
   }
 
   /** the routes from `src` to every node, summarised (cached per source) */
@@ -114,7 +122,7 @@ export class Router {
 
   private build(s: number, d: number): Path {
     const topo = this.topo;
-    const { dist, via } = this.tree(s);
+    const { dist, via } = this.treeFor(s, d);
     if (!Number.isFinite(dist[d]!)) throw new Error(`no route from ${topo.names[s]} to ${topo.names[d]}`);
     const links: number[] = [];
     for (let n = d; n !== s; ) {
@@ -138,7 +146,8 @@ export class Router {
   private buildTable(s: number): RouteTable {
     const topo = this.topo;
     const n = topo.nodeCount;
-    const { dist, via } = this.tree(s);
+    // (the table is kept whole: it needs no kept tree)
+    const { dist, via } = this.searched(s, -1);
     const hops = new Float64Array(n).fill(Infinity);
     const switches = new Int32Array(n);
     const propagation = new Float64Array(n);
@@ -166,6 +175,34 @@ export class Router {
     return { source: s, hops, switches, propagation, bottleneck };
   }
 
+  /**
+   * The search tree from `s` for one route: a source's first SEARCHED_ROUTES routes are searched
+   * in buffers that the next search reuses, its tree kept from the next one on. Every key holder
+   * of a data center routes to the manager, and a few to a source asking for its key (8,191
+   * sources of 10,240 nodes at k=32): kept, their trees would be thrown away again, 160 KB each,
+   * and evict the trees of sources that route often.
+   */
+  private treeFor(s: number, d: number): { dist: Float64Array; via: Int32Array } {
+    if (this.trees.has(s) || this.metric !== "hops") return this.tree(s);
+    const routed = (this.routed ??= new Uint8Array(this.topo.nodeCount));
+    if (routed[s]! >= SEARCHED_ROUTES) return this.tree(s);
+    routed[s]!++;
+    return this.searched(s, d);
+  }
+
+  /**
+   * The kept tree from `s`, or a search in buffers that the next search reuses (read it before
+   * searching again), until `until` is found (-1: whole): the nodes of a route are found before
+   * its destination, as in a whole search.
+   */
+  private searched(s: number, until: number): { dist: Float64Array; via: Int32Array } {
+    const kept = this.trees.get(s);
+    if (kept || this.metric !== "hops") return kept ?? this.tree(s);
+    const n = this.topo.nodeCount;
+    this.scratch ??= { dist: new Float64Array(n), via: new Int32Array(n), queue: new Int32Array(n) };
+    return this.bfs(s, this.scratch, until);
+  }
+
   private tree(s: number): { dist: Float64Array; via: Int32Array } {
     let t = this.trees.get(s);
     if (!t) {
@@ -181,13 +218,14 @@ export class Router {
     return n === s || !this.topo.isHost(n);
   }
 
-  private bfs(s: number): { dist: Float64Array; via: Int32Array } {
+  /** breadth-first search from `s`, in fresh arrays or in `into`; it may stop once it finds `until` */
+  private bfs(s: number, into?: { dist: Float64Array; via: Int32Array; queue: Int32Array }, until = -1): { dist: Float64Array; via: Int32Array } {
     const { nodeCount, adjStart } = this.topo;
     const adj = this.adjacencyByNeighbour();
     const to = this.topo.to;
-    const dist = new Float64Array(nodeCount).fill(Infinity);
-    const via = new Int32Array(nodeCount).fill(-1);
-    const queue = new Int32Array(nodeCount);
+    const dist = (into?.dist ?? new Float64Array(nodeCount)).fill(Infinity);
+    const via = (into?.via ?? new Int32Array(nodeCount)).fill(-1);
+    const queue = into?.queue ?? new Int32Array(nodeCount);
     let head = 0;
     let tail = 0;
     dist[s] = 0;
@@ -202,6 +240,7 @@ export class Router {
         if (dist[m] === Infinity) {
           dist[m] = dist[n]! + 1;
           via[m] = l;
+          if (m === until) return { dist, via };
           queue[tail++] = m;
         }
       }
