@@ -46,6 +46,7 @@ from procs import StepTimeout, alive, release_container, run_bounded  # noqa: E4
 from cleanup import cleanup_state, remove_hang_flag  # noqa: E402
 from livemig import mode_problems  # noqa: E402
 from netutil import netem_available  # noqa: E402
+from runlock import TestbedBusy, hold_testbed  # noqa: E402
 from testbed_names import IMAGE_DEFAULT, LABEL_KEY  # noqa: E402
 from testbed_run import Aborted, Run  # noqa: E402
 
@@ -135,6 +136,11 @@ def cmd_run(args):
         sys.stderr.write("%s\n" % e)
         emit({"type": "error", "message": str(e), "phase": "set-up"})
         return 2
+    try:
+        lock = hold_testbed()  # noqa: F841 - held open until the process ends
+    except TestbedBusy as e:
+        emit({"type": "error", "message": str(e), "phase": "set-up"})
+        return 1
     run = Run(plan, time.monotonic() + args.deadline)
 
     def on_signal(signum, _frame):

@@ -23,6 +23,8 @@ LABEL_KEY = "migsim.testbed"
 CONTAINER_LABEL = LABEL_KEY + "=run"
 # The testbed's CRIU wrapper blocks while this file holds a future time (the hang test only).
 HANG_FLAG = "/run/migsim-testbed/criu-hang-until"
+# A run holds this file's lock while it lives: one run at a time on a testbed (runlock.py).
+RUN_LOCK = "/run/migsim-testbed/run.lock"
 # Longest a single docker/CRIU step may take, whatever the run's deadline (seconds).
 STEP_CAP = 120
 # A CRIU dump or restore step may take CRIU_STEP_BASE s plus its checkpoint at CRIU_MIN_RATE bytes/s
