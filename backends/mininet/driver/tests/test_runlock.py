@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 DRIVER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -11,11 +12,13 @@ sys.path.insert(0, DRIVER)
 
 from runlock import TestbedBusy, hold_testbed  # noqa: E402
 
-TRY = "import sys, runlock\ntry:\n    runlock.hold_testbed(sys.argv[1])\nexcept runlock.TestbedBusy as e:\n    print(e)\n    sys.exit(3)\n"
+TRY = ("import sys, runlock\ntry:\n    runlock.hold_testbed(sys.argv[1], float(sys.argv[2]))\n"
+       "except runlock.TestbedBusy as e:\n    print(e)\n    sys.exit(3)\nprint('held')\n")
 
 
-def other_process(path):
-    return subprocess.run([sys.executable, "-c", TRY, path], cwd=DRIVER, capture_output=True, text=True, timeout=30)
+def other_process(path, wait_s=0.0):
+    return subprocess.Popen([sys.executable, "-c", TRY, path, str(wait_s)], cwd=DRIVER, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 class RunLock(unittest.TestCase):
@@ -25,14 +28,19 @@ class RunLock(unittest.TestCase):
             fd = hold_testbed(path)
             try:
                 busy = other_process(path)
-                self.assertEqual(busy.returncode, 3, busy.stderr)
-                self.assertIn("another migsim run (driver pid %d, since 20" % os.getpid(), busy.stdout)
+                out, err = busy.communicate(timeout=30)
+                self.assertEqual(busy.returncode, 3, err)
+                self.assertIn("another migsim run (driver pid %d, since 20" % os.getpid(), out)
                 with self.assertRaises(TestbedBusy):
-                    hold_testbed(path)  # a second descriptor, even in the same process
+                    hold_testbed(path, 0.0)  # a second descriptor, even in the same process
+                # one that may wait gets the testbed once the holder is gone
+                waiting = other_process(path, 20.0)
+                time.sleep(0.5)
+                self.assertIsNone(waiting.poll(), "it waits while the lock is held")
             finally:
                 os.close(fd)
-            free = other_process(path)
-            self.assertEqual(free.returncode, 0, free.stdout + free.stderr)
+            out, err = waiting.communicate(timeout=30)
+            self.assertEqual((waiting.returncode, out.strip()), (0, "held"), err)
 
 
 if __name__ == "__main__":
