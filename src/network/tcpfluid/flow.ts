@@ -48,7 +48,6 @@ export class FluidFlow implements Flow {
   restless = false;
   rateDirty = false;
   cutDirty = false;
-  needsGrow = true;
   readonly id: number = 0;
   readonly start: number = 0;
   delivered = 0;

@@ -260,12 +260,8 @@ export class QueueSolver {
    * demand is recomputed only if its rate law moved by more than `tol` (moved).
    */
   private queuesMoved(f: FluidFlow, tol: number): void {
-    if (this.moved(f, tol)) {
-      this.markRate(f);
-      return;
-    }
-    f.needsGrow = true;
-    if (!f.finished && !f.restless) this.flows.setRestless(f, true);
+    if (this.moved(f, tol)) this.markRate(f);
+    else this.growNext(f);
   }
 
   /**
@@ -366,10 +362,14 @@ export class QueueSolver {
     }
   }
 
+  /** a flow that grows (takes its round-trip sample) at the next step: the restless set's */
+  private growNext(f: FluidFlow): void {
+    if (!f.finished && !f.restless) this.flows.setRestless(f, true);
+  }
+
   /** a flow whose delays moved: its demand is recomputed, and it grows at the next step */
   private markRate(f: FluidFlow): void {
-    f.needsGrow = true;
-    if (!f.finished && !f.restless) this.flows.setRestless(f, true);
+    this.growNext(f);
     if (!f.rateDirty) {
       f.rateDirty = true;
       this.rateList.push(f);

@@ -252,7 +252,6 @@ export class TcpFluidModel implements NetworkModel {
         if (this.laws.grow(f, t - f.grownAt, t)) this.solver.markFlow(f);
         f.grownAt = t;
       }
-      f.needsGrow = false;
       if ((!f.changing && f.wakeAt === Infinity) || !f.tcp) flows.setRestless(f, false);
       else {
         list[kept] = f;
