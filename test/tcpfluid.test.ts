@@ -12,6 +12,11 @@ import type { LinkSpec, Topology } from "../src/network/topology/topology-types.
 
 const link = (a: string, b: string, capacity: number, latency = 0, queue = 1000): LinkSpec => ({ a, b, capacity, capacityBack: capacity, latency, queue, mtu: 1500 });
 
+/** h1, h2 and h3 on one switch, their access links at the given capacities */
+function star3(c1: number, c2: number, c3: number): Topology {
+  return { name: "star3", hosts: ["h1", "h2", "h3"], switches: ["s1"], links: [link("h1", "s1", c1), link("h2", "s1", c2), link("h3", "s1", c3)] };
+}
+
 /** h1 h2 h3 - s1 - s2 - h4 h5 h6, bottleneck s1-s2 */
 function dumbbell(bw: number, latency = 0, queue = 1000): Topology {
   return {
@@ -341,12 +346,7 @@ test("emulated stack: a queue's packet limit counts GSO skbs, so one CUBIC flow 
 test("emulated gsoHeadOfLine: behind a standing queue a small packet also waits for the rest of the skb in service", (t) => {
   // measured (docs/tcp-fluid.md): one CUBIC flow into a 5 Mbit/s link, probes from a third host
   // waited 0.23-0.30 s: the flow's two queued 64 KiB skbs (0.21 s) and part of the one being sent
-  const topo: Topology = {
-    name: "into-5m",
-    hosts: ["h1", "h2", "h3"],
-    switches: ["s1"],
-    links: [link("h1", "s1", 50e6), link("h2", "s1", 5e6), link("h3", "s1", 50e6)],
-  };
+  const topo = star3(50e6, 5e6, 50e6);
   const delay = (on: number): number => {
     const { sim, model } = make(topo, "cubic", "emulated", { extra: { gsoHeadOfLine: on } });
     model.startFlow({ src: "h3", dst: "h2", kind: "tcp" });
@@ -366,12 +366,7 @@ test("emulated stack: equal shaped links in series queue at the sender's link, w
   // h3 -> s1 -> h2, both 10 Mbit/s: Mininet keeps the flow's queue in h3's qdisc, so a probe from
   // h1 into h2 crosses no standing queue and a probe out of h3 waits behind it. The file lists
   // s1's link to h2 before h3's, which used to decide where the fluid solve put the queue.
-  const topo: Topology = {
-    name: "star3",
-    hosts: ["h1", "h2", "h3"],
-    switches: ["s1"],
-    links: [link("h1", "s1", 10e6), link("h2", "s1", 10e6), link("h3", "s1", 10e6)],
-  };
+  const topo = star3(10e6, 10e6, 10e6);
   const probe = (src: string, dst: string, stack: HostStack): number => {
     const { sim, model } = make(topo, "cubic", stack);
     model.startFlow({ src: "h3", dst: "h2", kind: "tcp" });
@@ -393,12 +388,7 @@ test("emulated gsoHeadOfLine: a late flow into a host another flow fills from up
   // no standing queue); at 15 s a 1 MB flow h1 -> h2. On the testbed it took 23.6 s (10 Mbit/s,
   // CUBIC): its SYN waited behind the skb in service, its min RTT of tens of ms left it 2-segment
   // skbs (no tcp_tso_autosize bonus), 4 segments beside the other flow's 90 on s1 -> h2.
-  const topo: Topology = {
-    name: "star3",
-    hosts: ["h1", "h2", "h3"],
-    switches: ["s1"],
-    links: [link("h1", "s1", 10e6), link("h2", "s1", 10e6), link("h3", "s1", 10e6)],
-  };
+  const topo = star3(10e6, 10e6, 10e6);
   const copy = (on: number): number => {
     const { sim, model } = make(topo, "cubic", "emulated", { extra: { gsoHeadOfLine: on } });
     model.startFlow({ src: "h3", dst: "h2", kind: "tcp" });

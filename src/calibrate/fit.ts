@@ -117,7 +117,7 @@ export function fitHostCosts(measured: readonly Observed[], cal: Calibration): v
     cal.fits.set(`costs.${phase}-rate`, { value: `${(rate / 1e6).toFixed(3)}MBps`, source: `1 / slope of ${src}`, error: err, n: xs.length });
   }
   const overhead = Math.max(0, Math.round(mean(over)));
-  const spread = Math.max(...over) - Math.min(...over);
+  const spread = rangeOf(over);
   cal.params.set("costs.image-overhead", `${overhead}B`);
   cal.fits.set("costs.image-overhead", {
     value: `${overhead}B`,
@@ -148,13 +148,12 @@ export function fitPostcopyImage(obs: readonly Observed[], cal: Calibration): vo
   const src = `the minimal image folder the testbed sent before the lazy restore, ${describeRuns(obs)}`;
   const bytes = images.map((i) => i.bytes);
   const files = images.map((i) => i.files);
-  const spread = (xs: number[]): number => Math.max(...xs) - Math.min(...xs);
   const minimal = `${Math.max(1, Math.round(mean(bytes)))}B`;
   cal.params.set("costs.postcopy-minimal", minimal);
-  cal.fits.set("costs.postcopy-minimal", { value: minimal, source: src, error: `spread ${spread(bytes)} B across runs`, n: images.length });
+  cal.fits.set("costs.postcopy-minimal", { value: minimal, source: src, error: `spread ${rangeOf(bytes)} B across runs`, n: images.length });
   const count = Math.max(1, Math.round(mean(files)));
   cal.params.set("costs.postcopy-files", count);
-  cal.fits.set("costs.postcopy-files", { value: count, source: src, error: `spread ${spread(files)} files across runs`, n: images.length });
+  cal.fits.set("costs.postcopy-files", { value: count, source: src, error: `spread ${rangeOf(files)} files across runs`, n: images.length });
 }
 
 /**
@@ -199,6 +198,9 @@ export async function fitStateless(obs: readonly Observed[], cal: Calibration, s
   await fitOffset("costs.stateless-switchover", "downtime_s", obs, cal, simulate, "work between kill and start");
   await fitOffset("costs.stateless-prepare", "total_s", obs, cal, simulate, "work before the kill");
 }
+
+/** largest minus smallest: the spread a profile reports for a measured count or size */
+const rangeOf = (xs: readonly number[]): number => Math.max(...xs) - Math.min(...xs);
 
 /** Sample standard deviation; 0 for a single run (no spread seen). */
 const std = (xs: readonly number[]): number => (xs.length < 2 ? 0 : sampleStd(xs));

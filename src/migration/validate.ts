@@ -151,7 +151,6 @@ function validateCosts(c: CostParams, check: Check, nonNeg: (f: string, v: unkno
   count(COST_KEY.precopyMaxRounds, c.precopyMaxRounds, 1);
 }
 
-/** The port names compileTopology gives (Mininet style), without compiling. */
 /** the port names of each topology, built when a port trigger is first checked against it */
 const portSets = new WeakMap<Topology, ReadonlySet<string>>();
 
@@ -161,6 +160,7 @@ function portsOf(topology: Topology): ReadonlySet<string> {
   return ports;
 }
 
+/** The port names compileTopology gives (Mininet style), without compiling. */
 function portNames(topology: Topology): string[] {
   const hosts = new Set(topology.hosts);
   const counter = new Map<string, number>();

@@ -69,7 +69,14 @@ export async function validatePolicies(exp: Experiment, onProgress?: CheckProgre
     for (let i = 0; i < spec.migrations.length; i++) {
       for (const { policy, withPolicy, at } of policies) {
         // (a policy's `check` says what its trial decision would, without its set-up's draws)
-        located(where, () => (policy.check ? policy.check(policyInput(withPolicy, i, view)) : policy.decide(policyInput(withPolicy, i, view))), at);
+        located(
+          where,
+          () => {
+            const input = policyInput(withPolicy, i, view);
+            return policy.check ? policy.check(input) : policy.decide(input);
+          },
+          at,
+        );
         done++;
         await turn();
       }
