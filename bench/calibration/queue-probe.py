@@ -25,6 +25,7 @@ except ValueError:
 if cc not in ("cubic", "bbr", "reno") or not (0 < rate <= 1000) or not (0 < seconds <= 600):
     sys.exit(USAGE)
 net = Mininet(controller=None, switch=LinuxBridge, link=TCLink, build=False, autoSetMacs=True, waitConnected=False)
+started = []
 try:
     for h in ("qh1", "qh2", "qh3"): net.addHost(h)
     net.addSwitch("qs1")
@@ -41,11 +42,13 @@ try:
     for h in (h1, h2, h3):
         h.cmd("sysctl -qw net.ipv4.tcp_congestion_control=%s" % cc)
     port = [i for i in net.get("qs1").intfList() if i.link and "qh3" in (i.link.intf1.node.name, i.link.intf2.node.name)][0].name
-    print("port", port, subprocess.run(["ethtool", "-k", port], capture_output=True, text=True).stdout.count("on"), flush=True)
+    print("port", port, flush=True)
     print(subprocess.run(["tc", "qdisc", "show", "dev", port], capture_output=True, text=True).stdout, flush=True)
     srv = h3.popen(["iperf3", "-s", "-1", "-p", "5301"])
+    started.append(srv)
     time.sleep(0.5)
     cli = h1.popen(["timeout", str(int(seconds) + 12), "iperf3", "-c", h3.IP(), "-p", "5301", "-t", str(int(seconds) + 2), "-C", cc])
+    started.append(cli)
     t0 = time.time()
     while time.time() - t0 < seconds:
         q = subprocess.run(["tc", "-s", "qdisc", "show", "dev", port], capture_output=True, text=True).stdout
@@ -60,4 +63,9 @@ try:
     cli.wait(timeout=30)
     srv.wait(timeout=10)
 finally:
+    # by handle: a server whose client never connected would wait for ever
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
     net.stop()
