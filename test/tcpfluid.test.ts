@@ -362,6 +362,29 @@ test("emulated gsoHeadOfLine: behind a standing queue a small packet also waits 
   t.true(Math.abs(on - off - skb / 2) < 0.02 * skb, `plus half an skb: ${on} s against ${off} s`);
 });
 
+test("emulated gsoHeadOfLine: a packet crossing several links a flow keeps busy waits for one skb in service, not one per link", (t) => {
+  // measured (docs/tcp-fluid.md): one CUBIC flow h3 -> h12 over four 82 Mbit/s links in series,
+  // probes from h2 into h12 crossing three of them waited 1.0-7.6 ms (mean 4.5 ms): half a 64 KiB
+  // skb at 82 Mbit/s is 3.2 ms, three of them would be 9.6 ms
+  const topo: Topology = {
+    name: "tree",
+    hosts: ["h2", "h3", "h12"],
+    switches: ["s1", "s2", "s4"],
+    links: [link("h2", "s2", 60e6), link("h3", "s2", 82e6), link("s1", "s2", 82e6), link("s1", "s4", 82e6), link("s4", "h12", 82e6)],
+  };
+  const delay = (on: number): number => {
+    const { sim, model } = make(topo, "cubic", "emulated", { extra: { gsoHeadOfLine: on } });
+    model.startFlow({ src: "h3", dst: "h12", kind: "tcp" });
+    let d = 0;
+    sim.scheduleAt(10, () => (d = model.pathDelay("h2", "h12")));
+    sim.run(11);
+    return d;
+  };
+  const halfSkb = (45 * 1514 * 8) / 82e6 / 2;
+  const extra = delay(1) - delay(0);
+  t.true(extra > 0.8 * halfSkb && extra < 1.2 * halfSkb, `one half skb (${halfSkb} s), not three: ${extra} s`);
+});
+
 test("emulated stack: equal shaped links in series queue at the sender's link, whatever the links' order in the file", (t) => {
   // h3 -> s1 -> h2, both 10 Mbit/s: Mininet keeps the flow's queue in h3's qdisc, so a probe from
   // h1 into h2 crosses no standing queue and a probe out of h3 waits behind it. The file lists
