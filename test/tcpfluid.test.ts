@@ -4,7 +4,7 @@ import { Simulator } from "../src/kernel/index.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
 import { UnreachableResultError } from "../src/core/errors.ts";
-import { blockage, DEFAULT_NETWORK_PARAMS, type CongestionControl, type FlowResult, type HostStack, type NetworkParams } from "../src/network/network-model.ts";
+import { blockage, DEFAULT_NETWORK_PARAMS, type CongestionControl, type Flow, type FlowResult, type HostStack, type NetworkParams } from "../src/network/network-model.ts";
 import type { FluidFlow } from "../src/network/tcpfluid/flow.ts";
 import type { TcpFluidModel } from "../src/network/tcpfluid/tcpfluid-model.ts";
 import { TCP_FLUID_DEFAULTS } from "../src/network/tcpfluid/tcpfluid-params.ts";
@@ -532,4 +532,36 @@ test("emulated stack: completions at the default precision against a converged s
       t.true(worst < 0.02, `${cc} draw ${draw}: a completion ${(100 * worst).toFixed(3)}% from the converged solve's`);
     }
   }
+});
+
+test("a flow that continues a connection keeps its window; after an idle longer than the RTO the window restarts", (t) => {
+  // 40 ms each way over 20 Mbit/s: a 64 KiB answer on a new connection needs slow start's round
+  // trips, on a connection whose window is already open about one
+  const topo = dumbbell(20e6, 0.04);
+  const chunk = 64 * 1024;
+  const answers = (gapSeconds: number, continued: boolean): number[] => {
+    const { sim, model } = make(topo, "cubic", "physical");
+    const out: number[] = [];
+    let last: Flow | undefined;
+    const next = (k: number): void => {
+      if (k === 6) return;
+      const f = model.startFlow({ src: "h1", dst: "h4", kind: "tcp", bytes: chunk, continues: continued ? last : undefined });
+      last = f;
+      f.done.onFire((r) => {
+        out.push(r.end - r.start);
+        sim.schedule(gapSeconds, () => next(k + 1));
+      });
+    };
+    sim.scheduleAt(1, () => next(0));
+    sim.run(60);
+    return out;
+  };
+  const fresh = answers(0.08, false);
+  const kept = answers(0.08, true);
+  t.is(kept.length, 6);
+  t.true(Math.abs(kept[0]! - fresh[0]!) < 1e-9, "the first answer opens the connection either way");
+  t.true(kept[5]! < 0.6 * fresh[5]!, `the sixth answer with the window kept: ${kept[5]} s, each on a new connection: ${fresh[5]} s`);
+  // idle 2 s, longer than the RTO (srtt + 200 ms): halved per RTO down to the initial window
+  const idle = answers(2, true);
+  t.true(Math.abs(idle[5]! - fresh[5]!) < 0.05 * fresh[5]!, `after a long idle as a new connection: ${idle[5]} s against ${fresh[5]} s`);
 });

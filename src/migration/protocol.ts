@@ -163,11 +163,13 @@ class Steps {
     let left = bytes;
     let chunk = step;
     let lastFault = this.now;
+    // every answer comes over the page server's one TCP connection
+    const pageServer: { last: Flow | undefined } = { last: undefined };
     while (left > 0) {
       const n = Math.min(chunk, left);
       yield this.env.model.message(this.destination, this.m.source, controlBytes);
       // the page server's own TCP connection, whatever carried the image (no SFTP requests)
-      yield* this.send("page pull", n, { transport: "tcp", label: `pages:${this.m.container.name}` });
+      yield* this.send("page pull", n, { transport: "tcp", label: `pages:${this.m.container.name}`, connection: pageServer });
       // the destination's lazy-pages daemon copies the answer into the process (a zero wait is not
       // yielded: it would reorder simultaneous events and change outputs)
       if (this.costs.postcopyRequestCpu > 0) yield this.costs.postcopyRequestCpu;
@@ -196,12 +198,12 @@ class Steps {
    * Sends `bytes` of checkpoint files (compressed and framed on the wire): by default the
    * checkpoint folder's files over the migration's transport.
    */
-  *send(phase: Phase, bytes: number, via: { transport?: Transport; label?: string; files?: number } = {}): ProcessBody<number> {
+  *send(phase: Phase, bytes: number, via: { transport?: Transport; label?: string; files?: number; connection?: { last: Flow | undefined } } = {}): ProcessBody<number> {
     this.progress.phase = phase;
     const onWire = wireBytes(this.costs, bytes);
     this.wire += onWire;
-    const { transport = this.m.transport, label = `checkpoint:${this.m.container.name}`, files = this.costs.checkpointFiles } = via;
-    return yield* sendBytes(this.env.model, this.costs, transport, this.m.source, this.destination, onWire, label, this.progress, files);
+    const { transport = this.m.transport, label = `checkpoint:${this.m.container.name}`, files = this.costs.checkpointFiles, connection } = via;
+    return yield* sendBytes(this.env.model, this.costs, transport, this.m.source, this.destination, onWire, label, this.progress, files, connection);
   }
 
   /** CRIU restores `bytes` at the destination, slower while other restores run there. */

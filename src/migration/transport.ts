@@ -27,6 +27,7 @@ export function* sendBytes(
   label: string,
   progress: { flow: Flow | undefined },
   files = costs.checkpointFiles,
+  connection?: { last: Flow | undefined },
 ): ProcessBody<number> {
   const t0 = model.sim.now;
   if (bytes <= 0) return 0;
@@ -50,7 +51,9 @@ export function* sendBytes(
     bytes,
     label,
     maxRate: transport === "ssh" ? costs.sshCipherRate : undefined,
+    continues: connection?.last,
   });
+  if (connection) connection.last = flow;
   progress.flow = flow;
   const r = (yield flow.done) as FlowResult;
   progress.flow = undefined;

@@ -41,6 +41,13 @@ export interface FlowSpec {
   maxRate?: number | undefined;
   /** free text for traces (`background`, `checkpoint:app`) */
   label?: string | undefined;
+  /**
+   * the earlier flow of the same TCP connection this one continues (CRIU's page server answers
+   * every request over one connection): a window-based model starts it with that flow's
+   * congestion state, after the restart Linux applies to a connection idle for longer than its
+   * RTO; undefined: a new connection
+   */
+  continues?: Flow | undefined;
 }
 
 export interface FlowResult {

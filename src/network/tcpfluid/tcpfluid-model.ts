@@ -43,6 +43,9 @@ import type { TcpFluidParams } from "./tcpfluid-params.ts";
 import { QueueSolver } from "./solver.ts";
 import { FlowsInFlight, FluidSettings, LinkState } from "./state.ts";
 
+/** Linux's tcp_rto_min, seconds: the least rttvar term of a retransmission timeout */
+const RTO_MIN = 0.2;
+
 export class TcpFluidModel implements NetworkModel {
   readonly name = "tcp-fluid" as const;
   private readonly settings: FluidSettings;
@@ -129,6 +132,8 @@ export class TcpFluidModel implements NetworkModel {
     f.minRtt = rtt0;
     f.bbrMinRtt = rtt0;
     f.bbrMinRttAt = this.sim.now;
+    const earlier = spec.continues;
+    if (f.tcp && earlier instanceof FluidFlow && earlier.tcp) this.resume(f, earlier);
     f.bonus = this.stack.computeBonus(f);
     this.flows.add(f);
     this.flows.setRestless(f, true);
@@ -138,6 +143,43 @@ export class TcpFluidModel implements NetworkModel {
     this.solver.markFlow(f);
     this.requestResolve();
     return f;
+  }
+
+  /**
+   * A flow that continues an earlier flow's connection keeps its congestion state: the window and
+   * slow-start threshold, CUBIC's epoch, the min RTT (Linux keeps it for 5 minutes) and BBR's
+   * model of the path. A connection idle for longer than its RTO restarts its window
+   * (tcp_cwnd_restart, tcp_slow_start_after_idle = 1): halved once per RTO of idle time, down to
+   * the initial window, and slow start up to three quarters of the window it had.
+   */
+  private resume(f: FluidFlow, earlier: FluidFlow): void {
+    const ended = earlier.done.value?.end ?? this.sim.now;
+    const idle = this.sim.now - ended;
+    // Linux's RTO: srtt + 4 rttvar, rttvar at least tcp_rto_min (200 ms)
+    const rto = earlier.srtt + RTO_MIN;
+    let cwnd = earlier.cwnd;
+    f.ssthresh = earlier.ssthresh;
+    if (idle > rto) {
+      const restart = Math.min(this.p.initialWindow * this.p.mss, cwnd);
+      for (let left = idle - rto; left > 0 && cwnd > restart; left -= rto) cwnd /= 2;
+      cwnd = Math.max(cwnd, restart);
+      f.ssthresh = Math.max(earlier.ssthresh === Infinity ? 0 : earlier.ssthresh, 0.75 * earlier.cwnd);
+    }
+    f.cwnd = cwnd;
+    f.slowStart = earlier.slowStart || cwnd < f.ssthresh;
+    f.wMax = earlier.wMax;
+    f.epoch = earlier.epoch;
+    f.lastLoss = earlier.lastLoss;
+    f.minRtt = Math.min(f.minRtt, earlier.minRtt);
+    f.btlBw = earlier.btlBw;
+    f.bbrFull = earlier.bbrFull;
+    f.fullBw = earlier.fullBw;
+    f.fullBwAt = earlier.fullBwAt;
+    f.startupClock = earlier.startupClock;
+    if (earlier.bbrMinRtt <= f.bbrMinRtt) {
+      f.bbrMinRtt = earlier.bbrMinRtt;
+      f.bbrMinRttAt = earlier.bbrMinRttAt;
+    }
   }
 
   stopFlow(flow: Flow): void {
