@@ -115,7 +115,7 @@ export interface NetworkModel {
    * long itself instead of on a signal (models without it: `exchange`). A model whose exchange
    * is `exchangeLegs` events in a row, each leg timed on the state of its own start, gives leg
    * `leg`'s duration (0 the first, default 0): the caller computes each leg when the one before
-   * ends, as `exchange` does.
+   * ends, as `exchange` does (and, as there, the computation may update the model's state).
    */
   exchangeSeconds?(fwd: Path, back: Path, requestBytes: number, responseBytes: number, opts: ExchangeOptions, leg?: number): number;
   /** the legs of an exchange with `opts` (exchangeSeconds); a model without it: 1 */
