@@ -44,8 +44,10 @@ export function* chainedSetUp(sim: Simulator, model: NetworkModel, costs: CostPa
 class SetupChain {
   private readonly opts: ExchangeOptions;
   private readonly routes: Array<Path | undefined>;
-  /** the message whose exchange is under way */
+  /** the message whose exchange is under way, its leg under way, and an exchange's legs (NetworkModel.exchangeLegs) */
   private at = 0;
+  private leg = 0;
+  private readonly legs: number;
   /** fires with the index of the message the process computes next (the length: all done) */
   private handBack = new Signal<number>();
 
@@ -58,12 +60,14 @@ class SetupChain {
     if (!model.exchangeSeconds) throw new Error("SetupChain needs a model with exchangeSeconds");
     this.opts = { newConnection: true, handshakeRtts: costs.sshHandshakeRtts };
     this.routes = routesOf(model, messages);
+    this.legs = model.exchangeLegs?.(this.opts) ?? 1;
   }
 
   /** Starts message `i`'s exchange now; the signal fires when the process is to go on. */
   from(i: number): Signal<number> {
     this.handBack = new Signal<number>();
     this.at = i;
+    this.leg = 0;
     this.sim.schedule(this.seconds(i), wake, this);
     return this.handBack;
   }
@@ -73,17 +77,23 @@ class SetupChain {
     const msg = this.messages[i]!;
     const fwd = (routes[2 * i] ??= model.route(msg.from, msg.to));
     const back = (routes[2 * i + 1] ??= model.route(msg.to, msg.from));
-    return model.exchangeSeconds!(fwd, back, msg.bytes, this.costs.controlBytes, this.opts);
+    return model.exchangeSeconds!(fwd, back, msg.bytes, this.costs.controlBytes, this.opts, this.leg);
   }
 
-  /** message `at`'s exchange is over */
+  /** message `at`'s leg `leg` is over */
   next(): void {
+    // (the next leg, timed now as `exchange` times it)
+    if (++this.leg < this.legs) {
+      this.sim.schedule(this.seconds(this.at), wake, this);
+      return;
+    }
     const i = this.at + 1;
     if (i === this.messages.length || !this.sim.quiet()) {
       this.handBack.succeed(i);
       return;
     }
     let d: number;
+    this.leg = 0;
     try {
       d = this.seconds(i);
     } catch {

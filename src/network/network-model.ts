@@ -112,9 +112,14 @@ export interface NetworkModel {
    * For a model whose exchange is analytic: the duration of an exchange started now over `fwd`
    * (`route(src, dst)`) and `back` (`route(dst, src)`), the very number `exchange` would fire
    * with, one event that far ahead; computing it changes nothing. A caller may then wait this
-   * long itself instead of on a signal (models without it: `exchange`).
+   * long itself instead of on a signal (models without it: `exchange`). A model whose exchange
+   * is `exchangeLegs` events in a row, each leg timed on the state of its own start, gives leg
+   * `leg`'s duration (0 the first, default 0): the caller computes each leg when the one before
+   * ends, as `exchange` does (and, as there, the computation may update the model's state).
    */
-  exchangeSeconds?(fwd: Path, back: Path, requestBytes: number, responseBytes: number, opts: ExchangeOptions): number;
+  exchangeSeconds?(fwd: Path, back: Path, requestBytes: number, responseBytes: number, opts: ExchangeOptions, leg?: number): number;
+  /** the legs of an exchange with `opts` (exchangeSeconds); a model without it: 1 */
+  exchangeLegs?(opts: ExchangeOptions): number;
   /** a one-way message; fires with its delivery time in seconds */
   message(src: string, dst: string, bytes: number): Signal<number>;
 }

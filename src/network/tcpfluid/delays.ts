@@ -49,37 +49,44 @@ export class MessageDelays {
 
   /**
    * Request/response over the model's queues. Each leg is evaluated when it starts, so a
-   * handshake or a request that waits behind a queue sees the queue of its own moment:
-   * set-up (fixed host cost + handshakeRtts round trips), request (one-way delay + serialisation
-   * at the bottleneck), response (the same back).
+   * handshake or a request that waits behind a queue sees the queue of its own moment (legSeconds).
    */
   exchange(src: string, dst: string, requestBytes: number, responseBytes: number, opts: ExchangeOptions): Signal<number> {
     if (!(requestBytes >= 0) || !(responseBytes >= 0)) throw new RangeError("exchange bytes must be >= 0");
     const fwd = this.route(src, dst);
     const back = this.route(dst, src);
     const sim = this.settings.sim;
-    const p = this.settings.p;
     const t0 = sim.now;
     const out = new Signal<number>();
-    const hs = opts.newConnection ? (opts.handshakeRtts ?? this.tcpHandshakeRtts) * p.handshakeScale : 0;
-    // the legs in order (0 the handshake, only for a new connection; 1 the request; 2 the
-    // response), each evaluated as it starts; one callback for all of them, not one per leg (an
-    // MTD re-key is thousands of exchanges in a row)
-    let leg = opts.newConnection ? 0 : 1;
+    const legs = this.legs(opts);
+    // one callback for all the legs, not one per leg (an MTD re-key is thousands of exchanges in a row)
+    let leg = 0;
     const next = (): void => {
-      let d: number;
-      if (leg === 0) d = p.connectSetup + hs * (this.oneWay(fwd, 0) + this.oneWay(back, 0));
-      else if (leg === 1) d = this.oneWay(fwd, requestBytes);
-      else if (leg === 2) d = this.oneWay(back, responseBytes);
-      else {
+      if (leg === legs) {
         out.succeed(sim.now - t0);
         return;
       }
-      leg++;
-      sim.schedule(d, next);
+      sim.schedule(this.legSeconds(fwd, back, requestBytes, responseBytes, opts, leg++), next);
     };
     next();
     return out;
+  }
+
+  /** an exchange's legs: the connection set-up (a new connection only), the request, the response */
+  legs(opts: ExchangeOptions): number {
+    return opts.newConnection ? 3 : 2;
+  }
+
+  /**
+   * The duration of leg `leg` (of `legs(opts)`) of an exchange over `fwd` and `back`, on the
+   * queues of now: set-up (fixed host cost + handshakeRtts round trips), request (one-way delay +
+   * serialisation at the bottleneck), response (the same back).
+   */
+  legSeconds(fwd: Path, back: Path, requestBytes: number, responseBytes: number, opts: ExchangeOptions, leg: number): number {
+    const p = this.settings.p;
+    const k = opts.newConnection ? leg : leg + 1;
+    if (k === 0) return p.connectSetup + (opts.handshakeRtts ?? this.tcpHandshakeRtts) * p.handshakeScale * (this.oneWay(fwd, 0) + this.oneWay(back, 0));
+    return k === 1 ? this.oneWay(fwd, requestBytes) : this.oneWay(back, responseBytes);
   }
 
   message(src: string, dst: string, bytes: number): Signal<number> {

@@ -234,6 +234,15 @@ export class TcpFluidModel implements NetworkModel {
     return this.delays.exchange(src, dst, requestBytes, responseBytes, opts);
   }
 
+  /** exchange's legs one at a time, each on the queues of its start (a caller times each when the one before ends) */
+  exchangeSeconds(fwd: Path, back: Path, requestBytes: number, responseBytes: number, opts: ExchangeOptions, leg = 0): number {
+    return this.delays.legSeconds(fwd, back, requestBytes, responseBytes, opts, leg);
+  }
+
+  exchangeLegs(opts: ExchangeOptions): number {
+    return this.delays.legs(opts);
+  }
+
   message(src: string, dst: string, bytes: number): Signal<number> {
     return this.delays.message(src, dst, bytes);
   }
