@@ -75,3 +75,23 @@ test("a source's first route, searched in reused buffers, is the route its kept 
     }
   }
 });
+
+test("a route searched toward a destination's kept distances is the whole search's (every node to each node)", (t) => {
+  for (const shape of [...shapes, "{ kind: fat-tree, k: 8 }"]) {
+    const topo = compileTopology(loadTopologyText(`name: g\ngenerate: ${shape}\n`, "gen.yaml", 7));
+    const narrowed = new Router(topo, "hops", { narrowAfter: 1 });
+    const whole = new Router(topo, "hops");
+    const nodes = topo.names;
+    for (const a of nodes) whole.distances(a);
+    // each source's first routes (searched, not from a kept tree) go to different destinations,
+    // each destination's first one searched whole and the others narrowed
+    for (let i = 0; i < 4; i++) {
+      for (const [j, a] of nodes.entries()) {
+        const d = nodes[(i + j) % nodes.length]!;
+        t.deepEqual(narrowed.route(a, d), whole.route(a, d), `${a} -> ${d}`);
+      }
+    }
+    t.is((narrowed as unknown as { towards: Map<number, unknown> }).towards.size, nodes.length);
+    for (const d of nodes) for (const a of nodes) t.deepEqual(narrowed.route(a, d), whole.route(a, d), `${a} -> ${d}`);
+  }
+});

@@ -117,3 +117,59 @@ test("the chain hands back to the process where an event due at a session's end 
     signalled,
   );
 });
+
+test("an exchange that fails where the chain stands in for the process's wake-up raises its error in the process, at that event", (t) => {
+  // Two set-ups started at the same instant: their sessions end together (the chain cannot go on
+  // in the session's event), and the exchange with h3 fails from 0.25 s on.
+  const trace = (setUp: (sim: Simulator, model: NetworkModel, messages: SetupMessage[]) => ProcessBody<void>): string[] => {
+    const sim = new Simulator();
+    const seen: string[] = [];
+    let failed = false;
+    const seconds = (fwd: { to: string }): number => {
+      if (fwd.to === "h3" && sim.now >= 0.25) {
+        // (an event the first failure schedules: the errors are raised before it runs)
+        if (!failed) sim.schedule(0, () => seen.push(`late at ${sim.now}`));
+        failed = true;
+        throw new Error(`link to ${fwd.to} down`);
+      }
+      return 0.25;
+    };
+    const path = (to: string) => ({ to, nodes: [], links: [], hops: 0, switches: 0, propagation: 0, bottleneck: Infinity });
+    const model = {
+      route: (_from: string, to: string) => path(to),
+      exchangeSeconds: seconds,
+      exchange: (_from: string, to: string) => {
+        const d = seconds(path(to));
+        const s = sim.signal<number>();
+        sim.schedule(d, () => s.succeed(d));
+        return s;
+      },
+    } as unknown as NetworkModel;
+    const messages = ["h2", "h3", "h4"].map((to) => ({ from: "h1", to, bytes: 100 }));
+    for (const name of ["a", "b"]) {
+      sim.process(
+        (function* () {
+          try {
+            yield* setUp(sim, model, messages);
+            seen.push(`${name} done at ${sim.now}`);
+          } catch (e) {
+            seen.push(`${name} raised "${(e as Error).message}" at ${sim.now}`);
+          }
+        })(),
+      );
+      // an event due at each session's end, after the set-ups' events: it runs before their wake-ups
+      sim.schedule(0.25, () => seen.push(`other at ${sim.now}`));
+    }
+    sim.run();
+    return seen;
+  };
+  const costs = { sshHandshakeRtts: 9, controlBytes: 100 } as CostParams;
+  const signalled = trace(function* (_sim, model, messages) {
+    for (const m of messages) yield model.exchange(m.from, m.to, m.bytes, 100, { newConnection: true });
+  });
+  t.deepEqual(signalled, ["other at 0.25", "other at 0.25", 'a raised "link to h3 down" at 0.25', 'b raised "link to h3 down" at 0.25', "late at 0.25"]);
+  t.deepEqual(
+    trace((sim, model, messages) => chainedSetUp(sim, model, costs, messages)),
+    signalled,
+  );
+});

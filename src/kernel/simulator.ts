@@ -42,6 +42,11 @@ export class Simulator {
    * a push): the common case of an event that schedules exactly one successor.
    */
   private running = -1;
+  /**
+   * @internal The process whose step is running, else undefined (set by Process.step): code
+   * that a process runs can resume it later from an event of its own (src/migration/setup-chain.ts).
+   */
+  activeProcess: Process<unknown> | undefined = undefined;
 
   /** Current simulated time in seconds. */
   get now(): number {
@@ -371,11 +376,14 @@ export class Process<T> extends Signal<T> {
     if (this.killed) return;
     this.pendingEvent = Number.NaN;
     this.running = true;
+    const sim = this.sim;
+    sim.activeProcess = this as Process<unknown>;
     let r: IteratorResult<Yieldable, T>;
     try {
       r = this.body.next(input);
     } finally {
       this.running = false;
+      sim.activeProcess = undefined;
     }
     if (this.killed) {
       if (!r.done) this.body.return(undefined as T);

@@ -31,6 +31,13 @@ export const SOLVER_LINK_FIELDS = {
   /** filling: capacity left and unfrozen S flows on each link */
   rem: Float64Array,
   cnt: Int32Array,
+  /**
+   * filling: the rates of each link's flows outside S and its flows in S, kept from one round to
+   * the next while none of its flows joins S (`stale` says it must be counted again)
+   */
+  outside: Float64Array,
+  inside: Int32Array,
+  stale: Uint8Array,
   /** verification: each link's load and fastest flow with S at its new rates, and the pass they are of */
   load: Float64Array,
   fastest: Float64Array,
@@ -79,6 +86,7 @@ export class LmmSolver {
     const w = this.w;
     if (w.inT[l]) return;
     w.inT[l] = 1;
+    w.stale[l] = 1;
     w.touched[this.tN++] = l;
   }
 
@@ -94,7 +102,12 @@ export class LmmSolver {
     }
     this.S[this.sN++] = slot;
     const links = this.flows.links[slot]!;
-    for (let k = 0; k < links.length; k++) this.touch(links[k]!);
+    const stale = this.w.stale;
+    for (let k = 0; k < links.length; k++) {
+      const l = links[k]!;
+      this.touch(l);
+      stale[l] = 1;
+    }
   }
 
   /**
@@ -120,23 +133,29 @@ export class LmmSolver {
   /** Progressive filling of S on the capacity the flows outside S leave. */
   private fill(): void {
     const { S, sN, tN } = this;
-    const { touched: T, rem, cnt } = this.w;
+    const { touched: T, rem, cnt, outside, inside, stale } = this.w;
     const { inS, rate, frozen, max } = this.flows.cols;
     const { lists } = this.links;
     const { count, elastic } = this.links.cols;
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
-      let out = 0;
-      let c = 0;
-      const list = lists[l]!;
-      const n = count[l]!;
-      for (let j = 0; j < n; j++) {
-        const f = list[j]!;
-        if (inS[f]) c++;
-        else out += rate[f]!;
+      // (the flows outside S keep their rates until the solve commits)
+      if (stale[l]) {
+        let out = 0;
+        let c = 0;
+        const list = lists[l]!;
+        const n = count[l]!;
+        for (let j = 0; j < n; j++) {
+          const f = list[j]!;
+          if (inS[f]) c++;
+          else out += rate[f]!;
+        }
+        outside[l] = out;
+        inside[l] = c;
+        stale[l] = 0;
       }
-      rem[l] = elastic[l]! - out;
-      cnt[l] = c;
+      rem[l] = elastic[l]! - outside[l]!;
+      cnt[l] = inside[l]!;
     }
     const heap = this.heap;
     heap.clear();

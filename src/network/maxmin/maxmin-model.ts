@@ -40,6 +40,8 @@ export class MaxMinModel implements NetworkModel {
   private readonly solver: LmmSolver;
   private readonly completions: Completions;
   private readonly udp: UdpFlows;
+  /** waterLevel's buffer for a link's rates */
+  private rates = new Float64Array(64);
 
   constructor(
     readonly sim: Simulator,
@@ -215,7 +217,8 @@ export class MaxMinModel implements NetworkModel {
     if (known >= 0) return known;
     const n = count[l]!;
     const list = this.links.lists[l]!;
-    const rates = new Float64Array(n);
+    if (this.rates.length < n) this.rates = new Float64Array(2 * n);
+    const rates = this.rates.subarray(0, n);
     const rate = this.flows.cols.rate;
     for (let j = 0; j < n; j++) rates[j] = rate[list[j]!]!;
     return (level[l] = waterLevel(rates, elastic[l]!));

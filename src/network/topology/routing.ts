@@ -25,6 +25,12 @@ export interface RouteTable {
 const TREE_BYTES = 64 * 1024 * 1024;
 /** routes from a source searched on their own before its tree is kept (treeFor) */
 const SEARCHED_ROUTES = 4;
+/**
+ * searched routes to a destination before its distances are kept to narrow the next (treeFor):
+ * the distances cost about two searches and save about half of one per route, so only a
+ * destination that many routes lead to (every key holder's to the manager) gets them
+ */
+const ROUTES_BEFORE_TOWARD = 32;
 
 export class Router {
   /**
@@ -39,17 +45,37 @@ export class Router {
   private readonly tables = new Map<number, RouteTable>();
   /** routes searched from each source without keeping its tree (treeFor) */
   private routed: Uint8Array | undefined;
+  /**
+   * Hop distances to a destination from every node (intermediate nodes switches), for the
+   * destinations many searched routes lead to (every key holder's route to the manager), the
+   * oldest dropped past `maxTrees`.
+   */
+  private readonly towards = new Map<number, Float64Array>();
+  /** searched routes to each destination, up to narrowAfter */
+  private arrivals: Uint8Array | undefined;
+  /** links into each node in CSR form (`toward`'s search runs against the links) */
+  private incoming: { start: Int32Array; links: Int32Array } | undefined;
+  /** `narrowed`'s marks of found nodes, and its last mark */
+  private marks: Uint32Array | undefined;
+  private stamp = 0;
   /** the buffers of a search whose tree is not kept */
   private scratch: { dist: Float64Array; via: Int32Array; queue: Int32Array } | undefined;
   /** adjacency sorted by neighbour id, built once (the BFS tie-break needs that order) */
   private sortedAdj: Int32Array | undefined;
 
-  /** `maxTrees`: how many shortest-path trees to keep (default: 64 MB of them, at least 64) */
+  /** searched routes to a destination before its distances are kept (ROUTES_BEFORE_TOWARD) */
+  private readonly narrowAfter: number;
+
+  /**
+   * `maxTrees`: how many shortest-path trees to keep (default: 64 MB of them, at least 64);
+   * `narrowAfter`: searched routes to a destination before its distances narrow the next
+   */
   constructor(
     readonly topo: CompiledTopology,
     readonly metric: RoutingMetric = "hops",
-    options: { maxTrees?: number } = {},
+    options: { maxTrees?: number; narrowAfter?: number } = {},
   ) {
+    this.narrowAfter = Math.min(255, options.narrowAfter ?? ROUTES_BEFORE_TOWARD);
     // 64 MB of trees (12 bytes a node): every source of a k=16 fat-tree (1,344 nodes), 520 at k=32
     this.maxTrees = options.maxTrees ?? Math.max(64, Math.floor(TREE_BYTES / (12 * Math.max(1, topo.nodeCount))));
   }
@@ -187,7 +213,98 @@ export class Router {
     const routed = (this.routed ??= new Uint8Array(this.topo.nodeCount));
     if (routed[s]! >= SEARCHED_ROUTES) return this.tree(s);
     routed[s]!++;
-    return this.searched(s, d);
+    const toward = this.towardFor(d);
+    // (no route: the whole search finds none, and build says so)
+    if (!toward || !Number.isFinite(toward[s]!)) return this.searched(s, d);
+    return this.narrowed(s, d, toward);
+  }
+
+  /**
+   * The search from `s` until `d` (`searched`), following only the nodes on a shortest route to
+   * `d` (by `toward`, the distances to `d`): each such node is first found from such a node, and
+   * they are found in the order of the whole search, so the route is the whole search's. The
+   * buffers hold the route's nodes only (dist and via of other nodes are stale); a node is found
+   * when its mark is this search's.
+   */
+  private narrowed(s: number, d: number, toward: Float64Array): { dist: Float64Array; via: Int32Array } {
+    const n = this.topo.nodeCount;
+    const { dist, via, queue } = (this.scratch ??= { dist: new Float64Array(n), via: new Int32Array(n), queue: new Int32Array(n) });
+    const mark = (this.marks ??= new Uint32Array(n));
+    const stamp = ++this.stamp;
+    const adj = this.adjacencyByNeighbour();
+    const { adjStart, to } = this.topo;
+    const length = toward[s]!;
+    let head = 0;
+    let tail = 0;
+    dist[s] = 0;
+    mark[s] = stamp;
+    if (s === d) return { dist, via };
+    queue[tail++] = s;
+    while (head < tail) {
+      const v = queue[head++]!;
+      if (!this.transit(v, s)) continue;
+      const next = dist[v]! + 1;
+      for (let k = adjStart[v]!; k < adjStart[v + 1]!; k++) {
+        const l = adj[k]!;
+        const m = to[l]!;
+        if (mark[m] === stamp || next + toward[m]! !== length) continue;
+        mark[m] = stamp;
+        dist[m] = next;
+        via[m] = l;
+        if (m === d) return { dist, via };
+        queue[tail++] = m;
+      }
+    }
+    throw new Error(`internal error: no route from ${this.topo.names[s]} to ${this.topo.names[d]} along its distances`);
+  }
+
+  /** `d`'s distances once `narrowAfter` searched routes have led to it, else undefined */
+  private towardFor(d: number): Float64Array | undefined {
+    const kept = this.towards.get(d);
+    if (kept) return kept;
+    const arrivals = (this.arrivals ??= new Uint8Array(this.topo.nodeCount));
+    if (arrivals[d]! < this.narrowAfter) {
+      arrivals[d]!++;
+      return undefined;
+    }
+    const t = this.toward(d);
+    if (this.towards.size >= this.maxTrees) this.towards.delete(this.towards.keys().next().value!);
+    this.towards.set(d, t);
+    return t;
+  }
+
+  /** hop distance from every node to `d` through switches only (Infinity where there is none) */
+  private toward(d: number): Float64Array {
+    const { nodeCount, from, to } = this.topo;
+    if (!this.incoming) {
+      const start = new Int32Array(nodeCount + 1);
+      for (let l = 0; l < to.length; l++) start[to[l]! + 1]!++;
+      for (let v = 0; v < nodeCount; v++) start[v + 1]! += start[v]!;
+      const fill = start.slice(0, nodeCount);
+      const links = new Int32Array(to.length);
+      for (let l = 0; l < to.length; l++) links[fill[to[l]!]!++] = l;
+      this.incoming = { start, links };
+    }
+    const { start, links } = this.incoming;
+    const dist = new Float64Array(nodeCount).fill(Infinity);
+    const queue = new Int32Array(nodeCount);
+    let head = 0;
+    let tail = 0;
+    dist[d] = 0;
+    queue[tail++] = d;
+    while (head < tail) {
+      const x = queue[head++]!;
+      // (a node before x on a route is transit there: a switch, or the route's source)
+      if (!this.transit(x, d)) continue;
+      for (let k = start[x]!; k < start[x + 1]!; k++) {
+        const y = from[links[k]!]!;
+        if (dist[y] === Infinity) {
+          dist[y] = dist[x]! + 1;
+          queue[tail++] = y;
+        }
+      }
+    }
+    return dist;
   }
 
   /**
