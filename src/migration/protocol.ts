@@ -14,7 +14,7 @@ import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
 import { formatMbps } from "../core/units.ts";
 import { chainedSetUp } from "./setup-chain.ts";
-import { openConnection, sendBytes } from "./transport.ts";
+import { type Connection, openConnection, sendBytes } from "./transport.ts";
 
 /** CRIU's MAX_XFER_LEN (uffd.c): the largest range one lazy-pages request asks for */
 const MAX_PULL_CHUNK = 4 << 20;
@@ -164,7 +164,7 @@ class Steps {
     let chunk = step;
     let lastFault = this.now;
     // every answer comes over the page server's one TCP connection
-    const pageServer: { last: Flow | undefined } = { last: undefined };
+    const pageServer: Connection = { last: undefined };
     while (left > 0) {
       const n = Math.min(chunk, left);
       yield this.env.model.message(this.destination, this.m.source, controlBytes);
@@ -198,7 +198,7 @@ class Steps {
    * Sends `bytes` of checkpoint files (compressed and framed on the wire): by default the
    * checkpoint folder's files over the migration's transport.
    */
-  *send(phase: Phase, bytes: number, via: { transport?: Transport; label?: string; files?: number; connection?: { last: Flow | undefined } } = {}): ProcessBody<number> {
+  *send(phase: Phase, bytes: number, via: { transport?: Transport; label?: string; files?: number; connection?: Connection } = {}): ProcessBody<number> {
     this.progress.phase = phase;
     const onWire = wireBytes(this.costs, bytes);
     this.wire += onWire;

@@ -16,7 +16,15 @@ export function* openConnection(model: NetworkModel, costs: CostParams, transpor
   return model.sim.now - t0;
 }
 
-/** Sends `bytes` (already on-the-wire bytes) as one elastic flow; returns the seconds it took. */
+/** A TCP connection that carries several transfers in turn: the flow of its latest (FlowSpec.continues). */
+export interface Connection {
+  last: Flow | undefined;
+}
+
+/**
+ * Sends `bytes` (already on-the-wire bytes) as one elastic flow; returns the seconds it took.
+ * Over `connection` it continues that connection's latest transfer, and becomes it.
+ */
 export function* sendBytes(
   model: NetworkModel,
   costs: CostParams,
@@ -27,7 +35,7 @@ export function* sendBytes(
   label: string,
   progress: { flow: Flow | undefined },
   files = costs.checkpointFiles,
-  connection?: { last: Flow | undefined },
+  connection?: Connection,
 ): ProcessBody<number> {
   const t0 = model.sim.now;
   if (bytes <= 0) return 0;

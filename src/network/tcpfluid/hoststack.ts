@@ -82,6 +82,8 @@ export class HostStack {
    */
   private linkWait(l: number, bytes: number): number {
     const now = this.settings.sim.now;
+    this.headWait = 0;
+    this.heldWait = 0;
     if (!this.emulated) return 0;
     const c = this.settings.topo.capacity[l]!;
     let skb = 0;
@@ -141,7 +143,6 @@ export class HostStack {
     let head = 0;
     let held = 0;
     for (const l of links) {
-      this.heldWait = 0;
       s += this.linkWait(l, bytes);
       head = Math.max(head, this.headWait);
       held = Math.max(held, this.heldWait);
