@@ -16,6 +16,7 @@ import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "..
 import { judgePair } from "../src/validation/pairs.ts";
 import { scenarioFileText } from "../src/validation/random-validation.ts";
 import { rejudgeRandom } from "../src/validation/rejudge.ts";
+import { c4, pairCeiling, repeatability } from "../src/validation/repeatability.ts";
 import { csvLines, readRunsCsv, runColumns, runRowValues } from "../src/outputs/csv.ts";
 import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/validation/validation-report.ts";
 import { routerOf } from "../src/network/topology/shared.ts";
@@ -128,6 +129,31 @@ test("a pair meets the targets only within 15% on total and 25% on every phase t
   // a stateless move has no transfer: not judged, empty in the CSV
   const stateless = judgePair("s", "f.yaml", STATELESS, "shortest-path", [record({ mode: "stateless", transfer_s: 0.03 })], [record({ mode: "stateless", transfer_s: 0 })], []);
   t.true(Number.isNaN(stateless.errors.transfer_s));
+});
+
+test("the testbed's repeatability: runs that agree, and the share a predictor at the true means could meet", (t) => {
+  t.is(c4(2).toFixed(4), Math.sqrt(2 / Math.PI).toFixed(4));
+  t.is(c4(5).toFixed(4), "0.9400");
+  const sim = [record({})];
+  const tb = (totals: number[], checkpoints: number[]) => totals.map((total_s, i) => record({ backend: "mininet", run: i, total_s, checkpoint_s: checkpoints[i]! }));
+  const steady = judgePair("a", "a.yaml", PARAMS, "shortest-path", sim, tb([6, 6], [1, 1]), []);
+  const loose = judgePair("b", "b.yaml", PARAMS, "shortest-path", sim, tb([10, 12], [1, 1]), []);
+  const phaseApart = judgePair("c", "c.yaml", PARAMS, "shortest-path", sim, tb([6, 6], [1, 1.5]), []);
+  const single = judgePair("d", "d.yaml", PARAMS, "shortest-path", sim, tb([6], [1]), []);
+  t.is(pairCeiling(steady, 2), 1, "runs that do not differ leave nothing to chance");
+  // total: mean 11, s = sqrt(2), sigma = s / c4(2) = 1.7725; z = 0.15 * 11 * sqrt(2) / 1.7725 = 1.3165
+  t.is(pairCeiling(loose, 2).toFixed(3), "0.812");
+  t.true(pairCeiling(loose, 8) > pairCeiling(loose, 2), "more runs, a steadier mean");
+  const r = repeatability([steady, loose, phaseApart, single]);
+  t.is(r.pairs, 3, "a pair with one run says nothing about spread");
+  t.is(r.runs, 2);
+  // 12 against 10 is +20%: past 15% on total; checkpoint 1.5 against 1 past 25%
+  t.is(r.runsAgree, 1);
+  t.deepEqual(
+    r.ceiling.map((c) => c.runs),
+    [2, 4, 8],
+  );
+  t.is(r.ceiling[0]!.share.toFixed(6), ((1 + pairCeiling(loose, 2) + pairCeiling(phaseApart, 2)) / 3).toFixed(6));
 });
 
 test("a run ended at its deadline is a censored miss whose error is bounded by the time it had taken", (t) => {

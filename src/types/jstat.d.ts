@@ -8,7 +8,10 @@ declare module "jstat" {
     };
     normal: {
       inv(p: number, mean: number, std: number): number;
+      cdf(x: number, mean: number, std: number): number;
     };
+    /** ln Gamma(x) */
+    gammaln(x: number): number;
     /** quantiles of arr at the probabilities qs (alphap = betap = 1: type 7, linear interpolation) */
     quantiles(arr: readonly number[], qs: readonly number[], alphap?: number, betap?: number): number[];
   }

@@ -32,6 +32,8 @@ export interface PairResult {
   sim: Record<"total_s" | JudgedPhase, number>;
   /** testbed means over finished runs; for a censored pair, total is a lower bound (finished totals and censored times so far) */
   testbed: Record<"total_s" | JudgedPhase, number>;
+  /** the finished testbed runs' values per quantity, in run order (the testbed's own spread: repeatability.ts) */
+  testbedValues: Record<"total_s" | JudgedPhase, number[]>;
   /** (sim - testbed) / testbed; NaN where the phase does not apply (or no testbed run finished) */
   errors: Record<"total_s" | JudgedPhase, number>;
   status: PairStatus;
@@ -74,10 +76,12 @@ export function judgePair(
   const censored = censoredRuns.length > 0;
   const simMeans = {} as PairResult["sim"];
   const tbMeans = {} as PairResult["testbed"];
+  const tbValues = {} as PairResult["testbedValues"];
   const errors = {} as PairResult["errors"];
   for (const q of QUANTITIES) {
     simMeans[q] = mean(sim.map((r) => r[q]));
-    tbMeans[q] = mean(testbed.map((r) => r[q]));
+    tbValues[q] = testbed.map((r) => r[q]);
+    tbMeans[q] = mean(tbValues[q]);
   }
   if (censored) tbMeans.total_s = mean([...testbed.map((r) => r.total_s), ...censoredRuns.map((f) => f.censored_after_s!)]);
   const misses: string[] = [];
@@ -103,6 +107,7 @@ export function judgePair(
     censored,
     sim: simMeans,
     testbed: tbMeans,
+    testbedValues: tbValues,
     errors,
     status,
     misses,

@@ -11,6 +11,7 @@ import { type PairResult, pct, PHASE_TARGET, QUANTITIES, TOTAL_TARGET, worstErro
 import { csvLines } from "../outputs/csv.ts";
 import { median } from "../core/stats.ts";
 import { CONFIG, PALETTE, SCHEMA } from "../reports/plots.ts";
+import { repeatability } from "./repeatability.ts";
 
 const PARAMETER_COLUMNS: ReadonlyArray<keyof ScenarioParameters> = [
   "topology",
@@ -146,6 +147,7 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
     "|---|--:|--:|--:|--:|--:|",
     ...dist.map((d) => `| ${d.quantity.replace(/_s$/, "")} | ${d.n} | ${pctAbs(d.median)} | ${pctAbs(d.p90)} | ${pctAbs(d.max)} | ${d.within} of ${d.n} |`),
     "",
+    ...repeatabilityLines(r.pairs),
     `![simulated against testbed total per scenario, log axes](${r.plot})`,
     "",
     "## The worst five",
@@ -169,6 +171,20 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
     "",
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** The testbed's own run-to-run agreement beside the model's (repeatability.ts says how it is computed). */
+function repeatabilityLines(pairs: readonly PairResult[]): string[] {
+  const r = repeatability(pairs);
+  if (r.pairs === 0) return [];
+  const share = (x: number): string => `${(100 * x).toFixed(0)}%`;
+  return [
+    "**The testbed's own repeatability** (how close any model could come to these means): " +
+      `in ${r.runsAgree} of the ${r.pairs} pairs with two or more finished runs (${share(r.runsAgree / r.pairs)}), every testbed run, taken as a prediction of the mean of the pair's other runs, meets the same targets. ` +
+      `A predictor exactly at every pair's true mean would meet them in about ${r.ceiling.map((c) => `${share(c.share)} of pairs against the mean of ${c.runs} runs${c.runs === r.runs ? " (as here)" : ""}`).join(", ")} ` +
+      "(normal run-to-run noise with each pair's own standard deviation, quantities taken as independent; docs/validation-random.md).",
+    "",
+  ];
 }
 
 export function describeParameters(p: ScenarioParameters): string {

@@ -1,0 +1,74 @@
+/**
+ * How close any model could come to these testbed means: the testbed's own run-to-run spread.
+ * A prediction is judged against the mean of a pair's few testbed runs, and that mean is itself
+ * noisy; a reviewer needs to know how much of the misses the testbed alone would produce.
+ *
+ * Two figures, over the pairs with two or more finished runs and no censored one:
+ * - runs agree: every run of the pair, taken as a prediction of the mean of its other runs,
+ *   meets the same targets (total 15%, each phase 25%) as the model must;
+ * - ceiling(R): the expected share of pairs in which a predictor exactly at each pair's true mean
+ *   would meet the targets against the mean of R runs, if a run's value is normal around that
+ *   mean with the standard deviation its runs show: per quantity P(|mean of R - mu| <= t mu) =
+ *   2 Phi(t mu sqrt(R) / sigma) - 1, with sigma the sample standard deviation over c4(n) (its
+ *   small-sample bias: with 2 runs the sample deviation averages 0.80 sigma), and the quantities
+ *   of a pair taken as independent (they are not: a slow total and a slow phase go together, so
+ *   the product leans low).
+ */
+import jStat from "jstat";
+import { mean, sampleStd } from "../core/stats.ts";
+import { type PairResult, PHASE_TARGET, QUANTITIES, TOTAL_TARGET } from "./pairs.ts";
+
+export interface Repeatability {
+  /** pairs with two or more finished testbed runs and none censored */
+  pairs: number;
+  /** of those, pairs whose every run predicts the mean of the others within the targets */
+  runsAgree: number;
+  /** the runs a pair had here (the most any had: failed runs make fewer) */
+  runs: number;
+  /** expected share of pairs a predictor at the true means meets, per number of runs */
+  ceiling: ReadonlyArray<{ runs: number; share: number }>;
+}
+
+const target = (q: string): number => (q === "total_s" ? TOTAL_TARGET : PHASE_TARGET);
+
+/** c4(n): E[s] = c4(n) sigma for the sample standard deviation of n normal values */
+export function c4(n: number): number {
+  return Math.sqrt(2 / (n - 1)) * Math.exp(jStat.gammaln(n / 2) - jStat.gammaln((n - 1) / 2));
+}
+
+/** the quantities judged for this pair (its errors are finite) with their finished runs' values */
+function judged(p: PairResult): Array<{ q: string; xs: number[] }> {
+  return QUANTITIES.filter((q) => Number.isFinite(p.errors[q])).map((q) => ({ q, xs: p.testbedValues[q] }));
+}
+
+function agrees(p: PairResult): boolean {
+  return judged(p).every(({ q, xs }) =>
+    xs.every((x, i) => {
+      const others = mean(xs.filter((_, j) => j !== i));
+      return others > 0 && Math.abs(x - others) / others <= target(q);
+    }),
+  );
+}
+
+/** P(all judged quantities of p within target) for a predictor at the true mean, against the mean of `runs` runs */
+export function pairCeiling(p: PairResult, runs: number): number {
+  let share = 1;
+  for (const { q, xs } of judged(p)) {
+    const mu = mean(xs);
+    const sigma = sampleStd(xs) / c4(xs.length);
+    if (!(sigma > 0) || !(mu > 0)) continue;
+    const z = (target(q) * mu * Math.sqrt(runs)) / sigma;
+    share *= 2 * jStat.normal.cdf(z, 0, 1) - 1;
+  }
+  return share;
+}
+
+export function repeatability(pairs: readonly PairResult[], runCounts: readonly number[] = [4, 8]): Repeatability {
+  const usable = pairs.filter((p) => !p.censored && p.testbedValues.total_s.length >= 2);
+  const runs = Math.max(0, ...usable.map((p) => p.testbedValues.total_s.length));
+  const ceiling = [...new Set([runs, ...runCounts])]
+    .filter((r) => r >= 2)
+    .sort((a, b) => a - b)
+    .map((r) => ({ runs: r, share: usable.length ? mean(usable.map((p) => pairCeiling(p, r))) : Number.NaN }));
+  return { pairs: usable.length, runsAgree: usable.filter(agrees).length, runs, ceiling };
+}
