@@ -109,6 +109,26 @@ test("emulated stack: a late flow stays starved beside an established one; physi
   t.true(physical > 0.15 && physical > 3 * emulated, `physical share ${physical}`);
 });
 
+test("emulated BBR on links shaped as the driver shapes them: a lone flow keeps its ~49 kB window queued in two skbs, and a late flow gets what its two one-segment skbs carry over that queue", (t) => {
+  // measured (docs/calibration/queue-probe/): every link HTB-shaped, 8.4 Mbit/s into h3, 271-packet
+  // queues; the first flow alone kept 48-51 kB queued in two ~17-segment skbs; a second one started
+  // at 21 s got 0.45 Mbit/s (round trip ~73 ms), 5% of the link
+  const { sim, topo, model, params } = make(star3(66e6, 66e6, 8.4e6), "bbr", "emulated");
+  const bottleneck = topo.portIndex.get("s1-eth3")!;
+  const first = model.startFlow({ src: "h1", dst: "h3", kind: "tcp" });
+  let alone = 0;
+  sim.scheduleAt(15, () => (alone = model.linkQueueBytes(bottleneck)));
+  let late: ReturnType<typeof model.startFlow> | undefined;
+  sim.scheduleAt(21, () => (late = model.startFlow({ src: "h2", dst: "h3", kind: "tcp" })));
+  sim.run(50);
+  t.true(alone > 45e3 && alone < 53e3, `queue of the lone flow ${alone} B`);
+  const lateRate = model.rateOf(late!);
+  t.true(lateRate > 0.35e6 && lateRate < 0.6e6, `late flow ${lateRate} bit/s`);
+  t.true(model.rateOf(first) > 0.9 * params.efficiency * 8.4e6 - lateRate, "the first flow keeps the rest");
+  const { skbBytes } = first as FluidFlow;
+  t.true(skbBytes > 10 * TCP_FLUID_DEFAULTS.mss && skbBytes < 20 * TCP_FLUID_DEFAULTS.mss, `an skb of the window-limited flow: ${skbBytes} B, not a 64 KiB one`);
+});
+
 test("two flows on a 10 ms path: a lone flow fills the link, and neither is starved out (any stack, any cc)", (t) => {
   for (const cc of ["cubic", "bbr", "reno"] as const) {
     for (const stack of ["physical", "emulated"] as const) {

@@ -1,6 +1,7 @@
 /**
  * Fits the network models' parameters on part of the Mininet measurements and validates both
- * models on the rest. Reads docs/calibration/measured.jsonl, writes docs/calibration.md.
+ * models on the rest. Reads docs/calibration/measured.jsonl and, for BBR's steady queue, the
+ * queue probes in docs/calibration/queue-probe/; writes docs/calibration.md.
  *
  *   node --import tsx bench/calibration/fit.ts [--check]
  *
@@ -8,7 +9,7 @@
  * BBR). Validation set: everything else (10 Mbit/s runs with 2-3 competing transfers, staggered
  * starts, reverse traffic; all 5 Mbit/s runs). `--check` exits 1 when a target is missed.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_NETWORK_PARAMS, type NetworkParams } from "../../src/network/network-model.ts";
@@ -67,9 +68,21 @@ const connectSetup = Math.max(0, my - handshakeScale * mx);
 const cubicQueue = mean(sel("rtt-same-dir", "cubic").map((r) => r.queues[r.env.fwd_if]!.mean_backlog_bytes));
 const tsqSkbs = cubicQueue / (TCP_FLUID_DEFAULTS.maxTsoSegs * WIRE);
 
-// BBR steady queue: an established BBR flow alone (rtt-same-dir) keeps 2 BDP + extra in flight; BDP ~ 0 here
+// BBR steady queue: an established BBR flow alone keeps 2 BDP + extra in flight; BDP ~ 0 here.
+// Taken from the queue probes (docs/calibration/queue-probe/), whose every link is shaped as the
+// driver shapes them, not from this dumbbell, whose host links are unshaped veths: there a lone
+// BBR flow keeps 27 kB, on the driver's topologies 45-51 kB at 2-20 Mbit/s.
+const PROBES = join(ROOT, "docs", "calibration", "queue-probe");
+const probeBacklogs = readdirSync(PROBES)
+  .filter((f) => f.startsWith("bbr-") && f.endsWith(".txt"))
+  .map((f) => {
+    // the first flow alone, after its startup: 10-20 s
+    const alone = [...readFileSync(join(PROBES, f), "utf8").matchAll(/^\s*([\d.]+) backlog \[\('(\d+)b'/gm)].filter((m) => Number(m[1]) >= 10 && Number(m[1]) <= 20).map((m) => Number(m[2]));
+    return median(alone);
+  });
+const bbrExtraSegs = mean(probeBacklogs) / WIRE;
+// the dumbbell's own steady queue: where its startup measurements (below) count as settled
 const bbrQueue = mean(sel("rtt-same-dir", "bbr").map((r) => r.queues[r.env.fwd_if]!.mean_backlog_bytes));
-const bbrExtraSegs = bbrQueue / WIRE;
 
 // BBR startup on the emulated stack: plateau of the queue of a lone BBR transfer, its length, the decay
 const starts: number[] = [];
@@ -207,7 +220,9 @@ lines.push(`| stackRtt | ${fmt(stackRtt * 1e3, 3)} ms | idle request/response, o
 lines.push(`| handshakeScale | ${fmt(handshakeScale, 3)} | (new - open) = setup + h x RTT(open), idle and loaded paths, 1 handshake round trip |`);
 lines.push(`| connectSetup | ${fmt(connectSetup * 1e3, 3)} ms | same fit |`);
 lines.push(`| tsqSkbs | ${fmt(tsqSkbs, 3)} | queue a lone CUBIC flow keeps: ${fmt(cubicQueue, 0)} B = tsqSkbs x 45 x ${WIRE} B |`);
-lines.push(`| bbrExtraSegs | ${fmt(bbrExtraSegs, 2)} | queue a lone established BBR flow keeps: ${fmt(bbrQueue, 0)} B |`);
+lines.push(
+  `| bbrExtraSegs | ${fmt(bbrExtraSegs, 2)} | queue a lone established BBR flow keeps where every link is shaped, as the driver shapes them: ${fmt(bbrExtraSegs * WIRE, 0)} B (docs/calibration/queue-probe/; on this dumbbell, unshaped host links and a probe beside it: ${fmt(bbrQueue, 0)} B) |`,
+);
 lines.push(`| bbrStartupQueue | ${fmt(bbrStartupQueue, 0)} B | plateau of the queue while a lone BBR transfer starts |`);
 lines.push(`| bbrStartupTime | ${fmt(bbrStartupTime, 3)} s | until that queue halves |`);
 lines.push(`| bbrDrainTime | ${fmt(bbrDrainTime, 3)} s | from there to the steady queue |`);

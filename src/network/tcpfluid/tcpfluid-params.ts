@@ -28,8 +28,8 @@ export const TCP_FLUID_DEFAULTS = {
   /** ProbeBW cycle: gain 1.25 once every 8 round trips */
   bbrProbeGain: 1.25,
   bbrCycleRtts: 8,
-  /** extra segments BBR keeps in flight beyond 2 BDP (send quanta + ACK aggregation); fitted */
-  bbrExtraSegs: 17.5,
+  /** extra segments BBR keeps in flight beyond 2 BDP (send quanta + ACK aggregation); fitted on topologies shaped as the driver shapes them */
+  bbrExtraSegs: 32.5,
   /** emulated stack: own-queue bytes a BBR flow keeps during startup; fitted */
   bbrStartupQueue: 1.94e5,
   /** emulated stack: seconds of startup (at full share) and of the decay to steady state; fitted */
