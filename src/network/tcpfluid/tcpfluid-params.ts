@@ -29,7 +29,7 @@ export const TCP_FLUID_DEFAULTS = {
   bbrProbeGain: 1.25,
   bbrCycleRtts: 8,
   /** extra segments BBR keeps in flight beyond 2 BDP (send quanta + ACK aggregation); fitted on topologies shaped as the driver shapes them */
-  bbrExtraSegs: 32.5,
+  bbrExtraSegs: 33.2,
   /** emulated stack: own-queue bytes a BBR flow keeps during startup; fitted */
   bbrStartupQueue: 1.94e5,
   /** emulated stack: seconds of startup (at full share) and of the decay to steady state; fitted */
