@@ -206,10 +206,16 @@ export class Router {
    * in buffers that the next search reuses, its tree kept from the next one on. Every key holder
    * of a data center routes to the manager, and a few to a source asking for its key (8,191
    * sources of 10,240 nodes at k=32): kept, their trees would be thrown away again, 160 KB each,
-   * and evict the trees of sources that route often.
+   * and evict the trees of sources that route often. A route to a node whose tree is kept is
+   * narrowed along that tree (neither a search nor a kept tree): every link is compiled in both
+   * directions (compile.ts) and both searches let only switches and the node they start from carry
+   * a route, so the distances from `d` are the distances to `d`.
    */
   private treeFor(s: number, d: number): { dist: Float64Array; via: Int32Array } {
     if (this.trees.has(s) || this.metric !== "hops") return this.tree(s);
+    const from = this.trees.get(d)?.dist;
+    // (no route: the other ways find none, and build says so)
+    if (from && Number.isFinite(from[s]!)) return this.narrowed(s, d, from);
     const routed = (this.routed ??= new Uint8Array(this.topo.nodeCount));
     if (routed[s]! >= SEARCHED_ROUTES) return this.tree(s);
     routed[s]!++;
