@@ -58,6 +58,8 @@ export class Router {
   /** `narrowed`'s marks of found nodes, and its last mark */
   private marks: Uint32Array | undefined;
   private stamp = 0;
+  /** the queue of a search into a dropped tree's arrays */
+  private treeQueue: Int32Array | undefined;
   /** the buffers of a search whose tree is not kept */
   private scratch: { dist: Float64Array; via: Int32Array; queue: Int32Array } | undefined;
   /** adjacency sorted by neighbour id, built once (the BFS tie-break needs that order) */
@@ -137,7 +139,8 @@ export class Router {
 
   /** hop distance from `src` to every node (Infinity where unreachable) */
   distances(src: string): Float64Array {
-    return this.tree(this.node(src)).dist;
+    // a copy: a kept tree's arrays are refilled when it is dropped
+    return this.tree(this.node(src)).dist.slice();
   }
 
   private node(name: string): number {
@@ -329,8 +332,14 @@ export class Router {
   private tree(s: number): { dist: Float64Array; via: Int32Array } {
     let t = this.trees.get(s);
     if (!t) {
-      t = this.metric === "hops" ? this.bfs(s) : this.dijkstra(s);
-      if (this.trees.size >= this.maxTrees) this.trees.delete(this.trees.keys().next().value!);
+      let dropped: { dist: Float64Array; via: Int32Array } | undefined;
+      if (this.trees.size >= this.maxTrees) {
+        const oldest = this.trees.keys().next().value!;
+        dropped = this.trees.get(oldest);
+        this.trees.delete(oldest);
+      }
+      // (a hops search fills the dropped tree's arrays: a data center drops trees by the thousand)
+      t = this.metric === "hops" ? this.bfs(s, dropped && { ...dropped, queue: (this.treeQueue ??= new Int32Array(this.topo.nodeCount)) }) : this.dijkstra(s);
       this.trees.set(s, t);
     }
     return t;
