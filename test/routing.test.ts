@@ -2,6 +2,8 @@ import test from "ava";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { loadTopologyText } from "../src/network/topology/load.ts";
 import { Router } from "../src/network/topology/routing.ts";
+import type { Topology } from "../src/network/topology/topology-types.ts";
+import { makeRng, randomInt } from "../src/core/random.ts";
 
 // Capacities and latencies drawn per link, so bottlenecks and propagation sums differ by route.
 const shapes = [
@@ -94,4 +96,53 @@ test("a route searched toward a destination's kept distances is the whole search
     t.is((narrowed as unknown as { towards: Map<number, unknown> }).towards.size, nodes.length);
     for (const d of nodes) for (const a of nodes) t.deepEqual(narrowed.route(a, d), whole.route(a, d), `${a} -> ${d}`);
   }
+});
+
+/**
+ * Random graphs, seeded: hosts on one to three switches (or on another host, which never carries a
+ * route), parallel links, switches in a random mesh, links listed in random order. Reachability
+ * varies, so some pairs have no route.
+ */
+function randomTopology(seed: number): Topology {
+  const rng = makeRng(`routing:${seed}`);
+  const hosts = Array.from({ length: 4 + randomInt(rng, 9) }, (_, i) => `h${i + 1}`);
+  const switches = Array.from({ length: 2 + randomInt(rng, 9) }, (_, i) => `s${i + 1}`);
+  const pairs: Array<[string, string]> = [];
+  for (const h of hosts) {
+    for (let j = 1 + randomInt(rng, 3); j > 0; j--) pairs.push([h, switches[randomInt(rng, switches.length)]!]);
+    if (rng() < 0.15) pairs.push([h, hosts[randomInt(rng, hosts.length)]!]);
+  }
+  for (let j = randomInt(rng, 3 * switches.length); j > 0; j--) pairs.push([switches[randomInt(rng, switches.length)]!, switches[randomInt(rng, switches.length)]!]);
+  const links = pairs
+    .filter(([a, b]) => a !== b)
+    .map(([a, b]) => ({ a, b, capacity: 1e6, capacityBack: 1e6, latency: 1e-3, queue: 100, mtu: 1500, key: rng() }))
+    .sort((x, y) => x.key - y.key)
+    .map(({ key: _, ...link }) => link);
+  return { name: `random-${seed}`, hosts, switches, links };
+}
+
+test("a route searched toward the destination's kept tree is the route a search from the source gives (random graphs, seeded)", (t) => {
+  let narrowed = 0;
+  for (let seed = 0; seed < 60; seed++) {
+    const topo = compileTopology(randomTopology(seed));
+    const nodes = topo.names;
+    const plain = new Router(topo, "hops");
+    for (const a of nodes) plain.distances(a);
+    for (const d of nodes) {
+      // d's tree kept, then every other node's first route to d: searched toward d's distances
+      const router = new Router(topo, "hops", { maxTrees: 1 });
+      router.distances(d);
+      for (const a of nodes) {
+        const reach = Number.isFinite(plain.distances(a)[topo.index.get(d)!]!);
+        if (!reach) {
+          t.throws(() => router.route(a, d), { message: /no route/ }, `${topo.topology.name}: ${a} -> ${d}`);
+          continue;
+        }
+        t.deepEqual(router.route(a, d), plain.route(a, d), `${topo.topology.name}: ${a} -> ${d}`);
+        if (a !== d) narrowed++;
+      }
+    }
+  }
+  // (most pairs are reachable: the comparison is not vacuous)
+  t.true(narrowed > 3000, `${narrowed} routes compared`);
 });

@@ -58,6 +58,8 @@ export class Router {
   /** `narrowed`'s marks of found nodes, and its last mark */
   private marks: Uint32Array | undefined;
   private stamp = 0;
+  /** the queue of a search into a dropped tree's arrays */
+  private treeQueue: Int32Array | undefined;
   /** the buffers of a search whose tree is not kept */
   private scratch: { dist: Float64Array; via: Int32Array; queue: Int32Array } | undefined;
   /** adjacency sorted by neighbour id, built once (the BFS tie-break needs that order) */
@@ -137,7 +139,8 @@ export class Router {
 
   /** hop distance from `src` to every node (Infinity where unreachable) */
   distances(src: string): Float64Array {
-    return this.tree(this.node(src)).dist;
+    // a copy: a kept tree's arrays are refilled when it is dropped
+    return this.tree(this.node(src)).dist.slice();
   }
 
   private node(name: string): number {
@@ -206,10 +209,16 @@ export class Router {
    * in buffers that the next search reuses, its tree kept from the next one on. Every key holder
    * of a data center routes to the manager, and a few to a source asking for its key (8,191
    * sources of 10,240 nodes at k=32): kept, their trees would be thrown away again, 160 KB each,
-   * and evict the trees of sources that route often.
+   * and evict the trees of sources that route often. A route to a node whose tree is kept is
+   * narrowed along that tree (neither a search nor a kept tree): every link is compiled in both
+   * directions (compile.ts) and both searches let only switches and the node they start from carry
+   * a route, so the distances from `d` are the distances to `d`.
    */
   private treeFor(s: number, d: number): { dist: Float64Array; via: Int32Array } {
     if (this.trees.has(s) || this.metric !== "hops") return this.tree(s);
+    const from = this.trees.get(d)?.dist;
+    // (no route: the other ways find none, and build says so)
+    if (from && Number.isFinite(from[s]!)) return this.narrowed(s, d, from);
     const routed = (this.routed ??= new Uint8Array(this.topo.nodeCount));
     if (routed[s]! >= SEARCHED_ROUTES) return this.tree(s);
     routed[s]!++;
@@ -323,8 +332,14 @@ export class Router {
   private tree(s: number): { dist: Float64Array; via: Int32Array } {
     let t = this.trees.get(s);
     if (!t) {
-      t = this.metric === "hops" ? this.bfs(s) : this.dijkstra(s);
-      if (this.trees.size >= this.maxTrees) this.trees.delete(this.trees.keys().next().value!);
+      let dropped: { dist: Float64Array; via: Int32Array } | undefined;
+      if (this.trees.size >= this.maxTrees) {
+        const oldest = this.trees.keys().next().value!;
+        dropped = this.trees.get(oldest);
+        this.trees.delete(oldest);
+      }
+      // (a hops search fills the dropped tree's arrays: a data center drops trees by the thousand)
+      t = this.metric === "hops" ? this.bfs(s, dropped && { ...dropped, queue: (this.treeQueue ??= new Int32Array(this.topo.nodeCount)) }) : this.dijkstra(s);
       this.trees.set(s, t);
     }
     return t;
