@@ -11,6 +11,12 @@
  * bind, so on lightly coupled traffic a change costs a handful of flows instead of the whole
  * connected component of the flow-link graph. After `maxRounds` rounds S becomes that whole
  * component (exact by construction), which bounds the worst case.
+ *
+ * Each round re-checks all of T, most of which did not change since the round before. Two
+ * shortcuts skip work whose outcome is already known, so that a solve computes the same S in the
+ * same order and the same sums term for term as the plain check (`plain`, which the tests compare
+ * bit for bit): a link's load and fastest flow are kept while none of its flows changes rate, and
+ * a link whose flows cannot break the certificate this round is not walked (see `quiet`).
  */
 import { MinHeap } from "../../kernel/index.ts";
 import type { Arena } from "../../core/arena.ts";
@@ -33,15 +39,30 @@ export const SOLVER_LINK_FIELDS = {
   cnt: Int32Array,
   /**
    * filling: the rates of each link's flows outside S and its flows in S, kept from one round to
-   * the next while none of its flows joins S (`stale` says it must be counted again)
+   * the next while none of its flows joins S (`stale` says it must be counted again); with them
+   * the fastest flow outside S, the slowest flow outside S frozen at this link (Infinity when
+   * none) and the flows outside S never frozen
    */
   outside: Float64Array,
   inside: Int32Array,
   stale: Uint8Array,
-  /** verification: each link's load and fastest flow with S at its new rates, and the pass they are of */
+  fixedMax: Float64Array,
+  fixedLowest: Float64Array,
+  fixedUnset: Int32Array,
+  /** filling: the share at which the link froze S flows, and the filling that did (`fills`) */
+  share: Float64Array,
+  froze: Uint32Array,
+  /**
+   * verification: each link's load and fastest flow with S at its new rates, the pass that
+   * checks them, and the solve whose rates they hold: kept from one round to the next while none
+   * of the link's flows changes rate (the sums are then the same, term for term)
+   */
   load: Float64Array,
   fastest: Float64Array,
   epoch: Uint32Array,
+  measured: Uint32Array,
+  /** verification: the pass in which a flow outside S that crosses the link broke its certificate */
+  flagged: Uint32Array,
 } as const;
 
 const INITIAL_S = 64;
@@ -53,6 +74,9 @@ export class LmmSolver {
   private tN = 0;
   private readonly w;
   private epoch = 0;
+  /** the current solve, for `measured`, and the current filling, for `froze` (0: none) */
+  private solveId = 0;
+  private fills = 0;
   /** progressive filling's queue of fair shares: links (id l) and caps (id L + f), ties by id */
   private readonly heap = new MinHeap({ capacity: 64 });
 
@@ -60,12 +84,17 @@ export class LmmSolver {
    * `commit(slot)` takes the new rate of each flow of S (`flows.cols.next[slot]`) when a solve
    * ends; it must not change S or T.
    */
+  /**
+   * `plain`: check the certificate without the shortcuts, every link of T walked in every round
+   * (the reference the tests hold the shortcuts to)
+   */
   constructor(
     private readonly flows: FlowStore,
     private readonly links: LinkStore,
     private readonly maxRounds: number,
     arena: Arena,
     private readonly commit: (slot: number) => void,
+    private readonly plain = false,
   ) {
     this.w = makeColumns(SOLVER_LINK_FIELDS, links.count, arena);
     this.S = arena.int32(INITIAL_S);
@@ -115,6 +144,14 @@ export class LmmSolver {
    * whose certificate broke, and repeats; then commits S's new rates and empties S and T.
    */
   solve(): void {
+    if (++this.solveId === 0xffffffff) {
+      this.w.measured.fill(0);
+      this.solveId = 1;
+    }
+    if (this.fills > 0xfffffff0) {
+      this.w.froze.fill(0);
+      this.fills = 0;
+    }
     let rounds = 0;
     for (;;) {
       rounds++;
@@ -127,31 +164,49 @@ export class LmmSolver {
       if (!this.verifyAndGrow()) break;
     }
     for (let i = 0; i < this.sN; i++) this.commit(this.S[i]!);
+    // (a rate change below commit's noise threshold leaves `rate` as it was)
+    const { cur, rate } = this.flows.cols;
+    for (let i = 0; i < this.sN; i++) cur[this.S[i]!] = rate[this.S[i]!]!;
     this.clear();
   }
 
   /** Progressive filling of S on the capacity the flows outside S leave. */
   private fill(): void {
     const { S, sN, tN } = this;
-    const { touched: T, rem, cnt, outside, inside, stale } = this.w;
-    const { inS, rate, frozen, max } = this.flows.cols;
+    const { touched: T, rem, cnt, outside, inside, stale, fixedMax, fixedLowest, fixedUnset, share: shareAt, froze } = this.w;
+    const { inS, rate, frozen, max, bott } = this.flows.cols;
     const { lists } = this.links;
     const { count, elastic } = this.links.cols;
+    const fill = ++this.fills;
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
-      // (the flows outside S keep their rates until the solve commits)
+      // (the flows outside S keep their rates and bottlenecks until the solve commits)
       if (stale[l]) {
         let out = 0;
         let c = 0;
+        let fastest = 0;
+        let lowest = Infinity;
+        let unset = 0;
         const list = lists[l]!;
         const n = count[l]!;
         for (let j = 0; j < n; j++) {
           const f = list[j]!;
           if (inS[f]) c++;
-          else out += rate[f]!;
+          else {
+            const r = rate[f]!;
+            out += r;
+            if (r > fastest) fastest = r;
+            const b = bott[f]!;
+            if (b === l) {
+              if (r < lowest) lowest = r;
+            } else if (b === NONE) unset++;
+          }
         }
         outside[l] = out;
         inside[l] = c;
+        fixedMax[l] = fastest;
+        fixedLowest[l] = lowest;
+        fixedUnset[l] = unset;
         stale[l] = 0;
       }
       rem[l] = elastic[l]! - outside[l]!;
@@ -162,13 +217,30 @@ export class LmmSolver {
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
       const c = cnt[l]!;
-      if (c > 0) heap.push(rem[l]! > 0 ? rem[l]! / c : 0, l, l);
+      if (c > 1) heap.push(rem[l]! > 0 ? rem[l]! / c : 0, l, l);
     }
+    // A link with one flow of S keeps its share (rem / 1) until that flow freezes, as the flow's
+    // own cap does: of these entries only the first in heap order can freeze the flow, the others
+    // come out after it and do nothing. So each flow pushes just that first one, (key, id) as the
+    // heap orders them, and the entries come out in the same order as with all of them pushed.
     const L = this.links.count;
+    const flowLinks = this.flows.links;
     for (let i = 0; i < sN; i++) {
       const f = S[i]!;
       frozen[f] = 0;
-      if (max[f]! < Infinity) heap.push(max[f]!, L + f, L + f);
+      let key = max[f]!;
+      let id = L + f;
+      const links = flowLinks[f]!;
+      for (let k = 0; k < links.length; k++) {
+        const l = links[k]!;
+        if (cnt[l] !== 1) continue;
+        const x = rem[l]! > 0 ? rem[l]! : 0;
+        if (x < key || (x === key && l < id)) {
+          key = x;
+          id = l;
+        }
+      }
+      if (key < Infinity) heap.push(key, id, id);
     }
     let unfrozen = sN;
     while (unfrozen > 0 && heap.size > 0) {
@@ -191,6 +263,8 @@ export class LmmSolver {
         heap.push(share, id, id);
         continue;
       }
+      shareAt[id] = share;
+      froze[id] = fill;
       const list = lists[id]!;
       const n = count[id]!;
       for (let j = 0; j < n && cnt[id]! > 0; j++) {
@@ -211,12 +285,16 @@ export class LmmSolver {
     cols.next[f] = x;
     cols.bott[f] = bottleneck;
     cols.frozen[f] = 1;
-    const { rem, cnt } = this.w;
+    const { rem, cnt, measured } = this.w;
     const links = this.flows.links[f]!;
     for (let k = 0; k < links.length; k++) {
       const m = links[k]!;
       rem[m]! -= x;
       cnt[m]!--;
+    }
+    if (cols.cur[f] !== x) {
+      cols.cur[f] = x;
+      for (let k = 0; k < links.length; k++) measured[links[k]!] = 0;
     }
   }
 
@@ -225,34 +303,41 @@ export class LmmSolver {
    * round is needed).
    */
   private verifyAndGrow(): boolean {
-    const { touched: T, load, fastest, epoch: linkEpoch } = this.w;
-    const { inS, rate, next, bott } = this.flows.cols;
+    const { touched: T, load, fastest, epoch: linkEpoch, measured, stale } = this.w;
+    const { inS, rate, next, bott, cur } = this.flows.cols;
     const { lists } = this.links;
     const { count, elastic, tol } = this.links.cols;
     const tN = this.tN;
     const epoch = ++this.epoch;
+    const solveId = this.solveId;
+    const plain = this.plain;
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
       linkEpoch[l] = epoch;
+      if (!plain && measured[l] === solveId) continue;
+      measured[l] = solveId;
       let sum = 0;
       let mx = 0;
       const list = lists[l]!;
       const n = count[l]!;
       for (let j = 0; j < n; j++) {
         const f = list[j]!;
-        const r = inS[f] ? next[f]! : rate[f]!;
+        const r = plain ? (inS[f] ? next[f]! : rate[f]!) : cur[f]!;
         sum += r;
         if (r > mx) mx = r;
       }
       load[l] = sum;
       fastest[l] = mx;
     }
+    if (!plain) this.flagBroken(epoch);
     const sBefore = this.sN;
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
       const list = lists[l]!;
       const n = count[l]!;
       const tl = tol[l]!;
+      // (a link some flow of which joined S in this pass is `stale`: walked like any)
+      if (!plain && !stale[l] && this.quiet(l, epoch)) continue;
       if (load[l]! > elastic[l]! + tl) {
         // flows held fixed overfill the link: all of them join
         for (let j = 0; j < n; j++) this.add(list[j]!);
@@ -280,6 +365,51 @@ export class LmmSolver {
     }
     // Links reached through S's growth this round have no load computed; the next round does.
     return this.sN > sBefore;
+  }
+
+  /**
+   * Marks (`flagged`) the links of every flow outside S whose bottleneck, a link of T, no longer
+   * holds it: unsaturated, or carrying a flow faster than it by more than the tolerance. Only the
+   * links whose slowest such flow (`fixedLowest`) could fail are walked.
+   */
+  private flagBroken(epoch: number): void {
+    const { touched: T, load, fastest, fixedLowest, flagged } = this.w;
+    const { inS, rate, bott } = this.flows.cols;
+    const { lists } = this.links;
+    const { count, elastic, tol } = this.links.cols;
+    const flowLinks = this.flows.links;
+    for (let i = 0; i < this.tN; i++) {
+      const b = T[i]!;
+      const lowest = fixedLowest[b]!;
+      if (lowest === Infinity) continue;
+      const tb = tol[b]!;
+      const unsaturated = load[b]! < elastic[b]! - tb;
+      if (!unsaturated && !(lowest < fastest[b]! - tb)) continue;
+      const list = lists[b]!;
+      const n = count[b]!;
+      for (let j = 0; j < n; j++) {
+        const f = list[j]!;
+        if (inS[f] || bott[f] !== b) continue;
+        if (unsaturated || rate[f]! < fastest[b]! - tb) {
+          const links = flowLinks[f]!;
+          for (let k = 0; k < links.length; k++) flagged[links[k]!] = epoch;
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether walking link l in this pass would add nothing to S, for a link none of whose flows
+   * joined S since the filling: not overfilled; no flow outside S that crosses it broke its
+   * certificate (`flagged`) or was never frozen; and, if the filling froze S flows here (all at
+   * one share), no flow outside S faster than that share.
+   */
+  private quiet(l: number, epoch: number): boolean {
+    const w = this.w;
+    const tl = this.links.cols.tol[l]!;
+    if (w.load[l]! > this.links.cols.elastic[l]! + tl) return false;
+    if (w.flagged[l] === epoch || w.fixedUnset[l]! > 0) return false;
+    return !(w.froze[l] === this.fills && w.fixedMax[l]! > w.share[l]! + tl);
   }
 
   /** S := every flow connected to S through shared links (the exact fallback). */
