@@ -85,8 +85,8 @@ export class LmmSolver {
    * ends; it must not change S or T.
    */
   /**
-   * `plain`: check the certificate without the shortcuts, every link of T walked in every round
-   * (the reference the tests hold the shortcuts to)
+   * `plain`: fill and check the certificate without the shortcuts, every link pushed to the heap
+   * and every link of T walked in every round (the reference the tests hold the shortcuts to)
    */
   constructor(
     private readonly flows: FlowStore,
@@ -214,10 +214,12 @@ export class LmmSolver {
     }
     const heap = this.heap;
     heap.clear();
+    const plain = this.plain;
+    const shared = plain ? 0 : 1;
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
       const c = cnt[l]!;
-      if (c > 1) heap.push(rem[l]! > 0 ? rem[l]! / c : 0, l, l);
+      if (c > shared) heap.push(rem[l]! > 0 ? rem[l]! / c : 0, l, l);
     }
     // A link with one flow of S keeps its share (rem / 1) until that flow freezes, as the flow's
     // own cap does: of these entries only the first in heap order can freeze the flow, the others
@@ -231,7 +233,7 @@ export class LmmSolver {
       let key = max[f]!;
       let id = L + f;
       const links = flowLinks[f]!;
-      for (let k = 0; k < links.length; k++) {
+      for (let k = 0; k < links.length && !plain; k++) {
         const l = links[k]!;
         if (cnt[l] !== 1) continue;
         const x = rem[l]! > 0 ? rem[l]! : 0;
