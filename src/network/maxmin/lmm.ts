@@ -49,13 +49,18 @@ export const SOLVER_LINK_FIELDS = {
   fixedMax: Float64Array,
   fixedLowest: Float64Array,
   fixedUnset: Int32Array,
-  /** filling: the share at which the link froze S flows, and the filling that did (`fills`) */
+  /**
+   * filling: the share at which the link froze S flows, the filling that did (`fills`), and the
+   * fastest of its S flows' new rates
+   */
   share: Float64Array,
   froze: Uint32Array,
+  sMax: Float64Array,
   /**
    * verification: each link's load and fastest flow with S at its new rates, the pass that
-   * checks them, and the solve whose rates they hold: kept from one round to the next while none
-   * of the link's flows changes rate (the sums are then the same, term for term)
+   * checks them, and the solve whose rates the load holds: summed only when a check needs it (see
+   * `overfilled`) and kept from one round to the next while none of the link's flows changes rate
+   * (the sum is then the same, term for term)
    */
   load: Float64Array,
   fastest: Float64Array,
@@ -66,6 +71,9 @@ export const SOLVER_LINK_FIELDS = {
 } as const;
 
 const INITIAL_S = 64;
+
+/** links with fewer flows than this may answer a load check from the filling's remainder (see `overfilled`) */
+const MAX_ROUNDED = 100_000;
 
 export class LmmSolver {
   /** S as a list (flags in the flows' `inS`), T as a list (flags in `inT`) */
@@ -173,7 +181,7 @@ export class LmmSolver {
   /** Progressive filling of S on the capacity the flows outside S leave. */
   private fill(): void {
     const { S, sN, tN } = this;
-    const { touched: T, rem, cnt, outside, inside, stale, fixedMax, fixedLowest, fixedUnset, share: shareAt, froze } = this.w;
+    const { touched: T, rem, cnt, outside, inside, stale, fixedMax, fixedLowest, fixedUnset, share: shareAt, froze, sMax } = this.w;
     const { inS, rate, frozen, max, bott } = this.flows.cols;
     const { lists } = this.links;
     const { count, elastic } = this.links.cols;
@@ -211,6 +219,7 @@ export class LmmSolver {
       }
       rem[l] = elastic[l]! - outside[l]!;
       cnt[l] = inside[l]!;
+      sMax[l] = 0;
     }
     const heap = this.heap;
     heap.clear();
@@ -287,12 +296,13 @@ export class LmmSolver {
     cols.next[f] = x;
     cols.bott[f] = bottleneck;
     cols.frozen[f] = 1;
-    const { rem, cnt, measured } = this.w;
+    const { rem, cnt, measured, sMax } = this.w;
     const links = this.flows.links[f]!;
     for (let k = 0; k < links.length; k++) {
       const m = links[k]!;
       rem[m]! -= x;
       cnt[m]!--;
+      if (x > sMax[m]!) sMax[m] = x;
     }
     if (cols.cur[f] !== x) {
       cols.cur[f] = x;
@@ -305,26 +315,28 @@ export class LmmSolver {
    * round is needed).
    */
   private verifyAndGrow(): boolean {
-    const { touched: T, load, fastest, epoch: linkEpoch, measured, stale } = this.w;
-    const { inS, rate, next, bott, cur } = this.flows.cols;
+    const { touched: T, load, fastest, epoch: linkEpoch, stale, fixedMax, sMax } = this.w;
+    const { inS, rate, next, bott } = this.flows.cols;
     const { lists } = this.links;
-    const { count, elastic, tol } = this.links.cols;
+    const { count, tol } = this.links.cols;
     const tN = this.tN;
     const epoch = ++this.epoch;
-    const solveId = this.solveId;
     const plain = this.plain;
     for (let i = 0; i < tN; i++) {
       const l = T[i]!;
       linkEpoch[l] = epoch;
-      if (!plain && measured[l] === solveId) continue;
-      measured[l] = solveId;
+      if (!plain) {
+        // (a maximum does not depend on the order it is taken in: the same as the walk's)
+        fastest[l] = fixedMax[l]! > sMax[l]! ? fixedMax[l]! : sMax[l]!;
+        continue;
+      }
       let sum = 0;
       let mx = 0;
       const list = lists[l]!;
       const n = count[l]!;
       for (let j = 0; j < n; j++) {
         const f = list[j]!;
-        const r = plain ? (inS[f] ? next[f]! : rate[f]!) : cur[f]!;
+        const r = inS[f] ? next[f]! : rate[f]!;
         sum += r;
         if (r > mx) mx = r;
       }
@@ -340,7 +352,7 @@ export class LmmSolver {
       const tl = tol[l]!;
       // (a link some flow of which joined S in this pass is `stale`: walked like any)
       if (!plain && !stale[l] && this.quiet(l, epoch)) continue;
-      if (load[l]! > elastic[l]! + tl) {
+      if (this.overfilled(l)) {
         // flows held fixed overfill the link: all of them join
         for (let j = 0; j < n; j++) this.add(list[j]!);
         continue;
@@ -358,8 +370,7 @@ export class LmmSolver {
           }
         } else if (b >= 0 && linkEpoch[b] === epoch) {
           // a fixed flow whose bottleneck changed: still saturated, still the largest there?
-          const tb = tol[b]!;
-          if (load[b]! < elastic[b]! - tb || rate[f]! < fastest[b]! - tb) this.add(f);
+          if (this.unsaturated(b) || rate[f]! < fastest[b]! - tol[b]!) this.add(f);
         } else if (b === NONE) {
           this.add(f);
         }
@@ -375,17 +386,17 @@ export class LmmSolver {
    * links whose slowest such flow (`fixedLowest`) could fail are walked.
    */
   private flagBroken(epoch: number): void {
-    const { touched: T, load, fastest, fixedLowest, flagged } = this.w;
+    const { touched: T, fastest, fixedLowest, flagged } = this.w;
     const { inS, rate, bott } = this.flows.cols;
     const { lists } = this.links;
-    const { count, elastic, tol } = this.links.cols;
+    const { count, tol } = this.links.cols;
     const flowLinks = this.flows.links;
     for (let i = 0; i < this.tN; i++) {
       const b = T[i]!;
       const lowest = fixedLowest[b]!;
       if (lowest === Infinity) continue;
       const tb = tol[b]!;
-      const unsaturated = load[b]! < elastic[b]! - tb;
+      const unsaturated = this.unsaturated(b);
       if (!unsaturated && !(lowest < fastest[b]! - tb)) continue;
       const list = lists[b]!;
       const n = count[b]!;
@@ -409,9 +420,50 @@ export class LmmSolver {
   private quiet(l: number, epoch: number): boolean {
     const w = this.w;
     const tl = this.links.cols.tol[l]!;
-    if (w.load[l]! > this.links.cols.elastic[l]! + tl) return false;
+    if (this.overfilled(l)) return false;
     if (w.flagged[l] === epoch || w.fixedUnset[l]! > 0) return false;
     return !(w.froze[l] === this.fills && w.fixedMax[l]! > w.share[l]! + tl);
+  }
+
+  /**
+   * Whether the flows on link l, S at its new rates, carry more than its elastic capacity plus
+   * the tolerance, as their sum in list order (`load`) says. What the filling left (`rem`: the
+   * capacity minus the same rates, subtracted in another order) answers without that sum when it
+   * is clear of the threshold by half the tolerance: the two differ by at most a few times
+   * n * 2^-53 * (capacity + load), under 1e-11 of the capacity for n < MAX_ROUNDED flows, far
+   * below the tolerance (REL = 1e-9 of it). Near the threshold the sum decides.
+   */
+  private overfilled(l: number): boolean {
+    const w = this.w;
+    const { elastic, tol, count } = this.links.cols;
+    const tl = tol[l]!;
+    if (!this.plain && count[l]! < MAX_ROUNDED && w.rem[l]! >= -tl / 2) return false;
+    return this.loadOf(l) > elastic[l]! + tl;
+  }
+
+  /** Whether link l's load, S at its new rates, is below its elastic capacity by more than the tolerance (as `overfilled`). */
+  private unsaturated(l: number): boolean {
+    const w = this.w;
+    const { elastic, tol, count } = this.links.cols;
+    const tl = tol[l]!;
+    if (!this.plain && count[l]! < MAX_ROUNDED) {
+      if (w.rem[l]! <= tl / 2) return false;
+      if (w.rem[l]! >= 2 * tl) return true;
+    }
+    return this.loadOf(l) < elastic[l]! - tl;
+  }
+
+  /** link l's `load`: its flows' rates, S at its new rates, summed in list order */
+  private loadOf(l: number): number {
+    const w = this.w;
+    if (this.plain || w.measured[l] === this.solveId) return w.load[l]!;
+    const cur = this.flows.cols.cur;
+    const list = this.links.lists[l]!;
+    const n = this.links.cols.count[l]!;
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += cur[list[j]!]!;
+    w.measured[l] = this.solveId;
+    return (w.load[l] = sum);
   }
 
   /** S := every flow connected to S through shared links (the exact fallback). */
