@@ -25,7 +25,7 @@ import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/topology-types.ts";
 import { rowBytes } from "./columns.ts";
 import { Completions } from "./completions.ts";
-import { LmmSolver, MAX_ROUNDS, SOLVER_LINK_FIELDS } from "./lmm.ts";
+import { LmmSolver, MAX_ROUNDS, solverBytes } from "./lmm.ts";
 import { waterLevel } from "./shares.ts";
 import { FLOW_FIELDS, FlowStore, INITIAL_FLOW_SLOTS, LINK_FIELDS, LinkStore, MaxMinFlow, NONE } from "./store.ts";
 import { UdpFlows } from "./udp.ts";
@@ -59,9 +59,9 @@ export class MaxMinModel implements NetworkModel {
     const r = options.route ? options.router : new Router(topo, params.routing);
     this.router = options.route ?? ((s, d) => r!.route(s, d));
     this.propagation = r ? (s, d) => r.propagation(s, d) : (s, d) => this.router(s, d).propagation;
-    // one buffer for the columns of a run (src/core/arena.ts); 256 bytes for the solver's S and alignment
+    // one buffer for the columns of a run (src/core/arena.ts), with room for alignment
     const L = topo.capacity.length;
-    const arena = new Arena(rowBytes(FLOW_FIELDS, INITIAL_FLOW_SLOTS) + rowBytes(LINK_FIELDS, L) + rowBytes(SOLVER_LINK_FIELDS, L) + 512);
+    const arena = new Arena(rowBytes(FLOW_FIELDS, INITIAL_FLOW_SLOTS) + rowBytes(LINK_FIELDS, L) + solverBytes(L) + 512);
     this.flows = new FlowStore(arena);
     this.links = new LinkStore(topo, this.eff, arena);
     this.solver = new LmmSolver(this.flows, this.links, options.exhaustive ? 0 : MAX_ROUNDS, arena, (slot) => this.commit(slot), options.plainCheck);
