@@ -38,8 +38,10 @@ export const MAX_ROUNDS = 16;
 const T_FIELDS = {
   /** the link */
   link: Int32Array,
-  /** its elastic flows (constant during a solve) */
+  /** its elastic flows, elastic capacity and certificate tolerance (constant during a solve) */
   n: Int32Array,
+  elastic: Float64Array,
+  tol: Float64Array,
   /** filling: capacity left and unfrozen S flows on the link */
   rem: Float64Array,
   cnt: Int32Array,
@@ -146,7 +148,10 @@ export class LmmSolver {
     this.at[l] = i;
     const t = this.t;
     t.link[i] = l;
-    t.n[i] = this.links.cols.count[l]!;
+    const cols = this.links.cols;
+    t.n[i] = cols.count[l]!;
+    t.elastic[i] = cols.elastic[l]!;
+    t.tol[i] = cols.tol[l]!;
     t.stale[i] = 1;
     // (the stamps of whatever link had this place before belong to earlier solves and passes)
     t.measured[i] = 0;
@@ -207,9 +212,8 @@ export class LmmSolver {
   /** Progressive filling of S on the capacity the flows outside S leave. */
   private fill(): void {
     const { S, sN, tN, at, tLists } = this;
-    const { link, n: count, rem, cnt, outside, inside, stale, fixedMax, fixedLowest, fixedUnset, share: shareAt, froze, sMax } = this.t;
+    const { link, n: count, elastic, rem, cnt, outside, inside, stale, fixedMax, fixedLowest, fixedUnset, share: shareAt, froze, sMax } = this.t;
     const { inS, rate, frozen, max, bott } = this.flows.cols;
-    const elastic = this.links.cols.elastic;
     const fill = ++this.fills;
     for (let i = 0; i < tN; i++) {
       const l = link[i]!;
@@ -242,7 +246,7 @@ export class LmmSolver {
         fixedUnset[i] = unset;
         stale[i] = 0;
       }
-      rem[i] = elastic[l]! - outside[i]!;
+      rem[i] = elastic[i]! - outside[i]!;
       cnt[i] = inside[i]!;
       sMax[i] = 0;
     }
@@ -343,10 +347,9 @@ export class LmmSolver {
    */
   private verifyAndGrow(): boolean {
     // (add grows T and may replace its arrays: the loop that adds reads them afresh)
-    const { link, n: count, load, fastest, fixedMax, sMax, measured } = this.t;
+    const { link, n: count, tol, load, fastest, fixedMax, sMax, measured } = this.t;
     const { inS, rate, next, bott } = this.flows.cols;
     const { at, tLists } = this;
-    const tol = this.links.cols.tol;
     // (the links of T now, the ones this pass checks: T grows as S does)
     const tN = this.tN;
     const epoch = ++this.epoch;
@@ -377,7 +380,7 @@ export class LmmSolver {
       const l = link[i]!;
       const list = tLists[i]!;
       const n = count[i]!;
-      const tl = tol[l]!;
+      const tl = tol[i]!;
       // (a link some flow of which joined S in this pass is `stale`: walked like any)
       if (!plain && !this.t.stale[i] && this.quiet(i, epoch)) continue;
       if (this.overfilled(i)) {
@@ -399,7 +402,7 @@ export class LmmSolver {
         } else if (b >= 0) {
           // a fixed flow whose bottleneck changed: still saturated, still the largest there?
           const ib = at[b]!;
-          if (ib >= 0 && ib < tN && (this.unsaturated(ib) || rate[f]! < this.t.fastest[ib]! - tol[b]!)) this.add(f);
+          if (ib >= 0 && ib < tN && (this.unsaturated(ib) || rate[f]! < this.t.fastest[ib]! - tol[ib]!)) this.add(f);
         } else if (b === NONE) {
           this.add(f);
         }
@@ -415,16 +418,15 @@ export class LmmSolver {
    * the tolerance. Only the links whose slowest such flow (`fixedLowest`) could fail are walked.
    */
   private flagBroken(epoch: number, tN: number): void {
-    const { link, n: count, fastest, fixedLowest, flagged } = this.t;
+    const { link, n: count, tol, fastest, fixedLowest, flagged } = this.t;
     const { inS, rate, bott } = this.flows.cols;
     const { at, tLists } = this;
-    const tol = this.links.cols.tol;
     const flowLinks = this.flows.links;
     for (let i = 0; i < tN; i++) {
       const lowest = fixedLowest[i]!;
       if (lowest === Infinity) continue;
       const b = link[i]!;
-      const tb = tol[b]!;
+      const tb = tol[i]!;
       const unsaturated = this.unsaturated(i);
       if (!unsaturated && !(lowest < fastest[i]! - tb)) continue;
       const list = tLists[i]!;
@@ -453,7 +455,7 @@ export class LmmSolver {
     const t = this.t;
     if (this.overfilled(i)) return false;
     if (t.flagged[i] === epoch || t.fixedUnset[i]! > 0) return false;
-    return !(t.froze[i] === this.fills && t.fixedMax[i]! > t.share[i]! + this.links.cols.tol[t.link[i]!]!);
+    return !(t.froze[i] === this.fills && t.fixedMax[i]! > t.share[i]! + t.tol[i]!);
   }
 
   /**
@@ -466,22 +468,22 @@ export class LmmSolver {
    * decides.
    */
   private overfilled(i: number): boolean {
-    const l = this.t.link[i]!;
-    const tl = this.links.cols.tol[l]!;
-    if (!this.plain && this.t.n[i]! < MAX_ROUNDED && this.t.rem[i]! >= -tl / 2) return false;
-    return this.loadOf(i) > this.links.cols.elastic[l]! + tl;
+    const t = this.t;
+    const tl = t.tol[i]!;
+    if (!this.plain && t.n[i]! < MAX_ROUNDED && t.rem[i]! >= -tl / 2) return false;
+    return this.loadOf(i) > t.elastic[i]! + tl;
   }
 
   /** Whether the load of the link at place i of T, S at its new rates, is below its elastic capacity by more than the tolerance (as `overfilled`). */
   private unsaturated(i: number): boolean {
-    const l = this.t.link[i]!;
-    const tl = this.links.cols.tol[l]!;
-    if (!this.plain && this.t.n[i]! < MAX_ROUNDED) {
-      const r = this.t.rem[i]!;
+    const t = this.t;
+    const tl = t.tol[i]!;
+    if (!this.plain && t.n[i]! < MAX_ROUNDED) {
+      const r = t.rem[i]!;
       if (r <= tl / 2) return false;
       if (r >= 2 * tl) return true;
     }
-    return this.loadOf(i) < this.links.cols.elastic[l]! - tl;
+    return this.loadOf(i) < t.elastic[i]! - tl;
   }
 
   /** `load` of the link at place i of T: its flows' rates, S at its new rates, summed in list order */
