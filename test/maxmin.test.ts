@@ -1,9 +1,11 @@
 import test from "ava";
 import fc from "fast-check";
 import { Simulator } from "../src/kernel/index.ts";
+import { makeRng, randomInt } from "../src/core/random.ts";
 import { compileTopology } from "../src/network/topology/compile.ts";
 import { createNetworkModel } from "../src/network/index.ts";
 import { MaxMinModel } from "../src/network/maxmin/maxmin-model.ts";
+import type { FlowStore, MaxMinFlow } from "../src/network/maxmin/store.ts";
 import { UnreachableResultError } from "../src/core/errors.ts";
 import { blockage, DEFAULT_NETWORK_PARAMS, type Flow, type NetworkParams } from "../src/network/network-model.ts";
 import type { LinkSpec, Topology } from "../src/network/topology/topology-types.ts";
@@ -371,4 +373,62 @@ test("property: finite transfers with staggered starts end at the same times as 
     { numRuns: 200, seed: 11 },
   );
   t.pass();
+});
+
+/**
+ * A two-level tree (hosts on edge switches, edges on two aggregation switches, both on one core)
+ * whose capacities come from a few values, so shares tie often, and a seeded mix of finite flows,
+ * some capped, some stopped early: the solver with its shortcuts (lmm.ts) and the plain
+ * certificate check must give every flow the same rate, bit for bit, and the same bottleneck
+ * after every change.
+ */
+function shortcutTrace(seed: number, plainCheck: boolean): number[] {
+  const rng = makeRng(`maxmin-shortcuts:${seed}`);
+  const pick = <T>(xs: readonly T[]): T => xs[randomInt(rng, xs.length)]!;
+  // (access links bind as often as the shared ones: either may hold a flow, and ties between them decide its bottleneck)
+  const inner = seed % 2 ? [2 * G, 10 * G] : [10 * G, 40 * G];
+  const access = [1 * G, 10 * G];
+  const hosts = Array.from({ length: 24 }, (_, i) => `h${i}`);
+  const links: LinkSpec[] = [link("a0", "c0", pick(inner), 1e-4, pick(inner)), link("a1", "c0", pick(inner), 1e-4, pick(inner))];
+  for (let e = 0; e < 6; e++) links.push(link(`e${e}`, `a${e % 2}`, pick(inner), 1e-4, pick(inner)));
+  hosts.forEach((h, i) => links.push(link(h, `e${i % 6}`, pick(access), 1e-4, pick(access))));
+  const topo: Topology = { name: "tree", hosts, switches: ["c0", "a0", "a1", "e0", "e1", "e2", "e3", "e4", "e5"], links };
+  const sim = new Simulator();
+  const m = new MaxMinModel(sim, compileTopology(topo), params(0.9), { plainCheck });
+  const trace: number[] = [];
+  // (with the link each flow was frozen at: the certificate the next change starts from)
+  const bott = (m as unknown as { flows: FlowStore }).flows.cols.bott;
+  const snapshot = (): void => {
+    for (const f of m.activeFlows()) trace.push(f.id, m.rateOf(f), bott[(f as MaxMinFlow).slot]!);
+  };
+  for (let i = 0; i < 90; i++) {
+    const src = pick(hosts);
+    let dst = pick(hosts);
+    while (dst === src) dst = pick(hosts);
+    const capped = rng() < 0.25 ? { maxRate: pick([0.3 * G, 0.9 * G, 1 * G]) } : {};
+    const at = Math.floor(rng() * 100) / 100;
+    const bytes = (1 + randomInt(rng, 50)) * 1e6;
+    const stopAt = rng() < 0.2 ? at + rng() * 0.5 : undefined;
+    sim.schedule(at, () => {
+      const f = m.startFlow({ src, dst, kind: "tcp", bytes, ...capped });
+      snapshot();
+      f.done.onFire((r) => {
+        trace.push(-1, f.id, r.end, r.bytes);
+        snapshot();
+      });
+      if (stopAt !== undefined) sim.schedule(stopAt - at, () => m.stopFlow(f));
+    });
+  }
+  sim.run();
+  return trace;
+}
+
+test("the solver's shortcuts give the same rates as the plain certificate check, bit for bit", (t) => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const fast = shortcutTrace(seed, false);
+    const plain = shortcutTrace(seed, true);
+    t.true(fast.length > 1000, `seed ${seed}: a trace of ${fast.length} numbers`);
+    const i = fast.findIndex((x, k) => !Object.is(x, plain[k]));
+    t.true(i < 0 && fast.length === plain.length, `seed ${seed}: traces differ at ${i} (${fast[i]} vs ${plain[i]})`);
+  }
 });

@@ -25,7 +25,7 @@ import { Router } from "../topology/routing.ts";
 import type { CompiledTopology, Path } from "../topology/topology-types.ts";
 import { rowBytes } from "./columns.ts";
 import { Completions } from "./completions.ts";
-import { LmmSolver, MAX_ROUNDS, SOLVER_LINK_FIELDS } from "./lmm.ts";
+import { LmmSolver, MAX_ROUNDS, solverBytes } from "./lmm.ts";
 import { waterLevel } from "./shares.ts";
 import { FLOW_FIELDS, FlowStore, INITIAL_FLOW_SLOTS, LINK_FIELDS, LinkStore, MaxMinFlow, NONE } from "./store.ts";
 import { UdpFlows } from "./udp.ts";
@@ -47,7 +47,10 @@ export class MaxMinModel implements NetworkModel {
     readonly sim: Simulator,
     readonly topo: CompiledTopology,
     readonly params: NetworkParams,
-    options: ModelOptions = {},
+    options: ModelOptions & {
+      /** check max-min's certificate without the solver's shortcuts (lmm.ts): for the tests that compare the two */
+      plainCheck?: boolean;
+    } = {},
   ) {
     if (!(params.efficiency > 0 && params.efficiency <= 1)) {
       throw new RangeError(`efficiency must be in (0, 1], got ${params.efficiency}`);
@@ -56,12 +59,12 @@ export class MaxMinModel implements NetworkModel {
     const r = options.route ? options.router : new Router(topo, params.routing);
     this.router = options.route ?? ((s, d) => r!.route(s, d));
     this.propagation = r ? (s, d) => r.propagation(s, d) : (s, d) => this.router(s, d).propagation;
-    // one buffer for the columns of a run (src/core/arena.ts); 256 bytes for the solver's S and alignment
+    // one buffer for the columns of a run (src/core/arena.ts), with room for alignment
     const L = topo.capacity.length;
-    const arena = new Arena(rowBytes(FLOW_FIELDS, INITIAL_FLOW_SLOTS) + rowBytes(LINK_FIELDS, L) + rowBytes(SOLVER_LINK_FIELDS, L) + 512);
+    const arena = new Arena(rowBytes(FLOW_FIELDS, INITIAL_FLOW_SLOTS) + rowBytes(LINK_FIELDS, L) + solverBytes(L) + 512);
     this.flows = new FlowStore(arena);
     this.links = new LinkStore(topo, this.eff, arena);
-    this.solver = new LmmSolver(this.flows, this.links, options.exhaustive ? 0 : MAX_ROUNDS, arena, (slot) => this.commit(slot));
+    this.solver = new LmmSolver(this.flows, this.links, options.exhaustive ? 0 : MAX_ROUNDS, arena, (slot) => this.commit(slot), options.plainCheck);
     this.completions = new Completions(sim, this.flows, this.links, (slot) => this.complete(slot));
     this.udp = new UdpFlows(this.flows, this.links, this.solver, this.eff, (slot, rate) => this.setRate(slot, rate));
   }
@@ -89,6 +92,7 @@ export class MaxMinModel implements NetworkModel {
     flows.links[slot] = links;
     const c = flows.cols;
     c.rate[slot] = 0;
+    c.cur[slot] = 0;
     c.delivered[slot] = 0;
     c.stamp[slot] = now;
     c.size[slot] = spec.bytes ?? Infinity;
@@ -276,6 +280,7 @@ export class MaxMinModel implements NetworkModel {
       level[l] = -1;
     }
     c.rate[slot] = rate;
+    c.cur[slot] = rate;
     this.completions.schedule(slot);
   }
 

@@ -49,6 +49,11 @@ export const FLOW_FIELDS = {
   inS: Uint8Array,
   frozen: Uint8Array,
   next: Float64Array,
+  /**
+   * the rate the certificate checks read: `next` once the filling froze the flow, else `rate`
+   * (the solver puts it back to `rate` when a solve ends)
+   */
+  cur: Float64Array,
   /** position in the active list */
   activeIndex: Int32Array,
 } as const;
