@@ -15,6 +15,8 @@ export type JudgedPhase = (typeof JUDGED_PHASES)[number];
 /** every phase has the held-out set's phase target (25%); total has 15% */
 export const PHASE_TARGET = TARGETS.checkpoint_s;
 export const TOTAL_TARGET = TARGETS.total_s;
+/** the target a quantity is judged by */
+export const targetOf = (q: string): number => (q === "total_s" ? TOTAL_TARGET : PHASE_TARGET);
 
 export type PairStatus = "met" | "miss" | "censored" | "failed";
 
@@ -89,8 +91,7 @@ export function judgePair(
     const judged = q === "total_s" || applies(q, parameters.mode);
     const e = judged && (testbed.length > 0 || (q === "total_s" && censored)) ? relativeErrorPct(simMeans[q], tbMeans[q]) / 100 : Number.NaN;
     errors[q] = e;
-    const target = q === "total_s" ? TOTAL_TARGET : PHASE_TARGET;
-    if (Number.isFinite(e) && Math.abs(e) > target) misses.push(`${q.replace(/_s$/, "")} ${censored && q === "total_s" ? "at most " : ""}${pct(e)}`);
+    if (Number.isFinite(e) && Math.abs(e) > targetOf(q)) misses.push(`${q.replace(/_s$/, "")} ${censored && q === "total_s" ? "at most " : ""}${pct(e)}`);
   }
   let status: PairStatus;
   if (censored) status = "censored";

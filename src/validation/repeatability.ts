@@ -16,7 +16,7 @@
  */
 import jStat from "jstat";
 import { mean, sampleStd } from "../core/stats.ts";
-import { type PairResult, PHASE_TARGET, QUANTITIES, TOTAL_TARGET } from "./pairs.ts";
+import { type PairResult, QUANTITIES, targetOf } from "./pairs.ts";
 
 export interface Repeatability {
   /** pairs with two or more finished testbed runs and none censored */
@@ -28,8 +28,6 @@ export interface Repeatability {
   /** expected share of pairs a predictor at the true means meets, per number of runs */
   ceiling: ReadonlyArray<{ runs: number; share: number }>;
 }
-
-const target = (q: string): number => (q === "total_s" ? TOTAL_TARGET : PHASE_TARGET);
 
 /** c4(n): E[s] = c4(n) sigma for the sample standard deviation of n normal values */
 export function c4(n: number): number {
@@ -45,7 +43,7 @@ function agrees(p: PairResult): boolean {
   return judged(p).every(({ q, xs }) =>
     xs.every((x, i) => {
       const others = mean(xs.filter((_, j) => j !== i));
-      return others > 0 && Math.abs(x - others) / others <= target(q);
+      return others > 0 && Math.abs(x - others) / others <= targetOf(q);
     }),
   );
 }
@@ -57,7 +55,7 @@ export function pairCeiling(p: PairResult, runs: number): number {
     const mu = mean(xs);
     const sigma = sampleStd(xs) / c4(xs.length);
     if (!(sigma > 0) || !(mu > 0)) continue;
-    const z = (target(q) * mu * Math.sqrt(runs)) / sigma;
+    const z = (targetOf(q) * mu * Math.sqrt(runs)) / sigma;
     share *= 2 * jStat.normal.cdf(z, 0, 1) - 1;
   }
   return share;

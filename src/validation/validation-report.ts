@@ -7,7 +7,7 @@
 import jStat from "jstat";
 import type { TopLevelSpec } from "vega-lite";
 import type { ScenarioParameters } from "./draw.ts";
-import { type PairResult, pct, PHASE_TARGET, QUANTITIES, TOTAL_TARGET, worstError } from "./pairs.ts";
+import { type PairResult, pct, PHASE_TARGET, QUANTITIES, targetOf, TOTAL_TARGET, worstError } from "./pairs.ts";
 import { csvLines } from "../outputs/csv.ts";
 import { median } from "../core/stats.ts";
 import { CONFIG, PALETTE, SCHEMA } from "../reports/plots.ts";
@@ -82,14 +82,13 @@ export function errorDistribution(pairs: readonly PairResult[]): Distribution[] 
       .map((p) => Math.abs(p.errors[q]))
       .filter(Number.isFinite)
       .sort((a, b) => a - b);
-    const target = q === "total_s" ? TOTAL_TARGET : PHASE_TARGET;
     return {
       quantity: q,
       n: xs.length,
       median: median(xs),
       p90: xs.length > 1 ? jStat.quantiles(xs, [0.9], 1, 1)[0]! : (xs[0] ?? Number.NaN),
       max: xs.length ? Math.max(...xs) : Number.NaN,
-      within: xs.filter((x) => x <= target).length,
+      within: xs.filter((x) => x <= targetOf(q)).length,
     };
   });
 }
