@@ -77,6 +77,7 @@ const COSTS: CostParams = {
   postcopyChunk: 65536,
   postcopyFaultInterval: 1,
   postcopyRequestCpu: 0,
+  postcopyClose: 0,
   controlBytes: 200,
   checkpointFiles: 1,
   sftpFileRtts: 0,

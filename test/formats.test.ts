@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { driverSchemas, OUTPUTS_DOC, outputsDoc, SCHEMA_DIR } from "../scripts/format-doc.ts";
 import { SimBackend } from "../backends/sim/backend.ts";
-import { DriverPlanSchema, DriverRecordSchema, parseDriverLine, postcopyImageOf, type DriverPlan } from "../src/formats/driver.ts";
+import { DriverPlanSchema, DriverRecordSchema, parseDriverLine, postcopyCloseOf, postcopyImageOf, type DriverPlan } from "../src/formats/driver.ts";
 import { MIGRATION_MODES, TRANSPORTS } from "../src/formats/modes.ts";
 import { loadExperiment } from "../src/load/read-experiment.ts";
 import { specAt } from "../src/run/plan.ts";
@@ -129,4 +129,16 @@ test("a post-copy record's note, as the driver writes it, names the minimal imag
   t.is(r.status, 0, r.stderr);
   t.deepEqual(postcopyImageOf(r.stdout), { bytes: 42877, files: 22 });
   t.is(postcopyImageOf("uniform over 2 reachable candidates"), undefined);
+});
+
+test("a post-copy record's note, as the driver writes it, gives the page server's close calibration reads, and none when the driver had no stamped log", (t) => {
+  const note = (close: number | null): string => {
+    const rec = { minimal_bytes: 42877, minimal_files: 22, lazy_bytes: 3960832, pages_s: 0.465, close_s: close };
+    const r = python(["-c", `import json, sys, protocol; print(protocol.live_note(json.loads(sys.stdin.read()), "", 13, 14, 55))`], JSON.stringify(rec));
+    t.is(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  t.is(postcopyCloseOf(note(0.4521)), 0.452);
+  t.is(postcopyCloseOf(note(null)), undefined);
+  t.deepEqual(postcopyImageOf(note(0.4521)), { bytes: 42877, files: 22 });
 });

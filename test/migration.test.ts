@@ -317,6 +317,18 @@ test("post-copy pays its own fixed dump and lazy-restore costs, other modes the 
   close(t, cold.restore_s, 4, "cold restore keeps restore-base");
 });
 
+test("post-copy's pull ends the page server's close after its last page: in the transfer and the total, not the downtime", async (t) => {
+  const without = await one(runSpec({ migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  const closing = await one(runSpec({ costs: { ...SIMPLE_COSTS, postcopyClose: 0.45 }, migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  close(t, closing.transfer_s - without.transfer_s, 0.45, "transfer");
+  close(t, closing.total_s - without.total_s, 0.45, "total");
+  close(t, closing.downtime_s, without.downtime_s, "downtime: the container runs during the pull");
+  // an image no larger than the minimal state leaves nothing to pull, and the daemon still closes
+  const nothing = await one(runSpec({ costs: { ...SIMPLE_COSTS, postcopyClose: 0.45, postcopyMinimal: 2e6 }, migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  const nothingWithout = await one(runSpec({ costs: { ...SIMPLE_COSTS, postcopyMinimal: 2e6 }, migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  close(t, nothing.transfer_s - nothingWithout.transfer_s, 0.45, "nothing pulled");
+});
+
 test("post-copy's restore waits for the lazy-pages daemon's connection to the source's page server", async (t) => {
   // 10 ms per link: h2 -> h1 one way 20 ms; a new connection = its handshake, then request and answer
   const far = await one(runSpec({ topology: star(["h1", "h2", "h3"], 8e6, 0.01), migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { calibrate, fitAll, simulateMeasurement } from "../src/calibrate/calibration.ts";
-import { fitPostcopyImage, fitStateless, type Calibration, type Observed, type Simulate } from "../src/calibrate/fit.ts";
+import { fitPostcopyClose, fitPostcopyImage, fitStateless, type Calibration, type Observed, type Simulate } from "../src/calibrate/fit.ts";
 import { calibrationFile, measurementPlan, type Measurement } from "../src/calibrate/calibration-plan.ts";
 import { createBackend } from "../src/run/backend-registry.ts";
 import { loadExperiment } from "../src/load/read-experiment.ts";
@@ -216,4 +216,25 @@ test("post-copy's minimal image is the folder the testbed counted, mean over the
   fitPostcopyImage([{ measurement: m, records: sims.records, probes: [] }], before);
   t.is(before.params.get("costs.postcopy-minimal"), "172000B");
   t.false(before.params.has("costs.postcopy-files"));
+});
+
+test("post-copy's close is the testbed's own timing of it, mean over the runs; a driver that did not time it leaves the pull's whole gap to it", async (t) => {
+  const m = measurementPlan(true).find((x) => x.id === "postcopy")!;
+  const backend = createBackend("sim", {});
+  const simulate: Simulate = async (mm, params) => simulateMeasurement(backend, mm, [...mm.set, ...[...params].map(([k, v]) => `${k}=${v}`)], 1);
+  // the "testbed": the simulator with a 0.6 s close and no host time per request
+  const tb = await simulateMeasurement(backend, m, [...m.set, "costs.postcopy-close=0.6s", "costs.postcopy-request-cpu=0s"], 2);
+  const note = "post-copy: CRIU lazy pages verified (counter 1 -> 2, 2 page checks passed to 45); 43000 B minimal image in 22 files, 4000 B of pages pulled in 0.7 s after the restore";
+  const timed = tb.records.map((r, i) => ({ ...r, note: `${note}, the last ${i === 0 ? "0.550" : "0.650"} s the page server's close` }));
+  const cal: Calibration = { params: new Map(), fits: new Map() };
+  await fitPostcopyClose([{ measurement: m, records: timed, probes: [] }], cal, simulate);
+  t.is(cal.params.get("costs.postcopy-close"), "0.6s");
+  t.is(cal.fits.get("costs.postcopy-close")!.n, 2);
+  t.regex(cal.fits.get("costs.postcopy-close")!.source, /as the testbed timed it/);
+  t.is(cal.params.get("costs.postcopy-request-cpu"), "0s", "nothing left for the requests: the close explains the pull");
+  // older records: no timing in the note, the gap of transfer_s goes to the close
+  const untimed: Calibration = { params: new Map(), fits: new Map() };
+  await fitPostcopyClose([{ measurement: m, records: tb.records.map((r) => ({ ...r, note })), probes: [] }], untimed, simulate);
+  t.is(untimed.params.get("costs.postcopy-close"), "0.6s");
+  t.regex(untimed.fits.get("costs.postcopy-close")!.source, /not timed by this driver/);
 });

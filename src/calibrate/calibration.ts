@@ -21,7 +21,7 @@ import { PAPER_PROFILE } from "../load/read-profile.ts";
 import { runExperiment, type ProgressReporter } from "../run/run-experiment.ts";
 import { onTestbedSession } from "../run/testbed-host.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "../formats/experiment.ts";
-import { fitEfficiency, fitPostcopyImage, fitPostcopyRequests, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
+import { fitEfficiency, fitPostcopyClose, fitPostcopyImage, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
 import { calibrationFile, measurementPlan, POSTCOPY_MEASUREMENT, type Measurement } from "./calibration-plan.ts";
 
 export interface CalibrateOptions {
@@ -159,7 +159,7 @@ export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line
     fitPostcopyImage(postcopy, cal);
     await fitOffset("costs.postcopy-checkpoint-base", "checkpoint_s", postcopy, cal, simulate, "post-copy's dump of the minimal state under runc");
     await fitOffset("costs.postcopy-restore-base", "restore_s", postcopy, cal, simulate, "post-copy's lazy restore up to the container running");
-    await fitPostcopyRequests(postcopy, cal, simulate);
+    await fitPostcopyClose(postcopy, cal, simulate);
   });
   await step("ssh-setup", () => fitOffset("costs.ssh-setup", "transfer_s", [one("link-ssh")], cal, simulate, "SSH key exchange and authentication"));
   await step("stateless kill, start, switch-over and preparation", () => fitStateless(of("stateless"), cal, simulate));

@@ -7,7 +7,7 @@
  * the measurements it came from and its error on them.
  */
 import { mean, sampleStd } from "../core/stats.ts";
-import { postcopyImageOf } from "../formats/driver.ts";
+import { postcopyCloseOf, postcopyImageOf } from "../formats/driver.ts";
 import type { ProbeRecord, RunRecord } from "../formats/runspec.ts";
 import { loadExperiment } from "../load/read-experiment.ts";
 import { PAPER_PROFILE } from "../load/read-profile.ts";
@@ -206,11 +206,32 @@ const rangeOf = (xs: readonly number[]): number => Math.max(...xs) - Math.min(..
 const std = (xs: readonly number[]): number => (xs.length < 2 ? 0 : sampleStd(xs));
 
 /**
+ * postcopy-close: the end of the pull after its last page (the lazy-pages daemon's close handshake
+ * with the page server), as the testbed measured it in each post-copy record's note. Measurements
+ * from drivers that did not measure it leave the whole gap of transfer_s to it (with no host time
+ * per request), as the pull over a fast pair is nearly all close (docs/profiles.md).
+ */
+export async function fitPostcopyClose(obs: readonly Observed[], cal: Calibration, simulate: Simulate): Promise<void> {
+  const key = "costs.postcopy-close";
+  const closes = obs.flatMap((o) => o.records.flatMap((r) => postcopyCloseOf(r.note) ?? []));
+  const records = obs.reduce((a, o) => a + o.records.length, 0);
+  if (closes.length === records && records > 0) {
+    const value = sec(mean(closes));
+    cal.params.set(key, value);
+    cal.fits.set(key, { value, source: `the page server's close after the last page, as the testbed timed it, ${describeRuns(obs)}`, error: `std ${sec(std(closes))}`, n: closes.length });
+    await fitPostcopyRequests(obs, cal, simulate);
+    return;
+  }
+  cal.params.set("costs.postcopy-request-cpu", "0s");
+  await fitOffset(key, "transfer_s", obs, cal, simulate, "the pull's end after its last page (not timed by this driver)");
+}
+
+/**
  * post-copy-request-cpu: the host time per page request that makes the simulated post-copy
  * transfer (minimal state + the pull) last the measured mean, by bisection (the transfer grows
  * with it). On a fast pair the pull is bound by the lazy-pages daemon, not by the network.
  */
-export async function fitPostcopyRequests(obs: readonly Observed[], cal: Calibration, simulate: Simulate): Promise<void> {
+async function fitPostcopyRequests(obs: readonly Observed[], cal: Calibration, simulate: Simulate): Promise<void> {
   const key = "costs.postcopy-request-cpu";
   const measured = mean(obs.flatMap((o) => o.records.map((r) => r.transfer_s)));
   const simAt = async (c: number): Promise<number> => {

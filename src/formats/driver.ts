@@ -122,6 +122,19 @@ export function postcopyImageOf(note: string): { bytes: number; files: number } 
   return m ? { bytes: Number(m[1]), files: Number(m[2]) } : undefined;
 }
 
+/**
+ * A post-copy record's note also says how much of the pull came after its last page: the
+ * lazy-pages daemon's close handshake with the page server (drivers from December 2026 on).
+ * Calibration takes it as postcopy-close.
+ */
+const POSTCOPY_CLOSE_NOTE = /the last ([\d.]+) s the page server's close/;
+
+/** seconds the note says the page server's close took, or undefined (other modes, older drivers) */
+export function postcopyCloseOf(note: string): number | undefined {
+  const m = POSTCOPY_CLOSE_NOTE.exec(note);
+  return m ? Number(m[1]) : undefined;
+}
+
 export const DriverLineSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("start"), rundir: z.string() }),
   z.object({ type: z.literal("warning"), message: z.string() }),

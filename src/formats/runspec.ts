@@ -114,6 +114,11 @@ export interface CostParams {
    * lazy-pages daemon handling the fault, reading the answer, copying it into the process), seconds
    */
   postcopyRequestCpu: number;
+  /**
+   * post-copy: seconds from the last page to the end of the pull: the lazy-pages daemon's close
+   * handshake with the page server (its flush request and the server's answer), measured on a testbed
+   */
+  postcopyClose: number;
   /** post-copy: seconds between the restored container's faults on pages not pulled yet (each resets the request size) */
   postcopyFaultInterval: number;
   /**

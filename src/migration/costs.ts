@@ -85,6 +85,11 @@ export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   // No host time per page request by default: the paper has no post-copy; `migsim calibrate`
   // fits it on a post-copy move over a fast pair, where the pull is bound by the hosts.
   postcopyRequestCpu: 0,
+  // After the last page CRIU's lazy-pages daemon sends the page server PS_IOV_FLUSH and waits for
+  // its 4-byte answer before it exits. On the project's testbed each of the two small segments
+  // left its host ~0.2 s after it was written (captured on the wire; docs/profiles.md), so the
+  // pull ends ~0.45 s after its last page even over 1 Gbit/s. `migsim calibrate` fits it.
+  postcopyClose: 0.45,
   // Calibrated per testbed (`migsim calibrate`); the paper's fit has none of them.
   transferSetup: 0,
   sshSetup: 0,
@@ -152,6 +157,7 @@ export const COST_FIELDS: Readonly<Record<string, { field: keyof CostParams; uni
   "postcopy-chunk": { field: "postcopyChunk", unit: "bytes" },
   "postcopy-fault-interval": { field: "postcopyFaultInterval", unit: "duration" },
   "postcopy-request-cpu": { field: "postcopyRequestCpu", unit: "duration" },
+  "postcopy-close": { field: "postcopyClose", unit: "duration" },
   "control-bytes": { field: "controlBytes", unit: "bytes" },
   "transfer-setup": { field: "transferSetup", unit: "duration" },
   "ssh-setup": { field: "sshSetup", unit: "duration" },

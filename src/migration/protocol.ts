@@ -153,7 +153,8 @@ class Steps {
    * one chunk when the restored container faults (every postcopyFaultInterval, or on every page
    * it dirties: one fault per page at its dirty rate). So each request pays the reverse path's
    * queue: beside flows that fill the destination -> source direction, the pull is bound by
-   * round trips, not by the data path's rate.
+   * round trips, not by the data path's rate. After the last page the daemon closes its session
+   * with the page server, which on a testbed takes postcopyClose.
    */
   *pullPages(bytes: number): ProcessBody<number> {
     const t0 = this.now;
@@ -179,6 +180,8 @@ class Steps {
         lastFault = this.now;
       } else chunk = Math.min(chunk + step, MAX_PULL_CHUNK);
     }
+    // the pull ends when the daemon's close handshake with the page server does (postcopyClose)
+    if (this.costs.postcopyClose > 0) yield this.costs.postcopyClose;
     return this.now - t0;
   }
 

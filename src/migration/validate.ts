@@ -136,6 +136,7 @@ const NON_NEGATIVE_COSTS = [
   "postcopyCheckpointBase",
   "postcopyRestoreBase",
   "postcopyRequestCpu",
+  "postcopyClose",
 ] as const;
 const POSITIVE_COSTS = ["checkpointRate", "restoreRate", "sshCipherRate", "postcopyChunk", "postcopyFaultInterval"] as const;
 /** CostParams field -> its key in the experiment file's `costs:` block */

@@ -46,6 +46,7 @@ export const SIMPLE_COSTS: CostParams = {
   postcopyChunk: 65536,
   postcopyFaultInterval: 1,
   postcopyRequestCpu: 0,
+  postcopyClose: 0,
   controlBytes: 0,
 };
 

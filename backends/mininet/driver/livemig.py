@@ -429,6 +429,21 @@ class RuncPreCopy:
         live.wait(p, live.run.left(self.criu_cap), "restore", "runc restore")
 
 
+# a CRIU log line's time stamp: seconds since the process started logging
+CRIU_LOG_STAMP = re.compile(r"^\((\d+\.\d+)\)", re.M)
+
+
+def lazy_pages_last_stamp(log):
+    """Seconds from the lazy-pages daemon's start to its last log line (its disconnect from the
+    page server, written once the last page is in), or None without a stamped line."""
+    try:
+        with open(log, errors="replace") as f:
+            stamps = CRIU_LOG_STAMP.findall(f.read())
+    except OSError:
+        return None
+    return float(stamps[-1]) if stamps else None
+
+
 def lazy_pages_bytes(log):
     """Bytes the lazy-pages daemon had to bring over (the pages CRIU left out of the minimal dump)."""
     try:

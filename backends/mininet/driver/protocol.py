@@ -16,7 +16,7 @@ import time
 
 from containers import criu_step_cap
 from jsonout import emit
-from livemig import lazy_pages_bytes
+from livemig import lazy_pages_bytes, lazy_pages_last_stamp
 from netutil import dir_bytes, dir_files
 from testbed_names import PAGE_SERVER_BASE_PORT
 
@@ -136,15 +136,21 @@ def post_copy(s):
     # the pull is a copy across the emulated network (as slow as its bottleneck and the flows on
     # it), not a CRIU step: bounded by the run's deadline like the image copy
     live.wait(client, run.left(run.deadline), "page pull", "criu lazy-pages (pages still missing)")
-    pages_s = time.monotonic() - down_end
+    client_exit = time.monotonic()
+    pages_s = client_exit - down_end
     live.wait(server, run.left(30), "page pull", "the source's page server (runc checkpoint)")
-    lazy_bytes = lazy_pages_bytes(os.path.join(dst_work, "lazy-pages.log"))
+    log = os.path.join(dst_work, "lazy-pages.log")
+    lazy_bytes = lazy_pages_bytes(log)
+    # the pull's end beyond its last page: the daemon's close handshake with the page server (its
+    # last log line is the disconnect, stamped from its start, which follows `t` by its exec)
+    last = lazy_pages_last_stamp(log)
+    close_s = max(0.0, client_exit - t - last) if last is not None else None
     before = live.checkpointed_value(s.cname)
     return dict(checkpoint_s=checkpoint_s, transfer_s=transfer_s + pages_s, restore_s=restore_s,
                 downtime_s=down_end - down_start, checkpoint_bytes=minimal + lazy_bytes,
                 transferred_bytes=dir_bytes(received) + lazy_bytes,
                 rounds=0, minimal_bytes=minimal, minimal_files=minimal_files, lazy_bytes=lazy_bytes, minimal_transfer_s=transfer_s,
-                pages_s=pages_s, counter_checkpointed=before, _verify=(new, before))
+                pages_s=pages_s, close_s=close_s, counter_checkpointed=before, _verify=(new, before))
 
 
 # each of modes.MODES (the driver's tests check they match)
@@ -259,10 +265,11 @@ def live_note(rec, note, before, first, last):
     if note:
         return "%s; restore verified (counter %d -> %d, %d page checks passed to %d)" % (
             note, before, first, (last - first) // 20, last)
+    close = "" if rec.get("close_s") is None else ", the last %.3f s the page server's close" % rec["close_s"]
     return "post-copy: CRIU lazy pages verified (counter %d -> %d, %d page checks passed to %d); " \
-        "%d B minimal image in %d files, %d B of pages pulled in %.3f s after the restore" % (
+        "%d B minimal image in %d files, %d B of pages pulled in %.3f s after the restore%s" % (
             before, first, (last - first) // 20, last, rec["minimal_bytes"], rec["minimal_files"], rec["lazy_bytes"],
-            rec["pages_s"])
+            rec["pages_s"], close)
 
 
 def migrate(run, i, m, plan):

@@ -295,7 +295,9 @@ class World:
             with open(os.path.join(work, "lazy-pages.socket"), "w"):
                 pass
             with open(os.path.join(work, "lazy-pages.log"), "w") as f:
-                f.write("Found 25 pages to be handled by UFFD\n")
+                # CRIU's stamped lines: the pages it will pull, then its disconnect once they are in
+                f.write("(00.000100) uffd: 1-11: Found 25 pages to be handled by UFFD\n"
+                        "(00.000200) page-xfer: Disconnect from the page server\n")
             return FakeProc(self, args)
         return FakeProc(self, args)
 
