@@ -14,7 +14,7 @@ import { runExperiment } from "../src/run/run-experiment.ts";
 import { validatePolicies } from "../src/run/validate-policies.ts";
 import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "../src/validation/draw.ts";
 import { judgePair } from "../src/validation/pairs.ts";
-import { scenarioFileText } from "../src/validation/random-validation.ts";
+import { scenarioFileText, simulatedWithin } from "../src/validation/random-validation.ts";
 import { rejudgeRandom } from "../src/validation/rejudge.ts";
 import { c4, pairCeiling, repeatability } from "../src/validation/repeatability.ts";
 import { csvLines, readRunsCsv, runColumns, runRowValues } from "../src/outputs/csv.ts";
@@ -238,6 +238,25 @@ test("a drawn run over the budget is known at the horizon: runExperiment throws 
   const e = await t.throwsAsync(runExperiment({ file, runs: 1, backend: "sim", out: join(dir, "out"), plots: false, set: ["horizon=3s"] }));
   t.true(e instanceof UnreachableResultError, e?.constructor.name);
   t.regex(e!.message, /in run 0 of policy .*unfinished at the horizon 3s/);
+});
+
+test("a draw the simulator refuses is known with its reason (and redrawn), a draw over the budget by its end, one within it by its last migration's end", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "migsim-refused-"));
+  const draw = DRAWS.find((s) => s.parameters.policy === "mtd-fountain" && s.parameters.tcp_flows === 0)!;
+  const file = (name: string, experiment: object): string => {
+    const f = join(dir, `${name}.yaml`);
+    writeFileSync(f, stringify(experiment));
+    return f;
+  };
+  // formula (2) with one request allowed: no decodable set, as a drawn fountain whose nearest holders
+  // lack the missing symbols ran out of its 1000 (seed 1727685101, scenario 32, under its profile)
+  const refused = await simulatedWithin(file("refused", { ...draw.experiment, policies: [{ "mtd-fountain": { "max-requests": 1 } }] }), undefined, 1, 300, join(dir, "w1"));
+  t.true("refused" in refused);
+  t.regex((refused as { refused: string }).refused, /mtd-fountain\.max-requests: .*no decodable set of symbols after 1 requests/);
+  const within = await simulatedWithin(file("within", draw.experiment), undefined, 1, 300, join(dir, "w2"));
+  t.true("end" in within && within.end > 0 && within.end <= 300, JSON.stringify(within));
+  const over = await simulatedWithin(file("over", draw.experiment), undefined, 1, 1, join(dir, "w3"));
+  t.deepEqual(over, { end: Number.POSITIVE_INFINITY });
 });
 
 test("--rejudge simulates an earlier validation's scenarios again and judges them against its testbed records; an edited scenario is refused", async (t) => {

@@ -116,7 +116,7 @@ async function validateRandomHandler(args: ValidateArgs): Promise<void> {
   const met = r.pairs.filter((p) => p.status === "met").length;
   process.stdout.write(
     `seed ${args.seed}: ${met} of ${r.pairs.length} drawn (scenario, policy) pairs meet the targets (total ${100 * TARGETS.total_s}%, phases ${100 * TARGETS.checkpoint_s}%); ` +
-      `${r.pairs.filter((p) => p.censored).length} censored, ${r.redrawn} redrawn over the budget: ${r.reportFile}\n`,
+      `${r.pairs.filter((p) => p.censored).length} censored, ${r.redrawn} redrawn over the budget${r.refused ? `, ${r.refused} refused by the simulator and redrawn` : ""}: ${r.reportFile}\n`,
   );
   const bad =
     failAbove !== undefined

@@ -43,11 +43,33 @@ export interface RandomValidationOptions {
 export interface RandomValidationOutcome {
   pairs: PairResult[];
   redrawn: number;
+  /** draws the simulator refused (a policy could not decide): redrawn, and named in the report */
+  refused: number;
   reportFile: string;
   csvFile: string;
 }
 
 export const DEFAULT_BUDGET_S = 300;
+
+/**
+ * A drawn scenario on the simulator, no further than the budget: when its last migration ends
+ * (infinite when a run is still going at the horizon: a draw that would run for minutes is known
+ * to be over as soon as the horizon passes), or the simulator's reason for refusing it. A plan the
+ * simulator refuses (mtd-fountain out of requests where formula (2) all but never asks the holders
+ * with the missing symbols) leaves nothing for the testbed to replay, so the draw is replaced.
+ */
+export async function simulatedWithin(file: string, profile: string | undefined, runs: number | undefined, budget: number, workDir: string): Promise<{ end: number } | { refused: string }> {
+  try {
+    await runExperiment({ file, profile, runs, backend: "sim", out: workDir, plots: false, set: [`horizon=${budget}s`] });
+    return { end: simulatedEnd(readRunsCsv(join(workDir, "runs.csv")).rows.map((r) => r.record)) };
+  } catch (e) {
+    if (e instanceof UnreachableResultError) return { end: Number.POSITIVE_INFINITY };
+    if (e instanceof InputError) return { refused: e.message.split("\n")[0]! };
+    throw e;
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
 export const MAX_REDRAWS = 50;
 /** The testbed may take this many times the simulated run before the run is ended and censored. */
 const DEADLINE_FACTOR = 3;
@@ -83,6 +105,7 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
   const scenariosDir = join(out, "scenarios");
   const started = new Date();
   const redrawn: Array<{ scenario: string; simulatedS: number }> = [];
+  const refused: Array<{ scenario: string; reason: string }> = [];
   const pairs: PairResult[] = [];
   // Each scenario opens its own testbed session: a session's backend has one run deadline, and each
   // scenario has its own. The outer session only describes the host before and after.
@@ -95,22 +118,17 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
     // 1. the draws, each checked against the budget on the simulator
     for (let i = 0; i < opts.count; i++) {
       for (let attempt = 0; ; attempt++) {
-        if (attempt > MAX_REDRAWS) throw new Error(`scenario ${i + 1}: ${MAX_REDRAWS} draws in a row were over the budget of ${budget} s`);
+        if (attempt > MAX_REDRAWS) throw new Error(`scenario ${i + 1}: ${MAX_REDRAWS} draws in a row were over the budget of ${budget} s or refused by the simulator`);
         const scenario = drawScenario(opts.seed, i, attempt, { precopy: opts.precopy, runs: opts.runs });
         const file = join(scenariosDir, `${scenario.name}.yaml`);
         writeFileAtomic(file, scenarioFileText(scenario));
-        const budgetDir = join(out, ".budget", scenario.name);
-        // simulated no further than the budget: a draw that would run for minutes is known to be
-        // over it as soon as its horizon passes, not after it has been simulated to the end
-        let end: number;
-        try {
-          await runExperiment({ file, profile: opts.profile, runs: opts.runs, backend: "sim", out: budgetDir, plots: false, set: [`horizon=${budget}s`] });
-          end = simulatedEnd(readRunsCsv(join(budgetDir, "runs.csv")).rows.map((r) => r.record));
-        } catch (e) {
-          if (!(e instanceof UnreachableResultError)) throw e;
-          end = Number.POSITIVE_INFINITY;
+        const check = await simulatedWithin(file, opts.profile, opts.runs, budget, join(out, ".budget", scenario.name));
+        if ("refused" in check) {
+          refused.push({ scenario: `${scenario.name} (draw ${attempt + 1})`, reason: check.refused });
+          opts.log(`${scenario.name}: refused by the simulator (${check.refused}): redrawn`);
+          continue;
         }
-        rmSync(budgetDir, { recursive: true, force: true });
+        const end = check.end;
         if (end <= budget) {
           chosen.push({ scenario, file, deadlineS: Math.ceil(DEADLINE_FACTOR * end + DEADLINE_SLACK_S) });
           break;
@@ -150,6 +168,7 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
       seed: opts.seed,
       drawn: chosen.length,
       redrawn,
+      refused,
       budgetS: budget,
       profile: profile.name,
       profileHash: profile.sha256,
@@ -182,7 +201,7 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
       ),
     );
   }
-  return { pairs, redrawn: redrawn.length, reportFile, csvFile };
+  return { pairs, redrawn: redrawn.length, refused: refused.length, reportFile, csvFile };
 }
 
 function readRecords(file: string): RunRecord[] {

@@ -86,6 +86,7 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
     seed,
     drawn: files.length,
     redrawn: [],
+    refused: [],
     budgetS: Number.NaN,
     profile: profile.name,
     profileHash: profile.sha256,

@@ -99,6 +99,7 @@ export interface RandomReportInput {
   seed: number;
   drawn: number;
   redrawn: Array<{ scenario: string; simulatedS: number }>;
+  refused: Array<{ scenario: string; reason: string }>;
   budgetS: number;
   profile: string;
   profileHash: string;
@@ -135,6 +136,9 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
       : [
           "ordinary experiment file (scenarios/), run on the simulator and on the testbed under the same seeds.",
           `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}). ${r.redrawn.length} draw(s) were over the budget of ${r.budgetS} s of simulated time a run and were redrawn${r.redrawn.length ? ` (${r.redrawn.map((x) => `${x.scenario}: ${Number.isFinite(x.simulatedS) ? `${x.simulatedS.toFixed(0)} s` : `> ${r.budgetS} s`}`).join(", ")})` : ""}.`,
+          ...(r.refused.length
+            ? [`${r.refused.length} draw(s) the simulator refused were redrawn (no plan for the testbed to replay): ${r.refused.map((x) => `${x.scenario}: ${x.reason}`).join("; ")}.`]
+            : []),
         ]),
     `Testbed deadline of a run: ${r.deadlineRule}; a run ended there is censored (its time so far bounds its total from below) and counts as a miss.`,
     ...(r.machine ? [`Testbed host: kernel ${r.machine["kernel"]}, CRIU ${r.machine["criu"]}, ${r.machine["cpu"]}; load average ${r.machine["load-average"]}.`] : []),
