@@ -433,24 +433,18 @@ class RuncPreCopy:
 CRIU_LOG_STAMP = re.compile(r"^\((\d+\.\d+)\)", re.M)
 
 
-def lazy_pages_last_stamp(log):
-    """Seconds from the lazy-pages daemon's start to its last log line (its disconnect from the
-    page server, written once the last page is in), or None without a stamped line."""
+def lazy_pages_log(log):
+    """What the lazy-pages daemon's log says, read once: the bytes it had to bring over (the pages
+    CRIU left out of the minimal dump; 0 without a log), and the seconds from its start to its last
+    stamped line (its disconnect from the page server, written once the last page is in; None
+    without one)."""
     try:
         with open(log, errors="replace") as f:
-            stamps = CRIU_LOG_STAMP.findall(f.read())
+            text = f.read()
     except OSError:
-        return None
-    return float(stamps[-1]) if stamps else None
-
-
-def lazy_pages_bytes(log):
-    """Bytes the lazy-pages daemon had to bring over (the pages CRIU left out of the minimal dump)."""
-    try:
-        with open(log, errors="replace") as f:
-            return sum(int(n) for n in UFFD_PAGES.findall(f.read())) * PAGE_SIZE
-    except OSError:
-        return 0
+        return 0, None
+    stamps = CRIU_LOG_STAMP.findall(text)
+    return sum(int(n) for n in UFFD_PAGES.findall(text)) * PAGE_SIZE, (float(stamps[-1]) if stamps else None)
 
 
 def raise_pipe_max_size():

@@ -16,7 +16,7 @@ import time
 
 from containers import criu_step_cap
 from jsonout import emit
-from livemig import lazy_pages_bytes, lazy_pages_last_stamp
+from livemig import lazy_pages_log
 from netutil import dir_bytes, dir_files
 from testbed_names import PAGE_SERVER_BASE_PORT
 
@@ -139,11 +139,9 @@ def post_copy(s):
     client_exit = time.monotonic()
     pages_s = client_exit - down_end
     live.wait(server, run.left(30), "page pull", "the source's page server (runc checkpoint)")
-    log = os.path.join(dst_work, "lazy-pages.log")
-    lazy_bytes = lazy_pages_bytes(log)
     # the pull's end beyond its last page: the daemon's close handshake with the page server (its
     # last log line is the disconnect, stamped from its start, which follows `t` by its exec)
-    last = lazy_pages_last_stamp(log)
+    lazy_bytes, last = lazy_pages_log(os.path.join(dst_work, "lazy-pages.log"))
     close_s = max(0.0, client_exit - t - last) if last is not None else None
     before = live.checkpointed_value(s.cname)
     return dict(checkpoint_s=checkpoint_s, transfer_s=transfer_s + pages_s, restore_s=restore_s,
