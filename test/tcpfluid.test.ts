@@ -109,6 +109,29 @@ test("emulated stack: a late flow stays starved beside an established one; physi
   t.true(physical > 0.15 && physical > 3 * emulated, `physical share ${physical}`);
 });
 
+test("emulated BBR, every link at one rate (the first flow's queue in its sender's HTB): a late flow gets no startup burst, keeps two 2-segment skbs, and takes more once ProbeRTT lets it see a short RTT", (t) => {
+  // measured (docs/calibration/queue-probe/bbr-*-equal.txt): stars at 10 and 44 Mbit/s, 131-packet
+  // queues, a late flow at 21 s: 1.0-1.07 Mbit/s at 10; at 44 5.1-5.8 Mbit/s until the first
+  // flow's ProbeRTT (~9.5 s later; min RTT 3.71 -> 1.37 ms), then 15-20 Mbit/s
+  const late = (rate: number, at: number): number => {
+    // with the head-of-line wait (gsoHeadOfLine, as migsim calibrate fits it on that testbed): the
+    // late handshake waits behind the skb in service, so its min RTT is ms, not an idle path's
+    const topo = star3(rate, rate, rate);
+    const { sim, model } = make({ ...topo, links: topo.links.map((l) => ({ ...l, queue: 131 })) }, "bbr", "emulated", { extra: { gsoHeadOfLine: 1 } });
+    model.startFlow({ src: "h1", dst: "h3", kind: "tcp" });
+    let flow: ReturnType<typeof model.startFlow> | undefined;
+    sim.scheduleAt(21, () => (flow = model.startFlow({ src: "h2", dst: "h3", kind: "tcp" })));
+    sim.run(at);
+    return model.rateOf(flow!);
+  };
+  const at10 = late(10e6, 28);
+  t.true(at10 > 0.85e6 && at10 < 1.25e6, `10 Mbit/s: late flow ${at10} bit/s`);
+  const before = late(44e6, 28);
+  t.true(before > 4.5e6 && before < 7.5e6, `44 Mbit/s before ProbeRTT: late flow ${before} bit/s`);
+  const after = late(44e6, 38);
+  t.true(after > 12e6 && after < 22e6, `44 Mbit/s after ProbeRTT: late flow ${after} bit/s`);
+});
+
 test("emulated BBR on links shaped as the driver shapes them: a lone flow keeps its ~49 kB window queued in two skbs, and a late flow gets what its two one-segment skbs carry over that queue", (t) => {
   // measured (docs/calibration/queue-probe/): every link HTB-shaped, 8.4 Mbit/s into h3, 271-packet
   // queues; the first flow alone kept 48-51 kB queued in two ~17-segment skbs; a second one started
@@ -540,9 +563,11 @@ test("the solve's bound: after every step each flow's demand is within spreadTol
   }
 });
 
-test("emulated stack: completions at the default precision against a converged solve (1e-6): means within 0.5%, every flow within 2%", (t) => {
+test("emulated stack: completions at the default precision against a converged solve (1e-6): CUBIC means within 0.5% and every flow within 2%, BBR means within 2%", (t) => {
   // the end-to-end figures docs/tcp-fluid.md ("Precision") states for the emulated stack's
-  // default: the tree, 32 flows, six draws
+  // default: the tree, 32 flows, six draws. A held BBR flow near BBR's 1.2 Mbit/s switch between
+  // 1- and 2-segment skbs has two steady states (so has the testbed's), and which one it settles
+  // in can turn on the solve's precision: single BBR flows are not bounded, their mean is.
   for (const cc of ["cubic", "bbr"] as const) {
     for (let draw = 1; draw <= 6; draw++) {
       const flows = treeFlows(draw, 32, { from: 5, spread: 40 }, 3000);
@@ -551,8 +576,8 @@ test("emulated stack: completions at the default precision against a converged s
       t.is(byDefault.filter((x) => x > 0).length, flows.length);
       const off = Math.abs(meanOf(byDefault) - meanOf(converged)) / meanOf(converged);
       const worst = Math.max(...byDefault.map((x, i) => Math.abs(x - converged[i]!) / converged[i]!));
-      t.true(off < 0.005, `${cc} draw ${draw}: mean completion ${(100 * off).toFixed(3)}% from the converged solve's`);
-      t.true(worst < 0.02, `${cc} draw ${draw}: a completion ${(100 * worst).toFixed(3)}% from the converged solve's`);
+      t.true(off < (cc === "cubic" ? 0.005 : 0.02), `${cc} draw ${draw}: mean completion ${(100 * off).toFixed(3)}% from the converged solve's`);
+      if (cc === "cubic") t.true(worst < 0.02, `${cc} draw ${draw}: a completion ${(100 * worst).toFixed(3)}% from the converged solve's`);
     }
   }
 });

@@ -73,14 +73,37 @@ const tsqSkbs = cubicQueue / (TCP_FLUID_DEFAULTS.maxTsoSegs * WIRE);
 // driver shapes them, not from this dumbbell, whose host links are unshaped veths: there a lone
 // BBR flow keeps 27 kB, on the driver's topologies 45-51 kB at 2-20 Mbit/s.
 const PROBES = join(ROOT, "docs", "calibration", "queue-probe");
+// (not the -equal probes: with every link at one rate the queue sits in the sender's own HTB,
+// not at the port they sample)
 const probeBacklogs = readdirSync(PROBES)
-  .filter((f) => f.startsWith("bbr-") && f.endsWith(".txt"))
+  .filter((f) => f.startsWith("bbr-") && f.endsWith(".txt") && !f.includes("-equal"))
   .map((f) => {
     // the first flow alone, after its startup: 10-20 s
     const alone = [...readFileSync(join(PROBES, f), "utf8").matchAll(/^\s*([\d.]+) backlog \[\('(\d+)b'/gm)].filter((m) => Number(m[1]) >= 10 && Number(m[1]) <= 20).map((m) => Number(m[2]));
     return median(alone);
   });
 const bbrExtraSegs = mean(probeBacklogs) / WIRE;
+
+// A late BBR flow beside the established one (the probes' second flow, whose state each sample
+// adds as a Python dict). Its pacing rate over its delivery rate, from 1 s after it started: Linux's
+// bandwidth estimate is a max filter of delivery samples, above their mean. Its last min RTT:
+// once the first flow's ProbeRTT drained the queue (every probe ran 10 s or more past the late
+// start), the stack RTT plus this many 1500-byte packets at the bottleneck's rate.
+const lateProbes = readdirSync(PROBES)
+  .filter((f) => f.startsWith("bbr-") && f.endsWith(".txt"))
+  .map((f) => {
+    const samples = [...readFileSync(join(PROBES, f), "utf8").matchAll(/^\s*([\d.]+) backlog .*\| late (\{.*\})$/gm)].map((m) => ({
+      t: Number(m[1]),
+      ...(JSON.parse(m[2]!.replaceAll("'", '"').replaceAll("None", "null")) as { minrtt: number | null; pacing: number | null; delivery: number | null }),
+    }));
+    return { rate: Number(/^bbr-([\d.]+)mbps/.exec(f)![1]) * 1e6, equal: f.includes("-equal"), samples };
+  })
+  .filter((p) => p.samples.length > 0);
+// The ratio from the -equal probes only: there the late flow keeps one skb size throughout; in the
+// others its pacing hovers about BBR's 1.2 Mbit/s switch between 1- and 2-segment skbs and the
+// ratio (1.31-1.62) mixes both states.
+const bbrHeldBwRatio = median(lateProbes.filter((p) => p.equal).map((p) => median(p.samples.filter((s) => s.t >= p.samples[0]!.t + 1 && s.pacing && s.delivery).map((s) => s.pacing! / s.delivery!))));
+const probeRttPackets = median(lateProbes.map((p) => ((p.samples.at(-1)!.minrtt! / 1e3 - stackRtt) * p.rate) / (8 * 1500)));
 // the dumbbell's own steady queue: where its startup measurements (below) count as settled
 const bbrQueue = mean(sel("rtt-same-dir", "bbr").map((r) => r.queues[r.env.fwd_if]!.mean_backlog_bytes));
 
@@ -109,6 +132,8 @@ const fitted = {
   connectSetup,
   tsqSkbs,
   bbrExtraSegs,
+  bbrHeldBwRatio,
+  probeRttPackets,
   bbrStartupQueue,
   bbrStartupTime,
   bbrDrainTime,
@@ -222,6 +247,12 @@ lines.push(`| connectSetup | ${fmt(connectSetup * 1e3, 3)} ms | same fit |`);
 lines.push(`| tsqSkbs | ${fmt(tsqSkbs, 3)} | queue a lone CUBIC flow keeps: ${fmt(cubicQueue, 0)} B = tsqSkbs x 45 x ${WIRE} B |`);
 lines.push(
   `| bbrExtraSegs | ${fmt(bbrExtraSegs, 2)} | queue a lone established BBR flow keeps where every link is shaped, as the driver shapes them: ${fmt(bbrExtraSegs * WIRE, 0)} B (docs/calibration/queue-probe/; on this dumbbell, unshaped host links and a probe beside it: ${fmt(bbrQueue, 0)} B) |`,
+);
+lines.push(
+  `| bbrHeldBwRatio | ${fmt(bbrHeldBwRatio, 3)} | a late BBR flow's pacing over its delivery rate, median over the queue probes whose links all run at one rate (docs/calibration/queue-probe/) |`,
+);
+lines.push(
+  `| probeRttPackets | ${fmt(probeRttPackets, 2)} | a late BBR flow's min RTT once the established flow's ProbeRTT drained the queue: stackRtt + this many 1500-byte packets at the bottleneck (every queue probe with a late flow) |`,
 );
 lines.push(`| bbrStartupQueue | ${fmt(bbrStartupQueue, 0)} B | plateau of the queue while a lone BBR transfer starts |`);
 lines.push(`| bbrStartupTime | ${fmt(bbrStartupTime, 3)} s | until that queue halves |`);

@@ -26,7 +26,7 @@ export class CongestionLaws {
   private readonly through: readonly FluidFlow[][];
 
   constructor(
-    settings: FluidSettings,
+    private readonly settings: FluidSettings,
     links: LinkState,
     private readonly stack: HostStack,
   ) {
@@ -126,7 +126,7 @@ export class CongestionLaws {
     if (this.emulated) {
       const q = this.stack.tsqLimit(f);
       f.skbBytes = q / p.tsqSkbs;
-      if (this.bbr && !f.bbrFull && this.stack.tsoBonus(f) > 0) {
+      if (this.bbr && !f.bbrFull && this.stack.fullSizeSkbs(f)) {
         // BBR on the emulated stack (measured): a startup burst with a large own queue, then
         // it settles on its inflight cap. The clock runs only while the flow is not starved.
         const clock = f.startupClock;
@@ -170,10 +170,10 @@ export class CongestionLaws {
     if (!f.bbrFull) {
       // startup: the window doubles per round trip while the delivery rate keeps growing
       const cwnd0 = f.cwnd;
-      f.btlBw = Math.max(f.btlBw, f.rate);
+      f.btlBw = Math.max(f.btlBw, (this.emulated ? p.bbrHeldBwRatio : 1) * f.rate);
       if (!capped && f.cwnd < 2 * inflight * (1 + 1e-6)) f.cwnd += f.rate * dt;
       let moving = f.btlBw !== prevBw || f.cwnd !== cwnd0;
-      if (this.emulated && this.stack.tsoBonus(f) > 0) {
+      if (this.emulated && this.stack.fullSizeSkbs(f)) {
         // measured on Mininet: startup with a large own queue, timed while the flow has the link
         if (this.bottleneckShare(f) >= 0.5) {
           f.startupClock += dt;
@@ -200,12 +200,12 @@ export class CongestionLaws {
     // by its own-queue limit (emulated stack) delivers the same whatever it paces at.
     const frac = Math.min(1, dt / (p.bbrCycleRtts * rtt));
     const held = f.fwdQ > 0 && f.ownQueue / f.fwdQ <= f.rate * (1 + 1e-9);
-    const target = held ? f.rate : wasFull ? this.probeRate(f) : Math.max(f.rate, this.probeRate(f));
+    const target = held ? p.bbrHeldBwRatio * f.rate : wasFull ? this.probeRate(f) : Math.max(f.rate, this.probeRate(f));
     f.btlBw = f.btlBw + (target - f.btlBw) * frac;
     // BBR's min RTT: the smallest sample of the last 10 s; on a physical stack ProbeRTT (every
     // 10 s, all BBR flows drop to 4 packets) lets it see the unloaded path. On the emulated
-    // stack the queue of the established flows does not drain that far (measured: a late flow
-    // stays starved), so it keeps its samples.
+    // stack the queue of the established flows does not drain that far, so it keeps its samples;
+    // what ProbeRTT does change there is a starved flow's TCP min RTT (probeRttSample).
     f.bbrMinRtt = Math.min(f.bbrMinRtt, rtt);
     if (!this.emulated && now - f.bbrMinRttAt >= 10 * (1 - 1e-12)) {
       f.bbrMinRtt = f.baseRtt;
@@ -215,6 +215,35 @@ export class CongestionLaws {
     const bdp = f.btlBw * f.bbrMinRtt;
     f.cwnd = p.bbrCwndGain * bdp + p.bbrExtraSegs * p.mss;
     f.changing = Math.abs(f.btlBw - prevBw) > 1e-4 * prevBw || !wasFull;
+    if (this.emulated) this.probeRttSample(f, now);
+  }
+
+  /**
+   * Emulated stack: every 10 s the established BBR flows' ProbeRTT (4 packets in flight) drains
+   * the queue of the link a starved flow shares with them, and the starved flow's RTT samples
+   * fall to its path's unloaded RTT plus about 4 packets at its tightest link (measured on stars
+   * shaped as the driver shapes them at 10, 20 and 44 Mbit/s: 5.06, 2.79 and 1.37 ms; docs/tcp-fluid.md).
+   * Linux keeps the smallest sample for 5 minutes, so its skbs (tcp_tso_autosize's bonus) grow then.
+   */
+  private probeRttSample(f: FluidFlow, now: number): void {
+    let slowest = Infinity;
+    let mtu = 0;
+    for (const l of f.path.links) {
+      if (this.settings.topo.capacity[l]! < slowest) {
+        slowest = this.settings.topo.capacity[l]!;
+        mtu = this.settings.topo.mtu[l]!;
+      }
+    }
+    const sample = f.baseRtt + (this.p.probeRttPackets * mtu * 8) / slowest;
+    if (now - f.bbrMinRttAt >= 10 * (1 - 1e-12)) {
+      f.bbrMinRttAt = now;
+      if (sample < f.minRtt) {
+        f.minRtt = sample;
+        f.bonus = this.stack.computeBonus(f);
+        f.changing = true;
+      }
+    }
+    f.wakeAt = f.minRtt > sample * (1 + 1e-9) ? f.bbrMinRttAt + 10 : Infinity;
   }
 
   /** rate a BBR probe at 1.25 x btlBw would see delivered on the flow's tightest link */

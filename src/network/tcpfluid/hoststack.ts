@@ -42,9 +42,14 @@ export class HostStack {
     return f.bonus;
   }
 
+  /** the bonus alone fills a GSO skb: the flow's min RTT is below 2^tsoRttLog us (an idle path) */
+  fullSizeSkbs(f: FluidFlow): boolean {
+    return f.bonus >= this.p.maxTsoSegs * this.p.mss;
+  }
+
   computeBonus(f: FluidFlow): number {
     const r = Math.floor(Math.max(0, f.minRtt * 1e6) / 2 ** this.p.tsoRttLog);
-    return r < 32 ? 65536 / 2 ** r : 0;
+    return r < 17 ? Math.floor(65536 / 2 ** r) : 0;
   }
 
   /** Linux TSQ across one kernel: tsqSkbs skbs of the size tcp_tso_autosize picks now. */

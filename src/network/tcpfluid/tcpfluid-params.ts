@@ -5,7 +5,7 @@ import type { NetworkParams } from "../network-model.ts";
 
 /**
  * Parameters of the model (`params.extra` overrides them by name). stackRtt, handshakeScale,
- * connectSetup, tsqSkbs and the bbr* values marked "fitted" come from bench/calibration/fit.ts on
+ * connectSetup, tsqSkbs, probeRttPackets and the bbr* values marked "fitted" come from bench/calibration/fit.ts on
  * docs/calibration/measured.jsonl (Mininet, kernel 6.18, 10 Mbit/s dumbbell runs `single`,
  * `same-dir`, `rtt-idle`, `rtt-same-dir`; see docs/calibration.md); the rest are Linux 6.x and RFC
  * constants. The goodput efficiency is `NetworkParams.efficiency` (fitted there: 0.950).
@@ -40,6 +40,13 @@ export const TCP_FLUID_DEFAULTS = {
   /** smallest and largest TSO skb, segments (tcp_min_tso_segs; 64 KiB GSO) */
   minTsoSegs: 2,
   maxTsoSegs: 45,
+  /**
+   * emulated stack: a BBR flow held by its own-queue limit estimates its bandwidth (a max filter
+   * of its delivery-rate samples) this much above what it delivers; fitted (pacing / delivery)
+   */
+  bbrHeldBwRatio: 1.24,
+  /** emulated stack: packets queued at a starved BBR flow's tightest link while the others probe RTT; fitted */
+  probeRttPackets: 4.29,
   /** tcp_tso_rtt_log: flows with min RTT below 2^9 us get full-size skbs */
   tsoRttLog: 9,
   /**
