@@ -14,7 +14,7 @@ import type { CostParams, MigrationSpec, PhaseMarks, RunRecord, Transport } from
 import { checkpointSeconds, restoreSeconds, wireBytes } from "./costs.ts";
 import { formatMbps } from "../core/units.ts";
 import { chainedSetUp } from "./setup-chain.ts";
-import { type Connection, openConnection, sendBytes } from "./transport.ts";
+import { type Connection, command, openConnection, sendBytes } from "./transport.ts";
 
 /** CRIU's MAX_XFER_LEN (uffd.c): the largest range one lazy-pages request asks for */
 const MAX_PULL_CHUNK = 4 << 20;
@@ -193,7 +193,7 @@ class Steps {
   *pageServerConnection(): ProcessBody<number> {
     this.progress.phase = "restore";
     const t0 = this.now;
-    yield this.env.model.exchange(this.destination, this.m.source, this.costs.controlBytes, this.costs.controlBytes, { newConnection: true });
+    yield command(this.env.model, this.costs, this.destination, this.m.source);
     return this.now - t0;
   }
 
@@ -385,11 +385,10 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
   const destination = plan.destination;
   const decided = sim.now;
 
-  // MIGRATE and SUCCESS are commands over a new connection each, answered by an acknowledgement:
-  // over a loaded path each pays the handshake and both directions' queues, not one way
-  const command = (from: string, to: string): Waitable<number> => model.exchange(from, to, costs.controlBytes, costs.controlBytes, { newConnection: true });
+  // MIGRATE and SUCCESS are commands over a new connection each
+  const send = (from: string, to: string): Waitable<number> => command(model, costs, from, to);
   progress.phase = "MIGRATE";
-  if (env.manager !== source) yield command(env.manager, source);
+  if (env.manager !== source) yield send(env.manager, source);
   let control = sim.now - decided;
 
   const steps = new Steps(env, m, destination, progress);
@@ -397,7 +396,7 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
 
   progress.phase = "SUCCESS";
   const beforeSuccess = sim.now;
-  yield command(destination, source);
+  yield send(destination, source);
   control += sim.now - beforeSuccess;
   const success = sim.now;
   // The source stops its container (already stopped in every mode here: the final checkpoint

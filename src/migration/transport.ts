@@ -4,7 +4,7 @@
  * elastic flow capped at the cipher throughput) or plain `tcp` (the model's TCP handshake, then
  * an uncapped flow). The RESTART command of the protocol rides on the connection set-up exchange.
  */
-import type { ProcessBody } from "../kernel/index.ts";
+import type { ProcessBody, Waitable } from "../kernel/index.ts";
 import type { Flow, FlowResult, NetworkModel } from "../network/network-model.ts";
 import type { CostParams, Transport } from "../formats/runspec.ts";
 
@@ -14,6 +14,15 @@ export function* openConnection(model: NetworkModel, costs: CostParams, transpor
   const handshakeRtts = transport === "ssh" ? costs.sshHandshakeRtts : model.params.tcpHandshakeRtts;
   yield model.exchange(src, dst, costs.controlBytes, costs.controlBytes, { newConnection: true, handshakeRtts });
   return model.sim.now - t0;
+}
+
+/**
+ * A command over a new connection, answered by an acknowledgement (MIGRATE, SUCCESS, the lazy-pages
+ * daemon's connection to the page server): over a loaded path it pays the handshake and both
+ * directions' queues, not one way.
+ */
+export function command(model: NetworkModel, costs: CostParams, from: string, to: string): Waitable<number> {
+  return model.exchange(from, to, costs.controlBytes, costs.controlBytes, { newConnection: true });
 }
 
 /** A TCP connection that carries several transfers in turn: the flow of its latest (FlowSpec.continues). */
