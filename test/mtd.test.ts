@@ -17,6 +17,7 @@ import { decryptTable, encryptTable, formulaIndex, TableAuthError, tableBytes } 
 import { lookup, setupFountain, setupRandom, setupShamir } from "../src/policies/mtd.ts";
 import type { Policy, PolicyInput } from "../src/policies/policy-types.ts";
 import type { Topology } from "../src/network/topology/topology-types.ts";
+import { mtdSecrets } from "./helpers/secrets.ts";
 import { fig3, link, policyInputOn } from "./helpers/view.ts";
 
 const HOSTS = ["h1", "h2", "h3", "h4", "h5"];
@@ -225,32 +226,13 @@ test("mtd-random: PRF choice, no key retrieval, roughly uniform", (t) => {
   t.true(x2 < 9.21);
 });
 
-/** every rendering of a secret a leak could take */
-function renderings(bytes: Uint8Array): string[] {
-  const b = Buffer.from(bytes);
-  return [b.toString("hex"), b.toString("base64"), b.toString("base64url"), bytesToBigInt(bytes).toString(), bytesToBigInt(bytes).toString(16)];
-}
-function bigRenderings(v: bigint): string[] {
-  return [v.toString(), v.toString(16), ...renderings(bigIntToBytes(v))];
-}
-
 test("secrets never appear in plans, notes, inspection or error messages", (t) => {
   const seed = 11;
   // the key material the decisions below draw: the same input's keyRng
   const sh = setupShamir(input(seed).keyRng, HOSTS, "h1", "h2", 3);
   const fo = setupFountain(input(seed).keyRng, HOSTS, "h1", "h2", 3, 2);
   const ra = setupRandom(input(seed).keyRng);
-  const secrets = [
-    ...renderings(sh.secret.reveal()),
-    ...bigRenderings(sh.r.reveal()),
-    ...[...sh.shares.values()].flatMap((s) => bigRenderings(s.y.reveal())),
-    ...renderings(fo.secret.reveal()),
-    ...bigRenderings(fo.r.reveal()),
-    ...[...fo.keys.values()].flatMap((k) => bigRenderings(k.y.reveal())),
-    ...[...fo.stock.values()].flat().flatMap((s) => renderings(s.revealPayload())),
-    ...renderings(ra.key.reveal()),
-    ...bigRenderings(ra.r.reveal()),
-  ].filter((s) => s.length >= 8);
+  const secrets = mtdSecrets(() => input(seed).keyRng, HOSTS);
   const outputs = [
     JSON.stringify(policy("mtd-shamir").decide(input(seed))),
     JSON.stringify(policy("mtd-fountain").decide(input(seed))),

@@ -18,8 +18,9 @@ import { loadExperiment } from "../src/load/read-experiment.ts";
 import { specAt } from "../src/run/plan.ts";
 import { bigIntToBytes, bytesToBigInt } from "../src/policies/crypto/secret.ts";
 import { decryptTable } from "../src/policies/crypto/table.ts";
-import { lookup, MTD_DEFAULTS, setupFountain, setupRandom, setupShamir } from "../src/policies/mtd.ts";
+import { lookup, MTD_DEFAULTS, setupRandom, setupShamir } from "../src/policies/mtd.ts";
 import { runStream } from "../src/core/random.ts";
+import { mtdSecrets } from "./helpers/secrets.ts";
 
 function sources(dir: string, exts: string[]): string[] {
   const out: string[] = [];
@@ -119,15 +120,6 @@ test("the mininet backend refuses a hostile container name before it connects an
   t.is(decided, 0);
 });
 
-/** every rendering of a secret a leak could take (as in test/mtd.test.ts) */
-function renderings(bytes: Uint8Array): string[] {
-  const b = Buffer.from(bytes);
-  return [b.toString("hex"), b.toString("base64"), b.toString("base64url"), bytesToBigInt(bytes).toString(), bytesToBigInt(bytes).toString(16)];
-}
-function bigRenderings(v: bigint): string[] {
-  return [v.toString(), v.toString(16), ...renderings(bigIntToBytes(v))];
-}
-
 const MTD_TOPOLOGY =
   "name: t\ndefaults: { capacity: 10Mbps, latency: 1ms }\nswitches: [s1, s2]\nhosts: [h1, h2, h3, h4, h5, h6]\nlinks:\n" +
   "  - { a: h1, b: s1 }\n  - { a: h2, b: s1 }\n  - { a: h3, b: s1 }\n  - { a: s1, b: s2 }\n  - { a: h4, b: s2 }\n  - { a: h5, b: s2 }\n  - { a: h6, b: s2 }\n";
@@ -136,24 +128,6 @@ const MTD_EXPERIMENT =
   "name: mtd\ntopology: t.yaml\nruns: 3\nseed: 5\nmanager: h1\ntraffic:\n  - { from: h3, to: h2, kind: tcp }\nmigrations:\n" +
   "  - container: { name: app, checkpoint: 2MB }\n    source: h2\n    candidates: all\n    trigger: { at: 2s }\n" +
   "policies:\n  - mtd-shamir: { k: 3 }\n  - mtd-fountain: { k: 3 }\n  - mtd-random\n";
-
-/** The secrets each run's policy drew: its key material is runStream(seed, "keys", 0), the stream of migration 0. */
-function mtdSecrets(seed: number, hosts: readonly string[]): string[] {
-  const sh = setupShamir(runStream(seed, "keys", 0), hosts, "h1", "h2", 3);
-  const fo = setupFountain(runStream(seed, "keys", 0), hosts, "h1", "h2", 3, 2);
-  const ra = setupRandom(runStream(seed, "keys", 0));
-  return [
-    ...renderings(sh.secret.reveal()),
-    ...bigRenderings(sh.r.reveal()),
-    ...[...sh.shares.values()].flatMap((s) => bigRenderings(s.y.reveal())),
-    ...renderings(fo.secret.reveal()),
-    ...bigRenderings(fo.r.reveal()),
-    ...[...fo.keys.values()].flatMap((k) => bigRenderings(k.y.reveal())),
-    ...[...fo.stock.values()].flat().flatMap((s) => renderings(s.revealPayload())),
-    ...renderings(ra.key.reveal()),
-    ...bigRenderings(ra.r.reveal()),
-  ].filter((s) => s.length >= 8);
-}
 
 test("MTD secrets never appear in any output of migsim run (all three MTD policies, every run)", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "migsim-mtd-"));
@@ -177,7 +151,7 @@ test("MTD secrets never appear in any output of migsim run (all three MTD polici
   const hosts = ["h1", "h2", "h3", "h4", "h5", "h6"];
   let checked = 0;
   for (const seed of new Set(rows.map((row) => Number(row[col("seed")])))) {
-    const secrets = mtdSecrets(seed, hosts);
+    const secrets = mtdSecrets(() => runStream(seed, "keys", 0), hosts);
     t.true(secrets.length > 30);
     for (const [f, text] of texts) for (const s of secrets) t.false(text.includes(s), `secret rendering ${s.slice(0, 12)}... in ${f}`);
     checked += secrets.length;
