@@ -16,6 +16,7 @@ import { loadExperiment } from "../src/load/read-experiment.ts";
 import { runExperiment } from "../src/run/run-experiment.ts";
 import { PAPER_PROFILE } from "../src/load/read-profile.ts";
 import { InputError } from "../src/core/errors.ts";
+import type { RunRecord } from "../src/formats/runspec.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "migsim-profile-"));
 const EXPERIMENT = `name: prof
@@ -130,7 +131,8 @@ test("cross-validation predicts each measurement from the fit of the others, bes
   const full = await fitAll(observed, () => {});
   const backend = createBackend("sim", {});
   const simulate: Simulate = async (m, params) => simulateMeasurement(backend, m, [...m.set, ...[...params].map(([k, v]) => `${k}=${v}`)], 1);
-  const cv = await crossValidate(observed, full, (o) => fitAll(o, () => {}), simulate);
+  const cv = await crossValidate(observed, full, full.groups, (o) => fitAll(o, () => {}), simulate);
+  t.deepEqual(cv.fallBacks, [], "values that recover the truth do not fall back");
   t.deepEqual(Object.keys(cv.perMeasurement).sort(), [...observed.keys()].sort());
   t.true(cv.rms.n >= 4, `${cv.rms.n} measurements could be left out`);
   t.is(cv.perMeasurement["link-tcp"]!.held_out_error, null, "the only measurement of the network efficiency cannot be left out");
@@ -139,6 +141,44 @@ test("cross-validation predicts each measurement from the fit of the others, bes
     if (e.held_out_error !== null && !id.startsWith("loaded-")) t.true(Math.abs(e.held_out_error) < 0.05, `${id}: left out ${e.held_out_error}`);
   }
   t.true(cv.rms.defaults > 5 * cv.rms.fitted, `defaults ${cv.rms.defaults} against fitted ${cv.rms.fitted}`);
+});
+
+test("a fit group whose defaults predict its left-out measurements better falls back; one that predicts better stays, and the errors reported are the profile's", async (t) => {
+  // four measurements of 10 s; the simulator gives 10 s at the defaults, 10 s + 2 x costs.bad,
+  // and 10 s x 1.5 without costs.good; each left-out fit says bad = 1 s, good = 1
+  const record = (total: number) => ({ total_s: total }) as RunRecord;
+  const measurement = (id: string): Measurement => ({ id, file: "link", set: [], runs: 1 });
+  const observed = new Map<string, Observed>(["a", "b", "c", "d"].map((id) => [id, { measurement: measurement(id), records: [record(10)], probes: [] }]));
+  const fitted = (): Calibration => ({
+    params: new Map<string, string | number>([
+      ["costs.bad", 1],
+      ["costs.good", 1],
+    ]),
+    fits: new Map(),
+  });
+  const simulate: Simulate = async (_m, params) => {
+    const bad = Number(params.get("costs.bad") ?? 0);
+    const good = params.has("costs.good") || params.size === 0 ? 1 : 1.5;
+    return { records: [record(good * (10 + 2 * bad))], probes: [] };
+  };
+  const all = ["a", "b", "c", "d"];
+  const cv = await crossValidate(
+    observed,
+    fitted(),
+    [
+      { keys: ["costs.bad"], measurements: all },
+      { keys: ["costs.good"], measurements: all },
+    ],
+    async () => fitted(),
+    simulate,
+  );
+  t.deepEqual(
+    cv.fallBacks.map((f) => f.keys),
+    [["costs.bad"]],
+  );
+  t.true(Math.abs(cv.fallBacks[0]!.withFit - 0.2) < 1e-9 && cv.fallBacks[0]!.withDefaults === 0, JSON.stringify(cv.fallBacks));
+  // reported under the profile as written: costs.bad at its default, costs.good fitted
+  t.true(Math.abs(cv.rms.heldOut) < 1e-12 && Math.abs(cv.rms.fitted) < 1e-12, JSON.stringify(cv.rms));
 });
 
 test("the stateless kill and start are measured at both ends of the calibration, and fitted on the host's mean over it", async (t) => {

@@ -3,7 +3,7 @@
  * and writes a testbed profile (docs/profiles.md). The measurements' own output folders (runs.csv,
  * probes.csv, manifest) are kept beside the profile, so every fit can be checked and redone.
  */
-import { crossValidate, type CrossValidation } from "./cross-validate.ts";
+import { crossValidate, type CrossValidation, type FitGroup } from "./cross-validate.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -108,8 +108,19 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
     ({ machine } = await onTestbedSession(opts.backendOptions, "a calibration", opts.log, (session) => measure(session)));
     if (machine) writeFileAtomic(join(measurementsDir, MACHINE_FILE), `${JSON.stringify(machine, null, 2)}\n`);
   }
-  const cal = await fitAll(observed, opts.log);
-  const cv = await crossValidate(observed, cal, (obs) => fitAll(obs, () => {}), simulator());
+  const { groups, ...cal } = await fitAll(observed, opts.log);
+  const cv = await crossValidate(observed, cal, groups, (obs) => fitAll(obs, () => {}), simulator());
+  for (const f of cv.fallBacks) {
+    opts.log(
+      `fell back to the defaults: ${f.keys.join(", ")} (left out of the fit in turn, the measurements it was fitted on were predicted with rms ${pctOf(f.withFit)} with the fitted value${f.keys.length > 1 ? "s" : ""}, ${pctOf(f.withDefaults)} with the defaults)`,
+    );
+    for (const key of f.keys) {
+      cal.params.delete(key);
+      const fit = cal.fits.get(key);
+      if (fit)
+        fit.fallback = `not used: left out of the fit in turn, the ${f.n} measurements it was fitted on were predicted with rms ${pctOf(f.withFit)} of total_s with the fitted ${f.keys.join(", ")} and ${pctOf(f.withDefaults)} with the built-in defaults, which the profile keeps`;
+    }
+  }
   for (const [id, e] of Object.entries(cv.perMeasurement)) {
     opts.log(
       `held out ${id}: total ${e.measured_s.toFixed(2)} s measured; error fitted ${pctOf(e.fitted_error)}, left out of the fit ${e.held_out_error === null ? "n/a (the fit needs it)" : pctOf(e.held_out_error)}, defaults ${pctOf(e.default_error)}`,
@@ -133,9 +144,14 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
   return { profileFile, measurementsDir, document, failedRuns, testbedRuns };
 }
 
-/** The fit steps in dependency order; each sees the values fitted before it. */
-export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line: string) => void): Promise<Calibration> {
+/**
+ * The fit steps in dependency order; each sees the values fitted before it. `groups`: the keys
+ * each step set (a key a later step sets again joins that step's group too) and the measurements
+ * it fitted them on.
+ */
+export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line: string) => void): Promise<Calibration & { groups: FitGroup[] }> {
   const cal: Calibration = { params: new Map(), fits: new Map() };
+  const groups: FitGroup[] = [];
   const simulate = simulator();
   const of = (prefix: string): Observed[] => [...observed.values()].filter((o) => o.measurement.id.startsWith(prefix));
   const one = (id: string): Observed => {
@@ -143,30 +159,33 @@ export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line
     if (!o) throw new Error(`calibration measurement ${id} is missing`);
     return o;
   };
-  const step = async (what: string, fn: () => void | Promise<void>): Promise<void> => {
-    await fn();
+  const step = async (what: string, obs: Observed[], fn: (obs: Observed[]) => void | Promise<void>): Promise<void> => {
+    const before = new Map(cal.params);
+    await fn(obs);
+    const keys = [...cal.params.keys()].filter((k) => before.get(k) !== cal.params.get(k) || !before.has(k));
+    const measurements = obs.map((o) => o.measurement.id);
+    if (keys.length && !groups.some((g) => g.keys.length === keys.length && g.keys.every((k) => keys.includes(k)))) groups.push({ keys, measurements });
     log(`fitted ${what}`);
   };
-  await step("checkpoint and restore base and rate, image overhead", () => fitHostCosts([...observed.values()], cal));
-  await step("transfer-setup", () => fitOffset("costs.transfer-setup", "transfer_s", of("host-costs-"), cal, simulate, "the copy's start-up (tool and connection)"));
-  await step("network efficiency", () => fitEfficiency(one("link-tcp"), cal, simulate));
+  await step("checkpoint and restore base and rate, image overhead", [...observed.values()], (obs) => fitHostCosts(obs, cal));
+  await step("transfer-setup", of("host-costs-"), (obs) => fitOffset("costs.transfer-setup", "transfer_s", obs, cal, simulate, "the copy's start-up (tool and connection)"));
+  await step("network efficiency", [one("link-tcp")], ([obs]) => fitEfficiency(obs!, cal, simulate));
   // the stateless RESTART is an ssh login running a command and nothing else: its host time, which every
   // such command session (MTD set-ups too) pays; a copy's SSH start-up is ssh-setup, fitted next
-  await step("ssh-command", () => fitOffset("costs.ssh-command", "transfer_s", of("stateless"), cal, simulate, "the stateless RESTART (an ssh login running a command)"));
-  await step("post-copy dump and lazy restore", async () => {
-    const postcopy = of(POSTCOPY_MEASUREMENT);
+  await step("ssh-command", of("stateless"), (obs) => fitOffset("costs.ssh-command", "transfer_s", obs, cal, simulate, "the stateless RESTART (an ssh login running a command)"));
+  await step("post-copy dump and lazy restore", of(POSTCOPY_MEASUREMENT), async (postcopy) => {
     if (postcopy.length === 0) return;
     fitPostcopyImage(postcopy, cal);
     await fitOffset("costs.postcopy-checkpoint-base", "checkpoint_s", postcopy, cal, simulate, "post-copy's dump of the minimal state under runc");
     await fitOffset("costs.postcopy-restore-base", "restore_s", postcopy, cal, simulate, "post-copy's lazy restore up to the container running");
     await fitPostcopyClose(postcopy, cal, simulate);
   });
-  await step("ssh-setup", () => fitOffset("costs.ssh-setup", "transfer_s", [one("link-ssh")], cal, simulate, "SSH key exchange and authentication"));
-  await step("stateless kill, start, switch-over and preparation", () => fitStateless(of("stateless"), cal, simulate));
-  await step("late-flow host stack and SFTP per-file requests", () => fitLoaded(of("loaded-"), cal, simulate));
+  await step("ssh-setup", [one("link-ssh")], (obs) => fitOffset("costs.ssh-setup", "transfer_s", obs, cal, simulate, "SSH key exchange and authentication"));
+  await step("stateless kill, start, switch-over and preparation", of("stateless"), (obs) => fitStateless(obs, cal, simulate));
+  await step("late-flow host stack and SFTP per-file requests", of("loaded-"), (obs) => fitLoaded(obs, cal, simulate));
   // the per-file requests also cost time on the idle path: the SSH start-up again, with them
-  await step("ssh-setup with the fitted file count", () => fitOffset("costs.ssh-setup", "transfer_s", [one("link-ssh")], cal, simulate, "SSH key exchange and authentication"));
-  return cal;
+  await step("ssh-setup with the fitted file count", [one("link-ssh")], (obs) => fitOffset("costs.ssh-setup", "transfer_s", obs, cal, simulate, "SSH key exchange and authentication"));
+  return { ...cal, groups };
 }
 
 /** The simulator on a calibration experiment: one run per setting (the sim backend is deterministic). */

@@ -21,6 +21,8 @@ export interface Fit {
   source: string;
   error: string;
   n: number;
+  /** why the profile does not use it (cross-validation: the defaults predicted better) */
+  fallback?: string;
 }
 
 export interface Observed {

@@ -224,6 +224,10 @@ const FIT_SCHEMA = z.strictObject({
   source: z.string().meta({ description: "the measurements it was fitted on (calibration experiment, cells, runs)" }),
   error: z.string().meta({ description: "the fit's error on those measurements" }),
   n: z.number().int().min(0).optional().meta({ description: "measurements used" }),
+  fallback: z.string().optional().meta({
+    description:
+      "set when the built-in defaults predicted the measurements left out of the fit better (cross-validation): the value is not in `network`/`costs`, the default is used; says by how much",
+  }),
 });
 
 /**
@@ -241,7 +245,13 @@ export const PROFILE_SCHEMA = z.strictObject({
   machine: z.record(z.string(), z.string()).optional().meta({ description: "what the testbed ran and how busy it was (calibrate writes kernel, cpu, criu, load-average)" }),
   network: NETWORK_SCHEMA.optional().meta({ description: "network block, as in an experiment" }),
   costs: COSTS_SCHEMA.optional().meta({ description: "costs block, as in an experiment (table under Experiment)" }),
-  fits: z.record(z.string(), FIT_SCHEMA).optional().meta({ description: "per fitted field (`costs.checkpoint-base`, `network.efficiency`, `network.extra.NAME`): its provenance" }),
+  fits: z
+    .record(z.string(), FIT_SCHEMA)
+    .optional()
+    .meta({
+      description:
+        "per fitted field (`costs.checkpoint-base`, `network.efficiency`, `network.extra.NAME`): its provenance (value, source, error, n), and `fallback` when cross-validation kept the default instead (docs/profiles.md)",
+    }),
   "cross-validation": z
     .strictObject({
       rms: z.strictObject({ fitted: z.number(), "held-out": z.number(), defaults: z.number(), n: z.number().int() }).optional(),
