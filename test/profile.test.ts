@@ -4,6 +4,7 @@
  * from measurements the simulator itself produced with those parameters.
  */
 import { crossValidate } from "../src/calibrate/cross-validate.ts";
+import { repeatability } from "../src/calibrate/repeatability.ts";
 import test from "ava";
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -179,6 +180,20 @@ test("a fit group whose defaults predict its left-out measurements better falls 
   t.true(Math.abs(cv.fallBacks[0]!.withFit - 0.2) < 1e-9 && cv.fallBacks[0]!.withDefaults === 0, JSON.stringify(cv.fallBacks));
   // reported under the profile as written: costs.bad at its default, costs.good fitted
   t.true(Math.abs(cv.rms.heldOut) < 1e-12 && Math.abs(cv.rms.fitted) < 1e-12, JSON.stringify(cv.rms));
+});
+
+test("repeatability: the median spread of the repeated measurements' phases, noisy above 5%; measurements run once do not count", (t) => {
+  const run = (c: number, r: number, total: number) => ({ checkpoint_s: c, restore_s: r, total_s: total }) as RunRecord;
+  const obs = (id: string, records: RunRecord[]): Observed => ({ measurement: { id, file: "link", set: [], runs: records.length }, records, probes: [] });
+  // cv of (1, 1.1): 0.0673; of (1, 1): 0; of (2, 2.02): 0.0070
+  const calm = [obs("a", [run(1, 2, 5), run(1, 2, 5.05)]), obs("b", [run(2, 1, 10), run(2.02, 1, 10)]), obs("once", [run(9, 9, 90)])];
+  const r = repeatability(calm)!;
+  t.is(r.measurements, 2);
+  t.true(r.medianCv < 0.01 && !r.noisy, JSON.stringify(r));
+  const busy = [obs("a", [run(1, 2, 5), run(1.1, 2.2, 5.5)]), obs("b", [run(2, 1, 10), run(2.2, 1.1, 11)])];
+  const b = repeatability(busy)!;
+  t.true(Math.abs(b.medianCv - 0.0673) < 1e-3 && b.noisy, JSON.stringify(b));
+  t.is(repeatability([obs("once", [run(1, 1, 1)])]), undefined);
 });
 
 test("the stateless kill and start are measured at both ends of the calibration, and fitted on the host's mean over it", async (t) => {

@@ -4,6 +4,7 @@
  * probes.csv, manifest) are kept beside the profile, so every fit can be checked and redone.
  */
 import { crossValidate, type CrossValidation, type FitGroup } from "./cross-validate.ts";
+import { NOISY_SPREAD, type Repeatability, repeatability } from "./repeatability.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -108,6 +109,12 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
     ({ machine } = await onTestbedSession(opts.backendOptions, "a calibration", opts.log, (session) => measure(session)));
     if (machine) writeFileAtomic(join(measurementsDir, MACHINE_FILE), `${JSON.stringify(machine, null, 2)}\n`);
   }
+  const spread = repeatability(observed.values());
+  if (spread?.noisy) {
+    opts.log(
+      `the calibration's repeated runs spread by a median ${(100 * spread.medianCv).toFixed(1)}% (above ${100 * NOISY_SPREAD}%: the host was busy); the profile says it is noisy (repeatability.noisy), and its host costs hold only as loaded: calibrate again on an idle host`,
+    );
+  }
   const { groups, ...cal } = await fitAll(observed, opts.log);
   const cv = await crossValidate(observed, cal, groups, (obs) => fitAll(obs, () => {}), simulator());
   for (const f of cv.fallBacks) {
@@ -132,7 +139,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcom
         (cv.rms.heldOut > cv.rms.defaults ? ": the fit predicts the measurements it did not see WORSE than the defaults" : ""),
     );
   }
-  const document = profileDocument(cal, opts, testbed, measuredAt(measurementsDir, plan) ?? started, machine, cv);
+  const document = profileDocument(cal, opts, testbed, measuredAt(measurementsDir, plan) ?? started, machine, cv, spread);
   PROFILE_SCHEMA.parse(document);
   const header = [
     `# Testbed profile written by \`migsim ${(opts.argv ?? []).join(" ")}\`.`,
@@ -257,7 +264,15 @@ function readMachine(dir: string): Record<string, string> | undefined {
 const pctOf = (x: number): string => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
 const round4 = (x: number): number => Number(x.toFixed(4));
 
-function profileDocument(cal: Calibration, opts: CalibrateOptions, testbed: string | undefined, started: Date, machine: Record<string, string> | undefined, cv: CrossValidation): ProfileDocument {
+function profileDocument(
+  cal: Calibration,
+  opts: CalibrateOptions,
+  testbed: string | undefined,
+  started: Date,
+  machine: Record<string, string> | undefined,
+  cv: CrossValidation,
+  spread: Repeatability | undefined,
+): ProfileDocument {
   const network: Record<string, unknown> = { model: "tcp-fluid", "host-stack": "emulated" };
   const extra: Record<string, number> = {};
   const costs: Record<string, unknown> = {};
@@ -278,6 +293,7 @@ function profileDocument(cal: Calibration, opts: CalibrateOptions, testbed: stri
     network: network as ProfileDocument["network"],
     costs,
     fits: Object.fromEntries(cal.fits),
+    ...(spread ? { repeatability: { "median-cv": round4(spread.medianCv), measurements: spread.measurements, noisy: spread.noisy } } : {}),
     "cross-validation": {
       ...(cv.rms.n > 0 ? { rms: { fitted: round4(cv.rms.fitted), "held-out": round4(cv.rms.heldOut), defaults: round4(cv.rms.defaults), n: cv.rms.n } } : {}),
       measurements: Object.fromEntries(

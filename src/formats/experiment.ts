@@ -245,13 +245,18 @@ export const PROFILE_SCHEMA = z.strictObject({
   machine: z.record(z.string(), z.string()).optional().meta({ description: "what the testbed ran and how busy it was (calibrate writes kernel, cpu, criu, load-average)" }),
   network: NETWORK_SCHEMA.optional().meta({ description: "network block, as in an experiment" }),
   costs: COSTS_SCHEMA.optional().meta({ description: "costs block, as in an experiment (table under Experiment)" }),
-  fits: z
-    .record(z.string(), FIT_SCHEMA)
+  fits: z.record(z.string(), FIT_SCHEMA).optional().meta({
+    description:
+      "per fitted field (`costs.checkpoint-base`, `network.efficiency`, `network.extra.NAME`): its provenance (value, source, error, n), and `fallback` when cross-validation kept the default instead (docs/profiles.md)",
+  }),
+  repeatability: z
+    .strictObject({
+      "median-cv": z.number().min(0).meta({ description: "median std / mean of checkpoint_s, restore_s and total_s over the measurements run more than once" }),
+      measurements: z.number().int().min(0).meta({ description: "measurements run more than once" }),
+      noisy: z.boolean().meta({ description: "true above 5%: the host was busy while measured, and the fitted host costs hold only as loaded (docs/profiles.md)" }),
+    })
     .optional()
-    .meta({
-      description:
-        "per fitted field (`costs.checkpoint-base`, `network.efficiency`, `network.extra.NAME`): its provenance (value, source, error, n), and `fallback` when cross-validation kept the default instead (docs/profiles.md)",
-    }),
+    .meta({ description: "how well the calibration's repeated runs agreed (calibrate writes it)" }),
   "cross-validation": z
     .strictObject({
       rms: z.strictObject({ fitted: z.number(), "held-out": z.number(), defaults: z.number(), n: z.number().int() }).optional(),
