@@ -280,6 +280,12 @@ test("--rejudge simulates an earlier validation's scenarios again and judges the
   t.is(r.pairs.length, new Set(sim.map((x) => x.policy)).size);
   for (const p of r.pairs) t.true(Math.abs(p.errors.transfer_s! - (1 / 1.2 - 1)) < 1e-3, `transfer error ${p.errors.transfer_s}`);
   t.regex(readFileSync(r.reportFile, "utf8"), /Re-judged, not a validation/);
+  t.notRegex(readFileSync(r.reportFile, "utf8"), /noisy/);
+  // a profile whose calibration's runs spread: the report says so beside its name
+  const noisy = join(dir, "busy.yaml");
+  writeFileSync(noisy, "profile: busy\nrepeatability: { median-cv: 0.133, measurements: 9, noisy: true }\n");
+  const busy = await rejudgeRandom({ dir, profile: noisy, out: join(dir, "rejudged-busy"), log: () => {} });
+  t.regex(readFileSync(busy.reportFile, "utf8"), /Profile `busy` \(sha256 [0-9a-f]{12}\)\. \*\*A noisy calibration\*\*: its calibration's repeated runs spread by a median 13\.3%/);
   writeFileSync(file, `${scenarioFileText(scenario)}# edited\n`);
   const e = await t.throwsAsync(rejudgeRandom({ dir, profile: "paper", out, log: () => {} }));
   t.regex(e.message, /no draw of this seed writes this file/);

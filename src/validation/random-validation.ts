@@ -172,6 +172,7 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
       budgetS: budget,
       profile: profile.name,
       profileHash: profile.sha256,
+      profileRepeatability: profile.document.repeatability,
       machine,
       pairs: pairs.map((p) => ({ ...p, file: scenarioLink(p.file) })),
       plot,

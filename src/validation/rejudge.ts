@@ -90,6 +90,7 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
     budgetS: Number.NaN,
     profile: profile.name,
     profileHash: profile.sha256,
+    profileRepeatability: profile.document.repeatability,
     machine: undefined,
     pairs,
     plot: "validation.svg",

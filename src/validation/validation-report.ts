@@ -103,6 +103,8 @@ export interface RandomReportInput {
   budgetS: number;
   profile: string;
   profileHash: string;
+  /** the profile's `repeatability` (how well its calibration's repeated runs agreed), when it has one */
+  profileRepeatability?: { "median-cv": number; noisy: boolean } | undefined;
   machine: Readonly<Record<string, string>> | undefined;
   pairs: readonly PairResult[];
   plot: string;
@@ -113,6 +115,13 @@ export interface RandomReportInput {
 
 const pctAbs = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
 const sec = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
+
+/** what the profile says of its calibration's repeated runs, as a sentence after its name */
+function spreadNote(rep: RandomReportInput["profileRepeatability"]): string {
+  if (!rep) return "";
+  const spread = `its calibration's repeated runs spread by a median ${(100 * rep["median-cv"]).toFixed(1)}%`;
+  return rep.noisy ? ` **A noisy calibration**: ${spread} (the host was busy; docs/profiles.md).` : ` Of the profile: ${spread}.`;
+}
 
 export function randomValidationMarkdown(r: RandomReportInput): string {
   const met = r.pairs.filter((p) => p.status === "met").length;
@@ -131,11 +140,11 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
           `ordinary experiment file, simulated again and judged against the testbed records of the earlier validation in ${r.rejudgedFrom}.`,
           "**Re-judged, not a validation**: those testbed records were seen before this model or profile was made, so this",
           "measures a change against known data; only a validation with a fresh seed is held out.",
-          `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}).`,
+          `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}).${spreadNote(r.profileRepeatability)}`,
         ]
       : [
           "ordinary experiment file (scenarios/), run on the simulator and on the testbed under the same seeds.",
-          `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}). ${r.redrawn.length} draw(s) were over the budget of ${r.budgetS} s of simulated time a run and were redrawn${r.redrawn.length ? ` (${r.redrawn.map((x) => `${x.scenario}: ${Number.isFinite(x.simulatedS) ? `${x.simulatedS.toFixed(0)} s` : `> ${r.budgetS} s`}`).join(", ")})` : ""}.`,
+          `Profile \`${r.profile}\` (sha256 ${r.profileHash.slice(0, 12)}).${spreadNote(r.profileRepeatability)} ${r.redrawn.length} draw(s) were over the budget of ${r.budgetS} s of simulated time a run and were redrawn${r.redrawn.length ? ` (${r.redrawn.map((x) => `${x.scenario}: ${Number.isFinite(x.simulatedS) ? `${x.simulatedS.toFixed(0)} s` : `> ${r.budgetS} s`}`).join(", ")})` : ""}.`,
           ...(r.refused.length
             ? [`${r.refused.length} draw(s) the simulator refused were redrawn (no plan for the testbed to replay): ${r.refused.map((x) => `${x.scenario}: ${x.reason}`).join("; ")}.`]
             : []),
