@@ -4,7 +4,7 @@
  * from measurements the simulator itself produced with those parameters.
  */
 import { crossValidate } from "../src/calibrate/cross-validate.ts";
-import { repeatability } from "../src/calibrate/repeatability.ts";
+import { repeatability } from "../src/calibrate/run-spread.ts";
 import test from "ava";
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -4,7 +4,7 @@
  * probes.csv, manifest) are kept beside the profile, so every fit can be checked and redone.
  */
 import { crossValidate, type CrossValidation, type FitGroup } from "./cross-validate.ts";
-import { NOISY_SPREAD, type Repeatability, repeatability } from "./repeatability.ts";
+import { NOISY_SPREAD, type Repeatability, repeatability } from "./run-spread.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
