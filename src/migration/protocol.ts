@@ -386,9 +386,8 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
   const decided = sim.now;
 
   // MIGRATE and SUCCESS are commands over a new connection each
-  const send = (from: string, to: string): Waitable<number> => command(model, costs, from, to);
   progress.phase = "MIGRATE";
-  if (env.manager !== source) yield send(env.manager, source);
+  if (env.manager !== source) yield command(model, costs, env.manager, source);
   let control = sim.now - decided;
 
   const steps = new Steps(env, m, destination, progress);
@@ -396,7 +395,7 @@ export function* migrationProcess(env: MigrationEnv, m: MigrationSpec, index: nu
 
   progress.phase = "SUCCESS";
   const beforeSuccess = sim.now;
-  yield send(destination, source);
+  yield command(model, costs, destination, source);
   control += sim.now - beforeSuccess;
   const success = sim.now;
   // The source stops its container (already stopped in every mode here: the final checkpoint
