@@ -73,13 +73,19 @@ const tsqSkbs = cubicQueue / (TCP_FLUID_DEFAULTS.maxTsoSegs * WIRE);
 // driver shapes them, not from this dumbbell, whose host links are unshaped veths: there a lone
 // BBR flow keeps 27 kB, on the driver's topologies 45-51 kB at 2-20 Mbit/s.
 const PROBES = join(ROOT, "docs", "calibration", "queue-probe");
+/** every BBR queue probe's output, by file name */
+const probeTexts = new Map(
+  readdirSync(PROBES)
+    .filter((f) => f.startsWith("bbr-") && f.endsWith(".txt"))
+    .map((f) => [f, readFileSync(join(PROBES, f), "utf8")] as const),
+);
 // (not the -equal probes: with every link at one rate the queue sits in the sender's own HTB,
 // not at the port they sample)
-const probeBacklogs = readdirSync(PROBES)
-  .filter((f) => f.startsWith("bbr-") && f.endsWith(".txt") && !f.includes("-equal"))
-  .map((f) => {
+const probeBacklogs = [...probeTexts]
+  .filter(([f]) => !f.includes("-equal"))
+  .map(([, text]) => {
     // the first flow alone, after its startup: 10-20 s
-    const alone = [...readFileSync(join(PROBES, f), "utf8").matchAll(/^\s*([\d.]+) backlog \[\('(\d+)b'/gm)].filter((m) => Number(m[1]) >= 10 && Number(m[1]) <= 20).map((m) => Number(m[2]));
+    const alone = [...text.matchAll(/^\s*([\d.]+) backlog \[\('(\d+)b'/gm)].filter((m) => Number(m[1]) >= 10 && Number(m[1]) <= 20).map((m) => Number(m[2]));
     return median(alone);
   });
 const bbrExtraSegs = mean(probeBacklogs) / WIRE;
@@ -89,10 +95,9 @@ const bbrExtraSegs = mean(probeBacklogs) / WIRE;
 // bandwidth estimate is a max filter of delivery samples, above their mean. Its last min RTT:
 // once the first flow's ProbeRTT drained the queue (every probe ran 10 s or more past the late
 // start), the stack RTT plus this many 1500-byte packets at the bottleneck's rate.
-const lateProbes = readdirSync(PROBES)
-  .filter((f) => f.startsWith("bbr-") && f.endsWith(".txt"))
-  .map((f) => {
-    const samples = [...readFileSync(join(PROBES, f), "utf8").matchAll(/^\s*([\d.]+) backlog .*\| late (\{.*\})$/gm)].map((m) => ({
+const lateProbes = [...probeTexts]
+  .map(([f, text]) => {
+    const samples = [...text.matchAll(/^\s*([\d.]+) backlog .*\| late (\{.*\})$/gm)].map((m) => ({
       t: Number(m[1]),
       ...(JSON.parse(m[2]!.replaceAll("'", '"').replaceAll("None", "null")) as { minrtt: number | null; pacing: number | null; delivery: number | null }),
     }));
