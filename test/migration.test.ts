@@ -1,6 +1,7 @@
 import test, { type ExecutionContext } from "ava";
 import { InputError } from "../src/core/errors.ts";
 import { DEFAULT_COSTS, JOWUA_TABLE2, mean, restoreSeconds } from "../src/migration/costs.ts";
+import { tarStreamBytes } from "../src/migration/transport.ts";
 import { validateRunSpec } from "../src/migration/validate.ts";
 import { SimBackend } from "../backends/sim/backend.ts";
 import type { Policy, PolicyPlan } from "../src/policies/policy-types.ts";
@@ -22,15 +23,17 @@ function sums(t: ExecutionContext, r: RunRecord): void {
 }
 
 // Topology: star of 8 Mbps links, efficiency 1 => 1 MB/s; checkpoint 0.5 s + 1 MB/s; restore 2 s + 1 MB/s.
+// A tcp copy of the one-file folder is a tar stream: its framing (headers, padding) is `f` seconds at 1 MB/s.
+const f = tarStreamBytes(0, 1) / 1e6;
 
 test("cold: downtime = checkpoint + transfer + restore, hand-computed", async (t) => {
   const r = await one(runSpec({ migrations: [migration({ checkpoint: 2e6, mode: "cold" })] }));
   close(t, r.trigger_s, 10, "trigger");
   close(t, r.checkpoint_s, 2.5, "checkpoint 0.5 + 2MB / 1MB/s");
-  close(t, r.transfer_s, 2, "2 MB at 1 MB/s, no latency");
+  close(t, r.transfer_s, 2 + f, "2 MB and the tar framing at 1 MB/s, no latency");
   close(t, r.restore_s, 4, "restore 2 + 2");
-  close(t, r.downtime_s, 8.5, "downtime");
-  close(t, r.total_s, 8.5, "total (no latency, no control bytes)");
+  close(t, r.downtime_s, 8.5 + f, "downtime");
+  close(t, r.total_s, 8.5 + f, "total (no latency, no control bytes)");
   t.is(r.checkpoint_bytes, 2e6);
   t.is(r.transferred_bytes, 2e6);
   t.is(r.path_hops, 2);
@@ -60,7 +63,7 @@ test("compression: bytes on the wire = checkpoint * ratio", async (t) => {
   const r = await one(runSpec({ costs: { ...SIMPLE_COSTS, compression: 0.25 }, migrations: [migration({ checkpoint: 4e6 })] }));
   t.is(r.checkpoint_bytes, 4e6);
   t.is(r.transferred_bytes, 1e6);
-  close(t, r.transfer_s, 1, "1 MB on the wire");
+  close(t, r.transfer_s, 1 + f, "1 MB on the wire, framed");
   close(t, r.restore_s, 6, "restore reads the raw 4 MB");
 });
 
@@ -79,17 +82,21 @@ test("stateless: downtime from kill start to start end, total includes preparati
 
 test("pre-copy that converges: rounds shrink below the threshold, then stop-and-copy", async (t) => {
   const r = await one(runSpec({ migrations: [migration({ mode: "pre-copy", checkpoint: 2e6, dirtyRate: 50e3 })] }));
-  // round 1: dump 0.5 + 2 = 2.5, send 2 => dirtied 50 kB/s * 4.5 s = 225 kB (> 100 kB)
-  // round 2: dump 0.5 + 0.225, send 0.225 => dirtied 50 kB/s * 0.95 s = 47.5 kB (< 100 kB)
-  // stop-and-copy: dump 0.5 + 0.0475, send 0.0475; restore 2 + 2 (whole image)
+  // round 1: dump 0.5 + 2 = 2.5, send 2 + f => dirtied 50 kB/s * (4.5 + f) s = 225.4 kB (> 100 kB)
+  // round 2: dump 0.5 + 0.2254, send 0.2254 + f => dirtied 50 kB/s * 0.958 s = 47.9 kB (< 100 kB)
+  // stop-and-copy: dump 0.5 + 0.0479, send 0.0479 + f; restore 2 + 2 (whole image)
+  const dirty1 = 50e3 * (2.5 + 2 + f);
+  const round2 = { dump: 0.5 + dirty1 / 1e6, send: dirty1 / 1e6 + f };
+  const dirty2 = 50e3 * (round2.dump + round2.send);
+  const final = { dump: 0.5 + dirty2 / 1e6, send: dirty2 / 1e6 + f };
   t.is(r.rounds, 2);
   t.true(r.converged);
   t.is(r.note, "");
-  close(t, r.downtime_s, 0.5475 + 0.0475 + 4, "downtime = final dump + final send + restore");
-  close(t, r.checkpoint_s, 2.5 + 0.725 + 0.5475, "all dumps");
-  close(t, r.transfer_s, 2 + 0.225 + 0.0475, "all sends");
-  close(t, r.transferred_bytes, 2e6 + 225e3 + 47.5e3, "bytes on the wire", 1e-12);
-  close(t, r.total_s, 2.5 + 2 + 0.725 + 0.225 + 0.5475 + 0.0475 + 4, "total");
+  close(t, r.downtime_s, final.dump + final.send + 4, "downtime = final dump + final send + restore");
+  close(t, r.checkpoint_s, 2.5 + round2.dump + final.dump, "all dumps");
+  close(t, r.transfer_s, 2 + f + round2.send + final.send, "all sends");
+  close(t, r.transferred_bytes, 2e6 + dirty1 + dirty2, "bytes on the wire", 1e-12);
+  close(t, r.total_s, 2.5 + 2 + f + round2.dump + round2.send + final.dump + final.send + 4, "total");
   sums(t, r);
 });
 
@@ -98,19 +105,21 @@ test("pre-copy that cannot converge: dirty rate above the path rate stops at the
   // every round re-dirties the whole 2 MB page set: 3 rounds (the limit), then stop-and-copy of 2 MB
   t.is(r.rounds, 3);
   t.false(r.converged);
-  t.regex(r.note, /round limit \(3\).*dirty rate 16Mbps.*>= path rate 8Mbps/);
-  close(t, r.downtime_s, 2.5 + 2 + 4, "downtime");
-  close(t, r.total_s, 3 * 4.5 + 2.5 + 2 + 4, "total");
+  // the path rate is the files' bytes over the send time: 8 Mbps less the tar framing
+  t.regex(r.note, /round limit \(3\).*dirty rate 16Mbps.*>= path rate 7.97Mbps/);
+  close(t, r.downtime_s, 2.5 + 2 + f + 4, "downtime");
+  close(t, r.total_s, 3 * (4.5 + f) + 2.5 + 2 + f + 4, "total");
   close(t, r.transferred_bytes, 4 * 2e6, "four copies");
   sums(t, r);
 });
 
 test("post-copy: downtime covers the minimal state only, total until the last page", async (t) => {
   const r = await one(runSpec({ migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
-  // minimal 0.5 MB: dump 0.5 + 0.5, send 0.5, restore 2 + 0.5; then pull 1.5 MB in 1.5 s
-  close(t, r.downtime_s, 1 + 0.5 + 2.5, "downtime");
-  close(t, r.total_s, 1 + 0.5 + 2.5 + 1.5, "total");
-  close(t, r.transfer_s, 0.5 + 1.5, "minimal + pulled pages");
+  // minimal 0.5 MB: dump 0.5 + 0.5, send 0.5 + f, restore 2 + 0.5; then pull 1.5 MB in 1.5 s (the
+  // page server's byte stream: no tar)
+  close(t, r.downtime_s, 1 + 0.5 + f + 2.5, "downtime");
+  close(t, r.total_s, 1 + 0.5 + f + 2.5 + 1.5, "total");
+  close(t, r.transfer_s, 0.5 + f + 1.5, "minimal + pulled pages");
   t.is(r.transferred_bytes, 2e6);
   sums(t, r);
 });
@@ -173,12 +182,12 @@ test("concurrent migrations share the bottleneck link and the destination's rest
     ],
   });
   const [a, b] = (await backend().execute(spec)).records;
-  // both flows cross s1 -> h3 at once: 0.5 MB/s each, 4 s; restores start together at h3:
+  // both flows cross s1 -> h3 at once: 0.5 MB/s each, 4 + 2f s; restores start together at h3:
   // the one that starts second counts 2 containers restoring (+50%)
-  close(t, a!.transfer_s, 4, "a shares the link");
-  close(t, b!.transfer_s, 4, "b shares the link");
+  close(t, a!.transfer_s, 4 + 2 * f, "a shares the link");
+  close(t, b!.transfer_s, 4 + 2 * f, "b shares the link");
   t.deepEqual([a!.restore_s, b!.restore_s].sort(), [4, 6]);
-  close(t, a!.total_s, 2.5 + 4 + a!.restore_s, "a total");
+  close(t, a!.total_s, 2.5 + 4 + 2 * f + a!.restore_s, "a total");
 });
 
 test("staggered migrations: the overlap of the two flows is shared, the rest alone", async (t) => {
@@ -189,10 +198,10 @@ test("staggered migrations: the overlap of the two flows is shared, the rest alo
     ],
   });
   const [a, b] = (await backend().execute(spec)).records;
-  // a sends alone from 12.5 to 13.5 (1 MB), then both share until a ends at 15.5; b finishes its
-  // last MB alone by 16.5
-  close(t, a!.transfer_s, 3, "a");
-  close(t, b!.transfer_s, 3, "b");
+  // a sends alone from 12.5 to 13.5 (1 MB), then both share until a ends at 15.5 + 2f; b finishes
+  // its last MB alone by 16.5 + 2f
+  close(t, a!.transfer_s, 3 + 2 * f, "a");
+  close(t, b!.transfer_s, 3 + 2 * f, "b");
   close(t, a!.restore_s, 4, "a restores alone");
   close(t, b!.restore_s, 6, "b restores while a is still restoring");
 });
@@ -206,8 +215,8 @@ test("redirect: the service's flows move from source to destination at SUCCESS",
   });
   const res = await backend(undefined, { trace: true }).execute(spec);
   const r = res.records[0]!;
-  // checkpoint 2.5 + transfer 2 (the stream uses the other direction) + restore 4
-  close(t, r.redirect_s, 11.5, "redirect at SUCCESS");
+  // checkpoint 2.5 + transfer 2 + f (the stream uses the other direction) + restore 4
+  close(t, r.redirect_s, 11.5 + f, "redirect at SUCCESS");
   const at = (host: string, time: number) => res.trace!.find((s) => s.host === host && s.t === time)!.bps;
   close(t, at("h1", 5), 2e6, "h1 receives the stream before");
   close(t, at("h2", 5), 0, "h2 idle before");
@@ -217,7 +226,7 @@ test("redirect: the service's flows move from source to destination at SUCCESS",
   close(t, at("h2", 13), 2e6, "h2 receives the stream after");
   t.deepEqual(
     res.marks!.map((m) => m.success),
-    [11.5],
+    [11.5 + f],
   );
 });
 
@@ -308,10 +317,10 @@ test("bad parameters are refused with one-line InputErrors before the run", asyn
 test("post-copy pays its own fixed dump and lazy-restore costs, other modes the cold ones", async (t) => {
   const costs = { ...SIMPLE_COSTS, postcopyCheckpointBase: 0.1, postcopyRestoreBase: 0.2 };
   const post = await one(runSpec({ costs, migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
-  // minimal 0.5 MB: dump 0.1 + 0.5, send 0.5, restore 0.2 + 0.5
+  // minimal 0.5 MB: dump 0.1 + 0.5, send 0.5 + f, restore 0.2 + 0.5
   close(t, post.checkpoint_s, 0.6, "post-copy dump");
   close(t, post.restore_s, 0.7, "lazy restore");
-  close(t, post.downtime_s, 0.6 + 0.5 + 0.7, "downtime");
+  close(t, post.downtime_s, 0.6 + 0.5 + f + 0.7, "downtime");
   const cold = await one(runSpec({ costs, migrations: [migration({ mode: "cold", checkpoint: 2e6 })] }));
   close(t, cold.checkpoint_s, 2.5, "cold dump keeps checkpoint-base");
   close(t, cold.restore_s, 4, "cold restore keeps restore-base");
@@ -356,7 +365,7 @@ test("path and bottleneck describe the source -> destination route", async (t) =
   const r = await one(runSpec({ topology: topo }));
   t.is(r.path_hops, 3);
   t.is(r.bottleneck_bps, 4e6);
-  close(t, r.transfer_s, 4, "2 MB at 4 Mbps");
+  close(t, r.transfer_s, 4 + 2 * f, "2 MB and the tar framing at 4 Mbps");
 });
 
 // ---------------------------------------------------------------- with the real policies
@@ -385,4 +394,29 @@ test("real policies through the backend: mtd-shamir pays its key round trips, ba
   const b = await one(runSpec({ topology: topo2, manager: "h1", policy: { name: "bandwidth", params: {} }, migrations: [migration({ candidates: ["h3", "h2"], destination: undefined })] }), real);
   t.is(b.destination, "h2");
   t.is(b.bottleneck_bps, 8e6);
+});
+
+test("a tcp copy sends its folder as one tar stream; the page pull is a bare stream", async (t) => {
+  // 22 files of 42,901 B (post-copy's minimal image on the testbed): 23 header blocks, half a block
+  // of padding per file, the two end blocks and half a record
+  t.is(tarStreamBytes(42901, 22), 42901 + 23 * 512 + 22 * 256 + 1024 + 5120);
+  const costs = { ...SIMPLE_COSTS, checkpointFiles: 22, postcopyFiles: 3 };
+  const cold = await one(runSpec({ costs, migrations: [migration({ mode: "cold", checkpoint: 2e6 })] }));
+  close(t, cold.transfer_s, tarStreamBytes(2e6, 22) / 1e6, "the whole folder's tar stream at 1 MB/s");
+  t.is(cold.transferred_bytes, 2e6, "transferred_bytes counts the files, not the framing");
+  const post = await one(runSpec({ costs, migrations: [migration({ mode: "post-copy", checkpoint: 2e6 })] }));
+  // the minimal image's 3 files are framed; the 1.5 MB of pages are not
+  close(t, post.transfer_s, tarStreamBytes(0.5e6, 3) / 1e6 + 1.5, "minimal tar stream + bare page pull");
+});
+
+test("each transport pays its own copy start-up: transfer-setup over tcp, ssh-setup over ssh", async (t) => {
+  const costs = { ...SIMPLE_COSTS, transferSetup: 0.2, sshSetup: 0.3 };
+  for (const [transport, setup] of [
+    ["tcp", 0.2],
+    ["ssh", 0.3],
+  ] as const) {
+    const withSetup = await one(runSpec({ costs, migrations: [migration({ mode: "cold", transport, checkpoint: 2e6 })] }));
+    const without = await one(runSpec({ migrations: [migration({ mode: "cold", transport, checkpoint: 2e6 })] }));
+    close(t, withSetup.transfer_s - without.transfer_s, setup, `${transport} copy start-up`);
+  }
 });

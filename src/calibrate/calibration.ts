@@ -190,6 +190,8 @@ export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line
   await step("ssh-setup", [one("link-ssh")], (obs) => fitOffset("costs.ssh-setup", "transfer_s", obs, cal, simulate, "SSH key exchange and authentication"));
   await step("stateless kill, start, switch-over and preparation", of("stateless"), (obs) => fitStateless(obs, cal, simulate));
   await step("late-flow host stack and SFTP per-file requests", of("loaded-"), (obs) => fitLoaded(obs, cal, simulate));
+  // the files' tar framing is part of the idle tcp copy: its goodput again, with the fitted count
+  await step("network efficiency with the fitted file count", [one("link-tcp")], ([obs]) => fitEfficiency(obs!, cal, simulate));
   // the per-file requests also cost time on the idle path: the SSH start-up again, with them
   await step("ssh-setup with the fitted file count", [one("link-ssh")], (obs) => fitOffset("costs.ssh-setup", "transfer_s", obs, cal, simulate, "SSH key exchange and authentication"));
   return { ...cal, groups };

@@ -127,11 +127,14 @@ export interface CostParams {
    */
   mtdSession: number;
   /**
-   * host time to start a checkpoint copy (the copy tool's process, its sockets) before its first
-   * byte, beyond the connection's round trips, seconds; both transports
+   * host time to start a checkpoint copy over the `tcp` transport (the sender's and the receiver's
+   * processes, their sockets) before its first byte, beyond the connection's round trips, seconds
    */
   transferSetup: number;
-  /** SSH copies: key exchange and authentication CPU beyond their round trips, seconds */
+  /**
+   * host time to start a checkpoint copy over `ssh` (scp, key exchange and authentication, the
+   * SFTP server) beyond the handshake's round trips, seconds; in place of transferSetup
+   */
   sshSetup: number;
   /**
    * host time of an SSH login that runs a remote command (the stateless RESTART, an MTD set-up

@@ -28,7 +28,7 @@ const DOWN = mean(JOWUA_TABLE2.downtime); // 2.2407 s
 const TOTAL = mean(JOWUA_TABLE2.total); // 2.9578 s
 
 /** SFTP per-file costs fitted by bench/calibration/sftp-fit.py (values written there into docs/calibration.md). */
-const SFTP_FIT = { fileRtts: 4.82, fileCpu: 0.0076 } as const;
+const SFTP_FIT = { fileRtts: 4.82, fileCpu: 0.00079 } as const;
 
 export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
   // Assumption: `docker checkpoint create` has a fixed cost (freezing, CRIU start-up, writing

@@ -136,11 +136,12 @@ class Steps {
 
   /**
    * Source -> destination copy: the connection (RESTART), then the host time to start the copy
-   * tool and, for SSH, its key exchange; both are 0 in the paper's fit (a testbed profile sets them).
+   * tool: the tcp transport's sender and receiver, or scp with its key exchange and authentication
+   * (two different programs, so two costs); both are 0 in the paper's fit (a testbed profile sets them).
    */
   *openCopy(): ProcessBody<number> {
     let seconds = yield* this.connect();
-    const setup = this.costs.transferSetup + (this.m.transport === "ssh" ? this.costs.sshSetup : 0);
+    const setup = this.m.transport === "ssh" ? this.costs.sshSetup : this.costs.transferSetup;
     // a zero wait is not yielded: it would reorder simultaneous events and change outputs
     if (setup > 0) seconds += yield* this.spend("connection", setup);
     return seconds;
@@ -169,8 +170,9 @@ class Steps {
     while (left > 0) {
       const n = Math.min(chunk, left);
       yield this.env.model.message(this.destination, this.m.source, controlBytes);
-      // the page server's own TCP connection, whatever carried the image (no SFTP requests)
-      yield* this.send("page pull", n, { transport: "tcp", label: `pages:${this.m.container.name}`, connection: pageServer });
+      // the page server's own TCP connection whatever carried the image: a byte stream (no files:
+      // no tar framing, no SFTP requests)
+      yield* this.send("page pull", n, { transport: "tcp", label: `pages:${this.m.container.name}`, files: 0, connection: pageServer });
       // the destination's lazy-pages daemon copies the answer into the process (a zero wait is not
       // yielded: it would reorder simultaneous events and change outputs)
       if (this.costs.postcopyRequestCpu > 0) yield this.costs.postcopyRequestCpu;

@@ -2,7 +2,8 @@
  * Moving checkpoint files: `ssh` (the JoWUA secure model: an SSH connection costing
  * sshHandshakeRtts round trips, each paying the path's current RTT with queueing, then SFTP as an
  * elastic flow capped at the cipher throughput) or plain `tcp` (the model's TCP handshake, then
- * an uncapped flow). The RESTART command of the protocol rides on the connection set-up exchange.
+ * the folder as one tar stream in an uncapped flow). The RESTART command of the protocol rides on
+ * the connection set-up exchange.
  */
 import type { ProcessBody, Waitable } from "../kernel/index.ts";
 import type { Flow, FlowResult, NetworkModel } from "../network/network-model.ts";
@@ -30,9 +31,24 @@ export interface Connection {
   last: Flow | undefined;
 }
 
+/** tar's block and record sizes (POSIX ustar; Python's tarfile writes a stream in records of 20 blocks) */
+const TAR_BLOCK = 512;
+const TAR_RECORD = 20 * TAR_BLOCK;
+
 /**
- * Sends `bytes` (already on-the-wire bytes) as one elastic flow; returns the seconds it took.
- * Over `connection` it continues that connection's latest transfer, and becomes it.
+ * The bytes of the tar stream the `tcp` transport sends for a folder of `files` files holding
+ * `bytes`: a header block per file and one for the folder, each file padded to a whole block (half a
+ * block on average), two zero blocks at the end, the stream padded to a whole record (half a record
+ * on average). A 43 kB folder of 22 files (post-copy's minimal image) is 66 kB on the wire.
+ */
+export function tarStreamBytes(bytes: number, files: number): number {
+  return bytes + (files + 1) * TAR_BLOCK + files * (TAR_BLOCK / 2) + 2 * TAR_BLOCK + TAR_RECORD / 2;
+}
+
+/**
+ * Sends `bytes` (already on-the-wire bytes) of a folder of `files` files as one elastic flow
+ * (`files` 0: a byte stream, not a folder); returns the seconds it took. Over `connection` it
+ * continues that connection's latest transfer, and becomes it.
  */
 export function* sendBytes(
   model: NetworkModel,
@@ -65,7 +81,8 @@ export function* sendBytes(
     src,
     dst,
     kind: "tcp",
-    bytes,
+    // scp's SFTP writes carry the files' bytes; the tcp transport frames the folder as a tar stream
+    bytes: transport === "tcp" && files > 0 ? tarStreamBytes(bytes, files) : bytes,
     label,
     maxRate: transport === "ssh" ? costs.sshCipherRate : undefined,
     continues: connection?.last,

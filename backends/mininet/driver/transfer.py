@@ -107,10 +107,12 @@ class Transfer:
                 raise RuntimeError("scp %s->%s failed: %s" % (src, dst, err.strip()[-300:]))
         else:
             port = RECV_BASE_PORT + index
+            # the receiver's start is part of the copy (downtime waits for it as for the sender's):
+            # timed from before it, so a move's phases add up to its downtime
+            t = time.monotonic()
             recv = run.popen(net.host(dst), helper("recv", "--ip", net.ip[dst], "--port", str(port), "--dest", dest_dir),
                              stdout=subprocess.PIPE, text=True)
             net.wait_ready(recv, "receiver on %s" % dst)
-            t = time.monotonic()
             code, _, err = net.run_in(src, helper("send", "--ip", net.ip[dst], "--port", str(port), "--src", folder),
                                       "transfer", timeout=run.deadline)
             try:
