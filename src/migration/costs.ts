@@ -27,7 +27,7 @@ const START = mean(JOWUA_TABLE2.start); // 0.5595606567 s
 const DOWN = mean(JOWUA_TABLE2.downtime); // 2.2407 s
 const TOTAL = mean(JOWUA_TABLE2.total); // 2.9578 s
 
-/** SFTP per-file costs fitted by bench/calibration/sftp-fit.py (values written there into docs/calibration.md). */
+/** SFTP per-file costs printed by bench/calibration/sftp-fit.py from docs/calibration/sftp.jsonl (docs/tcp-fluid.md, "SFTP beside an opposite-direction flow"). */
 const SFTP_FIT = { fileRtts: 4.82, fileCpu: 0.00079 } as const;
 
 export const DEFAULT_COSTS: Readonly<CostParams> = Object.freeze({
