@@ -4,7 +4,7 @@
  * every phase, and a run ended at its deadline counts as a censored miss with a bounded error.
  */
 import test from "ava";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -16,6 +16,8 @@ import { drawScenario, FLOW_PLACEMENTS, type Scenario, TOPOLOGY_KINDS } from "..
 import { judgePair } from "../src/validation/pairs.ts";
 import { scenarioFileText, simulatedWithin } from "../src/validation/random-validation.ts";
 import { rejudgeRandom } from "../src/validation/rejudge.ts";
+import { PUBLISHED_MEASUREMENTS, PUBLISHED_PROFILE, publishValidation } from "../src/validation/publish.ts";
+import { loadProfile } from "../src/load/read-profile.ts";
 import { c4, pairCeiling, repeatability } from "../src/validation/repeatability.ts";
 import { csvLines, readRunsCsv, runColumns, runRowValues } from "../src/outputs/csv.ts";
 import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/validation/validation-report.ts";
@@ -259,22 +261,26 @@ test("a draw the simulator refuses is known with its reason (and redrawn), a dra
   t.deepEqual(over, { end: Number.POSITIVE_INFINITY });
 });
 
-test("--rejudge simulates an earlier validation's scenarios again and judges them against its testbed records; an edited scenario is refused", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "migsim-rejudge-"));
+/** An --out folder of a one-scenario validation whose "testbed" records are the simulator's own, 20% slower on transfer. */
+async function validationFolder(prefix: string): Promise<{ dir: string; file: string; scenario: Scenario; sim: RunRecord[] }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(dir, "scenarios"));
   // a cold draw with no MTD policy: quick to simulate
   const index = DRAWS.findIndex((s) => s.parameters.mode === "cold" && s.parameters.tcp_flows === 0);
   const scenario = drawScenario(77, index, 0, { runs: 1 });
   const file = join(dir, "scenarios", `${scenario.name}.yaml`);
   writeFileSync(file, scenarioFileText(scenario));
-  // the "testbed" records: the simulator's own, 20% slower on transfer
   await runExperiment({ file, backend: "sim", out: join(dir, scenario.name, "sim"), plots: false, profile: "paper" });
   mkdirSync(join(dir, scenario.name, "mininet"));
   const runs = readRunsCsv(join(dir, scenario.name, "sim", "runs.csv"));
-  const sim = runs.rows.map((r) => r.record);
   const columns = runColumns(runs.axes);
   const slower = runs.rows.map((r) => runRowValues({ ...r.record, backend: "mininet", transfer_s: 1.2 * r.record.transfer_s }, r.axes, runs.axes));
   writeFileSync(join(dir, scenario.name, "mininet", "runs.csv"), csvLines([columns, ...slower]));
+  return { dir, file, scenario, sim: runs.rows.map((r) => r.record) };
+}
+
+test("--rejudge simulates an earlier validation's scenarios again and judges them against its testbed records; an edited scenario is refused", async (t) => {
+  const { dir, file, scenario, sim } = await validationFolder("migsim-rejudge-");
   const out = join(dir, "rejudged");
   const r = await rejudgeRandom({ dir, profile: "paper", out, log: () => {} });
   t.is(r.pairs.length, new Set(sim.map((x) => x.policy)).size);
@@ -289,4 +295,34 @@ test("--rejudge simulates an earlier validation's scenarios again and judges the
   writeFileSync(file, `${scenarioFileText(scenario)}# edited\n`);
   const e = await t.throwsAsync(rejudgeRandom({ dir, profile: "paper", out, log: () => {} }));
   t.regex(e.message, /no draw of this seed writes this file/);
+});
+
+test("--doc publishes the scenarios, the testbed's records, validation.csv and the profile with its measurements; --rejudge of that folder judges as of the --out folder", async (t) => {
+  const { dir, file, scenario } = await validationFolder("migsim-publish-");
+  const judged = await rejudgeRandom({ dir, profile: "paper", out: join(dir, "judged"), log: () => {} });
+  writeFileSync(join(dir, "validation.csv"), readFileSync(judged.csvFile));
+  const profileFile = join(dir, "cal.yaml");
+  writeFileSync(profileFile, "# a calibrated profile\nprofile: cal\ncosts: { transfer-setup: 0.25s, ssh-setup: 0.25s }\n");
+  mkdirSync(join(dir, "cal.measurements", "link-tcp"), { recursive: true });
+  writeFileSync(join(dir, "cal.measurements", "link-tcp", "runs.csv"), "a measurement\n");
+  const published = join(dir, "docs", "validation", "random-77");
+  publishValidation(dir, published, [file], loadProfile(profileFile));
+  t.is(readFileSync(join(published, `${scenario.name}.yaml`), "utf8"), readFileSync(file, "utf8"));
+  t.is(readFileSync(join(published, scenario.name, "mininet", "runs.csv"), "utf8"), readFileSync(join(dir, scenario.name, "mininet", "runs.csv"), "utf8"));
+  t.is(readFileSync(join(published, PUBLISHED_PROFILE), "utf8"), readFileSync(profileFile, "utf8"), "the profile's bytes, so the report's sha256 names it");
+  t.is(readFileSync(join(published, PUBLISHED_MEASUREMENTS, "link-tcp", "runs.csv"), "utf8"), "a measurement\n");
+  t.true(existsSync(join(published, "validation.csv")));
+  t.false(existsSync(join(published, scenario.name, "sim")), "the simulator's records are not published: --rejudge makes them");
+  const fromOut = await rejudgeRandom({ dir, profile: profileFile, out: join(dir, "from-out"), log: () => {} });
+  const fromPublished = await rejudgeRandom({ dir: published, profile: join(published, PUBLISHED_PROFILE), out: join(dir, "from-published"), log: () => {} });
+  t.deepEqual(
+    fromPublished.pairs.map((p) => p.errors),
+    fromOut.pairs.map((p) => p.errors),
+  );
+  t.true(fromPublished.pairs.length > 0);
+  t.notDeepEqual(
+    fromPublished.pairs.map((p) => p.errors),
+    judged.pairs.map((p) => p.errors),
+    "judged under the published profile, not the defaults",
+  );
 });

@@ -18,7 +18,7 @@ import type { Backend, ProbeRecord, RunRecord } from "../formats/runspec.ts";
 import { createBackend, type BackendOptions } from "../run/backend-registry.ts";
 import { loadExperiment } from "../load/read-experiment.ts";
 import { planSize, specAt } from "../run/plan.ts";
-import { PAPER_PROFILE } from "../load/read-profile.ts";
+import { measurementsDirOf, PAPER_PROFILE } from "../load/read-profile.ts";
 import { runExperiment, type ProgressReporter } from "../run/run-experiment.ts";
 import { onTestbedSession } from "../run/testbed-host.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "../formats/experiment.ts";
@@ -59,7 +59,7 @@ function missingMeasurement(dir: string, id: string, quick: boolean): string {
 export async function calibrate(opts: CalibrateOptions): Promise<CalibrateOutcome> {
   const profileFile = resolve(opts.out);
   if (!existsSync(dirname(profileFile))) throw new InputError(`the folder of --out does not exist: ${dirname(profileFile)}`, { field: "--out" });
-  const measurementsDir = opts.refit ? resolve(opts.refit) : `${profileFile.replace(/\.ya?ml$/, "")}.measurements`;
+  const measurementsDir = opts.refit ? resolve(opts.refit) : measurementsDirOf(profileFile);
   const plan = measurementPlan(opts.quick);
   const started = new Date();
   const observed = new Map<string, Observed>();

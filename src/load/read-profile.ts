@@ -55,6 +55,9 @@ export function loadProfile(ref: string, baseDir = process.cwd()): Profile {
   return { name: document.profile, file, sha256: sha256(readFileSync(file)), document };
 }
 
+/** The folder `migsim calibrate` writes a profile's measurements to, beside the profile: FILE.measurements. */
+export const measurementsDirOf = (profileFile: string): string => `${profileFile.replace(/\.ya?ml$/, "")}.measurements`;
+
 /** The profile an experiment names (`profile:`), relative to the experiment's folder. */
 export function profileOf(experimentFile: string, raw: RawDoc): string | undefined {
   const p = raw["profile"];

@@ -13,7 +13,7 @@ import { renderSvg, svgToPng } from "../reports/plots.ts";
 import { describe as stats, type Stats } from "../core/stats.ts";
 import type { RunFailure, RunRecord } from "../formats/runspec.ts";
 import { InputError } from "../core/errors.ts";
-import { createBackend } from "../run/backend-registry.ts";
+import { type BACKEND_NAMES, createBackend } from "../run/backend-registry.ts";
 import { loadExperiment, type Experiment } from "../load/read-experiment.ts";
 import { checkModes, type SkippedCell } from "../run/backend-modes.ts";
 import { runExperiment, type RunOptions, type RunOutcome } from "../run/run-experiment.ts";
@@ -26,6 +26,9 @@ const COMPARED = ["decision_s", "key_retrieval_s", "checkpoint_s", "transfer_s",
  * 60 us, simulated as 0): a relative error of such means says -100% and nothing else, so it is n/a.
  */
 const NEGLIGIBLE_S = 1e-3;
+
+/** A backend's records of a comparison: the run folder `compare` writes under its own, one per backend. */
+export const backendOut = (outDir: string, backend: (typeof BACKEND_NAMES)[number]): string => join(outDir, backend);
 
 export function relativeErrorPct(sim: number, emu: number): number {
   if (emu === 0 || (Math.abs(sim) < NEGLIGIBLE_S && Math.abs(emu) < NEGLIGIBLE_S)) return Number.NaN;
@@ -86,19 +89,19 @@ export async function compareBackends(opts: CompareOptions): Promise<CompareOutc
   let emu: RunOutcome;
   try {
     await checkModes(experiment, testbed, skipModes);
-    sim = await runExperiment({ ...base, backend: "sim", session: undefined, out: join(outDir, "sim") });
-    emu = await runExperiment({ ...base, backend: "mininet", session: testbed, skipModes, out: join(outDir, "mininet"), backendOptions });
+    sim = await runExperiment({ ...base, backend: "sim", session: undefined, out: backendOut(outDir, "sim") });
+    emu = await runExperiment({ ...base, backend: "mininet", session: testbed, skipModes, out: backendOut(outDir, "mininet"), backendOptions });
   } finally {
     if (!opts.session) await testbed.close?.();
   }
   const { skipped } = emu;
   if (!emu.completed) return { experiment, outDir, rows: [], failed: [], emulatedRuns: emu.runsExecuted, probes: [], skipped };
-  const failedFile = join(outDir, "mininet", FAILED_FILE);
+  const failedFile = join(backendOut(outDir, "mininet"), FAILED_FILE);
   const failed = existsSync(failedFile) ? readFailedCsv(failedFile) : [];
-  const simRows = readRunsCsv(join(outDir, "sim", "runs.csv")).rows.map((r) => r.record);
-  const emuRows = readRunsCsv(join(outDir, "mininet", "runs.csv")).rows.map((r) => r.record);
+  const simRows = readRunsCsv(join(backendOut(outDir, "sim"), "runs.csv")).rows.map((r) => r.record);
+  const emuRows = readRunsCsv(join(backendOut(outDir, "mininet"), "runs.csv")).rows.map((r) => r.record);
   const rows = compareRecords(simRows, emuRows);
-  const probes = compareProbes(join(outDir, "sim", "probes.csv"), join(outDir, "mininet", "probes.csv"));
+  const probes = compareProbes(join(backendOut(outDir, "sim"), "probes.csv"), join(backendOut(outDir, "mininet"), "probes.csv"));
   writeFileAtomic(join(outDir, "validation.csv"), validationCsv(rows));
   writeFileAtomic(join(outDir, "validation.md"), validationMarkdown(sim.experiment.name, rows, probes, failed, skipped));
   const svg = await renderSvg(validationChart(sim.experiment.name, rows));

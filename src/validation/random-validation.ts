@@ -13,7 +13,7 @@ import { readRunsCsv } from "../outputs/csv.ts";
 import { renderSvg, svgToPng } from "../reports/plots.ts";
 import type { RunRecord } from "../formats/runspec.ts";
 import type { BackendOptions } from "../run/backend-registry.ts";
-import { compareBackends } from "./compare-backends.ts";
+import { backendOut, compareBackends } from "./compare-backends.ts";
 import { InputError, UnreachableResultError } from "../core/errors.ts";
 import { withHandWrittenNotes } from "./heldout.ts";
 import { loadProfile } from "../load/read-profile.ts";
@@ -21,6 +21,7 @@ import { runExperiment, type ProgressReporter } from "../run/run-experiment.ts";
 import { onTestbedSession } from "../run/testbed-host.ts";
 import { drawScenario, type Scenario } from "./draw.ts";
 import { judgeScenario, type PairResult, worstError } from "./pairs.ts";
+import { publishValidation } from "./publish.ts";
 import { randomValidationChart, randomValidationCsv, randomValidationMarkdown } from "./validation-report.ts";
 
 export interface RandomValidationOptions {
@@ -151,8 +152,8 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
         progress: opts.progress?.(scenario.name),
         argv: opts.argv,
       });
-      const sim = readRecords(join(r.outDir, "sim", "runs.csv"));
-      const emu = readRecords(join(r.outDir, "mininet", "runs.csv"));
+      const sim = readRecords(join(backendOut(r.outDir, "sim"), "runs.csv"));
+      const emu = readRecords(join(backendOut(r.outDir, "mininet"), "runs.csv"));
       for (const pair of judgeScenario(scenario.name, relative(out, file), scenario.parameters, sim, emu, r.failed)) {
         pairs.push(pair);
         opts.log(`  ${pair.policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}; worst ${(100 * worstError(pair)).toFixed(1)}%`);
@@ -189,10 +190,15 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
     mkdirSync(imgDir, { recursive: true });
     const plotName = `random-${opts.seed}.svg`;
     copyFileSync(join(out, "validation.svg"), join(imgDir, plotName));
-    // the scenario files go beside the report, so its links stay inside the folder it is in
+    // the scenario files and what they were judged on go beside the report, so its links stay
+    // inside the folder it is in and a reader can re-judge it (publish.ts)
     const scenarioDir = join(dirname(doc), "validation", `random-${opts.seed}`);
-    mkdirSync(scenarioDir, { recursive: true });
-    for (const { file } of chosen) copyFileSync(file, join(scenarioDir, basename(file)));
+    publishValidation(
+      out,
+      scenarioDir,
+      chosen.map((c) => c.file),
+      profile,
+    );
     const previous = existsSync(doc) ? readFileSync(doc, "utf8") : undefined;
     writeFileAtomic(
       doc,

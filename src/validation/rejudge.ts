@@ -15,6 +15,8 @@ import { loadProfile } from "../load/read-profile.ts";
 import { runExperiment } from "../run/run-experiment.ts";
 import { drawScenario, type Scenario } from "./draw.ts";
 import { judgeScenario, type PairResult } from "./pairs.ts";
+import { backendOut } from "./compare-backends.ts";
+import { testbedRecordsDir } from "./publish.ts";
 import { DEADLINE_RULE, MAX_REDRAWS, scenarioFileText, writePairTables } from "./random-validation.ts";
 import { randomValidationMarkdown } from "./validation-report.ts";
 
@@ -53,12 +55,18 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
   const dir = resolve(opts.dir);
   const out = resolve(opts.out);
   if (out === dir) throw new InputError("--out: write the re-judged validation to a folder of its own, not over the testbed's", { field: "--out" });
-  const scenariosDir = join(dir, "scenarios");
-  if (!existsSync(scenariosDir)) throw new InputError("expected the --out folder of migsim validate --random (with scenarios/)", { file: dir, field: "--rejudge" });
+  if (!existsSync(dir))
+    throw new InputError("expected the --out folder of migsim validate --random, or the folder its --doc published (docs/validation/random-SEED/)", { file: dir, field: "--rejudge" });
+  // an --out folder keeps its scenarios in scenarios/; a published one beside the records (publish.ts)
+  const scenariosDir = existsSync(join(dir, "scenarios")) ? join(dir, "scenarios") : dir;
   const files = readdirSync(scenariosDir)
     .filter((f) => SCENARIO_FILE.test(f))
     .sort();
-  if (files.length === 0) throw new InputError("no scenario files (random-SEED-NNN.yaml) there", { file: scenariosDir, field: "--rejudge" });
+  if (files.length === 0)
+    throw new InputError("no scenario files (random-SEED-NNN.yaml) there: expected the --out folder of migsim validate --random or the folder its --doc published", {
+      file: scenariosDir,
+      field: "--rejudge",
+    });
   const profile = loadProfile(opts.profile);
   const pairs: PairResult[] = [];
   let seed = -1;
@@ -67,9 +75,9 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
     seed = Number(s);
     const file = join(scenariosDir, f);
     const scenario = redraw(seed, Number(n) - 1, readFileSync(file, "utf8"), file);
-    const testbedDir = join(dir, scenario.name, "mininet");
+    const testbedDir = testbedRecordsDir(dir, scenario.name);
     if (!existsSync(testbedDir)) throw new InputError("this scenario has no testbed folder: the validation did not reach it", { file: testbedDir, field: "--rejudge" });
-    const simDir = join(out, scenario.name, "sim");
+    const simDir = backendOut(join(out, scenario.name), "sim");
     await runExperiment({ file, profile: opts.profile, backend: "sim", out: simDir, plots: false });
     const sim = records(join(simDir, "runs.csv"));
     const emu = records(join(testbedDir, "runs.csv"));
