@@ -9,6 +9,9 @@ import type { FluidFlow } from "./flow.ts";
 import type { TcpFluidParams } from "./tcpfluid-params.ts";
 import type { FluidSettings, LinkState } from "./state.ts";
 
+/** a link busier than this always has an skb in service: bytes that enter it on top strand there */
+const SATURATED = 0.99;
+
 export class HostStack {
   /** emulated: bytes stranded on a link a flow keeps busy from upstream (linkWait), since when, whether counting */
   private readonly strand: Float64Array;
@@ -22,6 +25,8 @@ export class HostStack {
   private headWait = 0;
   /** linkWait's wait behind the whole own queue of the flows filling the link it last looked at */
   private heldWait = 0;
+  /** whether the link linkWait last looked at is never idle (an skb always in service) */
+  private headSaturated = false;
 
   constructor(
     private readonly settings: FluidSettings,
@@ -108,7 +113,8 @@ export class HostStack {
     }
     const busy = Math.min(1, (this.links.load[l]! * 8) / c);
     this.headWait = skb === 0 ? 0 : (busy * ((skb / this.eff) * 8)) / c / 2;
-    if (skb === 0 || held === 0 || busy < 0.99) {
+    this.headSaturated = busy >= SATURATED;
+    if (skb === 0 || held === 0 || busy < SATURATED) {
       this.strand[l] = 0;
       this.strandOn[l] = 0;
       this.strandAt[l] = now;
@@ -146,13 +152,28 @@ export class HostStack {
    * keeps queued in all, so together they wait at most one flow's whole own queue.
    */
   waits(links: readonly number[], bytes: number): number {
+    return this.waitsOf(links, bytes, false);
+  }
+
+  /**
+   * The least of those waits that a connection's RTT samples keep seeing, for its minimum RTT:
+   * on a link that is idle part of the time most packets find no skb in service, so its
+   * head-of-line wait is in the mean (srtt) and the handshake's sample but not in the minimum
+   * that the samples after it reach within a round trip or two; a saturated link's wait (an skb
+   * always in service, stranded bytes) every sample sees.
+   */
+  minimumWaits(links: readonly number[]): number {
+    return this.waitsOf(links, 0, true);
+  }
+
+  private waitsOf(links: readonly number[], bytes: number, minimum: boolean): number {
     if (!this.emulated || !(this.p.gsoHeadOfLine > 0)) return 0;
     let s = 0;
     let head = 0;
     let held = 0;
     for (const l of links) {
       s += this.linkWait(l, bytes);
-      head = Math.max(head, this.headWait);
+      if (!minimum || this.headSaturated) head = Math.max(head, this.headWait);
       held = Math.max(held, this.heldWait);
     }
     return Math.min(s, held) + head;

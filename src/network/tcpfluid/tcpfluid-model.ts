@@ -128,9 +128,10 @@ export class TcpFluidModel implements NetworkModel {
     f.fwdQ = this.links.sumDelay(path.links);
     f.ackQ = this.links.sumDelay(ack.links);
     const rtt0 = base + f.fwdQ + f.ackQ + this.stack.waits(path.links, 0) + this.stack.waits(ack.links, 0);
+    const least = base + f.fwdQ + f.ackQ + this.stack.minimumWaits(path.links) + this.stack.minimumWaits(ack.links);
     f.srtt = rtt0;
-    f.minRtt = rtt0;
-    f.bbrMinRtt = rtt0;
+    f.minRtt = least;
+    f.bbrMinRtt = least;
     f.bbrMinRttAt = this.sim.now;
     const earlier = spec.continues;
     if (f.tcp && earlier instanceof FluidFlow && earlier.tcp) this.resume(f, earlier);
