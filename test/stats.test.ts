@@ -1,6 +1,6 @@
 /** Student-t intervals and summary statistics against known values. */
 import test from "ava";
-import { ciHalfWidth, describe, median, sampleStd, tQuantile } from "../src/core/stats.ts";
+import { ciHalfWidth, describe, median, sampleStd, theilSen, tQuantile } from "../src/core/stats.ts";
 import { withinTolerance } from "../src/reports/summary.ts";
 
 const close = (t: import("ava").ExecutionContext, a: number, b: number, eps: number, what: string) => t.true(Math.abs(a - b) <= eps, `${what}: ${a} != ${b}`);
@@ -41,4 +41,19 @@ test("the paper tolerance: max(CI, 10% of the mean)", (t) => {
   t.false(withinTolerance(10.1, { mean: 9.1, ci: 0.15 }));
   t.true(withinTolerance(30.0, { mean: 23.6, ci: 7.12 })); // the CI is wider than 10%
   t.false(withinTolerance(30.8, { mean: 23.6, ci: 7.12 }));
+});
+
+test("Theil-Sen: an exact line is recovered, one wild point does not move it, a single x gives the median", (t) => {
+  const xs = [1, 1, 1, 4, 4, 12, 32];
+  const ys = xs.map((x) => 0.4 + x / 60);
+  const exact = theilSen(xs, ys);
+  close(t, exact.a, 0.4, 1e-12, "intercept");
+  close(t, exact.b, 1 / 60, 1e-12, "slope");
+  const wild = theilSen(
+    xs,
+    ys.map((y, i) => (i === 3 ? y + 6.5 : y)),
+  );
+  close(t, wild.a, 0.4, 1e-12, "intercept beside a wild point");
+  close(t, wild.b, 1 / 60, 1e-12, "slope beside a wild point");
+  t.deepEqual(theilSen([2, 2, 2], [1, 5, 3]), { a: 3, b: 0 });
 });

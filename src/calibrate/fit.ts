@@ -6,7 +6,7 @@
  * the late flow's host-stack behaviour, the SFTP per-file requests). Every fitted value carries
  * the measurements it came from and its error on them.
  */
-import { mean, sampleStd } from "../core/stats.ts";
+import { mean, sampleStd, theilSen } from "../core/stats.ts";
 import { postcopyCloseOf, postcopyImageOf } from "../formats/driver.ts";
 import type { ProbeRecord, RunRecord } from "../formats/runspec.ts";
 import { loadExperiment } from "../load/read-experiment.ts";
@@ -67,20 +67,6 @@ function describeRuns(obs: readonly Observed[]): string {
   return obs.map((o) => `${o.measurement.id} (${o.records.length} run${o.records.length === 1 ? "" : "s"})`).join(", ");
 }
 
-/** Least squares y = a + b x. */
-function line(xs: readonly number[], ys: readonly number[]): { a: number; b: number } {
-  const mx = mean(xs);
-  const my = mean(ys);
-  let sxy = 0;
-  let sxx = 0;
-  xs.forEach((x, i) => {
-    sxy += (x - mx) * (ys[i]! - my);
-    sxx += (x - mx) ** 2;
-  });
-  const b = sxx > 0 ? sxy / sxx : 0;
-  return { a: my - b * mx, b };
-}
-
 /**
  * checkpoint and restore: base + size / rate, from every cold migration measured, not only the
  * host-costs ones: those run in the calibration's first 2-3 minutes, and the host's checkpoint time
@@ -106,8 +92,10 @@ export function fitHostCosts(measured: readonly Observed[], cal: Calibration): v
     ["checkpoint", cp],
     ["restore", rs],
   ] as const) {
-    const src = `${phase}_s against the checkpoint size: ${describeRuns(obs)}`;
-    const { a, b } = line(xs, ys);
+    const src = `${phase}_s against the checkpoint size (Theil-Sen): ${describeRuns(obs)}`;
+    // robust: one run whose restore stalled (7.1 s among 0.4-0.9 s, calibration of 2026-12-07
+    // 19:02) had moved the least-squares base by 0.35 s, and every validated restore with it
+    const { a, b } = theilSen(xs, ys);
     const base = Math.max(0, a);
     // a slope at or below 0 means the size did not show in the time: a rate far above the sizes
     const rate = b > 0 ? 1 / b : 1e12;
