@@ -97,6 +97,7 @@ export class HostStack {
     const now = this.settings.sim.now;
     this.headWait = 0;
     this.heldWait = 0;
+    this.headSaturated = false;
     if (!this.emulated) return 0;
     const c = this.settings.topo.capacity[l]!;
     let skb = 0;
