@@ -211,6 +211,7 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
   return { pairs, redrawn: redrawn.length, refused: refused.length, reportFile, csvFile };
 }
 
-function readRecords(file: string): RunRecord[] {
+/** The records of a runs.csv; none where the run folder has none (its runs never started). */
+export function readRecords(file: string): RunRecord[] {
   return existsSync(file) ? readRunsCsv(file).rows.map((r) => r.record) : [];
 }

@@ -8,16 +8,14 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { writeFileAtomic } from "../outputs/atomic.ts";
-import { readRunsCsv } from "../outputs/csv.ts";
 import { FAILED_FILE, readFailedCsv } from "../outputs/failed.ts";
-import type { RunRecord } from "../formats/runspec.ts";
 import { loadProfile } from "../load/read-profile.ts";
 import { runExperiment } from "../run/run-experiment.ts";
 import { drawScenario, type Scenario } from "./draw.ts";
 import { judgeScenario, type PairResult } from "./pairs.ts";
 import { backendOut } from "./compare-backends.ts";
 import { testbedRecordsDir } from "./publish.ts";
-import { DEADLINE_RULE, MAX_REDRAWS, scenarioFileText, writePairTables } from "./random-validation.ts";
+import { DEADLINE_RULE, MAX_REDRAWS, readRecords, scenarioFileText, writePairTables } from "./random-validation.ts";
 import { randomValidationMarkdown } from "./validation-report.ts";
 
 export interface RejudgeOptions {
@@ -45,10 +43,6 @@ function redraw(seed: number, index: number, text: string, file: string): Scenar
 function runsOf(text: string): number | undefined {
   const m = /^runs: (\d+)$/m.exec(text);
   return m ? Number(m[1]) : undefined;
-}
-
-function records(file: string): RunRecord[] {
-  return existsSync(file) ? readRunsCsv(file).rows.map((r) => r.record) : [];
 }
 
 export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: PairResult[]; reportFile: string; csvFile: string }> {
@@ -79,8 +73,8 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
     if (!existsSync(testbedDir)) throw new InputError("this scenario has no testbed folder: the validation did not reach it", { file: testbedDir, field: "--rejudge" });
     const simDir = backendOut(join(out, scenario.name), "sim");
     await runExperiment({ file, profile: opts.profile, backend: "sim", out: simDir, plots: false });
-    const sim = records(join(simDir, "runs.csv"));
-    const emu = records(join(testbedDir, "runs.csv"));
+    const sim = readRecords(join(simDir, "runs.csv"));
+    const emu = readRecords(join(testbedDir, "runs.csv"));
     const failed = existsSync(join(testbedDir, FAILED_FILE)) ? readFailedCsv(join(testbedDir, FAILED_FILE)) : [];
     for (const pair of judgeScenario(scenario.name, relative(out, file), scenario.parameters, sim, emu, failed)) {
       pairs.push(pair);
