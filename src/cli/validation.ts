@@ -42,7 +42,8 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       .option("random", { type: "number", describe: "instead of the held-out set: draw N scenarios (docs/validation-random.md) and compare each" })
       .option("rejudge", {
         type: "string",
-        describe: "simulate the scenarios of an earlier --random validation (its --out folder, or the folder its --doc published) again and judge them against its testbed records: a development check, not a validation",
+        describe:
+          "simulate the scenarios of an earlier --random validation (its --out folder, or the folder its --doc published) again and judge them against its testbed records: a development check, not a validation",
       })
       .option("seed", { type: "number", describe: "seed of the random draw (--random; required with it)" })
       .option("budget", { type: "number", default: DEFAULT_BUDGET_S, describe: "seconds of simulated time a drawn run may take; longer draws are redrawn (--random)" })
