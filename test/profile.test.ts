@@ -106,6 +106,7 @@ const TRUTH = [
   "costs.stateless-switchover=0.1s",
   "costs.checkpoint-files=44",
   "network.extra.gsoHeadOfLine=1",
+  "network.extra.handshakeScale=0.8",
 ];
 
 test("the fit recovers the parameters that produced its measurements", async (t) => {
@@ -122,7 +123,17 @@ test("the fit recovers the parameters that produced its measurements", async (t)
   t.true(Math.abs(num("costs.stateless-switchover") - 0.1) < 0.01, `switchover ${cal.params.get("costs.stateless-switchover")}`);
   t.is(cal.params.get("costs.checkpoint-files"), 44);
   t.is(cal.params.get("network.extra.gsoHeadOfLine"), 1);
+  t.is(cal.params.get("network.extra.handshakeScale"), 0.8, "the handshake scale that made the new-connection probes");
   for (const [k, f] of cal.fits) t.true(f.source.length > 0 && f.error.length > 0 && f.n > 0, `${k} has provenance`);
+});
+
+test("measurements without new-connection probes (calibrations before 2026-12-08) leave the handshake scale at its default", async (t) => {
+  const measured = await measuredBy(TRUTH);
+  for (const [id, o] of measured) if (id.startsWith("loaded-")) measured.set(id, { ...o, probes: o.probes.filter((p) => p.from !== "h4") });
+  const cal = await fitAll(measured, () => {});
+  t.false(cal.params.has("network.extra.handshakeScale"));
+  t.false(cal.fits.has("network.extra.handshakeScale"));
+  t.is(cal.params.get("network.extra.gsoHeadOfLine"), 1, "the open probes and totals still fit the host stack");
 });
 
 test("one run whose restore stalled does not move the host costs (Theil-Sen, not least squares)", async (t) => {

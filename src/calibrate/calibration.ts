@@ -22,7 +22,20 @@ import { measurementsDirOf, PAPER_PROFILE } from "../load/read-profile.ts";
 import { runExperiment, type ProgressReporter } from "../run/run-experiment.ts";
 import { onTestbedSession } from "../run/testbed-host.ts";
 import { PROFILE_SCHEMA, type ProfileDocument } from "../formats/experiment.ts";
-import { fitEfficiency, fitPostcopyClose, fitPostcopyImage, fitHostCosts, fitLoaded, fitOffset, fitStateless, type Calibration, type Observed, type Params, type Simulate } from "./fit.ts";
+import {
+  fitEfficiency,
+  fitHandshake,
+  fitPostcopyClose,
+  fitPostcopyImage,
+  fitHostCosts,
+  fitLoaded,
+  fitOffset,
+  fitStateless,
+  type Calibration,
+  type Observed,
+  type Params,
+  type Simulate,
+} from "./fit.ts";
 import { calibrationFile, measurementPlan, POSTCOPY_MEASUREMENT, type Measurement } from "./calibration-plan.ts";
 
 export interface CalibrateOptions {
@@ -190,6 +203,9 @@ export async function fitAll(observed: ReadonlyMap<string, Observed>, log: (line
   await step("ssh-setup", [one("link-ssh")], (obs) => fitOffset("costs.ssh-setup", "transfer_s", obs, cal, simulate, "SSH key exchange and authentication"));
   await step("stateless kill, start, switch-over and preparation", of("stateless"), (obs) => fitStateless(obs, cal, simulate));
   await step("late-flow host stack and SFTP per-file requests", of("loaded-"), (obs) => fitLoaded(obs, cal, simulate));
+  await step("a new connection's handshake on a loaded path", of("loaded-"), (obs) => fitHandshake(obs, cal, simulate));
+  // the copies' SSH handshakes and the probes' first connection cross the same loaded queues
+  await step("late-flow host stack and SFTP per-file requests with the fitted handshake", of("loaded-"), (obs) => fitLoaded(obs, cal, simulate));
   // the files' tar framing is part of the idle tcp copy: its goodput again, with the fitted count
   await step("network efficiency with the fitted file count", [one("link-tcp")], ([obs]) => fitEfficiency(obs!, cal, simulate));
   // the per-file requests also cost time on the idle path: the SSH start-up again, with them

@@ -275,10 +275,21 @@ export async function fitEfficiency(obs: Observed, cal: Calibration, simulate: S
 }
 
 /**
+ * The probes of a measurement over one connection (`open`) or over a new connection each
+ * (`new`), as its calibration experiment declares them (experiments/calibration/loaded.yaml).
+ */
+function probesOf(m: Measurement, probes: readonly ProbeRecord[], kind: "open" | "new"): ProbeRecord[] {
+  const exp = loadExperiment(calibrationFile(m.file), { set: m.set, profile: PAPER_PROFILE });
+  const fresh = new Set(exp.cells[0]!.base.probes.filter((p) => p.newConnection).map((p) => `${p.from}>${p.to}`));
+  return probes.filter((p) => fresh.has(`${p.from}>${p.to}`) === (kind === "new"));
+}
+
+/**
  * The loaded measurements, by a search over the simulator: the late flow's host-stack behaviour
  * (gsoHeadOfLine off/on) and the SFTP requests of the real CRIU folder (checkpoint-files).
  * Objective: mean squared log ratio (simulated / measured) of each measurement's mean total_s, plus
- * the same of its mean probe RTT; the profile reports the rms relative errors of the choice.
+ * the same of its mean probe RTT over one connection; the profile reports the rms relative errors
+ * of the choice.
  */
 export async function fitLoaded(obs: readonly Observed[], cal: Calibration, simulate: Simulate): Promise<void> {
   const score = async (): Promise<{ objective: number; total: number; rtt: number }> => {
@@ -287,7 +298,9 @@ export async function fitLoaded(obs: readonly Observed[], cal: Calibration, simu
     for (const o of obs) {
       const s = await simulate(o.measurement, cal.params);
       totals.push([mean(s.records.map((r) => r.total_s)), mean(o.records.map((r) => r.total_s))]);
-      if (s.probes.length && o.probes.length) rtts.push([mean(s.probes.map((p) => p.rtt_s)), mean(o.probes.map((p) => p.rtt_s))]);
+      const simulated = probesOf(o.measurement, s.probes, "open");
+      const measured = probesOf(o.measurement, o.probes, "open");
+      if (simulated.length && measured.length) rtts.push([mean(simulated.map((p) => p.rtt_s)), mean(measured.map((p) => p.rtt_s))]);
     }
     const total = rmsRel(totals);
     const rtt = rtts.length ? rmsRel(rtts) : 0;
@@ -310,4 +323,41 @@ export async function fitLoaded(obs: readonly Observed[], cal: Calibration, simu
   const n = obs.reduce((a, o) => a + o.records.length, 0);
   cal.fits.set("network.extra.gsoHeadOfLine", { value: best!.gso, source: src, error, n });
   cal.fits.set("costs.checkpoint-files", { value: best!.files, source: src, error, n });
+}
+
+/** the handshake scales fitHandshake tries: a new connection's round trips cost 0.3-2 current RTTs each */
+const HANDSHAKE_SCALES = Array.from({ length: 18 }, (_, i) => Number((0.3 + 0.1 * i).toFixed(1)));
+
+/**
+ * What a new connection's handshake costs on a loaded path (network.extra.handshakeScale: the
+ * current round trips each handshake round trip takes), by a search over the simulator: the scale
+ * whose simulated mean RTT of the probes that open a new connection each is closest (mean squared
+ * log ratio) to the measured one, beside the established flows of the loaded measurements. Not
+ * fitted from measurements without such probes (calibrations before 2026-12-08): the default stays.
+ */
+export async function fitHandshake(obs: readonly Observed[], cal: Calibration, simulate: Simulate): Promise<void> {
+  const key = "network.extra.handshakeScale";
+  const measured = obs.flatMap((o) => {
+    const fresh = probesOf(o.measurement, o.probes, "new");
+    return fresh.length ? [{ o, rtt: mean(fresh.map((p) => p.rtt_s)) }] : [];
+  });
+  if (measured.length === 0) return;
+  let best: { scale: number; objective: number; error: number } | undefined;
+  for (const scale of HANDSHAKE_SCALES) {
+    cal.params.set(key, scale);
+    const pairs: Array<readonly [number, number]> = [];
+    for (const { o, rtt } of measured) {
+      const simulated = probesOf(o.measurement, (await simulate(o.measurement, cal.params)).probes, "new");
+      pairs.push([mean(simulated.map((p) => p.rtt_s)), rtt]);
+    }
+    const objective = rmsLog(pairs);
+    if (!best || objective < best.objective) best = { scale, objective, error: rmsRel(pairs) };
+  }
+  cal.params.set(key, best!.scale);
+  cal.fits.set(key, {
+    value: best!.scale,
+    source: `mean RTT of the probes that open a new connection each, beside an established flow, ${describeRuns(measured.map((m) => m.o))}; grid ${HANDSHAKE_SCALES[0]}-${HANDSHAKE_SCALES.at(-1)} by 0.1${best!.scale === HANDSHAKE_SCALES[0] || best!.scale === HANDSHAKE_SCALES.at(-1) ? " (at the grid's bound)" : ""}`,
+    error: `rms ${pct(best!.error)} on the new-connection probe RTT`,
+    n: measured.length,
+  });
 }
