@@ -127,7 +127,7 @@ test("the fit recovers the parameters that produced its measurements", async (t)
   for (const [k, f] of cal.fits) t.true(f.source.length > 0 && f.error.length > 0 && f.n > 0, `${k} has provenance`);
 });
 
-test("measurements without new-connection probes (calibrations before 2026-12-08) leave the handshake scale at its default", async (t) => {
+test("measurements without new-connection probes (calibrations before 2026-12-07 22:00 UTC) leave the handshake scale at its default", async (t) => {
   const measured = await measuredBy(TRUTH);
   for (const [id, o] of measured) if (id.startsWith("loaded-")) measured.set(id, { ...o, probes: o.probes.filter((p) => p.from !== "h4") });
   const cal = await fitAll(measured, () => {});

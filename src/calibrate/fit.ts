@@ -333,7 +333,7 @@ const HANDSHAKE_SCALES = Array.from({ length: 18 }, (_, i) => Number((0.3 + 0.1 
  * current round trips each handshake round trip takes), by a search over the simulator: the scale
  * whose simulated mean RTT of the probes that open a new connection each is closest (mean squared
  * log ratio) to the measured one, beside the established flows of the loaded measurements. Not
- * fitted from measurements without such probes (calibrations before 2026-12-08): the default stays.
+ * fitted from measurements without such probes (calibrations before 2026-12-07 22:00 UTC): the default stays.
  */
 export async function fitHandshake(obs: readonly Observed[], cal: Calibration, simulate: Simulate): Promise<void> {
   const key = "network.extra.handshakeScale";
