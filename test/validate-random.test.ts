@@ -6,7 +6,7 @@
 import test from "ava";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { stringify } from "yaml";
 import { UnreachableResultError } from "../src/core/errors.ts";
 import { loadExperiment } from "../src/load/read-experiment.ts";
@@ -18,7 +18,7 @@ import { scenarioFileText, simulatedWithin } from "../src/validation/random-vali
 import { rejudgeRandom } from "../src/validation/rejudge.ts";
 import { PUBLISHED_MEASUREMENTS, PUBLISHED_PROFILE, publishValidation } from "../src/validation/publish.ts";
 import { loadProfile } from "../src/load/read-profile.ts";
-import { c4, pairCeiling, repeatability } from "../src/validation/repeatability.ts";
+import { c4, pairCeiling, repeatability, runsFor, TOP_UP_LEVEL } from "../src/validation/repeatability.ts";
 import { csvLines, readRunsCsv, runColumns, runRowValues } from "../src/outputs/csv.ts";
 import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/validation/validation-report.ts";
 import { routerOf } from "../src/network/topology/shared.ts";
@@ -116,6 +116,11 @@ function record(over: Partial<RunRecord>): RunRecord {
     ...over,
   };
 }
+/** A testbed run that did not finish (a failed.csv row). */
+function failure(over: Partial<RunFailure>): RunFailure {
+  return { experiment: "e", cell: "default", backend: "mininet", policy: "shortest-path", run: 0, seed: 1, migration: 0, phase: "transfer", message: "failed", ...over };
+}
+
 const PARAMS = DRAWS.find((s) => s.parameters.mode === "cold")!.parameters;
 const STATELESS = DRAWS.find((s) => s.parameters.mode === "stateless")!.parameters;
 
@@ -156,6 +161,31 @@ test("the testbed's repeatability: runs that agree, and the share a predictor at
     [2, 4, 8],
   );
   t.is(r.ceiling[0]!.share.toFixed(6), ((1 + pairCeiling(loose, 2) + pairCeiling(phaseApart, 2)) / 3).toFixed(6));
+});
+
+test("a top-up asks a pair for as many runs as make its testbed mean precise enough to judge by, up to the most allowed", (t) => {
+  const sim = [record({})];
+  const tb = (totals: number[]) => totals.map((total_s, i) => record({ backend: "mininet", run: i, total_s }));
+  const steady = judgePair("a", "a.yaml", PARAMS, "shortest-path", sim, tb([6, 6.1, 6]), []);
+  t.is(runsFor(steady, 10), 3, "runs that agree need no more");
+  const loose = judgePair("b", "b.yaml", PARAMS, "shortest-path", sim, tb([9, 13, 11]), []);
+  const n = runsFor(loose, 10);
+  t.true(n > 3 && n < 10, `${n} runs`);
+  t.true(pairCeiling(loose, n) >= TOP_UP_LEVEL && pairCeiling(loose, n - 1) < TOP_UP_LEVEL, "the fewest runs that reach the level");
+  const wild = judgePair("c", "c.yaml", PARAMS, "shortest-path", sim, tb([5, 15, 10]), []);
+  t.is(runsFor(wild, 6), 6, "no more than allowed");
+  // a failed run counts among those run but does not narrow the mean
+  const withFailure = judgePair("d", "d.yaml", PARAMS, "shortest-path", sim, tb([10, 12]), [failure({ run: 2 })]);
+  t.is(withFailure.testbedRuns, 3);
+  t.true(pairCeiling(withFailure, runsFor(withFailure, 20) - 1) >= TOP_UP_LEVEL);
+  const censored = judgePair("e", "e.yaml", PARAMS, "shortest-path", sim, tb([10, 12]), [failure({ run: 2, censored_after_s: 30 })]);
+  t.is(runsFor(censored, 10), 3, "a censored pair is a miss whatever its other runs: no top-up");
+  // pairs with different numbers of runs: the ceiling as run takes each pair's own
+  const topped = judgePair("f", "f.yaml", PARAMS, "shortest-path", sim, tb([10, 12, 11, 11]), []);
+  const r = repeatability([steady, topped]);
+  t.is(r.fewestRuns, 3);
+  t.is(r.runs, 4);
+  t.is(r.ceilingAsRun.toFixed(6), ((pairCeiling(steady, 3) + pairCeiling(topped, 4)) / 2).toFixed(6));
 });
 
 test("a run ended at its deadline is a censored miss whose error is bounded by the time it had taken", (t) => {
@@ -261,8 +291,11 @@ test("a draw the simulator refuses is known with its reason (and redrawn), a dra
   t.deepEqual(over, { end: Number.POSITIVE_INFINITY });
 });
 
-/** An --out folder of a one-scenario validation whose "testbed" records are the simulator's own, 20% slower on transfer. */
-async function validationFolder(prefix: string): Promise<{ dir: string; file: string; scenario: Scenario; sim: RunRecord[] }> {
+/**
+ * An --out folder of a one-scenario validation whose "testbed" records are the simulator's own,
+ * 20% slower on transfer; with `topUpTo`, runs 1.. of that many were added as a top-up (top-up/).
+ */
+async function validationFolder(prefix: string, topUpTo?: number): Promise<{ dir: string; file: string; scenario: Scenario; sim: RunRecord[] }> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(dir, "scenarios"));
   // a cold draw with no MTD policy: quick to simulate
@@ -270,14 +303,50 @@ async function validationFolder(prefix: string): Promise<{ dir: string; file: st
   const scenario = drawScenario(77, index, 0, { runs: 1 });
   const file = join(dir, "scenarios", `${scenario.name}.yaml`);
   writeFileSync(file, scenarioFileText(scenario));
-  await runExperiment({ file, backend: "sim", out: join(dir, scenario.name, "sim"), plots: false, profile: "paper" });
-  mkdirSync(join(dir, scenario.name, "mininet"));
-  const runs = readRunsCsv(join(dir, scenario.name, "sim", "runs.csv"));
-  const columns = runColumns(runs.axes);
-  const slower = runs.rows.map((r) => runRowValues({ ...r.record, backend: "mininet", transfer_s: 1.2 * r.record.transfer_s }, r.axes, runs.axes));
-  writeFileSync(join(dir, scenario.name, "mininet", "runs.csv"), csvLines([columns, ...slower]));
-  return { dir, file, scenario, sim: runs.rows.map((r) => r.record) };
+  const sim: RunRecord[] = [];
+  for (const [folder, runs, fromRun] of [[join(dir, scenario.name), undefined, undefined], ...(topUpTo ? [[join(dir, scenario.name, "top-up"), topUpTo, 1] as const] : [])] as const) {
+    await runExperiment({ file, backend: "sim", out: join(folder, "sim"), plots: false, profile: "paper", runs, fromRun });
+    mkdirSync(join(folder, "mininet"));
+    const records = readRunsCsv(join(folder, "sim", "runs.csv"));
+    const slower = records.rows.map((r) => runRowValues({ ...r.record, backend: "mininet", transfer_s: 1.2 * r.record.transfer_s }, r.axes, records.axes));
+    writeFileSync(join(folder, "mininet", "runs.csv"), csvLines([runColumns(records.axes), ...slower]));
+    sim.push(...records.rows.map((r) => r.record));
+  }
+  return { dir, file, scenario, sim };
 }
+
+test("a top-up's runs are the runs a plan of that many has from that index: both folders together are one experiment of that many runs", async (t) => {
+  const { dir, file, sim } = await validationFolder("migsim-topup-", 3);
+  t.deepEqual(
+    sim.map((r) => r.run),
+    [0, 1, 2],
+  );
+  await runExperiment({ file, backend: "sim", out: join(dir, "whole"), plots: false, profile: "paper", runs: 3 });
+  t.deepEqual(
+    sim,
+    readRunsCsv(join(dir, "whole", "runs.csv")).rows.map((r) => r.record),
+    "the same seeds, so the same draws, and the same records",
+  );
+  // re-judged: the simulator runs as many as the testbed ran, top-up included
+  const r = await rejudgeRandom({ dir, profile: "paper", out: join(dir, "rejudged"), log: () => {} });
+  for (const p of r.pairs) {
+    t.is(p.testbedRuns, 3);
+    t.is(p.simRuns, 3);
+    t.true(Math.abs(p.errors.transfer_s! - (1 / 1.2 - 1)) < 1e-3, `transfer error ${p.errors.transfer_s}`);
+  }
+  // published with the top-up's testbed records, and re-judged from there alike
+  const published = join(dir, "docs", "validation", "random-77");
+  writeFileSync(join(dir, "validation.csv"), readFileSync(r.csvFile));
+  publishValidation(dir, published, [file], loadProfile("paper"));
+  t.is(readFileSync(join(published, scenarioName(file), "top-up", "mininet", "runs.csv"), "utf8"), readFileSync(join(dir, scenarioName(file), "top-up", "mininet", "runs.csv"), "utf8"));
+  const again = await rejudgeRandom({ dir: published, profile: "paper", out: join(dir, "rejudged-published"), log: () => {} });
+  t.deepEqual(
+    again.pairs.map((p) => [p.testbedRuns, p.errors]),
+    r.pairs.map((p) => [p.testbedRuns, p.errors]),
+  );
+});
+
+const scenarioName = (file: string): string => basename(file, ".yaml");
 
 test("--rejudge simulates an earlier validation's scenarios again and judges them against its testbed records; an edited scenario is refused", async (t) => {
   const { dir, file, scenario, sim } = await validationFolder("migsim-rejudge-");

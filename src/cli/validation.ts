@@ -2,7 +2,7 @@
 import type { CommandModule } from "yargs";
 import { checkTestbedAddress } from "../run/index.ts";
 import { TARGETS, validateHeldOut } from "../validation/index.ts";
-import { DEFAULT_BUDGET_S, validateRandom } from "../validation/index.ts";
+import { DEFAULT_BUDGET_S, DRAW_RUNS, validateRandom } from "../validation/index.ts";
 import { rejudgeRandom, worstError } from "../validation/index.ts";
 import { InputError } from "../core/index.ts";
 import { progressReporter } from "./progress.ts";
@@ -20,6 +20,7 @@ interface ValidateArgs extends Pick<ExperimentArgs, "testbed" | "testbed-key" | 
   budget: number;
   precopy: boolean;
   "fail-above"?: number;
+  "max-runs"?: number;
 }
 
 /** Share of (scenario, policy) pairs of a random validation that must meet the targets. */
@@ -47,6 +48,11 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       })
       .option("seed", { type: "number", describe: "seed of the random draw (--random; required with it)" })
       .option("budget", { type: "number", default: DEFAULT_BUDGET_S, describe: "seconds of simulated time a drawn run may take; longer draws are redrawn (--random)" })
+      .option("max-runs", {
+        type: "number",
+        describe:
+          "top up a drawn pair whose first testbed runs spread too much to judge by: as many runs in all as an exact model needs to meet the targets with 95% probability, up to N (--random; default: no top-up)",
+      })
       .option("precopy", { type: "boolean", default: false, describe: "draw pre-copy scenarios too (only on a testbed whose kernel has soft-dirty tracking)" })
       .option("fail-above", {
         type: "number",
@@ -100,6 +106,9 @@ async function validateRandomHandler(args: ValidateArgs): Promise<void> {
   if (!(args.budget > 0)) throw new InputError(`--budget: expected seconds > 0, got ${args.budget}`);
   const failAbove = args["fail-above"];
   if (failAbove !== undefined && !(failAbove > 0)) throw new InputError(`--fail-above: expected a fraction > 0, got ${failAbove}`);
+  const maxRuns = args["max-runs"];
+  if (maxRuns !== undefined && !(Number.isInteger(maxRuns) && maxRuns >= (args.runs ?? DRAW_RUNS)))
+    throw new InputError(`--max-runs: expected a whole number of runs >= the runs of a draw (${args.runs ?? DRAW_RUNS}), got ${maxRuns}`, { field: "--max-runs" });
   const r = await validateRandom({
     count: n,
     seed: args.seed,
@@ -107,6 +116,7 @@ async function validateRandomHandler(args: ValidateArgs): Promise<void> {
     out: args.out,
     doc: args.doc,
     runs: args.runs,
+    maxRuns,
     budgetS: args.budget,
     precopy: args.precopy,
     backendOptions: testbedOptions(args),

@@ -47,9 +47,13 @@ export function inRun(exp: Experiment, k: number, e: unknown): unknown {
   return new Kind(`in ${describeRun(exp, k)}: ${e.detail}`, e.location);
 }
 
-/** Plan positions this shard runs (the shard rule is outputs/shards.ts's, which merge checks). */
-export function shardPositions(exp: Experiment, shard: Shard | undefined): number[] {
-  return shardIndices(planSize(exp), shard);
+/**
+ * Plan positions this shard runs (the shard rule is outputs/shards.ts's, which merge checks);
+ * with `fromRun`, only the runs of that index and above of each (cell, policy): runs added to
+ * ones another folder holds (validate's top-up runs), with the seeds they have in the whole plan.
+ */
+export function shardPositions(exp: Experiment, shard: Shard | undefined, fromRun = 0): number[] {
+  return shardIndices(planSize(exp), shard).filter((k) => k % exp.runs >= fromRun);
 }
 
 /** The (cell, policy) group of a plan position: the unit --resume skips when complete. */

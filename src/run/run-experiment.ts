@@ -58,6 +58,11 @@ export interface RunOptions extends LoadOptions {
   /** write plots (default true); summary and manifest are always written */
   plots?: boolean | undefined;
   /**
+   * run only the runs of this index and above of each (cell, policy), with the seeds they have
+   * in the whole plan: more runs beside the ones another folder holds (validate's top-up runs)
+   */
+  fromRun?: number | undefined;
+  /**
    * without `resume`: refuse to throw away the finished runs an unfinished earlier run of the
    * same plan left in the folder (`migsim run`), or discard them (default; the caller is told)
    */
@@ -115,10 +120,10 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const createdOut = makeOutDir(outDir);
 
   const axisNames = experiment.axes.map((a) => a.path);
-  const positions = shardPositions(experiment, opts.shard);
+  const positions = shardPositions(experiment, opts.shard, opts.fromRun);
   const files: Record<string, string> = { "runs.csv": csvLines([runColumns(axisNames)]), "probes.csv": csvLines([probeColumns()]) };
   if (backend.runsCanFail) files[FAILED_FILE] = failedHeader();
-  const partial = PartialOutput.open(outDir, planKey(experiment, opts.shard, backendName), files, opts.resume ?? false, opts.previousRuns);
+  const partial = PartialOutput.open(outDir, planKey(experiment, opts.shard, backendName, opts.fromRun ?? 0), files, opts.resume ?? false, opts.previousRuns);
   if (partial.discarded > 0)
     opts.notice?.(
       `discarded the ${partial.discarded} finished runs of an earlier, unfinished run in ${outDir} (runs.csv, summary and plots of a completed run are replaced only when this one completes)`,
@@ -230,8 +235,8 @@ function makeOutDir(dir: string): boolean {
 }
 
 /** A digest of everything that determines the rows, so --resume never mixes two plans. */
-function planKey(exp: Experiment, shard: Shard | undefined, backend: string): string {
+function planKey(exp: Experiment, shard: Shard | undefined, backend: string, fromRun: number): string {
   return createHash("sha256")
-    .update(JSON.stringify({ doc: exp.document, seed: exp.seed, draws: DRAWS_VERSION, runs: exp.runs, shard, backend, size: planSize(exp) }))
+    .update(JSON.stringify({ doc: exp.document, seed: exp.seed, draws: DRAWS_VERSION, runs: exp.runs, shard, backend, size: planSize(exp), ...(fromRun > 0 && { fromRun }) }))
     .digest("hex");
 }

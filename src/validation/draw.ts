@@ -18,6 +18,8 @@ const MODE_WEIGHTS = { cold: 0.5, stateless: 0.2, "post-copy": 0.3 } as const;
 const LB_POLICIES = ["shortest-path", "bandwidth", "random"] as const;
 const POLICIES = [...LB_POLICIES, "mtd-shamir", "mtd-fountain", "mtd-random"] as const;
 const MTD_K = 3;
+/** testbed runs of a drawn scenario (and simulated runs: the same seeds), unless --runs says otherwise */
+export const DRAW_RUNS = 3;
 
 export interface DrawOptions {
   /** include pre-copy among the modes (only on a testbed whose kernel has soft-dirty tracking) */
@@ -287,7 +289,7 @@ export function drawScenario(seed: number, index: number, attempt = 0, opts: Dra
       hosts,
       links: net.links,
     },
-    runs: opts.runs ?? 3,
+    runs: opts.runs ?? DRAW_RUNS,
     seed: deriveSeed("validate-random-runs", seed, index),
     horizon: "900s",
     network: { model: "tcp-fluid", "congestion-control": cc, "host-stack": "emulated" },

@@ -6,4 +6,5 @@ export { compareBackends } from "./compare-backends.ts";
 export { TARGETS, validateHeldOut } from "./heldout.ts";
 export { worstError } from "./pairs.ts";
 export { DEFAULT_BUDGET_S, validateRandom } from "./random-validation.ts";
+export { DRAW_RUNS } from "./draw.ts";
 export { rejudgeRandom } from "./rejudge.ts";

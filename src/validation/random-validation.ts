@@ -13,7 +13,7 @@ import { readRunsCsv } from "../outputs/csv.ts";
 import { renderSvg, svgToPng } from "../reports/plots.ts";
 import type { RunRecord } from "../formats/runspec.ts";
 import type { BackendOptions } from "../run/backend-registry.ts";
-import { backendOut, compareBackends } from "./compare-backends.ts";
+import { compareBackends } from "./compare-backends.ts";
 import { InputError, UnreachableResultError } from "../core/errors.ts";
 import { withHandWrittenNotes } from "./heldout.ts";
 import { loadProfile } from "../load/read-profile.ts";
@@ -22,6 +22,8 @@ import { onTestbedSession } from "../run/testbed-host.ts";
 import { drawScenario, type Scenario } from "./draw.ts";
 import { judgeScenario, type PairResult, worstError } from "./pairs.ts";
 import { publishValidation } from "./publish.ts";
+import { runsFor } from "./repeatability.ts";
+import { scenarioDir, scenarioRecords, topUpDir } from "./testbed-records.ts";
 import { randomValidationChart, randomValidationCsv, randomValidationMarkdown } from "./validation-report.ts";
 
 export interface RandomValidationOptions {
@@ -31,6 +33,11 @@ export interface RandomValidationOptions {
   out: string;
   doc?: string | undefined;
   runs?: number | undefined;
+  /**
+   * top up a pair whose first testbed runs spread too much to judge a model by: as many runs in
+   * all as repeatability.ts's runsFor asks, up to this many (default: no top-up)
+   */
+  maxRuns?: number | undefined;
   /** seconds of simulated time a run may take before its scenario is redrawn (default 300) */
   budgetS?: number | undefined;
   /** draw pre-copy scenarios too (a testbed whose kernel has soft-dirty tracking) */
@@ -142,19 +149,35 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
     // 2. each scenario on the simulator and the testbed
     for (const [i, { scenario, file, deadlineS }] of chosen.entries()) {
       opts.log(`scenario ${i + 1}/${chosen.length}: ${scenario.name} (${scenario.parameters.mode}, ${scenario.parameters.topology}; testbed deadline ${deadlineS} s a run)`);
-      const r = await compareBackends({
-        file,
-        profile: opts.profile,
-        out: join(out, scenario.name),
-        runs: opts.runs,
-        backendOptions: { ...opts.backendOptions, runTimeoutS: deadlineS },
-        testbed: opts.backendOptions.testbed,
-        progress: opts.progress?.(scenario.name),
-        argv: opts.argv,
-      });
-      const sim = readRecords(join(backendOut(r.outDir, "sim"), "runs.csv"));
-      const emu = readRecords(join(backendOut(r.outDir, "mininet"), "runs.csv"));
-      for (const pair of judgeScenario(scenario.name, relative(out, file), scenario.parameters, sim, emu, r.failed)) {
+      const compare = (dir: string, runs: number | undefined, fromRun: number | undefined): ReturnType<typeof compareBackends> =>
+        compareBackends({
+          file,
+          profile: opts.profile,
+          out: dir,
+          runs,
+          fromRun,
+          backendOptions: { ...opts.backendOptions, runTimeoutS: deadlineS },
+          testbed: opts.backendOptions.testbed,
+          progress: opts.progress?.(scenario.name),
+          argv: opts.argv,
+        });
+      const judge = (): PairResult[] => {
+        const sim = scenarioRecords(out, scenario.name, "sim").records;
+        const { records: emu, failed } = scenarioRecords(out, scenario.name, "mininet");
+        return judgeScenario(scenario.name, relative(out, file), scenario.parameters, sim, emu, failed);
+      };
+      // a top-up an earlier validation into this folder left would count as this one's runs
+      rmSync(topUpDir(out, scenario.name), { recursive: true, force: true });
+      await compare(scenarioDir(out, scenario.name), opts.runs, undefined);
+      let judged = judge();
+      const first = Math.max(...judged.map((p) => p.testbedRuns));
+      const needed = opts.maxRuns === undefined ? first : Math.max(first, ...judged.map((p) => runsFor(p, opts.maxRuns!)));
+      if (needed > first) {
+        opts.log(`  the testbed's ${first} runs spread too much to judge by: ${needed - first} more (${needed} in all)`);
+        await compare(topUpDir(out, scenario.name), needed, first);
+        judged = judge();
+      }
+      for (const pair of judged) {
         pairs.push(pair);
         opts.log(`  ${pair.policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}; worst ${(100 * worstError(pair)).toFixed(1)}%`);
       }
@@ -209,9 +232,4 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
     );
   }
   return { pairs, redrawn: redrawn.length, refused: refused.length, reportFile, csvFile };
-}
-
-/** The records of a runs.csv; none where the run folder has none (its runs never started). */
-export function readRecords(file: string): RunRecord[] {
-  return existsSync(file) ? readRunsCsv(file).rows.map((r) => r.record) : [];
 }

@@ -8,14 +8,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { writeFileAtomic } from "../outputs/atomic.ts";
-import { FAILED_FILE, readFailedCsv } from "../outputs/failed.ts";
 import { loadProfile } from "../load/read-profile.ts";
 import { runExperiment } from "../run/run-experiment.ts";
 import { drawScenario, type Scenario } from "./draw.ts";
 import { judgeScenario, type PairResult } from "./pairs.ts";
 import { backendOut } from "./compare-backends.ts";
-import { testbedRecordsDir } from "./publish.ts";
-import { DEADLINE_RULE, MAX_REDRAWS, readRecords, scenarioFileText, writePairTables } from "./random-validation.ts";
+import { DEADLINE_RULE, MAX_REDRAWS, scenarioFileText, writePairTables } from "./random-validation.ts";
+import { readRecords, runsRun, scenarioRecords, testbedRecordsDir } from "./testbed-records.ts";
 import { randomValidationMarkdown } from "./validation-report.ts";
 
 export interface RejudgeOptions {
@@ -71,11 +70,11 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
     const scenario = redraw(seed, Number(n) - 1, readFileSync(file, "utf8"), file);
     const testbedDir = testbedRecordsDir(dir, scenario.name);
     if (!existsSync(testbedDir)) throw new InputError("this scenario has no testbed folder: the validation did not reach it", { file: testbedDir, field: "--rejudge" });
+    const { records: emu, failed } = scenarioRecords(dir, scenario.name, "mininet");
+    // as many runs as the testbed ran (a top-up's too), with the same seeds
     const simDir = backendOut(join(out, scenario.name), "sim");
-    await runExperiment({ file, profile: opts.profile, backend: "sim", out: simDir, plots: false });
+    await runExperiment({ file, profile: opts.profile, backend: "sim", out: simDir, plots: false, runs: Math.max(1, runsRun(emu, failed)) });
     const sim = readRecords(join(simDir, "runs.csv"));
-    const emu = readRecords(join(testbedDir, "runs.csv"));
-    const failed = existsSync(join(testbedDir, FAILED_FILE)) ? readFailedCsv(join(testbedDir, FAILED_FILE)) : [];
     for (const pair of judgeScenario(scenario.name, relative(out, file), scenario.parameters, sim, emu, failed)) {
       pairs.push(pair);
       opts.log(`${scenario.name} ${pair.policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}`);

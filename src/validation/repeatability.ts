@@ -25,8 +25,12 @@ export interface Repeatability {
   runsAgree: number;
   /** the runs a pair had here (the most any had: failed runs make fewer) */
   runs: number;
+  /** the fewest runs a pair had (below `runs` when failed runs or a top-up made the counts differ) */
+  fewestRuns: number;
   /** expected share of pairs a predictor at the true means meets, per number of runs */
   ceiling: ReadonlyArray<{ runs: number; share: number }>;
+  /** the same against the mean of the runs each pair had here */
+  ceilingAsRun: number;
 }
 
 /** c4(n): E[s] = c4(n) sigma for the sample standard deviation of n normal values */
@@ -61,6 +65,28 @@ export function pairCeiling(p: PairResult, runs: number): number {
   return share;
 }
 
+/**
+ * The share of its pairs' testbed means that a top-up (validate --max-runs) asks the runs for:
+ * enough that a predictor exactly at a pair's true mean would meet the targets with this
+ * probability (pairCeiling), by the spread of the pair's first runs.
+ */
+export const TOP_UP_LEVEL = 0.95;
+
+/**
+ * How many testbed runs in all a pair needs for its mean to judge a model by (TOP_UP_LEVEL), up to
+ * `maxRuns`; never fewer than it has. A pair with fewer than two finished runs or a censored one
+ * has no spread to go by: it keeps what it has.
+ */
+export function runsFor(p: PairResult, maxRuns: number): number {
+  const have = p.testbedRuns;
+  const finished = p.testbedValues.total_s.length;
+  if (p.censored || finished < 2) return have;
+  let runs = have;
+  // the failed runs count among those run, not among those that narrow the mean
+  while (runs < maxRuns && pairCeiling(p, finished + (runs - have)) < TOP_UP_LEVEL) runs++;
+  return runs;
+}
+
 export function repeatability(pairs: readonly PairResult[], runCounts: readonly number[] = [4, 8]): Repeatability {
   const usable = pairs.filter((p) => !p.censored && p.testbedValues.total_s.length >= 2);
   const runs = Math.max(0, ...usable.map((p) => p.testbedValues.total_s.length));
@@ -68,5 +94,7 @@ export function repeatability(pairs: readonly PairResult[], runCounts: readonly 
     .filter((r) => r >= 2)
     .sort((a, b) => a - b)
     .map((r) => ({ runs: r, share: usable.length ? mean(usable.map((p) => pairCeiling(p, r))) : Number.NaN }));
-  return { pairs: usable.length, runsAgree: usable.filter(agrees).length, runs, ceiling };
+  const fewestRuns = usable.length ? Math.min(...usable.map((p) => p.testbedValues.total_s.length)) : 0;
+  const ceilingAsRun = usable.length ? mean(usable.map((p) => pairCeiling(p, p.testbedValues.total_s.length))) : Number.NaN;
+  return { pairs: usable.length, runsAgree: usable.filter(agrees).length, runs, fewestRuns, ceiling, ceilingAsRun };
 }
