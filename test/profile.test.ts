@@ -107,6 +107,7 @@ const TRUTH = [
   "costs.checkpoint-files=44",
   "network.extra.gsoHeadOfLine=1",
   "network.extra.handshakeScale=0.8",
+  "network.extra.handshakeFollowUp=1",
 ];
 
 test("the fit recovers the parameters that produced its measurements", async (t) => {
@@ -124,6 +125,7 @@ test("the fit recovers the parameters that produced its measurements", async (t)
   t.is(cal.params.get("costs.checkpoint-files"), 44);
   t.is(cal.params.get("network.extra.gsoHeadOfLine"), 1);
   t.is(cal.params.get("network.extra.handshakeScale"), 0.8, "the handshake scale that made the new-connection probes");
+  t.is(cal.params.get("network.extra.handshakeFollowUp"), 1, "and its form");
   for (const [k, f] of cal.fits) t.true(f.source.length > 0 && f.error.length > 0 && f.n > 0, `${k} has provenance`);
 });
 
@@ -133,6 +135,7 @@ test("measurements without new-connection probes (calibrations before 2026-12-07
   const cal = await fitAll(measured, () => {});
   t.false(cal.params.has("network.extra.handshakeScale"));
   t.false(cal.fits.has("network.extra.handshakeScale"));
+  t.false(cal.params.has("network.extra.handshakeFollowUp"));
   t.is(cal.params.get("network.extra.gsoHeadOfLine"), 1, "the open probes and totals still fit the host stack");
 });
 

@@ -408,6 +408,27 @@ test("emulated gsoHeadOfLine: behind a standing queue a small packet also waits 
   t.true(Math.abs(on - off - skb / 2) < 0.02 * skb, `plus half an skb: ${on} s against ${off} s`);
 });
 
+test("emulated gsoHeadOfLine with handshakeFollowUp: a new connection's request waits a whole skb behind its SYN, an open connection's half", (t) => {
+  // measured (docs/profiles.md, 2026-12-07): beside one CUBIC flow into a 10 Mbit/s link a probe
+  // over a new connection took the open one's round trip plus about one 64 KiB skb's time
+  const topo = star3(50e6, 10e6, 50e6);
+  const exchanges = (followUp: number): { open: number; fresh: number } => {
+    const { sim, model } = make(topo, "cubic", "emulated", { extra: { gsoHeadOfLine: 1, handshakeFollowUp: followUp, handshakeScale: 1 } });
+    model.startFlow({ src: "h3", dst: "h2", kind: "tcp" });
+    const r = { open: 0, fresh: 0 };
+    sim.scheduleAt(10, () => model.exchange("h1", "h2", 100, 1, { newConnection: false }).onFire((d) => (r.open = d)));
+    sim.scheduleAt(12, () => model.exchange("h1", "h2", 100, 1, { newConnection: true, handshakeRtts: 1 }).onFire((d) => (r.fresh = d)));
+    sim.run(14);
+    return r;
+  };
+  const skb = (45 * 1514 * 8) / 10e6;
+  const before = exchanges(0);
+  const after = exchanges(1);
+  t.is(after.open, before.open, "an open connection's request comes at a random moment: unchanged");
+  // the request follows the SYN into the busy link: half an skb more than a random packet waits
+  t.true(Math.abs(after.fresh - before.fresh - skb / 2) < 0.05 * skb, `new connection ${after.fresh} s against ${before.fresh} s (half an skb ${skb / 2} s)`);
+});
+
 test("emulated gsoHeadOfLine: a packet crossing several links a flow keeps busy waits for one skb in service, not one per link", (t) => {
   // measured (docs/tcp-fluid.md): one CUBIC flow h3 -> h12 over four 82 Mbit/s links in series,
   // probes from h2 into h12 crossing three of them waited 1.0-7.6 ms (mean 4.5 ms): half a 64 KiB

@@ -86,7 +86,9 @@ export class MessageDelays {
     const p = this.settings.p;
     const k = opts.newConnection ? leg : leg + 1;
     if (k === 0) return p.connectSetup + (opts.handshakeRtts ?? this.tcpHandshakeRtts) * p.handshakeScale * (this.oneWay(fwd, 0) + this.oneWay(back, 0));
-    return k === 1 ? this.oneWay(fwd, requestBytes) : this.oneWay(back, responseBytes);
+    // on a new connection the request follows the SYN over the same links, the answer the SYN-ACK
+    const follows = this.headOfLine && p.handshakeFollowUp > 0 && opts.newConnection;
+    return k === 1 ? this.oneWay(fwd, requestBytes) + (follows ? this.stack.followUpWait(fwd.links) : 0) : this.oneWay(back, responseBytes) + (follows ? this.stack.followUpWait(back.links) : 0);
   }
 
   message(src: string, dst: string, bytes: number): Signal<number> {

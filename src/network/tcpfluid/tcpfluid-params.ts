@@ -55,6 +55,13 @@ export const TCP_FLUID_DEFAULTS = {
    * the queue of a loaded path; fitted
    */
   handshakeScale: 1.35,
+  /**
+   * emulated stack with gsoHeadOfLine: 1 charges a new connection's request and answer the
+   * head-of-line wait once more (HostStack.followUpWait: each follows a packet of the handshake
+   * across the same busy links); 0, the model before (every packet at a random moment). Chosen
+   * with handshakeScale by `migsim calibrate` (docs/profiles.md)
+   */
+  handshakeFollowUp: 0,
   /** fixed cost of opening a connection (socket set-up in the hosts), seconds; fitted */
   connectSetup: 0,
   /**
