@@ -279,10 +279,22 @@ export async function fitEfficiency(obs: Observed, cal: Calibration, simulate: S
  * (`new`), as its calibration experiment declares them (experiments/calibration/loaded.yaml).
  */
 function probesOf(m: Measurement, probes: readonly ProbeRecord[], kind: "open" | "new"): ProbeRecord[] {
-  const exp = loadExperiment(calibrationFile(m.file), { set: m.set, profile: PAPER_PROFILE });
-  const fresh = new Set(exp.cells[0]!.base.probes.filter((p) => p.newConnection).map((p) => `${p.from}>${p.to}`));
+  const fresh = newConnectionPairs(m);
   return probes.filter((p) => fresh.has(`${p.from}>${p.to}`) === (kind === "new"));
 }
+
+/** `from>to` of a measurement's probes that open a new connection each; read once per measurement (the grid searches ask for them thousands of times) */
+function newConnectionPairs(m: Measurement): ReadonlySet<string> {
+  const key = `${m.file} ${m.set.join(" ")}`;
+  let pairs = NEW_CONNECTION_PAIRS.get(key);
+  if (!pairs) {
+    const exp = loadExperiment(calibrationFile(m.file), { set: m.set, profile: PAPER_PROFILE });
+    pairs = new Set(exp.cells[0]!.base.probes.filter((p) => p.newConnection).map((p) => `${p.from}>${p.to}`));
+    NEW_CONNECTION_PAIRS.set(key, pairs);
+  }
+  return pairs;
+}
+const NEW_CONNECTION_PAIRS = new Map<string, ReadonlySet<string>>();
 
 /**
  * The loaded measurements, by a search over the simulator: the late flow's host-stack behaviour
