@@ -193,9 +193,10 @@ function repeatabilityLines(pairs: readonly PairResult[]): string[] {
   return [
     "**The testbed's own repeatability** (how close any model could come to these means): " +
       `in ${r.runsAgree} of the ${r.pairs} pairs with two or more finished runs (${share(r.runsAgree / r.pairs)}), every testbed run, taken as a prediction of the mean of the pair's other runs, meets the same targets. ` +
+      "A predictor exactly at every pair's true mean would meet them in about " +
       (r.fewestRuns === r.runs
-        ? `A predictor exactly at every pair's true mean would meet them in about ${r.ceiling.map((c) => `${share(c.share)} of pairs against the mean of ${c.runs} runs${c.runs === r.runs ? " (as here)" : ""}`).join(", ")} `
-        : `A predictor exactly at every pair's true mean would meet them in about ${share(r.ceilingAsRun)} of pairs against the means of the ${r.fewestRuns}-${r.runs} finished runs each had here, ${r.ceiling.map((c) => `${share(c.share)} against the mean of ${c.runs} runs each`).join(", ")} `) +
+        ? `${r.ceiling.map((c) => `${share(c.share)} of pairs against the mean of ${c.runs} runs${c.runs === r.runs ? " (as here)" : ""}`).join(", ")} `
+        : `${share(r.ceilingAsRun)} of pairs against the means of the ${r.fewestRuns}-${r.runs} finished runs each had here, ${r.ceiling.map((c) => `${share(c.share)} against the mean of ${c.runs} runs each`).join(", ")} `) +
       "(normal run-to-run noise with each pair's own standard deviation, quantities taken as independent; docs/validation-random.md).",
     "",
   ];

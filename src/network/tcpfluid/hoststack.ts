@@ -176,25 +176,33 @@ export class HostStack {
    * took the open one's round trip plus about one skb time (docs/profiles.md).
    */
   followUpWait(links: readonly number[]): number {
-    if (!this.emulated || !(this.p.gsoHeadOfLine > 0)) return 0;
-    let head = 0;
-    for (const l of links) {
-      this.linkWait(l, 0);
-      head = Math.max(head, this.headWait);
-    }
-    return head;
+    this.walk(links, 0, false);
+    return this.walkHead;
   }
 
   private waitsOf(links: readonly number[], bytes: number, minimum: boolean): number {
-    if (!this.emulated || !(this.p.gsoHeadOfLine > 0)) return 0;
-    let s = 0;
-    let head = 0;
-    let held = 0;
-    for (const l of links) {
-      s += this.linkWait(l, bytes);
-      if (!minimum || this.headSaturated) head = Math.max(head, this.headWait);
-      held = Math.max(held, this.heldWait);
-    }
-    return Math.min(s, held) + head;
+    this.walk(links, bytes, minimum);
+    return Math.min(this.walkStranded, this.walkHeld) + this.walkHead;
   }
+
+  /**
+   * linkWait along `links`: leaves the stranded bytes' waits summed, the largest head-of-line
+   * wait and the largest whole own queue in the walk* fields (no object per call: every message
+   * and handshake leg walks its path)
+   */
+  private walk(links: readonly number[], bytes: number, minimum: boolean): void {
+    this.walkStranded = 0;
+    this.walkHead = 0;
+    this.walkHeld = 0;
+    if (!this.emulated || !(this.p.gsoHeadOfLine > 0)) return;
+    for (const l of links) {
+      this.walkStranded += this.linkWait(l, bytes);
+      if (!minimum || this.headSaturated) this.walkHead = Math.max(this.walkHead, this.headWait);
+      this.walkHeld = Math.max(this.walkHeld, this.heldWait);
+    }
+  }
+
+  private walkStranded = 0;
+  private walkHead = 0;
+  private walkHeld = 0;
 }
