@@ -1,6 +1,6 @@
 /** Student-t intervals and summary statistics against known values. */
 import test from "ava";
-import { ciHalfWidth, describe, median, sampleStd, theilSen, tQuantile } from "../src/core/stats.ts";
+import { ciHalfWidth, describe, median, proportionInterval, sampleStd, theilSen, tQuantile } from "../src/core/stats.ts";
 import { withinTolerance } from "../src/reports/summary.ts";
 
 const close = (t: import("ava").ExecutionContext, a: number, b: number, eps: number, what: string) => t.true(Math.abs(a - b) <= eps, `${what}: ${a} != ${b}`);
@@ -56,4 +56,29 @@ test("Theil-Sen: an exact line is recovered, one wild point does not move it, a 
   close(t, wild.a, 0.4, 1e-12, "intercept beside a wild point");
   close(t, wild.b, 1 / 60, 1e-12, "slope beside a wild point");
   t.deepEqual(theilSen([2, 2, 2], [1, 5, 3]), { a: 3, b: 0 });
+});
+
+/** P(X >= k) for X ~ Binomial(n, p), summed term by term (independent of jstat's beta quantiles) */
+function upperTail(k: number, n: number, p: number): number {
+  let sum = 0;
+  let choose = 1;
+  for (let i = 0; i <= n; i++) {
+    if (i > 0) choose = (choose * (n - i + 1)) / i;
+    if (i >= k) sum += choose * p ** i * (1 - p) ** (n - i);
+  }
+  return sum;
+}
+
+test("the exact (Clopper-Pearson) interval of a proportion: its bounds leave 2.5% in each binomial tail", (t) => {
+  const [lo, hi] = proportionInterval(25, 40);
+  t.is(upperTail(25, 40, lo).toFixed(6), "0.025000", "at the lower bound 25 or more of 40 has probability 2.5%");
+  t.is((1 - upperTail(26, 40, hi)).toFixed(6), "0.025000", "at the upper bound 25 or fewer has probability 2.5%");
+  t.true(lo < 25 / 40 && 25 / 40 < hi && hi < 0.9, "25 of 40 cannot be a 90% share");
+  // all or none: the closed forms (alpha/2)^(1/n)
+  t.is(proportionInterval(40, 40)[0].toFixed(6), (0.025 ** (1 / 40)).toFixed(6));
+  t.is(proportionInterval(40, 40)[1], 1);
+  t.is(proportionInterval(0, 40)[0], 0);
+  t.is(proportionInterval(0, 40)[1].toFixed(6), (1 - 0.025 ** (1 / 40)).toFixed(6));
+  t.deepEqual(proportionInterval(0, 0), [NaN, NaN]);
+  t.throws(() => proportionInterval(41, 40), { instanceOf: RangeError });
 });

@@ -20,7 +20,7 @@ import { PUBLISHED_MEASUREMENTS, PUBLISHED_PROFILE, publishValidation } from "..
 import { loadProfile } from "../src/load/read-profile.ts";
 import { c4, pairCeiling, repeatability, runsFor, TOP_UP_LEVEL } from "../src/validation/repeatability.ts";
 import { csvLines, readRunsCsv, runColumns, runRowValues } from "../src/outputs/csv.ts";
-import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv } from "../src/validation/validation-report.ts";
+import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv, randomValidationMarkdown, tallyByKind } from "../src/validation/validation-report.ts";
 import { routerOf } from "../src/network/topology/shared.ts";
 import { failedHeader, failedRow, readFailedCsv } from "../src/outputs/failed.ts";
 import type { RunFailure, RunRecord } from "../src/formats/runspec.ts";
@@ -241,6 +241,63 @@ test("validation.csv has a row per pair with the drawn parameters, the censored 
   t.true(dist.median <= dist.p90 && dist.p90 <= dist.max);
   // the 90th percentile interpolates between the two errors (type 7): 0.1 and 0.22 give 0.208
   t.is(dist.p90.toFixed(4), (Math.abs(pairs[1]!.errors.total_s) + 0.9 * (Math.abs(pairs[0]!.errors.total_s) - Math.abs(pairs[1]!.errors.total_s))).toFixed(4));
+});
+
+test("the report counts pairs by kind of scenario and gives the share met its exact interval", (t) => {
+  const bbrUdp = { ...PARAMS, congestion_control: "bbr" as const, tcp_flows: 2, udp_mbps: 3 };
+  const idle = { ...PARAMS, congestion_control: "cubic" as const, tcp_flows: 0, udp_mbps: 0 };
+  const pairs = [
+    judgePair("a", "a.yaml", bbrUdp, "bandwidth", [record({})], [record({})], []),
+    judgePair("b", "b.yaml", bbrUdp, "bandwidth", [record({ total_s: 9 })], [record({})], []),
+    judgePair("c", "c.yaml", idle, "random", [record({})], [record({})], []),
+    judgePair(
+      "d",
+      "d.yaml",
+      { ...STATELESS, congestion_control: "cubic" as const, tcp_flows: 0, udp_mbps: 2 },
+      "random",
+      [record({ mode: "stateless" })],
+      [record({ mode: "stateless", transfer_s: 0 })],
+      [],
+    ),
+  ];
+  t.deepEqual(
+    pairs.map((p) => p.status),
+    ["met", "miss", "met", "met"],
+  );
+  const tally = tallyByKind(pairs);
+  const row = (dimension: string, kind: string) => tally.find((k) => k.dimension === dimension && k.kind === kind);
+  t.like(row("background traffic", "TCP flows and UDP"), { pairs: 2, met: 1 });
+  t.like(row("background traffic", "none"), { pairs: 1, met: 1 });
+  t.like(row("background traffic", "UDP only"), { pairs: 1, met: 1 });
+  t.like(row("congestion control", "bbr"), { pairs: 2, met: 1 });
+  t.like(row("mode", "stateless"), { pairs: 1, met: 1 });
+  t.is(row("background traffic", "TCP flows"), undefined, "no kind without a pair");
+  for (const dimension of new Set(tally.map((k) => k.dimension))) {
+    t.is(
+      tally.filter((k) => k.dimension === dimension).reduce((n, k) => n + k.pairs, 0),
+      pairs.length,
+      `${dimension}: every pair once`,
+    );
+  }
+  t.deepEqual([...new Set(tally.map((k) => k.dimension))], ["mode", "transport", "congestion control", "background traffic", "bottleneck"]);
+  const md = randomValidationMarkdown({
+    command: "migsim validate",
+    started: new Date(0),
+    seed: 1,
+    drawn: 4,
+    redrawn: [],
+    refused: [],
+    budgetS: 60,
+    profile: "p",
+    profileHash: "0".repeat(64),
+    machine: undefined,
+    pairs,
+    plot: "plot.svg",
+    deadlineRule: "rule",
+  });
+  // 3 of 4: Beta(3, 2)'s 2.5% quantile 0.194 and Beta(4, 1)'s 97.5% quantile 0.975^(1/4) = 0.994
+  t.regex(md, /\*\*3 of 4 \(scenario, policy\) pairs within 15% on total and 25% on every phase\*\* \(75%; target 90%\)\..*exact \(Clopper-Pearson\) 95% interval: 19-99%\./);
+  t.true(md.includes("| background traffic | TCP flows and UDP | 2 | 1 | 50% | 1-99% |"), md);
 });
 
 test("the scatter plot's legend names a censored point only when one is drawn", (t) => {

@@ -85,6 +85,18 @@ export function ciHalfWidth(xs: readonly number[], level = 0.95): number {
   return (tQuantile(1 - (1 - level) / 2, n - 1) * sampleStd(xs)) / Math.sqrt(n);
 }
 
+/**
+ * The exact (Clopper-Pearson) `level` interval of a proportion, k successes in n trials: the
+ * beta quantiles that never undercover, so a report's "k of n" carries how little n pairs can
+ * say (25 of 40 is 46-77%; the 90% target is outside it). n = 0: [NaN, NaN].
+ */
+export function proportionInterval(k: number, n: number, level = 0.95): [number, number] {
+  if (!(n > 0)) return [NaN, NaN];
+  if (!(Number.isInteger(k) && k >= 0 && k <= n)) throw new RangeError(`proportion interval: k must be an integer in [0, ${n}], got ${k}`);
+  const a = (1 - level) / 2;
+  return [k === 0 ? 0 : jStat.beta.inv(a, k, n - k + 1), k === n ? 1 : jStat.beta.inv(1 - a, k + 1, n - k)];
+}
+
 /** Which 95% interval of a mean the reports show (the experiment's `ci`). */
 export type IntervalMethod = "t" | "bootstrap";
 export const INTERVAL_METHODS = ["t", "bootstrap"] as const;

@@ -10,6 +10,10 @@ declare module "jstat" {
       inv(p: number, mean: number, std: number): number;
       cdf(x: number, mean: number, std: number): number;
     };
+    beta: {
+      /** quantile: the x with P(X <= x) = p for Beta(alpha, beta) */
+      inv(p: number, alpha: number, beta: number): number;
+    };
     /** ln Gamma(x) */
     gammaln(x: number): number;
     /** quantiles of arr at the probabilities qs (alphap = betap = 1: type 7, linear interpolation) */

@@ -9,7 +9,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { ScenarioParameters } from "./draw.ts";
 import { type PairResult, pct, PHASE_TARGET, QUANTITIES, targetOf, TOTAL_TARGET, worstError } from "./pairs.ts";
 import { csvLines } from "../outputs/csv.ts";
-import { median } from "../core/stats.ts";
+import { median, proportionInterval } from "../core/stats.ts";
 import { CONFIG, PALETTE, SCHEMA } from "../reports/plots.ts";
 import { repeatability } from "./repeatability.ts";
 
@@ -93,6 +93,53 @@ export function errorDistribution(pairs: readonly PairResult[]): Distribution[] 
   });
 }
 
+/**
+ * The kinds of scenario the report counts pairs by, so a reader sees where the simulator can be
+ * trusted and where not: the mode, the transport, the congestion control every TCP connection of
+ * the scenario uses, what else crosses the network (none, TCP flows, UDP, both) and where the
+ * bottleneck is. Each pair is of one kind per dimension.
+ */
+export function scenarioKinds(p: ScenarioParameters): Array<readonly [dimension: string, kind: string]> {
+  const background = p.tcp_flows > 0 ? (p.udp_mbps > 0 ? "TCP flows and UDP" : "TCP flows") : p.udp_mbps > 0 ? "UDP only" : "none";
+  return [
+    ["mode", p.mode],
+    ["transport", p.transport],
+    ["congestion control", p.congestion_control],
+    ["background traffic", background],
+    ["bottleneck", p.bottleneck_at],
+  ];
+}
+
+export interface KindTally {
+  dimension: string;
+  kind: string;
+  pairs: number;
+  met: number;
+}
+
+/** pairs and pairs within target per kind, dimensions in scenarioKinds' order, kinds by name */
+export function tallyByKind(pairs: readonly PairResult[]): KindTally[] {
+  const tallies = new Map<string, KindTally>();
+  for (const p of pairs) {
+    for (const [dimension, kind] of scenarioKinds(p.parameters)) {
+      const key = `${dimension}: ${kind}`;
+      const t = tallies.get(key) ?? { dimension, kind, pairs: 0, met: 0 };
+      t.pairs++;
+      if (p.status === "met") t.met++;
+      tallies.set(key, t);
+    }
+  }
+  const order = new Map<string, number>();
+  if (pairs[0]) scenarioKinds(pairs[0].parameters).forEach(([d], i) => order.set(d, i));
+  return [...tallies.values()].sort((a, b) => order.get(a.dimension)! - order.get(b.dimension)! || a.kind.localeCompare(b.kind));
+}
+
+/** the exact (Clopper-Pearson) 95% interval of k of n as "lo-hi%": how little n pairs pin a share down */
+function intervalText(k: number, n: number): string {
+  const [lo, hi] = proportionInterval(k, n);
+  return n === 0 ? "n/a" : `${(100 * lo).toFixed(0)}-${(100 * hi).toFixed(0)}%`;
+}
+
 export interface RandomReportInput {
   command: string;
   started: Date;
@@ -153,13 +200,20 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
     ...(r.machine ? [`Testbed host: kernel ${r.machine["kernel"]}, CRIU ${r.machine["criu"]}, ${r.machine["cpu"]}; load average ${r.machine["load-average"]}.`] : []),
     "",
     `**${met} of ${r.pairs.length} (scenario, policy) pairs within ${100 * TOTAL_TARGET}% on total and ${100 * PHASE_TARGET}% on every phase** ` +
-      `(${r.pairs.length ? ((100 * met) / r.pairs.length).toFixed(0) : "0"}%; target 90%). Censored: ${censored}. Failed on the testbed: ${failed}.`,
+      `(${r.pairs.length ? ((100 * met) / r.pairs.length).toFixed(0) : "0"}%; target 90%). Censored: ${censored}. Failed on the testbed: ${failed}. ` +
+      `The share's exact (Clopper-Pearson) 95% interval: ${intervalText(met, r.pairs.length)}.`,
     "",
     "| quantity | pairs | median abs error | 90th percentile | largest | within target |",
     "|---|--:|--:|--:|--:|--:|",
     ...dist.map((d) => `| ${d.quantity.replace(/_s$/, "")} | ${d.n} | ${pctAbs(d.median)} | ${pctAbs(d.p90)} | ${pctAbs(d.max)} | ${d.within} of ${d.n} |`),
     "",
     ...repeatabilityLines(r.pairs),
+    "Pairs within target by kind of scenario (each pair counts once in every dimension):",
+    "",
+    "| dimension | kind | pairs | within target | share | exact 95% interval |",
+    "|---|---|--:|--:|--:|--:|",
+    ...tallyByKind(r.pairs).map((k) => `| ${k.dimension} | ${k.kind} | ${k.pairs} | ${k.met} | ${((100 * k.met) / k.pairs).toFixed(0)}% | ${intervalText(k.met, k.pairs)} |`),
+    "",
     `![simulated against testbed total per scenario, log axes](${r.plot})`,
     "",
     "## The worst five",
