@@ -20,7 +20,7 @@ import { PUBLISHED_MEASUREMENTS, PUBLISHED_PROFILE, publishValidation } from "..
 import { loadProfile } from "../src/load/read-profile.ts";
 import { c4, pairCeiling, repeatability, runsFor, TOP_UP_LEVEL } from "../src/validation/repeatability.ts";
 import { csvLines, readRunsCsv, runColumns, runRowValues } from "../src/outputs/csv.ts";
-import { errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv, randomValidationMarkdown, tallyByKind } from "../src/validation/validation-report.ts";
+import { BASELINE_CSV, errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv, randomValidationMarkdown, tallyByKind } from "../src/validation/validation-report.ts";
 import { routerOf } from "../src/network/topology/shared.ts";
 import { failedHeader, failedRow, readFailedCsv } from "../src/outputs/failed.ts";
 import type { RunFailure, RunRecord } from "../src/formats/runspec.ts";
@@ -451,4 +451,47 @@ test("--doc publishes the scenarios, the testbed's records, validation.csv and t
     judged.pairs.map((p) => p.errors),
     "judged under the published profile, not the defaults",
   );
+});
+
+test("--rejudge judges every pair under the built-in defaults too, with the same runs and seeds against the same testbed runs, and publishes that table", async (t) => {
+  const { dir, file, scenario } = await validationFolder("migsim-baseline-");
+  const profileFile = join(dir, "cal.yaml");
+  writeFileSync(profileFile, "# a calibrated profile\nprofile: cal\ncosts: { transfer-setup: 0.9s, ssh-setup: 0.9s }\n");
+  const judged = await rejudgeRandom({ dir, profile: profileFile, out: join(dir, "judged"), log: () => {} });
+  // the baseline by hand: the scenario with no profile, as many runs as the testbed ran
+  await runExperiment({ file, backend: "sim", out: join(dir, "plain"), plots: false, runs: 1 });
+  const testbed = readRunsCsv(join(dir, scenario.name, "mininet", "runs.csv")).rows.map((r) => r.record);
+  const expected = judgePair(
+    scenario.name,
+    "f",
+    scenario.parameters,
+    scenario.parameters.policy,
+    readRunsCsv(join(dir, "plain", "runs.csv")).rows.map((r) => r.record),
+    testbed,
+    [],
+  );
+  const table = readFileSync(join(dir, "judged", BASELINE_CSV), "utf8")
+    .trim()
+    .split("\n");
+  t.is(table[0], [...RANDOM_VALIDATION_COLUMNS].join(","), "validation.csv's columns");
+  t.is(table.length, 1 + judged.pairs.length);
+  const at = (line: string, column: string): string => line.split(",")[RANDOM_VALIDATION_COLUMNS.indexOf(column as (typeof RANDOM_VALIDATION_COLUMNS)[number])]!;
+  t.is(Number(at(table[1]!, "error_total_s")).toFixed(6), expected.errors.total_s.toFixed(6));
+  t.not(
+    at(table[1]!, "error_total_s"),
+    readFileSync(judged.csvFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => at(l, "error_total_s"))[1],
+    "the profile's judgement differs",
+  );
+  const report = readFileSync(judged.reportFile, "utf8");
+  const met = (p: { status: string }) => (p.status === "met" ? 1 : 0);
+  t.regex(report, new RegExp(`\\*\\*Against the built-in defaults\\*\\*.*: ${met(expected)} of 1 pairs within target .*under the profile ${met(judged.pairs[0]!)} of 1`));
+  // published beside validation.csv
+  writeFileSync(join(dir, "validation.csv"), readFileSync(judged.csvFile));
+  writeFileSync(join(dir, BASELINE_CSV), readFileSync(join(dir, "judged", BASELINE_CSV)));
+  const published = join(dir, "docs", "validation", "random-77");
+  publishValidation(dir, published, [file], loadProfile(profileFile));
+  t.is(readFileSync(join(published, BASELINE_CSV), "utf8"), readFileSync(join(dir, BASELINE_CSV), "utf8"));
 });

@@ -3,7 +3,7 @@
  * without a testbed and a later model can be judged against the same measurements: each scenario's
  * experiment file, the testbed's records of it (NAME/mininet/runs.csv and failed.csv, and its
  * top-up's, NAME/top-up/mininet/: testbed-records.ts), the pair
- * table (validation.csv), and the profile the simulator ran under with the calibration measurements
+ * tables (validation.csv, and validation-defaults.csv: the same pairs under the built-in defaults), and the profile the simulator ran under with the calibration measurements
  * it was fitted on. `migsim validate --rejudge FOLDER --profile FOLDER/profile.yaml` simulates the
  * scenarios again and judges them against those records (rejudge.ts).
  */
@@ -13,6 +13,7 @@ import { FAILED_FILE } from "../outputs/failed.ts";
 import { backendOut } from "./compare-backends.ts";
 import { measurementsDirOf, type Profile } from "../load/read-profile.ts";
 import { recordFolders } from "./testbed-records.ts";
+import { BASELINE_CSV } from "./validation-report.ts";
 
 /** the profile's copy in a published folder (its bytes unchanged, so the report's sha256 names it) */
 export const PUBLISHED_PROFILE = "profile.yaml";
@@ -40,6 +41,7 @@ export function publishValidation(out: string, folder: string, scenarioFiles: re
     }
   }
   copyFileSync(join(out, "validation.csv"), join(folder, "validation.csv"));
+  if (existsSync(join(out, BASELINE_CSV))) copyFileSync(join(out, BASELINE_CSV), join(folder, BASELINE_CSV));
   if (profile.file === null) return;
   copyFileSync(profile.file, join(folder, PUBLISHED_PROFILE));
   const measurements = measurementsDirOf(profile.file);

@@ -22,6 +22,7 @@ import { onTestbedSession } from "../run/testbed-host.ts";
 import { drawScenario, type Scenario } from "./draw.ts";
 import { judgeScenario, type PairResult, worstError } from "./pairs.ts";
 import { publishValidation } from "./publish.ts";
+import { baselineSimDir, simulateAndJudge, writeBaselineTable } from "./baseline.ts";
 import { runsFor } from "./repeatability.ts";
 import { scenarioDir, scenarioRecords, topUpDir } from "./testbed-records.ts";
 import { randomValidationChart, randomValidationCsv, randomValidationMarkdown } from "./validation-report.ts";
@@ -115,6 +116,7 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
   const redrawn: Array<{ scenario: string; simulatedS: number }> = [];
   const refused: Array<{ scenario: string; reason: string }> = [];
   const pairs: PairResult[] = [];
+  const baseline: PairResult[] = [];
   // Each scenario opens its own testbed session: a session's backend has one run deadline, and each
   // scenario has its own. The outer session only describes the host before and after.
   const chosen: Array<{ scenario: Scenario; file: string; deadlineS: number }> = [];
@@ -181,10 +183,13 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
         pairs.push(pair);
         opts.log(`  ${pair.policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}; worst ${(100 * worstError(pair)).toFixed(1)}%`);
       }
+      const testbed = scenarioRecords(out, scenario.name, "mininet");
+      baseline.push(...(await simulateAndJudge(scenario, file, relative(out, file), undefined, baselineSimDir(out, scenario.name), testbed)));
     }
   });
   // 3. the outputs
   const csvFile = await writePairTables(out, pairs);
+  writeBaselineTable(out, baseline);
   const report = (plot: string, scenarioLink: (file: string) => string): string =>
     randomValidationMarkdown({
       command: `migsim ${(opts.argv ?? []).join(" ")}`,
@@ -199,6 +204,7 @@ export async function validateRandom(opts: RandomValidationOptions): Promise<Ran
       profileRepeatability: profile.document.repeatability,
       machine,
       pairs: pairs.map((p) => ({ ...p, file: scenarioLink(p.file) })),
+      baseline,
       plot,
       deadlineRule: DEADLINE_RULE,
     });

@@ -9,12 +9,12 @@ import { join, relative, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { writeFileAtomic } from "../outputs/atomic.ts";
 import { loadProfile } from "../load/read-profile.ts";
-import { runExperiment } from "../run/run-experiment.ts";
 import { drawScenario, type Scenario } from "./draw.ts";
-import { judgeScenario, type PairResult } from "./pairs.ts";
+import type { PairResult } from "./pairs.ts";
+import { baselineSimDir, simulateAndJudge, writeBaselineTable } from "./baseline.ts";
 import { backendOut } from "./compare-backends.ts";
 import { DEADLINE_RULE, MAX_REDRAWS, scenarioFileText, writePairTables } from "./random-validation.ts";
-import { readRecords, runsRun, scenarioRecords, testbedRecordsDir } from "./testbed-records.ts";
+import { scenarioRecords, testbedRecordsDir } from "./testbed-records.ts";
 import { randomValidationMarkdown } from "./validation-report.ts";
 
 export interface RejudgeOptions {
@@ -62,6 +62,7 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
     });
   const profile = loadProfile(opts.profile);
   const pairs: PairResult[] = [];
+  const baseline: PairResult[] = [];
   let seed = -1;
   for (const f of files) {
     const [, s, n] = SCENARIO_FILE.exec(f)!;
@@ -70,17 +71,15 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
     const scenario = redraw(seed, Number(n) - 1, readFileSync(file, "utf8"), file);
     const testbedDir = testbedRecordsDir(dir, scenario.name);
     if (!existsSync(testbedDir)) throw new InputError("this scenario has no testbed folder: the validation did not reach it", { file: testbedDir, field: "--rejudge" });
-    const { records: emu, failed } = scenarioRecords(dir, scenario.name, "mininet");
-    // as many runs as the testbed ran (a top-up's too), with the same seeds
-    const simDir = backendOut(join(out, scenario.name), "sim");
-    await runExperiment({ file, profile: opts.profile, backend: "sim", out: simDir, plots: false, runs: Math.max(1, runsRun(emu, failed)) });
-    const sim = readRecords(join(simDir, "runs.csv"));
-    for (const pair of judgeScenario(scenario.name, relative(out, file), scenario.parameters, sim, emu, failed)) {
+    const testbed = scenarioRecords(dir, scenario.name, "mininet");
+    for (const pair of await simulateAndJudge(scenario, file, relative(out, file), opts.profile, backendOut(join(out, scenario.name), "sim"), testbed)) {
       pairs.push(pair);
       opts.log(`${scenario.name} ${pair.policy}: ${pair.status}${pair.misses.length ? ` (${pair.misses.join(", ")})` : ""}`);
     }
+    baseline.push(...(await simulateAndJudge(scenario, file, relative(out, file), undefined, baselineSimDir(out, scenario.name), testbed)));
   }
   const csvFile = await writePairTables(out, pairs);
+  writeBaselineTable(out, baseline);
   const report = randomValidationMarkdown({
     command: `migsim ${(opts.argv ?? []).join(" ")}`,
     started: new Date(),
@@ -94,6 +93,7 @@ export async function rejudgeRandom(opts: RejudgeOptions): Promise<{ pairs: Pair
     profileRepeatability: profile.document.repeatability,
     machine: undefined,
     pairs,
+    baseline,
     plot: "validation.svg",
     deadlineRule: DEADLINE_RULE,
     rejudgedFrom: relative(out, dir) || dir,

@@ -47,6 +47,9 @@ export const RANDOM_VALIDATION_COLUMNS = [
   ...QUANTITIES.map((q) => `error_${q}`),
 ] as const;
 
+/** the pair table of the same pairs under the built-in defaults (baseline.ts), in validation.csv's columns */
+export const BASELINE_CSV = "validation-defaults.csv";
+
 export function randomValidationCsv(pairs: readonly PairResult[]): string {
   return csvLines([
     [...RANDOM_VALIDATION_COLUMNS],
@@ -154,6 +157,8 @@ export interface RandomReportInput {
   profileRepeatability?: { "median-cv": number; noisy: boolean } | undefined;
   machine: Readonly<Record<string, string>> | undefined;
   pairs: readonly PairResult[];
+  /** the same pairs simulated under the built-in defaults (no profile), judged against the same testbed runs (baseline.ts) */
+  baseline?: readonly PairResult[] | undefined;
   plot: string;
   deadlineRule: string;
   /** re-judged: the testbed records of this earlier validation, simulated again (`validate --rejudge`) */
@@ -203,6 +208,7 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
       `(${r.pairs.length ? ((100 * met) / r.pairs.length).toFixed(0) : "0"}%; target 90%). Censored: ${censored}. Failed on the testbed: ${failed}. ` +
       `The share's exact (Clopper-Pearson) 95% interval: ${intervalText(met, r.pairs.length)}.`,
     "",
+    ...baselineLines(r.pairs, r.baseline),
     "| quantity | pairs | median abs error | 90th percentile | largest | within target |",
     "|---|--:|--:|--:|--:|--:|",
     ...dist.map((d) => `| ${d.quantity.replace(/_s$/, "")} | ${d.n} | ${pctAbs(d.median)} | ${pctAbs(d.p90)} | ${pctAbs(d.max)} | ${d.within} of ${d.n} |`),
@@ -237,6 +243,30 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
     "",
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The profile against the built-in defaults on the same draws and the same testbed runs: where the
+ * defaults meet the targets in more pairs, or come closer on total, calibrating made these unseen
+ * predictions worse.
+ */
+function baselineLines(pairs: readonly PairResult[], baseline: readonly PairResult[] | undefined): string[] {
+  if (!baseline || baseline.length === 0) return [];
+  const met = (ps: readonly PairResult[]): number => ps.filter((p) => p.status === "met").length;
+  const totalMedian = (ps: readonly PairResult[]): string => pctAbs(errorDistribution(ps).find((d) => d.quantity === "total_s")!.median);
+  const [withProfile, withDefaults] = [met(pairs), met(baseline)];
+  const verdict =
+    withProfile > withDefaults
+      ? "the profile does better on these draws"
+      : withProfile === withDefaults
+        ? "the profile does no better on these draws"
+        : "**the profile does worse on these draws than no calibration**";
+  return [
+    `**Against the built-in defaults** (each scenario simulated again with no profile, the same runs and seeds, judged against the same testbed runs): ` +
+      `${withDefaults} of ${baseline.length} pairs within target (${intervalText(withDefaults, baseline.length)}), median abs error of total ${totalMedian(baseline)}; ` +
+      `under the profile ${withProfile} of ${pairs.length}, ${totalMedian(pairs)}: ${verdict} (pair by pair in ${BASELINE_CSV}).`,
+    "",
+  ];
 }
 
 /** The testbed's own run-to-run agreement beside the model's (repeatability.ts says how it is computed). */
