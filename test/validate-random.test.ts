@@ -20,7 +20,16 @@ import { PUBLISHED_MEASUREMENTS, PUBLISHED_PROFILE, publishValidation } from "..
 import { loadProfile } from "../src/load/read-profile.ts";
 import { c4, pairCeiling, repeatability, runsFor, TOP_UP_LEVEL } from "../src/validation/repeatability.ts";
 import { csvLines, readRunsCsv, runColumns, runRowValues } from "../src/outputs/csv.ts";
-import { BASELINE_CSV, errorDistribution, RANDOM_VALIDATION_COLUMNS, randomValidationChart, randomValidationCsv, randomValidationMarkdown, tallyByKind } from "../src/validation/validation-report.ts";
+import {
+  BASELINE_CSV,
+  errorDistribution,
+  RANDOM_VALIDATION_COLUMNS,
+  randomValidationChart,
+  randomValidationCsv,
+  missEvidence,
+  randomValidationMarkdown,
+  tallyByKind,
+} from "../src/validation/validation-report.ts";
 import { routerOf } from "../src/network/topology/shared.ts";
 import { failedHeader, failedRow, readFailedCsv } from "../src/outputs/failed.ts";
 import type { RunFailure, RunRecord } from "../src/formats/runspec.ts";
@@ -298,6 +307,19 @@ test("the report counts pairs by kind of scenario and gives the share met its ex
   // 3 of 4: Beta(3, 2)'s 2.5% quantile 0.194 and Beta(4, 1)'s 97.5% quantile 0.975^(1/4) = 0.994
   t.regex(md, /\*\*3 of 4 \(scenario, policy\) pairs within 15% on total and 25% on every phase\*\* \(75%; target 90%\)\..*exact \(Clopper-Pearson\) 95% interval: 19-99%\./);
   t.true(md.includes("| background traffic | TCP flows and UDP | 2 | 1 | 50% | 1-99% |"), md);
+});
+
+test("the worst five show each missed quantity's simulated mean against every testbed run, and whether it lies within them", (t) => {
+  // a stateless kill that stalled in one testbed run of three: the mean misses, the model sits among the runs
+  const sim = [record({ mode: "stateless", checkpoint_s: 0.09, transfer_s: 0 })];
+  const testbed = [0.079, 0.371, 0.11].map((k, run) => record({ mode: "stateless", run, checkpoint_s: k, transfer_s: 0 }));
+  const stalled = judgePair("s", "s.yaml", STATELESS, "random", sim, testbed, []);
+  t.deepEqual(stalled.misses, ["checkpoint -51.8%"]);
+  t.is(missEvidence(stalled), "checkpoint: 0.0900 against 0.0790, 0.371, 0.110 (within the testbed's runs)");
+  // a model that is off everywhere: outside the runs, and every quantity past its target is shown
+  const slow = judgePair("c", "c.yaml", PARAMS, "bandwidth", [record({ transfer_s: 8, total_s: 10.1 })], [record({}), record({ run: 1, transfer_s: 4.2, total_s: 6.3 })], []);
+  t.is(missEvidence(slow), "total: 10.1 against 6.10, 6.30; transfer: 8.00 against 4.00, 4.20");
+  t.is(missEvidence(judgePair("m", "m.yaml", PARAMS, "bandwidth", [record({})], [record({})], [])), "n/a", "nothing missed");
 });
 
 test("the scatter plot's legend names a censored point only when one is drawn", (t) => {

@@ -224,11 +224,13 @@ export function randomValidationMarkdown(r: RandomReportInput): string {
     "",
     "## The worst five",
     "",
-    "| scenario | policy | drawn | sim total (s) | testbed total (s) | misses |",
-    "|---|---|---|--:|--:|---|",
+    "Beside each miss, the simulated mean and every finished testbed run of that quantity, in run order, so a reader sees whether the testbed agreed with itself there.",
+    "",
+    "| scenario | policy | drawn | sim total (s) | testbed total (s) | misses | simulated against each testbed run (s) |",
+    "|---|---|---|--:|--:|---|---|",
     ...worst.map(
       (p) =>
-        `| [${p.scenario}](${p.file}) | ${p.policy} | ${describeParameters(p.parameters)} | ${sec(p.sim.total_s)} | ${p.censored ? "> " : ""}${sec(p.testbed.total_s)} | ${p.status === "failed" ? "no testbed run finished" : p.misses.join(", ") || "none"} |`,
+        `| [${p.scenario}](${p.file}) | ${p.policy} | ${describeParameters(p.parameters)} | ${sec(p.sim.total_s)} | ${p.censored ? "> " : ""}${sec(p.testbed.total_s)} | ${p.status === "failed" ? "no testbed run finished" : p.misses.join(", ") || "none"} | ${missEvidence(p)} |`,
     ),
     "",
     "## Every pair",
@@ -267,6 +269,27 @@ function baselineLines(pairs: readonly PairResult[], baseline: readonly PairResu
       `under the profile ${withProfile} of ${pairs.length}, ${totalMedian(pairs)}: ${verdict} (pair by pair in ${BASELINE_CSV}).`,
     "",
   ];
+}
+
+/** seconds to three significant figures: 0.0912, 0.371, 12.8 */
+const sig3 = (x: number): string => (Number.isFinite(x) ? x.toPrecision(3) : "n/a");
+
+/**
+ * For each quantity past its target: the simulated mean against the finished testbed runs, and
+ * whether it lies within their range (a pair whose testbed runs spread past the target around it
+ * missed on the testbed's disagreement with itself, not only on the model's).
+ */
+export function missEvidence(p: PairResult): string {
+  const parts: string[] = [];
+  for (const q of QUANTITIES) {
+    const e = p.errors[q];
+    if (!(Number.isFinite(e) && Math.abs(e) > targetOf(q))) continue;
+    const runs = p.testbedValues[q];
+    if (runs.length === 0) continue;
+    const inside = p.sim[q] >= Math.min(...runs) && p.sim[q] <= Math.max(...runs);
+    parts.push(`${q.replace(/_s$/, "")}: ${sig3(p.sim[q])} against ${runs.map(sig3).join(", ")}${inside ? " (within the testbed's runs)" : ""}`);
+  }
+  return parts.join("; ") || "n/a";
 }
 
 /** The testbed's own run-to-run agreement beside the model's (repeatability.ts says how it is computed). */
