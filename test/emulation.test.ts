@@ -19,6 +19,7 @@ import type { LinkSpec } from "../src/network/topology/topology-types.ts";
 import { MininetBackend, type MininetBackendOptions, testbedFromEnvironment, type DecideFn } from "../backends/mininet/backend.ts";
 import { SshSession, parseTestbedUrl } from "../backends/mininet/ssh.ts";
 import { shellCommand } from "../src/core/shell.ts";
+import { BASELINE_CSV } from "../src/validation/validation-report.ts";
 
 const creds = testbedFromEnvironment();
 const required = process.env.MIGSIM_TESTBED_REQUIRED === "1";
@@ -723,6 +724,7 @@ runRandom("three randomly drawn scenarios agree with the testbed within 50% on t
   t.is(val.status, 0, `${val.stdout.slice(-800)}\n${val.stderr.slice(-800)}`);
   const csv = readFileSync(join(out, "validation.csv"), "utf8").trim().split("\n");
   t.true(csv.length >= 4, "a row per drawn scenario and policy");
+  t.is(readFileSync(join(out, BASELINE_CSV), "utf8").trim().split("\n").length, csv.length, "the same pairs judged under the built-in defaults");
   t.deepEqual(
     (await leftovers()).filter((x) => !baseline.includes(x)),
     [],
