@@ -18,6 +18,9 @@ export const TOTAL_TARGET = TARGETS.total_s;
 /** the target a quantity is judged by */
 export const targetOf = (q: string): number => (q === "total_s" ? TOTAL_TARGET : PHASE_TARGET);
 
+/** whether an error of quantity q misses its target (NaN: not judged, so no miss) */
+export const pastTarget = (e: number, q: string): boolean => Number.isFinite(e) && Math.abs(e) > targetOf(q);
+
 export type PairStatus = "met" | "miss" | "censored" | "failed";
 
 export interface PairResult {
@@ -91,7 +94,7 @@ export function judgePair(
     const judged = q === "total_s" || applies(q, parameters.mode);
     const e = judged && (testbed.length > 0 || (q === "total_s" && censored)) ? relativeErrorPct(simMeans[q], tbMeans[q]) / 100 : Number.NaN;
     errors[q] = e;
-    if (Number.isFinite(e) && Math.abs(e) > targetOf(q)) misses.push(`${q.replace(/_s$/, "")} ${censored && q === "total_s" ? "at most " : ""}${pct(e)}`);
+    if (pastTarget(e, q)) misses.push(`${q.replace(/_s$/, "")} ${censored && q === "total_s" ? "at most " : ""}${pct(e)}`);
   }
   let status: PairStatus;
   if (censored) status = "censored";
